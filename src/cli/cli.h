@@ -1,0 +1,20 @@
+/*
+ * cli.h: the command table.  Each command gets argv after its own name
+ * and returns the process exit status (0 ok, 1 failure, 2 usage).
+ */
+#ifndef GP_CLI_H
+#define GP_CLI_H
+
+struct gp_cmd {
+	const char	*name;
+	int		(*run)(int, char **);
+	const char	*help;		/* N_() one-liner */
+};
+
+int	gp_cmd_serve(int, char **);
+int	gp_cmd_rule(int, char **);
+int	gp_cmd_version(int, char **);
+
+extern const struct gp_cmd gp_cmds[];
+
+#endif

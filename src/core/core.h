@@ -1,0 +1,107 @@
+/*
+ * core.h: the pieces every module uses: allocation that never returns
+ * NULL, the log (the one global), growable byte buffers, reason codes
+ * and time helpers.  Nothing here knows about libuv handles.
+ */
+#ifndef GP_CORE_H
+#define GP_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef ENABLE_NLS
+#include <libintl.h>
+#define _(s) gettext(s)
+#else
+#define _(s) (s)
+#endif
+#define N_(s) (s)
+
+#define GP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parser results: > 0 bytes consumed, or one of these. */
+#define GP_AGAIN  (-11)		/* need more input */
+#define GP_EPROTO (-71)		/* malformed input; see the reason */
+
+/* mem.c: allocation failure aborts (tmux xmalloc). */
+void	*gp_xmalloc(size_t);
+void	*gp_xcalloc(size_t, size_t);
+void	*gp_xrealloc(void *, size_t);
+char	*gp_xstrdup(const char *);
+char	*gp_xstrndup(const char *, size_t);
+int	 gp_xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 gp_panic(const char *, ...) __attribute__((noreturn,
+	    format(printf, 1, 2)));
+
+/*
+ * Reasons: one table feeds the X-Proxy-Error header, the log and the UI.
+ * X(symbol, wire token, HTTP status, SOCKS5 reply code)
+ */
+#define GP_REASONS(X)							\
+	X(NONE, "", 200, 0x00)						\
+	X(DENYLIST, "blocked-by-denylist", 403, 0x02)			\
+	X(ALLOWLIST, "blocked-by-allowlist", 403, 0x02)			\
+	X(PENDING_TIMEOUT, "blocked-by-pending-timeout", 403, 0x02)	\
+	X(METHOD_POLICY, "blocked-by-method-policy", 403, 0x02)		\
+	X(POLICY, "blocked-by-policy", 403, 0x02)			\
+	X(BAD_REQUEST, "bad-request", 400, 0x01)			\
+	X(HEADER_TOO_LARGE, "header-too-large", 431, 0x01)		\
+	X(NOT_IMPLEMENTED, "not-implemented", 501, 0x07)		\
+	X(DNS_FAILED, "dns-failed", 502, 0x04)				\
+	X(CONNECT_REFUSED, "upstream-refused", 502, 0x05)		\
+	X(CONNECT_UNREACHABLE, "upstream-unreachable", 502, 0x04)	\
+	X(CONNECT_FAILED, "upstream-connect-failed", 502, 0x01)		\
+	X(UPSTREAM_TIMEOUT, "upstream-timeout", 504, 0x04)		\
+	X(UPSTREAM_PROTOCOL, "upstream-bad-response", 502, 0x01)	\
+	X(SHUTDOWN, "shutting-down", 503, 0x01)
+enum gp_reason {
+#define X(sym, tok, http, socks) GP_R_##sym,
+	GP_REASONS(X)
+#undef X
+	GP_R__COUNT
+};
+const char	*gp_reason_token(enum gp_reason);
+int		 gp_reason_http_status(enum gp_reason);
+int		 gp_reason_socks_reply(enum gp_reason);
+
+/* log.c: the level is checked before formatting (redis serverLog). */
+enum gp_log_level { GP_LOG_ERROR, GP_LOG_WARN, GP_LOG_INFO, GP_LOG_DEBUG };
+extern int gp_log_level;
+#define gp_log(lvl, ...) do {						\
+	if ((lvl) <= gp_log_level)					\
+		gp_log_write((lvl), __VA_ARGS__);			\
+} while (0)
+void	 gp_log_write(int, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 gp_log_open_file(const char *);	/* 0 or -errno */
+int	 gp_log_parse_level(const char *);	/* level or -1 */
+/* Copies s into out escaping control and non-ASCII bytes; returns out. */
+char	*gp_log_escape(char *out, size_t outlen, const char *s, size_t n);
+
+/* buf.c: growable byte buffer; owner frees with gp_buf_free(). */
+struct gp_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 gp_buf_reserve(struct gp_buf *, size_t extra);
+void	 gp_buf_add(struct gp_buf *, const void *, size_t);
+void	 gp_buf_addstr(struct gp_buf *, const char *);
+void	 gp_buf_printf(struct gp_buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 gp_buf_consume(struct gp_buf *, size_t);	/* drop from front */
+void	 gp_buf_reset(struct gp_buf *);
+void	 gp_buf_free(struct gp_buf *);
+
+/* time.c */
+int64_t	 gp_now(void);				/* wall clock, seconds */
+uint64_t gp_now_ms(void);			/* monotonic, milliseconds */
+/* "YYYY-MM-DD HH:MM:SS" (UTC, SQLite datetime()) <-> epoch; -1 on error. */
+int64_t	 gp_time_parse_sql(const char *);
+void	 gp_time_format_sql(int64_t, char out[20]);
+void	 gp_time_format_rfc3339(int64_t, char out[21]);
+
+#endif

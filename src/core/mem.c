@@ -1,0 +1,117 @@
+/* mem.c: allocation wrappers that abort when memory runs out. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+void
+gp_panic(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	fputs("greyproxy: fatal: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
+}
+
+void *
+gp_xmalloc(size_t n)
+{
+	void	*p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		gp_panic("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+gp_xcalloc(size_t nmemb, size_t size)
+{
+	void	*p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		gp_panic("out of memory (%zu x %zu bytes)", nmemb, size);
+	return p;
+}
+
+void *
+gp_xrealloc(void *old, size_t n)
+{
+	void	*p = realloc(old, n ? n : 1);
+
+	if (p == NULL)
+		gp_panic("out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *
+gp_xstrdup(const char *s)
+{
+	return gp_xstrndup(s, strlen(s));
+}
+
+char *
+gp_xstrndup(const char *s, size_t n)
+{
+	char	*p = gp_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int
+gp_xasprintf(char **out, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vasprintf(out, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		gp_panic("out of memory (asprintf)");
+	return n;
+}
+
+const char *
+gp_reason_token(enum gp_reason r)
+{
+	static const char *tok[] = {
+#define X(sym, t, http, socks) t,
+		GP_REASONS(X)
+#undef X
+	};
+
+	return (unsigned)r < GP_R__COUNT ? tok[r] : "";
+}
+
+int
+gp_reason_http_status(enum gp_reason r)
+{
+	static const int st[] = {
+#define X(sym, t, http, socks) http,
+		GP_REASONS(X)
+#undef X
+	};
+
+	return (unsigned)r < GP_R__COUNT ? st[r] : 500;
+}
+
+int
+gp_reason_socks_reply(enum gp_reason r)
+{
+	static const unsigned char rep[] = {
+#define X(sym, t, http, socks) socks,
+		GP_REASONS(X)
+#undef X
+	};
+
+	return (unsigned)r < GP_R__COUNT ? rep[r] : 0x01;
+}

@@ -1,0 +1,117 @@
+/*
+ * http.h: HTTP/1.1 message heads (RFC 9112), stateless and zero-copy:
+ * the caller buffers the head, the parser returns slices into that buffer
+ * (valid until the buffer changes).  Body framing is streamed: the
+ * chunked scanner only finds where a chunked body ends, so bytes are
+ * relayed exactly as received.
+ */
+#ifndef GP_HTTP_H
+#define GP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/core.h"
+
+#define GP_HTTP_MAX_HEAD	(64 * 1024)	/* request/response head */
+#define GP_HTTP_MAX_LINE	(8 * 1024)	/* request line */
+#define GP_HTTP_MAX_HEADERS	100
+
+struct gp_iov {
+	const char	*p;
+	size_t		 n;
+};
+
+struct gp_http_header {
+	struct gp_iov	name;
+	struct gp_iov	value;	/* leading/trailing whitespace trimmed */
+};
+
+/* Parse error: the status to answer (400, 414, 431, 501) and why. */
+struct gp_http_err {
+	int		 status;
+	const char	*why;
+};
+
+struct gp_http_msg {
+	/* request */
+	struct gp_iov		method;
+	struct gp_iov		target;
+	/* response */
+	int			status;
+	struct gp_iov		reason;
+	/* both */
+	int			minor;		/* HTTP/1.x */
+	struct gp_http_header	h[GP_HTTP_MAX_HEADERS];
+	size_t			nh;
+	size_t			head_len;
+	/* derived from the headers */
+	int64_t			content_length;	/* -1: absent */
+	int			chunked;
+	int			keep_alive;	/* persistence per RFC 9112 9.3 */
+	int			upgrade;	/* Upgrade header + token */
+	int			expect_continue;
+};
+
+/* Each returns the head length (> 0), GP_AGAIN or GP_EPROTO (err set). */
+int	gp_http_parse_request(const char *, size_t, struct gp_http_msg *,
+	    struct gp_http_err *);
+int	gp_http_parse_response(const char *, size_t, struct gp_http_msg *,
+	    struct gp_http_err *);
+
+/* Case-insensitive helpers over slices. */
+int	gp_iov_eq(struct gp_iov, const char *);
+const struct gp_http_header *gp_http_find(const struct gp_http_msg *,
+	    const char *name);
+/* Does a comma-separated header value list contain token? */
+int	gp_http_has_token(struct gp_iov, const char *token);
+
+/* Chunked body scanner; zero it before the body starts. */
+struct gp_chunked {
+	int		state;
+	uint64_t	remaining;
+	size_t		linelen;
+	size_t		trailer;
+};
+/*
+ * Consumes bytes of a chunked body from p; returns how many belong to
+ * the body (<= n) and sets *done once the last chunk and trailers are
+ * complete, or GP_EPROTO on a framing error.
+ */
+ssize_t	gp_chunked_scan(struct gp_chunked *, const char *p, size_t n,
+	    int *done);
+
+/* url.c: request targets. */
+struct gp_url {
+	char		host[256];
+	unsigned	port;
+	struct gp_iov	path;		/* origin-form: "/..." incl. query */
+	int		https;
+};
+/* absolute-form "http://host[:port]/path"; returns 0 or -1 (why set). */
+int	gp_url_parse_absolute(struct gp_iov, struct gp_url *, const char **);
+/* authority-form "host:port" or "[v6]:port"; returns 0 or -1. */
+int	gp_url_parse_authority(struct gp_iov, char *host, size_t hostlen,
+	    unsigned *port, const char **why);
+
+/* headers.c: forwarding. */
+/* Is this header hop-by-hop for msg (fixed list + Connection tokens)? */
+int	gp_http_is_hop(const struct gp_http_msg *, struct gp_iov name);
+/*
+ * Appends the upstream request head: origin-form target, Host from the
+ * URL, hop-by-hop headers removed (Upgrade kept when asked), Via added.
+ */
+void	gp_http_build_request(struct gp_buf *, const struct gp_http_msg *,
+	    const struct gp_url *, int close, int keep_upgrade);
+/* Appends the client-facing response head. */
+void	gp_http_build_response(struct gp_buf *, const struct gp_http_msg *,
+	    int close, int keep_upgrade);
+/* Appends a complete error response with X-Proxy-Error and a one-line body. */
+void	gp_http_build_error(struct gp_buf *, int status, const char *token,
+	    const char *line, int close);
+const char *gp_http_status_text(int);
+/* Decodes "Basic base64(user:pass)" → user (NUL-terminated); 0 or -1. */
+int	gp_http_basic_user(struct gp_iov, char *user, size_t userlen);
+
+#endif

@@ -1,0 +1,146 @@
+/* addr.c: socket address parsing and formatting. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "net/net.h"
+
+int
+gp_addr_parse(const char *s, struct sockaddr_storage *ss, const char **why)
+{
+	char		 host[64];
+	const char	*colon, *hp = s;
+	size_t		 hn;
+	char		*end;
+	long		 port;
+
+	memset(ss, 0, sizeof *ss);
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL || rb[1] != ':') {
+			*why = "expected [IPv6]:PORT";
+			return -1;
+		}
+		hp = s + 1;
+		hn = (size_t)(rb - hp);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || memchr(s, ':', (size_t)(colon - s))) {
+			*why = "expected HOST:PORT";
+			return -1;
+		}
+		hn = (size_t)(colon - s);
+	}
+	if (colon[1] == '\0') {
+		*why = "missing port";
+		return -1;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 0 || port > 65535) {
+		*why = "invalid port";
+		return -1;
+	}
+	if (hn >= sizeof host) {
+		*why = "invalid address";
+		return -1;
+	}
+	memcpy(host, hp, hn);
+	host[hn] = '\0';
+	if (hn == 0 || strcmp(host, "localhost") == 0)
+		strcpy(host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr)
+	    == 1) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host,
+	    &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	*why = "listen address must be an IP literal";
+	return -1;
+}
+
+void
+gp_addr_ip(const struct sockaddr *sa, char *out, size_t n)
+{
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		    (socklen_t)n);
+	else
+		snprintf(out, n, "?");
+}
+
+unsigned
+gp_addr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}
+
+void
+gp_addr_format(const struct sockaddr *sa, char *out, size_t n)
+{
+	char	ip[INET6_ADDRSTRLEN];
+
+	gp_addr_ip(sa, ip, sizeof ip);
+	snprintf(out, n, sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+	    gp_addr_port(sa));
+}
+
+int
+gp_addr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+			return 1;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			return sin6->sin6_addr.s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+int
+gp_listen_tcp(uv_loop_t *loop, uv_tcp_t *tcp, const struct sockaddr *sa,
+    uv_connection_cb cb, struct sockaddr_storage *bound)
+{
+	int	rc, len = sizeof *bound;
+
+	if ((rc = uv_tcp_init(loop, tcp)) != 0)
+		return rc;
+	if ((rc = uv_tcp_bind(tcp, sa, 0)) != 0 ||
+	    (rc = uv_listen((uv_stream_t *)tcp, 511, cb)) != 0 ||
+	    (rc = uv_tcp_getsockname(tcp, (struct sockaddr *)bound, &len))
+	    != 0) {
+		uv_close((uv_handle_t *)tcp, NULL);
+		return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,78 @@
+/*
+ * net.h: addresses, listeners, asynchronous name resolution (udns driven
+ * by the libuv loop, never getaddrinfo) and dialing.
+ */
+#ifndef GP_NET_H
+#define GP_NET_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#define GP_ADDR_STRLEN 64	/* "[v6]:port" */
+#define GP_RESOLVE_MAX 16	/* addresses kept per name */
+
+/* "host:port", "[v6]:port" or ":port" (→ 127.0.0.1); 0 or -1 (why). */
+int	gp_addr_parse(const char *, struct sockaddr_storage *,
+	    const char **why);
+/* "1.2.3.4:80" / "[::1]:80" */
+void	gp_addr_format(const struct sockaddr *, char *, size_t);
+/* Address only, no port. */
+void	gp_addr_ip(const struct sockaddr *, char *, size_t);
+unsigned gp_addr_port(const struct sockaddr *);
+int	gp_addr_is_loopback(const struct sockaddr *);
+
+/*
+ * Binds and listens a TCP server (handle embedded in the caller); fills
+ * bound with the address actually bound (port 0 resolved).  0 or -errno.
+ */
+int	gp_listen_tcp(uv_loop_t *, uv_tcp_t *, const struct sockaddr *,
+	    uv_connection_cb, struct sockaddr_storage *bound);
+
+/*
+ * Resolver.  Life: gp_resolver_new() → gp_resolve() per name →
+ * gp_resolver_close() (queries still running are cancelled without a
+ * callback).  /etc/hosts (read at start) and RFC 6761 localhost names
+ * are answered without a query.
+ */
+struct gp_resolver;
+struct gp_resolve;
+typedef void (*gp_resolve_cb)(void *data, int status,
+	    const struct sockaddr_storage *addrs, size_t naddrs);
+
+/* upstream: "ip[:port]" or NULL for /etc/resolv.conf. 0 or -1 (err). */
+int	gp_resolver_new(uv_loop_t *, const char *upstream, unsigned timeout_s,
+	    struct gp_resolver **, const char **err);
+void	gp_resolver_close(struct gp_resolver *);
+/*
+ * Answers from literals, localhost and /etc/hosts at once: returns the
+ * address count (> 0) or 0 when a DNS query is needed.
+ */
+size_t	gp_resolve_static(struct gp_resolver *, const char *host,
+	    unsigned port, struct sockaddr_storage *, size_t max);
+/*
+ * Queries A and AAAA; cb is called exactly once later (never from
+ * inside this call) unless gp_resolve_cancel() is called first.
+ * status: 0 or a negative errno (-ENOENT no such name, -ETIMEDOUT,
+ * -EAGAIN temporary failure).
+ */
+struct gp_resolve *gp_resolve(struct gp_resolver *, const char *host,
+	    unsigned port, gp_resolve_cb, void *data);
+void	gp_resolve_cancel(struct gp_resolve *);
+
+/*
+ * Dialer: tries each address in turn, each with timeout_ms.  On success
+ * cb gets a connected, heap-allocated uv_tcp_t that the callee now owns
+ * (close it with gp_tcp_close_free()); on failure, NULL and the last
+ * error.  Cancel with gp_dial_cancel(): no callback afterwards.
+ */
+struct gp_dial;
+typedef void (*gp_dial_cb)(void *data, uv_tcp_t *, int status,
+	    const struct sockaddr *peer);
+struct gp_dial *gp_dial_start(uv_loop_t *, const struct sockaddr_storage *,
+	    size_t n, unsigned timeout_ms, gp_dial_cb, void *data);
+void	gp_dial_cancel(struct gp_dial *);
+/* uv_close + free of a heap uv_tcp_t. */
+void	gp_tcp_close_free(uv_tcp_t *);
+
+#endif

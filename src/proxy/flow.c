@@ -1,0 +1,577 @@
+/*
+ * flow.c: the engine under both front ends: two sides, writes with
+ * backpressure, half-close, one timer, the rules decision, resolution,
+ * dialing, the tunnel, and the connection log record.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/flow.h"
+
+struct wreq {
+	uv_write_t	 req;
+	struct gp_side	*to;
+	char		*base;
+};
+
+static void	on_alloc(uv_handle_t *, size_t, uv_buf_t *);
+static void	on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void	on_tcp_closed(uv_handle_t *);
+static void	on_timer_closed(uv_handle_t *);
+static void	on_timer(uv_timer_t *);
+static void	unref(struct gp_flow *);
+static void	connect_target(struct gp_flow *);
+static void	on_resolved(void *, int, const struct sockaddr_storage *,
+		    size_t);
+static void	on_dialed(void *, uv_tcp_t *, int, const struct sockaddr *);
+
+void
+gp_proxy_init(struct gp_proxy *px, uv_loop_t *loop, struct gp_resolver *res,
+    struct gp_store *store)
+{
+	memset(px, 0, sizeof *px);
+	px->loop = loop;
+	px->resolver = res;
+	px->store = store;
+	px->opts.connect_timeout_ms = 10000;
+	px->opts.header_timeout_ms = 30000;
+	px->opts.idle_timeout_ms = 300000;
+}
+
+void
+gp_proxy_shutdown(struct gp_proxy *px)
+{
+	struct gp_flow	*f, *next;
+
+	px->shutting_down = 1;
+	for (f = px->flows; f != NULL; f = next) {
+		next = f->next;
+		gp_flow_close(f);
+	}
+}
+
+struct gp_flow *
+gp_flow_new(struct gp_proxy *px, uv_stream_t *server,
+    const struct gp_flow_ops *ops)
+{
+	struct gp_flow		*f = gp_xcalloc(1, sizeof *f);
+	struct sockaddr_storage	 ss;
+	int			 len = sizeof ss;
+
+	f->px = px;
+	f->ops = ops;
+	f->c.f = f->u.f = f;
+	f->c.tcp = gp_xmalloc(sizeof *f->c.tcp);
+	uv_tcp_init(px->loop, f->c.tcp);
+	f->c.tcp->data = &f->c;
+	f->handles = 1;
+	if (uv_accept(server, (uv_stream_t *)f->c.tcp) != 0) {
+		uv_close((uv_handle_t *)f->c.tcp, on_tcp_closed);
+		f->c.tcp = NULL;
+		f->closing = 1;
+		return NULL;
+	}
+	uv_tcp_nodelay(f->c.tcp, 1);
+	if (uv_tcp_getpeername(f->c.tcp, (struct sockaddr *)&ss, &len) == 0) {
+		gp_addr_ip((struct sockaddr *)&ss, f->client_ip,
+		    sizeof f->client_ip);
+		gp_addr_format((struct sockaddr *)&ss, f->client_addr,
+		    sizeof f->client_addr);
+	}
+	uv_timer_init(px->loop, &f->timer);
+	f->timer.data = f;
+	f->handles++;
+	f->next = px->flows;
+	if (px->flows != NULL)
+		px->flows->prev = f;
+	px->flows = f;
+	px->stats.flows++;
+	gp_flow_set_identity(f, NULL);
+	gp_flow_set_timeout(f, px->opts.header_timeout_ms);
+	gp_flow_read(&f->c, 1);
+	return f;
+}
+
+static void
+unref(struct gp_flow *f)
+{
+	if (--f->handles > 0)
+		return;
+	if (f->ops->free != NULL)
+		f->ops->free(f);
+	gp_buf_free(&f->c.in);
+	gp_buf_free(&f->u.in);
+	if (f->prev != NULL)
+		f->prev->next = f->next;
+	else
+		f->px->flows = f->next;
+	if (f->next != NULL)
+		f->next->prev = f->prev;
+	f->px->stats.flows--;
+	free(f);
+}
+
+static void
+on_tcp_closed(uv_handle_t *h)
+{
+	struct gp_side	*s = h->data;
+
+	free(h);
+	unref(s->f);
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+	unref(h->data);
+}
+
+void
+gp_flow_close_side(struct gp_side *s)
+{
+	if (s->tcp == NULL)
+		return;
+	uv_close((uv_handle_t *)s->tcp, on_tcp_closed);
+	s->tcp = NULL;
+	s->reading = s->paused = 0;
+	gp_buf_reset(&s->in);
+}
+
+void
+gp_flow_close(struct gp_flow *f)
+{
+	if (f->closing)
+		return;
+	f->closing = 1;
+	gp_flow_log(f);
+	if (f->rq != NULL) {
+		gp_resolve_cancel(f->rq);
+		f->rq = NULL;
+	}
+	if (f->dial != NULL) {
+		gp_dial_cancel(f->dial);
+		f->dial = NULL;
+	}
+	gp_flow_close_side(&f->c);
+	gp_flow_close_side(&f->u);
+	uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+}
+
+static void
+on_client_shutdown(uv_shutdown_t *req, int status)
+{
+	struct gp_flow	*f = req->data;
+
+	free(req);
+	gp_flow_close(f);
+}
+
+void
+gp_flow_finish(struct gp_flow *f)
+{
+	uv_shutdown_t	*req;
+
+	if (f->closing || f->finishing)
+		return;
+	f->finishing = 1;
+	gp_flow_read(&f->c, 0);
+	gp_flow_close_side(&f->u);
+	if (f->c.tcp == NULL) {
+		gp_flow_close(f);
+		return;
+	}
+	req = gp_xmalloc(sizeof *req);
+	req->data = f;
+	if (uv_shutdown(req, (uv_stream_t *)f->c.tcp, on_client_shutdown)) {
+		free(req);
+		gp_flow_close(f);
+	}
+}
+
+void
+gp_flow_consume(struct gp_side *s, size_t n)
+{
+	struct gp_side	*o = gp_flow_other(s);
+
+	gp_buf_consume(&s->in, n);
+	if (s->paused && s->in.len < GP_INBUF_MAX &&
+	    (o->tcp == NULL || o->tcp->write_queue_size < GP_WQ_LOW)) {
+		s->paused = 0;
+		gp_flow_read(s, s->reading);
+	}
+}
+
+struct gp_side *
+gp_flow_other(struct gp_side *s)
+{
+	return s == &s->f->c ? &s->f->u : &s->f->c;
+}
+
+/* Starts or stops wanting data; backpressure may hold it stopped. */
+void
+gp_flow_read(struct gp_side *s, int on)
+{
+	s->reading = on != 0;
+	if (s->tcp == NULL)
+		return;
+	if (s->reading && !s->paused && !s->eof)
+		uv_read_start((uv_stream_t *)s->tcp, on_alloc, on_read);
+	else
+		uv_read_stop((uv_stream_t *)s->tcp);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	buf->base = gp_xmalloc(64 * 1024);
+	buf->len = 64 * 1024;
+}
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct wreq	*w = (struct wreq *)req;
+	struct gp_side	*to = w->to, *from = gp_flow_other(to);
+	struct gp_flow	*f = to->f;
+
+	free(w->base);
+	free(w);
+	if (f->closing)
+		return;
+	if (status != 0) {
+		gp_log(GP_LOG_DEBUG, "flow %s: write failed: %s",
+		    f->client_addr, uv_strerror(status));
+		gp_flow_close(f);
+		return;
+	}
+	if (from->paused && (to->tcp == NULL ||
+	    to->tcp->write_queue_size < GP_WQ_LOW)) {
+		from->paused = 0;
+		gp_flow_read(from, from->reading);
+	}
+}
+
+/* Queues an owned buffer to side `to`. */
+static void
+write_owned(struct gp_side *to, char *base, size_t len)
+{
+	struct wreq	*w;
+	struct gp_side	*from = gp_flow_other(to);
+	uv_buf_t	 b = uv_buf_init(base, (unsigned)len);
+
+	if (to->tcp == NULL || to->f->closing) {
+		free(base);
+		return;
+	}
+	w = gp_xmalloc(sizeof *w);
+	w->to = to;
+	w->base = base;
+	if (uv_write(&w->req, (uv_stream_t *)to->tcp, &b, 1, on_written)) {
+		free(base);
+		free(w);
+		gp_flow_close(to->f);
+		return;
+	}
+	if (to->tcp->write_queue_size > GP_WQ_HIGH && !from->paused &&
+	    from->tcp != NULL) {
+		from->paused = 1;
+		uv_read_stop((uv_stream_t *)from->tcp);
+	}
+}
+
+void
+gp_flow_write(struct gp_side *to, const void *p, size_t n)
+{
+	char	*copy;
+
+	if (n == 0)
+		return;
+	copy = gp_xmalloc(n);
+	memcpy(copy, p, n);
+	write_owned(to, copy, n);
+}
+
+static void
+on_shutdown(uv_shutdown_t *req, int status)
+{
+	free(req);
+}
+
+/* Tunnel half-close: pass EOF on; close when both directions ended. */
+static void
+tunnel_eof(struct gp_flow *f, struct gp_side *s)
+{
+	struct gp_side	*o = gp_flow_other(s);
+	uv_shutdown_t	*req;
+
+	if (o->eof || o->tcp == NULL) {
+		gp_flow_close(f);
+		return;
+	}
+	if (!o->shut) {
+		o->shut = 1;
+		req = gp_xmalloc(sizeof *req);
+		if (uv_shutdown(req, (uv_stream_t *)o->tcp, on_shutdown))
+			free(req);
+	}
+}
+
+static void
+on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct gp_side	*s = stream->data;
+	struct gp_flow	*f = s->f;
+
+	if (nread > 0) {
+		s->nread += (uint64_t)nread;
+		f->last_active = uv_now(f->px->loop);
+		if (f->tunnel) {
+			write_owned(gp_flow_other(s), buf->base,
+			    (size_t)nread);
+			return;
+		}
+		gp_buf_add(&s->in, buf->base, (size_t)nread);
+		free(buf->base);
+		if (s->in.len > GP_INBUF_MAX) {
+			/* The front end is not consuming: hold the reader. */
+			uv_read_stop(stream);
+			s->paused = 1;
+		}
+		f->ops->data(f, s);
+		return;
+	}
+	free(buf->base);
+	if (nread == 0)
+		return;
+	uv_read_stop(stream);
+	if (nread != UV_EOF) {
+		gp_log(GP_LOG_DEBUG, "flow %s: read: %s", f->client_addr,
+		    uv_strerror((int)nread));
+		gp_flow_close(f);
+		return;
+	}
+	s->eof = 1;
+	if (f->tunnel)
+		tunnel_eof(f, s);
+	else
+		f->ops->eof(f, s);
+}
+
+void
+gp_flow_set_timeout(struct gp_flow *f, unsigned ms)
+{
+	f->timeout_ms = ms;
+	f->last_active = uv_now(f->px->loop);
+	if (!f->closing)
+		uv_timer_start(&f->timer, on_timer, ms, 0);
+}
+
+/* Fires at the deadline; re-arms when there was activity since. */
+static void
+on_timer(uv_timer_t *t)
+{
+	struct gp_flow	*f = t->data;
+	uint64_t	 now = uv_now(f->px->loop);
+	uint64_t	 idle = now - f->last_active;
+
+	if (idle < f->timeout_ms) {
+		uv_timer_start(t, on_timer, f->timeout_ms - idle, 0);
+		return;
+	}
+	if (f->ops->timeout != NULL)
+		f->ops->timeout(f);
+	else
+		gp_flow_close(f);
+}
+
+void
+gp_flow_set_identity(struct gp_flow *f, const char *user)
+{
+	if (user == NULL || *user == '\0' || strcmp(user, "proxy") == 0)
+		snprintf(f->identity, sizeof f->identity, "unknown-%s",
+		    f->client_ip);
+	else
+		snprintf(f->identity, sizeof f->identity, "%s", user);
+}
+
+void
+gp_flow_log(struct gp_flow *f)
+{
+	struct gp_conn_log	l;
+	char			esc[GP_REQ_MAX * 4];
+
+	if (!f->need_log)
+		return;
+	f->need_log = 0;
+	memset(&l, 0, sizeof l);
+	l.ts = f->t0;
+	l.container = f->identity;
+	l.client_addr = f->client_addr;
+	l.method = f->ops->method;
+	l.request = f->request;
+	l.host = f->host;
+	l.port = f->port;
+	l.resolved_ip = f->resolved_ip[0] ? f->resolved_ip : NULL;
+	l.allowed = f->allowed;
+	l.rule_id = f->match.matched ? f->match.rule_id : 0;
+	l.reason = gp_reason_token(f->reason);
+	l.bytes_up = f->c.nread - f->up0;
+	l.bytes_down = f->u.nread - f->down0;
+	l.duration_ms = uv_now(f->px->loop) - f->t0_ms;
+	if (f->px->store != NULL)
+		gp_store_log_push(f->px->store, &l);
+	gp_log(GP_LOG_INFO, "%s %s %s:%u %s%s%s by %s", f->ops->method,
+	    f->identity, gp_log_escape(esc, sizeof esc, f->host,
+	    strlen(f->host)), f->port, f->allowed ? "allowed" : "blocked",
+	    f->reason != GP_R_NONE ? " " : "", gp_reason_token(f->reason),
+	    f->client_addr);
+}
+
+/* Refuses the current request: counted, logged, answered by the front. */
+static void
+refuse(struct gp_flow *f, enum gp_reason r)
+{
+	f->reason = r;
+	if (f->allowed) {
+		/* Allowed by policy but the connection failed. */
+		f->px->stats.allowed--;
+		f->allowed = 0;
+	}
+	f->px->stats.blocked++;
+	f->ops->refuse(f, r);
+}
+
+void
+gp_flow_decide(struct gp_flow *f)
+{
+	struct gp_query	q;
+
+	gp_flow_log(f);		/* a previous request on this connection */
+	f->t0 = gp_now();
+	f->t0_ms = uv_now(f->px->loop);
+	f->up0 = f->c.nread;
+	f->down0 = f->u.nread;
+	f->resolved_ip[0] = '\0';
+	f->reason = GP_R_NONE;
+	f->allowed = 0;
+	f->need_log = 1;
+
+	memset(&q, 0, sizeof q);
+	q.container = f->identity;
+	q.host = f->host;
+	q.port = f->port;
+	q.now = f->t0;
+	gp_rules_match(f->px->rules, &q, &f->match);
+	if (f->match.matched && f->match.action == GP_DENY) {
+		if (f->px->store != NULL)
+			gp_store_rule_hit(f->px->store, f->match.rule_id,
+			    f->t0);
+		refuse(f, GP_R_DENYLIST);
+		return;
+	}
+	if (!f->match.matched) {
+		/* Default action for no match: block (pending comes next). */
+		refuse(f, GP_R_ALLOWLIST);
+		return;
+	}
+	if (f->px->store != NULL)
+		gp_store_rule_hit(f->px->store, f->match.rule_id, f->t0);
+	f->allowed = 1;
+	f->px->stats.allowed++;
+	connect_target(f);
+}
+
+/* Resolves and dials f->host:f->port (reusing f->u if already open). */
+static void
+connect_target(struct gp_flow *f)
+{
+	struct sockaddr_storage	addrs[GP_RESOLVE_MAX];
+	size_t			n;
+
+	if (f->u.tcp != NULL) {
+		f->ops->connected(f);
+		return;
+	}
+	n = gp_resolve_static(f->px->resolver, f->host, f->port, addrs,
+	    GP_RESOLVE_MAX);
+	if (n > 0) {
+		f->dial = gp_dial_start(f->px->loop, addrs, n,
+		    f->px->opts.connect_timeout_ms, on_dialed, f);
+		return;
+	}
+	f->rq = gp_resolve(f->px->resolver, f->host, f->port, on_resolved, f);
+	if (f->rq == NULL)
+		refuse(f, GP_R_DNS_FAILED);
+}
+
+static void
+on_resolved(void *data, int status, const struct sockaddr_storage *addrs,
+    size_t n)
+{
+	struct gp_flow	*f = data;
+
+	f->rq = NULL;
+	if (status != 0 || n == 0) {
+		gp_log(GP_LOG_DEBUG, "resolve %s: %s", f->host,
+		    strerror(-status));
+		refuse(f, GP_R_DNS_FAILED);
+		return;
+	}
+	/* Private-network policy and DNS-rebinding checks go here. */
+	f->dial = gp_dial_start(f->px->loop, addrs, n,
+	    f->px->opts.connect_timeout_ms, on_dialed, f);
+}
+
+static void
+on_dialed(void *data, uv_tcp_t *tcp, int status, const struct sockaddr *peer)
+{
+	struct gp_flow	*f = data;
+
+	f->dial = NULL;
+	if (tcp == NULL) {
+		gp_log(GP_LOG_DEBUG, "connect %s:%u: %s", f->host, f->port,
+		    uv_strerror(status));
+		refuse(f, status == UV_ECONNREFUSED ? GP_R_CONNECT_REFUSED :
+		    status == UV_ETIMEDOUT ? GP_R_UPSTREAM_TIMEOUT :
+		    status == UV_EHOSTUNREACH || status == UV_ENETUNREACH ?
+		    GP_R_CONNECT_UNREACHABLE : GP_R_CONNECT_FAILED);
+		return;
+	}
+	f->u.tcp = tcp;
+	tcp->data = &f->u;
+	f->handles++;
+	f->u.eof = f->u.shut = 0;
+	gp_addr_ip(peer, f->resolved_ip, sizeof f->resolved_ip);
+	gp_flow_set_timeout(f, f->px->opts.idle_timeout_ms);
+	f->ops->connected(f);
+}
+
+void
+gp_flow_tunnel(struct gp_flow *f)
+{
+	/*
+	 * The interception stage: TLS termination and header rewriting
+	 * will decide here whether the bytes are relayed raw.
+	 */
+	f->tunnel = 1;
+	gp_flow_set_timeout(f, f->px->opts.idle_timeout_ms);
+	if (f->c.in.len > 0) {
+		gp_flow_write(&f->u, f->c.in.data, f->c.in.len);
+		gp_buf_reset(&f->c.in);
+	}
+	if (f->u.in.len > 0) {
+		gp_flow_write(&f->c, f->u.in.data, f->u.in.len);
+		gp_buf_reset(&f->u.in);
+	}
+	f->c.paused = f->u.paused = 0;
+	gp_flow_read(&f->c, 1);
+	gp_flow_read(&f->u, 1);
+	if (f->c.eof)
+		tunnel_eof(f, &f->c);
+	if (!f->closing && f->u.eof)
+		tunnel_eof(f, &f->u);
+}

@@ -1,0 +1,100 @@
+/*
+ * flow.h: one proxied client connection and its upstream, shared by
+ * the proxy's front ends only.
+ */
+#ifndef GP_FLOW_H
+#define GP_FLOW_H
+
+#include <netinet/in.h>
+
+#include "core/core.h"
+#include "http/http.h"
+#include "proxy/proxy.h"
+
+#define GP_ID_MAX	128
+#define GP_REQ_MAX	320
+#define GP_WQ_HIGH	(256 * 1024)	/* pause the reader above this */
+#define GP_WQ_LOW	(64 * 1024)	/* resume it below this */
+#define GP_INBUF_MAX	(GP_HTTP_MAX_HEAD + 64 * 1024)
+
+struct gp_side {
+	uv_tcp_t	*tcp;		/* NULL when not open */
+	struct gp_flow	*f;
+	struct gp_buf	 in;		/* buffered input (not in tunnel) */
+	unsigned	 reading:1;	/* wants data */
+	unsigned	 paused:1;	/* stopped by backpressure */
+	unsigned	 eof:1;
+	unsigned	 shut:1;
+	uint64_t	 nread;
+};
+
+struct gp_flow_ops {
+	const char	*method;	/* "HTTP" | "SOCKS5" for the log */
+	/* New bytes in side->in (not called in tunnel mode). */
+	void		(*data)(struct gp_flow *, struct gp_side *);
+	/* The peer of side sent EOF (not called in tunnel mode). */
+	void		(*eof)(struct gp_flow *, struct gp_side *);
+	/* The decision or the connection failed: answer and finish. */
+	void		(*refuse)(struct gp_flow *, enum gp_reason);
+	/* f->u is connected to the target. */
+	void		(*connected)(struct gp_flow *);
+	/* The idle or header timer ran out. */
+	void		(*timeout)(struct gp_flow *);
+	void		(*free)(struct gp_flow *);
+};
+
+struct gp_flow {
+	struct gp_proxy			*px;
+	const struct gp_flow_ops	*ops;
+	void				*proto;	/* front end state */
+	struct gp_side			 c, u;
+	uv_timer_t			 timer;
+	int				 handles;
+	unsigned			 closing:1;
+	unsigned			 finishing:1;
+	unsigned			 tunnel:1;
+	unsigned			 need_log:1;
+	uint64_t			 last_active;
+	unsigned			 timeout_ms;
+	/* the current decision */
+	char				 identity[GP_ID_MAX];
+	char				 client_ip[INET6_ADDRSTRLEN];
+	char				 client_addr[GP_ADDR_STRLEN];
+	char				 host[GP_HOST_MAX];
+	unsigned			 port;
+	char				 resolved_ip[INET6_ADDRSTRLEN];
+	char				 request[GP_REQ_MAX];
+	struct gp_match			 match;
+	enum gp_reason			 reason;
+	int				 allowed;
+	int64_t				 t0;		/* epoch s */
+	uint64_t			 t0_ms;
+	uint64_t			 up0, down0;	/* byte marks */
+	struct gp_resolve		*rq;
+	struct gp_dial			*dial;
+	struct gp_flow			*next, *prev;
+};
+
+struct gp_flow	*gp_flow_new(struct gp_proxy *, uv_stream_t *server,
+		    const struct gp_flow_ops *);
+void		 gp_flow_close(struct gp_flow *);
+/* Closes once everything queued to the client is written. */
+void		 gp_flow_finish(struct gp_flow *);
+void		 gp_flow_read(struct gp_side *, int on);
+/* Queues bytes to side (copied); applies backpressure to the other. */
+void		 gp_flow_write(struct gp_side *, const void *, size_t);
+void		 gp_flow_close_side(struct gp_side *);
+/* Drops n bytes of side->in and resumes a reader held for a full buffer. */
+void		 gp_flow_consume(struct gp_side *, size_t);
+/* Sets identity from a proxy user name ("proxy"/"" → unknown-<ip>). */
+void		 gp_flow_set_identity(struct gp_flow *, const char *user);
+/* Starts a decision for f->host:f->port (new log record). */
+void		 gp_flow_decide(struct gp_flow *);
+/* Raw relay both ways; any buffered input is forwarded first. */
+void		 gp_flow_tunnel(struct gp_flow *);
+void		 gp_flow_set_timeout(struct gp_flow *, unsigned ms);
+/* Writes the pending log record, if any. */
+void		 gp_flow_log(struct gp_flow *);
+struct gp_side	*gp_flow_other(struct gp_side *);
+
+#endif

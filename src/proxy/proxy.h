@@ -1,0 +1,84 @@
+/*
+ * proxy.h: the HTTP proxy and SOCKS5 front ends over one flow engine.
+ *
+ * Life: gp_proxy_init() → listeners call gp_proxy_accept_http/socks5
+ * from their connection callbacks → gp_proxy_shutdown() closes every
+ * flow.  A flow owns its handles and frees itself in the close callback
+ * of its last handle.  The rule set is borrowed: whoever owns it swaps
+ * px->rules between loop iterations and frees the old one.
+ *
+ * Per connection: parse → identity and target → rules decision →
+ * resolve → dial → the protocol's "connected" step → gp_flow_tunnel(),
+ * the stage where TLS interception and header rewriting will sit.
+ */
+#ifndef GP_PROXY_H
+#define GP_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "net/net.h"
+#include "rules/rules.h"
+#include "store/store.h"
+
+struct gp_flow;
+
+struct gp_proxy_opts {
+	unsigned	connect_timeout_ms;	/* per address attempt */
+	unsigned	header_timeout_ms;	/* request head must arrive */
+	unsigned	idle_timeout_ms;	/* no bytes either way */
+};
+
+struct gp_proxy_stats {
+	uint64_t	flows;		/* open now */
+	uint64_t	allowed;
+	uint64_t	blocked;
+};
+
+struct gp_proxy {
+	uv_loop_t		*loop;
+	struct gp_resolver	*resolver;	/* borrowed */
+	struct gp_store		*store;		/* borrowed */
+	const struct gp_ruleset	*rules;		/* borrowed, swappable */
+	struct gp_proxy_opts	 opts;
+	struct gp_proxy_stats	 stats;
+	struct gp_flow		*flows;		/* every open flow */
+	int			 shutting_down;
+};
+
+void	gp_proxy_init(struct gp_proxy *, uv_loop_t *, struct gp_resolver *,
+	    struct gp_store *);
+/* Connection callbacks: the listening handle's data is the gp_proxy. */
+void	gp_proxy_accept_http(uv_stream_t *, int status);
+void	gp_proxy_accept_socks5(uv_stream_t *, int status);
+void	gp_proxy_shutdown(struct gp_proxy *);
+
+/*
+ * SOCKS5 wire format (RFC 1928, RFC 1929); pure, no I/O.  Each parser
+ * returns bytes consumed (> 0), GP_AGAIN or GP_EPROTO.
+ */
+#define GP_SOCKS5_NO_AUTH	0x00
+#define GP_SOCKS5_USERPASS	0x02
+#define GP_SOCKS5_NO_METHOD	0xff
+#define GP_SOCKS5_CONNECT	0x01
+#define GP_SOCKS5_BIND		0x02
+#define GP_SOCKS5_UDP		0x03
+
+struct gp_socks5_req {
+	int		cmd;
+	int		atyp;		/* 1 IPv4, 3 domain, 4 IPv6 */
+	char		host[GP_HOST_MAX];	/* normalized */
+	unsigned	port;
+};
+/* Chooses username/password when offered (identity), else no-auth. */
+int	gp_socks5_parse_greeting(const unsigned char *, size_t, int *method);
+int	gp_socks5_parse_auth(const unsigned char *, size_t, char *user,
+	    size_t userlen);
+/* On GP_EPROTO *rep holds the reply code to send before closing. */
+int	gp_socks5_parse_request(const unsigned char *, size_t,
+	    struct gp_socks5_req *, int *rep);
+/* A reply with an empty (0.0.0.0:0) bound address, as the original. */
+void	gp_socks5_reply(unsigned char out[10], int rep);
+
+#endif

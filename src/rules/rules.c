@@ -1,0 +1,395 @@
+/*
+ * rules.c: compiled rule sets.  Exact destinations and "*.d"/"**.d"
+ * suffixes are found through hash tables, so a decision costs one lookup
+ * per label of the host plus a scan of the few rules that cannot be
+ * indexed ("*", CIDR, free-form globs).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "rules/rules.h"
+
+enum dkind { D_ANY, D_EXACT, D_SUB_STRICT, D_SUB_INCL, D_CIDR, D_GLOB };
+
+struct crule {
+	int64_t		 id;
+	enum gp_action	 action;
+	enum gp_layer	 layer;
+	int		 score;
+	int64_t		 expires_at;
+	enum dkind	 kind;
+	int		 family;	/* CIDR: 4 or 6 */
+	int		 prefix;
+	unsigned char	 net[16];
+	char		*container;	/* NULL: any */
+	char		*dest;		/* exact name, suffix, or glob */
+	char		*ports;
+};
+
+struct hent {
+	char		*key;
+	size_t		*idx;
+	size_t		 n, cap;
+	struct hent	*next;
+};
+
+struct htab {
+	struct hent	**b;
+	size_t		  nb;
+};
+
+struct gp_ruleset {
+	struct crule	*r;
+	size_t		 n;
+	struct htab	 exact;
+	struct htab	 suffix;
+	size_t		*scan;		/* rules that cannot be indexed */
+	size_t		 nscan;
+};
+
+static uint64_t	 hash_str(const char *);
+static void	 htab_add(struct htab *, const char *, size_t);
+static const struct hent *htab_get(const struct htab *, const char *);
+static void	 htab_free(struct htab *);
+static int	 compile_one(struct crule *, const struct gp_rule *);
+static int	 cidr_match(const struct crule *, const char *);
+static void	 consider(const struct gp_ruleset *, size_t,
+		    const struct gp_query *, const char *, struct gp_match *);
+
+void
+gp_rule_clear(struct gp_rule *r)
+{
+	free(r->container);
+	free(r->dest);
+	free(r->ports);
+	free(r->rule_type);
+	free(r->created_by);
+	free(r->notes);
+	free(r->session_id);
+	memset(r, 0, sizeof *r);
+}
+
+/* FNV-1a. */
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+htab_add(struct htab *t, const char *key, size_t idx)
+{
+	struct hent	*e;
+	size_t		 b = hash_str(key) % t->nb;
+
+	for (e = t->b[b]; e != NULL; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			break;
+	if (e == NULL) {
+		e = gp_xcalloc(1, sizeof *e);
+		e->key = gp_xstrdup(key);
+		e->next = t->b[b];
+		t->b[b] = e;
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 2;
+		e->idx = gp_xrealloc(e->idx, e->cap * sizeof *e->idx);
+	}
+	e->idx[e->n++] = idx;
+}
+
+static const struct hent *
+htab_get(const struct htab *t, const char *key)
+{
+	const struct hent	*e;
+
+	for (e = t->b[hash_str(key) % t->nb]; e != NULL; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+static void
+htab_free(struct htab *t)
+{
+	struct hent	*e, *next;
+	size_t		 i;
+
+	for (i = 0; i < t->nb; i++) {
+		for (e = t->b[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e->key);
+			free(e->idx);
+			free(e);
+		}
+	}
+	free(t->b);
+}
+
+int
+gp_rules_score(const char *container, const char *dest, const char *ports)
+{
+	int	score = 0;
+
+	if (strcmp(container, "*") != 0)
+		score += gp_glob_has_magic(container) ? 100 : 200;
+	if (strcmp(dest, "*") != 0)
+		score += gp_glob_has_magic(dest) ? 10 : 20;
+	if (strcmp(ports, "*") != 0)
+		score += 1;
+	return score;
+}
+
+/* Fills c from r; returns -1 if the row cannot be used. */
+static int
+compile_one(struct crule *c, const struct gp_rule *r)
+{
+	char		 norm[GP_HOST_MAX + 8];
+	const char	*why, *d;
+	char		*slash;
+
+	if (r->dest == NULL || r->container == NULL || r->ports == NULL)
+		return -1;
+	if (gp_rules_check_ports(r->ports, &why) != 0)
+		return -1;
+	memset(c, 0, sizeof *c);
+	c->id = r->id;
+	c->action = r->action;
+	c->layer = r->layer;
+	c->expires_at = r->expires_at;
+	c->score = gp_rules_score(r->container, r->dest, r->ports);
+
+	if (strcmp(r->dest, "*") == 0) {
+		c->kind = D_ANY;
+	} else if ((slash = strchr(r->dest, '/')) != NULL) {
+		char	addr[64];
+		char	*end;
+		long	pfx;
+		size_t	alen = (size_t)(slash - r->dest);
+
+		if (alen >= sizeof addr)
+			return -1;
+		memcpy(addr, r->dest, alen);
+		addr[alen] = '\0';
+		pfx = strtol(slash + 1, &end, 10);
+		if (*end != '\0' || slash[1] == '\0')
+			return -1;
+		if (inet_pton(AF_INET, addr, c->net) == 1 && pfx >= 0 &&
+		    pfx <= 32)
+			c->family = 4;
+		else if (inet_pton(AF_INET6, addr, c->net) == 1 && pfx >= 0 &&
+		    pfx <= 128)
+			c->family = 6;
+		else
+			return -1;
+		c->prefix = (int)pfx;
+		c->kind = D_CIDR;
+	} else {
+		if (gp_host_normalize(r->dest, strlen(r->dest), norm,
+		    sizeof norm, &why) != 0)
+			return -1;
+		d = norm;
+		if (strncmp(d, "**.", 3) == 0 && !gp_glob_has_magic(d + 3)) {
+			c->kind = D_SUB_INCL;
+			d += 3;
+		} else if (strncmp(d, "*.", 2) == 0 &&
+		    !gp_glob_has_magic(d + 2)) {
+			c->kind = D_SUB_STRICT;
+			d += 2;
+		} else if (gp_glob_has_magic(d))
+			c->kind = D_GLOB;
+		else
+			c->kind = D_EXACT;
+		c->dest = gp_xstrdup(d);
+	}
+	if (strcmp(r->container, "*") != 0)
+		c->container = gp_xstrdup(r->container);
+	c->ports = gp_xstrdup(r->ports);
+	return 0;
+}
+
+struct gp_ruleset *
+gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
+{
+	struct gp_ruleset	*set = gp_xcalloc(1, sizeof *set);
+	size_t			 i, bad = 0;
+
+	set->r = gp_xcalloc(n ? n : 1, sizeof *set->r);
+	set->scan = gp_xcalloc(n ? n : 1, sizeof *set->scan);
+	set->exact.nb = set->suffix.nb = n < 8 ? 16 : n * 2;
+	set->exact.b = gp_xcalloc(set->exact.nb, sizeof *set->exact.b);
+	set->suffix.b = gp_xcalloc(set->suffix.nb, sizeof *set->suffix.b);
+
+	for (i = 0; i < n; i++) {
+		struct crule *c = &set->r[set->n];
+
+		if (compile_one(c, &rules[i]) != 0) {
+			bad++;
+			continue;
+		}
+		switch (c->kind) {
+		case D_EXACT:
+			htab_add(&set->exact, c->dest, set->n);
+			break;
+		case D_SUB_STRICT:
+		case D_SUB_INCL:
+			htab_add(&set->suffix, c->dest, set->n);
+			break;
+		default:
+			set->scan[set->nscan++] = set->n;
+			break;
+		}
+		set->n++;
+	}
+	if (skipped != NULL)
+		*skipped = bad;
+	return set;
+}
+
+void
+gp_rules_free(struct gp_ruleset *set)
+{
+	size_t	i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < set->n; i++) {
+		free(set->r[i].container);
+		free(set->r[i].dest);
+		free(set->r[i].ports);
+	}
+	free(set->r);
+	free(set->scan);
+	htab_free(&set->exact);
+	htab_free(&set->suffix);
+	free(set);
+}
+
+size_t
+gp_rules_count(const struct gp_ruleset *set)
+{
+	return set != NULL ? set->n : 0;
+}
+
+static int
+cidr_match(const struct crule *c, const char *host)
+{
+	unsigned char	a[16];
+	int		bits = c->prefix, i;
+
+	if (c->family == 4 ? inet_pton(AF_INET, host, a) != 1 :
+	    inet_pton(AF_INET6, host, a) != 1)
+		return 0;
+	for (i = 0; bits > 0; i++, bits -= 8) {
+		unsigned char mask = bits >= 8 ? 0xff :
+		    (unsigned char)(0xff << (8 - bits));
+
+		if ((a[i] & mask) != (c->net[i] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+/* Checks rule i against the query (destination already matched). */
+static void
+consider(const struct gp_ruleset *set, size_t i, const struct gp_query *q,
+    const char *host, struct gp_match *best)
+{
+	const struct crule	*c = &set->r[i];
+
+	if (host != NULL) {	/* not pre-matched by an index */
+		switch (c->kind) {
+		case D_ANY:
+			break;
+		case D_CIDR:
+			if (!cidr_match(c, host))
+				return;
+			break;
+		case D_GLOB:
+			if (!gp_glob_match(c->dest, host))
+				return;
+			break;
+		default:
+			return;
+		}
+	}
+	if (c->expires_at != 0 && c->expires_at <= q->now)
+		return;
+	if (c->container != NULL &&
+	    !gp_glob_match(c->container, q->container ? q->container : ""))
+		return;
+	if (!gp_rules_port_match(c->ports, q->port))
+		return;
+	if (best->matched) {
+		if (c->layer != best->layer) {
+			if (c->layer < best->layer)
+				return;
+		} else if (c->score != best->score) {
+			if (c->score < best->score)
+				return;
+		} else if (c->action != best->action) {
+			if (c->action != GP_DENY)
+				return;
+		} else if (c->id >= best->rule_id)
+			return;
+	}
+	best->matched = 1;
+	best->action = c->action;
+	best->rule_id = c->id;
+	best->score = c->score;
+	best->layer = c->layer;
+}
+
+int
+gp_rules_match(const struct gp_ruleset *set, const struct gp_query *q,
+    struct gp_match *m)
+{
+	const char		*hosts[2] = { q->host, q->alt_host };
+	const struct hent	*e;
+	size_t			 h, i;
+
+	memset(m, 0, sizeof *m);
+	if (set == NULL)
+		return 0;
+	for (h = 0; h < 2; h++) {
+		const char *host = hosts[h], *dot;
+
+		if (host == NULL || *host == '\0')
+			continue;
+		if (h == 1 && q->host != NULL && strcmp(host, q->host) == 0)
+			continue;
+		if ((e = htab_get(&set->exact, host)) != NULL)
+			for (i = 0; i < e->n; i++)
+				consider(set, e->idx[i], q, NULL, m);
+		if (!gp_host_ip_family(host)) {
+			/* The host itself: only "**.d" covers d. */
+			if ((e = htab_get(&set->suffix, host)) != NULL)
+				for (i = 0; i < e->n; i++)
+					if (set->r[e->idx[i]].kind ==
+					    D_SUB_INCL)
+						consider(set, e->idx[i], q,
+						    NULL, m);
+			for (dot = strchr(host, '.'); dot != NULL;
+			    dot = strchr(dot + 1, '.')) {
+				if ((e = htab_get(&set->suffix, dot + 1)) ==
+				    NULL)
+					continue;
+				for (i = 0; i < e->n; i++)
+					consider(set, e->idx[i], q, NULL, m);
+			}
+		}
+		for (i = 0; i < set->nscan; i++)
+			consider(set, set->scan[i], q, host, m);
+	}
+	return m->matched;
+}

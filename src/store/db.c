@@ -1,0 +1,211 @@
+/* db.c: opening, pragmas and migrations. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "store/store-int.h"
+
+/*
+ * Migrations, applied in order inside one transaction each; the index
+ * + 1 is the user_version afterwards.  Never edit a shipped entry: add
+ * one.  Table and column names follow the original greyproxy.
+ */
+static const char *migrations[] = {
+	/* 1: rules and the connection log */
+	"CREATE TABLE rules ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" container_pattern TEXT NOT NULL DEFAULT '*',"
+	" destination_pattern TEXT NOT NULL,"
+	" port_pattern TEXT NOT NULL DEFAULT '*',"
+	" rule_type TEXT NOT NULL DEFAULT 'permanent'"
+	"  CHECK (rule_type IN ('permanent','temporary')),"
+	" action TEXT NOT NULL DEFAULT 'allow'"
+	"  CHECK (action IN ('allow','deny')),"
+	" created_at DATETIME NOT NULL DEFAULT (datetime('now')),"
+	" expires_at DATETIME,"
+	" last_used_at DATETIME,"
+	" created_by TEXT NOT NULL DEFAULT 'admin',"
+	" notes TEXT,"
+	" session_id TEXT,"
+	" hit_count INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (container_pattern, destination_pattern, port_pattern,"
+	"  action));"
+	"CREATE INDEX idx_rules_session ON rules(session_id);"
+	"CREATE TABLE request_logs ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" timestamp DATETIME NOT NULL DEFAULT (datetime('now')),"
+	" container_name TEXT NOT NULL,"
+	" container_id TEXT,"
+	" destination_host TEXT NOT NULL,"
+	" destination_port INTEGER,"
+	" resolved_hostname TEXT,"
+	" method TEXT,"
+	" result TEXT NOT NULL CHECK (result IN ('allowed','blocked')),"
+	" rule_id INTEGER REFERENCES rules(id) ON DELETE SET NULL,"
+	" response_time_ms INTEGER,"
+	" mitm_skip_reason TEXT,"
+	" client_addr TEXT,"
+	" request TEXT,"
+	" resolved_ip TEXT,"
+	" reason TEXT,"
+	" bytes_up INTEGER NOT NULL DEFAULT 0,"
+	" bytes_down INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX idx_request_logs_ts ON request_logs(timestamp);"
+	"CREATE INDEX idx_request_logs_host ON request_logs(destination_host);",
+};
+
+static int
+exec(sqlite3 *db, const char *sql, char **err)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	if (err != NULL)
+		gp_xasprintf(err, "%s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+static int
+user_version(sqlite3 *db)
+{
+	sqlite3_stmt	*st;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Brings the schema to the newest version; refuses a newer database. */
+static int
+migrate(sqlite3 *db, char **err)
+{
+	int	v = user_version(db), n = (int)GP_ARRAY_LEN(migrations);
+	char	sql[64];
+
+	if (v < 0) {
+		gp_xasprintf(err, "cannot read schema version: %s",
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	if (v > n) {
+		gp_xasprintf(err, "database schema %d is newer than this "
+		    "greyproxy (%d)", v, n);
+		return -1;
+	}
+	for (; v < n; v++) {
+		if (exec(db, "BEGIN IMMEDIATE", err) != 0)
+			return -1;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		if (exec(db, migrations[v], err) != 0 ||
+		    exec(db, sql, err) != 0) {
+			exec(db, "ROLLBACK", NULL);
+			return -1;
+		}
+		if (exec(db, "COMMIT", err) != 0)
+			return -1;
+		gp_log(GP_LOG_INFO, "database migrated to schema %d", v + 1);
+	}
+	return 0;
+}
+
+int
+gp_store_open(const char *path, struct gp_store **out, char **err)
+{
+	struct gp_store	*s;
+	sqlite3		*db = NULL;
+	mode_t		 old;
+	int		 rc, fd;
+
+	*err = NULL;
+	/* Create the file 0600 before SQLite does; -wal/-shm copy its mode. */
+	old = umask(077);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd != -1)
+		close(fd);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	umask(old);
+	if (rc != SQLITE_OK) {
+		gp_xasprintf(err, "%s: %s", path,
+		    db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	    "PRAGMA foreign_keys=ON;", err) != 0 || migrate(db, err) != 0) {
+		char *m = *err;
+
+		gp_xasprintf(err, "%s: %s", path, m ? m : "error");
+		free(m);
+		sqlite3_close(db);
+		return -1;
+	}
+	s = gp_xcalloc(1, sizeof *s);
+	s->db = db;
+	*out = s;
+	return 0;
+}
+
+void
+gp_store_close(struct gp_store *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	gp_store_log_flush(s);
+	for (i = 0; i < GP_ARRAY_LEN(s->stmts); i++)
+		sqlite3_finalize(s->stmts[i]);
+	sqlite3_close(s->db);
+	free(s->logq);
+	free(s->hits);
+	free(s);
+}
+
+sqlite3_stmt *
+gp_store_stmt(struct gp_store *s, enum gp_stmt which, const char *sql)
+{
+	sqlite3_stmt	*st = s->stmts[which];
+
+	if (st == NULL) {
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) !=
+		    SQLITE_OK) {
+			gp_log(GP_LOG_ERROR, "sqlite prepare: %s",
+			    sqlite3_errmsg(s->db));
+			return NULL;
+		}
+		s->stmts[which] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+int64_t
+gp_store_data_version(struct gp_store *s)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	st = gp_store_stmt(s, ST_DATA_VERSION, "PRAGMA data_version");
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	return v;
+}

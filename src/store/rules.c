@@ -1,0 +1,244 @@
+/* rules.c (store): the rules table. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "store/store-int.h"
+
+#define RULE_COLS "id, container_pattern, destination_pattern, "	\
+	"port_pattern, rule_type, action, created_at, expires_at, "	\
+	"last_used_at, created_by, notes, session_id"
+
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? gp_xstrdup((const char *)t) : NULL;
+}
+
+static int64_t
+col_time(sqlite3_stmt *st, int i)
+{
+	const unsigned char	*t = sqlite3_column_text(st, i);
+	int64_t			 v;
+
+	if (t == NULL)
+		return 0;
+	v = gp_time_parse_sql((const char *)t);
+	return v < 0 ? 0 : v;
+}
+
+/* Fills r from a row selected with RULE_COLS. */
+static void
+row_to_rule(sqlite3_stmt *st, struct gp_rule *r)
+{
+	const unsigned char *action = sqlite3_column_text(st, 5);
+
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(st, 0);
+	r->container = col_text(st, 1);
+	r->dest = col_text(st, 2);
+	r->ports = col_text(st, 3);
+	r->rule_type = col_text(st, 4);
+	r->action = action && strcmp((const char *)action, "deny") == 0 ?
+	    GP_DENY : GP_ALLOW;
+	r->created_at = col_time(st, 6);
+	r->expires_at = col_time(st, 7);
+	r->last_used_at = col_time(st, 8);
+	r->created_by = col_text(st, 9);
+	r->notes = col_text(st, 10);
+	r->session_id = col_text(st, 11);
+	if (r->created_by != NULL && strcmp(r->created_by, "builtin") == 0)
+		r->layer = GP_LAYER_BUILTIN;
+	else if (r->session_id != NULL)
+		r->layer = GP_LAYER_SESSION;
+	else
+		r->layer = GP_LAYER_GLOBAL;
+}
+
+int
+gp_store_rules_load(struct gp_store *s, struct gp_rule **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+	struct gp_rule	*v = NULL;
+	size_t		 cnt = 0, cap = 0;
+	int		 rc;
+
+	st = gp_store_stmt(s, ST_RULES_LOAD, "SELECT " RULE_COLS
+	    " FROM rules ORDER BY created_at DESC, id DESC");
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 32;
+			v = gp_xrealloc(v, cap * sizeof *v);
+		}
+		row_to_rule(st, &v[cnt++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		gp_log(GP_LOG_ERROR, "loading rules: %s",
+		    sqlite3_errmsg(s->db));
+		gp_store_rules_free(v, cnt);
+		return -1;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+void
+gp_store_rules_free(struct gp_rule *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		gp_rule_clear(&v[i]);
+	free(v);
+}
+
+int
+gp_store_rule_get(struct gp_store *s, int64_t id, struct gp_rule *r)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = gp_store_stmt(s, ST_RULE_GET, "SELECT " RULE_COLS
+	    " FROM rules WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_to_rule(st, r);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int
+gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
+{
+	const char	*action = r->action == GP_DENY ? "deny" : "allow";
+	sqlite3_stmt	*st;
+	char		 now[20], exp[20];
+	int		 rc;
+
+	*existed = 0;
+	gp_time_format_sql(gp_now(), now);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	/* An identical unexpired rule is returned as is. */
+	st = gp_store_stmt(s, ST_RULE_FIND, "SELECT " RULE_COLS " FROM rules"
+	    " WHERE container_pattern = ? AND destination_pattern = ?"
+	    " AND port_pattern = ? AND action = ?");
+	if (st == NULL)
+		goto rollback;
+	sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->dest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->ports, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		struct gp_rule old;
+
+		row_to_rule(st, &old);
+		sqlite3_reset(st);
+		if (old.expires_at == 0 || old.expires_at > gp_now()) {
+			sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+			gp_rule_clear(r);
+			*r = old;
+			*existed = 1;
+			return 0;
+		}
+		gp_rule_clear(&old);
+		/* Expired duplicate: purge it before the insert. */
+		st = gp_store_stmt(s, ST_RULE_PURGE, "DELETE FROM rules WHERE"
+		    " container_pattern = ? AND destination_pattern = ?"
+		    " AND port_pattern = ? AND action = ?");
+		if (st == NULL)
+			goto rollback;
+		sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->dest, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->ports, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto rollback;
+	} else if (rc != SQLITE_DONE)
+		goto rollback;
+	sqlite3_reset(st);
+
+	st = gp_store_stmt(s, ST_RULE_INSERT, "INSERT INTO rules"
+	    " (container_pattern, destination_pattern, port_pattern,"
+	    " rule_type, action, created_at, expires_at, created_by, notes,"
+	    " session_id) VALUES (?,?,?,?,?,?,?,?,?,?)");
+	if (st == NULL)
+		goto rollback;
+	sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->dest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->ports, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->expires_at ? "temporary" : "permanent",
+	    -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	if (r->expires_at != 0) {
+		gp_time_format_sql(r->expires_at, exp);
+		sqlite3_bind_text(st, 7, exp, -1, SQLITE_STATIC);
+	} else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_text(st, 8, r->created_by ? r->created_by : "admin", -1,
+	    SQLITE_TRANSIENT);
+	bind_text_or_null(st, 9, r->notes);
+	bind_text_or_null(st, 10, r->session_id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto rollback;
+	sqlite3_reset(st);
+	r->id = sqlite3_last_insert_rowid(s->db);
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto rollback;
+	r->created_at = gp_time_parse_sql(now);
+	free(r->rule_type);
+	r->rule_type = gp_xstrdup(r->expires_at ? "temporary" : "permanent");
+	if (r->created_by == NULL)
+		r->created_by = gp_xstrdup("admin");
+	return 0;
+rollback:
+	gp_log(GP_LOG_ERROR, "adding rule: %s", sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+fail:
+	gp_log(GP_LOG_ERROR, "adding rule: %s", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+int
+gp_store_rule_delete(struct gp_store *s, int64_t id)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = gp_store_stmt(s, ST_RULE_DELETE, "DELETE FROM rules WHERE id=?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		gp_log(GP_LOG_ERROR, "deleting rule: %s",
+		    sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return sqlite3_changes(s->db) > 0;
+}

@@ -1,0 +1,34 @@
+/* store-int.h: shared between the store's files only. */
+#ifndef GP_STORE_INT_H
+#define GP_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+enum gp_stmt {
+	ST_DATA_VERSION, ST_RULES_LOAD, ST_RULE_FIND, ST_RULE_INSERT,
+	ST_RULE_GET, ST_RULE_DELETE, ST_RULE_PURGE, ST_LOG_INSERT,
+	ST_RULE_HIT, ST__COUNT
+};
+
+struct gp_logrow;
+struct gp_hit {
+	int64_t	rule_id;
+	int64_t	count;
+	int64_t	last;
+};
+
+struct gp_store {
+	sqlite3			*db;
+	sqlite3_stmt		*stmts[ST__COUNT];
+	struct gp_logrow	*logq;
+	size_t			 nlog, caplog;
+	struct gp_hit		*hits;
+	size_t			 nhits, caphits;
+};
+
+/* Prepared once, reset and unbound on every call. */
+sqlite3_stmt	*gp_store_stmt(struct gp_store *, enum gp_stmt, const char *);
+
+#endif
