@@ -64,6 +64,34 @@ utf8_decode(const char *s, size_t n, uint32_t *cp, size_t max)
 	return (int)k;
 }
 
+/*
+ * Simple lower-casing of the scripts most often seen in host names
+ * (Latin-1, Latin Extended-A, Greek, Cyrillic), close to what IDNA
+ * mapping (UTS 46) does for them.
+ */
+static uint32_t
+fold(uint32_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + 32;
+	if (c >= 0xc0 && c <= 0xde && c != 0xd7)
+		return c + 32;
+	if (c >= 0x100 && c <= 0x17f && c != 0x130 && c != 0x131 &&
+	    c != 0x138 && c != 0x149 && c != 0x17f) {
+		/* Pairs: even upper/odd lower, shifted in two ranges. */
+		if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+			return c % 2 ? c + 1 : c;
+		return c % 2 ? c : c + 1;
+	}
+	if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2)
+		return c + 32;
+	if (c >= 0x410 && c <= 0x42f)
+		return c + 32;
+	if (c >= 0x400 && c <= 0x40f)
+		return c + 80;
+	return c;
+}
+
 static unsigned
 adapt(unsigned delta, unsigned numpoints, int first)
 {
@@ -90,10 +118,11 @@ gp_punycode_encode(const char *utf8, size_t n, char *out, size_t outlen)
 	if (count <= 0)
 		return -1;
 	for (j = 0; j < count; j++) {
+		cp[j] = fold(cp[j]);
 		if (cp[j] < 0x80) {
 			if (o + 1 >= outlen)
 				return -1;
-			out[o++] = (char)tolower((int)cp[j]);
+			out[o++] = (char)cp[j];
 		}
 	}
 	h = b = (unsigned)o;

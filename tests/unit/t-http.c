@@ -1,0 +1,288 @@
+/* t-http.c: request/response heads, chunked bodies, URLs, forwarding. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http.h"
+#include "../lib/tap.h"
+
+static int
+req(const char *s, struct gp_http_msg *m, struct gp_http_err *e)
+{
+	return gp_http_parse_request(s, strlen(s), m, e);
+}
+
+static void
+test_valid(void)
+{
+	struct gp_http_msg	m;
+	struct gp_http_err	e;
+	const char		*s = "GET http://example.com/a?b=1 HTTP/1.1\r\n"
+	    "Host: example.com\r\nUser-Agent:  curl/8  \r\n"
+	    "Content-Length: 5\r\n\r\nhello";
+	const struct gp_http_header *h;
+
+	is_int(req(s, &m, &e), (int)strlen(s) - 5, "head length");
+	ok(gp_iov_eq(m.method, "GET"), "method");
+	is_int(m.target.n, strlen("http://example.com/a?b=1"), "target");
+	is_int(m.minor, 1, "HTTP/1.1");
+	is_int(m.nh, 3, "three headers");
+	is_int(m.content_length, 5, "content length");
+	ok(m.keep_alive, "1.1 is persistent");
+	h = gp_http_find(&m, "user-agent");
+	ok(h != NULL && h->value.n == 6 && memcmp(h->value.p, "curl/8", 6)
+	    == 0, "value trimmed, name case-insensitive");
+
+	is_int(req("GET / HTTP/1.0\r\n\r\n", &m, &e), 18, "HTTP/1.0");
+	ok(!m.keep_alive, "1.0 closes by default");
+	req("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &m, &e);
+	ok(m.keep_alive, "1.0 keep-alive");
+	req("GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n", &m, &e);
+	ok(!m.keep_alive, "Connection: close");
+	req("GET / HTTP/1.1\nHost: a\n\n", &m, &e);
+	is_int(m.nh, 1, "bare LF line endings accepted");
+	is_int(req("\r\nGET / HTTP/1.1\r\n\r\n", &m, &e), 20,
+	    "leading empty line skipped");
+	req("GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+	    &m, &e);
+	ok(m.upgrade, "upgrade detected");
+	req("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &m,
+	    &e);
+	ok(m.chunked && m.content_length == -1, "chunked last coding");
+	req("PUT / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", &m, &e);
+	ok(m.expect_continue, "expect 100-continue");
+}
+
+static void
+test_pipelined_and_partial(void)
+{
+	struct gp_http_msg	m;
+	struct gp_http_err	e;
+	const char		*two = "GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n"
+	    "GET http://b/ HTTP/1.1\r\nHost: b\r\n\r\n";
+	int			n;
+	size_t			i, len = strlen(two);
+
+	n = req(two, &m, &e);
+	is_int(n, (int)len / 2, "first of two pipelined requests");
+	is_int(gp_http_parse_request(two + n, len - (size_t)n, &m, &e),
+	    (int)len / 2, "second pipelined request");
+	ok(m.target.p[7] == 'b', "second request's target");
+	for (i = 0; i < len / 2; i++)
+		if (gp_http_parse_request(two, i, &m, &e) != GP_AGAIN)
+			break;
+	is_int(i, len / 2, "every prefix of a head needs more bytes");
+}
+
+static void
+test_malformed(void)
+{
+	static const struct { const char *in; int status; } bad[] = {
+		{ "GARBAGE\r\n\r\n", 400 },
+		{ "GET\r\n\r\n", 400 },
+		{ "GET /  HTTP/1.1\r\n\r\n", 400 },
+		{ "GET / HTTP/2.0\r\n\r\n", 505 },
+		{ "GET / FOO/1.1\r\n\r\n", 400 },
+		{ "G(T / HTTP/1.1\r\n\r\n", 400 },
+		{ "GET /\x01 HTTP/1.1\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 5\r\n"
+		  "Transfer-Encoding: chunked\r\n\r\n", 400 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 5\r\n"
+		  "Content-Length: 6\r\n\r\n", 400 },
+		{ "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 1e3\r\n\r\n", 400 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+		  "Transfer-Encoding: chunked\r\n\r\n", 400 },
+	};
+	struct gp_http_msg	m;
+	struct gp_http_err	e;
+	struct gp_buf		b = { 0 };
+	size_t			i;
+
+	for (i = 0; i < GP_ARRAY_LEN(bad); i++) {
+		e.status = 0;
+		is_int(req(bad[i].in, &m, &e), GP_EPROTO, "malformed #%zu "
+		    "rejected", i);
+		is_int(e.status, bad[i].status, "malformed #%zu status", i);
+	}
+	/* NUL inside the head. */
+	is_int(gp_http_parse_request("GET / HTTP/1.1\r\nX: a\0b\r\n\r\n", 26,
+	    &m, &e), GP_EPROTO, "NUL in a header value");
+	/* Same Content-Length twice is tolerated. */
+	is_int(req("POST / HTTP/1.1\r\nContent-Length: 3\r\n"
+	    "Content-Length: 3\r\n\r\n", &m, &e) > 0, 1,
+	    "identical Content-Length repeated");
+	/* Size limits. */
+	gp_buf_addstr(&b, "GET /");
+	for (i = 0; i < GP_HTTP_MAX_LINE; i++)
+		gp_buf_add(&b, "a", 1);
+	gp_buf_addstr(&b, " HTTP/1.1\r\n\r\n");
+	req(b.data, &m, &e);
+	is_int(e.status, 414, "long request line: 414");
+	gp_buf_reset(&b);
+	gp_buf_addstr(&b, "GET / HTTP/1.1\r\n");
+	for (i = 0; i <= GP_HTTP_MAX_HEADERS; i++)
+		gp_buf_printf(&b, "X-%zu: v\r\n", i);
+	gp_buf_addstr(&b, "\r\n");
+	is_int(req(b.data, &m, &e), GP_EPROTO, "too many headers");
+	is_int(e.status, 431, "too many headers: 431");
+	gp_buf_reset(&b);
+	gp_buf_addstr(&b, "GET / HTTP/1.1\r\n");
+	while (b.len <= GP_HTTP_MAX_HEAD)
+		gp_buf_addstr(&b, "X-Big: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+	is_int(req(b.data, &m, &e), GP_EPROTO, "oversized head, unfinished");
+	is_int(e.status, 431, "oversized head: 431");
+	gp_buf_free(&b);
+}
+
+static void
+test_response(void)
+{
+	struct gp_http_msg	m;
+	struct gp_http_err	e;
+	const char		*r1 = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+	const char		*r2 = "HTTP/1.1 204\r\n\r\n";
+	const char		*r3 = "HTTP/1.0 200 OK\r\n\r\n";
+
+	is_int(gp_http_parse_response(r1, strlen(r1), &m, &e),
+	    (int)strlen(r1), "response head");
+	is_int(m.status, 200, "status");
+	ok(gp_iov_eq(m.reason, "OK"), "reason");
+	is_int(gp_http_parse_response(r2, strlen(r2), &m, &e),
+	    (int)strlen(r2), "status without reason");
+	is_int(m.status, 204, "204");
+	gp_http_parse_response(r3, strlen(r3), &m, &e);
+	ok(!m.keep_alive && m.content_length == -1, "1.0 read-until-close");
+	is_int(gp_http_parse_response("HTTP/1.1 2x0 OK\r\n\r\n", 19, &m, &e),
+	    GP_EPROTO, "bad status code");
+	is_int(gp_http_parse_response("ICY 200 OK\r\n\r\n", 14, &m, &e),
+	    GP_EPROTO, "not HTTP");
+}
+
+static void
+test_chunked(void)
+{
+	const char		*body = "4\r\nWiki\r\n5;ext=1\r\npedia\r\n"
+	    "0\r\nTrailer: x\r\n\r\nNEXT";
+	struct gp_chunked	c;
+	ssize_t			n;
+	size_t			i, total = 0;
+	int			done = 0;
+
+	memset(&c, 0, sizeof c);
+	n = gp_chunked_scan(&c, body, strlen(body), &done);
+	is_int(n, (long long)strlen(body) - 4, "chunked end found");
+	ok(done, "chunked done");
+	/* Byte by byte gives the same answer. */
+	memset(&c, 0, sizeof c);
+	done = 0;
+	for (i = 0; i < strlen(body) && !done; i++) {
+		n = gp_chunked_scan(&c, body + i, 1, &done);
+		if (n < 0)
+			break;
+		total += (size_t)n;
+	}
+	is_int(total, strlen(body) - 4, "chunked byte by byte");
+	{
+		static const char *bad[] = { "x\r\n", "4\r\nWikiX\r\n",
+		    "4\nWiki\r\n", "11111111111111111\r\n", "\r\n" };
+
+		for (i = 0; i < GP_ARRAY_LEN(bad); i++) {
+			memset(&c, 0, sizeof c);
+			is_int(gp_chunked_scan(&c, bad[i], strlen(bad[i]),
+			    &done), GP_EPROTO, "bad chunked #%zu", i);
+		}
+	}
+}
+
+static void
+test_url_and_forward(void)
+{
+	struct gp_url		u;
+	struct gp_iov		t;
+	struct gp_http_msg	m;
+	struct gp_http_err	e;
+	struct gp_buf		b = { 0 };
+	const char		*why;
+	char			host[256];
+	unsigned		port;
+	const char		*in = "GET http://user:pw@Example.COM:8080/p?q=1#frag "
+	    "HTTP/1.1\r\nHost: evil.test\r\nConnection: keep-alive, X-Hop\r\n"
+	    "X-Hop: 1\r\nProxy-Authorization: Basic dXNlcjpwdw==\r\n"
+	    "Keep-Alive: 300\r\nTE: trailers\r\nAccept: */*\r\n\r\n";
+
+	t.p = "http://[::1]:81";
+	t.n = strlen(t.p);
+	is_int(gp_url_parse_absolute(t, &u, &why), 0, "IPv6 URL");
+	is_str(u.host, "::1", "IPv6 host");
+	is_int(u.port, 81, "port");
+	ok(u.path.n == 1 && u.path.p[0] == '/', "empty path is /");
+	t.p = "ftp://a/";
+	t.n = 8;
+	is_int(gp_url_parse_absolute(t, &u, &why), -1, "ftp refused");
+	t.p = "/relative";
+	t.n = 9;
+	is_int(gp_url_parse_absolute(t, &u, &why), -1, "origin-form refused");
+	t.p = "http://a:99999/";
+	t.n = strlen(t.p);
+	is_int(gp_url_parse_absolute(t, &u, &why), -1, "bad port refused");
+	t.p = "Example.com:443";
+	t.n = strlen(t.p);
+	is_int(gp_url_parse_authority(t, host, sizeof host, &port, &why), 0,
+	    "authority");
+	ok(strcmp(host, "example.com") == 0 && port == 443, "authority parts");
+	t.p = "[2001:db8::1]:8443";
+	t.n = strlen(t.p);
+	is_int(gp_url_parse_authority(t, host, sizeof host, &port, &why), 0,
+	    "IPv6 authority");
+	t.p = "example.com";
+	t.n = strlen(t.p);
+	is_int(gp_url_parse_authority(t, host, sizeof host, &port, &why), -1,
+	    "authority needs a port");
+
+	is_int(req(in, &m, &e) > 0, 1, "forwarding input parses");
+	t = m.target;
+	is_int(gp_url_parse_absolute(t, &u, &why), 0, "URL with userinfo");
+	is_str(u.host, "example.com", "userinfo dropped, host lowered");
+	gp_http_build_request(&b, &m, &u, 0, 0);
+	ok(strncmp(b.data, "GET /p?q=1 HTTP/1.1\r\nHost: example.com:8080\r\n",
+	    45) == 0, "origin-form and Host from the URL");
+	ok(strstr(b.data, "evil.test") == NULL, "client Host replaced");
+	ok(strstr(b.data, "X-Hop") == NULL, "Connection-named header removed");
+	ok(strstr(b.data, "Proxy-Authorization") == NULL &&
+	    strstr(b.data, "Keep-Alive") == NULL && strstr(b.data, "TE:") ==
+	    NULL, "hop-by-hop headers removed");
+	ok(strstr(b.data, "Accept: */*\r\n") != NULL, "end-to-end kept");
+	ok(strstr(b.data, "Via: 1.1 greyproxy\r\n") != NULL, "Via added");
+	ok(strstr(b.data, "#frag") == NULL, "fragment not sent");
+	{
+		const struct gp_http_header *pa =
+		    gp_http_find(&m, "proxy-authorization");
+		char user[64];
+
+		is_int(gp_http_basic_user(pa->value, user, sizeof user), 0,
+		    "basic credentials decode");
+		is_str(user, "user", "basic user");
+	}
+	gp_buf_free(&b);
+}
+
+int
+main(void)
+{
+	test_valid();
+	test_pipelined_and_partial();
+	test_malformed();
+	test_response();
+	test_chunked();
+	test_url_and_forward();
+	return tap_done();
+}

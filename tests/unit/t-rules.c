@@ -1,0 +1,266 @@
+/* t-rules.c: host normalization, globs, ports and rule precedence. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "rules/rules.h"
+#include "../lib/tap.h"
+
+static void
+test_normalize(void)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "Example.COM", "example.com" },
+		{ "example.com.", "example.com" },
+		{ "[::1]", "::1" },
+		{ "[2001:DB8:0:0::1]", "2001:db8::1" },
+		{ "2001:db8::0:1", "2001:db8::1" },
+		{ "127.0.0.1", "127.0.0.1" },
+		{ "bücher.de", "xn--bcher-kva.de" },
+		{ "BÜCHER.de", "xn--bcher-kva.de" },
+		{ "ΑΘΗΝΑ.gr", "xn--mxaard0a.gr" },		/* αθηνα */
+		{ "münchen.example", "xn--mnchen-3ya.example" },
+		{ "*.bücher.de", "*.xn--bcher-kva.de" },
+		{ "xn--bcher-kva.de", "xn--bcher-kva.de" },
+		{ "例え.テスト", "xn--r8jz45g.xn--zckzah" },
+		{ "*.npmjs.org", "*.npmjs.org" },
+	};
+	static const char *bad[] = { "", ".", "a..b", "a b", "[::1", "[zz]",
+	    "ex@mple.com", "\xff\xfe.com" };
+	char		out[GP_HOST_MAX];
+	const char	*why;
+	size_t		i;
+
+	for (i = 0; i < GP_ARRAY_LEN(cases); i++) {
+		int rc = gp_host_normalize(cases[i].in, strlen(cases[i].in),
+		    out, sizeof out, &why);
+
+		is_int(rc, 0, "normalize '%s' succeeds", cases[i].in);
+		is_str(out, cases[i].want, "normalize '%s'", cases[i].in);
+	}
+	for (i = 0; i < GP_ARRAY_LEN(bad); i++)
+		is_int(gp_host_normalize(bad[i], strlen(bad[i]), out,
+		    sizeof out, &why), -1, "normalize rejects '%s'", bad[i]);
+	/* 254 characters is over the DNS limit. */
+	{
+		char long_name[300];
+
+		memset(long_name, 'a', sizeof long_name);
+		for (i = 60; i < 254; i += 61)
+			long_name[i] = '.';
+		long_name[254] = '\0';
+		is_int(gp_host_normalize(long_name, 254, out, sizeof out,
+		    &why), -1, "normalize rejects a 254-byte name");
+	}
+}
+
+static void
+test_glob_ports(void)
+{
+	ok(gp_glob_match("*.npmjs.org", "registry.npmjs.org"), "glob star");
+	ok(!gp_glob_match("*.npmjs.org", "npmjs.org"), "glob needs a label");
+	ok(gp_glob_match("api.*", "api.example.com"), "glob trailing star");
+	ok(gp_glob_match("a?c", "abc") && !gp_glob_match("a?c", "ac"),
+	    "glob question mark");
+	ok(gp_glob_match("host[0-9]", "host7") &&
+	    !gp_glob_match("host[!0-9]", "host7"), "glob sets");
+	ok(gp_glob_match("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaab") &&
+	    !gp_glob_match("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+	    "glob backtracking stays correct");
+	ok(gp_rules_port_match("*", 1), "port any");
+	ok(gp_rules_port_match("443", 443) && !gp_rules_port_match("443", 80),
+	    "port exact");
+	ok(gp_rules_port_match("80,443,8000-8100", 8050) &&
+	    !gp_rules_port_match("80,443,8000-8100", 8101), "port list+range");
+	{
+		const char *why;
+
+		is_int(gp_rules_check_ports("80, 443", &why), 0,
+		    "ports with spaces");
+		is_int(gp_rules_check_ports("0", &why), -1, "port 0 refused");
+		is_int(gp_rules_check_ports("65536", &why), -1,
+		    "port 65536 refused");
+		is_int(gp_rules_check_ports("90-80", &why), -1,
+		    "reversed range refused");
+		is_int(gp_rules_check_ports("80,", &why), -1,
+		    "trailing comma refused");
+		is_int(gp_rules_check_ports("http", &why), -1,
+		    "port names refused");
+	}
+}
+
+/* Builds rule i from a compact description. */
+static void
+mk(struct gp_rule *r, int64_t id, const char *action, const char *cont,
+    const char *dest, const char *ports)
+{
+	const char *why;
+
+	memset(r, 0, sizeof *r);
+	r->id = id;
+	r->action = strcmp(action, "deny") == 0 ? GP_DENY : GP_ALLOW;
+	r->container = gp_xstrdup(cont);
+	r->dest = gp_xstrdup(dest);
+	r->ports = gp_xstrdup(ports);
+	r->layer = GP_LAYER_GLOBAL;
+	if (gp_rule_prepare(r, &why) != 0)
+		printf("# bad test rule %s: %s\n", dest, why);
+}
+
+/* Returns "allow:ID", "deny:ID" or "none" for a query. */
+static const char *
+decide(const struct gp_ruleset *set, const char *cont, const char *host,
+    const char *alt, unsigned port, int64_t now)
+{
+	static char	buf[32];
+	struct gp_match	m;
+	struct gp_query	q = { cont, host, alt, port, now };
+
+	if (!gp_rules_match(set, &q, &m))
+		return "none";
+	snprintf(buf, sizeof buf, "%s:%lld", m.action == GP_DENY ? "deny" :
+	    "allow", (long long)m.rule_id);
+	return buf;
+}
+
+static void
+test_precedence(void)
+{
+	struct gp_rule		r[16];
+	struct gp_ruleset	*set;
+	size_t			n = 0, i, skipped;
+	int64_t			now = 1700000000;
+
+	mk(&r[n++], 1, "deny", "*", "*.example.com", "*");
+	mk(&r[n++], 2, "allow", "*", "api.example.com", "*");
+	mk(&r[n++], 3, "allow", "*", "*.npmjs.org", "443");
+	mk(&r[n++], 4, "allow", "*", "**.pypi.org", "*");
+	mk(&r[n++], 5, "allow", "*", "10.0.0.0/8", "*");
+	mk(&r[n++], 6, "deny", "*", "10.1.2.3", "*");
+	mk(&r[n++], 7, "allow", "agent-*", "*.github.com", "*");
+	mk(&r[n++], 8, "deny", "agent-7", "*.github.com", "*");
+	mk(&r[n++], 9, "allow", "*", "[2001:DB8::1]", "*");
+	mk(&r[n++], 10, "allow", "*", "tie.test", "*");
+	mk(&r[n++], 11, "deny", "*", "tie.test", "*");
+	mk(&r[n++], 12, "allow", "*", "old.test", "*");
+	r[n - 1].expires_at = now - 1;
+	mk(&r[n++], 13, "allow", "*", "xn--bcher-kva.de", "80,443");
+	mk(&r[n++], 14, "allow", "*", "api.*", "*");
+	set = gp_rules_compile(r, n, &skipped);
+	is_int(skipped, 0, "all rules compile");
+	is_int(gp_rules_count(set), n, "rule count");
+
+	is_str(decide(set, "c", "www.example.com", NULL, 443, now), "deny:1",
+	    "wildcard deny");
+	is_str(decide(set, "c", "api.example.com", NULL, 443, now),
+	    "allow:2", "exact allow beats wildcard deny");
+	is_str(decide(set, "c", "example.com", NULL, 443, now), "none",
+	    "*.d does not cover d");
+	is_str(decide(set, "c", "registry.npmjs.org", NULL, 443, now),
+	    "allow:3", "wildcard with port");
+	is_str(decide(set, "c", "registry.npmjs.org", NULL, 80, now), "none",
+	    "port mismatch");
+	is_str(decide(set, "c", "pypi.org", NULL, 443, now), "allow:4",
+	    "**.d covers d");
+	is_str(decide(set, "c", "files.pythonhosted.pypi.org", NULL, 1, now),
+	    "allow:4", "**.d covers deep subdomains");
+	is_str(decide(set, "c", "10.9.9.9", NULL, 22, now), "allow:5",
+	    "CIDR allow");
+	is_str(decide(set, "c", "10.1.2.3", NULL, 22, now), "deny:6",
+	    "exact IP deny beats CIDR allow");
+	is_str(decide(set, "c", "11.0.0.1", NULL, 22, now), "none",
+	    "outside CIDR");
+	is_str(decide(set, "agent-3", "api.github.com", NULL, 443, now),
+	    "allow:7", "container glob");
+	is_str(decide(set, "agent-7", "api.github.com", NULL, 443, now),
+	    "deny:8", "exact container beats container glob");
+	is_str(decide(set, "other", "www.github.com", NULL, 443, now), "none",
+	    "container mismatch");
+	is_str(decide(set, "c", "2001:db8::1", NULL, 443, now), "allow:9",
+	    "IPv6 literal rule");
+	is_str(decide(set, "c", "tie.test", NULL, 80, now), "deny:11",
+	    "deny wins a tie");
+	is_str(decide(set, "c", "old.test", NULL, 80, now), "none",
+	    "expired rule ignored");
+	is_str(decide(set, "c", "old.test", NULL, 80, now - 10), "allow:12",
+	    "rule valid before expiry");
+	is_str(decide(set, "c", "xn--bcher-kva.de", NULL, 443, now),
+	    "allow:13", "IDN rule matches punycode host");
+	is_str(decide(set, "c", "api.anything.net", NULL, 443, now),
+	    "allow:14", "free-form glob");
+	/* Enrichment: an IP destination judged by its hostname. */
+	is_str(decide(set, "c", "93.184.216.34", "api.example.com", 443, now),
+	    "allow:2", "alternate hostname is matched");
+	is_str(decide(set, "c", "93.184.216.34", NULL, 443, now), "none",
+	    "bare IP without hostname");
+	gp_rules_free(set);
+	for (i = 0; i < n; i++)
+		gp_rule_clear(&r[i]);
+
+	is_int(gp_rules_score("*", "*", "*"), 0, "score of the catch-all");
+	is_int(gp_rules_score("c", "a.b", "443"), 221, "score of exacts");
+	is_int(gp_rules_score("c*", "*.b", "*"), 110, "score of globs");
+}
+
+static void
+test_prepare(void)
+{
+	struct gp_rule	r;
+	const char	*why;
+
+	memset(&r, 0, sizeof r);
+	r.dest = gp_xstrdup("10.1.2.3/8");
+	is_int(gp_rule_prepare(&r, &why), 0, "CIDR accepted");
+	is_str(r.container, "*", "container defaults to *");
+	is_str(r.ports, "*", "ports default to *");
+	gp_rule_clear(&r);
+	r.dest = gp_xstrdup("10.0.0.0/33");
+	is_int(gp_rule_prepare(&r, &why), -1, "CIDR prefix too long");
+	gp_rule_clear(&r);
+	r.dest = gp_xstrdup("Sub.Example.COM.");
+	is_int(gp_rule_prepare(&r, &why), 0, "mixed case accepted");
+	is_str(r.dest, "sub.example.com", "destination normalized");
+	gp_rule_clear(&r);
+	r.dest = gp_xstrdup("");
+	is_int(gp_rule_prepare(&r, &why), -1, "empty destination refused");
+	gp_rule_clear(&r);
+}
+
+static void
+test_many_rules(void)
+{
+	struct gp_rule		*r;
+	struct gp_ruleset	*set;
+	size_t			 n = 5000, i;
+	char			 name[64];
+
+	r = gp_xcalloc(n, sizeof *r);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "host%zu.example.org", i);
+		mk(&r[i], (int64_t)i + 1, i % 2 ? "deny" : "allow", "*", name,
+		    "*");
+	}
+	set = gp_rules_compile(r, n, NULL);
+	is_str(decide(set, "c", "host4242.example.org", NULL, 1, 0),
+	    "allow:4243", "indexed lookup among 5000 rules");
+	is_str(decide(set, "c", "host4243.example.org", NULL, 1, 0),
+	    "deny:4244", "indexed lookup finds deny");
+	gp_rules_free(set);
+	for (i = 0; i < n; i++)
+		gp_rule_clear(&r[i]);
+	free(r);
+}
+
+int
+main(void)
+{
+	test_normalize();
+	test_glob_ports();
+	test_precedence();
+	test_prepare();
+	test_many_rules();
+	return tap_done();
+}
