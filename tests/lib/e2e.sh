@@ -1,0 +1,124 @@
+# e2e.sh: shared helpers for the end-to-end tests (sourced).
+# TAP output; every process started here is stopped by PID on exit.
+
+set -u
+T=$(mktemp -d "${TMPDIR:-/tmp}/greyproxy-e2e.XXXXXX")
+PIDS=""
+_n=0
+_failed=0
+LIB=$TOP_SRCDIR/tests/lib
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() {	# ok CONDITION-STATUS DESCRIPTION
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $_n - $2"
+	else echo "not ok $_n - $2"; _failed=$((_failed + 1)); fi
+}
+is() {	# is GOT WANT DESCRIPTION
+	_n=$((_n + 1))
+	if [ "$1" = "$2" ]; then echo "ok $_n - $3"
+	else
+		echo "not ok $_n - $3"
+		echo "#   got '$1'"
+		echo "#   want '$2'"
+		_failed=$((_failed + 1))
+	fi
+}
+like() {	# like TEXT REGEX DESCRIPTION
+	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"
+	else ok 1 "$3"; echo "#   '$1' does not match /$2/" | head -5; fi
+}
+done_testing() {
+	echo "1..$_n"
+	[ "$_failed" -eq 0 ]
+	exit $?
+}
+diag() { echo "# $*"; }
+
+# wait_for SECONDS COMMAND...: polls a readiness condition.
+wait_for() {
+	local limit=$(( $1 * 20 )) i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -ge "$limit" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+json_get() {	# json_get FILE KEY
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+# gp_start [extra serve flags]: starts greyproxy with its own data dir;
+# sets GP_PID, GP_DATA, GP_HTTP, GP_SOCKS.
+gp_start() {
+	GP_DATA=${GP_DATA:-$T/data}
+	rm -f "$GP_DATA/listen.json"
+	"$GREYPROXY" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+		--data-dir "$GP_DATA" "$@" >>"$T/serve.log" 2>&1 &
+	GP_PID=$!
+	PIDS="$PIDS $GP_PID"
+	if ! wait_for 10 test -s "$GP_DATA/listen.json"; then
+		echo "Bail out! greyproxy did not start"; cat "$T/serve.log"
+		exit 1
+	fi
+	GP_HTTP=$(json_get "$GP_DATA/listen.json" http)
+	GP_SOCKS=$(json_get "$GP_DATA/listen.json" socks5)
+}
+
+gp_stop() {
+	kill "$GP_PID" 2>/dev/null
+	wait "$GP_PID" 2>/dev/null
+}
+
+rule() { "$GREYPROXY" rule --data-dir "$GP_DATA" "$@"; }
+
+# origin_start NAME [--tls CERT KEY]: sets ORIGIN_PORT.
+origin_start() {
+	local name=$1; shift
+	python3 "$LIB/origin.py" --port-file "$T/$name.port" "$@" \
+		2>>"$T/origin.log" &
+	PIDS="$PIDS $!"
+	if ! wait_for 10 test -s "$T/$name.port"; then
+		echo "Bail out! origin $name did not start"; exit 1
+	fi
+	ORIGIN_PORT=$(cat "$T/$name.port")
+}
+
+# A self-signed certificate for localhost (for TLS origins).
+make_cert() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+}
+
+# proxy_status URL [curl args]: HTTP status through the HTTP proxy.
+proxy_status() {
+	local url=$1; shift
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 -x "http://$GP_HTTP" "$@" "$url"
+}
+
+# proxy_error URL [curl args]: the X-Proxy-Error header value.
+proxy_error() {
+	local url=$1; shift
+	curl -s -D - -o /dev/null --max-time 10 -x "http://$GP_HTTP" "$@" "$url" |
+		tr -d '\r' | sed -n 's/^X-Proxy-Error: //Ip'
+}
+
+# Predicates for wait_for (re-evaluated on every poll).
+status_is() {	# status_is WANT URL [curl args]
+	local want=$1; shift
+	[ "$(proxy_status "$@")" = "$want" ]
+}
+sql() { sqlite3 "$GP_DATA/greyproxy.db" "$1"; }
+sql_ge() {	# sql_ge QUERY N
+	[ "$(sql "$1")" -ge "$2" ] 2>/dev/null
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Local origin server for the end-to-end tests (loopback only).
+
+Routes: /hello, /bytes/N, /echo (POST/PUT, chunked or sized bodies),
+/headers (the request head as received), /chunked, /close (no length,
+closes), /status/N.  --tls CERT KEY serves HTTPS.  The bound port is
+written to --port-file once listening."""
+import argparse
+import http.server
+import socketserver
+import ssl
+import sys
+
+
+def pattern(n):
+    block = bytes(range(256))
+    return (block * (n // 256 + 1))[:n]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("origin: " + (fmt % args) + "\n")
+
+    def body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = bytearray()
+            while True:
+                line = self.rfile.readline()
+                size = int(line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(out)
+                out += self.rfile.read(size)
+                self.rfile.readline()
+        n = int(self.headers.get("Content-Length", "0"))
+        return self.rfile.read(n) if n else b""
+
+    def send(self, code, data, ctype="text/plain"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_GET(self):
+        p = self.path
+        if p == "/hello":
+            self.send(200, b"hello from origin\n")
+        elif p.startswith("/bytes/"):
+            self.send(200, pattern(int(p[7:])), "application/octet-stream")
+        elif p == "/headers":
+            self.send(200, str(self.headers).encode())
+        elif p == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (b"first ", b"second ", b"third\n"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        elif p == "/close":
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"until close\n")
+            self.close_connection = True
+        elif p.startswith("/status/"):
+            code = int(p[8:])
+            self.send_response(code)
+            if code not in (204, 304):
+                self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.send(404, b"no such route\n")
+
+    do_HEAD = do_GET
+
+    def do_POST(self):
+        data = self.body()
+        if self.path == "/echo":
+            self.send(200, data, "application/octet-stream")
+        else:
+            self.send(404, b"no such route\n")
+
+    do_PUT = do_POST
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    a = ap.parse_args()
+    srv = Server(("127.0.0.1", 0), Handler)
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    with open(a.port_file + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    import os
+    os.rename(a.port_file + ".tmp", a.port_file)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
