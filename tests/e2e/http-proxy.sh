@@ -81,6 +81,7 @@ ok $? "blocked decisions are logged"
 wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE request LIKE '%bytes/10485760%'" 1
 row=$(sqlite3 "$GP_DATA/greyproxy.db" "SELECT method, container_name, destination_host, result, bytes_down > 10000000 FROM request_logs WHERE request LIKE '%bytes/10485760%'")
 is "$row" "HTTP|unknown-127.0.0.1|127.0.0.1|allowed|1" "download logged with identity and bytes"
+wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE destination_host='only.localhost' AND result='allowed'" 1
 row=$(sql "SELECT group_concat(DISTINCT container_name || '=' || result) FROM (SELECT * FROM request_logs WHERE destination_host='only.localhost' AND result='allowed')")
 is "$row" "agent1=allowed" "log keyed on the proxy user"
 wait_for 5 sql_ge "SELECT hit_count FROM rules WHERE destination_pattern='api.localhost'" 1
