@@ -1,0 +1,15 @@
+#!/bin/bash
+# Layering: curses only in tui/, SQL only in src/store/, tui/ never
+# included from src/ (except main.c), pure modules free of libuv.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+cd "$TOP_SRCDIR" || exit 1
+
+bad=$(grep -rlE '#include [<"](n?curses|ncursesw/)' src | grep -v '^src/main.c$')
+is "$bad" "" "no curses outside tui/"
+bad=$(grep -rl 'sqlite3' src --include='*.c' --include='*.h' | grep -v '^src/store/')
+is "$bad" "" "SQL only in src/store/"
+bad=$(grep -rlE '#include "(\.\./)*tui/' src | grep -v '^src/main.c$')
+is "$bad" "" "src/ does not include tui/ (main.c aside)"
+bad=$(grep -lE '#include <uv.h>|"net/|"store/' src/rules/*.[ch] src/http/*.[ch])
+is "$bad" "" "rules and http parsing are pure (no libuv, no store)"
+done_testing
