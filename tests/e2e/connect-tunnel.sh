@@ -63,4 +63,12 @@ out=$(printf 'CONNECT localhost HTTP/1.1\r\n\r\n' |
 rc=$?
 like "$out" "^HTTP/1.1 400" "CONNECT without a port: 400"
 is "$rc" 0 "connection closed after the 400"
+# Idle tunnels are closed after --idle-timeout.
+gp_stop
+gp_start --idle-timeout 1
+out=$(printf 'CONNECT 127.0.0.1:%s HTTP/1.1\r\n\r\n' "$ORIGIN_PORT" |
+	python3 "$LIB/rawclient.py" "${GP_HTTP%:*}" "${GP_HTTP##*:}" --timeout 6 --expect-close)
+rc=$?
+like "$out" "^HTTP/1.1 200" "tunnel opened"
+is "$rc" 0 "idle tunnel closed by the idle timeout"
 done_testing

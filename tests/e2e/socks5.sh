@@ -71,4 +71,9 @@ req=$(printf 'GET /hello HTTP/1.0\r\n\r\n' | od -An -tx1 | tr -d ' \n')
 out=$(python3 "$LIB/rawclient.py" "$SH" "$SP" --timeout 5 \
 	--hex "050100050100017f000001${port_hex}${req}" | tail -c 18)
 is "$out" "hello from origin" "data pipelined after CONNECT reaches the origin"
+
+# Half-close: the client's EOF is passed on, the answer still comes back.
+out=$(python3 "$LIB/rawclient.py" "$SH" "$SP" --timeout 5 --half-close \
+	--hex "050100050100017f000001${port_hex}${req}" | tail -c 18)
+is "$out" "hello from origin" "half-closed client still gets the response"
 done_testing

@@ -14,10 +14,14 @@ ap.add_argument("--hex")
 ap.add_argument("--out-hex", action="store_true")
 ap.add_argument("--timeout", type=float, default=5.0)
 ap.add_argument("--expect-close", action="store_true")
+ap.add_argument("--half-close", action="store_true",
+                help="shut down the sending side after the payload")
 a = ap.parse_args()
 payload = bytes.fromhex(a.hex) if a.hex is not None else sys.stdin.buffer.read()
 s = socket.create_connection((a.host, a.port), timeout=a.timeout)
 s.sendall(payload)
+if a.half_close:
+    s.shutdown(socket.SHUT_WR)
 out = bytearray()
 closed = False
 try:
