@@ -33,4 +33,39 @@ char	*gp_data_dir_default(void);
 /* Creates the directory (and parents) 0700; 0 or -errno. */
 int	gp_data_dir_prepare(const char *);
 
+/*
+ * Runtime settings (settings.json, GET/PUT /api/settings, the TUI).
+ * One table in settings.c drives parsing, JSON and validation.  The file
+ * holds only what the user changed (pretty JSON, 0600), written
+ * atomically on every change.
+ */
+enum gp_default_action { GP_DEFAULT_PENDING, GP_DEFAULT_BLOCK };
+enum gp_mode { GP_MODE_FULL, GP_MODE_LIMITED };
+
+struct gp_settings {
+	int		default_action;		/* enum gp_default_action */
+	int		pending_timeout;	/* seconds */
+	int		mitm_enabled;
+	int		mode;			/* enum gp_mode */
+	int		private_protection;
+	int		notifications;
+	int		pending_bell;
+	char		theme[16];
+	unsigned	user_set;		/* bit per table entry */
+};
+
+struct cJSON;
+void	gp_settings_defaults(struct gp_settings *);
+/* Loads DIR/settings.json over the defaults; 0, or -1 with *err. */
+int	gp_settings_load(struct gp_settings *, const char *dir, char **err);
+int	gp_settings_save(const struct gp_settings *, const char *dir);
+/*
+ * Applies a partial patch (only present keys) to a copy; on any invalid
+ * key or value nothing changes and -1 is returned with *why (static).
+ */
+int	gp_settings_patch(struct gp_settings *, const struct cJSON *,
+	    const char **why);
+/* Resolved settings as a new cJSON object (caller deletes). */
+struct cJSON *gp_settings_json(const struct gp_settings *);
+
 #endif

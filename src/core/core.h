@@ -96,6 +96,47 @@ void	 gp_buf_consume(struct gp_buf *, size_t);	/* drop from front */
 void	 gp_buf_reset(struct gp_buf *);
 void	 gp_buf_free(struct gp_buf *);
 
+/*
+ * bus.c: events from the core to whoever listens (API WebSocket, TUI).
+ * gp_bus_emit() calls each subscriber synchronously; obj is borrowed for
+ * the duration of the call.  Unsubscribing during a dispatch only marks
+ * the subscriber dead (swept afterwards); one added during a dispatch
+ * does not receive that event.
+ * X(symbol, wire name): names follow the original greyproxy.
+ */
+#define GP_EVENTS(X)							\
+	X(PENDING_CREATED, "pending_request.created")			\
+	X(PENDING_UPDATED, "pending_request.updated")			\
+	X(PENDING_ALLOWED, "pending_request.allowed")			\
+	X(PENDING_DISMISSED, "pending_request.dismissed")		\
+	X(WAITERS_CHANGED, "waiters.changed")				\
+	X(LOG_CREATED, "request_log.created")				\
+	X(RULE_CREATED, "rule.created")					\
+	X(RULE_UPDATED, "rule.updated")					\
+	X(RULE_DELETED, "rule.deleted")					\
+	X(SETTINGS_CHANGED, "settings.changed")
+enum gp_event {
+#define X(sym, name) GP_EV_##sym,
+	GP_EVENTS(X)
+#undef X
+	GP_EV__COUNT
+};
+typedef void (*gp_bus_fn)(void *data, enum gp_event, const void *obj);
+struct gp_bus_sub;
+struct gp_bus {
+	struct gp_bus_sub	*subs;
+	size_t			 n, cap;
+	int			 depth;		/* dispatch nesting */
+	int			 dead;		/* subscribers to sweep */
+};
+const char	*gp_event_name(enum gp_event);
+int		 gp_event_parse(const char *);	/* event or -1 */
+/* Returns a subscription id (> 0). */
+int		 gp_bus_subscribe(struct gp_bus *, gp_bus_fn, void *);
+void		 gp_bus_unsubscribe(struct gp_bus *, int id);
+void		 gp_bus_emit(struct gp_bus *, enum gp_event, const void *);
+void		 gp_bus_free(struct gp_bus *);
+
 /* time.c */
 int64_t	 gp_now(void);				/* wall clock, seconds */
 uint64_t gp_now_ms(void);			/* monotonic, milliseconds */

@@ -1,28 +1,106 @@
-/* ctl.c: core operations, local implementation. */
+/* ctl.c: core operations (policy changes, pending decisions, settings). */
 #include "config.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
 #include "ctl/ctl.h"
 
+static const char *scope_names[] = {
+	"exact", "any_port", "subdomain_wildcard", "all_containers", "once",
+};
+
 int
-gp_ctl_init(struct gp_ctl *c, struct gp_store *store, struct gp_proxy *px)
+gp_scope_parse(const char *s)
 {
-	memset(c, 0, sizeof *c);
-	c->store = store;
-	c->px = px;
-	c->data_version = gp_store_data_version(store);
-	return gp_ctl_reload_rules(c);
+	int	i;
+
+	if (s == NULL || *s == '\0')
+		return GP_SCOPE_EXACT;
+	for (i = 0; i < GP_SCOPE__COUNT; i++)
+		if (strcmp(s, scope_names[i]) == 0)
+			return i;
+	if (strcmp(s, "subdomain") == 0 || strcmp(s, "wildcard") == 0)
+		return GP_SCOPE_SUBDOMAIN;
+	return -1;
 }
 
-void
-gp_ctl_free(struct gp_ctl *c)
+const char *
+gp_scope_name(enum gp_scope s)
 {
-	if (c->px != NULL)
-		c->px->rules = NULL;
-	gp_rules_free(c->rules);
-	c->rules = NULL;
+	return (unsigned)s < GP_SCOPE__COUNT ? scope_names[s] : "exact";
+}
+
+int
+gp_duration_parse(const char *s, int64_t *out)
+{
+	char		*end;
+	long long	 n;
+
+	if (s == NULL || *s == '\0' || strcmp(s, "permanent") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (strcmp(s, "once") == 0) {
+		*out = 30;	/* the original's "once": a 30 s rule */
+		return 0;
+	}
+	n = strtoll(s, &end, 10);
+	if (end == s || n <= 0 || n > 10LL * 365 * 86400)
+		return -1;
+	switch (*end) {
+	case '\0': case 's': break;
+	case 'm': n *= 60; break;
+	case 'h': n *= 3600; break;
+	case 'd': n *= 86400; break;
+	default: return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	*out = n;
+	return 0;
+}
+
+int
+gp_scope_rule(const struct gp_pending_entry *e, enum gp_scope scope,
+    enum gp_action action, int64_t duration, struct gp_rule *r)
+{
+	const char	*host = e->resolved_hostname ? e->resolved_hostname :
+	    e->host;
+	char		 ports[8];
+
+	memset(r, 0, sizeof *r);
+	if (scope == GP_SCOPE_ONCE)
+		return 0;
+	snprintf(ports, sizeof ports, "%u", e->port);
+	r->action = action;
+	r->layer = GP_LAYER_GLOBAL;
+	r->container = gp_xstrdup(scope == GP_SCOPE_ALL_CONTAINERS ? "*" :
+	    e->container);
+	r->ports = gp_xstrdup(scope == GP_SCOPE_EXACT ||
+	    scope == GP_SCOPE_ALL_CONTAINERS ? ports : "*");
+	if (scope == GP_SCOPE_SUBDOMAIN && !gp_host_ip_family(host)) {
+		/* The last two labels, as the original; a two-label host
+		 * is covered itself too ("**."). */
+		const char *p = host + strlen(host), *d = host;
+		int	    dots = 0;
+
+		while (p > host) {
+			if (*--p == '.' && ++dots == 2) {
+				d = p + 1;
+				break;
+			}
+		}
+		gp_xasprintf(&r->dest, "%s%s", d == host ? "**." : "*.", d);
+	} else
+		r->dest = gp_xstrdup(host);
+	if (duration > 0)
+		r->expires_at = gp_now() + duration;
+	return 1;
 }
 
 int
@@ -39,8 +117,7 @@ gp_ctl_reload_rules(struct gp_ctl *c)
 	if (skipped > 0)
 		gp_log(GP_LOG_WARN, "%zu stored rules are invalid and ignored",
 		    skipped);
-	if (c->px != NULL)
-		c->px->rules = set;
+	c->px.rules = set;
 	gp_rules_free(c->rules);
 	c->rules = set;
 	gp_log(GP_LOG_DEBUG, "%zu rules loaded", gp_rules_count(set));
@@ -58,6 +135,7 @@ gp_ctl_poll_changes(struct gp_ctl *c)
 	gp_log(GP_LOG_INFO, "database changed by another process; "
 	    "reloading rules");
 	gp_ctl_reload_rules(c);
+	gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
 }
 
 int
@@ -70,7 +148,33 @@ gp_ctl_rule_add(struct gp_ctl *c, struct gp_rule *r, int *existed,
 		*why = "database error";
 		return -1;
 	}
-	return gp_ctl_reload_rules(c);
+	gp_ctl_reload_rules(c);
+	if (!*existed)
+		gp_bus_emit(&c->bus, GP_EV_RULE_CREATED, r);
+	return 0;
+}
+
+int
+gp_ctl_rule_update(struct gp_ctl *c, struct gp_rule *r, const char **why)
+{
+	int	rc;
+
+	if (gp_rule_prepare(r, why) != 0)
+		return -1;
+	rc = gp_store_rule_update(c->store, r);
+	if (rc == -2) {
+		*why = "an identical rule already exists";
+		return -1;
+	}
+	if (rc < 0) {
+		*why = "database error";
+		return -1;
+	}
+	if (rc > 0) {
+		gp_ctl_reload_rules(c);
+		gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, r);
+	}
+	return rc;
 }
 
 int
@@ -78,7 +182,77 @@ gp_ctl_rule_delete(struct gp_ctl *c, int64_t id)
 {
 	int	rc = gp_store_rule_delete(c->store, id);
 
-	if (rc > 0)
+	if (rc > 0) {
 		gp_ctl_reload_rules(c);
+		gp_bus_emit(&c->bus, GP_EV_RULE_DELETED, &id);
+	}
 	return rc;
+}
+
+int
+gp_ctl_pending_decide(struct gp_ctl *c, int64_t id, enum gp_action action,
+    enum gp_scope scope, int64_t duration, const char *notes,
+    const char *created_by, struct gp_rule *out, const char **why)
+{
+	struct gp_pending_entry	*e = gp_pending_find(&c->pending, id);
+	struct gp_decision	 d;
+	struct gp_rule		 r;
+	int			 existed, stored;
+
+	if (e == NULL)
+		return -ENOENT;
+	stored = gp_scope_rule(e, scope, action, duration, &r);
+	if (stored) {
+		if (notes != NULL && *notes != '\0')
+			r.notes = gp_xstrdup(notes);
+		r.created_by = gp_xstrdup(created_by ? created_by : "admin");
+		/* Committed before anyone is answered: kill -9 keeps it. */
+		if (gp_ctl_rule_add(c, &r, &existed, why) != 0) {
+			gp_rule_clear(&r);
+			return -EIO;
+		}
+	}
+	d.pending_id = id;
+	d.action = action;
+	d.rule = stored ? &r : NULL;
+	gp_pending_resolve(&c->pending, id, action == GP_ALLOW ?
+	    GP_VERDICT_ALLOW : GP_VERDICT_DENY, stored ? r.id : 0);
+	gp_bus_emit(&c->bus, action == GP_ALLOW ? GP_EV_PENDING_ALLOWED :
+	    GP_EV_PENDING_DISMISSED, &d);
+	gp_log(GP_LOG_INFO, "pending %lld %s (%s)%s%s", (long long)id,
+	    action == GP_ALLOW ? "allowed" : "denied", gp_scope_name(scope),
+	    stored ? " rule " : "", stored ? r.dest : "");
+	if (out != NULL)
+		*out = r;
+	else
+		gp_rule_clear(&r);
+	return 0;
+}
+
+int
+gp_ctl_pending_dismiss(struct gp_ctl *c, int64_t id)
+{
+	struct gp_decision d = { id, GP_DENY, NULL };
+
+	if (gp_pending_resolve(&c->pending, id, GP_VERDICT_DISMISS, 0) != 0)
+		return -ENOENT;
+	gp_bus_emit(&c->bus, GP_EV_PENDING_DISMISSED, &d);
+	return 0;
+}
+
+int
+gp_ctl_settings_patch(struct gp_ctl *c, const cJSON *patch,
+    const char **why)
+{
+	struct gp_settings tmp = c->settings;
+
+	if (gp_settings_patch(&tmp, patch, why) != 0)
+		return -1;
+	if (gp_settings_save(&tmp, c->cfg->data_dir) != 0) {
+		*why = "cannot write settings.json";
+		return -1;
+	}
+	c->settings = tmp;
+	gp_bus_emit(&c->bus, GP_EV_SETTINGS_CHANGED, &c->settings);
+	return 0;
 }

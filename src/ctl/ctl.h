@@ -1,34 +1,108 @@
 /*
- * ctl.h: every operation the interfaces perform on the running core
- * (the API and the TUI in later steps; the CLI now).  Owns the compiled
- * rule set that the proxy borrows.
+ * ctl.h: the in-process core and every operation the interfaces (REST
+ * API, WebSocket, TUI, CLI) perform on it.  Owns the store, resolver,
+ * pending queue, settings, event bus, compiled rules and the proxy
+ * listeners; the proxy borrows from it.
  *
- * Life: gp_ctl_init() → operations → gp_ctl_free().
+ * Life: gp_ctl_start() → operations → gp_ctl_stop() (closes handles; let
+ * the loop run) → gp_ctl_free().  Every operation that changes policy is
+ * committed to SQLite before it returns, then announced on the bus.
  */
 #ifndef GP_CTL_H
 #define GP_CTL_H
 
+#include <uv.h>
+
+#include "conf/config.h"
+#include "pending/pending.h"
 #include "proxy/proxy.h"
 #include "rules/rules.h"
 #include "store/store.h"
 
-struct gp_ctl {
-	struct gp_store		*store;		/* borrowed */
-	struct gp_proxy		*px;		/* borrowed */
-	struct gp_ruleset	*rules;		/* owned */
-	int64_t			 data_version;
+#define GP_BLOCKED_RING 64
+
+struct gp_blocked {
+	int64_t		 ts;
+	char		 host[GP_HOST_MAX];
+	unsigned	 port;
+	char		 container[128];
+	char		 reason[40];
+	char		 method[8];
 };
 
-int	gp_ctl_init(struct gp_ctl *, struct gp_store *, struct gp_proxy *);
+struct gp_ctl {
+	uv_loop_t		*loop;
+	const struct gp_config	*cfg;		/* borrowed */
+	struct gp_store		*store;
+	struct gp_resolver	*res;
+	struct gp_bus		 bus;
+	struct gp_pending	 pending;
+	struct gp_settings	 settings;
+	struct gp_proxy		 px;
+	struct gp_ruleset	*rules;
+	int64_t			 data_version;
+	uv_tcp_t		 http, socks;
+	struct sockaddr_storage	 http_bound, socks_bound;
+	uv_timer_t		 flush, watch;
+	int			 started;
+	int			 bus_sub;
+	struct gp_blocked	 blocked[GP_BLOCKED_RING];
+	size_t			 nblocked;	/* total ever, ring index */
+};
+
+/* Opens state and listens; 0, or -1 with *err (caller frees). */
+int	gp_ctl_start(struct gp_ctl *, uv_loop_t *, const struct gp_config *,
+	    char **err);
+/* Closes listeners, flows and timers; the loop must run afterwards. */
+void	gp_ctl_stop(struct gp_ctl *);
+/* Frees what remains once the loop has run the close callbacks. */
 void	gp_ctl_free(struct gp_ctl *);
-/* Reloads rules from the store and swaps the proxy's set; 0 or -1. */
+
+/* Rules. */
 int	gp_ctl_reload_rules(struct gp_ctl *);
-/* Reloads when another process changed the database (rule CLI). */
 void	gp_ctl_poll_changes(struct gp_ctl *);
-/* Validates, stores (synchronously) and applies a rule; 0 or -1 (why). */
+/* Validates, stores and applies; 0, or -1 with *why. */
 int	gp_ctl_rule_add(struct gp_ctl *, struct gp_rule *, int *existed,
 	    const char **why);
-/* 1 deleted, 0 not found, -1 error. */
+/* Replaces the editable fields of rule r->id; 1, 0 (no such), -1 (why). */
+int	gp_ctl_rule_update(struct gp_ctl *, struct gp_rule *,
+	    const char **why);
 int	gp_ctl_rule_delete(struct gp_ctl *, int64_t id);
+
+/* Pending decisions. */
+enum gp_scope { GP_SCOPE_EXACT, GP_SCOPE_ANY_PORT, GP_SCOPE_SUBDOMAIN,
+	GP_SCOPE_ALL_CONTAINERS, GP_SCOPE_ONCE, GP_SCOPE__COUNT };
+int		 gp_scope_parse(const char *);		/* scope or -1 */
+const char	*gp_scope_name(enum gp_scope);
+/* "permanent" (0), "once" (30 s), "1h", "12h", "24h", "7d", "30d", "Nm",
+ * "Nh", "Nd" or plain seconds; 0 or -1. */
+int		 gp_duration_parse(const char *, int64_t *seconds);
+/*
+ * The rule a decision on entry e with scope would create (no rule for
+ * GP_SCOPE_ONCE: returns 0); fills r (caller clears). Pure.
+ */
+int	gp_scope_rule(const struct gp_pending_entry *, enum gp_scope,
+	    enum gp_action, int64_t duration, struct gp_rule *r);
+
+struct gp_decision {
+	int64_t			 pending_id;
+	enum gp_action		 action;
+	const struct gp_rule	*rule;		/* NULL: nothing stored */
+};
+/*
+ * Allows or denies pending entry id; stores the scoped rule first (when
+ * the scope stores one), then answers every waiting connection.
+ * 0, -ENOENT, or -EINVAL/-EIO with *why.  out (may be NULL) receives the
+ * stored rule; caller clears it.
+ */
+int	gp_ctl_pending_decide(struct gp_ctl *, int64_t id, enum gp_action,
+	    enum gp_scope, int64_t duration, const char *notes,
+	    const char *created_by, struct gp_rule *out, const char **why);
+/* Dismisses without a rule: waiting connections are refused. */
+int	gp_ctl_pending_dismiss(struct gp_ctl *, int64_t id);
+
+/* Settings: partial patch, persisted, announced; 0 or -1 with *why. */
+int	gp_ctl_settings_patch(struct gp_ctl *, const struct cJSON *,
+	    const char **why);
 
 #endif

@@ -138,9 +138,7 @@ gp_listen_tcp(uv_loop_t *loop, uv_tcp_t *tcp, const struct sockaddr *sa,
 	if ((rc = uv_tcp_bind(tcp, sa, 0)) != 0 ||
 	    (rc = uv_listen((uv_stream_t *)tcp, 511, cb)) != 0 ||
 	    (rc = uv_tcp_getsockname(tcp, (struct sockaddr *)bound, &len))
-	    != 0) {
-		uv_close((uv_handle_t *)tcp, NULL);
-		return rc;
-	}
+	    != 0)
+		return rc;	/* the caller closes the handle */
 	return 0;
 }

@@ -21,10 +21,19 @@ void	gp_addr_format(const struct sockaddr *, char *, size_t);
 void	gp_addr_ip(const struct sockaddr *, char *, size_t);
 unsigned gp_addr_port(const struct sockaddr *);
 int	gp_addr_is_loopback(const struct sockaddr *);
+/*
+ * guard.c: local-network addresses: loopback, RFC 1918, link-local,
+ * CGNAT (100.64/10), "this network" (0/8), unique-local and link-local
+ * IPv6, and IPv4-mapped forms of these.
+ */
+int	gp_addr_is_private(const struct sockaddr *);
+/* Same for an address literal ("10.0.0.1", "::1"); 0 if not a literal. */
+int	gp_ip_is_private(const char *);
 
 /*
  * Binds and listens a TCP server (handle embedded in the caller); fills
- * bound with the address actually bound (port 0 resolved).  0 or -errno.
+ * bound with the address actually bound (port 0 resolved).  0 or -errno;
+ * on error the handle is initialized and the caller must uv_close() it.
  */
 int	gp_listen_tcp(uv_loop_t *, uv_tcp_t *, const struct sockaddr *,
 	    uv_connection_cb, struct sockaddr_storage *bound);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +29,22 @@ static void	connect_target(struct gp_flow *);
 static void	on_resolved(void *, int, const struct sockaddr_storage *,
 		    size_t);
 static void	on_dialed(void *, uv_tcp_t *, int, const struct sockaddr *);
+static void	refuse(struct gp_flow *, enum gp_reason);
+static void	on_verdict(struct gp_waiter *, enum gp_verdict, int64_t);
+static size_t	guard(struct gp_flow *, struct sockaddr_storage *, size_t);
 
 void
 gp_proxy_init(struct gp_proxy *px, uv_loop_t *loop, struct gp_resolver *res,
-    struct gp_store *store)
+    struct gp_store *store, struct gp_bus *bus, struct gp_pending *pending,
+    const struct gp_settings *settings)
 {
 	memset(px, 0, sizeof *px);
 	px->loop = loop;
 	px->resolver = res;
 	px->store = store;
+	px->bus = bus;
+	px->pending = pending;
+	px->settings = settings;
 	px->opts.connect_timeout_ms = 10000;
 	px->opts.header_timeout_ms = 30000;
 	px->opts.idle_timeout_ms = 300000;
@@ -147,6 +155,10 @@ gp_flow_close(struct gp_flow *f)
 	if (f->closing)
 		return;
 	f->closing = 1;
+	if (f->held) {
+		f->held = 0;
+		gp_pending_release(f->px->pending, &f->w);
+	}
 	gp_flow_log(f);
 	if (f->rq != NULL) {
 		gp_resolve_cancel(f->rq);
@@ -378,6 +390,13 @@ on_timer(uv_timer_t *t)
 	uint64_t	 now = uv_now(f->px->loop);
 	uint64_t	 idle = now - f->last_active;
 
+	if (f->held) {
+		/* Nobody decided in time. */
+		f->held = 0;
+		gp_pending_release(f->px->pending, &f->w);
+		refuse(f, GP_R_PENDING_TIMEOUT);
+		return;
+	}
 	if (idle < f->timeout_ms) {
 		uv_timer_start(t, on_timer, f->timeout_ms - idle, 0);
 		return;
@@ -424,6 +443,8 @@ gp_flow_log(struct gp_flow *f)
 	l.duration_ms = uv_now(f->px->loop) - f->t0_ms;
 	if (f->px->store != NULL)
 		gp_store_log_push(f->px->store, &l);
+	if (f->px->bus != NULL)
+		gp_bus_emit(f->px->bus, GP_EV_LOG_CREATED, &l);
 	gp_log(GP_LOG_INFO, "%s %s %s:%u %s%s%s by %s", f->ops->method,
 	    f->identity, gp_log_escape(esc, sizeof esc, f->host,
 	    strlen(f->host)), f->port, f->allowed ? "allowed" : "blocked",
@@ -445,6 +466,85 @@ refuse(struct gp_flow *f, enum gp_reason r)
 	f->ops->refuse(f, r);
 }
 
+/* Is the destination known to be on the local network before DNS? */
+static int
+local_destination(const char *host)
+{
+	size_t n = strlen(host);
+
+	return gp_ip_is_private(host) || strcmp(host, "localhost") == 0 ||
+	    (n > 10 && strcmp(host + n - 10, ".localhost") == 0);
+}
+
+/* Limited mode: plain HTTP may only read (GET, HEAD, OPTIONS). */
+static int
+method_permitted(const struct gp_flow *f)
+{
+	if (f->px->settings == NULL ||
+	    f->px->settings->mode != GP_MODE_LIMITED)
+		return 1;
+	return strcmp(f->method, "GET") == 0 ||
+	    strcmp(f->method, "HEAD") == 0 ||
+	    strcmp(f->method, "OPTIONS") == 0;
+}
+
+/* No rule matched: block, or hold the connection for a person. */
+static void
+hold(struct gp_flow *f)
+{
+	struct gp_pending_key	k;
+	const struct gp_settings *st = f->px->settings;
+
+	if (f->px->pending == NULL || st == NULL ||
+	    st->default_action == GP_DEFAULT_BLOCK) {
+		refuse(f, GP_R_ALLOWLIST);
+		return;
+	}
+	memset(&k, 0, sizeof k);
+	k.container = f->identity;
+	k.host = f->host;
+	k.port = f->port;
+	k.local = local_destination(f->host);
+	f->w.cb = on_verdict;
+	f->held = 1;
+	gp_pending_hold(f->px->pending, &k, &f->w);
+	/* The flow timer doubles as the pending deadline. */
+	f->timeout_ms = (unsigned)st->pending_timeout * 1000;
+	uv_timer_start(&f->timer, on_timer, f->timeout_ms, 0);
+}
+
+static void
+on_verdict(struct gp_waiter *w, enum gp_verdict v, int64_t rule_id)
+{
+	struct gp_flow *f = (struct gp_flow *)((char *)w -
+	    offsetof(struct gp_flow, w));
+
+	f->held = 0;
+	if (f->closing)
+		return;
+	switch (v) {
+	case GP_VERDICT_ALLOW:
+		f->approved = 1;
+		f->match.matched = rule_id != 0;
+		f->match.rule_id = rule_id;
+		f->match.action = GP_ALLOW;
+		f->allowed = 1;
+		f->px->stats.allowed++;
+		gp_flow_set_timeout(f, f->px->opts.idle_timeout_ms);
+		connect_target(f);
+		break;
+	case GP_VERDICT_DENY:
+		f->match.matched = rule_id != 0;
+		f->match.rule_id = rule_id;
+		f->match.action = GP_DENY;
+		refuse(f, GP_R_DENYLIST);
+		break;
+	default:
+		refuse(f, GP_R_ALLOWLIST);
+		break;
+	}
+}
+
 void
 gp_flow_decide(struct gp_flow *f)
 {
@@ -458,8 +558,14 @@ gp_flow_decide(struct gp_flow *f)
 	f->resolved_ip[0] = '\0';
 	f->reason = GP_R_NONE;
 	f->allowed = 0;
+	f->approved = 0;
 	f->need_log = 1;
+	memset(&f->match, 0, sizeof f->match);
 
+	if (!method_permitted(f)) {
+		refuse(f, GP_R_METHOD_POLICY);
+		return;
+	}
 	memset(&q, 0, sizeof q);
 	q.container = f->identity;
 	q.host = f->host;
@@ -474,8 +580,7 @@ gp_flow_decide(struct gp_flow *f)
 		return;
 	}
 	if (!f->match.matched) {
-		/* Default action for no match: block (pending comes next). */
-		refuse(f, GP_R_ALLOWLIST);
+		hold(f);
 		return;
 	}
 	if (f->px->store != NULL)
@@ -483,6 +588,38 @@ gp_flow_decide(struct gp_flow *f)
 	f->allowed = 1;
 	f->px->stats.allowed++;
 	connect_target(f);
+}
+
+/*
+ * DNS-rebinding guard: drops local-network addresses that no rule names
+ * (unless a person approved this very connection or protection is off).
+ * Returns how many addresses remain.
+ */
+static size_t
+guard(struct gp_flow *f, struct sockaddr_storage *a, size_t n)
+{
+	const struct gp_settings *st = f->px->settings;
+	char			  ip[INET6_ADDRSTRLEN];
+	size_t			  i, o = 0;
+
+	if (f->approved || st == NULL || !st->private_protection)
+		return n;
+	for (i = 0; i < n; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)&a[i];
+
+		if (gp_addr_is_private(sa)) {
+			gp_addr_ip(sa, ip, sizeof ip);
+			if (!gp_rules_names_ip(f->px->rules, f->identity, ip,
+			    gp_addr_is_loopback(sa), f->port, gp_now())) {
+				gp_log(GP_LOG_DEBUG, "%s resolves to local "
+				    "address %s, not named by a rule",
+				    f->host, ip);
+				continue;
+			}
+		}
+		a[o++] = a[i];
+	}
+	return o;
 }
 
 /* Resolves and dials f->host:f->port (reusing f->u if already open). */
@@ -499,6 +636,10 @@ connect_target(struct gp_flow *f)
 	n = gp_resolve_static(f->px->resolver, f->host, f->port, addrs,
 	    GP_RESOLVE_MAX);
 	if (n > 0) {
+		if ((n = guard(f, addrs, n)) == 0) {
+			refuse(f, GP_R_POLICY);
+			return;
+		}
 		f->dial = gp_dial_start(f->px->loop, addrs, n,
 		    f->px->opts.connect_timeout_ms, on_dialed, f);
 		return;
@@ -512,17 +653,24 @@ static void
 on_resolved(void *data, int status, const struct sockaddr_storage *addrs,
     size_t n)
 {
-	struct gp_flow	*f = data;
+	struct gp_flow		*f = data;
+	struct sockaddr_storage	 copy[GP_RESOLVE_MAX];
 
 	f->rq = NULL;
+	if (n > GP_RESOLVE_MAX)
+		n = GP_RESOLVE_MAX;
 	if (status != 0 || n == 0) {
 		gp_log(GP_LOG_DEBUG, "resolve %s: %s", f->host,
 		    strerror(-status));
 		refuse(f, GP_R_DNS_FAILED);
 		return;
 	}
-	/* Private-network policy and DNS-rebinding checks go here. */
-	f->dial = gp_dial_start(f->px->loop, addrs, n,
+	memcpy(copy, addrs, n * sizeof *addrs);
+	if ((n = guard(f, copy, n)) == 0) {
+		refuse(f, GP_R_POLICY);
+		return;
+	}
+	f->dial = gp_dial_start(f->px->loop, copy, n,
 	    f->px->opts.connect_timeout_ms, on_dialed, f);
 }
 

@@ -54,6 +54,9 @@ struct gp_flow {
 	unsigned			 finishing:1;
 	unsigned			 tunnel:1;
 	unsigned			 need_log:1;
+	unsigned			 held:1;	/* waiting in pending */
+	unsigned			 approved:1;	/* by a person */
+	struct gp_waiter		 w;
 	uint64_t			 last_active;
 	unsigned			 timeout_ms;
 	/* the current decision */
@@ -64,6 +67,7 @@ struct gp_flow {
 	unsigned			 port;
 	char				 resolved_ip[INET6_ADDRSTRLEN];
 	char				 request[GP_REQ_MAX];
+	char				 method[16];	/* "GET", "CONNECT" */
 	struct gp_match			 match;
 	enum gp_reason			 reason;
 	int				 allowed;

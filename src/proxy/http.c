@@ -194,6 +194,8 @@ start_request(struct gp_flow *f)
 	    B_LENGTH : B_NONE;
 	h->req_left = m.content_length;
 	memset(&h->req_ck, 0, sizeof h->req_ck);
+	snprintf(f->method, sizeof f->method, "%.*s",
+	    (int)(m.method.n < 15 ? m.method.n : 15), m.method.p);
 	snprintf(f->request, sizeof f->request, "%.*s %.*s",
 	    (int)(m.method.n < 32 ? m.method.n : 32), m.method.p,
 	    (int)(m.target.n < 256 ? m.target.n : 256), m.target.p);
@@ -210,10 +212,10 @@ start_request(struct gp_flow *f)
 		gp_flow_consume(&f->c, (size_t)n);
 		snprintf(f->host, sizeof f->host, "%s", host);
 		f->port = port;
-		/* The tunnel owns the connection from here on. */
+		/* The tunnel owns the connection from here on; early bytes
+		 * stay buffered, and reading on notices a client leaving. */
 		gp_flow_close_side(&f->u);
 		h->r = R_WAIT;
-		gp_flow_read(&f->c, 0);
 		gp_flow_decide(f);
 		return;
 	} else {
@@ -480,7 +482,7 @@ http_eof(struct gp_flow *f, struct gp_side *s)
 		return;
 	if (s == &f->c) {
 		/* Client done: finish the exchange in flight, if any. */
-		if (h->r == R_BODY) {
+		if (h->r == R_BODY || f->held) {
 			gp_flow_close(f);
 			return;
 		}

@@ -18,7 +18,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "conf/config.h"
 #include "net/net.h"
+#include "pending/pending.h"
 #include "rules/rules.h"
 #include "store/store.h"
 
@@ -40,6 +42,9 @@ struct gp_proxy {
 	uv_loop_t		*loop;
 	struct gp_resolver	*resolver;	/* borrowed */
 	struct gp_store		*store;		/* borrowed */
+	struct gp_bus		*bus;		/* borrowed */
+	struct gp_pending	*pending;	/* borrowed */
+	const struct gp_settings *settings;	/* borrowed, live */
 	const struct gp_ruleset	*rules;		/* borrowed, swappable */
 	struct gp_proxy_opts	 opts;
 	struct gp_proxy_stats	 stats;
@@ -48,7 +53,8 @@ struct gp_proxy {
 };
 
 void	gp_proxy_init(struct gp_proxy *, uv_loop_t *, struct gp_resolver *,
-	    struct gp_store *);
+	    struct gp_store *, struct gp_bus *, struct gp_pending *,
+	    const struct gp_settings *);
 /* Connection callbacks: the listening handle's data is the gp_proxy. */
 void	gp_proxy_accept_http(uv_stream_t *, int status);
 void	gp_proxy_accept_socks5(uv_stream_t *, int status);

@@ -258,9 +258,10 @@ socks_data(struct gp_flow *f, struct gp_side *s)
 			}
 			snprintf(f->request, sizeof f->request,
 			    "CONNECT %s:%u", f->host, f->port);
+			snprintf(f->method, sizeof f->method, "CONNECT");
 			st->state = S_WAIT;
-			/* Early data stays buffered for the tunnel. */
-			gp_flow_read(&f->c, 0);
+			/* Early data stays buffered for the tunnel; reading
+			 * on notices a client that leaves while held. */
 			gp_flow_decide(f);
 			return;
 		default:
@@ -272,6 +273,15 @@ socks_data(struct gp_flow *f, struct gp_side *s)
 static void
 socks_eof(struct gp_flow *f, struct gp_side *s)
 {
+	struct socks *st = f->proto;
+
+	/*
+	 * While resolving or dialing, a half-closed client still wants its
+	 * answer: the tunnel passes the EOF on.  Held for a person, or
+	 * before the request, EOF means the client gave up.
+	 */
+	if (st->state == S_WAIT && !f->held && s == &f->c)
+		return;
 	gp_flow_close(f);
 }
 

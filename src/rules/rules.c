@@ -348,6 +348,7 @@ consider(const struct gp_ruleset *set, size_t i, const struct gp_query *q,
 	best->rule_id = c->id;
 	best->score = c->score;
 	best->layer = c->layer;
+	best->names_host = c->kind == D_EXACT || c->kind == D_CIDR;
 }
 
 int
@@ -392,4 +393,21 @@ gp_rules_match(const struct gp_ruleset *set, const struct gp_query *q,
 			consider(set, set->scan[i], q, host, m);
 	}
 	return m->matched;
+}
+
+int
+gp_rules_names_ip(const struct gp_ruleset *set, const char *container,
+    const char *ip, int loopback, unsigned port, int64_t now)
+{
+	struct gp_query	q = { container, ip, NULL, port, now };
+	struct gp_match	m;
+
+	if (gp_rules_match(set, &q, &m) && m.action == GP_ALLOW &&
+	    m.names_host)
+		return 1;
+	if (!loopback)
+		return 0;
+	q.host = "localhost";
+	return gp_rules_match(set, &q, &m) && m.action == GP_ALLOW &&
+	    m.names_host;
 }

@@ -38,6 +38,7 @@ struct gp_rule {
 	int64_t		 created_at;	/* epoch seconds */
 	int64_t		 expires_at;	/* 0: never */
 	int64_t		 last_used_at;	/* 0: never */
+	int64_t		 hit_count;
 };
 void	gp_rule_clear(struct gp_rule *);
 
@@ -101,11 +102,20 @@ struct gp_match {
 	int64_t		 rule_id;
 	int		 score;
 	enum gp_layer	 layer;
+	int		 names_host;	/* winner is an exact host or CIDR */
 };
 
 /* Fills m with the winning rule; returns 1 when one matched, else 0. */
 int	gp_rules_match(const struct gp_ruleset *, const struct gp_query *,
 	    struct gp_match *m);
+/*
+ * DNS-rebinding guard: may a connection for container:port reach the
+ * local-network address ip?  Only when the best rule for the IP itself is
+ * an allow that names it (exact or CIDR), or, for loopback, when the best
+ * rule for "localhost" is an exact allow.
+ */
+int	gp_rules_names_ip(const struct gp_ruleset *, const char *container,
+	    const char *ip, int loopback, unsigned port, int64_t now);
 /* Specificity score of a rule's three patterns (see above). */
 int	gp_rules_score(const char *container, const char *dest,
 	    const char *ports);

@@ -59,6 +59,19 @@ static const char *migrations[] = {
 	" bytes_down INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX idx_request_logs_ts ON request_logs(timestamp);"
 	"CREATE INDEX idx_request_logs_host ON request_logs(destination_host);",
+	/* 2: destinations waiting for a decision */
+	"CREATE TABLE pending_requests ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" container_name TEXT NOT NULL,"
+	" container_id TEXT NOT NULL DEFAULT '',"
+	" destination_host TEXT NOT NULL,"
+	" destination_port INTEGER NOT NULL,"
+	" resolved_hostname TEXT,"
+	" first_seen DATETIME NOT NULL DEFAULT (datetime('now')),"
+	" last_seen DATETIME NOT NULL DEFAULT (datetime('now')),"
+	" attempt_count INTEGER NOT NULL DEFAULT 1,"
+	" local_network INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (container_name, destination_host, destination_port));",
 };
 
 static int

@@ -179,3 +179,179 @@ gp_store_log_flush(struct gp_store *s)
 	s->nhits = 0;
 	return (int)done;
 }
+
+static char *
+dup_col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? gp_xstrdup((const char *)t) : NULL;
+}
+
+/* Appends the WHERE clause for f and binds nothing (see bind_filter). */
+static void
+filter_sql(struct gp_buf *b, const struct gp_log_filter *f)
+{
+	gp_buf_addstr(b, " WHERE 1=1");
+	if (f->container != NULL)
+		gp_buf_addstr(b, " AND l.container_name = :c");
+	if (f->destination != NULL)
+		gp_buf_addstr(b, " AND (instr(l.destination_host, :d) > 0 OR"
+		    " instr(ifnull(l.resolved_hostname, ''), :d) > 0)");
+	if (f->result >= 0)
+		gp_buf_addstr(b, " AND l.result = :r");
+	if (f->from > 0)
+		gp_buf_addstr(b, " AND l.timestamp >= :f");
+	if (f->to > 0)
+		gp_buf_addstr(b, " AND l.timestamp <= :t");
+}
+
+static void
+bind_filter(sqlite3_stmt *st, const struct gp_log_filter *f, char *from,
+    char *to)
+{
+	int	i;
+
+	if ((i = sqlite3_bind_parameter_index(st, ":c")) > 0)
+		sqlite3_bind_text(st, i, f->container, -1, SQLITE_STATIC);
+	if ((i = sqlite3_bind_parameter_index(st, ":d")) > 0)
+		sqlite3_bind_text(st, i, f->destination, -1, SQLITE_STATIC);
+	if ((i = sqlite3_bind_parameter_index(st, ":r")) > 0)
+		sqlite3_bind_text(st, i, f->result ? "allowed" : "blocked", -1,
+		    SQLITE_STATIC);
+	if ((i = sqlite3_bind_parameter_index(st, ":f")) > 0) {
+		gp_time_format_sql(f->from, from);
+		sqlite3_bind_text(st, i, from, -1, SQLITE_STATIC);
+	}
+	if ((i = sqlite3_bind_parameter_index(st, ":t")) > 0) {
+		gp_time_format_sql(f->to, to);
+		sqlite3_bind_text(st, i, to, -1, SQLITE_STATIC);
+	}
+}
+
+int
+gp_store_log_query(struct gp_store *s, const struct gp_log_filter *f,
+    struct gp_log_row **out, size_t *n, int64_t *total)
+{
+	struct gp_buf	 b = { 0 };
+	sqlite3_stmt	*st = NULL;
+	struct gp_log_row *v = NULL;
+	size_t		 cnt = 0, cap = 0;
+	char		 from[20], to[20];
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	/* Queued rows first, so a query sees every decision made so far. */
+	gp_store_log_flush(s);
+	gp_buf_addstr(&b, "SELECT count(*) FROM request_logs l");
+	filter_sql(&b, f);
+	if (sqlite3_prepare_v2(s->db, b.data, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	bind_filter(st, f, from, to);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+
+	gp_buf_reset(&b);
+	gp_buf_addstr(&b, "SELECT l.id, l.timestamp, l.container_name,"
+	    " l.client_addr, l.method, l.request, l.destination_host,"
+	    " l.destination_port, l.resolved_hostname, l.resolved_ip,"
+	    " l.result, l.rule_id, l.reason, l.bytes_up, l.bytes_down,"
+	    " l.response_time_ms, CASE WHEN r.id IS NULL THEN NULL ELSE"
+	    " r.container_pattern || ' → ' || r.destination_pattern || ':' ||"
+	    " r.port_pattern END FROM request_logs l"
+	    " LEFT JOIN rules r ON r.id = l.rule_id");
+	filter_sql(&b, f);
+	gp_buf_printf(&b, " ORDER BY l.id DESC LIMIT %d OFFSET %d", f->limit,
+	    f->offset);
+	if (sqlite3_prepare_v2(s->db, b.data, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	bind_filter(st, f, from, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct gp_log_row *r;
+
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 32;
+			v = gp_xrealloc(v, cap * sizeof *v);
+		}
+		r = &v[cnt++];
+		memset(r, 0, sizeof *r);
+		r->id = sqlite3_column_int64(st, 0);
+		r->ts = gp_time_parse_sql((const char *)
+		    sqlite3_column_text(st, 1));
+		r->container = dup_col(st, 2);
+		r->client_addr = dup_col(st, 3);
+		r->method = dup_col(st, 4);
+		r->request = dup_col(st, 5);
+		r->host = dup_col(st, 6);
+		r->port = (unsigned)sqlite3_column_int(st, 7);
+		r->resolved_hostname = dup_col(st, 8);
+		r->resolved_ip = dup_col(st, 9);
+		r->allowed = sqlite3_column_text(st, 10) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(st, 10),
+		    "allowed") == 0;
+		r->rule_id = sqlite3_column_int64(st, 11);
+		r->reason = dup_col(st, 12);
+		r->bytes_up = sqlite3_column_int64(st, 13);
+		r->bytes_down = sqlite3_column_int64(st, 14);
+		r->duration_ms = sqlite3_column_int64(st, 15);
+		r->rule_summary = dup_col(st, 16);
+	}
+	sqlite3_finalize(st);
+	gp_buf_free(&b);
+	if (rc != SQLITE_DONE) {
+		gp_store_log_rows_free(v, cnt);
+		return -1;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+fail:
+	gp_log(GP_LOG_ERROR, "log query: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	gp_buf_free(&b);
+	return -1;
+}
+
+void
+gp_store_log_rows_free(struct gp_log_row *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].container);
+		free(v[i].client_addr);
+		free(v[i].method);
+		free(v[i].request);
+		free(v[i].host);
+		free(v[i].resolved_hostname);
+		free(v[i].resolved_ip);
+		free(v[i].reason);
+		free(v[i].rule_summary);
+	}
+	free(v);
+}
+
+int
+gp_store_log_stats(struct gp_store *s, int64_t *total, int64_t *allowed,
+    int64_t *blocked)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	gp_store_log_flush(s);
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*),"
+	    " sum(result = 'allowed'), sum(result = 'blocked')"
+	    " FROM request_logs", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*total = sqlite3_column_int64(st, 0);
+		*allowed = sqlite3_column_int64(st, 1);
+		*blocked = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}

@@ -9,7 +9,7 @@
 
 #define RULE_COLS "id, container_pattern, destination_pattern, "	\
 	"port_pattern, rule_type, action, created_at, expires_at, "	\
-	"last_used_at, created_by, notes, session_id"
+	"last_used_at, created_by, notes, session_id, hit_count"
 
 static char *
 col_text(sqlite3_stmt *st, int i)
@@ -51,6 +51,7 @@ row_to_rule(sqlite3_stmt *st, struct gp_rule *r)
 	r->created_by = col_text(st, 9);
 	r->notes = col_text(st, 10);
 	r->session_id = col_text(st, 11);
+	r->hit_count = sqlite3_column_int64(st, 12);
 	if (r->created_by != NULL && strcmp(r->created_by, "builtin") == 0)
 		r->layer = GP_LAYER_BUILTIN;
 	else if (r->session_id != NULL)
@@ -241,4 +242,43 @@ gp_store_rule_delete(struct gp_store *s, int64_t id)
 		return -1;
 	}
 	return sqlite3_changes(s->db) > 0;
+}
+
+int
+gp_store_rule_update(struct gp_store *s, const struct gp_rule *r)
+{
+	sqlite3_stmt	*st;
+	char		 exp[20];
+	int		 rc;
+
+	st = gp_store_stmt(s, ST_RULE_UPDATE, "UPDATE rules SET"
+	    " container_pattern = ?, destination_pattern = ?,"
+	    " port_pattern = ?, action = ?, notes = ?, expires_at = ?,"
+	    " rule_type = ? WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->dest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->ports, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->action == GP_DENY ? "deny" : "allow", -1,
+	    SQLITE_STATIC);
+	bind_text_or_null(st, 5, r->notes);
+	if (r->expires_at != 0) {
+		gp_time_format_sql(r->expires_at, exp);
+		sqlite3_bind_text(st, 6, exp, -1, SQLITE_STATIC);
+	} else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_text(st, 7, r->expires_at ? "temporary" : "permanent",
+	    -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, r->id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return -2;
+	if (rc != SQLITE_DONE) {
+		gp_log(GP_LOG_ERROR, "updating rule: %s",
+		    sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }

@@ -36,6 +36,8 @@ int	gp_store_rule_add(struct gp_store *, struct gp_rule *r, int *existed);
 int	gp_store_rule_get(struct gp_store *, int64_t id, struct gp_rule *);
 /* 1 deleted, 0 no such rule, -1 error. */
 int	gp_store_rule_delete(struct gp_store *, int64_t id);
+/* Rewrites every editable field; 1 ok, 0 no such rule, -2 duplicate, -1. */
+int	gp_store_rule_update(struct gp_store *, const struct gp_rule *);
 
 /* One decision of the connection log; strings are copied. */
 struct gp_conn_log {
@@ -61,5 +63,57 @@ size_t	gp_store_log_queued(struct gp_store *);
 int	gp_store_log_flush(struct gp_store *);
 /* Counts a rule hit (flushed with the log). */
 void	gp_store_rule_hit(struct gp_store *, int64_t rule_id, int64_t when);
+
+/* Connection-log queries (GET /api/logs). */
+struct gp_log_filter {
+	const char	*container;	/* exact; NULL any */
+	const char	*destination;	/* substring of host/hostname */
+	int		 result;	/* -1 any, 1 allowed, 0 blocked */
+	int64_t		 from, to;	/* epoch seconds; 0 open */
+	int		 limit, offset;
+};
+struct gp_log_row {
+	int64_t		 id;
+	int64_t		 ts;
+	char		*container;
+	char		*client_addr;
+	char		*method;
+	char		*request;
+	char		*host;
+	unsigned	 port;
+	char		*resolved_hostname;
+	char		*resolved_ip;
+	int		 allowed;
+	int64_t		 rule_id;
+	char		*reason;
+	int64_t		 bytes_up, bytes_down, duration_ms;
+	char		*rule_summary;	/* "c → d:p" or NULL */
+};
+/* Newest first; rows owned by the caller (gp_store_log_rows_free). */
+int	gp_store_log_query(struct gp_store *, const struct gp_log_filter *,
+	    struct gp_log_row **, size_t *n, int64_t *total);
+void	gp_store_log_rows_free(struct gp_log_row *, size_t);
+/* Totals for GET /api/logs/stats. */
+int	gp_store_log_stats(struct gp_store *, int64_t *total, int64_t *allowed,
+	    int64_t *blocked);
+
+/* Pending destinations (pending_requests). */
+struct gp_store_pending {
+	int64_t		 id;
+	const char	*container;
+	const char	*host;
+	const char	*resolved_hostname;	/* may be NULL */
+	unsigned	 port;
+	int		 local;
+	int64_t		 first_seen, last_seen;
+	int64_t		 attempts;
+};
+/* Inserts (or merges into the row with the same key); sets row->id. */
+int	gp_store_pending_insert(struct gp_store *, struct gp_store_pending *);
+int	gp_store_pending_touch(struct gp_store *, int64_t id, int64_t attempts,
+	    int64_t last_seen);
+int	gp_store_pending_delete(struct gp_store *, int64_t id);
+int	gp_store_pending_load(struct gp_store *,
+	    void (*)(void *, const struct gp_store_pending *), void *);
 
 #endif

@@ -2,6 +2,8 @@
 # Malformed and hostile input: answered, logged, and the server keeps
 # serving the next client.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
+# Unmatched destinations are refused at once here (pending.sh holds them).
+GP_SETTINGS='{"defaultAction":"block"}'
 
 origin_start o
 gp_start

@@ -1,6 +1,8 @@
 #!/bin/bash
 # CONNECT tunnels to a local TLS origin, blocked CONNECTs, failures.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
+# Unmatched destinations are refused at once here (pending.sh holds them).
+GP_SETTINGS='{"defaultAction":"block"}'
 
 make_cert
 origin_start tls --tls "$T/cert.pem" "$T/key.pem"

@@ -1,6 +1,8 @@
 #!/bin/bash
 # HTTP proxy: forwarding, keep-alive, bodies both ways, rules, headers.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
+# Unmatched destinations are refused at once here (pending.sh holds them).
+GP_SETTINGS='{"defaultAction":"block"}'
 
 origin_start o
 O="http://127.0.0.1:$ORIGIN_PORT"

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Rule CLI: add, list, remove, validation, live reload and durability.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
+# Unmatched destinations are refused at once here (pending.sh holds them).
+GP_SETTINGS='{"defaultAction":"block"}'
 
 GP_DATA=$T/data
 out=$(rule add allow '*.NpmJS.org.' --port 443); ok $? "rule add succeeds"

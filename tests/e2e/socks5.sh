@@ -1,6 +1,8 @@
 #!/bin/bash
 # SOCKS5: hostname and IP CONNECT, identity, reply codes, raw protocol.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
+# Unmatched destinations are refused at once here (pending.sh holds them).
+GP_SETTINGS='{"defaultAction":"block"}'
 
 origin_start o
 gp_start

@@ -62,8 +62,13 @@ json_get() {	# json_get FILE KEY
 gp_start() {
 	GP_DATA=${GP_DATA:-$T/data}
 	rm -f "$GP_DATA/listen.json"
+	if [ -n "${GP_SETTINGS:-}" ]; then	# settings.json before start
+		mkdir -p -m 700 "$GP_DATA"
+		printf '%s\n' "$GP_SETTINGS" > "$GP_DATA/settings.json"
+	fi
 	"$GREYPROXY" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 \
-		--data-dir "$GP_DATA" "$@" >>"$T/serve.log" 2>&1 &
+		--api 127.0.0.1:0 --data-dir "$GP_DATA" "$@" \
+		>>"$T/serve.log" 2>&1 &
 	GP_PID=$!
 	PIDS="$PIDS $GP_PID"
 	if ! wait_for 10 test -s "$GP_DATA/listen.json"; then
@@ -72,7 +77,19 @@ gp_start() {
 	fi
 	GP_HTTP=$(json_get "$GP_DATA/listen.json" http)
 	GP_SOCKS=$(json_get "$GP_DATA/listen.json" socks5)
+	GP_API=$(json_get "$GP_DATA/listen.json" api)
 }
+
+# api METHOD PATH [curl args]: JSON body on stdout; API_STATUS set.
+api() {
+	local m=$1 p=$2; shift 2
+	local out
+	out=$(curl -s -X "$m" -w '\n%{http_code}' --max-time 10 "$@" "http://$GP_API$p")
+	API_STATUS=${out##*$'\n'}
+	printf '%s' "${out%$'\n'*}"
+}
+# jq-lite: jget JSON EXPR (python expression on d)
+jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 gp_stop() {
 	kill "$GP_PID" 2>/dev/null

@@ -196,9 +196,36 @@ test_precedence(void)
 	    "allow:2", "alternate hostname is matched");
 	is_str(decide(set, "c", "93.184.216.34", NULL, 443, now), "none",
 	    "bare IP without hostname");
+	/* DNS rebinding: who names a local address. */
+	ok(gp_rules_names_ip(set, "c", "10.9.9.9", 0, 22, now),
+	    "CIDR rule names a private IP");
+	ok(!gp_rules_names_ip(set, "c", "10.1.2.3", 0, 22, now),
+	    "a deny for the IP names nothing");
+	ok(!gp_rules_names_ip(set, "c", "192.168.1.1", 0, 22, now),
+	    "no rule for a private IP");
 	gp_rules_free(set);
 	for (i = 0; i < n; i++)
 		gp_rule_clear(&r[i]);
+	n = 0;
+	mk(&r[n++], 1, "allow", "*", "*", "*");
+	mk(&r[n++], 2, "allow", "*", "*.corp.test", "*");
+	set = gp_rules_compile(r, n, NULL);
+	ok(!gp_rules_names_ip(set, "c", "127.0.0.1", 1, 80, now),
+	    "allow * does not name loopback");
+	ok(!gp_rules_names_ip(set, "c", "10.0.0.5", 0, 80, now),
+	    "a wildcard host rule does not name a private IP");
+	gp_rules_free(set);
+	for (i = 0; i < n; i++)
+		gp_rule_clear(&r[i]);
+	n = 0;
+	mk(&r[n++], 1, "allow", "*", "localhost", "*");
+	set = gp_rules_compile(r, n, NULL);
+	ok(gp_rules_names_ip(set, "c", "127.0.0.1", 1, 80, now),
+	    "allow localhost names loopback");
+	ok(!gp_rules_names_ip(set, "c", "10.0.0.1", 0, 80, now),
+	    "allow localhost does not name other private IPs");
+	gp_rules_free(set);
+	gp_rule_clear(&r[0]);
 
 	is_int(gp_rules_score("*", "*", "*"), 0, "score of the catch-all");
 	is_int(gp_rules_score("c", "a.b", "443"), 221, "score of exacts");

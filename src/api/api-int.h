@@ -1,0 +1,66 @@
+/* api-int.h: shared by the API's files only. */
+#ifndef GP_API_INT_H
+#define GP_API_INT_H
+
+#include <wslay/wslay.h>
+
+#include "api/api.h"
+#include "http/http.h"
+
+#define API_MAX_BODY	(1024 * 1024)
+#define API_WS_QUEUE	128		/* messages queued per client */
+
+struct ws;
+
+struct api_conn {
+	struct gp_api		*api;
+	uv_tcp_t		 tcp;
+	struct gp_buf		 in;
+	int			 closing;
+	int			 close_after;	/* after the reply is written */
+	struct ws		*ws;		/* set once upgraded */
+	struct api_conn		*next, *prev;
+};
+
+struct gp_api {
+	struct gp_ctl		*ctl;
+	uv_tcp_t		 tcp;
+	int			 bus_sub;
+	int			 stopping;
+	int			 handles;	/* listener + connections */
+	struct api_conn		*conns;
+};
+
+struct api_req {
+	struct api_conn			*c;
+	const struct gp_http_msg	*m;
+	char				 method[16];
+	char				 path[1024];
+	char				 query[2048];
+	const char			*param;		/* ":id" segment */
+	const char			*body;
+	size_t				 body_len;
+};
+
+struct api_resp {
+	int	 status;
+	cJSON	*json;
+};
+
+/* server.c */
+void	api_write(struct api_conn *, const void *, size_t);
+void	api_conn_close(struct api_conn *);
+/* routes.c: fills resp; returns 0, or -1 when no route matched. */
+int	api_route(struct api_req *, struct api_resp *);
+void	api_error(struct api_resp *, int status, const char *msg);
+/* ws.c */
+int	api_ws_upgrade(struct api_conn *, struct api_req *);
+void	api_ws_data(struct api_conn *);
+void	api_ws_written(struct api_conn *);
+void	api_ws_event(void *api, enum gp_event, const void *);
+void	api_ws_free(struct api_conn *);
+/* Query parameter, percent-decoded into out; 1 if present. */
+int	api_query(const struct api_req *, const char *key, char *out,
+	    size_t outlen);
+
+#endif

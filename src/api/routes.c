@@ -1,0 +1,907 @@
+/*
+ * routes.c: the REST routes.  Paths, fields and codes follow the original
+ * greyproxy (doc/api.md lists them, with our additions); errors are
+ * {"error": "..."}.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api-int.h"
+
+typedef void (*handler)(struct api_req *, struct api_resp *);
+
+static struct gp_ctl *
+ctl_of(struct api_req *r)
+{
+	return r->c->api->ctl;
+}
+
+void
+api_error(struct api_resp *resp, int status, const char *msg)
+{
+	cJSON_Delete(resp->json);
+	resp->status = status;
+	resp->json = cJSON_CreateObject();
+	cJSON_AddStringToObject(resp->json, "error", msg);
+}
+
+static void
+ok_json(struct api_resp *resp, cJSON *o)
+{
+	resp->status = 200;
+	resp->json = o;
+}
+
+/* Parses the body as JSON; an empty body is {}.  NULL after a 400. */
+static cJSON *
+body_json(struct api_req *r, struct api_resp *resp)
+{
+	cJSON	*o;
+
+	if (r->body_len == 0)
+		return cJSON_CreateObject();
+	o = cJSON_ParseWithLength(r->body, r->body_len);
+	if (o == NULL) {
+		api_error(resp, 400, "request body is not valid JSON");
+		gp_log(GP_LOG_WARN, "api: %s %s: invalid JSON body", r->method,
+		    r->path);
+	}
+	return o;
+}
+
+static const char *
+jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Integer query parameter with bounds; -1 after a 400. */
+static int
+qint(struct api_req *r, struct api_resp *resp, const char *key, int def,
+    int min, int max, int *out)
+{
+	char	buf[32], *end;
+	long	v;
+
+	*out = def;
+	if (!api_query(r, key, buf, sizeof buf) || buf[0] == '\0')
+		return 0;
+	v = strtol(buf, &end, 10);
+	if (*end != '\0' || v < min || v > max) {
+		char msg[96];
+
+		snprintf(msg, sizeof msg, "invalid %s", key);
+		api_error(resp, 400, msg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* The ":id" segment as a positive id; -1 after a 400. */
+static int
+param_id(struct api_req *r, struct api_resp *resp, int64_t *id)
+{
+	char		*end;
+	long long	 v = strtoll(r->param, &end, 10);
+
+	if (r->param[0] == '\0' || *end != '\0' || v <= 0) {
+		api_error(resp, 400, "invalid id");
+		return -1;
+	}
+	*id = v;
+	return 0;
+}
+
+/* RFC 3339 or "YYYY-MM-DDTHH:MM"; -1 if invalid. */
+static int64_t
+parse_time(const char *s)
+{
+	static const char *fmts[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+	    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d" };
+	struct tm	 tm;
+	const char	*end;
+	size_t		 i;
+
+	for (i = 0; i < GP_ARRAY_LEN(fmts); i++) {
+		memset(&tm, 0, sizeof tm);
+		end = strptime(s, fmts[i], &tm);
+		if (end != NULL && (*end == '\0' || strcmp(end, "Z") == 0 ||
+		    (*end == '.' && end[strspn(end + 1, "0123456789") + 1] ==
+		    'Z')))
+			return (int64_t)timegm(&tm);
+	}
+	return -1;
+}
+
+static void
+h_health(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_ctl	*c = ctl_of(r);
+	cJSON		*o = cJSON_CreateObject(), *ports;
+
+	cJSON_AddStringToObject(o, "service", "greyproxy");
+	cJSON_AddStringToObject(o, "version", PACKAGE_VERSION);
+	cJSON_AddStringToObject(o, "status", "ok");
+	ports = cJSON_AddObjectToObject(o, "ports");
+	cJSON_AddNumberToObject(ports, "http-proxy",
+	    gp_addr_port((struct sockaddr *)&c->http_bound));
+	cJSON_AddNumberToObject(ports, "socks5-proxy",
+	    gp_addr_port((struct sockaddr *)&c->socks_bound));
+	ok_json(resp, o);
+}
+
+static void
+h_pending_list(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_pending_entry	**v;
+	char			  cont[256], dest[256];
+	int			  limit, offset, hc, hd;
+	size_t			  n, i, total = 0;
+	cJSON			 *o, *items;
+
+	if (qint(r, resp, "limit", 100, 1, 1000, &limit) ||
+	    qint(r, resp, "offset", 0, 0, 1 << 30, &offset))
+		return;
+	hc = api_query(r, "container", cont, sizeof cont) && cont[0];
+	hd = api_query(r, "destination", dest, sizeof dest) && dest[0];
+	n = gp_pending_list(&ctl_of(r)->pending, &v);
+	o = cJSON_CreateObject();
+	items = cJSON_AddArrayToObject(o, "items");
+	for (i = 0; i < n; i++) {
+		if (hc && strcmp(v[i]->container, cont) != 0)
+			continue;
+		if (hd && strstr(v[i]->host, dest) == NULL &&
+		    (v[i]->resolved_hostname == NULL ||
+		    strstr(v[i]->resolved_hostname, dest) == NULL))
+			continue;
+		if (total++ < (size_t)offset || cJSON_GetArraySize(items) >=
+		    limit)
+			continue;
+		cJSON_AddItemToArray(items, gp_json_pending(v[i]));
+	}
+	cJSON_AddNumberToObject(o, "total", (double)total);
+	free(v);
+	ok_json(resp, o);
+}
+
+static void
+h_pending_count(struct api_req *r, struct api_resp *resp)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "count", (double)ctl_of(r)->pending.count);
+	cJSON_AddNumberToObject(o, "waiting",
+	    (double)gp_pending_waiting(&ctl_of(r)->pending));
+	ok_json(resp, o);
+}
+
+/* Reads scope, duration and notes; -1 after a 400. */
+static int
+decision_args(struct api_resp *resp, const cJSON *b, int *scope,
+    int64_t *duration, const char **notes)
+{
+	const char *s = jstr(b, "scope"), *d = jstr(b, "duration");
+
+	*scope = gp_scope_parse(s);
+	if (*scope < 0) {
+		api_error(resp, 400, "scope must be exact, any_port, "
+		    "subdomain_wildcard, all_containers or once");
+		return -1;
+	}
+	if (gp_duration_parse(d, duration) != 0) {
+		api_error(resp, 400, "duration must be permanent, once, 1h, "
+		    "12h, 24h, 7d, 30d, or N[smhd]");
+		return -1;
+	}
+	*notes = jstr(b, "notes");
+	return 0;
+}
+
+static void
+decide(struct api_req *r, struct api_resp *resp, enum gp_action action)
+{
+	struct gp_rule	 rule;
+	const char	*notes, *why = "error";
+	int64_t		 id, duration;
+	int		 scope, rc;
+	cJSON		*b;
+
+	if (param_id(r, resp, &id) != 0 || (b = body_json(r, resp)) == NULL)
+		return;
+	if (decision_args(resp, b, &scope, &duration, &notes) != 0) {
+		cJSON_Delete(b);
+		return;
+	}
+	rc = gp_ctl_pending_decide(ctl_of(r), id, action, scope, duration,
+	    notes, "admin", &rule, &why);
+	cJSON_Delete(b);
+	if (rc == -ENOENT) {
+		api_error(resp, 404, "pending request not found");
+		return;
+	}
+	if (rc != 0) {
+		api_error(resp, 500, why);
+		return;
+	}
+	if (rule.dest != NULL) {
+		ok_json(resp, gp_json_rule(&rule));
+	} else {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "pending_id", (double)id);
+		cJSON_AddNullToObject(o, "rule");
+		ok_json(resp, o);
+	}
+	gp_rule_clear(&rule);
+}
+
+static void
+h_pending_allow(struct api_req *r, struct api_resp *resp)
+{
+	decide(r, resp, GP_ALLOW);
+}
+
+static void
+h_pending_deny(struct api_req *r, struct api_resp *resp)
+{
+	decide(r, resp, GP_DENY);
+}
+
+static void
+h_pending_dismiss(struct api_req *r, struct api_resp *resp)
+{
+	int64_t	 id;
+	cJSON	*o;
+
+	if (param_id(r, resp, &id) != 0)
+		return;
+	if (gp_ctl_pending_dismiss(ctl_of(r), id) != 0) {
+		api_error(resp, 404, "pending request not found");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "pending_id", (double)id);
+	cJSON_AddBoolToObject(o, "dismissed", 1);
+	ok_json(resp, o);
+}
+
+/* The ids of a bulk body: [1,2] or {"ids":[1,2], ...}. */
+static const cJSON *
+bulk_ids(const cJSON *b)
+{
+	return cJSON_IsArray(b) ? b : cJSON_GetObjectItemCaseSensitive(b,
+	    "ids");
+}
+
+static void
+bulk(struct api_req *r, struct api_resp *resp, int allow)
+{
+	const cJSON	*ids, *it;
+	const char	*notes, *why;
+	int64_t		 duration;
+	int		 scope, done = 0;
+	cJSON		*b, *o;
+
+	if ((b = body_json(r, resp)) == NULL)
+		return;
+	ids = bulk_ids(b);
+	if (!cJSON_IsArray(ids) || (!cJSON_IsArray(b) &&
+	    decision_args(resp, b, &scope, &duration, &notes) != 0)) {
+		if (resp->json == NULL)
+			api_error(resp, 400, "expected a list of ids");
+		cJSON_Delete(b);
+		return;
+	}
+	if (cJSON_IsArray(b)) {
+		scope = GP_SCOPE_EXACT;
+		duration = 0;
+		notes = NULL;
+	}
+	cJSON_ArrayForEach(it, ids) {
+		if (!cJSON_IsNumber(it))
+			continue;
+		if (allow ? gp_ctl_pending_decide(ctl_of(r),
+		    (int64_t)it->valuedouble, GP_ALLOW, scope, duration, notes,
+		    "admin", NULL, &why) == 0 :
+		    gp_ctl_pending_dismiss(ctl_of(r),
+		    (int64_t)it->valuedouble) == 0)
+			done++;
+	}
+	cJSON_Delete(b);
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, allow ? "allowed" : "dismissed", done);
+	ok_json(resp, o);
+}
+
+static void
+h_bulk_allow(struct api_req *r, struct api_resp *resp)
+{
+	bulk(r, resp, 1);
+}
+
+static void
+h_bulk_dismiss(struct api_req *r, struct api_resp *resp)
+{
+	bulk(r, resp, 0);
+}
+
+static void
+h_rules_list(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_rule	*v;
+	size_t		 n, i, total = 0;
+	char		 cont[256], dest[256], action[16], inc[8];
+	int		 limit, offset, hc, hd, ha, expired;
+	int64_t		 now = gp_now();
+	cJSON		*o, *items;
+
+	if (qint(r, resp, "limit", 100, 1, 10000, &limit) ||
+	    qint(r, resp, "offset", 0, 0, 1 << 30, &offset))
+		return;
+	hc = api_query(r, "container", cont, sizeof cont) && cont[0];
+	hd = api_query(r, "destination", dest, sizeof dest) && dest[0];
+	ha = api_query(r, "action", action, sizeof action) && action[0];
+	expired = api_query(r, "include_expired", inc, sizeof inc) &&
+	    (strcmp(inc, "true") == 0 || strcmp(inc, "1") == 0);
+	if (gp_store_rules_load(ctl_of(r)->store, &v, &n) != 0) {
+		api_error(resp, 500, "database error");
+		return;
+	}
+	o = cJSON_CreateObject();
+	items = cJSON_AddArrayToObject(o, "items");
+	for (i = 0; i < n; i++) {
+		if (!expired && v[i].expires_at && v[i].expires_at <= now)
+			continue;
+		if (hc && strstr(v[i].container, cont) == NULL)
+			continue;
+		if (hd && strstr(v[i].dest, dest) == NULL)
+			continue;
+		if (ha && strcmp(action, v[i].action == GP_DENY ? "deny" :
+		    "allow") != 0)
+			continue;
+		if (total++ < (size_t)offset || cJSON_GetArraySize(items) >=
+		    limit)
+			continue;
+		cJSON_AddItemToArray(items, gp_json_rule(&v[i]));
+	}
+	cJSON_AddNumberToObject(o, "total", (double)total);
+	gp_store_rules_free(v, n);
+	ok_json(resp, o);
+}
+
+/* Fills rule fields present in b; -1 after a 400. */
+static int
+rule_fields(struct api_resp *resp, const cJSON *b, struct gp_rule *rule,
+    int creating)
+{
+	static const struct { const char *key; size_t off; } str[] = {
+		{ "container_pattern", offsetof(struct gp_rule, container) },
+		{ "destination_pattern", offsetof(struct gp_rule, dest) },
+		{ "port_pattern", offsetof(struct gp_rule, ports) },
+		{ "notes", offsetof(struct gp_rule, notes) },
+	};
+	const cJSON	*v;
+	const char	*s;
+	size_t		 i;
+
+	for (i = 0; i < GP_ARRAY_LEN(str); i++) {
+		char **field = (char **)((char *)rule + str[i].off);
+
+		v = cJSON_GetObjectItemCaseSensitive(b, str[i].key);
+		if (v == NULL || cJSON_IsNull(v))
+			continue;
+		if (!cJSON_IsString(v)) {
+			api_error(resp, 400, "pattern fields must be strings");
+			return -1;
+		}
+		free(*field);
+		*field = gp_xstrdup(v->valuestring);
+	}
+	if ((s = jstr(b, "action")) != NULL) {
+		if (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0) {
+			api_error(resp, 400, "action must be allow or deny");
+			return -1;
+		}
+		rule->action = strcmp(s, "deny") == 0 ? GP_DENY : GP_ALLOW;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(b, "expires_in_seconds");
+	if (v != NULL && !cJSON_IsNull(v)) {
+		if (!cJSON_IsNumber(v) || v->valuedouble <= 0 ||
+		    v->valuedouble > 10.0 * 365 * 86400) {
+			api_error(resp, 400, "expires_in_seconds must be a "
+			    "positive number");
+			return -1;
+		}
+		rule->expires_at = gp_now() + (int64_t)v->valuedouble;
+	}
+	if (!creating && (v = cJSON_GetObjectItemCaseSensitive(b,
+	    "expires_at")) != NULL) {
+		if (cJSON_IsNull(v) || (cJSON_IsString(v) &&
+		    v->valuestring[0] == '\0'))
+			rule->expires_at = 0;
+		else if (!cJSON_IsString(v) ||
+		    (rule->expires_at = parse_time(v->valuestring)) < 0) {
+			api_error(resp, 400, "expires_at must be RFC 3339");
+			return -1;
+		}
+	}
+	if (creating && (s = jstr(b, "created_by")) != NULL)
+		rule->created_by = gp_xstrdup(s);
+	return 0;
+}
+
+static void
+h_rules_create(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_rule	 rule;
+	const char	*why;
+	int		 existed;
+	cJSON		*b;
+
+	if ((b = body_json(r, resp)) == NULL)
+		return;
+	memset(&rule, 0, sizeof rule);
+	if (!cJSON_IsObject(b)) {
+		api_error(resp, 400, "expected a JSON object");
+	} else if (rule_fields(resp, b, &rule, 1) == 0) {
+		if (gp_ctl_rule_add(ctl_of(r), &rule, &existed, &why) != 0)
+			api_error(resp, 400, why);
+		else
+			ok_json(resp, gp_json_rule(&rule));
+	}
+	cJSON_Delete(b);
+	gp_rule_clear(&rule);
+}
+
+static void
+h_rules_update(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_rule	 rule;
+	const char	*why;
+	int64_t		 id;
+	int		 rc;
+	cJSON		*b;
+
+	if (param_id(r, resp, &id) != 0)
+		return;
+	memset(&rule, 0, sizeof rule);
+	rc = gp_store_rule_get(ctl_of(r)->store, id, &rule);
+	if (rc <= 0) {
+		api_error(resp, rc == 0 ? 404 : 500, rc == 0 ?
+		    "rule not found" : "database error");
+		return;
+	}
+	if ((b = body_json(r, resp)) == NULL) {
+		gp_rule_clear(&rule);
+		return;
+	}
+	if (!cJSON_IsObject(b))
+		api_error(resp, 400, "expected a JSON object");
+	else if (rule_fields(resp, b, &rule, 0) == 0) {
+		rc = gp_ctl_rule_update(ctl_of(r), &rule, &why);
+		if (rc < 0)
+			api_error(resp, strcmp(why, "database error") == 0 ?
+			    500 : strstr(why, "identical") ? 409 : 400, why);
+		else if (rc == 0)
+			api_error(resp, 404, "rule not found");
+		else {
+			gp_rule_clear(&rule);
+			gp_store_rule_get(ctl_of(r)->store, id, &rule);
+			ok_json(resp, gp_json_rule(&rule));
+		}
+	}
+	cJSON_Delete(b);
+	gp_rule_clear(&rule);
+}
+
+static void
+h_rules_delete(struct api_req *r, struct api_resp *resp)
+{
+	int64_t	 id;
+	int	 rc;
+	cJSON	*o;
+
+	if (param_id(r, resp, &id) != 0)
+		return;
+	rc = gp_ctl_rule_delete(ctl_of(r), id);
+	if (rc <= 0) {
+		api_error(resp, rc == 0 ? 404 : 500, rc == 0 ?
+		    "rule not found" : "database error");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)id);
+	cJSON_AddBoolToObject(o, "deleted", 1);
+	ok_json(resp, o);
+}
+
+/* POST /rules/ingest: many rules at once; pending they now allow go. */
+static void
+h_rules_ingest(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_ctl		*c = ctl_of(r);
+	const cJSON		*items, *it;
+	struct gp_pending_entry	**v;
+	int			 imported = 0, skipped = 0, cleaned = 0;
+	size_t			 n, i;
+	cJSON			*b, *o;
+
+	if ((b = body_json(r, resp)) == NULL)
+		return;
+	items = cJSON_IsArray(b) ? b : cJSON_GetObjectItemCaseSensitive(b,
+	    "items");
+	if (!cJSON_IsArray(items)) {
+		api_error(resp, 400, "expected a list of rules");
+		cJSON_Delete(b);
+		return;
+	}
+	cJSON_ArrayForEach(it, items) {
+		struct gp_rule	 rule;
+		struct api_resp	 scratch = { 0, NULL };
+		const char	*why;
+		int		 existed = 0;
+
+		memset(&rule, 0, sizeof rule);
+		if (!cJSON_IsObject(it) ||
+		    rule_fields(&scratch, it, &rule, 1) != 0 ||
+		    gp_ctl_rule_add(c, &rule, &existed, &why) != 0 || existed)
+			skipped++;
+		else
+			imported++;
+		cJSON_Delete(scratch.json);
+		gp_rule_clear(&rule);
+	}
+	cJSON_Delete(b);
+	/* Pending entries an allow rule now covers are released. */
+	n = gp_pending_list(&c->pending, &v);
+	for (i = 0; i < n; i++) {
+		struct gp_query	q = { v[i]->container, v[i]->host,
+		    v[i]->resolved_hostname, v[i]->port, gp_now() };
+		struct gp_match	m;
+
+		if (gp_rules_match(c->rules, &q, &m) && m.action == GP_ALLOW) {
+			gp_pending_resolve(&c->pending, v[i]->id,
+			    GP_VERDICT_ALLOW, m.rule_id);
+			cleaned++;
+			/* Resolving may free siblings: start over. */
+			free(v);
+			n = gp_pending_list(&c->pending, &v);
+			i = (size_t)-1;
+		}
+	}
+	free(v);
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "imported", imported);
+	cJSON_AddNumberToObject(o, "skipped", skipped);
+	cJSON_AddNumberToObject(o, "pending_cleaned", cleaned);
+	ok_json(resp, o);
+}
+
+static void
+h_logs(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_log_filter	 f;
+	struct gp_log_row	*rows;
+	size_t			 n, i;
+	int64_t			 total;
+	char			 cont[256], dest[256], result[16], t[64];
+	cJSON			*o, *items;
+
+	memset(&f, 0, sizeof f);
+	f.result = -1;
+	if (qint(r, resp, "limit", 50, 1, 1000, &f.limit) ||
+	    qint(r, resp, "offset", 0, 0, 1 << 30, &f.offset))
+		return;
+	if (api_query(r, "container", cont, sizeof cont) && cont[0])
+		f.container = cont;
+	if (api_query(r, "destination", dest, sizeof dest) && dest[0])
+		f.destination = dest;
+	if (api_query(r, "result", result, sizeof result) && result[0]) {
+		if (strcmp(result, "allowed") != 0 &&
+		    strcmp(result, "blocked") != 0) {
+			api_error(resp, 400, "result must be allowed or "
+			    "blocked");
+			return;
+		}
+		f.result = strcmp(result, "allowed") == 0;
+	}
+	if (api_query(r, "from_date", t, sizeof t) && t[0] &&
+	    (f.from = parse_time(t)) < 0) {
+		api_error(resp, 400, "invalid from_date");
+		return;
+	}
+	if (api_query(r, "to_date", t, sizeof t) && t[0] &&
+	    (f.to = parse_time(t)) < 0) {
+		api_error(resp, 400, "invalid to_date");
+		return;
+	}
+	if (gp_store_log_query(ctl_of(r)->store, &f, &rows, &n, &total)) {
+		api_error(resp, 500, "database error");
+		return;
+	}
+	o = cJSON_CreateObject();
+	items = cJSON_AddArrayToObject(o, "items");
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(items, gp_json_log_row(&rows[i]));
+	cJSON_AddNumberToObject(o, "total", (double)total);
+	gp_store_log_rows_free(rows, n);
+	ok_json(resp, o);
+}
+
+static void
+h_logs_stats(struct api_req *r, struct api_resp *resp)
+{
+	int64_t	 total = 0, allowed = 0, blocked = 0;
+	cJSON	*o;
+
+	if (gp_store_log_stats(ctl_of(r)->store, &total, &allowed, &blocked)) {
+		api_error(resp, 500, "database error");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "total_requests", (double)total);
+	cJSON_AddNumberToObject(o, "allowed", (double)allowed);
+	cJSON_AddNumberToObject(o, "blocked", (double)blocked);
+	cJSON_AddNumberToObject(o, "allow_rate", total ?
+	    (double)allowed / (double)total : 0.0);
+	ok_json(resp, o);
+}
+
+static void
+h_settings_get(struct api_req *r, struct api_resp *resp)
+{
+	ok_json(resp, gp_settings_json(&ctl_of(r)->settings));
+}
+
+static void
+h_settings_put(struct api_req *r, struct api_resp *resp)
+{
+	const char	*why;
+	cJSON		*b;
+
+	if ((b = body_json(r, resp)) == NULL)
+		return;
+	if (gp_ctl_settings_patch(ctl_of(r), b, &why) != 0)
+		api_error(resp, strstr(why, "cannot write") ? 500 : 400, why);
+	else
+		ok_json(resp, gp_settings_json(&ctl_of(r)->settings));
+	cJSON_Delete(b);
+}
+
+/* GET /api/status: what the TUI's status bar needs in one call. */
+static void
+h_status(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_ctl	*c = ctl_of(r);
+	cJSON		*o = cJSON_CreateObject(), *l;
+	char		 buf[GP_ADDR_STRLEN];
+
+	l = cJSON_AddObjectToObject(o, "listeners");
+	gp_addr_format((struct sockaddr *)&c->http_bound, buf, sizeof buf);
+	cJSON_AddStringToObject(l, "http", buf);
+	gp_addr_format((struct sockaddr *)&c->socks_bound, buf, sizeof buf);
+	cJSON_AddStringToObject(l, "socks5", buf);
+	cJSON_AddNumberToObject(o, "pending", (double)c->pending.count);
+	cJSON_AddNumberToObject(o, "waiting",
+	    (double)gp_pending_waiting(&c->pending));
+	cJSON_AddNumberToObject(o, "allowed", (double)c->px.stats.allowed);
+	cJSON_AddNumberToObject(o, "blocked", (double)c->px.stats.blocked);
+	cJSON_AddNumberToObject(o, "connections", (double)c->px.stats.flows);
+	cJSON_AddNumberToObject(o, "rules", (double)gp_rules_count(c->rules));
+	cJSON_AddItemToObject(o, "settings", gp_settings_json(&c->settings));
+	ok_json(resp, o);
+}
+
+/* codex-network-proxy admin routes. */
+static void
+h_admin_health(struct api_req *r, struct api_resp *resp)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "status", "ok");
+	ok_json(resp, o);
+}
+
+static void
+h_admin_config(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_ctl	*c = ctl_of(r);
+	cJSON		*o = gp_settings_json(&c->settings);
+
+	cJSON_AddStringToObject(o, "httpProxy", c->cfg->http_addr);
+	cJSON_AddStringToObject(o, "socksProxy", c->cfg->socks_addr);
+	cJSON_AddStringToObject(o, "api", c->cfg->api_addr);
+	cJSON_AddStringToObject(o, "dataDir", c->cfg->data_dir);
+	ok_json(resp, o);
+}
+
+static void
+h_admin_patterns(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_rule	*v;
+	size_t		 n, i;
+	int64_t		 now = gp_now();
+	cJSON		*o, *allow, *deny;
+
+	if (gp_store_rules_load(ctl_of(r)->store, &v, &n) != 0) {
+		api_error(resp, 500, "database error");
+		return;
+	}
+	o = cJSON_CreateObject();
+	allow = cJSON_AddArrayToObject(o, "allowed");
+	deny = cJSON_AddArrayToObject(o, "denied");
+	for (i = 0; i < n; i++) {
+		if (v[i].expires_at && v[i].expires_at <= now)
+			continue;
+		cJSON_AddItemToArray(v[i].action == GP_DENY ? deny : allow,
+		    cJSON_CreateString(v[i].dest));
+	}
+	gp_store_rules_free(v, n);
+	ok_json(resp, o);
+}
+
+static void
+h_admin_blocked(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_ctl	*c = ctl_of(r);
+	size_t		 i, n = c->nblocked < GP_BLOCKED_RING ? c->nblocked :
+	    GP_BLOCKED_RING;
+	cJSON		*o = cJSON_CreateObject(), *items;
+
+	items = cJSON_AddArrayToObject(o, "blocked");
+	for (i = 0; i < n; i++) {
+		const struct gp_blocked *b =
+		    &c->blocked[(c->nblocked - 1 - i) % GP_BLOCKED_RING];
+		cJSON *e = cJSON_CreateObject();
+
+		gp_json_time(e, "timestamp", b->ts);
+		cJSON_AddStringToObject(e, "host", b->host);
+		cJSON_AddNumberToObject(e, "port", b->port);
+		cJSON_AddStringToObject(e, "container_name", b->container);
+		cJSON_AddStringToObject(e, "reason", b->reason);
+		cJSON_AddStringToObject(e, "method", b->method);
+		cJSON_AddItemToArray(items, e);
+	}
+	ok_json(resp, o);
+}
+
+static void
+h_admin_mode(struct api_req *r, struct api_resp *resp)
+{
+	const char	*mode, *why;
+	cJSON		*b, *patch, *o;
+
+	if ((b = body_json(r, resp)) == NULL)
+		return;
+	mode = jstr(b, "mode");
+	if (mode == NULL || (strcmp(mode, "full") && strcmp(mode, "limited"))) {
+		api_error(resp, 400, "mode must be full or limited");
+		cJSON_Delete(b);
+		return;
+	}
+	patch = cJSON_CreateObject();
+	cJSON_AddStringToObject(patch, "mode", mode);
+	if (gp_ctl_settings_patch(ctl_of(r), patch, &why) != 0)
+		api_error(resp, 500, why);
+	else {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "mode", mode);
+		ok_json(resp, o);
+	}
+	cJSON_Delete(patch);
+	cJSON_Delete(b);
+}
+
+static void
+h_admin_reload(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_ctl		*c = ctl_of(r);
+	struct gp_settings	 s;
+	char			*err = NULL;
+	cJSON			*o;
+
+	if (gp_settings_load(&s, c->cfg->data_dir, &err) != 0) {
+		api_error(resp, 500, err);
+		free(err);
+		return;
+	}
+	c->settings = s;
+	gp_ctl_reload_rules(c);
+	gp_bus_emit(&c->bus, GP_EV_SETTINGS_CHANGED, &c->settings);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "reloaded");
+	ok_json(resp, o);
+}
+
+static const struct route {
+	const char	*method;
+	const char	*pattern;	/* ":id" matches one segment */
+	handler		 fn;
+} routes[] = {
+	{ "GET", "/api/health", h_health },
+	{ "GET", "/api/status", h_status },
+	{ "GET", "/api/pending", h_pending_list },
+	{ "GET", "/api/pending/count", h_pending_count },
+	{ "POST", "/api/pending/bulk-allow", h_bulk_allow },
+	{ "POST", "/api/pending/bulk-dismiss", h_bulk_dismiss },
+	{ "POST", "/api/pending/:id/allow", h_pending_allow },
+	{ "POST", "/api/pending/:id/deny", h_pending_deny },
+	{ "DELETE", "/api/pending/:id", h_pending_dismiss },
+	{ "GET", "/api/rules", h_rules_list },
+	{ "POST", "/api/rules", h_rules_create },
+	{ "POST", "/api/rules/ingest", h_rules_ingest },
+	{ "PUT", "/api/rules/:id", h_rules_update },
+	{ "DELETE", "/api/rules/:id", h_rules_delete },
+	{ "GET", "/api/logs", h_logs },
+	{ "GET", "/api/logs/stats", h_logs_stats },
+	{ "GET", "/api/settings", h_settings_get },
+	{ "PUT", "/api/settings", h_settings_put },
+	{ "GET", "/health", h_admin_health },
+	{ "GET", "/config", h_admin_config },
+	{ "GET", "/patterns", h_admin_patterns },
+	{ "GET", "/blocked", h_admin_blocked },
+	{ "POST", "/mode", h_admin_mode },
+	{ "POST", "/reload", h_admin_reload },
+};
+
+/* Matches path against pattern; sets *param for ":id". */
+static int
+match(const char *pattern, const char *path, const char **param,
+    char *pbuf, size_t plen)
+{
+	while (*pattern != '\0' && *path != '\0') {
+		if (pattern[0] == ':') {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || n >= plen)
+				return 0;
+			memcpy(pbuf, path, n);
+			pbuf[n] = '\0';
+			*param = pbuf;
+			path += n;
+			pattern += strcspn(pattern, "/");
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return 0;
+	}
+	if (*path == '/' && path[1] == '\0')
+		path++;		/* tolerate one trailing slash */
+	return *pattern == '\0' && *path == '\0';
+}
+
+int
+api_route(struct api_req *r, struct api_resp *resp)
+{
+	static char	 pbuf[64];
+	size_t		 i;
+	int		 path_known = 0;
+
+	for (i = 0; i < GP_ARRAY_LEN(routes); i++) {
+		r->param = "";
+		if (!match(routes[i].pattern, r->path, &r->param, pbuf,
+		    sizeof pbuf))
+			continue;
+		path_known = 1;
+		if (strcmp(routes[i].method, r->method) != 0)
+			continue;
+		routes[i].fn(r, resp);
+		if (resp->status == 0)
+			resp->status = 200;
+		return 0;
+	}
+	if (path_known) {
+		api_error(resp, 405, "method not allowed");
+		return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,443 @@
+/*
+ * server.c: the API's HTTP/1.1 server on the loop, sharing the proxy's
+ * parser.  Keep-alive, bodies by Content-Length up to 1 MiB, and two
+ * guards for a policy endpoint reachable from a browser: the Host header
+ * must name loopback (DNS rebinding), and cross-site requests (Origin /
+ * Sec-Fetch-Site) are refused.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api-int.h"
+#include "net/net.h"
+
+static void	on_alloc(uv_handle_t *, size_t, uv_buf_t *);
+static void	on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void	process(struct api_conn *);
+static void	on_listener_closed(uv_handle_t *);
+
+static void
+api_unref(struct gp_api *api)
+{
+	if (--api->handles == 0)
+		free(api);
+}
+
+static void
+on_conn_closed(uv_handle_t *h)
+{
+	struct api_conn	*c = h->data;
+	struct gp_api	*api = c->api;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		api->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	api_ws_free(c);
+	gp_buf_free(&c->in);
+	free(c);
+	api_unref(api);
+}
+
+void
+api_conn_close(struct api_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+struct wreq {
+	uv_write_t	 req;
+	struct api_conn	*c;
+	char		 data[];
+};
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct wreq	*w = (struct wreq *)req;
+	struct api_conn	*c = w->c;
+
+	free(w);
+	if (c->closing)
+		return;
+	if (status != 0 || (c->close_after && c->tcp.write_queue_size == 0))
+		api_conn_close(c);
+	else if (c->ws != NULL)
+		api_ws_written(c);
+}
+
+void
+api_write(struct api_conn *c, const void *p, size_t n)
+{
+	struct wreq	*w;
+	uv_buf_t	 b;
+
+	if (c->closing || n == 0)
+		return;
+	w = gp_xmalloc(sizeof *w + n);
+	w->c = c;
+	memcpy(w->data, p, n);
+	b = uv_buf_init(w->data, (unsigned)n);
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written)) {
+		free(w);
+		api_conn_close(c);
+	}
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct gp_api	*api = server->data;
+	struct api_conn	*c;
+
+	if (status != 0 || api->stopping)
+		return;
+	c = gp_xcalloc(1, sizeof *c);
+	c->api = api;
+	uv_tcp_init(server->loop, &c->tcp);
+	c->tcp.data = c;
+	api->handles++;
+	c->next = api->conns;
+	if (api->conns != NULL)
+		api->conns->prev = c;
+	api->conns = c;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+		api_conn_close(c);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct api_conn *c = h->data;
+
+	gp_buf_reserve(&c->in, 16384);
+	buf->base = c->in.data + c->in.len;
+	buf->len = c->in.cap - c->in.len - 1;
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct api_conn *c = s->data;
+
+	if (n < 0) {
+		api_conn_close(c);
+		return;
+	}
+	c->in.len += (size_t)n;
+	c->in.data[c->in.len] = '\0';
+	if (c->ws != NULL)
+		api_ws_data(c);
+	else
+		process(c);
+}
+
+/* Writes a complete JSON response. */
+static void
+reply(struct api_conn *c, int status, cJSON *json, int close)
+{
+	char		*body = json ? cJSON_PrintUnformatted(json) : NULL;
+	struct gp_buf	 b = { 0 };
+	size_t		 blen = body ? strlen(body) : 0;
+
+	gp_buf_printf(&b, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n%s\r\n", status,
+	    gp_http_status_text(status), blen,
+	    close ? "Connection: close\r\n" : "");
+	if (body != NULL)
+		gp_buf_add(&b, body, blen);
+	if (close)
+		c->close_after = 1;
+	api_write(c, b.data, b.len);
+	gp_buf_free(&b);
+	free(body);
+}
+
+static void
+reply_error(struct api_conn *c, int status, const char *msg, int close)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "error", msg);
+	reply(c, status, o, close);
+	cJSON_Delete(o);
+}
+
+/* Is "host[:port]" a loopback name or address? */
+static int
+loopback_authority(const char *p, size_t n)
+{
+	char		 host[256];
+	const char	*end = p + n, *colon;
+	size_t		 hl;
+
+	if (n == 0)
+		return 0;
+	if (*p == '[') {
+		const char *rb = memchr(p, ']', n);
+
+		if (rb == NULL)
+			return 0;
+		hl = (size_t)(rb - p - 1);
+		if (hl >= sizeof host)
+			return 0;
+		memcpy(host, p + 1, hl);
+		host[hl] = '\0';
+		return strcmp(host, "::1") == 0;
+	}
+	colon = memchr(p, ':', n);
+	hl = colon ? (size_t)(colon - p) : (size_t)(end - p);
+	if (hl == 0 || hl >= sizeof host)
+		return 0;
+	memcpy(host, p, hl);
+	host[hl] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	return strncmp(host, "127.", 4) == 0 && gp_host_ip_family(host) == 4;
+}
+
+/* Refuses what a hostile web page could send; returns 0 when fine. */
+static int
+check_origin(struct api_conn *c, const struct gp_http_msg *m)
+{
+	const struct gp_http_header *h;
+
+	h = gp_http_find(m, "host");
+	if (h == NULL || !loopback_authority(h->value.p, h->value.n)) {
+		gp_log(GP_LOG_WARN, "api: refused request with a non-loopback "
+		    "Host header");
+		reply_error(c, 403, "Host header must name a loopback address",
+		    1);
+		return -1;
+	}
+	h = gp_http_find(m, "sec-fetch-site");
+	if (h != NULL && (gp_iov_eq(h->value, "cross-site") ||
+	    gp_iov_eq(h->value, "same-site"))) {
+		reply_error(c, 403, "cross-site requests are refused", 1);
+		return -1;
+	}
+	h = gp_http_find(m, "origin");
+	if (h != NULL && !gp_iov_eq(h->value, "null")) {
+		const char *p = h->value.p;
+		size_t	    n = h->value.n;
+
+		if (n > 7 && strncasecmp(p, "http://", 7) == 0) {
+			p += 7;
+			n -= 7;
+		} else if (n > 8 && strncasecmp(p, "https://", 8) == 0) {
+			p += 8;
+			n -= 8;
+		} else
+			n = 0;
+		if (!loopback_authority(p, n)) {
+			reply_error(c, 403, "cross-site requests are refused",
+			    1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Splits target into path and query (both NUL-terminated copies). */
+static int
+split_target(struct api_req *r, struct gp_iov t)
+{
+	const char	*q = memchr(t.p, '?', t.n);
+	size_t		 pl = q ? (size_t)(q - t.p) : t.n;
+
+	if (pl == 0 || t.p[0] != '/' || pl >= sizeof r->path ||
+	    (q && t.n - pl - 1 >= sizeof r->query))
+		return -1;
+	memcpy(r->path, t.p, pl);
+	r->path[pl] = '\0';
+	r->query[0] = '\0';
+	if (q != NULL) {
+		memcpy(r->query, q + 1, t.n - pl - 1);
+		r->query[t.n - pl - 1] = '\0';
+	}
+	return 0;
+}
+
+static int
+hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch |= 0x20;
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+int
+api_query(const struct api_req *r, const char *key, char *out, size_t outlen)
+{
+	const char	*p = r->query;
+	size_t		 kl = strlen(key);
+
+	while (*p != '\0') {
+		const char *amp = strchr(p, '&'), *end = amp ? amp :
+		    p + strlen(p);
+
+		if ((size_t)(end - p) >= kl && strncmp(p, key, kl) == 0 &&
+		    (p[kl] == '=' || p + kl == end)) {
+			const char *v = p[kl] == '=' ? p + kl + 1 : end;
+			size_t	    o = 0;
+
+			while (v < end && o + 1 < outlen) {
+				if (*v == '%' && end - v >= 3 &&
+				    hexval(v[1]) >= 0 && hexval(v[2]) >= 0) {
+					out[o++] = (char)(hexval(v[1]) * 16 +
+					    hexval(v[2]));
+					v += 3;
+				} else {
+					out[o++] = *v == '+' ? ' ' : *v;
+					v++;
+				}
+			}
+			out[o] = '\0';
+			return 1;
+		}
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+	return 0;
+}
+
+/* Handles every complete request in the buffer (pipelining). */
+static void
+process(struct api_conn *c)
+{
+	struct gp_http_msg	 m;
+	struct gp_http_err	 err;
+	struct api_req		 r;
+	struct api_resp		 resp;
+	int			 n;
+	size_t			 total;
+
+	while (!c->closing && !c->close_after && c->ws == NULL &&
+	    c->in.len > 0) {
+		n = gp_http_parse_request(c->in.data, c->in.len, &m, &err);
+		if (n == GP_AGAIN)
+			return;
+		if (n < 0) {
+			gp_log(GP_LOG_WARN, "api: %d %s", err.status, err.why);
+			reply_error(c, err.status, err.why, 1);
+			return;
+		}
+		if (m.chunked) {
+			reply_error(c, 411, "send a Content-Length body", 1);
+			return;
+		}
+		if (m.content_length > API_MAX_BODY) {
+			reply_error(c, 413, "request body too large", 1);
+			return;
+		}
+		total = (size_t)n + (size_t)(m.content_length > 0 ?
+		    m.content_length : 0);
+		if (c->in.len < total)
+			return;		/* the body is still arriving */
+		if (check_origin(c, &m) != 0)
+			return;
+		memset(&r, 0, sizeof r);
+		r.c = c;
+		r.m = &m;
+		snprintf(r.method, sizeof r.method, "%.*s",
+		    (int)(m.method.n < 15 ? m.method.n : 15), m.method.p);
+		if (split_target(&r, m.target) != 0) {
+			reply_error(c, 400, "bad request target", 1);
+			return;
+		}
+		r.body = c->in.data + n;
+		r.body_len = total - (size_t)n;
+		if (m.upgrade && (strcmp(r.path, "/ws") == 0 ||
+		    strcmp(r.path, "/api/ws") == 0)) {
+			if (api_ws_upgrade(c, &r) == 0) {
+				gp_buf_consume(&c->in, total);
+				if (c->in.len > 0)
+					api_ws_data(c);
+			}
+			return;
+		}
+		memset(&resp, 0, sizeof resp);
+		if (api_route(&r, &resp) != 0)
+			api_error(&resp, 404, "not found");
+		reply(c, resp.status, resp.json, !m.keep_alive);
+		cJSON_Delete(resp.json);
+		gp_buf_consume(&c->in, total);
+	}
+}
+
+int
+gp_api_start(struct gp_api **out, struct gp_ctl *ctl, const char *addr,
+    struct sockaddr_storage *bound, char **err)
+{
+	struct gp_api		*api = gp_xcalloc(1, sizeof *api);
+	struct sockaddr_storage	 ss;
+	const char		*why;
+	int			 rc;
+
+	*err = NULL;
+	if (gp_addr_parse(addr, &ss, &why) != 0) {
+		gp_xasprintf(err, "api %s: %s", addr, why);
+		free(api);
+		return -1;
+	}
+	api->ctl = ctl;
+	rc = gp_listen_tcp(ctl->loop, &api->tcp, (struct sockaddr *)&ss,
+	    on_connection, bound);
+	api->tcp.data = api;
+	api->handles = 1;
+	if (rc != 0) {
+		gp_xasprintf(err, _("cannot listen on %s for %s: %s"), addr,
+		    "api", uv_strerror(rc));
+		api->stopping = 1;
+		uv_close((uv_handle_t *)&api->tcp, on_listener_closed);
+		return -1;
+	}
+	api->bus_sub = gp_bus_subscribe(&ctl->bus, api_ws_event, api);
+	{
+		char buf[GP_ADDR_STRLEN];
+
+		gp_addr_format((struct sockaddr *)bound, buf, sizeof buf);
+		gp_log(GP_LOG_INFO, "api listening on %s", buf);
+	}
+	*out = api;
+	return 0;
+}
+
+static void
+on_listener_closed(uv_handle_t *h)
+{
+	api_unref(h->data);
+}
+
+void
+gp_api_stop(struct gp_api *api)
+{
+	struct api_conn	*c, *next;
+
+	if (api == NULL || api->stopping)
+		return;
+	api->stopping = 1;
+	gp_bus_unsubscribe(&api->ctl->bus, api->bus_sub);
+	for (c = api->conns; c != NULL; c = next) {
+		next = c->next;
+		api_conn_close(c);
+	}
+	uv_close((uv_handle_t *)&api->tcp, on_listener_closed);
+}

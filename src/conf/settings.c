@@ -1,0 +1,246 @@
+/* settings.c: runtime settings, one descriptor table for everything. */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/config.h"
+#include "core/core.h"
+
+enum stype { T_BOOL, T_INT, T_ENUM, T_STR };
+
+struct sdesc {
+	const char	*key;
+	enum stype	 type;
+	size_t		 off;
+	int		 def;		/* bool, int, enum index */
+	int		 min, max;	/* int range */
+	const char	*choices[3];	/* enum names, by value */
+	const char	*sdef;		/* string default */
+};
+
+#define OFF(f) offsetof(struct gp_settings, f)
+static const struct sdesc table[] = {
+	{ "defaultAction", T_ENUM, OFF(default_action), GP_DEFAULT_PENDING,
+	    0, 0, { "pending", "block", NULL }, NULL },
+	{ "pendingTimeout", T_INT, OFF(pending_timeout), 60, 1, 3600,
+	    { NULL }, NULL },
+	{ "mitmEnabled", T_BOOL, OFF(mitm_enabled), 1, 0, 0, { NULL }, NULL },
+	{ "mode", T_ENUM, OFF(mode), GP_MODE_FULL, 0, 0,
+	    { "full", "limited", NULL }, NULL },
+	{ "privateNetworkProtection", T_BOOL, OFF(private_protection), 1, 0,
+	    0, { NULL }, NULL },
+	{ "notificationsEnabled", T_BOOL, OFF(notifications), 1, 0, 0,
+	    { NULL }, NULL },
+	{ "pendingBell", T_BOOL, OFF(pending_bell), 1, 0, 0, { NULL }, NULL },
+	{ "theme", T_STR, OFF(theme), 0, 0, 0, { NULL }, "system" },
+};
+
+static int *
+ival(struct gp_settings *s, const struct sdesc *d)
+{
+	return (int *)((char *)s + d->off);
+}
+
+void
+gp_settings_defaults(struct gp_settings *s)
+{
+	size_t	i;
+
+	memset(s, 0, sizeof *s);
+	for (i = 0; i < GP_ARRAY_LEN(table); i++) {
+		if (table[i].type == T_STR)
+			snprintf((char *)s + table[i].off, sizeof s->theme,
+			    "%s", table[i].sdef);
+		else
+			*ival(s, &table[i]) = table[i].def;
+	}
+}
+
+/* Validates and applies one value; -1 with *why. */
+static int
+apply(struct gp_settings *s, const struct sdesc *d, const cJSON *v,
+    const char **why)
+{
+	int	i;
+
+	switch (d->type) {
+	case T_BOOL:
+		if (!cJSON_IsBool(v))
+			goto type;
+		*ival(s, d) = cJSON_IsTrue(v);
+		return 0;
+	case T_INT:
+		if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble)
+			goto type;
+		if (v->valueint < d->min || v->valueint > d->max) {
+			*why = "value out of range";
+			return -1;
+		}
+		*ival(s, d) = v->valueint;
+		return 0;
+	case T_ENUM:
+		if (!cJSON_IsString(v))
+			goto type;
+		for (i = 0; d->choices[i] != NULL; i++) {
+			if (strcmp(v->valuestring, d->choices[i]) == 0) {
+				*ival(s, d) = i;
+				return 0;
+			}
+		}
+		*why = "value is not one of the allowed choices";
+		return -1;
+	case T_STR:
+		if (!cJSON_IsString(v))
+			goto type;
+		if (strlen(v->valuestring) >= sizeof s->theme) {
+			*why = "value too long";
+			return -1;
+		}
+		snprintf((char *)s + d->off, sizeof s->theme, "%s",
+		    v->valuestring);
+		return 0;
+	}
+type:
+	*why = "value has the wrong type";
+	return -1;
+}
+
+int
+gp_settings_patch(struct gp_settings *s, const cJSON *patch,
+    const char **why)
+{
+	struct gp_settings	 tmp = *s;
+	const cJSON		*item;
+	size_t			 i;
+
+	if (!cJSON_IsObject(patch)) {
+		*why = "settings must be a JSON object";
+		return -1;
+	}
+	cJSON_ArrayForEach(item, patch) {
+		for (i = 0; i < GP_ARRAY_LEN(table); i++)
+			if (strcmp(item->string, table[i].key) == 0)
+				break;
+		if (i == GP_ARRAY_LEN(table)) {
+			*why = "unknown setting";
+			return -1;
+		}
+		if (apply(&tmp, &table[i], item, why) != 0)
+			return -1;
+		tmp.user_set |= 1u << i;
+	}
+	*s = tmp;
+	return 0;
+}
+
+/* Adds table entry i of s to obj. */
+static void
+add_item(cJSON *obj, const struct gp_settings *s, size_t i)
+{
+	const struct sdesc	*d = &table[i];
+	int			 v = *ival((struct gp_settings *)s, d);
+
+	switch (d->type) {
+	case T_BOOL:
+		cJSON_AddBoolToObject(obj, d->key, v);
+		break;
+	case T_INT:
+		cJSON_AddNumberToObject(obj, d->key, v);
+		break;
+	case T_ENUM:
+		cJSON_AddStringToObject(obj, d->key, d->choices[v]);
+		break;
+	case T_STR:
+		cJSON_AddStringToObject(obj, d->key, (const char *)s + d->off);
+		break;
+	}
+}
+
+cJSON *
+gp_settings_json(const struct gp_settings *s)
+{
+	cJSON	*obj = cJSON_CreateObject();
+	size_t	 i;
+
+	for (i = 0; i < GP_ARRAY_LEN(table); i++)
+		add_item(obj, s, i);
+	return obj;
+}
+
+int
+gp_settings_load(struct gp_settings *s, const char *dir, char **err)
+{
+	char		*path, *text = NULL;
+	const char	*why;
+	FILE		*f;
+	long		 len;
+	cJSON		*root;
+	int		 rc = 0;
+
+	gp_settings_defaults(s);
+	*err = NULL;
+	gp_xasprintf(&path, "%s/settings.json", dir);
+	if ((f = fopen(path, "re")) == NULL) {
+		free(path);
+		return 0;		/* nothing changed yet */
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
+	    len < 1024 * 1024 && fseek(f, 0, SEEK_SET) == 0) {
+		text = gp_xmalloc((size_t)len + 1);
+		text[fread(text, 1, (size_t)len, f)] = '\0';
+	}
+	fclose(f);
+	root = text ? cJSON_Parse(text) : NULL;
+	if (root == NULL) {
+		gp_xasprintf(err, "%s: not valid JSON", path);
+		rc = -1;
+	} else if (gp_settings_patch(s, root, &why) != 0) {
+		gp_xasprintf(err, "%s: %s", path, why);
+		rc = -1;
+	}
+	cJSON_Delete(root);
+	free(text);
+	free(path);
+	return rc;
+}
+
+int
+gp_settings_save(const struct gp_settings *s, const char *dir)
+{
+	cJSON	*obj = cJSON_CreateObject();
+	char	*path, *tmp, *text;
+	size_t	 i;
+	int	 fd, rc = 0;
+
+	for (i = 0; i < GP_ARRAY_LEN(table); i++)
+		if (s->user_set & (1u << i))
+			add_item(obj, s, i);
+	text = cJSON_Print(obj);
+	cJSON_Delete(obj);
+	gp_xasprintf(&path, "%s/settings.json", dir);
+	gp_xasprintf(&tmp, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+		rc = -errno;
+	if (fd != -1 && close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		unlink(tmp);
+		gp_log(GP_LOG_ERROR, "writing %s: %s", path, strerror(-rc));
+	}
+	free(text);
+	free(tmp);
+	free(path);
+	return rc;
+}

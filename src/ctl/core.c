@@ -1,0 +1,174 @@
+/*
+ * core.c: starting and stopping the in-process core: state, resolver,
+ * pending queue, proxy listeners, the batched-write timer and the watch
+ * for changes made by other processes.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "ctl/ctl.h"
+
+#define FLUSH_MS	250
+#define WATCH_MS	1000
+
+static void
+on_flush(uv_timer_t *t)
+{
+	struct gp_ctl *c = t->data;
+
+	gp_pending_flush(&c->pending);
+	gp_store_log_flush(c->store);
+}
+
+static void
+on_watch(uv_timer_t *t)
+{
+	gp_ctl_poll_changes(t->data);
+}
+
+/* Keeps the most recent blocked decisions for GET /blocked. */
+static void
+on_event(void *data, enum gp_event ev, const void *obj)
+{
+	struct gp_ctl			*c = data;
+	const struct gp_conn_log	*l = obj;
+	struct gp_blocked		*b;
+
+	if (ev != GP_EV_LOG_CREATED || l->allowed)
+		return;
+	b = &c->blocked[c->nblocked++ % GP_BLOCKED_RING];
+	b->ts = l->ts;
+	b->port = l->port;
+	snprintf(b->host, sizeof b->host, "%s", l->host ? l->host : "");
+	snprintf(b->container, sizeof b->container, "%s",
+	    l->container ? l->container : "");
+	snprintf(b->reason, sizeof b->reason, "%s", l->reason ? l->reason :
+	    "");
+	snprintf(b->method, sizeof b->method, "%s", l->method ? l->method :
+	    "");
+}
+
+static int
+listen_one(struct gp_ctl *c, uv_tcp_t *tcp, const char *what,
+    const char *addr, uv_connection_cb cb, struct sockaddr_storage *bound,
+    char **err)
+{
+	struct sockaddr_storage	 ss;
+	const char		*why;
+	char			 buf[GP_ADDR_STRLEN];
+	int			 rc;
+
+	if (gp_addr_parse(addr, &ss, &why) != 0) {
+		gp_xasprintf(err, "%s %s: %s", what, addr, why);
+		return -1;
+	}
+	rc = gp_listen_tcp(c->loop, tcp, (struct sockaddr *)&ss, cb, bound);
+	if (rc != 0) {
+		uv_close((uv_handle_t *)tcp, NULL);	/* c outlives the loop run */
+		gp_xasprintf(err, _("cannot listen on %s for %s: %s"), addr,
+		    what, uv_strerror(rc));
+		return -1;
+	}
+	tcp->data = &c->px;
+	gp_addr_format((struct sockaddr *)bound, buf, sizeof buf);
+	gp_log(GP_LOG_INFO, "%s listening on %s", what, buf);
+	return 0;
+}
+
+int
+gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
+    char **err)
+{
+	char		*path, *e2 = NULL;
+	const char	*why;
+	int		 rc;
+
+	memset(c, 0, sizeof *c);
+	c->loop = loop;
+	c->cfg = cfg;
+	*err = NULL;
+	if ((rc = gp_data_dir_prepare(cfg->data_dir)) != 0) {
+		gp_xasprintf(err, _("data directory %s: %s"), cfg->data_dir,
+		    strerror(-rc));
+		return -1;
+	}
+	if (gp_settings_load(&c->settings, cfg->data_dir, &e2) != 0) {
+		*err = e2;
+		return -1;
+	}
+	gp_xasprintf(&path, "%s/greyproxy.db", cfg->data_dir);
+	rc = gp_store_open(path, &c->store, err);
+	free(path);
+	if (rc != 0)
+		return -1;
+	if (gp_resolver_new(loop, cfg->dns_upstream, 2, &c->res, &why) != 0) {
+		gp_xasprintf(err, "%s", why);
+		goto fail_store;
+	}
+	c->data_version = gp_store_data_version(c->store);
+	gp_pending_init(&c->pending, c->store, &c->bus);
+	gp_proxy_init(&c->px, loop, c->res, c->store, &c->bus, &c->pending,
+	    &c->settings);
+	c->px.opts.connect_timeout_ms = cfg->connect_timeout_ms;
+	c->px.opts.idle_timeout_ms = cfg->idle_timeout_ms;
+	if (gp_ctl_reload_rules(c) != 0) {
+		gp_xasprintf(err, _("cannot load rules"));
+		goto fail_res;
+	}
+	c->bus_sub = gp_bus_subscribe(&c->bus, on_event, c);
+	if (listen_one(c, &c->http, "http-proxy", cfg->http_addr,
+	    gp_proxy_accept_http, &c->http_bound, err) != 0)
+		goto fail_res;
+	if (listen_one(c, &c->socks, "socks5-proxy", cfg->socks_addr,
+	    gp_proxy_accept_socks5, &c->socks_bound, err) != 0) {
+		uv_close((uv_handle_t *)&c->http, NULL);
+		goto fail_res;
+	}
+	uv_timer_init(loop, &c->flush);
+	c->flush.data = c;
+	uv_timer_start(&c->flush, on_flush, FLUSH_MS, FLUSH_MS);
+	uv_timer_init(loop, &c->watch);
+	c->watch.data = c;
+	uv_timer_start(&c->watch, on_watch, WATCH_MS, WATCH_MS);
+	c->started = 1;
+	return 0;
+fail_res:
+	gp_resolver_close(c->res);
+	c->res = NULL;
+fail_store:
+	gp_pending_free(&c->pending);
+	gp_store_close(c->store);
+	c->store = NULL;
+	return -1;
+}
+
+void
+gp_ctl_stop(struct gp_ctl *c)
+{
+	if (!c->started)
+		return;
+	c->started = 0;
+	uv_close((uv_handle_t *)&c->http, NULL);
+	uv_close((uv_handle_t *)&c->socks, NULL);
+	uv_close((uv_handle_t *)&c->flush, NULL);
+	uv_close((uv_handle_t *)&c->watch, NULL);
+	gp_proxy_shutdown(&c->px);
+	gp_resolver_close(c->res);
+	c->res = NULL;
+}
+
+void
+gp_ctl_free(struct gp_ctl *c)
+{
+	gp_pending_free(&c->pending);
+	gp_store_close(c->store);
+	c->store = NULL;
+	c->px.rules = NULL;
+	gp_rules_free(c->rules);
+	c->rules = NULL;
+	gp_bus_free(&c->bus);
+}

@@ -1,0 +1,92 @@
+/*
+ * pending.h: destinations waiting for a person's decision.
+ *
+ * An entry is keyed by (container, host, port); every connection to it
+ * holds a waiter (embedded in the connection, borrowed here) until a
+ * decision, its own deadline, or its client going away.
+ * Life: gp_pending_hold() → events PENDING_CREATED/UPDATED and
+ * WAITERS_CHANGED → gp_pending_resolve() calls every waiter's cb exactly
+ * once and frees the entry, or gp_pending_release() drops one waiter.
+ * Entries are persisted (created synchronously, attempt counts batched by
+ * gp_pending_flush()) so the list survives a restart, without waiters.
+ */
+#ifndef GP_PENDING_H
+#define GP_PENDING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+enum gp_verdict { GP_VERDICT_ALLOW, GP_VERDICT_DENY, GP_VERDICT_DISMISS };
+
+struct gp_pending_entry;
+struct gp_waiter;
+typedef void (*gp_waiter_cb)(struct gp_waiter *, enum gp_verdict,
+	    int64_t rule_id);
+
+struct gp_waiter {
+	struct gp_waiter	*next, *prev;
+	struct gp_pending_entry	*e;		/* NULL when not waiting */
+	gp_waiter_cb		 cb;
+};
+
+struct gp_pending_entry {
+	int64_t			 id;
+	char			*container;
+	char			*host;
+	char			*resolved_hostname;	/* may be NULL */
+	unsigned		 port;
+	int			 local;		/* local-network destination */
+	int64_t			 first_seen, last_seen;
+	int64_t			 attempts;
+	size_t			 nwaiters;
+	struct gp_waiter	*waiters;
+	int			 dirty;
+	struct gp_pending_entry	*next, *prev;
+};
+
+/* WAITERS_CHANGED payload. */
+struct gp_waiters_change {
+	const struct gp_pending_entry	*e;
+	size_t				 previous, current;
+};
+
+struct gp_pending {
+	struct gp_store		*store;		/* borrowed; may be NULL */
+	struct gp_bus		*bus;		/* borrowed */
+	struct gp_pending_entry	*head;
+	size_t			 count;
+};
+
+struct gp_pending_key {
+	const char	*container;
+	const char	*host;
+	const char	*resolved_hostname;
+	unsigned	 port;
+	int		 local;
+};
+
+/* Loads persisted entries. */
+void	gp_pending_init(struct gp_pending *, struct gp_store *,
+	    struct gp_bus *);
+/* Frees entries; waiters still held get no callback. */
+void	gp_pending_free(struct gp_pending *);
+struct gp_pending_entry *gp_pending_hold(struct gp_pending *,
+	    const struct gp_pending_key *, struct gp_waiter *);
+void	gp_pending_release(struct gp_pending *, struct gp_waiter *);
+struct gp_pending_entry *gp_pending_find(struct gp_pending *, int64_t id);
+/*
+ * Answers every waiter of the entry and of its siblings (same container,
+ * host or resolved hostname, and port), removes them; 0 or -ENOENT.
+ */
+int	gp_pending_resolve(struct gp_pending *, int64_t id, enum gp_verdict,
+	    int64_t rule_id);
+void	gp_pending_flush(struct gp_pending *);
+/* Entries in display order (newest last_seen first); caller frees array. */
+size_t	gp_pending_list(struct gp_pending *, struct gp_pending_entry ***);
+/* Total connections waiting. */
+size_t	gp_pending_waiting(const struct gp_pending *);
+
+#endif
