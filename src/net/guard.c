@@ -43,18 +43,18 @@ gp_addr_is_private(const struct sockaddr *sa)
 int
 gp_ip_is_private(const char *s)
 {
-	struct sockaddr_in	sin;
-	struct sockaddr_in6	sin6;
+	union {
+		struct sockaddr		sa;
+		struct sockaddr_in	sin;
+		struct sockaddr_in6	sin6;
+	} u;
 
-	memset(&sin, 0, sizeof sin);
-	memset(&sin6, 0, sizeof sin6);
-	if (inet_pton(AF_INET, s, &sin.sin_addr) == 1) {
-		sin.sin_family = AF_INET;
-		return gp_addr_is_private((struct sockaddr *)&sin);
-	}
-	if (inet_pton(AF_INET6, s, &sin6.sin6_addr) == 1) {
-		sin6.sin6_family = AF_INET6;
-		return gp_addr_is_private((struct sockaddr *)&sin6);
-	}
-	return 0;
+	memset(&u, 0, sizeof u);
+	if (inet_pton(AF_INET, s, &u.sin.sin_addr) == 1)
+		u.sin.sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, s, &u.sin6.sin6_addr) == 1)
+		u.sin6.sin6_family = AF_INET6;
+	else
+		return 0;
+	return gp_addr_is_private(&u.sa);
 }

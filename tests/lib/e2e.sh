@@ -80,14 +80,15 @@ gp_start() {
 	GP_API=$(json_get "$GP_DATA/listen.json" api)
 }
 
-# api METHOD PATH [curl args]: JSON body on stdout; API_STATUS set.
+# api METHOD PATH [curl args]: JSON body on stdout; the status code is
+# kept for api_status (api usually runs in a command substitution).
 api() {
 	local m=$1 p=$2; shift 2
-	local out
-	out=$(curl -s -X "$m" -w '\n%{http_code}' --max-time 10 "$@" "http://$GP_API$p")
-	API_STATUS=${out##*$'\n'}
-	printf '%s' "${out%$'\n'*}"
+	curl -s -X "$m" -o "$T/.api_body" -w '%{http_code}' --max-time 10 \
+		"$@" "http://$GP_API$p" > "$T/.api_status"
+	cat "$T/.api_body"
 }
+api_status() { cat "$T/.api_status"; }
 # jq-lite: jget JSON EXPR (python expression on d)
 jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 

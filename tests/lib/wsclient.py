@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Minimal RFC 6455 client for the tests.  Prints 'HANDSHAKE <status>',
+then one line per text message received and 'CLOSE <code>' on a close
+frame.  Lines read from stdin are sent as masked text frames; a line
+'FRAG <text>' sends it in two fragments, 'PING' sends a ping (the pong is
+printed as 'PONG'), 'RAW <hex>' sends raw bytes."""
+import argparse
+import base64
+import os
+import socket
+import struct
+import sys
+import threading
+
+ap = argparse.ArgumentParser()
+ap.add_argument("host")
+ap.add_argument("port", type=int)
+ap.add_argument("--path", default="/ws")
+ap.add_argument("--origin")
+ap.add_argument("--host-header")
+a = ap.parse_args()
+
+s = socket.create_connection((a.host, a.port), timeout=30)
+key = base64.b64encode(os.urandom(16)).decode()
+req = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+       "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+       "Sec-WebSocket-Version: 13\r\n" %
+       (a.path, a.host_header or "127.0.0.1:%d" % a.port, key))
+if a.origin:
+    req += "Origin: %s\r\n" % a.origin
+s.sendall((req + "\r\n").encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    chunk = s.recv(1)
+    if not chunk:
+        break
+    head += chunk
+status = head.split(b" ")[1].decode() if head else "none"
+print("HANDSHAKE", status, flush=True)
+if status != "101":
+    sys.exit(0)
+
+
+def frame(opcode, payload, fin=True):
+    mask = os.urandom(4)
+    b0 = (0x80 if fin else 0) | opcode
+    n = len(payload)
+    if n < 126:
+        hdr = struct.pack("!BB", b0, 0x80 | n)
+    elif n < 65536:
+        hdr = struct.pack("!BBH", b0, 0x80 | 126, n)
+    else:
+        hdr = struct.pack("!BBQ", b0, 0x80 | 127, n)
+    return hdr + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+
+
+def writer():
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if line == "PING":
+            s.sendall(frame(9, b"hi"))
+        elif line.startswith("FRAG "):
+            data = line[5:].encode()
+            s.sendall(frame(1, data[:3], fin=False) + frame(0, data[3:]))
+        elif line.startswith("RAW "):
+            s.sendall(bytes.fromhex(line[4:]))
+        elif line == "CLOSE":
+            s.sendall(frame(8, struct.pack("!H", 1000)))
+        else:
+            s.sendall(frame(1, line.encode()))
+
+
+threading.Thread(target=writer, daemon=True).start()
+
+
+def recv_exact(n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return buf
+
+
+try:
+    while True:
+        b0, b1 = recv_exact(2)
+        n = b1 & 0x7f
+        if n == 126:
+            n = struct.unpack("!H", recv_exact(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", recv_exact(8))[0]
+        payload = recv_exact(n)
+        op = b0 & 0x0f
+        if op == 1:
+            print(payload.decode(), flush=True)
+        elif op == 8:
+            code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 0
+            print("CLOSE", code, flush=True)
+            break
+        elif op == 10:
+            print("PONG", flush=True)
+except (EOFError, ConnectionResetError, socket.timeout):
+    print("EOF", flush=True)
