@@ -1,0 +1,229 @@
+/* t-pending.c: event bus, settings, scopes and durations, pending queue. */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "ctl/ctl.h"
+#include "pending/pending.h"
+#include "../lib/tap.h"
+
+static struct gp_bus	 bus;
+static int		 seen[GP_EV__COUNT];
+static int		 late_id, self_id;
+
+static void
+count(void *data, enum gp_event ev, const void *obj)
+{
+	seen[ev]++;
+}
+
+static void
+late(void *data, enum gp_event ev, const void *obj)
+{
+	(*(int *)data)++;
+}
+
+/* Subscribes a newcomer and unsubscribes itself during a dispatch. */
+static void
+meddler(void *data, enum gp_event ev, const void *obj)
+{
+	static int calls;
+
+	calls++;
+	if (late_id == 0)
+		late_id = gp_bus_subscribe(&bus, late, data);
+	gp_bus_unsubscribe(&bus, self_id);
+}
+
+static void
+test_bus(void)
+{
+	int	lates = 0, id;
+
+	id = gp_bus_subscribe(&bus, count, NULL);
+	self_id = gp_bus_subscribe(&bus, meddler, &lates);
+	gp_bus_emit(&bus, GP_EV_RULE_CREATED, NULL);
+	is_int(seen[GP_EV_RULE_CREATED], 1, "subscriber called");
+	is_int(lates, 0, "a subscriber added during dispatch misses it");
+	gp_bus_emit(&bus, GP_EV_RULE_CREATED, NULL);
+	is_int(lates, 1, "and gets the next one");
+	is_int(seen[GP_EV_RULE_CREATED], 2, "others keep receiving");
+	gp_bus_unsubscribe(&bus, id);
+	gp_bus_emit(&bus, GP_EV_RULE_CREATED, NULL);
+	is_int(seen[GP_EV_RULE_CREATED], 2, "unsubscribed: not called");
+	is_str(gp_event_name(GP_EV_PENDING_CREATED), "pending_request.created",
+	    "wire name");
+	is_int(gp_event_parse("waiters.changed"), GP_EV_WAITERS_CHANGED,
+	    "event parse");
+	is_int(gp_event_parse("nope"), -1, "unknown event");
+	gp_bus_free(&bus);
+}
+
+static void
+test_settings(void)
+{
+	struct gp_settings	 s;
+	const char		*why;
+	cJSON			*p, *out;
+
+	gp_settings_defaults(&s);
+	is_int(s.default_action, GP_DEFAULT_PENDING, "default: pending");
+	is_int(s.pending_timeout, 60, "default timeout 60 s");
+	ok(s.private_protection, "default: local-network protection on");
+	p = cJSON_Parse("{\"mode\":\"limited\",\"pendingTimeout\":5}");
+	is_int(gp_settings_patch(&s, p, &why), 0, "valid patch");
+	is_int(s.mode, GP_MODE_LIMITED, "mode patched");
+	is_int(s.pending_timeout, 5, "timeout patched");
+	cJSON_Delete(p);
+	p = cJSON_Parse("{\"mode\":\"full\",\"pendingTimeout\":0}");
+	is_int(gp_settings_patch(&s, p, &why), -1, "out of range refused");
+	is_int(s.mode, GP_MODE_LIMITED, "a refused patch changes nothing");
+	cJSON_Delete(p);
+	p = cJSON_Parse("{\"mitmEnabled\":\"yes\"}");
+	is_int(gp_settings_patch(&s, p, &why), -1, "wrong type refused");
+	cJSON_Delete(p);
+	p = cJSON_Parse("[]");
+	is_int(gp_settings_patch(&s, p, &why), -1, "non-object refused");
+	cJSON_Delete(p);
+	out = gp_settings_json(&s);
+	is_str(cJSON_GetObjectItem(out, "mode")->valuestring, "limited",
+	    "JSON shows the resolved value");
+	ok(cJSON_IsTrue(cJSON_GetObjectItem(out, "mitmEnabled")),
+	    "JSON has defaults too");
+	cJSON_Delete(out);
+}
+
+static void
+test_scopes(void)
+{
+	struct gp_pending_entry	e;
+	struct gp_rule		r;
+	int64_t			d;
+
+	memset(&e, 0, sizeof e);
+	e.container = "agent";
+	e.host = "registry.npmjs.org";
+	e.port = 443;
+	is_int(gp_scope_rule(&e, GP_SCOPE_EXACT, GP_ALLOW, 0, &r), 1,
+	    "exact stores a rule");
+	ok(strcmp(r.container, "agent") == 0 && strcmp(r.dest,
+	    "registry.npmjs.org") == 0 && strcmp(r.ports, "443") == 0,
+	    "exact: container, host, port");
+	gp_rule_clear(&r);
+	gp_scope_rule(&e, GP_SCOPE_ANY_PORT, GP_ALLOW, 0, &r);
+	is_str(r.ports, "*", "any_port: port *");
+	gp_rule_clear(&r);
+	gp_scope_rule(&e, GP_SCOPE_SUBDOMAIN, GP_DENY, 3600, &r);
+	is_str(r.dest, "*.npmjs.org", "subdomain: last two labels");
+	ok(r.action == GP_DENY && r.expires_at > gp_now(), "deny, expiring");
+	gp_rule_clear(&r);
+	e.host = "npmjs.org";
+	gp_scope_rule(&e, GP_SCOPE_SUBDOMAIN, GP_ALLOW, 0, &r);
+	is_str(r.dest, "**.npmjs.org", "subdomain of a two-label host covers it");
+	gp_rule_clear(&r);
+	e.host = "10.1.2.3";
+	gp_scope_rule(&e, GP_SCOPE_SUBDOMAIN, GP_ALLOW, 0, &r);
+	is_str(r.dest, "10.1.2.3", "subdomain of an IP is the IP");
+	gp_rule_clear(&r);
+	gp_scope_rule(&e, GP_SCOPE_ALL_CONTAINERS, GP_ALLOW, 0, &r);
+	is_str(r.container, "*", "all_containers: container *");
+	gp_rule_clear(&r);
+	e.resolved_hostname = "api.example.com";
+	gp_scope_rule(&e, GP_SCOPE_EXACT, GP_ALLOW, 0, &r);
+	is_str(r.dest, "api.example.com", "resolved hostname preferred");
+	gp_rule_clear(&r);
+	is_int(gp_scope_rule(&e, GP_SCOPE_ONCE, GP_ALLOW, 0, &r), 0,
+	    "once stores nothing");
+
+	is_int(gp_duration_parse("permanent", &d), 0, "permanent");
+	is_int(d, 0, "permanent is 0");
+	gp_duration_parse("once", &d);
+	is_int(d, 30, "once is 30 s");
+	gp_duration_parse("12h", &d);
+	is_int(d, 43200, "12h");
+	gp_duration_parse("7d", &d);
+	is_int(d, 604800, "7d");
+	gp_duration_parse("15m", &d);
+	is_int(d, 900, "15m");
+	is_int(gp_duration_parse("forever", &d), -1, "bad duration");
+	is_int(gp_duration_parse("5x", &d), -1, "bad unit");
+	is_int(gp_duration_parse("-5", &d), -1, "negative");
+	is_int(gp_scope_parse("subdomain_wildcard"), GP_SCOPE_SUBDOMAIN,
+	    "scope names");
+	is_int(gp_scope_parse(NULL), GP_SCOPE_EXACT, "default scope exact");
+	is_int(gp_scope_parse("up"), -1, "bad scope");
+}
+
+struct w {
+	struct gp_waiter	w;
+	int			calls;
+	enum gp_verdict		v;
+	int64_t			rule;
+};
+
+static void
+on_verdict(struct gp_waiter *w, enum gp_verdict v, int64_t rule)
+{
+	struct w *x = (struct w *)w;
+
+	x->calls++;
+	x->v = v;
+	x->rule = rule;
+}
+
+static void
+test_queue(void)
+{
+	struct gp_pending	 pq;
+	struct gp_pending_key	 k = { "c1", "a.test", NULL, 443, 0 };
+	struct w		 w[4];
+	struct gp_pending_entry	*e, *e2, **list;
+	int			 i;
+
+	memset(w, 0, sizeof w);
+	memset(seen, 0, sizeof seen);
+	gp_bus_subscribe(&bus, count, NULL);
+	gp_pending_init(&pq, NULL, &bus);
+	for (i = 0; i < 4; i++)
+		w[i].w.cb = on_verdict;
+	e = gp_pending_hold(&pq, &k, &w[0].w);
+	gp_pending_hold(&pq, &k, &w[1].w);
+	is_int(pq.count, 1, "two waiters, one entry");
+	is_int(e->nwaiters, 2, "waiting count");
+	is_int(e->attempts, 2, "attempts");
+	is_int(seen[GP_EV_PENDING_CREATED], 1, "created once");
+	is_int(seen[GP_EV_PENDING_UPDATED], 1, "then updated");
+	is_int(seen[GP_EV_WAITERS_CHANGED], 2, "waiters changed twice");
+	k.container = "c2";
+	e2 = gp_pending_hold(&pq, &k, &w[2].w);
+	ok(e2 != e, "another container: another entry");
+	gp_pending_release(&pq, &w[1].w);
+	is_int(e->nwaiters, 1, "release drops one waiter");
+	is_int(w[1].calls, 0, "a released waiter gets no verdict");
+	is_int(gp_pending_list(&pq, &list), 2, "list has both");
+	free(list);
+	is_int(gp_pending_resolve(&pq, e->id, GP_VERDICT_ALLOW, 7), 0,
+	    "resolve");
+	is_int(w[0].calls, 1, "waiter answered once");
+	ok(w[0].v == GP_VERDICT_ALLOW && w[0].rule == 7, "with the verdict");
+	is_int(w[2].calls, 0, "the other entry's waiter untouched");
+	is_int(pq.count, 1, "resolved entry removed");
+	is_int(gp_pending_resolve(&pq, 424242, GP_VERDICT_DENY, 0), -2,
+	    "unknown id: -ENOENT");
+	gp_pending_free(&pq);
+	gp_bus_free(&bus);
+}
+
+int
+main(void)
+{
+	test_bus();
+	test_settings();
+	test_scopes();
+	test_queue();
+	return tap_done();
+}
