@@ -134,4 +134,14 @@ wait_for 10 gone; ok $? "a client that leaves is no longer counted waiting"
 gp_stop
 gp_start
 ok "$(pending_has gone.localhost; echo $?)" "pending entries survive a restart"
+
+# Durability: allow through the API, kill -9 at once, the rule is there.
+id=$(pending_id gone.localhost "$ORIGIN_PORT")
+api POST "/api/pending/$id/allow" -d '{"scope":"exact"}' >/dev/null
+st=$(api_status)
+kill -9 "$GP_PID"; wait "$GP_PID" 2>/dev/null
+is "$st" 200 "allow answered before the kill"
+gp_start
+is "$(jget "$(api GET '/api/rules?destination=gone.localhost')" 'd["total"]')" 1 \
+	"rule approved just before kill -9 is there after restart"
 done_testing
