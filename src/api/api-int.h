@@ -32,7 +32,8 @@ struct gp_api {
 };
 
 struct api_req {
-	struct api_conn			*c;
+	struct gp_ctl			*ctl;
+	struct api_conn			*c;		/* NULL in-process */
 	const struct gp_http_msg	*m;
 	char				 method[16];
 	char				 path[1024];

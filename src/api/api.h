@@ -21,6 +21,34 @@ int	gp_api_start(struct gp_api **, struct gp_ctl *, const char *addr,
 	    struct sockaddr_storage *bound, char **err);
 void	gp_api_stop(struct gp_api *);
 
+/*
+ * A link to a core, for the TUI: requests in the API's terms and events
+ * as the WebSocket's JSON, whether the core is in this process
+ * (gp_link_local: the route handlers are called directly) or another one
+ * (gp_link_remote: HTTP and WebSocket over loopback), so a view cannot
+ * tell the two apart.  Replies and events are delivered from the loop,
+ * never from inside gp_link_request(); json is borrowed for the call.
+ */
+struct gp_link;
+typedef void (*gp_link_reply_fn)(void *data, int status, const cJSON *json);
+typedef void (*gp_link_event_fn)(void *data, const char *type,
+	    const cJSON *payload);
+/* connected: 1 up, 0 down (why says what failed). */
+typedef void (*gp_link_state_fn)(void *data, int connected, const char *why);
+
+struct gp_link	*gp_link_local(struct gp_ctl *, gp_link_event_fn,
+		    gp_link_state_fn, void *data);
+/* target: "host:port" of an API. */
+struct gp_link	*gp_link_remote(uv_loop_t *, const char *target,
+		    gp_link_event_fn, gp_link_state_fn, void *data);
+/* body may be NULL; reply may be NULL (fire and forget). */
+void		 gp_link_request(struct gp_link *, const char *method,
+		    const char *path, const cJSON *body, gp_link_reply_fn,
+		    void *data);
+int		 gp_link_is_remote(const struct gp_link *);
+const char	*gp_link_target(const struct gp_link *);
+void		 gp_link_close(struct gp_link *);
+
 /* json.c: the wire shapes (caller deletes the returned object). */
 cJSON	*gp_json_rule(const struct gp_rule *);
 cJSON	*gp_json_pending(const struct gp_pending_entry *);

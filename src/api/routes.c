@@ -19,7 +19,7 @@ typedef void (*handler)(struct api_req *, struct api_resp *);
 static struct gp_ctl *
 ctl_of(struct api_req *r)
 {
-	return r->c->api->ctl;
+	return r->ctl;
 }
 
 void

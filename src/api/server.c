@@ -354,6 +354,7 @@ process(struct api_conn *c)
 		if (check_origin(c, &m) != 0)
 			return;
 		memset(&r, 0, sizeof r);
+		r.ctl = c->api->ctl;
 		r.c = c;
 		r.m = &m;
 		snprintf(r.method, sizeof r.method, "%.*s",

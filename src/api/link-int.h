@@ -1,0 +1,36 @@
+/* link-int.h: the link's state, shared by link.c and client.c. */
+#ifndef GP_LINK_INT_H
+#define GP_LINK_INT_H
+
+#include "api/api.h"
+
+struct lreply;
+struct wsclient;
+
+struct gp_link {
+	struct gp_ctl		*ctl;		/* local; NULL when remote */
+	uv_loop_t		*loop;
+	gp_link_event_fn	 on_event;
+	gp_link_state_fn	 on_state;
+	void			*data;
+	char			 target[GP_ADDR_STRLEN + 8];
+	uv_timer_t		 timer;		/* deliveries, reconnects */
+	struct lreply		*queue;
+	int			 bus_sub;
+	int			 closing;
+	int			 handles;	/* extra handles open */
+	/* remote */
+	struct sockaddr_storage	 addr;
+	struct wsclient		*ws;
+	int			 up;
+	unsigned		 retry_ms;
+};
+
+void	gp_link_deliver(uv_timer_t *);
+/* Drops one open handle; frees the link after the last once closing. */
+void	gp_link_unref(struct gp_link *);
+void	gp_link_remote_request(struct gp_link *, const char *, const char *,
+	    const cJSON *, gp_link_reply_fn, void *);
+void	gp_link_remote_close(struct gp_link *);
+
+#endif
