@@ -9,8 +9,11 @@
 
 #include "cli/cli.h"
 #include "core/core.h"
+#include "tui/tui.h"
 
 const struct gp_cmd gp_cmds[] = {
+	{ "tui", gp_cmd_tui, N_("the terminal interface (runs or attaches to "
+	    "the proxy)") },
 	{ "serve", gp_cmd_serve, N_("run the proxy headless") },
 	{ "rule", gp_cmd_rule, N_("add, list or remove rules") },
 	{ "version", gp_cmd_version, N_("print the version") },

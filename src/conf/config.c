@@ -14,7 +14,7 @@
 #include "net/net.h"
 
 enum { O_HTTP = 256, O_SOCKS, O_DNS, O_API, O_DATA, O_NONLOOP, O_LOG,
-	O_DNSUP, O_CONNTO, O_IDLETO, O_HELP };
+	O_DNSUP, O_CONNTO, O_IDLETO, O_HELP, O_ATTACH, O_STANDALONE, O_DAEMON };
 
 static const struct option options[] = {
 	{ "http", required_argument, NULL, O_HTTP },
@@ -28,6 +28,9 @@ static const struct option options[] = {
 	{ "connect-timeout", required_argument, NULL, O_CONNTO },
 	{ "idle-timeout", required_argument, NULL, O_IDLETO },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "attach", required_argument, NULL, O_ATTACH },
+	{ "standalone", no_argument, NULL, O_STANDALONE },
+	{ "daemon", no_argument, NULL, O_DAEMON },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -50,10 +53,19 @@ gp_config_usage(const char *cmd)
 	    "  --idle-timeout SEC     close connections idle this long "
 	    "(300)\n"
 	    "  --log-level LEVEL      error, warn, info or debug (info)\n"
-	    "  --help                 show this help\n"
-	    "\n"
-	    "ADDR is IP:PORT or [IPv6]:PORT; port 0 picks a free port.\n"),
-	    cmd);
+	    "  --help                 show this help\n"), cmd);
+	if (strcmp(cmd, "tui") == 0)
+		printf("%s", _("  --attach URL           attach to a running "
+		    "greyproxy's API\n"
+		    "  --standalone           run the proxy in this process, "
+		    "never attach\n"
+		    "\nWithout either, tui attaches when a greyproxy answers on "
+		    "the --api address\nand otherwise runs the proxy itself.\n"));
+	else
+		printf("%s", _("  --daemon               detach: log to "
+		    "DIR/greyproxy.log, pid in DIR/greyproxy.pid\n"));
+	printf("%s", _("\nADDR is IP:PORT or [IPv6]:PORT; port 0 picks a free "
+	    "port.\n"));
 }
 
 char *
@@ -186,6 +198,24 @@ gp_config_parse(struct gp_config *c, const char *cmd, int argc, char **argv)
 		case O_HELP:
 			gp_config_usage(cmd);
 			return 1;
+		case O_ATTACH:
+		case O_STANDALONE:
+			if (strcmp(cmd, "tui") != 0)
+				goto only;
+			if (ch == O_ATTACH)
+				set(&c->attach, optarg);
+			else
+				c->standalone = 1;
+			break;
+		case O_DAEMON:
+			if (strcmp(cmd, "serve") != 0)
+				goto only;
+			c->daemon = 1;
+			break;
+		only:
+			fprintf(stderr, _("greyproxy %s: option '%s' is not "
+			    "for this command\n"), cmd, argv[optind - 1]);
+			return 2;
 		default:
 			if (optopt != 0)
 				fprintf(stderr, _("greyproxy %s: option '-%c' "
@@ -208,6 +238,11 @@ gp_config_parse(struct gp_config *c, const char *cmd, int argc, char **argv)
 	    check_addr(c, cmd, "dns", c->dns_addr) != 0 ||
 	    check_addr(c, cmd, "api", c->api_addr) != 0)
 		return 2;
+	if (c->attach != NULL && c->standalone) {
+		fprintf(stderr, _("greyproxy %s: --attach and --standalone "
+		    "exclude each other\n"), cmd);
+		return 2;
+	}
 	if (c->data_dir == NULL)
 		c->data_dir = gp_data_dir_default();
 	return 0;
@@ -222,5 +257,6 @@ gp_config_free(struct gp_config *c)
 	free(c->dns_addr);
 	free(c->api_addr);
 	free(c->dns_upstream);
+	free(c->attach);
 	memset(c, 0, sizeof *c);
 }

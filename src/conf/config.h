@@ -16,6 +16,9 @@ struct gp_config {
 	int		 log_level;
 	unsigned	 connect_timeout_ms;
 	unsigned	 idle_timeout_ms;
+	char		*attach;	/* tui: API to attach to */
+	int		 standalone;	/* tui: never attach */
+	int		 daemon;	/* serve: detach */
 };
 
 /*

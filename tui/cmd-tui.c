@@ -1,0 +1,248 @@
+/*
+ * cmd-tui.c: `greyproxy tui`.  Takes every flag of serve.  With --attach,
+ * or when a greyproxy already answers on the --api address, it attaches
+ * over the API; otherwise (or with --standalone) it runs the core and the
+ * API in this process, on this loop.  While the interface owns the
+ * terminal, the log goes to DIR/greyproxy.log.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "conf/config.h"
+#include "core/core.h"
+#include "ctl/ctl.h"
+#include "tui/tui-int.h"
+#include "tui/tui.h"
+
+struct app {
+	uv_loop_t		 loop;
+	struct gp_config	 cfg;
+	struct tui		 tui;
+	struct gp_ctl		 ctl;
+	int			 ctl_started;
+	struct gp_api		*api;
+	struct sockaddr_storage	 api_bound;
+	struct gp_link		*probe;		/* attach attempt */
+	char			*listen_path;
+	uv_signal_t		 sigint, sigterm, sighup;
+	int			 exit_status;
+	char			 fatal[512];
+};
+
+/* Stops everything; the loop then drains. */
+static void
+shutdown_app(struct app *a)
+{
+	if (a->tui.link != NULL) {
+		gp_link_close(a->tui.link);
+		a->tui.link = NULL;
+	}
+	if (a->probe != NULL) {
+		gp_link_close(a->probe);
+		a->probe = NULL;
+	}
+	gp_api_stop(a->api);
+	a->api = NULL;
+	if (a->ctl_started)
+		gp_ctl_stop(&a->ctl);
+	if (!uv_is_closing((uv_handle_t *)&a->sigint)) {
+		uv_close((uv_handle_t *)&a->sigint, NULL);
+		uv_close((uv_handle_t *)&a->sigterm, NULL);
+		uv_close((uv_handle_t *)&a->sighup, NULL);
+	}
+	tui_stop(&a->tui);
+}
+
+static void
+on_quit(struct tui *t)
+{
+	shutdown_app(t->owner);
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+	struct app *a = s->data;
+
+	if (!a->tui.quit) {
+		a->tui.quit = 1;
+		shutdown_app(a);
+	}
+}
+
+static void
+fail(struct app *a, const char *what, const char *err)
+{
+	snprintf(a->fatal, sizeof a->fatal, "greyproxy tui: %s%s%s", what,
+	    err ? ": " : "", err ? err : "");
+	a->exit_status = 1;
+	a->tui.quit = 1;
+	shutdown_app(a);
+}
+
+/* Runs the core and the API here, and links the interface to them. */
+static void
+start_local(struct app *a)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	if (gp_ctl_start(&a->ctl, &a->loop, &a->cfg, &err) != 0) {
+		fail(a, err, NULL);
+		free(err);
+		return;
+	}
+	a->ctl_started = 1;
+	if (gp_api_start(&a->api, &a->ctl, a->cfg.api_addr, &a->api_bound,
+	    &err) != 0) {
+		a->api = NULL;
+		fail(a, err, NULL);
+		free(err);
+		return;
+	}
+	if ((rc = gp_listen_file_write(a->cfg.data_dir, &a->ctl,
+	    &a->api_bound, &a->listen_path)) != 0)
+		gp_log(GP_LOG_WARN, "cannot write listen.json: %s",
+		    strerror(-rc));
+	gp_log(GP_LOG_INFO, "greyproxy %s ready in the terminal interface",
+	    PACKAGE_VERSION);
+	tui_attach_link(&a->tui, gp_link_local(&a->ctl, tui_on_event,
+	    tui_on_state, &a->tui), 0);
+}
+
+/* The first answer of the attach attempt decides the mode. */
+static void
+on_probe_state(void *data, int connected, const char *why)
+{
+	struct app *a = data;
+
+	if (a->tui.link != NULL) {		/* already attached */
+		tui_on_state(&a->tui, connected, why);
+		return;
+	}
+	if (connected) {
+		gp_log(GP_LOG_INFO, "attached to %s", gp_link_target(a->probe));
+		tui_attach_link(&a->tui, a->probe, 1);
+		a->probe = NULL;
+		tui_on_state(&a->tui, 1, NULL);
+		return;
+	}
+	if (a->cfg.attach != NULL) {		/* forced: keep retrying */
+		tui_attach_link(&a->tui, a->probe, 1);
+		a->probe = NULL;
+		tui_on_state(&a->tui, 0, why);
+		return;
+	}
+	gp_link_close(a->probe);
+	a->probe = NULL;
+	start_local(a);
+}
+
+static void
+on_probe_event(void *data, const char *type, const cJSON *payload)
+{
+	tui_on_event(&((struct app *)data)->tui, type, payload);
+}
+
+/* "http://127.0.0.1:43080/" → "127.0.0.1:43080". */
+static void
+strip_url(char *s)
+{
+	char	*p = strstr(s, "://"), *slash;
+
+	if (p != NULL)
+		memmove(s, p + 3, strlen(p + 3) + 1);
+	if ((slash = strchr(s, '/')) != NULL)
+		*slash = '\0';
+}
+
+int
+gp_cmd_tui(int argc, char **argv)
+{
+	struct app	*a = gp_xcalloc(1, sizeof *a);
+	char		*logpath = NULL, target[GP_ADDR_STRLEN + 8];
+	int		 rc, status;
+
+	if ((rc = gp_config_parse(&a->cfg, "tui", argc, argv)) != 0) {
+		gp_config_free(&a->cfg);
+		free(a);
+		return rc == 1 ? 0 : 2;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "%s", _("greyproxy tui: needs a terminal "
+		    "(use 'greyproxy serve' to run headless)\n"));
+		gp_config_free(&a->cfg);
+		free(a);
+		return 2;
+	}
+	gp_log_level = a->cfg.log_level;
+	if ((rc = gp_data_dir_prepare(a->cfg.data_dir)) != 0) {
+		fprintf(stderr, _("greyproxy tui: data directory %s: %s\n"),
+		    a->cfg.data_dir, strerror(-rc));
+		gp_config_free(&a->cfg);
+		free(a);
+		return 1;
+	}
+	/* Never print to the terminal while the interface owns it. */
+	gp_xasprintf(&logpath, "%s/greyproxy.log", a->cfg.data_dir);
+	if (gp_log_open_file(logpath) != 0) {
+		fprintf(stderr, _("greyproxy tui: cannot open %s\n"), logpath);
+		free(logpath);
+		gp_config_free(&a->cfg);
+		free(a);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	uv_loop_init(&a->loop);
+	a->tui.owner = a;
+	a->tui.on_quit = on_quit;
+	if (tui_start(&a->tui, &a->loop) != 0) {
+		fprintf(stderr, "%s", _("greyproxy tui: cannot start the "
+		    "terminal\n"));
+		uv_loop_close(&a->loop);
+		free(logpath);
+		gp_config_free(&a->cfg);
+		free(a);
+		return 1;
+	}
+	uv_signal_init(&a->loop, &a->sigint);
+	uv_signal_init(&a->loop, &a->sigterm);
+	uv_signal_init(&a->loop, &a->sighup);
+	a->sigint.data = a->sigterm.data = a->sighup.data = a;
+	uv_signal_start(&a->sigint, on_signal, SIGINT);
+	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&a->sighup, on_signal, SIGHUP);
+
+	snprintf(target, sizeof target, "%s", a->cfg.attach ?
+	    a->cfg.attach : a->cfg.api_addr);
+	strip_url(target);
+	if (a->cfg.standalone || (a->cfg.attach == NULL &&
+	    strstr(target, ":0") == target + strlen(target) - 2))
+		start_local(a);		/* port 0 cannot be attached to */
+	else if ((a->probe = gp_link_remote(&a->loop, target, on_probe_event,
+	    on_probe_state, a)) == NULL)
+		fail(a, _("invalid API address"), target);
+	uv_run(&a->loop, UV_RUN_DEFAULT);
+	if (a->listen_path != NULL)
+		unlink(a->listen_path);
+	uv_run(&a->loop, UV_RUN_DEFAULT);
+	if (a->ctl_started)
+		gp_ctl_free(&a->ctl);
+	if (uv_loop_close(&a->loop) != 0)
+		gp_log(GP_LOG_WARN, "loop closed with handles still open");
+	if (a->fatal[0] != '\0')
+		fprintf(stderr, "%s\n", a->fatal);
+	status = a->exit_status;
+	free(a->listen_path);
+	free(logpath);
+	gp_config_free(&a->cfg);
+	free(a);
+	return status;
+}

@@ -1,0 +1,92 @@
+/*
+ * keys.h: every action of the interface, its keys, where it applies and
+ * its help text.  The key map, the ? screen, the quick-help bar and the
+ * man page's key list all come from this one table (tig REQ_INFO).
+ * X(action, key, second key, contexts, bar label, help)
+ */
+#ifndef GP_TUI_KEYS_H
+#define GP_TUI_KEYS_H
+
+#include <curses.h>
+
+#define C_ALL		0x7f
+#define C_PENDING	0x01
+#define C_RULES		0x02
+#define C_ACTIVITY	0x04
+#define C_CONV		0x08
+#define C_CREDS		0x10
+#define C_SETTINGS	0x20
+#define C_LISTS		(C_PENDING | C_RULES | C_ACTIVITY | C_SETTINGS)
+#define GP_CTRL(c)	((c) & 0x1f)
+
+#define GP_KEYS(X)							\
+	X(ALLOW, 'a', 0, C_PENDING, N_("allow"),			\
+	    N_("allow the selected destination (this host and port)"))	\
+	X(ALLOW_SCOPE, 'A', 0, C_PENDING, N_("allow..."),		\
+	    N_("allow with a choice of scope and duration"))		\
+	X(DENY, 'd', 0, C_PENDING, N_("deny"),				\
+	    N_("deny the selected destination (this host and port)"))	\
+	X(DENY_SCOPE, 'D', 0, C_PENDING, N_("deny..."),		\
+	    N_("deny with a choice of scope and duration"))		\
+	X(DISMISS, 'x', 0, C_PENDING, N_("dismiss"),			\
+	    N_("refuse the waiting connections, store no rule"))	\
+	X(RULE_NEW, 'n', 0, C_RULES, N_("new"), N_("add a rule"))	\
+	X(RULE_EDIT, 'e', 0, C_RULES, N_("edit"),			\
+	    N_("edit the selected rule"))				\
+	X(RULE_DELETE, 'x', KEY_DC, C_RULES, N_("delete"),		\
+	    N_("delete the selected rule (asks first)"))		\
+	X(PAUSE, ' ', 0, C_ACTIVITY, N_("pause"),			\
+	    N_("pause or resume the live tail"))			\
+	X(TOGGLE, ' ', 0, C_SETTINGS, N_("change"),			\
+	    N_("toggle or cycle the selected setting"))			\
+	X(INCREASE, '+', 0, C_SETTINGS, N_("more"),			\
+	    N_("increase the selected number"))				\
+	X(DECREASE, '-', 0, C_SETTINGS, N_("less"),			\
+	    N_("decrease the selected number"))				\
+	X(DETAILS, '\n', KEY_ENTER, C_LISTS, N_("details"),		\
+	    N_("show details of the selected line"))			\
+	X(FILTER, '/', 0, C_PENDING | C_RULES | C_ACTIVITY,		\
+	    N_("filter"), N_("filter the list (empty clears)"))		\
+	X(DOWN, 'j', KEY_DOWN, C_ALL, NULL, N_("move down"))		\
+	X(UP, 'k', KEY_UP, C_ALL, NULL, N_("move up"))			\
+	X(PAGE_DOWN, GP_CTRL('f'), KEY_NPAGE, C_ALL, NULL,			\
+	    N_("page down"))						\
+	X(PAGE_UP, GP_CTRL('b'), KEY_PPAGE, C_ALL, NULL, N_("page up"))	\
+	X(TOP, 'g', KEY_HOME, C_ALL, NULL, N_("go to the first line"))	\
+	X(BOTTOM, 'G', KEY_END, C_ALL, NULL, N_("go to the last line"))	\
+	X(NEXT_VIEW, '\t', KEY_RIGHT, C_ALL, NULL, N_("next view"))	\
+	X(PREV_VIEW, KEY_BTAB, KEY_LEFT, C_ALL, NULL,			\
+	    N_("previous view"))					\
+	X(VIEW_PENDING, '1', 0, C_ALL, NULL, N_("pending requests"))	\
+	X(VIEW_RULES, '2', 0, C_ALL, NULL, N_("rules"))			\
+	X(VIEW_ACTIVITY, '3', 0, C_ALL, NULL, N_("activity"))		\
+	X(VIEW_CONV, '4', 0, C_ALL, NULL, N_("conversations"))		\
+	X(VIEW_CREDS, '5', 0, C_ALL, NULL, N_("credentials"))		\
+	X(VIEW_SETTINGS, '6', 'O', C_ALL, NULL, N_("settings"))		\
+	X(REDRAW, GP_CTRL('l'), 0, C_ALL, NULL, N_("redraw the screen"))	\
+	X(HELP, '?', KEY_F(1), C_ALL, N_("help"), N_("show this help"))	\
+	X(QUIT, 'q', 'Q', C_ALL, N_("quit"),				\
+	    N_("quit (asks first if connections are waiting)"))
+
+enum gp_action_id {
+#define X(a, k, k2, ctx, bar, help) GP_A_##a,
+	GP_KEYS(X)
+#undef X
+	GP_A__COUNT,
+	GP_A_NONE = -1
+};
+
+struct gp_keydef {
+	int		 key, key2;
+	int		 ctx;
+	const char	*bar;
+	const char	*help;
+};
+
+extern const struct gp_keydef gp_keydefs[GP_A__COUNT];
+/* The action bound to key in context ctx, or GP_A_NONE. */
+int		 gp_key_action(int key, int ctx);
+/* "a", "Tab", "Enter", "^L", "PgDn"... */
+const char	*gp_key_name(int key);
+
+#endif

@@ -1,0 +1,296 @@
+/* model.c: lists, filters, orders and selection for the views. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/core.h"
+#include "ctl/ctl.h"
+#include "tui/model.h"
+
+const struct tm_choice tm_scope_choices[] = {
+	{ N_("this host and port"), "exact", NULL },
+	{ N_("this host, any port"), "any_port", NULL },
+	{ N_("the parent domain (*.domain)"), "subdomain_wildcard", NULL },
+	{ N_("every source, this host and port"), "all_containers", NULL },
+	{ N_("once (store no rule)"), "once", NULL },
+};
+const size_t tm_nscope_choices = GP_ARRAY_LEN(tm_scope_choices);
+
+const struct tm_choice tm_duration_choices[] = {
+	{ N_("permanent"), NULL, "permanent" },
+	{ N_("1 hour"), NULL, "1h" },
+	{ N_("12 hours"), NULL, "12h" },
+	{ N_("1 day"), NULL, "24h" },
+	{ N_("7 days"), NULL, "7d" },
+	{ N_("30 days"), NULL, "30d" },
+};
+const size_t tm_nduration_choices = GP_ARRAY_LEN(tm_duration_choices);
+
+int64_t
+tm_id(const cJSON *o)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
+
+	if (!cJSON_IsNumber(v))
+		v = cJSON_GetObjectItemCaseSensitive(o, "_seq");
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+const char *
+tm_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+double
+tm_num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+int64_t
+tm_time(const cJSON *o, const char *key)
+{
+	struct tm	 tm;
+	const char	*s = tm_str(o, key);
+
+	memset(&tm, 0, sizeof tm);
+	if (*s == '\0' || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+void
+tm_age(int64_t s, char *out, size_t n)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(out, n, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(out, n, "%lldm", (long long)s / 60);
+	else if (s < 86400)
+		snprintf(out, n, "%lldh", (long long)s / 3600);
+	else
+		snprintf(out, n, "%lldd", (long long)s / 86400);
+}
+
+/* Does any string value of o contain the filter (case-insensitive)? */
+static int
+passes(const cJSON *o, const char *filter)
+{
+	const cJSON	*v;
+	char		 num[32];
+
+	if (filter[0] == '\0')
+		return 1;
+	cJSON_ArrayForEach(v, o) {
+		if (cJSON_IsString(v) && strcasestr(v->valuestring, filter))
+			return 1;
+		if (cJSON_IsNumber(v)) {
+			snprintf(num, sizeof num, "%.0f", v->valuedouble);
+			if (strstr(num, filter) != NULL)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static tm_cmp_fn sort_cmp;
+
+static int
+by_cmp(const void *a, const void *b)
+{
+	return sort_cmp(*(cJSON *const *)a, *(cJSON *const *)b);
+}
+
+/* Rebuilds the visible index and puts the selection back on its id. */
+static void
+refresh(struct tm_list *l)
+{
+	size_t	i, old = l->sel;
+
+	if (l->cmp != NULL && l->n > 1) {
+		sort_cmp = l->cmp;
+		qsort(l->v, l->n, sizeof *l->v, by_cmp);
+	}
+	l->vis = gp_xrealloc(l->vis, (l->n ? l->n : 1) * sizeof *l->vis);
+	l->nvis = 0;
+	for (i = 0; i < l->n; i++)
+		if (passes(l->v[i], l->filter))
+			l->vis[l->nvis++] = i;
+	for (i = 0; i < l->nvis; i++) {
+		if (tm_id(l->v[l->vis[i]]) == l->sel_id) {
+			l->sel = i;
+			return;
+		}
+	}
+	/* The selected item is gone: stay at the same row. */
+	l->sel = l->nvis == 0 ? 0 : old < l->nvis ? old : l->nvis - 1;
+	l->sel_id = l->nvis ? tm_id(l->v[l->vis[l->sel]]) : 0;
+}
+
+static void
+clear_items(struct tm_list *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		cJSON_Delete(l->v[i]);
+	l->n = 0;
+}
+
+void
+tm_list_set(struct tm_list *l, const cJSON *array)
+{
+	const cJSON	*it;
+
+	clear_items(l);
+	cJSON_ArrayForEach(it, array) {
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 32;
+			l->v = gp_xrealloc(l->v, l->cap * sizeof *l->v);
+		}
+		l->v[l->n++] = cJSON_Duplicate(it, 1);
+	}
+	refresh(l);
+}
+
+void
+tm_list_push(struct tm_list *l, const cJSON *obj)
+{
+	cJSON	*c = cJSON_Duplicate(obj, 1);
+	int	 at_top = l->nvis == 0 || l->sel == 0;
+
+	if (tm_id(c) == 0)
+		cJSON_AddNumberToObject(c, "_seq", (double)++l->next_seq);
+	if (l->max != 0 && l->n >= l->max) {
+		cJSON_Delete(l->v[l->n - 1]);
+		l->n--;
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 32;
+		l->v = gp_xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	memmove(l->v + 1, l->v, l->n * sizeof *l->v);
+	l->v[0] = c;
+	l->n++;
+	refresh(l);
+	/* Following the head: the newest line stays selected. */
+	if (at_top && l->nvis > 0) {
+		l->sel = 0;
+		l->sel_id = tm_id(l->v[l->vis[0]]);
+	}
+}
+
+void
+tm_list_set_filter(struct tm_list *l, const char *f)
+{
+	snprintf(l->filter, sizeof l->filter, "%s", f ? f : "");
+	refresh(l);
+}
+
+void
+tm_list_move(struct tm_list *l, long delta)
+{
+	long	s = (long)l->sel + delta;
+
+	if (l->nvis == 0)
+		return;
+	if (s < 0)
+		s = 0;
+	if (s >= (long)l->nvis)
+		s = (long)l->nvis - 1;
+	l->sel = (size_t)s;
+	l->sel_id = tm_id(l->v[l->vis[l->sel]]);
+}
+
+void
+tm_list_home(struct tm_list *l)
+{
+	tm_list_move(l, -(long)l->nvis);
+}
+
+void
+tm_list_end(struct tm_list *l)
+{
+	tm_list_move(l, (long)l->nvis);
+}
+
+void
+tm_list_scroll(struct tm_list *l, size_t rows)
+{
+	if (rows == 0)
+		return;
+	if (l->sel < l->top)
+		l->top = l->sel;
+	else if (l->sel >= l->top + rows)
+		l->top = l->sel - rows + 1;
+	if (l->top + rows > l->nvis)
+		l->top = l->nvis > rows ? l->nvis - rows : 0;
+}
+
+const cJSON *
+tm_list_row(const struct tm_list *l, size_t i)
+{
+	return i < l->nvis ? l->v[l->vis[i]] : NULL;
+}
+
+const cJSON *
+tm_list_selected(const struct tm_list *l)
+{
+	return tm_list_row(l, l->sel);
+}
+
+void
+tm_list_free(struct tm_list *l)
+{
+	clear_items(l);
+	free(l->v);
+	free(l->vis);
+	memset(l, 0, sizeof *l);
+}
+
+int
+tm_cmp_pending(const cJSON *a, const cJSON *b)
+{
+	int r = strcmp(tm_str(b, "last_seen"), tm_str(a, "last_seen"));
+
+	return r != 0 ? r : tm_id(b) > tm_id(a) ? 1 : tm_id(b) < tm_id(a) ?
+	    -1 : 0;
+}
+
+int
+tm_cmp_rules(const cJSON *a, const cJSON *b)
+{
+	return tm_id(b) > tm_id(a) ? 1 : tm_id(b) < tm_id(a) ? -1 : 0;
+}
+
+void
+tm_scope_preview(const cJSON *p, const char *scope, char *out, size_t n)
+{
+	struct gp_pending_entry	e;
+	struct gp_rule		r;
+	int			s = gp_scope_parse(scope);
+	const char		*res = tm_str(p, "resolved_hostname");
+
+	memset(&e, 0, sizeof e);
+	e.container = (char *)tm_str(p, "container_name");
+	e.host = (char *)tm_str(p, "destination_host");
+	e.resolved_hostname = *res ? (char *)res : NULL;
+	e.port = (unsigned)tm_num(p, "destination_port");
+	if (s < 0 || !gp_scope_rule(&e, s, GP_ALLOW, 0, &r)) {
+		snprintf(out, n, "%s", _("no rule stored"));
+		return;
+	}
+	snprintf(out, n, "%s \u2192 %s:%s", r.container, r.dest, r.ports);
+	gp_rule_clear(&r);
+}

@@ -1,0 +1,74 @@
+/*
+ * model.h: what the views show, without drawing: lists of JSON objects
+ * (as the API returns them) with a filter, an order and a selection that
+ * is kept by id, so new items never move the cursor (tmux mode-tree).
+ * Pure: no curses, no loop; unit-tested in tests/unit/t-tui-model.c.
+ */
+#ifndef GP_TUI_MODEL_H
+#define GP_TUI_MODEL_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int	(*tm_cmp_fn)(const cJSON *, const cJSON *);
+
+struct tm_list {
+	cJSON		**v;		/* owned copies */
+	size_t		  n, cap;
+	size_t		 *vis;		/* indices passing the filter */
+	size_t		  nvis;
+	size_t		  sel;		/* index into vis */
+	size_t		  top;		/* first visible row */
+	int64_t		  sel_id;	/* selection follows this id */
+	char		  filter[128];
+	tm_cmp_fn	  cmp;		/* NULL: keep order */
+	size_t		  max;		/* 0: unbounded; else ring size */
+	int64_t		  next_seq;	/* ids for items without one */
+};
+
+int64_t		 tm_id(const cJSON *);		/* "id" or "_seq" */
+const char	*tm_str(const cJSON *, const char *key);	/* "" if absent */
+double		 tm_num(const cJSON *, const char *key);
+
+/* Replaces every item with copies of array's; keeps the selection. */
+void		 tm_list_set(struct tm_list *, const cJSON *array);
+/* Adds one copy in front (a log line), dropping the oldest past max. */
+void		 tm_list_push(struct tm_list *, const cJSON *obj);
+void		 tm_list_set_filter(struct tm_list *, const char *);
+void		 tm_list_move(struct tm_list *, long delta);
+void		 tm_list_home(struct tm_list *);
+void		 tm_list_end(struct tm_list *);
+/* Scrolls so the selection is within rows lines. */
+void		 tm_list_scroll(struct tm_list *, size_t rows);
+const cJSON	*tm_list_selected(const struct tm_list *);
+const cJSON	*tm_list_row(const struct tm_list *, size_t visible_index);
+void		 tm_list_free(struct tm_list *);
+
+/* Orders: pending newest first; rules newest first. */
+int		 tm_cmp_pending(const cJSON *, const cJSON *);
+int		 tm_cmp_rules(const cJSON *, const cJSON *);
+
+/*
+ * The scope menu of the pending view: label, the API's scope and
+ * duration words, and what rule a choice would store for the entry.
+ */
+struct tm_choice {
+	const char	*label;		/* N_() */
+	const char	*scope;
+	const char	*duration;
+};
+extern const struct tm_choice tm_scope_choices[];
+extern const size_t tm_nscope_choices;
+extern const struct tm_choice tm_duration_choices[];
+extern const size_t tm_nduration_choices;
+/* "agent → *.npmjs.org:*" or "nothing stored" for a pending object. */
+void		 tm_scope_preview(const cJSON *pending, const char *scope,
+		    char *out, size_t outlen);
+
+/* "12s", "5m", "3h", "2d" for a duration in seconds. */
+void		 tm_age(int64_t seconds, char *out, size_t outlen);
+/* Parses an RFC 3339 time from the API; 0 if absent or invalid. */
+int64_t		 tm_time(const cJSON *, const char *key);
+
+#endif

@@ -1,0 +1,881 @@
+/*
+ * tui.c: the interface's life on the loop: curses set-up and teardown,
+ * keys from stdin (uv_poll + wget_wch), SIGWINCH (uv_signal), redraws
+ * coalesced to 20 frames a second (a keypress is drawn at once),
+ * overlays (help, menus, prompts, confirmations, details), the tab and
+ * status bars, and the link's events turning into refreshes.
+ */
+#include "config.h"
+
+#include <curses.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "core/core.h"
+#include "tui/tui-int.h"
+
+#define FRAME_MS	50
+#define FETCH_MS	80
+#define TICK_MS		1000
+
+const struct gp_keydef gp_keydefs[GP_A__COUNT] = {
+#define X(a, k, k2, ctx, bar, help) { k, k2, ctx, bar, help },
+	GP_KEYS(X)
+#undef X
+};
+
+static void	render(struct tui *);
+
+int
+gp_key_action(int key, int ctx)
+{
+	int	i;
+
+	for (i = 0; i < GP_A__COUNT; i++)
+		if ((gp_keydefs[i].key == key || (gp_keydefs[i].key2 != 0 &&
+		    gp_keydefs[i].key2 == key)) && (gp_keydefs[i].ctx & ctx))
+			return i;
+	return GP_A_NONE;
+}
+
+const char *
+gp_key_name(int key)
+{
+	static char	buf[16];
+
+	switch (key) {
+	case '\t': return "Tab";
+	case '\n': return "Enter";
+	case ' ': return "Space";
+	case KEY_BTAB: return "S-Tab";
+	case KEY_DOWN: return "Down";
+	case KEY_UP: return "Up";
+	case KEY_LEFT: return "Left";
+	case KEY_RIGHT: return "Right";
+	case KEY_NPAGE: return "PgDn";
+	case KEY_PPAGE: return "PgUp";
+	case KEY_HOME: return "Home";
+	case KEY_END: return "End";
+	case KEY_DC: return "Del";
+	case KEY_ENTER: return "Enter";
+	}
+	if (key == KEY_F(1))
+		return "F1";
+	if (key > 0 && key < 32)
+		snprintf(buf, sizeof buf, "^%c", key + '@');
+	else
+		snprintf(buf, sizeof buf, "%c", key);
+	return buf;
+}
+
+int
+tui_attr(struct tui *t, int pair, int mono)
+{
+	return t->color ? (int)COLOR_PAIR(pair) : mono;
+}
+
+void
+tui_text(int y, int x, int w, const char *s)
+{
+	wchar_t	 wbuf[512];
+	size_t	 n, i;
+	int	 used = 0, cw;
+
+	if (w <= 0)
+		return;
+	n = mbstowcs(wbuf, s, GP_ARRAY_LEN(wbuf) - 1);
+	if (n == (size_t)-1) {		/* not valid UTF-8: show bytes */
+		mvaddnstr(y, x, s, w);
+		return;
+	}
+	move(y, x);
+	for (i = 0; i < n; i++) {
+		cw = wcwidth(wbuf[i]);
+		if (cw < 0)
+			cw = 1, wbuf[i] = L'?';
+		if (used + cw > w)
+			break;
+		addnwstr(&wbuf[i], 1);
+		used += cw;
+	}
+	for (; used < w; used++)
+		addch(' ');
+}
+
+void
+tui_message(struct tui *t, int error, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof t->msg, fmt, ap);
+	va_end(ap);
+	t->msg_error = error;
+	t->msg_until = uv_now(t->loop) + 4000;
+	tui_dirty(t);
+}
+
+/* --- data --------------------------------------------------------- */
+
+static void
+on_list(struct tui *t, struct tm_list *l, int status, const cJSON *json)
+{
+	if (status == 200)
+		tm_list_set(l, cJSON_GetObjectItemCaseSensitive(json, "items"));
+	tui_dirty(t);
+}
+
+static void
+on_pending(void *d, int status, const cJSON *json)
+{
+	on_list(d, &((struct tui *)d)->pending, status, json);
+}
+
+static void
+on_rules(void *d, int status, const cJSON *json)
+{
+	on_list(d, &((struct tui *)d)->rules, status, json);
+}
+
+static void
+on_logs(void *d, int status, const cJSON *json)
+{
+	on_list(d, &((struct tui *)d)->activity, status, json);
+}
+
+static void
+on_status(void *d, int status, const cJSON *json)
+{
+	struct tui *t = d;
+
+	if (status != 200)
+		return;
+	cJSON_Delete(t->status);
+	t->status = cJSON_Duplicate(json, 1);
+	tui_dirty(t);
+}
+
+static void
+on_settings(void *d, int status, const cJSON *json)
+{
+	struct tui *t = d;
+
+	if (status != 200)
+		return;
+	cJSON_Delete(t->settings_obj);
+	t->settings_obj = cJSON_Duplicate(json, 1);
+	views_settings_rebuild(t);
+	tui_dirty(t);
+}
+
+static void
+do_fetch(uv_timer_t *tm)
+{
+	struct tui	*t = tm->data;
+	unsigned	 w = t->want;
+
+	t->want = 0;
+	if (t->link == NULL || !t->connected)
+		return;
+	if (w & W_PENDING)
+		gp_link_request(t->link, "GET", "/api/pending?limit=1000", NULL,
+		    on_pending, t);
+	if (w & W_RULES)
+		gp_link_request(t->link, "GET",
+		    "/api/rules?limit=10000&include_expired=true", NULL,
+		    on_rules, t);
+	if (w & W_LOGS)
+		gp_link_request(t->link, "GET", "/api/logs?limit=500", NULL,
+		    on_logs, t);
+	if (w & W_SETTINGS)
+		gp_link_request(t->link, "GET", "/api/settings", NULL,
+		    on_settings, t);
+	if (w & W_STATUS)
+		gp_link_request(t->link, "GET", "/api/status", NULL, on_status,
+		    t);
+}
+
+void
+tui_fetch(struct tui *t, unsigned what)
+{
+	t->want |= what;
+	if (!uv_is_active((uv_handle_t *)&t->fetch))
+		uv_timer_start(&t->fetch, do_fetch, FETCH_MS, 0);
+}
+
+void
+tui_on_event(void *data, const char *type, const cJSON *d)
+{
+	struct tui *t = data;
+
+	if (strncmp(type, "pending_request.", 16) == 0 ||
+	    strcmp(type, "waiters.changed") == 0) {
+		if (strcmp(type, "pending_request.created") == 0 &&
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		    t->settings_obj, "pendingBell")))
+			beep();
+		tui_fetch(t, W_PENDING | W_STATUS);
+	} else if (strncmp(type, "rule.", 5) == 0) {
+		tui_fetch(t, W_RULES | W_STATUS);
+	} else if (strcmp(type, "request_log.created") == 0) {
+		if (t->paused)
+			t->missed++;
+		else
+			tm_list_push(&t->activity, d);
+		tui_fetch(t, W_STATUS);
+		tui_dirty(t);
+	} else if (strcmp(type, "settings.changed") == 0) {
+		on_settings(t, 200, d);
+		tui_fetch(t, W_STATUS);
+	}
+}
+
+void
+tui_on_state(void *data, int connected, const char *why)
+{
+	struct tui *t = data;
+
+	t->connected = connected;
+	if (connected) {
+		t->link_error[0] = '\0';
+		tui_fetch(t, W_ALL);
+	} else
+		snprintf(t->link_error, sizeof t->link_error, "%s",
+		    why ? why : _("disconnected"));
+	tui_dirty(t);
+}
+
+void
+tui_attach_link(struct tui *t, struct gp_link *l, int remote)
+{
+	t->link = l;
+	t->remote = remote;
+	tui_dirty(t);
+}
+
+/* --- overlays ----------------------------------------------------- */
+
+void
+tui_open_prompt(struct tui *t, enum purpose p, const char *label,
+    const char *initial)
+{
+	size_t n;
+
+	t->ov = OV_PROMPT;
+	t->purpose = p;
+	snprintf(t->prompt_label, sizeof t->prompt_label, "%s", label);
+	n = mbstowcs(t->prompt, initial ? initial : "",
+	    GP_ARRAY_LEN(t->prompt) - 1);
+	t->prompt_len = n == (size_t)-1 ? 0 : n;
+	t->prompt[t->prompt_len] = L'\0';
+	curs_set(1);
+	tui_dirty(t);
+}
+
+void
+tui_open_menu(struct tui *t, enum purpose p, size_t n)
+{
+	t->ov = OV_MENU;
+	t->purpose = p;
+	t->menu_n = n;
+	t->menu_sel = 0;
+	tui_dirty(t);
+}
+
+void
+tui_open_confirm(struct tui *t, enum purpose p, const char *text)
+{
+	t->ov = OV_CONFIRM;
+	t->purpose = p;
+	snprintf(t->confirm_text, sizeof t->confirm_text, "%s", text);
+	tui_dirty(t);
+}
+
+void
+tui_open_detail(struct tui *t, char *text)
+{
+	free(t->detail);
+	t->detail = text;
+	t->ov = OV_DETAIL;
+	tui_dirty(t);
+}
+
+/* Closes the overlay; t->purpose stays for the completion handler. */
+static void
+close_overlay(struct tui *t)
+{
+	t->ov = OV_NONE;
+	curs_set(0);
+	tui_dirty(t);
+}
+
+static void
+prompt_key(struct tui *t, wint_t ch, int fkey)
+{
+	char	buf[1024];
+
+	if (!fkey && ch == 27) {
+		close_overlay(t);
+	} else if ((!fkey && (ch == '\n' || ch == '\r')) ||
+	    (fkey && ch == KEY_ENTER)) {
+		t->prompt[t->prompt_len] = L'\0';
+		if (wcstombs(buf, t->prompt, sizeof buf) == (size_t)-1)
+			buf[0] = '\0';
+		close_overlay(t);
+		views_prompt_done(t, buf);
+	} else if ((fkey && ch == KEY_BACKSPACE) || (!fkey && (ch == 127 ||
+	    ch == 8))) {
+		if (t->prompt_len > 0)
+			t->prompt[--t->prompt_len] = L'\0';
+	} else if (!fkey && ch == GP_CTRL('u')) {
+		t->prompt_len = 0;
+		t->prompt[0] = L'\0';
+	} else if (!fkey && ch >= 32 && t->prompt_len + 1 <
+	    GP_ARRAY_LEN(t->prompt)) {
+		t->prompt[t->prompt_len++] = (wchar_t)ch;
+		t->prompt[t->prompt_len] = L'\0';
+	}
+	tui_dirty(t);
+}
+
+static void
+overlay_key(struct tui *t, wint_t ch, int fkey)
+{
+	int	a = gp_key_action(fkey ? (int)ch : (int)ch, C_ALL);
+
+	if (t->ov == OV_PROMPT) {
+		prompt_key(t, ch, fkey);
+		return;
+	}
+	if (t->ov == OV_CONFIRM) {
+		if (!fkey && (ch == 'y' || ch == 'Y'))
+			close_overlay(t), views_confirm_done(t, 1);
+		else if (!fkey && (ch == 'n' || ch == 'N' || ch == 27 ||
+		    ch == 'q'))
+			close_overlay(t), views_confirm_done(t, 0);
+		return;
+	}
+	if (!fkey && (ch == 27 || ch == 'q')) {
+		close_overlay(t);
+		return;
+	}
+	if (t->ov == OV_MENU) {
+		if (a == GP_A_DOWN && t->menu_sel + 1 < t->menu_n)
+			t->menu_sel++;
+		else if (a == GP_A_UP && t->menu_sel > 0)
+			t->menu_sel--;
+		else if (!fkey && ch >= '1' && ch <= '9' &&
+		    (size_t)(ch - '1') < t->menu_n) {
+			size_t c = (size_t)(ch - '1');
+
+			close_overlay(t);
+			views_menu_done(t, c);
+			return;
+		} else if (a == GP_A_DETAILS) {
+			size_t c = t->menu_sel;
+
+			close_overlay(t);
+			views_menu_done(t, c);
+			return;
+		}
+	} else if (t->ov == OV_HELP || t->ov == OV_DETAIL) {
+		if (a == GP_A_DOWN)
+			t->help_top++;
+		else if (a == GP_A_UP && t->help_top > 0)
+			t->help_top--;
+		else if (a == GP_A_HELP || a == GP_A_DETAILS)
+			close_overlay(t);
+	}
+	tui_dirty(t);
+}
+
+/* --- keys --------------------------------------------------------- */
+
+static void
+switch_view(struct tui *t, int v)
+{
+	t->view = (enum view_id)((v + V__COUNT) % V__COUNT);
+	tui_dirty(t);
+}
+
+static void
+request_quit(struct tui *t)
+{
+	int waiting = (int)tm_num(t->status, "waiting");
+
+	if (!t->remote && waiting > 0) {
+		char text[192];
+
+		snprintf(text, sizeof text, _("%d connections are waiting for "
+		    "a decision. Quit and refuse them? (y/n)"), waiting);
+		tui_open_confirm(t, P_QUIT, text);
+		return;
+	}
+	t->quit = 1;
+	if (t->on_quit != NULL)
+		t->on_quit(t);
+}
+
+static void
+global_key(struct tui *t, int a)
+{
+	const struct view_ops	*v = &tui_views[t->view];
+	struct tm_list		*l = v->list ? v->list(t) : NULL;
+	int			 rows = LINES - 4;
+
+	switch (a) {
+	case GP_A_QUIT: request_quit(t); break;
+	case GP_A_HELP:
+		t->ov = OV_HELP;
+		t->help_top = 0;
+		break;
+	case GP_A_NEXT_VIEW: switch_view(t, (int)t->view + 1); break;
+	case GP_A_PREV_VIEW: switch_view(t, (int)t->view - 1); break;
+	case GP_A_VIEW_PENDING: switch_view(t, V_PENDING); break;
+	case GP_A_VIEW_RULES: switch_view(t, V_RULES); break;
+	case GP_A_VIEW_ACTIVITY: switch_view(t, V_ACTIVITY); break;
+	case GP_A_VIEW_CONV: switch_view(t, V_CONV); break;
+	case GP_A_VIEW_CREDS: switch_view(t, V_CREDS); break;
+	case GP_A_VIEW_SETTINGS: switch_view(t, V_SETTINGS); break;
+	case GP_A_REDRAW: clearok(curscr, TRUE); break;
+	case GP_A_DOWN: if (l) tm_list_move(l, 1); break;
+	case GP_A_UP: if (l) tm_list_move(l, -1); break;
+	case GP_A_PAGE_DOWN: if (l) tm_list_move(l, rows > 1 ? rows - 1 : 1);
+		break;
+	case GP_A_PAGE_UP: if (l) tm_list_move(l, -(rows > 1 ? rows - 1 : 1));
+		break;
+	case GP_A_TOP: if (l) tm_list_home(l); break;
+	case GP_A_BOTTOM: if (l) tm_list_end(l); break;
+	case GP_A_FILTER:
+		if (l != NULL)
+			tui_open_prompt(t, P_FILTER, _("Filter:"), l->filter);
+		break;
+	default:
+		if (v->key != NULL)
+			v->key(t, a);
+		break;
+	}
+	tui_dirty(t);
+}
+
+static void
+mouse_event(struct tui *t)
+{
+	MEVENT			 me;
+	struct tm_list		*l;
+	const struct view_ops	*v = &tui_views[t->view];
+
+	if (getmouse(&me) != OK)
+		return;
+	l = v->list ? v->list(t) : NULL;
+	if (me.bstate & BUTTON1_CLICKED || me.bstate & BUTTON1_PRESSED) {
+		if (me.y == 0) {	/* the tab bar: tabs are 13 wide */
+			switch_view(t, me.x / 13);
+			return;
+		}
+		if (l != NULL && me.y >= 2 && me.y < LINES - 2) {
+			size_t row = l->top + (size_t)(me.y - 2);
+
+			if (row < l->nvis)
+				tm_list_move(l, (long)row - (long)l->sel);
+		}
+	}
+#ifdef BUTTON5_PRESSED
+	if (l != NULL && (me.bstate & BUTTON4_PRESSED))
+		tm_list_move(l, -3);
+	if (l != NULL && (me.bstate & BUTTON5_PRESSED))
+		tm_list_move(l, 3);
+#endif
+	tui_dirty(t);
+}
+
+static void
+on_input(uv_poll_t *p, int status, int events)
+{
+	struct tui	*t = p->data;
+	wint_t		 ch;
+	int		 rc, got = 0;
+
+	while (!t->quit && (rc = wget_wch(stdscr, &ch)) != ERR) {
+		int fkey = rc == KEY_CODE_YES;
+
+		got = 1;
+		if (fkey && ch == KEY_RESIZE)
+			continue;	/* handled by the SIGWINCH watcher */
+		if (fkey && ch == KEY_MOUSE) {
+			mouse_event(t);
+			continue;
+		}
+		if (t->ov != OV_NONE) {
+			overlay_key(t, ch, fkey);
+			continue;
+		}
+		if (!fkey && ch == 27)
+			continue;
+		global_key(t, gp_key_action((int)ch,
+		    tui_views[t->view].ctx));
+	}
+	/* The result of a keypress is drawn at once. */
+	if (got && t->dirty && !t->quit)
+		render(t);
+}
+
+static void
+on_winch(uv_signal_t *s, int signum)
+{
+	struct tui	*t = s->data;
+	struct winsize	 ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	clearok(curscr, TRUE);
+	render(t);
+}
+
+static void
+on_frame(uv_timer_t *tm)
+{
+	render(tm->data);
+}
+
+void
+tui_dirty(struct tui *t)
+{
+	uint64_t now, next;
+
+	t->dirty = 1;
+	if (t->quit || uv_is_active((uv_handle_t *)&t->frame))
+		return;
+	now = uv_now(t->loop);
+	next = t->last_frame + FRAME_MS;
+	uv_timer_start(&t->frame, on_frame, next > now ? next - now : 0, 0);
+}
+
+static void
+on_tick(uv_timer_t *tm)
+{
+	struct tui *t = tm->data;
+
+	tui_fetch(t, W_STATUS);
+	if (t->msg[0] && uv_now(t->loop) > t->msg_until)
+		t->msg[0] = '\0';
+	tui_dirty(t);	/* ages move */
+}
+
+/* --- drawing ------------------------------------------------------ */
+
+static void
+draw_tabs(struct tui *t)
+{
+	int	i, x = 0;
+	char	buf[32];
+
+	attrset(tui_attr(t, CP_BAR, A_REVERSE));
+	mvhline(0, 0, ' ', COLS);
+	for (i = 0; i < V__COUNT && x < COLS; i++) {
+		if (i == V_PENDING && t->pending.n > 0)
+			snprintf(buf, sizeof buf, " %d %s(%zu)", i + 1,
+			    _(tui_views[i].title), t->pending.n);
+		else
+			snprintf(buf, sizeof buf, " %d %s", i + 1,
+			    _(tui_views[i].title));
+		attrset(i == (int)t->view ? tui_attr(t, CP_TAB, A_BOLD) |
+		    (int)A_BOLD : tui_attr(t, CP_BAR, A_REVERSE));
+		tui_text(0, x, COLS - x < 13 ? COLS - x : 13, buf);
+		x += 13;
+	}
+	attrset(A_NORMAL);
+}
+
+static void
+draw_status(struct tui *t)
+{
+	char		 line[512], mode[96], where[160] = "";
+	const cJSON	*l = cJSON_GetObjectItemCaseSensitive(t->status,
+	    "listeners");
+	const cJSON	*s = cJSON_GetObjectItemCaseSensitive(t->status,
+	    "settings");
+
+	if (t->remote)
+		snprintf(mode, sizeof mode, "%s %s%s", _("attached"),
+		    gp_link_target(t->link), t->connected ? "" :
+		    _(" (lost)"));
+	else
+		snprintf(mode, sizeof mode, "%s", _("local"));
+	/* Compact under 100 columns: no listener addresses. */
+	if (COLS >= 100)
+		snprintf(where, sizeof where, "http %s socks %s | ",
+		    tm_str(l, "http"), tm_str(l, "socks5"));
+	if (!t->connected && t->link_error[0])
+		snprintf(line, sizeof line, " %s: %s", mode, t->link_error);
+	else
+		snprintf(line, sizeof line, " %s%s %.0f/%.0f | %s %.0f %s %.0f "
+		    "| MITM %s%s | %s", where, _("pending"),
+		    tm_num(t->status, "pending"), tm_num(t->status, "waiting"),
+		    _("allowed"), tm_num(t->status, "allowed"), _("denied"),
+		    tm_num(t->status, "blocked"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s,
+		    "mitmEnabled")) ? _("on") : _("off"),
+		    strcmp(tm_str(s, "mode"), "limited") == 0 ?
+		    _(" | limited") : "", mode);
+	attrset(tui_attr(t, CP_BAR, A_REVERSE));
+	tui_text(LINES - 2, 0, COLS, line);
+	attrset(A_NORMAL);
+}
+
+/* The last line: a message, the prompt, or the quick-help bar. */
+static void
+draw_bottom(struct tui *t)
+{
+	char	line[512];
+	size_t	o = 0;
+	int	i;
+
+	if (t->ov == OV_PROMPT) {
+		char	val[1024];
+		int	x;
+
+		if (wcstombs(val, t->prompt, sizeof val) == (size_t)-1)
+			val[0] = '\0';
+		attrset(A_BOLD);
+		tui_text(LINES - 1, 0, COLS, t->prompt_label);
+		attrset(A_NORMAL);
+		x = (int)strlen(t->prompt_label) + 1;
+		tui_text(LINES - 1, x, COLS - x, val);
+		move(LINES - 1, x + wcswidth(t->prompt, t->prompt_len) <
+		    COLS ? x + wcswidth(t->prompt, t->prompt_len) : COLS - 1);
+		return;
+	}
+	if (t->ov == OV_CONFIRM) {
+		attrset(tui_attr(t, CP_NEW, A_BOLD) | A_BOLD);
+		tui_text(LINES - 1, 0, COLS, t->confirm_text);
+		attrset(A_NORMAL);
+		return;
+	}
+	if (t->msg[0] != '\0') {
+		attrset(t->msg_error ? tui_attr(t, CP_BLOCK, A_BOLD) :
+		    tui_attr(t, CP_ALLOW, A_BOLD));
+		tui_text(LINES - 1, 0, COLS, t->msg);
+		attrset(A_NORMAL);
+		return;
+	}
+	for (i = 0; i < GP_A__COUNT && o < sizeof line - 40; i++) {
+		const struct gp_keydef *k = &gp_keydefs[i];
+
+		if (k->bar == NULL || !(k->ctx & tui_views[t->view].ctx))
+			continue;
+		o += (size_t)snprintf(line + o, sizeof line - o, "%s %s  ",
+		    gp_key_name(k->key), _(k->bar));
+	}
+	attrset(tui_attr(t, CP_DIM, A_DIM));
+	tui_text(LINES - 1, 0, COLS, line);
+	attrset(A_NORMAL);
+}
+
+/* A centred box of h x w with a title; returns its top-left corner. */
+static void
+box_at(struct tui *t, int h, int w, const char *title, int *y0, int *x0)
+{
+	int	y, x;
+
+	if (w > COLS - 2)
+		w = COLS - 2;
+	if (h > LINES - 2)
+		h = LINES - 2;
+	*y0 = (LINES - h) / 2;
+	*x0 = (COLS - w) / 2;
+	attrset(A_NORMAL);
+	for (y = *y0; y < *y0 + h; y++)
+		mvhline(y, *x0, ' ', w);
+	attrset(tui_attr(t, CP_TAB, A_REVERSE));
+	for (x = *x0; x < *x0 + w; x++)
+		mvaddch(*y0, x, ' ');
+	tui_text(*y0, *x0 + 1, w - 2, title);
+	attrset(A_NORMAL);
+	mvvline(*y0 + 1, *x0, ACS_VLINE, h - 1);
+	mvvline(*y0 + 1, *x0 + w - 1, ACS_VLINE, h - 1);
+	mvhline(*y0 + h - 1, *x0, ACS_HLINE, w);
+	mvaddch(*y0 + h - 1, *x0, ACS_LLCORNER);
+	mvaddch(*y0 + h - 1, *x0 + w - 1, ACS_LRCORNER);
+}
+
+static void
+draw_help(struct tui *t)
+{
+	int	i, y0, x0, h = LINES - 2, w = COLS < 78 ? COLS - 2 : 76;
+	int	line = 0, rows = h - 3;
+	char	buf[256], keys[32];
+
+	box_at(t, h, w, _("Help: keys for this view (Esc closes)"), &y0, &x0);
+	for (i = 0; i < GP_A__COUNT; i++) {
+		const struct gp_keydef *k = &gp_keydefs[i];
+
+		if (!(k->ctx & tui_views[t->view].ctx))
+			continue;
+		if (line >= (int)t->help_top && line - (int)t->help_top <
+		    rows) {
+			snprintf(keys, sizeof keys, "%s", gp_key_name(k->key));
+			if (k->key2 != 0 && strcmp(keys,
+			    gp_key_name(k->key2)) != 0)
+				snprintf(keys + strlen(keys), sizeof keys -
+				    strlen(keys), ", %s", gp_key_name(k->key2));
+			snprintf(buf, sizeof buf, "%-14s %s", keys,
+			    _(k->help));
+			tui_text(y0 + 1 + line - (int)t->help_top, x0 + 2,
+			    w - 4, buf);
+		}
+		line++;
+	}
+}
+
+static void
+draw_menu(struct tui *t)
+{
+	int	y0, x0, w = COLS < 74 ? COLS - 2 : 72;
+	size_t	i;
+	char	buf[256];
+
+	box_at(t, (int)t->menu_n + 3, w, t->purpose == P_SCOPE ?
+	    _("Scope (Enter or 1-9, Esc cancels)") :
+	    _("Duration (Enter or 1-9, Esc cancels)"), &y0, &x0);
+	for (i = 0; i < t->menu_n; i++) {
+		attrset(i == t->menu_sel ? tui_attr(t, CP_SEL, A_REVERSE) |
+		    (t->color ? 0 : A_REVERSE) : A_NORMAL);
+		tui_text(y0 + 1 + (int)i, x0 + 1, w - 2,
+		    views_menu_item(t, i, buf, sizeof buf));
+	}
+	attrset(A_NORMAL);
+}
+
+static void
+draw_detail(struct tui *t)
+{
+	int	 y0, x0, h = LINES - 4, w = COLS < 78 ? COLS - 2 : 76, row = 0;
+	char	*copy = gp_xstrdup(t->detail ? t->detail : ""), *save, *ln;
+	int	 line = 0;
+
+	box_at(t, h, w, _("Details (Esc closes)"), &y0, &x0);
+	for (ln = strtok_r(copy, "\n", &save); ln != NULL;
+	    ln = strtok_r(NULL, "\n", &save), line++) {
+		if (line < (int)t->help_top || row >= h - 2)
+			continue;
+		tui_text(y0 + 1 + row++, x0 + 2, w - 4, ln);
+	}
+	free(copy);
+}
+
+static void
+render(struct tui *t)
+{
+	const struct view_ops *v = &tui_views[t->view];
+
+	if (t->quit)
+		return;
+	uv_timer_stop(&t->frame);
+	t->dirty = 0;
+	t->last_frame = uv_now(t->loop);
+	erase();
+	if (LINES < 10 || COLS < 40) {
+		tui_text(0, 0, COLS, _("greyproxy: terminal too small"));
+		wnoutrefresh(stdscr);
+		doupdate();
+		return;
+	}
+	draw_tabs(t);
+	if (t->link == NULL || (!t->connected && !t->remote))
+		tui_text(2, 1, COLS - 2, _("Starting…"));
+	else
+		v->draw(t, 1, LINES - 3);
+	draw_status(t);
+	switch (t->ov) {
+	case OV_HELP: draw_help(t); break;
+	case OV_MENU: draw_menu(t); break;
+	case OV_DETAIL: draw_detail(t); break;
+	default: break;
+	}
+	draw_bottom(t);
+	wnoutrefresh(stdscr);
+	doupdate();
+}
+
+/* --- life --------------------------------------------------------- */
+
+int
+tui_start(struct tui *t, uv_loop_t *loop)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	t->loop = loop;
+	t->pending.cmp = tm_cmp_pending;
+	t->rules.cmp = tm_cmp_rules;
+	t->activity.max = 2000;
+	if (initscr() == NULL)
+		return -1;
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED
+#ifdef BUTTON5_PRESSED
+	    | BUTTON4_PRESSED | BUTTON5_PRESSED
+#endif
+	    , NULL);
+	t->color = has_colors() && (nc == NULL || *nc == '\0');
+	if (t->color) {
+		int dim = COLORS >= 256 ? 244 : COLOR_WHITE;
+
+		start_color();
+		use_default_colors();
+		init_pair(CP_TAB, COLOR_BLACK, COLOR_CYAN);
+		init_pair(CP_ALLOW, COLOR_GREEN, -1);
+		init_pair(CP_BLOCK, COLOR_RED, -1);
+		init_pair(CP_NEW, COLOR_YELLOW, -1);
+		init_pair(CP_LOCAL, COLOR_MAGENTA, -1);
+		init_pair(CP_DIM, dim, -1);
+		init_pair(CP_BAR, COLOR_WHITE, COLORS >= 256 ? 236 :
+		    COLOR_BLUE);
+		init_pair(CP_SEL, COLOR_BLACK, COLOR_WHITE);
+	}
+	uv_poll_init(loop, &t->input, STDIN_FILENO);
+	t->input.data = t;
+	uv_poll_start(&t->input, UV_READABLE, on_input);
+	uv_signal_init(loop, &t->winch);
+	t->winch.data = t;
+	uv_signal_start(&t->winch, on_winch, SIGWINCH);
+	uv_timer_init(loop, &t->frame);
+	t->frame.data = t;
+	uv_timer_init(loop, &t->fetch);
+	t->fetch.data = t;
+	uv_timer_init(loop, &t->tick);
+	t->tick.data = t;
+	uv_timer_start(&t->tick, on_tick, TICK_MS, TICK_MS);
+	render(t);
+	return 0;
+}
+
+void
+tui_stop(struct tui *t)
+{
+	t->quit = 1;
+	uv_close((uv_handle_t *)&t->input, NULL);
+	uv_close((uv_handle_t *)&t->winch, NULL);
+	uv_close((uv_handle_t *)&t->frame, NULL);
+	uv_close((uv_handle_t *)&t->fetch, NULL);
+	uv_close((uv_handle_t *)&t->tick, NULL);
+	endwin();
+	tm_list_free(&t->pending);
+	tm_list_free(&t->rules);
+	tm_list_free(&t->activity);
+	tm_list_free(&t->settings);
+	cJSON_Delete(t->status);
+	cJSON_Delete(t->settings_obj);
+	free(t->detail);
+}

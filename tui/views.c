@@ -1,0 +1,685 @@
+/*
+ * views.c: the six views.  Each draws its list from the model and turns
+ * its keys into API requests through the link; results come back as
+ * messages on the last line and as events that refresh the lists.
+ */
+#include "config.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "tui/tui-int.h"
+
+static struct tm_list *
+l_pending(struct tui *t)
+{
+	return &t->pending;
+}
+
+static struct tm_list *
+l_rules(struct tui *t)
+{
+	return &t->rules;
+}
+
+static struct tm_list *
+l_activity(struct tui *t)
+{
+	return &t->activity;
+}
+
+static struct tm_list *
+l_settings(struct tui *t)
+{
+	return &t->settings;
+}
+
+/* A reply that is only reported: ok text or the API's error. */
+struct done_ctx {
+	struct tui	*t;
+	char		 ok[200];
+};
+
+static void
+on_done(void *d, int status, const cJSON *json)
+{
+	struct done_ctx *c = d;
+
+	if (status >= 200 && status < 300)
+		tui_message(c->t, 0, "%s", c->ok);
+	else if (status == 0)
+		tui_message(c->t, 1, "%s", _("no answer from greyproxy"));
+	else
+		tui_message(c->t, 1, "%s (%d)", *tm_str(json, "error") ?
+		    tm_str(json, "error") : _("request failed"), status);
+	free(c);
+}
+
+static void
+api_send(struct tui *t, const char *method, const char *path, cJSON *body,
+    const char *okfmt, const char *arg)
+{
+	struct done_ctx *c = gp_xcalloc(1, sizeof *c);
+
+	c->t = t;
+	snprintf(c->ok, sizeof c->ok, okfmt, arg);
+	gp_link_request(t->link, method, path, body, on_done, c);
+	cJSON_Delete(body);
+}
+
+/* Draws a header row and the visible rows of l with row_fn. */
+static void
+draw_list(struct tui *t, struct tm_list *l, int top, int rows,
+    const char *header, void (*row_fn)(struct tui *, const cJSON *, int,
+    int), const char *empty)
+{
+	size_t	i;
+	int	y;
+
+	attrset(A_BOLD | A_UNDERLINE);
+	tui_text(top, 0, COLS, header);
+	attrset(A_NORMAL);
+	rows--;
+	if (l->nvis == 0) {
+		attrset(tui_attr(t, CP_DIM, A_DIM));
+		tui_text(top + 2, 2, COLS - 4, l->filter[0] ?
+		    _("Nothing matches the filter (/ to change it).") : empty);
+		attrset(A_NORMAL);
+		return;
+	}
+	tm_list_scroll(l, (size_t)rows);
+	for (i = l->top, y = top + 1; i < l->nvis && y < top + 1 + rows;
+	    i++, y++) {
+		int sel = i == l->sel;
+
+		row_fn(t, tm_list_row(l, i), y, sel);
+		if (sel)
+			mvchgat(y, 0, COLS, t->color ? A_NORMAL : A_REVERSE,
+			    t->color ? CP_SEL : 0, NULL);
+	}
+	if (l->filter[0]) {
+		char f[160];
+
+		snprintf(f, sizeof f, " /%s ", l->filter);
+		attrset(tui_attr(t, CP_NEW, A_BOLD));
+		tui_text(top, COLS - (int)strlen(f) - 1, (int)strlen(f), f);
+		attrset(A_NORMAL);
+	}
+}
+
+/* --- 1 pending ---------------------------------------------------- */
+
+static void
+pending_row(struct tui *t, const cJSON *p, int y, int sel)
+{
+	char		dest[300], age[16], line[512];
+	int64_t		now = gp_now();
+	int64_t		seen = tm_time(p, "last_seen");
+	int		fresh = now - seen < 5, local;
+	int		wide = COLS >= 100;
+
+	local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p,
+	    "local_network"));
+	snprintf(dest, sizeof dest, "%s:%.0f", *tm_str(p, "resolved_hostname")
+	    ? tm_str(p, "resolved_hostname") : tm_str(p, "destination_host"),
+	    tm_num(p, "destination_port"));
+	tm_age(now - tm_time(p, "first_seen"), age, sizeof age);
+	snprintf(line, sizeof line, wide ? "%-44.44s %-24.24s %5.0f %6.0f %5s"
+	    : "%-34.34s %-18.18s %5.0f %6.0f %5s", dest,
+	    tm_str(p, "container_name"), tm_num(p, "waiting"),
+	    tm_num(p, "attempt_count"), age);
+	attrset(fresh ? tui_attr(t, CP_NEW, A_BOLD) | A_BOLD : A_NORMAL);
+	tui_text(y, 1, COLS - 6, line);
+	if (local) {
+		attrset(tui_attr(t, CP_LOCAL, A_BOLD) | A_BOLD);
+		tui_text(y, COLS - 5, 4, "LAN");
+	}
+	attrset(A_NORMAL);
+}
+
+static void
+pending_draw(struct tui *t, int top, int rows)
+{
+	draw_list(t, &t->pending, top, rows, COLS >= 100 ?
+	    _(" DESTINATION                                  SOURCE       "
+	    "            WAIT   HITS   AGE") :
+	    _(" DESTINATION                        SOURCE             WAIT   "
+	    "HITS   AGE"), pending_row,
+	    _("No destination is waiting for a decision."));
+}
+
+/* Allows or denies pending entry id with a scope and duration. */
+static void
+decide_id(struct tui *t, int64_t id, const char *verb, const char *scope,
+    const char *duration)
+{
+	const cJSON	*p = NULL;
+	char		 path[96], what[300];
+	size_t		 i;
+	cJSON		*b;
+
+	for (i = 0; i < t->pending.n; i++)
+		if (tm_id(t->pending.v[i]) == id)
+			p = t->pending.v[i];
+	if (p == NULL) {
+		tui_message(t, 1, "%s", _("that request is no longer pending"));
+		return;
+	}
+	snprintf(path, sizeof path, "/api/pending/%lld/%s", (long long)id,
+	    verb);
+	snprintf(what, sizeof what, "%s:%.0f", tm_str(p, "destination_host"),
+	    tm_num(p, "destination_port"));
+	b = cJSON_CreateObject();
+	cJSON_AddStringToObject(b, "scope", scope);
+	cJSON_AddStringToObject(b, "duration", duration);
+	api_send(t, "POST", path, b, strcmp(verb, "allow") == 0 ?
+	    _("allowed %s") : _("denied %s"), what);
+}
+
+static void
+decide(struct tui *t, const char *verb, const char *scope,
+    const char *duration)
+{
+	const cJSON *p = tm_list_selected(&t->pending);
+
+	if (p == NULL)
+		tui_message(t, 1, "%s", _("nothing selected"));
+	else
+		decide_id(t, tm_id(p), verb, scope, duration);
+}
+
+static void
+pending_key(struct tui *t, int a)
+{
+	const cJSON	*p = tm_list_selected(&t->pending);
+	char		*text, path[64];
+
+	switch (a) {
+	case GP_A_ALLOW:
+		decide(t, "allow", "exact", "permanent");
+		break;
+	case GP_A_DENY:
+		decide(t, "deny", "exact", "permanent");
+		break;
+	case GP_A_ALLOW_SCOPE:
+	case GP_A_DENY_SCOPE:
+		if (p == NULL)
+			break;
+		t->action = a == GP_A_ALLOW_SCOPE ? GP_A_ALLOW : GP_A_DENY;
+		t->target_id = tm_id(p);
+		tui_open_menu(t, P_SCOPE, tm_nscope_choices);
+		break;
+	case GP_A_DISMISS:
+		if (p == NULL)
+			break;
+		snprintf(path, sizeof path, "/api/pending/%lld",
+		    (long long)tm_id(p));
+		api_send(t, "DELETE", path, NULL, _("dismissed %s"),
+		    tm_str(p, "destination_host"));
+		break;
+	case GP_A_DETAILS:
+		if (p == NULL)
+			break;
+		gp_xasprintf(&text, _("Destination:  %s:%.0f\n"
+		    "Resolved:     %s\nSource:       %s\n"
+		    "Local network: %s\nWaiting now:  %.0f connections\n"
+		    "Attempts:     %.0f\nFirst seen:   %s\nLast seen:    %s\n"
+		    "\nKeys: a allow, d deny, A/D choose scope, x dismiss."),
+		    tm_str(p, "destination_host"),
+		    tm_num(p, "destination_port"),
+		    *tm_str(p, "resolved_hostname") ?
+		    tm_str(p, "resolved_hostname") : "-",
+		    tm_str(p, "container_name"), cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(p, "local_network")) ?
+		    _("yes") : _("no"), tm_num(p, "waiting"),
+		    tm_num(p, "attempt_count"), tm_str(p, "first_seen"),
+		    tm_str(p, "last_seen"));
+		tui_open_detail(t, text);
+		break;
+	}
+}
+
+const char *
+views_menu_item(struct tui *t, size_t i, char *buf, size_t n)
+{
+	const cJSON	*p = NULL;
+	char		 preview[300];
+	size_t		 k;
+
+	if (t->purpose == P_DURATION) {
+		snprintf(buf, n, " %zu  %s", i + 1,
+		    _(tm_duration_choices[i].label));
+		return buf;
+	}
+	for (k = 0; k < t->pending.n; k++)
+		if (tm_id(t->pending.v[k]) == t->target_id)
+			p = t->pending.v[k];
+	if (p != NULL)
+		tm_scope_preview(p, tm_scope_choices[i].scope, preview,
+		    sizeof preview);
+	else
+		preview[0] = '\0';
+	snprintf(buf, n, " %zu  %-34s %s", i + 1,
+	    _(tm_scope_choices[i].label), preview);
+	return buf;
+}
+
+void
+views_menu_done(struct tui *t, size_t c)
+{
+	const char *verb = t->action == GP_A_ALLOW ? "allow" : "deny";
+
+	if (t->purpose == P_SCOPE) {
+		snprintf(t->scope, sizeof t->scope, "%s",
+		    tm_scope_choices[c].scope);
+		if (strcmp(t->scope, "once") == 0)
+			decide_id(t, t->target_id, verb, "once", "permanent");
+		else
+			tui_open_menu(t, P_DURATION, tm_nduration_choices);
+		return;
+	}
+	decide_id(t, t->target_id, verb, t->scope,
+	    tm_duration_choices[c].duration);
+}
+
+/* --- 2 rules ------------------------------------------------------ */
+
+static void
+rule_row(struct tui *t, const cJSON *r, int y, int sel)
+{
+	char		line[512], exp[32];
+	int64_t		e = tm_time(r, "expires_at");
+	int		deny = strcmp(tm_str(r, "action"), "deny") == 0;
+
+	if (e == 0)
+		snprintf(exp, sizeof exp, "%s", _("never"));
+	else if (e <= gp_now())
+		snprintf(exp, sizeof exp, "%s", _("expired"));
+	else
+		tm_age(e - gp_now(), exp, sizeof exp);
+	snprintf(line, sizeof line, COLS >= 100 ?
+	    "%5lld %-5s %-32.32s %-11.11s %-20.20s %6.0f %s" :
+	    "%4lld %-5s %-24.24s %-9.9s %-14.14s %5.0f %s",
+	    (long long)tm_id(r), deny ? _("deny") : _("allow"),
+	    tm_str(r, "destination_pattern"), tm_str(r, "port_pattern"),
+	    tm_str(r, "container_pattern"), tm_num(r, "hit_count"), exp);
+	attrset(deny ? tui_attr(t, CP_BLOCK, A_BOLD) : tui_attr(t, CP_ALLOW,
+	    A_NORMAL));
+	tui_text(y, 0, COLS, line);
+	attrset(A_NORMAL);
+}
+
+static void
+rules_draw(struct tui *t, int top, int rows)
+{
+	draw_list(t, &t->rules, top, rows, COLS >= 100 ?
+	    _("   ID ACTN  DESTINATION                      PORTS       "
+	    "SOURCE                 HITS EXPIRES") :
+	    _("  ID ACTN  DESTINATION              PORTS     SOURCE          "
+	    "HITS EXPIRES"), rule_row,
+	    _("No rules yet: n adds one, and decisions on pending requests "
+	    "add them too."));
+}
+
+/* "allow|deny HOST [PORTS] [SOURCE]" → a rule body, or NULL. */
+static cJSON *
+parse_rule(struct tui *t, const char *text)
+{
+	char	 buf[512], *save, *w[5];
+	int	 n = 0;
+	cJSON	*b;
+
+	snprintf(buf, sizeof buf, "%s", text);
+	for (w[n] = strtok_r(buf, " \t", &save); w[n] != NULL && n < 4;
+	    w[++n] = strtok_r(NULL, " \t", &save))
+		;
+	if (n < 2 || n > 4 || (strcmp(w[0], "allow") && strcmp(w[0], "deny"))) {
+		tui_message(t, 1, "%s", _("expected: allow|deny HOST [PORTS] "
+		    "[SOURCE]"));
+		return NULL;
+	}
+	b = cJSON_CreateObject();
+	cJSON_AddStringToObject(b, "action", w[0]);
+	cJSON_AddStringToObject(b, "destination_pattern", w[1]);
+	cJSON_AddStringToObject(b, "port_pattern", n > 2 ? w[2] : "*");
+	cJSON_AddStringToObject(b, "container_pattern", n > 3 ? w[3] : "*");
+	cJSON_AddStringToObject(b, "created_by", "tui");
+	return b;
+}
+
+static void
+rules_key(struct tui *t, int a)
+{
+	const cJSON	*r = tm_list_selected(&t->rules);
+	char		 init[400], text[300];
+
+	switch (a) {
+	case GP_A_RULE_NEW:
+		tui_open_prompt(t, P_RULE_NEW, _("New rule (allow|deny HOST "
+		    "[PORTS] [SOURCE]):"), "allow ");
+		break;
+	case GP_A_RULE_EDIT:
+		if (r == NULL)
+			break;
+		t->target_id = tm_id(r);
+		snprintf(init, sizeof init, "%s %s %s %s", tm_str(r, "action"),
+		    tm_str(r, "destination_pattern"), tm_str(r, "port_pattern"),
+		    tm_str(r, "container_pattern"));
+		tui_open_prompt(t, P_RULE_EDIT, _("Edit rule:"), init);
+		break;
+	case GP_A_RULE_DELETE:
+		if (r == NULL)
+			break;
+		t->target_id = tm_id(r);
+		snprintf(text, sizeof text, _("Delete rule %lld (%s %s)? (y/n)"),
+		    (long long)tm_id(r), tm_str(r, "action"),
+		    tm_str(r, "destination_pattern"));
+		tui_open_confirm(t, P_RULE_DELETE, text);
+		break;
+	case GP_A_DETAILS: {
+		char *d;
+
+		if (r == NULL)
+			break;
+		gp_xasprintf(&d, _("Rule %lld\nAction:       %s\n"
+		    "Destination:  %s\nPorts:        %s\nSource:       %s\n"
+		    "Type:         %s\nCreated:      %s by %s\nExpires:      %s\n"
+		    "Last used:    %s\nHits:         %.0f\nNotes:        %s"),
+		    (long long)tm_id(r), tm_str(r, "action"),
+		    tm_str(r, "destination_pattern"), tm_str(r, "port_pattern"),
+		    tm_str(r, "container_pattern"), tm_str(r, "rule_type"),
+		    tm_str(r, "created_at"), tm_str(r, "created_by"),
+		    *tm_str(r, "expires_at") ? tm_str(r, "expires_at") :
+		    _("never"), *tm_str(r, "last_used_at") ?
+		    tm_str(r, "last_used_at") : "-", tm_num(r, "hit_count"),
+		    tm_str(r, "notes"));
+		tui_open_detail(t, d);
+		break;
+	}
+	}
+}
+
+/* --- 3 activity --------------------------------------------------- */
+
+static void
+log_row(struct tui *t, const cJSON *e, int y, int sel)
+{
+	char		line[512], when[16], dest[300];
+	const char	*ts = tm_str(e, "timestamp");
+	int		ok = strcmp(tm_str(e, "result"), "allowed") == 0;
+
+	snprintf(when, sizeof when, "%.8s", strlen(ts) >= 19 ? ts + 11 : ts);
+	snprintf(dest, sizeof dest, "%s:%.0f", tm_str(e, "destination_host"),
+	    tm_num(e, "destination_port"));
+	snprintf(line, sizeof line, "%s %-7s %-6s %-16.16s %-30.30s %s",
+	    when, ok ? _("allowed") : _("blocked"), tm_str(e, "method"),
+	    tm_str(e, "container_name"), dest, ok ? "" : tm_str(e, "reason"));
+	attrset(ok ? tui_attr(t, CP_ALLOW, A_NORMAL) : tui_attr(t, CP_BLOCK,
+	    A_BOLD));
+	tui_text(y, 0, COLS, line);
+	attrset(A_NORMAL);
+}
+
+static void
+activity_draw(struct tui *t, int top, int rows)
+{
+	draw_list(t, &t->activity, top, rows,
+	    _("TIME     RESULT  PROTO  SOURCE           DESTINATION       "
+	    "             REASON"), log_row,
+	    _("No connections yet. Point a client at the proxy."));
+	if (t->paused) {
+		char p[96];
+
+		snprintf(p, sizeof p, _(" PAUSED, %zu new (Space resumes) "),
+		    t->missed);
+		attrset(tui_attr(t, CP_NEW, A_REVERSE) | A_BOLD);
+		tui_text(top, COLS - (int)strlen(p) - 2, (int)strlen(p), p);
+		attrset(A_NORMAL);
+	}
+}
+
+static void
+activity_key(struct tui *t, int a)
+{
+	const cJSON	*e = tm_list_selected(&t->activity);
+	char		*d;
+
+	if (a == GP_A_PAUSE) {
+		t->paused = !t->paused;
+		if (!t->paused && t->missed > 0) {
+			t->missed = 0;
+			tui_fetch(t, W_LOGS);
+		}
+	} else if (a == GP_A_DETAILS && e != NULL) {
+		gp_xasprintf(&d, _("Time:         %s\nResult:       %s %s\n"
+		    "Protocol:     %s\nRequest:      %s\nSource:       %s (%s)\n"
+		    "Destination:  %s:%.0f\nResolved IP:  %s\n"
+		    "Rule:         %s\nBytes:        %.0f up, %.0f down\n"
+		    "Duration:     %.0f ms"), tm_str(e, "timestamp"),
+		    tm_str(e, "result"), tm_str(e, "reason"),
+		    tm_str(e, "method"), tm_str(e, "request"),
+		    tm_str(e, "container_name"), tm_str(e, "client_addr"),
+		    tm_str(e, "destination_host"),
+		    tm_num(e, "destination_port"), *tm_str(e, "resolved_ip") ?
+		    tm_str(e, "resolved_ip") : "-",
+		    *tm_str(e, "rule_summary") ? tm_str(e, "rule_summary") :
+		    "-", tm_num(e, "bytes_up"), tm_num(e, "bytes_down"),
+		    tm_num(e, "response_time_ms"));
+		tui_open_detail(t, d);
+	}
+}
+
+/* --- 4 conversations, 5 credentials -------------------------------- */
+
+static void
+paragraph(struct tui *t, int y, const char *text)
+{
+	char	*copy = gp_xstrdup(text), *save, *ln;
+
+	for (ln = strtok_r(copy, "\n", &save); ln != NULL && y < LINES - 2;
+	    ln = strtok_r(NULL, "\n", &save))
+		tui_text(y++, 2, COLS - 4, ln);
+	free(copy);
+}
+
+static void
+conv_draw(struct tui *t, int top, int rows)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(t->status,
+	    "settings");
+
+	attrset(A_BOLD);
+	tui_text(top + 1, 2, COLS - 4, _("No LLM conversations yet."));
+	attrset(A_NORMAL);
+	paragraph(t, top + 3, _("Conversations are assembled from HTTPS "
+	    "traffic to LLM APIs\n(Anthropic, OpenAI, Gemini) that greyproxy "
+	    "intercepts, which needs\nTLS interception (MITM) and its CA "
+	    "trusted by the client.\n\nThis build does not intercept TLS yet; "
+	    "the view fills once it does."));
+	tui_text(top + 10, 2, COLS - 4, cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(s, "mitmEnabled")) ?
+	    _("Setting mitmEnabled: on") : _("Setting mitmEnabled: off "
+	    "(6 Settings to change it)"));
+}
+
+static void
+creds_draw(struct tui *t, int top, int rows)
+{
+	attrset(A_BOLD);
+	tui_text(top + 1, 2, COLS - 4, _("No credential sessions."));
+	attrset(A_NORMAL);
+	paragraph(t, top + 3, _("greywall registers a session for each "
+	    "sandbox it starts, with\nplaceholders that greyproxy swaps for "
+	    "the real secrets on the way out.\nSessions and global "
+	    "credentials are listed here by label, never by value.\n\n"
+	    "This build has no credential store yet."));
+}
+
+/* --- 6 settings --------------------------------------------------- */
+
+static const struct {
+	const char	*key;
+	const char	*label;		/* N_() */
+	int		 step;		/* numbers */
+	const char	*choices[3];	/* enums */
+} setting_rows[] = {
+	{ "defaultAction", N_("When no rule matches"), 0,
+	    { "pending", "block", NULL } },
+	{ "pendingTimeout", N_("Seconds a request waits"), 5, { NULL } },
+	{ "mode", N_("Mode (limited: GET/HEAD/OPTIONS only)"), 0,
+	    { "full", "limited", NULL } },
+	{ "privateNetworkProtection", N_("Local-network protection"), 0,
+	    { NULL } },
+	{ "mitmEnabled", N_("TLS interception (MITM)"), 0, { NULL } },
+	{ "pendingBell", N_("Bell on a new pending request"), 0, { NULL } },
+	{ "notificationsEnabled", N_("Desktop notifications"), 0, { NULL } },
+};
+
+void
+views_settings_rebuild(struct tui *t)
+{
+	cJSON	*arr = cJSON_CreateArray(), *o;
+	size_t	 i;
+
+	for (i = 0; i < GP_ARRAY_LEN(setting_rows); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+		    t->settings_obj, setting_rows[i].key);
+		char val[64];
+
+		if (cJSON_IsBool(v))
+			snprintf(val, sizeof val, "%s", cJSON_IsTrue(v) ?
+			    _("on") : _("off"));
+		else if (cJSON_IsNumber(v))
+			snprintf(val, sizeof val, "%d", v->valueint);
+		else
+			snprintf(val, sizeof val, "%s", cJSON_IsString(v) ?
+			    v->valuestring : "?");
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)(i + 1));
+		cJSON_AddStringToObject(o, "key", setting_rows[i].key);
+		cJSON_AddStringToObject(o, "value", val);
+		cJSON_AddItemToArray(arr, o);
+	}
+	tm_list_set(&t->settings, arr);
+	cJSON_Delete(arr);
+}
+
+static void
+setting_row(struct tui *t, const cJSON *s, int y, int sel)
+{
+	char	line[256];
+	size_t	i = (size_t)tm_id(s) - 1;
+
+	snprintf(line, sizeof line, " %-44s %-10s %s",
+	    _(setting_rows[i].label), tm_str(s, "value"),
+	    setting_rows[i].key);
+	tui_text(y, 0, COLS, line);
+}
+
+static void
+settings_draw(struct tui *t, int top, int rows)
+{
+	draw_list(t, &t->settings, top, rows,
+	    _(" SETTING                                      VALUE      KEY"),
+	    setting_row, _("Loading settings…"));
+	attrset(tui_attr(t, CP_DIM, A_DIM));
+	tui_text(top + (int)GP_ARRAY_LEN(setting_rows) + 2, 1, COLS - 2,
+	    _("Space changes a setting, + and - adjust numbers; changes apply "
+	    "at once and persist."));
+	attrset(A_NORMAL);
+}
+
+static void
+settings_key(struct tui *t, int a)
+{
+	const cJSON	*s = tm_list_selected(&t->settings);
+	const cJSON	*v;
+	size_t		 i, k;
+	cJSON		*b;
+
+	if (s == NULL || (a != GP_A_TOGGLE && a != GP_A_DETAILS &&
+	    a != GP_A_INCREASE && a != GP_A_DECREASE))
+		return;
+	i = (size_t)tm_id(s) - 1;
+	v = cJSON_GetObjectItemCaseSensitive(t->settings_obj,
+	    setting_rows[i].key);
+	b = cJSON_CreateObject();
+	if (cJSON_IsBool(v)) {
+		cJSON_AddBoolToObject(b, setting_rows[i].key, !cJSON_IsTrue(v));
+	} else if (cJSON_IsNumber(v)) {
+		int step = setting_rows[i].step, n = v->valueint;
+
+		n += a == GP_A_DECREASE ? -step : step;
+		cJSON_AddNumberToObject(b, setting_rows[i].key, n < 1 ? 1 : n);
+	} else if (cJSON_IsString(v) && setting_rows[i].choices[0]) {
+		for (k = 0; setting_rows[i].choices[k] != NULL; k++)
+			if (strcmp(v->valuestring,
+			    setting_rows[i].choices[k]) == 0)
+				break;
+		k = setting_rows[i].choices[k] == NULL ||
+		    setting_rows[i].choices[k + 1] == NULL ? 0 : k + 1;
+		cJSON_AddStringToObject(b, setting_rows[i].key,
+		    setting_rows[i].choices[k]);
+	} else {
+		cJSON_Delete(b);
+		return;
+	}
+	api_send(t, "PUT", "/api/settings", b, _("%s changed"),
+	    setting_rows[i].key);
+}
+
+/* --- prompts and confirmations ------------------------------------ */
+
+void
+views_prompt_done(struct tui *t, const char *text)
+{
+	struct tm_list	*l;
+	char		 path[64];
+	cJSON		*b;
+
+	if (t->purpose == P_FILTER) {
+		l = tui_views[t->view].list ? tui_views[t->view].list(t) : NULL;
+		if (l != NULL)
+			tm_list_set_filter(l, text);
+		return;
+	}
+	if ((t->purpose != P_RULE_NEW && t->purpose != P_RULE_EDIT) ||
+	    (b = parse_rule(t, text)) == NULL)
+		return;
+	if (t->purpose == P_RULE_EDIT) {
+		snprintf(path, sizeof path, "/api/rules/%lld",
+		    (long long)t->target_id);
+		api_send(t, "PUT", path, b, _("rule %s updated"), path + 11);
+	} else
+		api_send(t, "POST", "/api/rules", b, _("rule added: %s"), text);
+}
+
+void
+views_confirm_done(struct tui *t, int yes)
+{
+	char	path[64];
+
+	if (!yes)
+		return;
+	if (t->purpose == P_RULE_DELETE) {
+		snprintf(path, sizeof path, "/api/rules/%lld",
+		    (long long)t->target_id);
+		api_send(t, "DELETE", path, NULL, _("rule %s deleted"), path + 11);
+	} else if (t->purpose == P_QUIT) {
+		t->quit = 1;
+		if (t->on_quit != NULL)
+			t->on_quit(t);
+	}
+}
+
+const struct view_ops tui_views[V__COUNT] = {
+	{ N_("Pending"), C_PENDING, l_pending, pending_draw, pending_key },
+	{ N_("Rules"), C_RULES, l_rules, rules_draw, rules_key },
+	{ N_("Activity"), C_ACTIVITY, l_activity, activity_draw, activity_key },
+	{ N_("Convers."), C_CONV, NULL, conv_draw, NULL },
+	{ N_("Creds"), C_CREDS, NULL, creds_draw, NULL },
+	{ N_("Settings"), C_SETTINGS, l_settings, settings_draw, settings_key },
+};
