@@ -133,9 +133,14 @@ refresh(struct tm_list *l)
 			return;
 		}
 	}
-	/* The selected item is gone: stay at the same row. */
-	l->sel = l->nvis == 0 ? 0 : old < l->nvis ? old : l->nvis - 1;
-	l->sel_id = l->nvis ? tm_id(l->v[l->vis[l->sel]]) : 0;
+	/* The selected item is gone (or filtered out): stay at the same
+	 * row; with nothing visible, remember the id for later. */
+	if (l->nvis == 0) {
+		l->sel = 0;
+		return;
+	}
+	l->sel = old < l->nvis ? old : l->nvis - 1;
+	l->sel_id = tm_id(l->v[l->vis[l->sel]]);
 }
 
 static void

@@ -113,6 +113,8 @@ void	 views_menu_done(struct tui *, size_t choice);
 void	 views_confirm_done(struct tui *, int yes);
 /* Lines a menu shows for t->purpose. */
 const char *views_menu_item(struct tui *, size_t i, char *buf, size_t n);
+/* A second, dimmed line under a choice (the scope's rule), or NULL. */
+const char *views_menu_note(struct tui *, size_t i, char *buf, size_t n);
 void	 views_settings_rebuild(struct tui *);
 
 #endif

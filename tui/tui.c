@@ -737,18 +737,25 @@ draw_help(struct tui *t)
 static void
 draw_menu(struct tui *t)
 {
-	int	y0, x0, w = COLS < 74 ? COLS - 2 : 72;
+	int	y0, x0, w = COLS < 74 ? COLS - 2 : 72, per;
 	size_t	i;
 	char	buf[256];
 
-	box_at(t, (int)t->menu_n + 3, w, t->purpose == P_SCOPE ?
+	per = views_menu_note(t, 0, buf, sizeof buf) != NULL ? 2 : 1;
+	box_at(t, (int)t->menu_n * per + 3, w, t->purpose == P_SCOPE ?
 	    _("Scope (Enter or 1-9, Esc cancels)") :
 	    _("Duration (Enter or 1-9, Esc cancels)"), &y0, &x0);
 	for (i = 0; i < t->menu_n; i++) {
+		int y = y0 + 1 + (int)i * per;
+
 		attrset(i == t->menu_sel ? tui_attr(t, CP_SEL, A_REVERSE) |
 		    (t->color ? 0 : A_REVERSE) : A_NORMAL);
-		tui_text(y0 + 1 + (int)i, x0 + 1, w - 2,
-		    views_menu_item(t, i, buf, sizeof buf));
+		tui_text(y, x0 + 1, w - 2, views_menu_item(t, i, buf,
+		    sizeof buf));
+		if (per == 2 && views_menu_note(t, i, buf, sizeof buf)) {
+			attrset(tui_attr(t, CP_DIM, A_DIM));
+			tui_text(y + 1, x0 + 1, w - 2, buf);
+		}
 	}
 	attrset(A_NORMAL);
 }

@@ -245,25 +245,28 @@ pending_key(struct tui *t, int a)
 const char *
 views_menu_item(struct tui *t, size_t i, char *buf, size_t n)
 {
+	snprintf(buf, n, " %zu  %s", i + 1, t->purpose == P_DURATION ?
+	    _(tm_duration_choices[i].label) : _(tm_scope_choices[i].label));
+	return buf;
+}
+
+const char *
+views_menu_note(struct tui *t, size_t i, char *buf, size_t n)
+{
 	const cJSON	*p = NULL;
 	char		 preview[300];
 	size_t		 k;
 
-	if (t->purpose == P_DURATION) {
-		snprintf(buf, n, " %zu  %s", i + 1,
-		    _(tm_duration_choices[i].label));
-		return buf;
-	}
+	if (t->purpose != P_SCOPE)
+		return NULL;
 	for (k = 0; k < t->pending.n; k++)
 		if (tm_id(t->pending.v[k]) == t->target_id)
 			p = t->pending.v[k];
-	if (p != NULL)
-		tm_scope_preview(p, tm_scope_choices[i].scope, preview,
-		    sizeof preview);
-	else
-		preview[0] = '\0';
-	snprintf(buf, n, " %zu  %-34s %s", i + 1,
-	    _(tm_scope_choices[i].label), preview);
+	if (p == NULL)
+		return NULL;
+	tm_scope_preview(p, tm_scope_choices[i].scope, preview,
+	    sizeof preview);
+	snprintf(buf, n, "      %s", preview);
 	return buf;
 }
 

@@ -140,3 +140,18 @@ sql() { sqlite3 "$GP_DATA/greyproxy.db" "$1"; }
 sql_ge() {	# sql_ge QUERY N
 	[ "$(sql "$1")" -ge "$2" ] 2>/dev/null
 }
+
+# --- tmux (TUI tests): a private server per test, stopped on exit ----
+TMUX_L="gp-e2e-$$"
+tm() { tmux -L "$TMUX_L" "$@"; }
+tm_cleanup() { tm kill-server 2>/dev/null; }
+trap 'tm_cleanup; cleanup' EXIT
+# tm_start COMMAND...: a detached 80x24 session "ui" running COMMAND.
+tm_start() {
+	tm new-session -d -s ui -x 80 -y 24 \
+		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 $*; echo EXITED \$? > $T/ui.exit; sleep 30"
+}
+screen() { tm capture-pane -p -t ui; }
+on_screen() { screen | grep -q -- "$1"; }		# on_screen REGEX
+not_on_screen() { ! on_screen "$1"; }
+keys() { tm send-keys -t ui "$@"; }

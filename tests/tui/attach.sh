@@ -1,0 +1,58 @@
+#!/bin/bash
+# serve --daemon on its own, then the terminal interface attaches to it
+# over the API (auto-detected and with --attach): approve, lose the
+# daemon, see it say so, quit without touching the daemon's connections.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+
+origin_start o
+P=$ORIGIN_PORT
+GP_DATA=$T/daemon
+out=$("$GREYPROXY" serve --daemon --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+	--api 127.0.0.1:0 --data-dir "$GP_DATA")
+ok $? "serve --daemon returns once listening"
+like "$out" "serving in the background \(pid [0-9]+\)" "says where it went"
+DPID=$(cat "$GP_DATA/greyproxy.pid")
+PIDS="$PIDS $DPID"
+is "$(stat -c %a "$GP_DATA/greyproxy.pid")" 600 "pidfile is 0600"
+is "$(json_get "$GP_DATA/listen.json" pid)" "$DPID" "pidfile and listen.json agree"
+"$GREYPROXY" serve --daemon --data-dir "$GP_DATA" 2>/dev/null
+is $? 1 "a second daemon on the same data dir is refused"
+GP_HTTP=$(json_get "$GP_DATA/listen.json" http)
+GP_API=$(json_get "$GP_DATA/listen.json" api)
+
+# Auto-detect: the TUI is given the daemon's --api address.
+tm_start "$GREYPROXY" tui --api "$GP_API" --data-dir "$T/tui"
+wait_for 10 on_screen "attached $GP_API"; ok $? "tui attaches to the running daemon"
+test ! -e "$T/tui/listen.json"; ok $? "and starts no second core"
+
+( curl -s -o /dev/null -w '%{http_code}' --max-time 30 -x "http://$GP_HTTP" \
+	"http://127.0.0.1:$P/hello" > "$T/c1" ) &
+c1=$!; PIDS="$PIDS $c1"
+wait_for 10 on_screen "127.0.0.1:$P"; ok $? "the daemon's pending request shows"
+keys a
+wait "$c1"; is "$(cat "$T/c1")" 200 "a in the attached tui releases it"
+r=$(curl -s "http://$GP_API/api/rules?destination=127.0.0.1")
+is "$(jget "$r" 'd["total"]')" 1 "the daemon stored the rule"
+keys 3
+wait_for 5 on_screen "allowed HTTP"; ok $? "activity comes over the WebSocket"
+keys q
+wait_for 10 test -s "$T/ui.exit"; ok $? "q quits the attached tui at once"
+kill -0 "$DPID"; ok $? "the daemon keeps running"
+
+# --attach URL, then the daemon goes away.
+rm -f "$T/ui.exit"
+tm kill-session -t ui
+tm_start "$GREYPROXY" tui --attach "http://$GP_API/" --data-dir "$T/tui"
+wait_for 10 on_screen "attached $GP_API"; ok $? "--attach URL"
+kill "$DPID"
+wait_for 10 on_screen "(lost)"; ok $? "losing the daemon is shown"
+keys q
+wait_for 10 test -s "$T/ui.exit"; ok $? "quits after the loss"
+test ! -e "$GP_DATA/greyproxy.pid"; ok $? "daemon removed its pidfile"
+err=$("$GREYPROXY" tui --attach x --standalone 2>&1 </dev/null)
+is $? 2 "--attach with --standalone: usage error"
+err=$("$GREYPROXY" serve --attach x 2>&1)
+is $? 2 "--attach is not a serve option"
+err=$(echo | "$GREYPROXY" tui --data-dir "$T/x" 2>&1)
+like "$err" "needs a terminal" "tui without a terminal says so"
+done_testing

@@ -1,0 +1,145 @@
+/* t-tui-model.c: the TUI's lists without a terminal: order, filter,
+ * selection kept by id, the ring of log lines, the scope menu's rules. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "tui/model.h"
+#include "../lib/tap.h"
+
+static cJSON *
+pending(int id, const char *host, const char *seen)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "container_name", "agent");
+	cJSON_AddStringToObject(o, "destination_host", host);
+	cJSON_AddNumberToObject(o, "destination_port", 443);
+	cJSON_AddStringToObject(o, "last_seen", seen);
+	return o;
+}
+
+static const char *
+host_at(struct tm_list *l, size_t i)
+{
+	return tm_str(tm_list_row(l, i), "destination_host");
+}
+
+int
+main(void)
+{
+	struct tm_list	l;
+	cJSON		*a;
+	char		 buf[256];
+	int		 i;
+
+	memset(&l, 0, sizeof l);
+	l.cmp = tm_cmp_pending;
+	a = cJSON_CreateArray();
+	cJSON_AddItemToArray(a, pending(1, "old.example", "2026-01-01T10:00:00Z"));
+	cJSON_AddItemToArray(a, pending(2, "new.example", "2026-01-01T10:05:00Z"));
+	cJSON_AddItemToArray(a, pending(3, "mid.npmjs.org", "2026-01-01T10:02:00Z"));
+	tm_list_set(&l, a);
+	is_str(host_at(&l, 0), "new.example", "newest first");
+	is_str(host_at(&l, 2), "old.example", "oldest last");
+	tm_list_move(&l, 1);
+	is_str(tm_str(tm_list_selected(&l), "destination_host"),
+	    "mid.npmjs.org", "move selects the next row");
+
+	/* A newer entry arrives: the selection stays on its item. */
+	cJSON_AddItemToArray(a, pending(4, "newer.example",
+	    "2026-01-01T10:09:00Z"));
+	tm_list_set(&l, a);
+	is_str(host_at(&l, 0), "newer.example", "new item on top");
+	is_str(tm_str(tm_list_selected(&l), "destination_host"),
+	    "mid.npmjs.org", "selection kept by id, not row");
+	is_int(l.sel, 2, "cursor row moved with its item");
+
+	tm_list_set_filter(&l, "NPMJS");
+	is_int(l.nvis, 1, "filter is case-insensitive substring");
+	is_str(tm_str(tm_list_selected(&l), "destination_host"),
+	    "mid.npmjs.org", "selection survives filtering");
+	tm_list_set_filter(&l, "443");
+	is_int(l.nvis, 4, "filter matches numbers too");
+	tm_list_set_filter(&l, "zzz");
+	is_int(l.nvis, 0, "filter can hide everything");
+	ok(tm_list_selected(&l) == NULL, "no selection when empty");
+	tm_list_set_filter(&l, "");
+
+	/* The selected item disappears: the cursor stays at its row. */
+	cJSON_DeleteItemFromArray(a, 2);	/* id 3 */
+	tm_list_set(&l, a);
+	is_int(l.nvis, 3, "item removed");
+	is_int(l.sel, 2, "cursor stays on the same row");
+	tm_list_end(&l);
+	is_int(l.sel, 2, "end");
+	tm_list_home(&l);
+	is_int(l.sel, 0, "home");
+	tm_list_move(&l, -5);
+	is_int(l.sel, 0, "clamped at the top");
+
+	/* Scrolling keeps the selection visible. */
+	for (i = 0; i < 3; i++)
+		tm_list_move(&l, 1);
+	tm_list_scroll(&l, 2);
+	ok(l.sel >= l.top && l.sel < l.top + 2, "scrolled to the selection");
+
+	/* Scope menu: the rule each choice would store. */
+	{
+		cJSON *p = pending(9, "registry.npmjs.org", "x");
+
+		tm_scope_preview(p, "exact", buf, sizeof buf);
+		is_str(buf, "agent \u2192 registry.npmjs.org:443", "exact");
+		tm_scope_preview(p, "any_port", buf, sizeof buf);
+		is_str(buf, "agent \u2192 registry.npmjs.org:*", "any port");
+		tm_scope_preview(p, "subdomain_wildcard", buf, sizeof buf);
+		is_str(buf, "agent \u2192 *.npmjs.org:*", "parent domain");
+		tm_scope_preview(p, "all_containers", buf, sizeof buf);
+		is_str(buf, "* \u2192 registry.npmjs.org:443", "every source");
+		tm_scope_preview(p, "once", buf, sizeof buf);
+		is_str(buf, "no rule stored", "once");
+		is_str(tm_scope_choices[2].scope, "subdomain_wildcard",
+		    "menu order: third is the parent domain");
+		is_str(tm_duration_choices[3].duration, "24h",
+		    "duration menu maps to the API's words");
+		cJSON_Delete(p);
+	}
+	cJSON_Delete(a);
+	tm_list_free(&l);
+
+	/* Activity: a ring of log lines, newest first, following the head. */
+	memset(&l, 0, sizeof l);
+	l.max = 3;
+	for (i = 0; i < 5; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		snprintf(buf, sizeof buf, "h%d", i);
+		cJSON_AddStringToObject(e, "destination_host", buf);
+		tm_list_push(&l, e);
+		cJSON_Delete(e);
+	}
+	is_int(l.n, 3, "ring keeps max lines");
+	is_str(host_at(&l, 0), "h4", "newest line first");
+	is_str(host_at(&l, 2), "h2", "oldest kept last");
+	ok(tm_id(tm_list_selected(&l)) == 5, "lines get sequence ids");
+	tm_list_move(&l, 1);
+	{
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "destination_host", "h5");
+		tm_list_push(&l, e);
+		cJSON_Delete(e);
+	}
+	is_str(tm_str(tm_list_selected(&l), "destination_host"), "h3",
+	    "a reader scrolled down is not moved by new lines");
+	tm_list_free(&l);
+
+	tm_age(42, buf, sizeof buf);
+	is_str(buf, "42s", "age seconds");
+	tm_age(7200, buf, sizeof buf);
+	is_str(buf, "2h", "age hours");
+	return tap_done();
+}
