@@ -15,7 +15,7 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "core/core.h"
 #include "ctl/ctl.h"
 #include "tui/tui-int.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "core/core.h"
 #include "store/store.h"
 

@@ -16,7 +16,7 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "core/core.h"
 #include "ctl/ctl.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "core/core.h"
 #include "net/net.h"
 

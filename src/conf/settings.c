@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "core/core.h"
 
 enum stype { T_BOOL, T_INT, T_ENUM, T_STR };

@@ -13,7 +13,7 @@
 
 #include <uv.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "pending/pending.h"
 #include "proxy/proxy.h"
 #include "rules/rules.h"

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "net/net.h"
 #include "pending/pending.h"
 #include "rules/rules.h"

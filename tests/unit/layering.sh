@@ -12,4 +12,10 @@ bad=$(grep -rlE '#include "(\.\./)*tui/' src | grep -v '^src/main.c$')
 is "$bad" "" "src/ does not include tui/ (main.c aside)"
 bad=$(grep -lE '#include <uv.h>|"net/|"store/' src/rules/*.[ch] src/http/*.[ch])
 is "$bad" "" "rules and http parsing are pure (no libuv, no store)"
+bad=$(find src tui -name config.h)
+is "$bad" "" "no module header named config.h (it would shadow autoconf's)"
+bad=$(grep -L '^#include "config.h"' src/*.c src/*/*.c tui/*.c)
+is "$bad" "" "every source file includes config.h first"
+bad=$(grep -lE '#include <(n?curses|ncursesw/)' tui/*.c tui/*.h | grep -v -E 'tui/(tui|views|keys)\.[ch]$')
+is "$bad" "" "curses only in the drawing files of tui/"
 done_testing

@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "tui/keys.h"
 #include "tui/model.h"
 #include "../lib/tap.h"
 
@@ -136,6 +138,37 @@ main(void)
 	is_str(tm_str(tm_list_selected(&l), "destination_host"), "h3",
 	    "a reader scrolled down is not moved by new lines");
 	tm_list_free(&l);
+
+	/* The man page documents every key of the table. */
+	{
+		const char	*top = getenv("TOP_SRCDIR");
+		char		 path[1024], *man = NULL;
+		FILE		*f;
+		long		 len;
+		int		 k, missing = 0;
+
+		snprintf(path, sizeof path, "%s/doc/greyproxy.1",
+		    top ? top : ".");
+		if ((f = fopen(path, "r")) != NULL) {
+			fseek(f, 0, SEEK_END);
+			len = ftell(f);
+			fseek(f, 0, SEEK_SET);
+			man = calloc(1, (size_t)len + 1);
+			if (fread(man, 1, (size_t)len, f) != (size_t)len)
+				len = 0;
+			fclose(f);
+		}
+		ok(man != NULL, "man page readable");
+		for (k = 0; man != NULL && k < GP_A__COUNT; k++) {
+			if (strstr(man, gp_keydefs[k].help) == NULL) {
+				printf("# not in the man page: %s\n",
+				    gp_keydefs[k].help);
+				missing++;
+			}
+		}
+		is_int(missing, 0, "every key's help text is in the man page");
+		free(man);
+	}
 
 	tm_age(42, buf, sizeof buf);
 	is_str(buf, "42s", "age seconds");

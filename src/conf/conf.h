@@ -1,5 +1,5 @@
 /*
- * config.h: command-line configuration shared by `serve` and `tui`, and
+ * conf.h: command-line configuration shared by `serve` and `tui`, and
  * the data directory.  Strings are owned by the config: gp_config_free().
  */
 #ifndef GP_CONFIG_H
