@@ -224,12 +224,15 @@ pending_key(struct tui *t, int a)
 		if (p == NULL)
 			break;
 		gp_xasprintf(&text, _("Destination:  %s:%.0f\n"
-		    "Resolved:     %s\nSource:       %s\n"
+		    "Request:      %s\nProtocol:     %s\n"
+		    "Addresses:    %s\nHost name:    %s\nSource:       %s\n"
 		    "Local network: %s\nWaiting now:  %.0f connections\n"
 		    "Attempts:     %.0f\nFirst seen:   %s\nLast seen:    %s\n"
 		    "\nKeys: a allow, d deny, A/D choose scope, x dismiss."),
 		    tm_str(p, "destination_host"),
-		    tm_num(p, "destination_port"),
+		    tm_num(p, "destination_port"), tm_str(p, "request"),
+		    tm_str(p, "protocol"), *tm_str(p, "addresses") ?
+		    tm_str(p, "addresses") : _("looked up once allowed"),
 		    *tm_str(p, "resolved_hostname") ?
 		    tm_str(p, "resolved_hostname") : "-",
 		    tm_str(p, "container_name"), cJSON_IsTrue(

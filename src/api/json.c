@@ -69,6 +69,9 @@ gp_json_pending(const struct gp_pending_entry *e)
 	cJSON_AddNumberToObject(o, "attempt_count", (double)e->attempts);
 	cJSON_AddNumberToObject(o, "waiting", (double)e->nwaiters);
 	cJSON_AddBoolToObject(o, "local_network", e->local);
+	add_str_or_null(o, "request", e->request);
+	add_str_or_null(o, "protocol", e->protocol);
+	add_str_or_null(o, "addresses", e->addresses);
 	return o;
 }
 

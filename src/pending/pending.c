@@ -43,6 +43,9 @@ entry_free(struct gp_pending *pq, struct gp_pending_entry *e)
 	free(e->container);
 	free(e->host);
 	free(e->resolved_hostname);
+	free(e->request);
+	free(e->protocol);
+	free(e->addresses);
 	free(e);
 }
 
@@ -116,6 +119,13 @@ gp_pending_hold(struct gp_pending *pq, const struct gp_pending_key *k,
 		    NULL)
 			e->resolved_hostname = gp_xstrdup(k->resolved_hostname);
 	}
+	/* Details for the person deciding; the first request is kept. */
+	if (e->request == NULL && k->request != NULL)
+		e->request = gp_xstrdup(k->request);
+	if (e->protocol == NULL && k->protocol != NULL)
+		e->protocol = gp_xstrdup(k->protocol);
+	if (e->addresses == NULL && k->addresses != NULL)
+		e->addresses = gp_xstrdup(k->addresses);
 	w->e = e;
 	w->prev = NULL;
 	w->next = e->waiters;

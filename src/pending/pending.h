@@ -39,6 +39,9 @@ struct gp_pending_entry {
 	char			*resolved_hostname;	/* may be NULL */
 	unsigned		 port;
 	int			 local;		/* local-network destination */
+	char			*request;	/* first request line seen */
+	char			*protocol;	/* "HTTP" | "SOCKS5" */
+	char			*addresses;	/* known IPs, "a, b"; may be NULL */
 	int64_t			 first_seen, last_seen;
 	int64_t			 attempts;
 	size_t			 nwaiters;
@@ -66,6 +69,9 @@ struct gp_pending_key {
 	const char	*resolved_hostname;
 	unsigned	 port;
 	int		 local;
+	const char	*request;	/* may be NULL */
+	const char	*protocol;	/* may be NULL */
+	const char	*addresses;	/* may be NULL */
 };
 
 /* Loads persisted entries. */

@@ -492,7 +492,7 @@ method_permitted(const struct gp_flow *f)
 static void
 hold(struct gp_flow *f)
 {
-	struct gp_pending_key	k;
+	struct gp_pending_key	  k;
 	const struct gp_settings *st = f->px->settings;
 
 	if (f->px->pending == NULL || st == NULL ||
@@ -500,11 +500,27 @@ hold(struct gp_flow *f)
 		refuse(f, GP_R_ALLOWLIST);
 		return;
 	}
+	struct sockaddr_storage	  a[4];
+	char			  ips[4 * (INET6_ADDRSTRLEN + 2)] = "";
+	size_t			  n, i;
+
 	memset(&k, 0, sizeof k);
 	k.container = f->identity;
 	k.host = f->host;
 	k.port = f->port;
 	k.local = local_destination(f->host);
+	k.request = f->request;
+	k.protocol = f->ops->method;
+	/* Addresses known without a query (literals, localhost, hosts). */
+	n = gp_resolve_static(f->px->resolver, f->host, f->port, a, 4);
+	for (i = 0; i < n; i++) {
+		char ip[INET6_ADDRSTRLEN];
+
+		gp_addr_ip((struct sockaddr *)&a[i], ip, sizeof ip);
+		snprintf(ips + strlen(ips), sizeof ips - strlen(ips), "%s%s",
+		    i ? ", " : "", ip);
+	}
+	k.addresses = n ? ips : NULL;
 	f->w.cb = on_verdict;
 	f->held = 1;
 	gp_pending_hold(f->px->pending, &k, &f->w);

@@ -59,6 +59,9 @@ wait_for 10 on_screen "detail.localhost:$P"
 keys Enter
 wait_for 5 on_screen "Details"; ok $? "Enter shows details"
 like "$(screen)" "Local network: yes" "details of the pending entry"
+like "$(screen)" "Request: +GET http://detail.localhost:$P/" "details show the first request line"
+like "$(screen)" "Protocol: +HTTP" "and the protocol"
+like "$(screen)" "Addresses: +127.0.0.1, ::1" "and the addresses known so far"
 keys Escape
 keys x
 wait "$c4_pid"; is "$(cat "$T/c4")" 403 "x dismisses: 403"
