@@ -136,6 +136,8 @@ h_health(struct api_req *r, struct api_resp *resp)
 	    gp_addr_port((struct sockaddr *)&c->http_bound));
 	cJSON_AddNumberToObject(ports, "socks5-proxy",
 	    gp_addr_port((struct sockaddr *)&c->socks_bound));
+	cJSON_AddNumberToObject(ports, "dns-proxy",
+	    gp_addr_port((struct sockaddr *)&c->dns_bound));
 	ok_json(resp, o);
 }
 
@@ -677,6 +679,26 @@ h_settings_put(struct api_req *r, struct api_resp *resp)
 	cJSON_Delete(b);
 }
 
+/* DNS cache size and hit rate. */
+static cJSON *
+dns_json(struct gp_ctl *c)
+{
+	struct gp_dns_cache_stats	 st;
+	cJSON				*o = cJSON_CreateObject();
+
+	memset(&st, 0, sizeof st);
+	if (c->dns_cache != NULL)
+		gp_dns_cache_stats(c->dns_cache, &st);
+	cJSON_AddNumberToObject(o, "entries", (double)st.entries);
+	cJSON_AddNumberToObject(o, "hosts", (double)st.hosts);
+	cJSON_AddNumberToObject(o, "hits", (double)st.hits);
+	cJSON_AddNumberToObject(o, "misses", (double)st.misses);
+	cJSON_AddNumberToObject(o, "hit_rate", st.hits + st.misses ?
+	    (double)st.hits / (double)(st.hits + st.misses) : 0.0);
+	cJSON_AddNumberToObject(o, "inflight", (double)gp_dns_inflight(c->dns));
+	return o;
+}
+
 /* GET /api/status: what the TUI's status bar needs in one call. */
 static void
 h_status(struct api_req *r, struct api_resp *resp)
@@ -697,8 +719,24 @@ h_status(struct api_req *r, struct api_resp *resp)
 	cJSON_AddNumberToObject(o, "blocked", (double)c->px.stats.blocked);
 	cJSON_AddNumberToObject(o, "connections", (double)c->px.stats.flows);
 	cJSON_AddNumberToObject(o, "rules", (double)gp_rules_count(c->rules));
+	gp_addr_format((struct sockaddr *)&c->dns_bound, buf, sizeof buf);
+	cJSON_AddStringToObject(l, "dns", buf);
+	cJSON_AddItemToObject(o, "dns", dns_json(c));
 	cJSON_AddItemToObject(o, "settings", gp_settings_json(&c->settings));
 	ok_json(resp, o);
+}
+
+static void
+h_dns(struct api_req *r, struct api_resp *resp)
+{
+	ok_json(resp, dns_json(ctl_of(r)));
+}
+
+static void
+h_dns_flush(struct api_req *r, struct api_resp *resp)
+{
+	gp_ctl_dns_flush(ctl_of(r));
+	ok_json(resp, dns_json(ctl_of(r)));
 }
 
 /* codex-network-proxy admin routes. */
@@ -843,6 +881,8 @@ static const struct route {
 	{ "DELETE", "/api/rules/:id", h_rules_delete },
 	{ "GET", "/api/logs", h_logs },
 	{ "GET", "/api/logs/stats", h_logs_stats },
+	{ "GET", "/api/dns", h_dns },
+	{ "POST", "/api/dns/flush", h_dns_flush },
 	{ "GET", "/api/settings", h_settings_get },
 	{ "PUT", "/api/settings", h_settings_put },
 	{ "GET", "/health", h_admin_health },

@@ -14,6 +14,7 @@ struct gp_cmd {
 int	gp_cmd_serve(int, char **);
 int	gp_cmd_rule(int, char **);
 int	gp_cmd_version(int, char **);
+int	gp_cmd_dns(int, char **);
 
 extern const struct gp_cmd gp_cmds[];
 

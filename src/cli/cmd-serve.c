@@ -127,7 +127,7 @@ gp_listen_file_write(const char *dir, const struct gp_ctl *c,
     const struct sockaddr_storage *api, char **pathp)
 {
 	char	http[GP_ADDR_STRLEN], socks[GP_ADDR_STRLEN];
-	char	apis[GP_ADDR_STRLEN], *tmp;
+	char	apis[GP_ADDR_STRLEN], dns[GP_ADDR_STRLEN], *tmp;
 	FILE	*f;
 	int	 fd, rc = 0;
 
@@ -136,6 +136,8 @@ gp_listen_file_write(const char *dir, const struct gp_ctl *c,
 	gp_addr_format((const struct sockaddr *)&c->socks_bound, socks,
 	    sizeof socks);
 	gp_addr_format((const struct sockaddr *)api, apis, sizeof apis);
+	gp_addr_format((const struct sockaddr *)&c->dns_bound, dns,
+	    sizeof dns);
 	gp_xasprintf(pathp, "%s/listen.json", dir);
 	gp_xasprintf(&tmp, "%s.tmp", *pathp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -147,7 +149,8 @@ gp_listen_file_write(const char *dir, const struct gp_ctl *c,
 		return rc;
 	}
 	fprintf(f, "{\"pid\":%ld,\"http\":\"%s\",\"socks5\":\"%s\","
-	    "\"api\":\"%s\"}\n", (long)getpid(), http, socks, apis);
+	    "\"dns\":\"%s\",\"api\":\"%s\"}\n", (long)getpid(), http, socks,
+	    dns, apis);
 	if (fclose(f) != 0 || rename(tmp, *pathp) != 0)
 		rc = -errno;
 	free(tmp);

@@ -53,6 +53,8 @@ struct gp_settings {
 	int		private_protection;
 	int		notifications;
 	int		pending_bell;
+	int		dns_policy;		/* deny rules refuse names */
+	int		dns_ttl_min, dns_ttl_max;
 	char		theme[16];
 	unsigned	user_set;		/* bit per table entry */
 };

@@ -39,6 +39,10 @@ static const struct sdesc table[] = {
 	{ "notificationsEnabled", T_BOOL, OFF(notifications), 1, 0, 0,
 	    { NULL }, NULL },
 	{ "pendingBell", T_BOOL, OFF(pending_bell), 1, 0, 0, { NULL }, NULL },
+	{ "dnsPolicy", T_BOOL, OFF(dns_policy), 1, 0, 0, { NULL }, NULL },
+	{ "dnsTtlMin", T_INT, OFF(dns_ttl_min), 0, 0, 86400, { NULL }, NULL },
+	{ "dnsTtlMax", T_INT, OFF(dns_ttl_max), 86400, 1, 604800, { NULL },
+	    NULL },
 	{ "theme", T_STR, OFF(theme), 0, 0, 0, { NULL }, "system" },
 };
 

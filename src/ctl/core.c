@@ -16,12 +16,103 @@
 #define WATCH_MS	1000
 
 static void
+dns_answer(void *d, const char *key, const uint8_t *p, size_t n,
+    int64_t stored, int64_t expires, int negative)
+{
+	gp_store_dns_answer(d, key, p, n, stored, expires, negative);
+}
+
+static void
+dns_host(void *d, const char *ip, const char *host, int64_t expires)
+{
+	gp_store_dns_host(d, ip, host, expires);
+}
+
+static void
+dns_cleared(void *d)
+{
+	gp_store_dns_prune(d, gp_now(), 1);
+}
+
+/* Batched writes: the log, pending counts and the DNS cache. */
+static void
 on_flush(uv_timer_t *t)
 {
-	struct gp_ctl *c = t->data;
+	struct gp_ctl		*c = t->data;
+	struct gp_dns_dirty	 d = { dns_answer, dns_host, dns_cleared,
+	    c->store };
+	static unsigned		 ticks;
 
 	gp_pending_flush(&c->pending);
 	gp_store_log_flush(c->store);
+	if (c->dns_cache != NULL && gp_store_begin(c->store) == 0) {
+		gp_dns_cache_drain(c->dns_cache, &d);
+		if (++ticks % 240 == 0)		/* a minute */
+			gp_store_dns_prune(c->store, gp_now(), 0);
+		gp_store_commit(c->store);
+	}
+}
+
+static void
+load_answer(void *d, const char *key, const void *p, size_t n,
+    int64_t stored, int64_t expires, int negative)
+{
+	gp_dns_cache_load(d, key, p, n, stored, expires, negative, gp_now());
+}
+
+static void
+load_host(void *d, const char *ip, const char *host, int64_t expires)
+{
+	gp_dns_cache_note_host(d, ip, host, expires);
+}
+
+/* DNS policy: a deny rule covering the name on every port refuses it. */
+static int
+dns_denied(void *data, const char *client_ip, const char *name)
+{
+	struct gp_ctl	*c = data;
+	struct gp_query	 q;
+	struct gp_match	 m;
+	char		 id[GP_ADDR_STRLEN + 16];
+
+	if (!c->settings.dns_policy)
+		return 0;
+	snprintf(id, sizeof id, "unknown-%s", client_ip);
+	memset(&q, 0, sizeof q);
+	q.container = id;
+	q.host = name;
+	q.port = 0;		/* only rules for every port apply */
+	q.now = gp_now();
+	return gp_rules_match(c->rules, &q, &m) && m.action == GP_DENY;
+}
+
+static void
+dns_logged(void *data, const struct gp_dns_query_info *i)
+{
+	struct gp_ctl		*c = data;
+	struct gp_conn_log	 l;
+	static const char	*rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED" };
+	char			 id[GP_ADDR_STRLEN + 16], req[320];
+
+	snprintf(id, sizeof id, "unknown-%s", i->client_ip);
+	snprintf(req, sizeof req, "%s %s%s %s%s", gp_dns_type_name(i->qtype),
+	    i->name, i->tcp ? " (tcp)" : "", i->rcode >= 0 && i->rcode < 6 ?
+	    rcodes[i->rcode] : "rcode", i->cached ? " cached" : "");
+	memset(&l, 0, sizeof l);
+	l.ts = gp_now();
+	l.container = id;
+	l.client_addr = i->client_ip;
+	l.method = "DNS";
+	l.request = req;
+	l.host = i->name;
+	l.port = 53;
+	l.resolved_ip = i->first_ip;
+	l.allowed = !i->blocked;
+	l.reason = i->blocked ? gp_reason_token(GP_R_DENYLIST) : "";
+	l.duration_ms = i->duration_ms;
+	gp_store_log_push(c->store, &l);
+	gp_bus_emit(&c->bus, GP_EV_LOG_CREATED, &l);
 }
 
 static void
@@ -120,6 +211,12 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 		goto fail_res;
 	}
 	c->bus_sub = gp_bus_subscribe(&c->bus, on_event, c);
+	c->dns_cache = gp_dns_cache_new(10000,
+	    (uint32_t)c->settings.dns_ttl_min,
+	    (uint32_t)c->settings.dns_ttl_max);
+	gp_store_dns_load(c->store, gp_now(), load_answer, load_host,
+	    c->dns_cache);
+	c->px.dns_cache = c->dns_cache;
 	if (listen_one(c, &c->http, "http-proxy", cfg->http_addr,
 	    gp_proxy_accept_http, &c->http_bound, err) != 0)
 		goto fail_res;
@@ -127,6 +224,39 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	    gp_proxy_accept_socks5, &c->socks_bound, err) != 0) {
 		uv_close((uv_handle_t *)&c->http, NULL);
 		goto fail_res;
+	}
+	{
+		struct gp_dns_hooks	 h = { dns_denied, dns_logged, c };
+		struct sockaddr_storage	 up;
+		char			 buf[GP_ADDR_STRLEN];
+		const char		*why2;
+
+		if (cfg->dns_upstream != NULL) {
+			char tmp[GP_ADDR_STRLEN + 8];
+
+			if (gp_addr_parse(cfg->dns_upstream, &up, &why2) != 0) {
+				snprintf(tmp, sizeof tmp, strchr(
+				    cfg->dns_upstream, ':') ? "[%s]:53" :
+				    "%s:53", cfg->dns_upstream);
+				if (gp_addr_parse(tmp, &up, &why2) != 0) {
+					gp_xasprintf(err, _("invalid DNS "
+					    "upstream %s"), cfg->dns_upstream);
+					goto fail_listen;
+				}
+			}
+		} else
+			gp_dns_default_upstream(&up);
+		if (gp_dns_start(&c->dns, loop, c->dns_cache, cfg->dns_addr,
+		    (struct sockaddr *)&up, &h, &c->dns_bound, err) != 0) {
+			c->dns = NULL;
+			goto fail_listen;
+		}
+		gp_addr_format((struct sockaddr *)&c->dns_bound, buf,
+		    sizeof buf);
+		gp_log(GP_LOG_INFO, "dns-proxy listening on %s (udp+tcp)",
+		    buf);
+		gp_addr_format((struct sockaddr *)&up, buf, sizeof buf);
+		gp_log(GP_LOG_INFO, "dns upstream %s", buf);
 	}
 	uv_timer_init(loop, &c->flush);
 	c->flush.data = c;
@@ -136,6 +266,9 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	uv_timer_start(&c->watch, on_watch, WATCH_MS, WATCH_MS);
 	c->started = 1;
 	return 0;
+fail_listen:
+	uv_close((uv_handle_t *)&c->http, NULL);
+	uv_close((uv_handle_t *)&c->socks, NULL);
 fail_res:
 	gp_resolver_close(c->res);
 	c->res = NULL;
@@ -156,6 +289,8 @@ gp_ctl_stop(struct gp_ctl *c)
 	uv_close((uv_handle_t *)&c->socks, NULL);
 	uv_close((uv_handle_t *)&c->flush, NULL);
 	uv_close((uv_handle_t *)&c->watch, NULL);
+	gp_dns_stop(c->dns);
+	c->dns = NULL;
 	gp_proxy_shutdown(&c->px);
 	gp_resolver_close(c->res);
 	c->res = NULL;
@@ -164,6 +299,17 @@ gp_ctl_stop(struct gp_ctl *c)
 void
 gp_ctl_free(struct gp_ctl *c)
 {
+	if (c->dns_cache != NULL && c->store != NULL &&
+	    gp_store_begin(c->store) == 0) {
+		struct gp_dns_dirty d = { dns_answer, dns_host, dns_cleared,
+		    c->store };
+
+		gp_dns_cache_drain(c->dns_cache, &d);
+		gp_store_commit(c->store);
+	}
+	gp_dns_cache_free(c->dns_cache);
+	c->dns_cache = NULL;
+	c->px.dns_cache = NULL;
 	gp_pending_free(&c->pending);
 	gp_store_close(c->store);
 	c->store = NULL;

@@ -253,6 +253,19 @@ gp_ctl_settings_patch(struct gp_ctl *c, const cJSON *patch,
 		return -1;
 	}
 	c->settings = tmp;
+	if (c->dns_cache != NULL)
+		gp_dns_cache_limits(c->dns_cache, (uint32_t)tmp.dns_ttl_min,
+		    (uint32_t)tmp.dns_ttl_max);
 	gp_bus_emit(&c->bus, GP_EV_SETTINGS_CHANGED, &c->settings);
 	return 0;
+}
+
+void
+gp_ctl_dns_flush(struct gp_ctl *c)
+{
+	if (c->dns_cache == NULL)
+		return;
+	gp_dns_cache_flush(c->dns_cache);
+	gp_store_dns_prune(c->store, gp_now(), 1);
+	gp_log(GP_LOG_INFO, "DNS cache flushed");
 }

@@ -42,7 +42,9 @@ struct gp_ctl {
 	struct gp_ruleset	*rules;
 	int64_t			 data_version;
 	uv_tcp_t		 http, socks;
-	struct sockaddr_storage	 http_bound, socks_bound;
+	struct sockaddr_storage	 http_bound, socks_bound, dns_bound;
+	struct gp_dns_cache	*dns_cache;
+	struct gp_dns_server	*dns;
 	uv_timer_t		 flush, watch;
 	int			 started;
 	int			 bus_sub;
@@ -100,6 +102,9 @@ int	gp_ctl_pending_decide(struct gp_ctl *, int64_t id, enum gp_action,
 	    const char *created_by, struct gp_rule *out, const char **why);
 /* Dismisses without a rule: waiting connections are refused. */
 int	gp_ctl_pending_dismiss(struct gp_ctl *, int64_t id);
+
+/* Empties the DNS cache (memory and database). */
+void	gp_ctl_dns_flush(struct gp_ctl *);
 
 /* Settings: partial patch, persisted, announced; 0 or -1 with *why. */
 int	gp_ctl_settings_patch(struct gp_ctl *, const struct cJSON *,

@@ -435,6 +435,7 @@ gp_flow_log(struct gp_flow *f)
 	l.host = f->host;
 	l.port = f->port;
 	l.resolved_ip = f->resolved_ip[0] ? f->resolved_ip : NULL;
+	l.resolved_hostname = f->hostname[0] ? f->hostname : NULL;
 	l.allowed = f->allowed;
 	l.rule_id = f->match.matched ? f->match.rule_id : 0;
 	l.reason = gp_reason_token(f->reason);
@@ -445,9 +446,10 @@ gp_flow_log(struct gp_flow *f)
 		gp_store_log_push(f->px->store, &l);
 	if (f->px->bus != NULL)
 		gp_bus_emit(f->px->bus, GP_EV_LOG_CREATED, &l);
-	gp_log(GP_LOG_INFO, "%s %s %s:%u %s%s%s by %s", f->ops->method,
+	gp_log(GP_LOG_INFO, "%s %s %s%s%s:%u %s%s%s by %s", f->ops->method,
 	    f->identity, gp_log_escape(esc, sizeof esc, f->host,
-	    strlen(f->host)), f->port, f->allowed ? "allowed" : "blocked",
+	    strlen(f->host)), f->hostname[0] ? "/" : "", f->hostname,
+	    f->port, f->allowed ? "allowed" : "blocked",
 	    f->reason != GP_R_NONE ? " " : "", gp_reason_token(f->reason),
 	    f->client_addr);
 }
@@ -509,6 +511,7 @@ hold(struct gp_flow *f)
 	k.host = f->host;
 	k.port = f->port;
 	k.local = local_destination(f->host);
+	k.resolved_hostname = f->hostname[0] ? f->hostname : NULL;
 	k.request = f->request;
 	k.protocol = f->ops->method;
 	/* Addresses known without a query (literals, localhost, hosts). */
@@ -582,9 +585,19 @@ gp_flow_decide(struct gp_flow *f)
 		refuse(f, GP_R_METHOD_POLICY);
 		return;
 	}
+	/* Enrichment: a bare IP is also judged by the name it came from. */
+	f->hostname[0] = '\0';
+	if (f->px->dns_cache != NULL && gp_host_ip_family(f->host)) {
+		const char *h = gp_dns_cache_host(f->px->dns_cache, f->host,
+		    f->t0);
+
+		if (h != NULL)
+			snprintf(f->hostname, sizeof f->hostname, "%s", h);
+	}
 	memset(&q, 0, sizeof q);
 	q.container = f->identity;
 	q.host = f->host;
+	q.alt_host = f->hostname[0] ? f->hostname : NULL;
 	q.port = f->port;
 	q.now = f->t0;
 	gp_rules_match(f->px->rules, &q, &f->match);

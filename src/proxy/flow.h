@@ -64,6 +64,7 @@ struct gp_flow {
 	char				 client_ip[INET6_ADDRSTRLEN];
 	char				 client_addr[GP_ADDR_STRLEN];
 	char				 host[GP_HOST_MAX];
+	char				 hostname[GP_HOST_MAX]; /* of an IP */
 	unsigned			 port;
 	char				 resolved_ip[INET6_ADDRSTRLEN];
 	char				 request[GP_REQ_MAX];

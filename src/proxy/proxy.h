@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "conf/conf.h"
+#include "dns/dns.h"
 #include "net/net.h"
 #include "pending/pending.h"
 #include "rules/rules.h"
@@ -46,6 +47,7 @@ struct gp_proxy {
 	struct gp_pending	*pending;	/* borrowed */
 	const struct gp_settings *settings;	/* borrowed, live */
 	const struct gp_ruleset	*rules;		/* borrowed, swappable */
+	struct gp_dns_cache	*dns_cache;	/* borrowed; may be NULL */
 	struct gp_proxy_opts	 opts;
 	struct gp_proxy_stats	 stats;
 	struct gp_flow		*flows;		/* every open flow */

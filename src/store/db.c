@@ -72,6 +72,19 @@ static const char *migrations[] = {
 	" attempt_count INTEGER NOT NULL DEFAULT 1,"
 	" local_network INTEGER NOT NULL DEFAULT 0,"
 	" UNIQUE (container_name, destination_host, destination_port));",
+	/* 3: the DNS proxy's cache: answers, and IP → hostname */
+	"CREATE TABLE dns_cache ("
+	" ip TEXT PRIMARY KEY,"
+	" hostname TEXT NOT NULL,"
+	" updated_at DATETIME NOT NULL DEFAULT (datetime('now')),"
+	" expires_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE dns_answers ("
+	" key TEXT PRIMARY KEY,"
+	" response BLOB NOT NULL,"
+	" stored_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" negative INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX idx_dns_answers_exp ON dns_answers(expires_at);",
 };
 
 static int

@@ -116,4 +116,19 @@ int	gp_store_pending_delete(struct gp_store *, int64_t id);
 int	gp_store_pending_load(struct gp_store *,
 	    void (*)(void *, const struct gp_store_pending *), void *);
 
+/* DNS cache persistence; call between gp_store_begin and _commit. */
+int	gp_store_begin(struct gp_store *);
+int	gp_store_commit(struct gp_store *);
+int	gp_store_dns_answer(struct gp_store *, const char *key, const void *,
+	    size_t, int64_t stored, int64_t expires, int negative);
+int	gp_store_dns_host(struct gp_store *, const char *ip, const char *host,
+	    int64_t expires);
+/* Deletes expired rows (all of them when clear). */
+int	gp_store_dns_prune(struct gp_store *, int64_t now, int clear);
+int	gp_store_dns_load(struct gp_store *, int64_t now,
+	    void (*answer)(void *, const char *, const void *, size_t,
+	    int64_t, int64_t, int),
+	    void (*host)(void *, const char *, const char *, int64_t),
+	    void *);
+
 #endif

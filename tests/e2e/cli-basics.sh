@@ -46,7 +46,7 @@ jm=$(sqlite3 "$GP_DATA/greyproxy.db" "PRAGMA journal_mode")
 is "$jm" wal "database in WAL mode"
 
 # A second instance on the same port fails cleanly.
-err=$("$GREYPROXY" serve --http "$GP_HTTP" --socks 127.0.0.1:0 --data-dir "$T/y" 2>&1)
+err=$("$GREYPROXY" serve --http "$GP_HTTP" --socks 127.0.0.1:0 --dns 127.0.0.1:0 --data-dir "$T/y" 2>&1)
 is $? 1 "port in use: exit 1"
 like "$err" "cannot listen on $GP_HTTP" "port in use explained"
 

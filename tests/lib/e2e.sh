@@ -66,7 +66,7 @@ gp_start() {
 		mkdir -p -m 700 "$GP_DATA"
 		printf '%s\n' "$GP_SETTINGS" > "$GP_DATA/settings.json"
 	fi
-	"$GREYPROXY" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+	"$GREYPROXY" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 \
 		--api 127.0.0.1:0 --data-dir "$GP_DATA" "$@" \
 		>>"$T/serve.log" 2>&1 &
 	GP_PID=$!

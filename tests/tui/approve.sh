@@ -9,7 +9,7 @@
 origin_start o
 P=$ORIGIN_PORT
 GP_DATA=$T/data
-tm_start "$GREYPROXY" tui --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+tm_start "$GREYPROXY" tui --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 \
 	--api 127.0.0.1:0 --data-dir "$GP_DATA"
 wait_for 10 test -s "$GP_DATA/listen.json"; ok $? "tui runs the core and writes listen.json"
 GP_HTTP=$(json_get "$GP_DATA/listen.json" http)

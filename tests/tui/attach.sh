@@ -7,7 +7,7 @@
 origin_start o
 P=$ORIGIN_PORT
 GP_DATA=$T/daemon
-out=$("$GREYPROXY" serve --daemon --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+out=$("$GREYPROXY" serve --daemon --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 \
 	--api 127.0.0.1:0 --data-dir "$GP_DATA")
 ok $? "serve --daemon returns once listening"
 like "$out" "serving in the background \(pid [0-9]+\)" "says where it went"

@@ -21,7 +21,7 @@ like "$out" "n'est pas une adresse de boucle locale" "errors are translated too"
 
 # The terminal interface in French.
 GP_DATA=$T/data
-tm new-session -d -s ui -x 80 -y 24 "env LANG=C.UTF-8 LANGUAGE=fr GREYPROXY_LOCALEDIR=$T/loc $GREYPROXY tui --standalone --http 127.0.0.1:0 --socks 127.0.0.1:0 --api 127.0.0.1:0 --data-dir $GP_DATA"
+tm new-session -d -s ui -x 80 -y 24 "env LANG=C.UTF-8 LANGUAGE=fr GREYPROXY_LOCALEDIR=$T/loc $GREYPROXY tui --standalone --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir $GP_DATA"
 wait_for 10 on_screen "1 Attente"; ok $? "tab bar in French"
 like "$(screen)" "Réglages" "UTF-8 labels drawn"
 keys '?'

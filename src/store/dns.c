@@ -1,0 +1,122 @@
+/* dns.c (store): the DNS proxy's persisted cache. */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/core.h"
+#include "store/store-int.h"
+
+int
+gp_store_begin(struct gp_store *s)
+{
+	return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : -1;
+}
+
+int
+gp_store_commit(struct gp_store *s)
+{
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	gp_log(GP_LOG_ERROR, "commit: %s", sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int
+gp_store_dns_answer(struct gp_store *s, const char *key, const void *p,
+    size_t n, int64_t stored, int64_t expires, int negative)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = gp_store_stmt(s, ST_DNS_ANSWER, "INSERT OR REPLACE INTO"
+	    " dns_answers (key, response, stored_at, expires_at, negative)"
+	    " VALUES (?,?,?,?,?)");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, p, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, stored);
+	sqlite3_bind_int64(st, 4, expires);
+	sqlite3_bind_int(st, 5, negative);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+gp_store_dns_host(struct gp_store *s, const char *ip, const char *host,
+    int64_t expires)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = gp_store_stmt(s, ST_DNS_HOST, "INSERT OR REPLACE INTO dns_cache"
+	    " (ip, hostname, updated_at, expires_at)"
+	    " VALUES (?, ?, datetime('now'), ?)");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, expires);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+gp_store_dns_prune(struct gp_store *s, int64_t now, int clear)
+{
+	sqlite3_stmt	*st;
+	const char	*sql[] = {
+	    "DELETE FROM dns_answers WHERE expires_at <= ? OR ?",
+	    "DELETE FROM dns_cache WHERE expires_at <= ? OR ?" };
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; i < GP_ARRAY_LEN(sql); i++) {
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) !=
+		    SQLITE_OK)
+			return -1;
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int(st, 2, clear);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = -1;
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+int
+gp_store_dns_load(struct gp_store *s, int64_t now,
+    void (*answer)(void *, const char *, const void *, size_t, int64_t,
+    int64_t, int),
+    void (*host)(void *, const char *, const char *, int64_t), void *data)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT key, response, stored_at,"
+	    " expires_at, negative FROM dns_answers WHERE expires_at > ?"
+	    " ORDER BY stored_at", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		answer(data, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1),
+		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		    sqlite3_column_int(st, 4));
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(s->db, "SELECT ip, hostname, expires_at FROM"
+	    " dns_cache WHERE expires_at > ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		host(data, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_int64(st, 2));
+	sqlite3_finalize(st);
+	return 0;
+}
