@@ -542,6 +542,10 @@ static const struct {
 	{ "mitmEnabled", N_("TLS interception (MITM)"), 0, { NULL } },
 	{ "pendingBell", N_("Bell on a new pending request"), 0, { NULL } },
 	{ "notificationsEnabled", N_("Desktop notifications"), 0, { NULL } },
+	{ "dnsPolicy", N_("DNS: refuse names a deny rule covers"), 0,
+	    { NULL } },
+	{ "dnsTtlMin", N_("DNS: shortest cache time (s)"), 30, { NULL } },
+	{ "dnsTtlMax", N_("DNS: longest cache time (s)"), 3600, { NULL } },
 };
 
 void
@@ -588,14 +592,25 @@ setting_row(struct tui *t, const cJSON *s, int y, int sel)
 static void
 settings_draw(struct tui *t, int top, int rows)
 {
-	draw_list(t, &t->settings, top, rows,
+	const cJSON	*dns = cJSON_GetObjectItemCaseSensitive(t->status,
+	    "dns");
+	char		 line[256];
+	int		 y = top + (int)GP_ARRAY_LEN(setting_rows) + 2;
+
+	draw_list(t, &t->settings, top, rows - 3,
 	    _(" SETTING                                      VALUE      KEY"),
 	    setting_row, _("Loading settings…"));
+
 	attrset(tui_attr(t, CP_DIM, A_DIM));
-	tui_text(top + (int)GP_ARRAY_LEN(setting_rows) + 2, 1, COLS - 2,
-	    _("Space changes a setting, + and - adjust numbers; changes apply "
-	    "at once and persist."));
+	tui_text(y, 1, COLS - 2, _("Space changes a setting, + and - adjust "
+	    "numbers; changes apply at once and persist."));
 	attrset(A_NORMAL);
+	snprintf(line, sizeof line, _("DNS cache: %.0f answers, %.0f "
+	    "addresses, hit rate %.0f%% (%.0f hits, %.0f misses)"),
+	    tm_num(dns, "entries"), tm_num(dns, "hosts"),
+	    100 * tm_num(dns, "hit_rate"), tm_num(dns, "hits"),
+	    tm_num(dns, "misses"));
+	tui_text(y + 1, 1, COLS - 2, line);
 }
 
 static void

@@ -9,6 +9,9 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -719,52 +722,94 @@ on_tcp_conn(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&c->tcp, tconn_alloc, tconn_read);
 }
 
+/*
+ * Binds a UDP and a TCP socket to the same address; with port 0, tries
+ * ports the kernel offers for UDP until TCP can have the same one.
+ * Returns 0 with both descriptors, or -errno.
+ */
+static int
+bind_pair(const struct sockaddr_storage *want, int *ufd, int *tfd,
+    struct sockaddr_storage *bound)
+{
+	socklen_t	len = want->ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int		tries, one = 1, err = EADDRINUSE;
+
+	for (tries = 0; tries < 50; tries++) {
+		socklen_t blen = sizeof *bound;
+
+		*ufd = socket(want->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		*tfd = socket(want->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (*ufd < 0 || *tfd < 0) {
+			err = errno;
+			break;
+		}
+		setsockopt(*tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(*ufd, (const struct sockaddr *)want, len) != 0 ||
+		    getsockname(*ufd, (struct sockaddr *)bound, &blen) != 0) {
+			err = errno;
+			break;
+		}
+		if (bind(*tfd, (struct sockaddr *)bound, len) == 0)
+			return 0;
+		err = errno;
+		close(*ufd);
+		close(*tfd);
+		*ufd = *tfd = -1;
+		if (err != EADDRINUSE || gp_addr_port(
+		    (const struct sockaddr *)want) != 0)
+			return -err;
+	}
+	if (*ufd >= 0)
+		close(*ufd);
+	if (*tfd >= 0)
+		close(*tfd);
+	*ufd = *tfd = -1;
+	return -err;
+}
+
 int
 gp_dns_start(struct gp_dns_server **out, uv_loop_t *loop,
     struct gp_dns_cache *cache, const char *addr,
     const struct sockaddr *upstream, const struct gp_dns_hooks *hooks,
     struct sockaddr_storage *bound, char **err)
 {
-	struct gp_dns_server	*s = gp_xcalloc(1, sizeof *s);
-	struct sockaddr_storage	 ss, tb;
+	struct gp_dns_server	*s;
+	struct sockaddr_storage	 ss;
 	const char		*why;
-	int			 rc, len = sizeof *bound;
+	int			 rc, ufd, tfd, size = 1 << 20;
 
 	if (gp_addr_parse(addr, &ss, &why) != 0) {
 		gp_xasprintf(err, "dns %s: %s", addr, why);
-		free(s);
 		return -1;
 	}
+	if ((rc = bind_pair(&ss, &ufd, &tfd, bound)) != 0) {
+		gp_xasprintf(err, _("cannot listen on %s for %s: %s"), addr,
+		    "dns-proxy", strerror(-rc));
+		return -1;
+	}
+	s = gp_xcalloc(1, sizeof *s);
 	s->loop = loop;
 	s->cache = cache;
 	s->hooks = *hooks;
 	memcpy(&s->upstream, upstream, upstream->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	uv_udp_init(loop, &s->udp);
-	s->udp.data = s;
-	s->handles = 1;
-	if ((rc = uv_udp_bind(&s->udp, (struct sockaddr *)&ss, 0)) != 0 ||
-	    (rc = uv_udp_getsockname(&s->udp, (struct sockaddr *)bound,
-	    &len)) != 0) {
+	uv_tcp_init(loop, &s->tcp);
+	s->udp.data = s->tcp.data = s;
+	s->handles = 2;
+	if ((rc = uv_udp_open(&s->udp, ufd)) != 0 ||
+	    (rc = uv_tcp_open(&s->tcp, tfd)) != 0 ||
+	    (rc = uv_listen((uv_stream_t *)&s->tcp, 128, on_tcp_conn)) != 0) {
 		gp_xasprintf(err, _("cannot listen on %s for %s: %s"), addr,
-		    "dns-proxy-udp", uv_strerror(rc));
-		s->stopping = 1;
-		uv_close((uv_handle_t *)&s->udp, on_server_handle_closed);
-		return -1;
-	}
-	/* TCP on the same port as UDP (the port 0 case included). */
-	rc = gp_listen_tcp(loop, &s->tcp, (struct sockaddr *)bound,
-	    on_tcp_conn, &tb);
-	s->tcp.data = s;
-	s->handles++;
-	if (rc != 0) {
-		gp_xasprintf(err, _("cannot listen on %s for %s: %s"), addr,
-		    "dns-proxy-tcp", uv_strerror(rc));
+		    "dns-proxy", uv_strerror(rc));
 		s->stopping = 1;
 		uv_close((uv_handle_t *)&s->udp, on_server_handle_closed);
 		uv_close((uv_handle_t *)&s->tcp, on_server_handle_closed);
 		return -1;
 	}
+	/* Absorb bursts (the kernel may cap the size). */
+	uv_recv_buffer_size((uv_handle_t *)&s->udp, &size);
 	uv_udp_recv_start(&s->udp, udp_alloc, udp_recv);
 	*out = s;
 	return 0;

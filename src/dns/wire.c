@@ -51,7 +51,9 @@ static int
 next_rr(const uint8_t *end, const uint8_t **cur, const uint8_t **fixed,
     uint16_t *type, const uint8_t **rdata, uint16_t *rdlen)
 {
-	const uint8_t	*c = dns_skipdn(end, *cur);
+	/* dns_skipdn(cur, end): the man page's order, which the library
+	 * uses (udns.h names the parameters the other way round). */
+	const uint8_t	*c = dns_skipdn(*cur, end);
 
 	if (c == NULL || end - c < 10)
 		return -1;

@@ -34,6 +34,9 @@ like() {	# like TEXT REGEX DESCRIPTION
 	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"
 	else ok 1 "$3"; echo "#   '$1' does not match /$2/" | head -5; fi
 }
+check() {	# check ARITHMETIC DESCRIPTION: passes when the expression is true
+	if (( $1 )); then ok 0 "$2"; else ok 1 "$2"; echo "#   false: $1"; fi
+}
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]

@@ -94,6 +94,7 @@ like "$(screen)" "blocked HTTP" "and blocked ones"
 # Settings: Space cycles defaultAction.
 keys 6
 wait_for 5 on_screen "When no rule matches"; ok $? "settings view"
+like "$(screen)" "DNS cache: [0-9]+ answers" "DNS cache size and hit rate shown"
 keys g Space
 wait_for 5 test "$(jget "$(curl -s "http://$GP_API/api/settings")" 'd["defaultAction"]')" = block 2>/dev/null
 s=$(curl -s "http://$GP_API/api/settings")

@@ -1,0 +1,151 @@
+/* t-dns.c: DNS messages and the cache, without sockets. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "dns/dns.h"
+#include "../lib/tap.h"
+
+#define B(...) ((const uint8_t[]){ __VA_ARGS__ })
+#define N(...) sizeof((const uint8_t[]){ __VA_ARGS__ })
+#define PARSE(m, ...) gp_dns_parse(B(__VA_ARGS__), N(__VA_ARGS__), m)
+
+/* A query for api.test A, then an answer with two A records and a TTL. */
+static const uint8_t query[] = { 0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0,
+	0, 0, 3, 'a', 'p', 'i', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1 };
+static const uint8_t answer[] = { 0xab, 0xcd, 0x81, 0x80, 0, 1, 0, 2, 0, 0,
+	0, 0, 3, 'a', 'p', 'i', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1,
+	0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 100, 0, 4, 10, 0, 0, 1,
+	0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 40, 0, 4, 10, 0, 0, 2 };
+/* NXDOMAIN with an SOA whose TTL 300 and MINIMUM 30: negative TTL 30. */
+static const uint8_t nxdomain[] = { 0, 7, 0x81, 0x83, 0, 1, 0, 0, 0, 1, 0, 0,
+	2, 'n', 'x', 0, 0, 1, 0, 1,
+	0xc0, 0x0c, 0, 6, 0, 1, 0, 0, 1, 44, 0, 26,
+	1, 'n', 0, 1, 'a', 0, 0, 0, 0, 1, 0, 0, 0, 60, 0, 0, 0, 60, 0, 0, 0,
+	60, 0, 0, 0, 30 };
+
+static char	seen_ips[128];
+
+static void
+on_addr(void *d, const char *ip, uint32_t ttl)
+{
+	strcat(seen_ips, ip);
+	strcat(seen_ips, " ");
+}
+
+int
+main(void)
+{
+	struct gp_dns_msg	 m, a;
+	struct gp_dns_cache	*c;
+	struct gp_dns_cache_stats st;
+	uint8_t			 buf[512], *hit;
+	size_t			 len;
+	int64_t			 ttl;
+
+	is_int(gp_dns_parse(query, sizeof query, &m), 0, "query parses");
+	is_str(m.name, "api.test", "question name");
+	ok(m.qtype == 1 && m.qclass == 1 && m.id == 0xabcd && m.rd,
+	    "type, class, id, rd");
+	is_int(m.qend, sizeof query, "question end");
+	is_int(m.udp_size, 512, "no EDNS: 512");
+	is_int(PARSE(&m, 1, 2), -1, "shorter than a header: dropped");
+	is_int(PARSE(&m, 0, 1, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1,
+	    0, 1, 1, 'b', 0, 0, 1, 0, 1), GP_DNS_FORMERR, "two questions");
+	is_int(PARSE(&m, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0), GP_DNS_FORMERR,
+	    "no question");
+	is_int(PARSE(&m, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c, 0, 1,
+	    0, 1), GP_DNS_FORMERR, "compression pointer to itself");
+	is_int(PARSE(&m, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0xc0,
+	    0x0c, 0, 1, 0, 1), GP_DNS_FORMERR, "compression loop");
+	is_int(PARSE(&m, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 9, 'a', 'b'),
+	    GP_DNS_FORMERR, "label past the end");
+	is_int(PARSE(&m, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1),
+	    GP_DNS_FORMERR, "question cut short");
+	is_int(PARSE(&m, 0, 1, 0x28, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0,
+	    1, 0, 1), GP_DNS_NOTIMP, "UPDATE opcode: NOTIMP");
+	is_int(PARSE(&m, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 'A', 0, 0, 1,
+	    0, 1, 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0), 0, "EDNS query");
+	is_int(m.udp_size, 4096, "EDNS payload size");
+	is_str(m.name, "a", "name lower-cased");
+	is_int(PARSE(&m, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 'a', 0, 0, 1,
+	    0, 1, 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 9), GP_DNS_FORMERR,
+	    "OPT data past the end");
+
+	is_int(gp_dns_parse(answer, sizeof answer, &a), 0, "answer parses");
+	ok(gp_dns_same_question(&m, &a) == 0, "different questions differ");
+	gp_dns_parse(query, sizeof query, &m);
+	ok(gp_dns_same_question(&m, &a), "same question");
+	is_int(gp_dns_scan_answer(answer, sizeof answer, &a, &ttl, on_addr,
+	    NULL), 0, "scan");
+	is_int(ttl, 40, "cache TTL is the smallest");
+	is_str(seen_ips, "10.0.0.1 10.0.0.2 ", "addresses for enrichment");
+	gp_dns_parse(nxdomain, sizeof nxdomain, &a);
+	gp_dns_scan_answer(nxdomain, sizeof nxdomain, &a, &ttl, NULL, NULL);
+	is_int(ttl, 30, "negative TTL from the SOA (RFC 2308)");
+	memcpy(buf, answer, sizeof answer);
+	buf[7] = 0;			/* NODATA without an SOA */
+	gp_dns_parse(buf, GP_DNS_HDR + 14, &a);
+	gp_dns_scan_answer(buf, GP_DNS_HDR + 14, &a, &ttl, NULL, NULL);
+	is_int(ttl, -1, "negative answer without SOA: not kept");
+	memcpy(buf, answer, sizeof answer);
+	buf[3] = 0x82;			/* SERVFAIL */
+	gp_dns_parse(buf, sizeof answer, &a);
+	gp_dns_scan_answer(buf, sizeof answer, &a, &ttl, NULL, NULL);
+	is_int(ttl, -1, "SERVFAIL: not kept");
+	memcpy(buf, answer, sizeof answer);
+	gp_dns_age(buf, sizeof answer, 30);
+	ok(buf[35] == 70 && buf[51] == 10, "ageing lowers every TTL");
+	gp_dns_age(buf, sizeof answer, 1000);
+	ok(buf[35] == 0 && buf[51] == 0, "TTLs stop at zero");
+	len = gp_dns_error(query, &m, GP_DNS_REFUSED, 0, buf, sizeof buf);
+	is_int(len, sizeof query, "error reply echoes the question");
+	ok(buf[2] == 0x81 && buf[3] == 0x85 && buf[5] == 1 && buf[7] == 0,
+	    "QR, RD, RA, REFUSED; one question, no answers");
+
+	/* The cache. */
+	c = gp_dns_cache_new(2, 0, 3600);
+	is_int(gp_dns_cache_put(c, "api.test", 1, 1, answer, sizeof answer,
+	    40, 0, 1000), 0, "put");
+	hit = gp_dns_cache_get(c, "api.test", 1, 1, 1010, &len);
+	ok(hit != NULL && len == sizeof answer, "hit");
+	ok(hit && hit[35] == 90 && hit[51] == 30, "served aged by 10 s");
+	free(hit);
+	ok(gp_dns_cache_get(c, "api.test", 28, 1, 1010, &len) == NULL,
+	    "type is part of the key");
+	ok(gp_dns_cache_get(c, "api.test", 1, 1, 1040, &len) == NULL,
+	    "expired answers are not served");
+	is_int(gp_dns_cache_put(c, "zero.test", 1, 1, answer, sizeof answer,
+	    0, 0, 1000), -1, "TTL 0 not kept without a floor");
+	gp_dns_cache_limits(c, 60, 120);
+	gp_dns_cache_put(c, "a.test", 1, 1, answer, sizeof answer, 5, 0, 1000);
+	ok((hit = gp_dns_cache_get(c, "a.test", 1, 1, 1030, &len)) != NULL,
+	    "TTL floor keeps a short answer longer");
+	free(hit);
+	gp_dns_cache_put(c, "b.test", 1, 1, answer, sizeof answer, 86400, 0,
+	    1000);
+	ok(gp_dns_cache_get(c, "b.test", 1, 1, 1121, &len) == NULL,
+	    "TTL ceiling");
+	gp_dns_cache_put(c, "c.test", 1, 1, answer, sizeof answer, 100, 0,
+	    1000);
+	gp_dns_cache_put(c, "d.test", 1, 1, answer, sizeof answer, 100, 0,
+	    1000);
+	gp_dns_cache_put(c, "e.test", 1, 1, answer, sizeof answer, 100, 0,
+	    1000);
+	gp_dns_cache_stats(c, &st);
+	is_int(st.entries, 2, "bounded to max entries");
+	ok(gp_dns_cache_get(c, "c.test", 1, 1, 1001, &len) == NULL,
+	    "least recently used evicted");
+	gp_dns_cache_note_host(c, "10.0.0.1", "api.test", 2000);
+	is_str(gp_dns_cache_host(c, "10.0.0.1", 1500), "api.test",
+	    "IP → hostname");
+	ok(gp_dns_cache_host(c, "10.0.0.1", 2001) == NULL,
+	    "IP → hostname expires");
+	gp_dns_cache_flush(c);
+	gp_dns_cache_stats(c, &st);
+	ok(st.entries == 0 && st.hosts == 0, "flush empties both maps");
+	gp_dns_cache_free(c);
+	return tap_done();
+}
