@@ -96,9 +96,7 @@ hreq_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
 {
 	struct hreq *q = h->data;
 
-	gp_buf_reserve(&q->in, 16384);
-	b->base = q->in.data + q->in.len;
-	b->len = q->in.cap - q->in.len - 1;
+	b->base = gp_buf_tail(&q->in, 16384, &b->len);
 }
 
 static void
@@ -295,9 +293,7 @@ ws_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
 {
 	struct wsclient *w = h->data;
 
-	gp_buf_reserve(&w->in, 16384);
-	b->base = w->in.data + w->in.len;
-	b->len = w->in.cap - w->in.len - 1;
+	b->base = gp_buf_tail(&w->in, 16384, &b->len);
 }
 
 static void

@@ -123,9 +123,7 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct api_conn *c = h->data;
 
-	gp_buf_reserve(&c->in, 16384);
-	buf->base = c->in.data + c->in.len;
-	buf->len = c->in.cap - c->in.len - 1;
+	buf->base = gp_buf_tail(&c->in, 16384, &buf->len);
 }
 
 static void

@@ -55,6 +55,14 @@ gp_buf_printf(struct gp_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+char *
+gp_buf_tail(struct gp_buf *b, size_t min, size_t *avail)
+{
+	gp_buf_reserve(b, min);
+	*avail = b->cap - b->len - 1;	/* keep room for the NUL */
+	return b->data + b->len;
+}
+
 void
 gp_buf_consume(struct gp_buf *b, size_t n)
 {

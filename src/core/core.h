@@ -93,6 +93,9 @@ void	 gp_buf_addstr(struct gp_buf *, const char *);
 void	 gp_buf_printf(struct gp_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 gp_buf_consume(struct gp_buf *, size_t);	/* drop from front */
+/* Room for at least min more bytes at the end: returns where, sets
+ * *avail; the caller adds what it wrote to len (read callbacks). */
+char	*gp_buf_tail(struct gp_buf *, size_t min, size_t *avail);
 void	 gp_buf_reset(struct gp_buf *);
 void	 gp_buf_free(struct gp_buf *);
 

@@ -425,9 +425,7 @@ tcp_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
 {
 	struct dq *d = h->data;
 
-	gp_buf_reserve(&d->tin, 4096);
-	b->base = d->tin.data + d->tin.len;
-	b->len = d->tin.cap - d->tin.len - 1;
+	b->base = gp_buf_tail(&d->tin, 4096, &b->len);
 }
 
 static void
@@ -662,9 +660,7 @@ tconn_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
 {
 	struct tconn *c = h->data;
 
-	gp_buf_reserve(&c->in, 4096);
-	b->base = c->in.data + c->in.len;
-	b->len = c->in.cap - c->in.len - 1;
+	b->base = gp_buf_tail(&c->in, 4096, &b->len);
 }
 
 static void

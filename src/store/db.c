@@ -222,6 +222,18 @@ gp_store_stmt(struct gp_store *s, enum gp_stmt which, const char *sql)
 	return st;
 }
 
+int
+gp_store_run(struct gp_store *s, sqlite3_stmt *st, const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	gp_log(GP_LOG_ERROR, "%s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
 int64_t
 gp_store_data_version(struct gp_store *s)
 {

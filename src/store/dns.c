@@ -28,7 +28,6 @@ gp_store_dns_answer(struct gp_store *s, const char *key, const void *p,
     size_t n, int64_t stored, int64_t expires, int negative)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	st = gp_store_stmt(s, ST_DNS_ANSWER, "INSERT OR REPLACE INTO"
 	    " dns_answers (key, response, stored_at, expires_at, negative)"
@@ -40,9 +39,7 @@ gp_store_dns_answer(struct gp_store *s, const char *key, const void *p,
 	sqlite3_bind_int64(st, 3, stored);
 	sqlite3_bind_int64(st, 4, expires);
 	sqlite3_bind_int(st, 5, negative);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return gp_store_run(s, st, "dns answer");
 }
 
 int
@@ -50,7 +47,6 @@ gp_store_dns_host(struct gp_store *s, const char *ip, const char *host,
     int64_t expires)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	st = gp_store_stmt(s, ST_DNS_HOST, "INSERT OR REPLACE INTO dns_cache"
 	    " (ip, hostname, updated_at, expires_at)"
@@ -60,9 +56,7 @@ gp_store_dns_host(struct gp_store *s, const char *ip, const char *host,
 	sqlite3_bind_text(st, 1, ip, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, expires);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return gp_store_run(s, st, "dns host");
 }
 
 int

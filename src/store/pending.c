@@ -50,7 +50,6 @@ gp_store_pending_touch(struct gp_store *s, int64_t id, int64_t attempts,
 {
 	sqlite3_stmt	*st;
 	char		 ts[20];
-	int		 rc;
 
 	gp_time_format_sql(last_seen, ts);
 	st = gp_store_stmt(s, ST_PENDING_TOUCH, "UPDATE pending_requests SET"
@@ -60,30 +59,20 @@ gp_store_pending_touch(struct gp_store *s, int64_t id, int64_t attempts,
 	sqlite3_bind_int64(st, 1, attempts);
 	sqlite3_bind_text(st, 2, ts, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return gp_store_run(s, st, "pending touch");
 }
 
 int
 gp_store_pending_delete(struct gp_store *s, int64_t id)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	st = gp_store_stmt(s, ST_PENDING_DELETE,
 	    "DELETE FROM pending_requests WHERE id = ?");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		gp_log(GP_LOG_ERROR, "pending delete: %s",
-		    sqlite3_errmsg(s->db));
-		return -1;
-	}
-	return 0;
+	return gp_store_run(s, st, "pending delete");
 }
 
 int

@@ -119,6 +119,16 @@ gp_store_rule_get(struct gp_store *s, int64_t id, struct gp_rule *r)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Binds the four columns that make a rule unique, from position 1. */
+static void
+bind_key(sqlite3_stmt *st, const struct gp_rule *r, const char *action)
+{
+	sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->dest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->ports, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+}
+
 static void
 bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
@@ -147,10 +157,7 @@ gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
 	    " AND port_pattern = ? AND action = ?");
 	if (st == NULL)
 		goto rollback;
-	sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->dest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->ports, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+	bind_key(st, r, action);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		struct gp_rule old;
@@ -171,10 +178,7 @@ gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
 		    " AND port_pattern = ? AND action = ?");
 		if (st == NULL)
 			goto rollback;
-		sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, r->dest, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, r->ports, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+		bind_key(st, r, action);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto rollback;
 	} else if (rc != SQLITE_DONE)
@@ -228,19 +232,13 @@ int
 gp_store_rule_delete(struct gp_store *s, int64_t id)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	st = gp_store_stmt(s, ST_RULE_DELETE, "DELETE FROM rules WHERE id=?");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		gp_log(GP_LOG_ERROR, "deleting rule: %s",
-		    sqlite3_errmsg(s->db));
+	if (gp_store_run(s, st, "deleting rule") != 0)
 		return -1;
-	}
 	return sqlite3_changes(s->db) > 0;
 }
 

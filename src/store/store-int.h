@@ -32,5 +32,8 @@ struct gp_store {
 
 /* Prepared once, reset and unbound on every call. */
 sqlite3_stmt	*gp_store_stmt(struct gp_store *, enum gp_stmt, const char *);
+/* Runs a statement that returns no rows, resets it, logs a failure
+ * naming what; 0 or -1. */
+int		 gp_store_run(struct gp_store *, sqlite3_stmt *, const char *);
 
 #endif
