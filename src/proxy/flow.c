@@ -31,7 +31,7 @@ static void	on_resolved(void *, int, const struct sockaddr_storage *,
 static void	on_dialed(void *, uv_tcp_t *, int, const struct sockaddr *);
 static void	refuse(struct gp_flow *, enum gp_reason);
 static void	on_verdict(struct gp_waiter *, enum gp_verdict, int64_t);
-static size_t	guard(struct gp_flow *, struct sockaddr_storage *, size_t);
+
 
 void
 gp_proxy_init(struct gp_proxy *px, uv_loop_t *loop, struct gp_resolver *res,
@@ -123,6 +123,18 @@ unref(struct gp_flow *f)
 	free(f);
 }
 
+void
+gp_flow_hold_handle(struct gp_flow *f)
+{
+	f->handles++;
+}
+
+void
+gp_flow_release_handle(struct gp_flow *f)
+{
+	unref(f);
+}
+
 static void
 on_tcp_closed(uv_handle_t *h)
 {
@@ -160,6 +172,8 @@ gp_flow_close(struct gp_flow *f)
 		gp_pending_release(f->px->pending, &f->w);
 	}
 	gp_flow_log(f);
+	if (f->ops->closing != NULL)
+		f->ops->closing(f);
 	if (f->rq != NULL) {
 		gp_resolve_cancel(f->rq);
 		f->rq = NULL;
@@ -565,10 +579,32 @@ on_verdict(struct gp_waiter *w, enum gp_verdict v, int64_t rule_id)
 }
 
 void
-gp_flow_decide(struct gp_flow *f)
+gp_flow_match(struct gp_flow *f, const char *host, unsigned port,
+    struct gp_match *m, char *hostname, size_t hostlen)
 {
 	struct gp_query	q;
+	int64_t		now = gp_now();
 
+	/* Enrichment: a bare IP is also judged by the name it came from. */
+	hostname[0] = '\0';
+	if (f->px->dns_cache != NULL && gp_host_ip_family(host)) {
+		const char *h = gp_dns_cache_host(f->px->dns_cache, host, now);
+
+		if (h != NULL)
+			snprintf(hostname, hostlen, "%s", h);
+	}
+	memset(&q, 0, sizeof q);
+	q.container = f->identity;
+	q.host = host;
+	q.alt_host = hostname[0] ? hostname : NULL;
+	q.port = port;
+	q.now = now;
+	gp_rules_match(f->px->rules, &q, m);
+}
+
+void
+gp_flow_decide(struct gp_flow *f)
+{
 	gp_flow_log(f);		/* a previous request on this connection */
 	f->t0 = gp_now();
 	f->t0_ms = uv_now(f->px->loop);
@@ -585,22 +621,8 @@ gp_flow_decide(struct gp_flow *f)
 		refuse(f, GP_R_METHOD_POLICY);
 		return;
 	}
-	/* Enrichment: a bare IP is also judged by the name it came from. */
-	f->hostname[0] = '\0';
-	if (f->px->dns_cache != NULL && gp_host_ip_family(f->host)) {
-		const char *h = gp_dns_cache_host(f->px->dns_cache, f->host,
-		    f->t0);
-
-		if (h != NULL)
-			snprintf(f->hostname, sizeof f->hostname, "%s", h);
-	}
-	memset(&q, 0, sizeof q);
-	q.container = f->identity;
-	q.host = f->host;
-	q.alt_host = f->hostname[0] ? f->hostname : NULL;
-	q.port = f->port;
-	q.now = f->t0;
-	gp_rules_match(f->px->rules, &q, &f->match);
+	gp_flow_match(f, f->host, f->port, &f->match, f->hostname,
+	    sizeof f->hostname);
 	if (f->match.matched && f->match.action == GP_DENY) {
 		if (f->px->store != NULL)
 			gp_store_rule_hit(f->px->store, f->match.rule_id,
@@ -624,8 +646,9 @@ gp_flow_decide(struct gp_flow *f)
  * (unless a person approved this very connection or protection is off).
  * Returns how many addresses remain.
  */
-static size_t
-guard(struct gp_flow *f, struct sockaddr_storage *a, size_t n)
+size_t
+gp_flow_guard(struct gp_flow *f, unsigned port, struct sockaddr_storage *a,
+    size_t n)
 {
 	const struct gp_settings *st = f->px->settings;
 	char			  ip[INET6_ADDRSTRLEN];
@@ -639,7 +662,7 @@ guard(struct gp_flow *f, struct sockaddr_storage *a, size_t n)
 		if (gp_addr_is_private(sa)) {
 			gp_addr_ip(sa, ip, sizeof ip);
 			if (!gp_rules_names_ip(f->px->rules, f->identity, ip,
-			    gp_addr_is_loopback(sa), f->port, gp_now())) {
+			    gp_addr_is_loopback(sa), port, gp_now())) {
 				gp_log(GP_LOG_DEBUG, "%s resolves to local "
 				    "address %s, not named by a rule",
 				    f->host, ip);
@@ -665,7 +688,7 @@ connect_target(struct gp_flow *f)
 	n = gp_resolve_static(f->px->resolver, f->host, f->port, addrs,
 	    GP_RESOLVE_MAX);
 	if (n > 0) {
-		if ((n = guard(f, addrs, n)) == 0) {
+		if ((n = gp_flow_guard(f, f->port, addrs, n)) == 0) {
 			refuse(f, GP_R_POLICY);
 			return;
 		}
@@ -695,7 +718,7 @@ on_resolved(void *data, int status, const struct sockaddr_storage *addrs,
 		return;
 	}
 	memcpy(copy, addrs, n * sizeof *addrs);
-	if ((n = guard(f, copy, n)) == 0) {
+	if ((n = gp_flow_guard(f, f->port, copy, n)) == 0) {
 		refuse(f, GP_R_POLICY);
 		return;
 	}

@@ -17,6 +17,8 @@
 #define GP_WQ_LOW	(64 * 1024)	/* resume it below this */
 #define GP_INBUF_MAX	(GP_HTTP_MAX_HEAD + 64 * 1024)
 
+struct gp_udp_assoc;
+
 struct gp_side {
 	uv_tcp_t	*tcp;		/* NULL when not open */
 	struct gp_flow	*f;
@@ -41,6 +43,8 @@ struct gp_flow_ops {
 	/* The idle or header timer ran out. */
 	void		(*timeout)(struct gp_flow *);
 	void		(*free)(struct gp_flow *);
+	/* The flow is closing: close any handles of the front end's own. */
+	void		(*closing)(struct gp_flow *);
 };
 
 struct gp_flow {
@@ -77,6 +81,7 @@ struct gp_flow {
 	uint64_t			 up0, down0;	/* byte marks */
 	struct gp_resolve		*rq;
 	struct gp_dial			*dial;
+	struct gp_udp_assoc		*udp;	/* SOCKS5 UDP ASSOCIATE */
 	struct gp_flow			*next, *prev;
 };
 
@@ -101,5 +106,21 @@ void		 gp_flow_set_timeout(struct gp_flow *, unsigned ms);
 /* Writes the pending log record, if any. */
 void		 gp_flow_log(struct gp_flow *);
 struct gp_side	*gp_flow_other(struct gp_side *);
+/* A front end's own handle: count it open, and release it when closed
+ * (the flow is freed after its last handle). */
+void		 gp_flow_hold_handle(struct gp_flow *);
+void		 gp_flow_release_handle(struct gp_flow *);
+/* Drops local-network addresses no rule names for this flow and port
+ * (see guard in flow.c); returns how many remain. */
+size_t		 gp_flow_guard(struct gp_flow *, unsigned port,
+		    struct sockaddr_storage *, size_t);
+/* The rules decision for host:port on this flow's identity (with DNS
+ * enrichment); fills m and the enriched name (may be empty). */
+void		 gp_flow_match(struct gp_flow *, const char *host,
+		    unsigned port, struct gp_match *m, char *hostname,
+		    size_t hostlen);
+/* socks5-udp.c */
+void		 gp_socks5_udp_start(struct gp_flow *);
+void		 gp_socks5_udp_close(struct gp_flow *);
 
 #endif

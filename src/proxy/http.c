@@ -45,7 +45,7 @@ static void	up_data(struct gp_flow *);
 
 static const struct gp_flow_ops http_ops = {
 	"HTTP", http_data, http_eof, http_refuse, http_connected,
-	http_timeout, http_free,
+	http_timeout, http_free, NULL,
 };
 
 void

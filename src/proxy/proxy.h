@@ -88,5 +88,14 @@ int	gp_socks5_parse_request(const unsigned char *, size_t,
 	    struct gp_socks5_req *, int *rep);
 /* A reply with an empty (0.0.0.0:0) bound address, as the original. */
 void	gp_socks5_reply(unsigned char out[10], int rep);
+/*
+ * UDP ASSOCIATE datagram header (RFC 1928 7): RSV RSV FRAG ATYP ADDR
+ * PORT.  Returns the header length (the data follows) or GP_EPROTO,
+ * fragments (FRAG != 0) included.
+ */
+int	gp_socks5_parse_udp(const unsigned char *, size_t,
+	    struct gp_socks5_req *);
+/* ATYP ADDR PORT of sa into out (at most 19 bytes); returns the length. */
+size_t	gp_socks5_addr(unsigned char *out, const struct sockaddr *);
 
 #endif

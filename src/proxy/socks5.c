@@ -26,9 +26,11 @@ static void	socks_refuse(struct gp_flow *, enum gp_reason);
 static void	socks_connected(struct gp_flow *);
 static void	socks_free(struct gp_flow *);
 
+static void	socks_closing(struct gp_flow *);
+
 static const struct gp_flow_ops socks_ops = {
 	"SOCKS5", socks_data, socks_eof, socks_refuse, socks_connected,
-	NULL, socks_free,
+	NULL, socks_free, socks_closing,
 };
 
 int
@@ -87,36 +89,34 @@ gp_socks5_parse_auth(const unsigned char *p, size_t n, char *user,
 	return (int)(3 + ulen + plen);
 }
 
-int
-gp_socks5_parse_request(const unsigned char *p, size_t n,
-    struct gp_socks5_req *r, int *rep)
+/*
+ * ATYP, DST.ADDR and DST.PORT at p (shared by requests and UDP datagram
+ * headers).  Returns bytes used, GP_AGAIN, or GP_EPROTO with *rep.
+ */
+static int
+parse_addr(const unsigned char *p, size_t n, struct gp_socks5_req *r,
+    int *rep)
 {
 	size_t		 need;
 	const char	*why;
 	char		 ip[INET6_ADDRSTRLEN];
 
-	*rep = 0x01;
-	if (n < 1)
+	if (n < 2)
 		return GP_AGAIN;
-	if (p[0] != 5)
-		return GP_EPROTO;
-	if (n < 5)
-		return GP_AGAIN;
-	r->cmd = p[1];
-	r->atyp = p[3];
+	r->atyp = p[0];
 	switch (r->atyp) {
 	case 1:
-		need = 4 + 4 + 2;
+		need = 1 + 4 + 2;
 		break;
 	case 3:
-		if (p[4] == 0) {
+		if (p[1] == 0) {
 			*rep = 0x01;
 			return GP_EPROTO;
 		}
-		need = 4 + 1 + p[4] + 2;
+		need = 1 + 1 + p[1] + 2;
 		break;
 	case 4:
-		need = 4 + 16 + 2;
+		need = 1 + 16 + 2;
 		break;
 	default:
 		*rep = 0x08;	/* address type not supported */
@@ -126,21 +126,74 @@ gp_socks5_parse_request(const unsigned char *p, size_t n,
 		return GP_AGAIN;
 	r->port = (unsigned)p[need - 2] << 8 | p[need - 1];
 	if (r->atyp == 1) {
-		inet_ntop(AF_INET, p + 4, r->host, sizeof r->host);
+		inet_ntop(AF_INET, p + 1, r->host, sizeof r->host);
 	} else if (r->atyp == 4) {
-		inet_ntop(AF_INET6, p + 4, ip, sizeof ip);
+		inet_ntop(AF_INET6, p + 1, ip, sizeof ip);
 		snprintf(r->host, sizeof r->host, "%s", ip);
-	} else if (gp_host_normalize((const char *)p + 5, p[4], r->host,
+	} else if (gp_host_normalize((const char *)p + 2, p[1], r->host,
 	    sizeof r->host, &why) != 0) {
 		*rep = 0x04;	/* an unusable name cannot be reached */
 		return GP_EPROTO;
 	}
+	return (int)need;
+}
+
+int
+gp_socks5_parse_request(const unsigned char *p, size_t n,
+    struct gp_socks5_req *r, int *rep)
+{
+	int	used;
+
+	*rep = 0x01;
+	if (n < 1)
+		return GP_AGAIN;
+	if (p[0] != 5)
+		return GP_EPROTO;
+	if (n < 5)
+		return GP_AGAIN;
+	r->cmd = p[1];
+	if ((used = parse_addr(p + 3, n - 3, r, rep)) < 0)
+		return used;
 	if (r->cmd != GP_SOCKS5_CONNECT && r->cmd != GP_SOCKS5_BIND &&
 	    r->cmd != GP_SOCKS5_UDP) {
 		*rep = 0x07;
 		return GP_EPROTO;
 	}
-	return (int)need;
+	return 3 + used;
+}
+
+int
+gp_socks5_parse_udp(const unsigned char *p, size_t n,
+    struct gp_socks5_req *r)
+{
+	int	rep, used;
+
+	/* RSV RSV FRAG: fragments are not supported (RFC 1928 7: drop). */
+	if (n < 4 || p[0] != 0 || p[1] != 0 || p[2] != 0)
+		return GP_EPROTO;
+	r->cmd = GP_SOCKS5_UDP;
+	used = parse_addr(p + 3, n - 3, r, &rep);
+	return used < 0 ? GP_EPROTO : 3 + used;
+}
+
+size_t
+gp_socks5_addr(unsigned char *out, const struct sockaddr *sa)
+{
+	unsigned port = gp_addr_port(sa);
+
+	if (sa->sa_family == AF_INET6) {
+		out[0] = 4;
+		memcpy(out + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    16);
+		out[17] = (unsigned char)(port >> 8);
+		out[18] = (unsigned char)port;
+		return 19;
+	}
+	out[0] = 1;
+	memcpy(out + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	out[5] = (unsigned char)(port >> 8);
+	out[6] = (unsigned char)port;
+	return 7;
 }
 
 void
@@ -170,6 +223,14 @@ static void
 socks_free(struct gp_flow *f)
 {
 	free(f->proto);
+	free(f->udp);
+}
+
+static void
+socks_closing(struct gp_flow *f)
+{
+	if (f->udp != NULL)
+		gp_socks5_udp_close(f);
 }
 
 /* Sends a reply code and, unless it is success, closes afterwards. */
@@ -250,6 +311,12 @@ socks_data(struct gp_flow *f, struct gp_side *s)
 			gp_flow_consume(&f->c, (size_t)n);
 			snprintf(f->host, sizeof f->host, "%s", r.host);
 			f->port = r.port;
+			if (r.cmd == GP_SOCKS5_UDP) {
+				st->state = S_DONE;
+				f->port = r.port;	/* the client's, or 0 */
+				gp_socks5_udp_start(f);
+				return;
+			}
 			if (r.cmd != GP_SOCKS5_CONNECT) {
 				gp_log(GP_LOG_INFO, "socks5 %s: command %d "
 				    "not supported", f->client_addr, r.cmd);
