@@ -374,12 +374,14 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0)
 		return;
 	uv_read_stop(stream);
-	if (nread != UV_EOF) {
+	if (nread != UV_EOF && (f->tunnel || s == &f->c)) {
 		gp_log(GP_LOG_DEBUG, "flow %s: read: %s", f->client_addr,
 		    uv_strerror((int)nread));
 		gp_flow_close(f);
 		return;
 	}
+	/* An upstream reset outside a tunnel is an end the front end
+	 * judges (a stale keep-alive connection may be retried). */
 	s->eof = 1;
 	if (f->tunnel)
 		tunnel_eof(f, s);
@@ -748,6 +750,13 @@ on_dialed(void *data, uv_tcp_t *tcp, int status, const struct sockaddr *peer)
 	gp_addr_ip(peer, f->resolved_ip, sizeof f->resolved_ip);
 	gp_flow_set_timeout(f, f->px->opts.idle_timeout_ms);
 	f->ops->connected(f);
+}
+
+void
+gp_flow_reconnect(struct gp_flow *f)
+{
+	gp_flow_close_side(&f->u);
+	connect_target(f);
 }
 
 void

@@ -100,6 +100,9 @@ void		 gp_flow_consume(struct gp_side *, size_t);
 void		 gp_flow_set_identity(struct gp_flow *, const char *user);
 /* Starts a decision for f->host:f->port (new log record). */
 void		 gp_flow_decide(struct gp_flow *);
+/* Dials f->host:f->port again without a new decision (a stale
+ * keep-alive upstream); the front end's connected() runs again. */
+void		 gp_flow_reconnect(struct gp_flow *);
 /* Raw relay both ways; any buffered input is forwarded first. */
 void		 gp_flow_tunnel(struct gp_flow *);
 void		 gp_flow_set_timeout(struct gp_flow *, unsigned ms);

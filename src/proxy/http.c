@@ -25,6 +25,8 @@ struct http {
 	int			 is_head;	/* HEAD: no response body */
 	int			 upgrade;	/* request asked for Upgrade */
 	int			 got_resp;	/* any response byte forwarded */
+	int			 reused;	/* on a kept-alive upstream */
+	int			 retried;	/* replayed once already */
 	int			 busy;		/* inside client_data() */
 	enum body		 req_body, resp_body;
 	int64_t			 req_left, resp_left;
@@ -241,6 +243,8 @@ start_request(struct gp_flow *f)
 		if (f->u.tcp != NULL && (!h->up_keep ||
 		    strcmp(h->uphost, f->host) != 0 || h->upport != f->port))
 			gp_flow_close_side(&f->u);
+		h->reused = f->u.tcp != NULL;
+		h->retried = 0;
 		h->r = R_WAIT;
 		gp_flow_decide(f);
 		return;
@@ -495,6 +499,21 @@ http_eof(struct gp_flow *f, struct gp_side *s)
 	if (h->p == P_BODY && h->resp_body == B_CLOSE) {
 		h->p = P_IDLE;
 		exchange_done(f);
+	} else if (h->p == P_HEAD && !h->got_resp && h->reused &&
+	    !h->retried && h->req_body == B_NONE) {
+		/*
+		 * The kept-alive connection was closed by the origin as the
+		 * request went out: nothing was answered and the request had
+		 * no body, so send it again on a new connection (RFC 9112
+		 * 9.3.1 allows a retry when no response was received).
+		 */
+		gp_log(GP_LOG_DEBUG, "http %s: stale upstream to %s:%u; "
+		    "retrying", f->client_addr, f->host, f->port);
+		h->retried = 1;
+		h->reused = 0;
+		h->p = P_IDLE;
+		h->r = R_WAIT;
+		gp_flow_reconnect(f);
 	} else if (h->p == P_HEAD && !h->got_resp) {
 		send_error(f, 502, gp_reason_token(GP_R_UPSTREAM_PROTOCOL),
 		    "greyproxy: upstream closed without a response", 1);

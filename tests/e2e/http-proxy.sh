@@ -26,6 +26,12 @@ v=$(curl -sv -x "http://$GP_HTTP" "$O/hello" "$O/hello" 2>&1 >/dev/null)
 like "$v" "Re-using existing connection" "client connection reused"
 is "$(printf '%s' "$v" | grep -c '< HTTP/1.1 200')" 2 "both keep-alive requests answered"
 
+# An origin that drops kept-alive connections: a request sent on a dead
+# connection is replayed on a new one, not answered 502.
+urls=""; for i in $(seq 1 20); do urls="$urls -o /dev/null $O/drop"; done
+codes=$(curl -s -w '%{http_code} ' -x "http://$GP_HTTP" $urls)
+is "$codes" "$(printf '200 %.0s' $(seq 1 20))" "twenty requests over one client connection to a dropping origin"
+
 # Hop-by-hop headers are not forwarded; Host comes from the URL.
 h=$(curl -s -x "http://$GP_HTTP" -H "Connection: X-Secret" -H "X-Secret: 1" \
 	-H "Keep-Alive: 5" -U user:pw "$O/headers")

@@ -19,6 +19,14 @@ def pattern(n):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    drop_next = False
+
+    def handle_one_request(self):
+        if self.drop_next:
+            self.rfile.readline()       # the request arrives...
+            self.close_connection = True    # ...and is never answered
+            return
+        super().handle_one_request()
 
     def log_message(self, fmt, *args):
         sys.stderr.write("origin: " + (fmt % args) + "\n")
@@ -67,6 +75,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"until close\n")
             self.close_connection = True
+        elif p == "/drop":
+            # Keep-alive by its headers; the next request on this
+            # connection is read and the connection closed unanswered:
+            # what an origin's idle timeout does to a proxy's pool.
+            self.send(200, b"dropped after this\n")
+            self.drop_next = True
         elif p.startswith("/status/"):
             code = int(p[8:])
             self.send_response(code)
