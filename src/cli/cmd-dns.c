@@ -77,6 +77,7 @@ gp_cmd_dns(int argc, char **argv)
 		return 2;
 	}
 	sub = argv[1];
+	gp_log_level = GP_LOG_WARN;
 	if ((rc = gp_config_parse(&cfg, "dns", argc - 1, argv + 1)) != 0) {
 		gp_config_free(&cfg);
 		return rc == 1 ? 0 : 2;

@@ -92,6 +92,7 @@ gp_cmd_rule(int argc, char **argv)
 	int		 ch, rc = 2, existed;
 
 	memset(&r, 0, sizeof r);
+	gp_log_level = GP_LOG_WARN;	/* a CLI prints results, not progress */
 	opterr = 0;
 	optind = 1;
 	/* Permute so flags may follow the positional words. */
