@@ -1,0 +1,21 @@
+#!/bin/bash
+# NO_COLOR: the interface draws with attributes only (no colour escape
+# sequences); with colours, the tab bar uses them.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+
+run() {	# run ENV...: start the tui, return its screen with escapes
+	tm kill-session -t ui 2>/dev/null
+	tm new-session -d -s ui -x 80 -y 24 \
+		"env LANG=C.UTF-8 TERM=xterm-256color $* $GREYPROXY tui --standalone --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir $T/data; sleep 30"
+	wait_for 10 on_screen "1 Pending" || return 1
+	tm capture-pane -e -p -t ui
+}
+colour='\[([0-9;]*;)?(3[0-7]|4[0-7]|38;5|48;5)[;m]'
+out=$(run NO_COLOR=1); ok $? "starts with NO_COLOR"
+printf '%s' "$out" | grep -Eq "$colour"; is $? 1 "NO_COLOR: no colour sequences"
+printf '%s' "$out" | grep -Eq '\[([0-9;]*;)?7[;m]'; is $? 0 "NO_COLOR: reverse video marks the bars"
+keys q
+out=$(run); ok $? "starts with colours"
+printf '%s' "$out" | grep -Eq "$colour"; is $? 0 "colours used when allowed"
+keys q
+done_testing
