@@ -70,10 +70,12 @@ on_written(uv_write_t *req, int status)
 	free(w);
 	if (c->closing)
 		return;
-	if (status != 0 || (c->close_after && c->tcp.write_queue_size == 0))
+	if (status != 0)
 		api_conn_close(c);
 	else if (c->ws != NULL)
-		api_ws_written(c);
+		api_ws_written(c);	/* wslay's state decides the close */
+	else if (c->close_after && c->tcp.write_queue_size == 0)
+		api_conn_close(c);
 }
 
 void

@@ -19,6 +19,7 @@
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_WQ_MAX	(1024 * 1024)
 #define WS_MAX_MSG	(64 * 1024)
+#define WS_DROP_MS	10000		/* a dropped client's last chance */
 
 struct ws {
 	wslay_event_context_ptr	 ctx;
@@ -26,6 +27,7 @@ struct ws {
 	int			 filtered;	/* after any subscribe */
 	int			 focused;
 	int			 dropping;
+	uint64_t		 drop_ms;	/* when dropping began */
 };
 
 static void	flush(struct api_conn *);
@@ -272,13 +274,11 @@ flush(struct api_conn *c)
 		api_conn_close(c);
 		return;
 	}
-	if (!wslay_event_want_read(ws->ctx) &&
-	    !wslay_event_want_write(ws->ctx)) {
-		if (c->tcp.write_queue_size == 0)
-			api_conn_close(c);
-		else
-			c->close_after = 1;
-	}
+	/* Done once wslay has nothing left to do, or, for a client being
+	 * dropped, once its close frame is out (no reply awaited). */
+	if ((!wslay_event_want_read(ws->ctx) || ws->dropping) &&
+	    !wslay_event_want_write(ws->ctx) && c->tcp.write_queue_size == 0)
+		api_conn_close(c);
 }
 
 void
@@ -292,11 +292,12 @@ api_ws_data(struct api_conn *c)
 	flush(c);
 }
 
-/* Called by server.c when a write finished: continue sending. */
+/* Called by server.c when a write finished: continue sending (for a
+ * client being dropped, that is how its close frame gets out). */
 void
 api_ws_written(struct api_conn *c)
 {
-	if (c->ws != NULL && !c->ws->dropping)
+	if (c->ws != NULL)
 		flush(c);
 }
 
@@ -315,7 +316,11 @@ api_ws_event(void *data, enum gp_event ev, const void *obj)
 		if (c->ws->filtered && !(c->ws->subs & (1u << ev)))
 			continue;
 		if (c->ws->dropping) {
-			api_conn_close(c);	/* still not reading */
+			/* It gets nothing more; the close frame follows its
+			 * backlog, unless it does not read for WS_DROP_MS. */
+			if (uv_now(api->ctl->loop) - c->ws->drop_ms >
+			    WS_DROP_MS)
+				api_conn_close(c);
 			continue;
 		}
 		if (wslay_event_get_queued_msg_count(c->ws->ctx) >=
@@ -325,10 +330,10 @@ api_ws_event(void *data, enum gp_event ev, const void *obj)
 			gp_log(GP_LOG_WARN, "api ws: client lags behind; "
 			    "dropping it");
 			c->ws->dropping = 1;
+			c->ws->drop_ms = uv_now(api->ctl->loop);
 			wslay_event_queue_close(c->ws->ctx, 1008,
 			    (const uint8_t *)why, sizeof why - 1);
-			wslay_event_send(c->ws->ctx);
-			c->close_after = 1;
+			flush(c);
 			continue;
 		}
 		if (text == NULL) {

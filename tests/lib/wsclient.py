@@ -18,9 +18,15 @@ ap.add_argument("port", type=int)
 ap.add_argument("--path", default="/ws")
 ap.add_argument("--origin")
 ap.add_argument("--host-header")
+ap.add_argument("--stall", type=float, default=0,
+                help="stop reading for this long after the handshake")
 a = ap.parse_args()
 
-s = socket.create_connection((a.host, a.port), timeout=30)
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+if a.stall:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.settimeout(30)
+s.connect((a.host, a.port))
 key = base64.b64encode(os.urandom(16)).decode()
 req = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
        "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -71,6 +77,11 @@ def writer():
 
 
 threading.Thread(target=writer, daemon=True).start()
+if a.stall:
+    import time
+    print("STALLING", flush=True)
+    time.sleep(a.stall)
+    print("READING", flush=True)
 
 
 def recv_exact(n):

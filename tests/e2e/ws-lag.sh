@@ -1,0 +1,34 @@
+#!/bin/bash
+# A WebSocket client that stops reading while events pour in is dropped
+# with close code 1008 once it is too far behind; the proxy carries on.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+
+python3 "$LIB/fakedns.py" --port-file "$T/up.port" --count-file "$T/up.json" \
+	--a a.lag.test=10.1.1.1 2>>"$T/fakedns.log" &
+PIDS="$PIDS $!"
+wait_for 10 test -s "$T/up.port" || { echo "Bail out! fake DNS"; exit 1; }
+gp_start --dns-upstream "127.0.0.1:$(cat "$T/up.port")"
+GP_DNS=$(json_get "$GP_DATA/listen.json" dns)
+python3 "$LIB/wsclient.py" "${GP_API%:*}" "${GP_API##*:}" --stall 4 \
+	< /dev/null > "$T/ws.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 5 grep -q STALLING "$T/ws.out"; ok $? "client connected and stalls"
+# 30 000 DNS queries for a cached name: one log event each.
+python3 - "${GP_DNS%:*}" "${GP_DNS##*:}" <<'PY'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+name = b"\x01a\x03lag\x04test\x00"
+for i in range(30000):
+    if i % 200 == 0:
+        time.sleep(0.005)
+    s.sendto(struct.pack("!HHHHHH", i, 0x0100, 1, 0, 0, 0) + name + b"\0\1\0\1",
+             (sys.argv[1], int(sys.argv[2])))
+PY
+closed() { grep -q "^CLOSE\|^EOF" "$T/ws.out"; }
+wait_for 20 closed; ok $? "the lagging client is dropped"
+is "$(grep -m1 '^CLOSE\|^EOF' "$T/ws.out")" "CLOSE 1008" "with close code 1008"
+n=$(grep -c '"request_log.created"' "$T/ws.out")
+check "$n < 30000" "it missed events rather than stalling the proxy ($n received)"
+grep -q "client lags behind" "$T/serve.log"; ok $? "the drop is logged"
+is "$(dig @"${GP_DNS%:*}" -p "${GP_DNS##*:}" +short +time=3 a.lag.test)" 10.1.1.1 "the proxy keeps serving"
+done_testing
