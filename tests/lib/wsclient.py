@@ -18,12 +18,12 @@ ap.add_argument("port", type=int)
 ap.add_argument("--path", default="/ws")
 ap.add_argument("--origin")
 ap.add_argument("--host-header")
-ap.add_argument("--stall", type=float, default=0,
-                help="stop reading for this long after the handshake")
+ap.add_argument("--stall-until",
+                help="stop reading after the handshake until this file exists (60 s at most)")
 a = ap.parse_args()
 
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-if a.stall:
+if a.stall_until:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.settimeout(30)
 s.connect((a.host, a.port))
@@ -77,10 +77,13 @@ def writer():
 
 
 threading.Thread(target=writer, daemon=True).start()
-if a.stall:
+if a.stall_until:
     import time
     print("STALLING", flush=True)
-    time.sleep(a.stall)
+    for _ in range(600):
+        if os.path.exists(a.stall_until):
+            break
+        time.sleep(0.1)
     print("READING", flush=True)
 
 
