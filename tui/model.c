@@ -59,13 +59,9 @@ tm_num(const cJSON *o, const char *key)
 int64_t
 tm_time(const cJSON *o, const char *key)
 {
-	struct tm	 tm;
-	const char	*s = tm_str(o, key);
+	int64_t	t = gp_time_parse_sql(tm_str(o, key));	/* RFC 3339 too */
 
-	memset(&tm, 0, sizeof tm);
-	if (*s == '\0' || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-		return 0;
-	return (int64_t)timegm(&tm);
+	return t < 0 ? 0 : t;
 }
 
 void

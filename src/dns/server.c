@@ -264,32 +264,29 @@ dq_finish(struct dq *d, const uint8_t *p, size_t n, int rcode)
 	f.s = s;
 	f.name = d->q.name;
 	f.now = gp_now();
-	if (d->orphan) {
-		/* The TCP client left: keep the answer, answer nobody. */
-		if (p != NULL && gp_dns_parse(p, n, &m) == 0 &&
-		    gp_dns_scan_answer(p, n, &m, &ttl, note_addr, &f) == 0)
-			gp_dns_cache_put(s->cache, d->q.name, d->q.qtype,
-			    d->q.qclass, p, n, ttl, m.rcode == GP_DNS_NXDOMAIN ||
-			    m.ancount == 0, f.now);
-		dq_release(d);
-		return;
-	}
 	if (p != NULL && gp_dns_parse(p, n, &m) == 0 &&
 	    gp_dns_scan_answer(p, n, &m, &ttl, note_addr, &f) == 0) {
 		gp_dns_cache_put(s->cache, d->q.name, d->q.qtype, d->q.qclass,
 		    p, n, ttl, m.rcode == GP_DNS_NXDOMAIN || m.ancount == 0,
 		    f.now);
-		copy = gp_xmalloc(n);
-		memcpy(copy, p, n);
-		gp_dns_set_id(copy, d->q.id);
-		reply(s, &d->q, d->query, d->tc ? NULL :
-		    (struct sockaddr *)&d->client, d->tc, copy, n);
-		free(copy);
 		rcode = m.rcode;
-	} else {
+		if (!d->orphan) {
+			copy = gp_xmalloc(n);
+			memcpy(copy, p, n);
+			gp_dns_set_id(copy, d->q.id);
+			reply(s, &d->q, d->query, d->tc ? NULL :
+			    (struct sockaddr *)&d->client, d->tc, copy, n);
+			free(copy);
+		}
+	} else if (!d->orphan) {
 		n = gp_dns_error(d->query, &d->q, rcode, 0, err, sizeof err);
 		reply(s, &d->q, d->query, d->tc ? NULL :
 		    (struct sockaddr *)&d->client, d->tc, err, n);
+	}
+	/* A TCP client that left is answered by nobody; the answer is kept. */
+	if (d->orphan) {
+		dq_release(d);
+		return;
 	}
 	log_query(s, &d->q, d->tc ? NULL : (struct sockaddr *)&d->client,
 	    d->tc, rcode, 0, 0, f.ip[0] ? f.ip : NULL, d->t0);

@@ -484,9 +484,8 @@ refuse(struct gp_flow *f, enum gp_reason r)
 	f->ops->refuse(f, r);
 }
 
-/* Is the destination known to be on the local network before DNS? */
-static int
-local_destination(const char *host)
+int
+gp_flow_local_destination(const char *host)
 {
 	size_t n = strlen(host);
 
@@ -526,7 +525,7 @@ hold(struct gp_flow *f)
 	k.container = f->identity;
 	k.host = f->host;
 	k.port = f->port;
-	k.local = local_destination(f->host);
+	k.local = gp_flow_local_destination(f->host);
 	k.resolved_hostname = f->hostname[0] ? f->hostname : NULL;
 	k.request = f->request;
 	k.protocol = f->ops->method;

@@ -122,6 +122,9 @@ size_t		 gp_flow_guard(struct gp_flow *, unsigned port,
 void		 gp_flow_match(struct gp_flow *, const char *host,
 		    unsigned port, struct gp_match *m, char *hostname,
 		    size_t hostlen);
+/* Is host known to be on the local network before DNS (a private or
+ * loopback literal, localhost, *.localhost)? */
+int		 gp_flow_local_destination(const char *host);
 /* socks5-udp.c */
 void		 gp_socks5_udp_start(struct gp_flow *);
 void		 gp_socks5_udp_close(struct gp_flow *);

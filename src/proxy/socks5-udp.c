@@ -177,8 +177,7 @@ judge(struct gp_udp_assoc *a, struct udest *d)
 			k.host = d->host;
 			k.port = d->port;
 			k.resolved_hostname = hostname[0] ? hostname : NULL;
-			k.local = gp_ip_is_private(d->host) ||
-			    strcmp(d->host, "localhost") == 0;
+			k.local = gp_flow_local_destination(d->host);
 			k.request = req;
 			k.protocol = "SOCKS5";
 			gp_pending_hold(f->px->pending, &k, &w);

@@ -234,6 +234,14 @@ gp_store_run(struct gp_store *s, sqlite3_stmt *st, const char *what)
 	return -1;
 }
 
+char *
+gp_store_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? gp_xstrdup((const char *)t) : NULL;
+}
+
 int64_t
 gp_store_data_version(struct gp_store *s)
 {

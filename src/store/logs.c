@@ -180,14 +180,6 @@ gp_store_log_flush(struct gp_store *s)
 	return (int)done;
 }
 
-static char *
-dup_col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t != NULL ? gp_xstrdup((const char *)t) : NULL;
-}
-
 /* Appends the WHERE clause for f and binds nothing (see bind_filter). */
 static void
 filter_sql(struct gp_buf *b, const struct gp_log_filter *f)
@@ -281,23 +273,23 @@ gp_store_log_query(struct gp_store *s, const struct gp_log_filter *f,
 		r->id = sqlite3_column_int64(st, 0);
 		r->ts = gp_time_parse_sql((const char *)
 		    sqlite3_column_text(st, 1));
-		r->container = dup_col(st, 2);
-		r->client_addr = dup_col(st, 3);
-		r->method = dup_col(st, 4);
-		r->request = dup_col(st, 5);
-		r->host = dup_col(st, 6);
+		r->container = gp_store_col_text(st, 2);
+		r->client_addr = gp_store_col_text(st, 3);
+		r->method = gp_store_col_text(st, 4);
+		r->request = gp_store_col_text(st, 5);
+		r->host = gp_store_col_text(st, 6);
 		r->port = (unsigned)sqlite3_column_int(st, 7);
-		r->resolved_hostname = dup_col(st, 8);
-		r->resolved_ip = dup_col(st, 9);
+		r->resolved_hostname = gp_store_col_text(st, 8);
+		r->resolved_ip = gp_store_col_text(st, 9);
 		r->allowed = sqlite3_column_text(st, 10) != NULL &&
 		    strcmp((const char *)sqlite3_column_text(st, 10),
 		    "allowed") == 0;
 		r->rule_id = sqlite3_column_int64(st, 11);
-		r->reason = dup_col(st, 12);
+		r->reason = gp_store_col_text(st, 12);
 		r->bytes_up = sqlite3_column_int64(st, 13);
 		r->bytes_down = sqlite3_column_int64(st, 14);
 		r->duration_ms = sqlite3_column_int64(st, 15);
-		r->rule_summary = dup_col(st, 16);
+		r->rule_summary = gp_store_col_text(st, 16);
 	}
 	sqlite3_finalize(st);
 	gp_buf_free(&b);

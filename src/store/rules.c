@@ -11,14 +11,6 @@
 	"port_pattern, rule_type, action, created_at, expires_at, "	\
 	"last_used_at, created_by, notes, session_id, hit_count"
 
-static char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t != NULL ? gp_xstrdup((const char *)t) : NULL;
-}
-
 static int64_t
 col_time(sqlite3_stmt *st, int i)
 {
@@ -39,18 +31,18 @@ row_to_rule(sqlite3_stmt *st, struct gp_rule *r)
 
 	memset(r, 0, sizeof *r);
 	r->id = sqlite3_column_int64(st, 0);
-	r->container = col_text(st, 1);
-	r->dest = col_text(st, 2);
-	r->ports = col_text(st, 3);
-	r->rule_type = col_text(st, 4);
+	r->container = gp_store_col_text(st, 1);
+	r->dest = gp_store_col_text(st, 2);
+	r->ports = gp_store_col_text(st, 3);
+	r->rule_type = gp_store_col_text(st, 4);
 	r->action = action && strcmp((const char *)action, "deny") == 0 ?
 	    GP_DENY : GP_ALLOW;
 	r->created_at = col_time(st, 6);
 	r->expires_at = col_time(st, 7);
 	r->last_used_at = col_time(st, 8);
-	r->created_by = col_text(st, 9);
-	r->notes = col_text(st, 10);
-	r->session_id = col_text(st, 11);
+	r->created_by = gp_store_col_text(st, 9);
+	r->notes = gp_store_col_text(st, 10);
+	r->session_id = gp_store_col_text(st, 11);
 	r->hit_count = sqlite3_column_int64(st, 12);
 	if (r->created_by != NULL && strcmp(r->created_by, "builtin") == 0)
 		r->layer = GP_LAYER_BUILTIN;

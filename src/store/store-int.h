@@ -35,5 +35,7 @@ sqlite3_stmt	*gp_store_stmt(struct gp_store *, enum gp_stmt, const char *);
 /* Runs a statement that returns no rows, resets it, logs a failure
  * naming what; 0 or -1. */
 int		 gp_store_run(struct gp_store *, sqlite3_stmt *, const char *);
+/* A copy of text column i (NULL for SQL NULL); caller frees. */
+char		*gp_store_col_text(sqlite3_stmt *, int i);
 
 #endif

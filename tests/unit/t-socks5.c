@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "proxy/flow.h"
 #include "proxy/proxy.h"
 #include "../lib/tap.h"
 
@@ -85,5 +86,14 @@ main(void)
 	    "refused → 0x05");
 	is_int(gp_reason_socks_reply(GP_R_DNS_FAILED), 0x04,
 	    "no such host → 0x04");
+	/* Local destinations, flagged in pending for CONNECT and UDP alike. */
+	ok(gp_flow_local_destination("127.0.0.1") &&
+	    gp_flow_local_destination("10.2.3.4") &&
+	    gp_flow_local_destination("localhost") &&
+	    gp_flow_local_destination("api.localhost") &&
+	    gp_flow_local_destination("fd00::1"), "local destinations");
+	ok(!gp_flow_local_destination("example.com") &&
+	    !gp_flow_local_destination("8.8.8.8") &&
+	    !gp_flow_local_destination("notlocalhost"), "public destinations");
 	return tap_done();
 }
