@@ -9,13 +9,22 @@
 
 #define API_MAX_BODY	(1024 * 1024)
 #define API_WS_QUEUE	128		/* messages queued per client */
+#define API_MAX_CONNS	256		/* open connections at once */
+#define API_MAX_BUFFERED (32 * 1024 * 1024)	/* request bytes, all conns */
+#define API_REQUEST_MS	15000		/* a whole request must arrive */
+#define API_IDLE_MS	60000		/* kept-alive, nothing sent */
 
 struct ws;
 
 struct api_conn {
 	struct gp_api		*api;
 	uv_tcp_t		 tcp;
+	uv_timer_t		 timer;		/* request deadline, idle */
+	int			 handles;	/* tcp + timer */
+	int			 in_request;	/* bytes of one arrived */
 	struct gp_buf		 in;
+	struct gp_http_scan	 scan;		/* the head arriving */
+	size_t			 head_len;	/* once complete */
 	int			 closing;
 	int			 close_after;	/* after the reply is written */
 	struct ws		*ws;		/* set once upgraded */
@@ -29,6 +38,9 @@ struct gp_api {
 	int			 stopping;
 	int			 handles;	/* listener + connections */
 	struct api_conn		*conns;
+	size_t			 nconns;
+	size_t			 buffered;	/* request bytes held */
+	uint64_t		 refused;	/* over API_MAX_CONNS, episode */
 };
 
 struct api_req {
@@ -51,6 +63,7 @@ struct api_resp {
 /* server.c */
 void	api_write(struct api_conn *, const void *, size_t);
 void	api_conn_close(struct api_conn *);
+void	api_conn_consume(struct api_conn *, size_t);
 /* routes.c: fills resp; returns 0, or -1 when no route matched. */
 int	api_route(struct api_req *, struct api_resp *);
 void	api_error(struct api_resp *, int status, const char *msg);

@@ -2,8 +2,11 @@
  * server.c: the API's HTTP/1.1 server on the loop, sharing the proxy's
  * parser.  Keep-alive, bodies by Content-Length up to 1 MiB, and two
  * guards for a policy endpoint reachable from a browser: the Host header
- * must name loopback (DNS rebinding), and cross-site requests (Origin /
- * Sec-Fetch-Site) are refused.
+ * must name loopback (DNS rebinding), and a request from a web page (an
+ * Origin that is not this API's own, Origin: null, Sec-Fetch-Site
+ * cross-site) is refused.  Limits: API_MAX_CONNS connections, a whole
+ * request within API_REQUEST_MS of its first byte, API_IDLE_MS between
+ * requests, API_MAX_BUFFERED request bytes held across connections.
  */
 #include "config.h"
 
@@ -28,12 +31,18 @@ api_unref(struct gp_api *api)
 		free(api);
 }
 
+static void	on_timer(uv_timer_t *);
+
 static void
 on_conn_closed(uv_handle_t *h)
 {
 	struct api_conn	*c = h->data;
 	struct gp_api	*api = c->api;
 
+	if (--c->handles > 0)
+		return;
+	api->nconns--;
+	api->buffered -= c->in.len;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -53,6 +62,44 @@ api_conn_close(struct api_conn *c)
 		return;
 	c->closing = 1;
 	uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+	uv_close((uv_handle_t *)&c->timer, on_conn_closed);
+}
+
+/* Drops n request bytes from the front of the connection's buffer. */
+void
+api_conn_consume(struct api_conn *c, size_t n)
+{
+	gp_buf_consume(&c->in, n);
+	c->api->buffered -= n;
+}
+
+/* The next request must arrive whole within API_REQUEST_MS of its
+ * first byte; before that byte the connection may idle API_IDLE_MS. */
+static void
+arm(struct api_conn *c)
+{
+	c->in_request = c->in.len > 0;
+	uv_timer_start(&c->timer, on_timer, c->in_request ? API_REQUEST_MS :
+	    API_IDLE_MS, 0);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct api_conn *c = t->data;
+
+	if (c->ws != NULL)
+		return;
+	gp_log(GP_LOG_DEBUG, "api: %s; closing", c->in_request ?
+	    "request not complete in time" : "idle connection");
+	if (c->in_request) {
+		static const char slow[] = "HTTP/1.1 408 Request Timeout\r\n"
+		    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+		c->close_after = 1;
+		api_write(c, slow, sizeof slow - 1);
+	} else
+		api_conn_close(c);
 }
 
 struct wreq {
@@ -102,13 +149,21 @@ on_connection(uv_stream_t *server, int status)
 	struct gp_api	*api = server->data;
 	struct api_conn	*c;
 
-	if (status != 0 || api->stopping)
+	if (status != 0) {
+		gp_net_accept_failed("api", status);
+		return;
+	}
+	if (api->stopping)
 		return;
 	c = gp_xcalloc(1, sizeof *c);
 	c->api = api;
 	uv_tcp_init(server->loop, &c->tcp);
 	c->tcp.data = c;
+	uv_timer_init(server->loop, &c->timer);
+	c->timer.data = c;
+	c->handles = 2;
 	api->handles++;
+	api->nconns++;
 	c->next = api->conns;
 	if (api->conns != NULL)
 		api->conns->prev = c;
@@ -117,6 +172,20 @@ on_connection(uv_stream_t *server, int status)
 		api_conn_close(c);
 		return;
 	}
+	if (api->nconns > API_MAX_CONNS) {
+		if (api->refused++ == 0)
+			gp_log(GP_LOG_WARN, "api: more than %d connections; "
+			    "refusing new ones", API_MAX_CONNS);
+		api_conn_close(c);
+		return;
+	}
+	if (api->refused > 0) {
+		gp_log(GP_LOG_WARN, "api: accepting again; %llu connections "
+		    "were refused", (unsigned long long)api->refused);
+		api->refused = 0;
+	}
+	gp_net_accept_ok();
+	arm(c);
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
@@ -138,7 +207,10 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	c->in.len += (size_t)n;
+	c->api->buffered += (size_t)n;
 	c->in.data[c->in.len] = '\0';
+	if (c->ws == NULL && !c->in_request && c->in.len > 0)
+		arm(c);
 	if (c->ws != NULL)
 		api_ws_data(c);
 	else
@@ -331,9 +403,16 @@ process(struct api_conn *c)
 
 	while (!c->closing && !c->close_after && c->ws == NULL &&
 	    c->in.len > 0) {
-		n = gp_http_parse_request(c->in.data, c->in.len, &m, &err);
-		if (n == GP_AGAIN)
-			return;
+		if (c->head_len == 0) {
+			n = gp_http_scan_head(&c->scan, c->in.data, c->in.len,
+			    1, &err);
+			if (n == GP_AGAIN)
+				return;
+			memset(&c->scan, 0, sizeof c->scan);
+			c->head_len = n > 0 ? (size_t)n : 0;
+		}
+		n = c->head_len > 0 ? gp_http_parse_request(c->in.data,
+		    c->head_len, &m, &err) : GP_EPROTO;
 		if (n < 0) {
 			gp_log(GP_LOG_WARN, "api: %d %s", err.status, err.why);
 			reply_error(c, err.status, err.why, 1);
@@ -349,6 +428,15 @@ process(struct api_conn *c)
 		}
 		total = (size_t)n + (size_t)(m.content_length > 0 ?
 		    m.content_length : 0);
+		if (total > c->in.len && c->api->buffered + total -
+		    c->in.len > API_MAX_BUFFERED) {
+			gp_log(GP_LOG_WARN, "api: %zu request bytes held; "
+			    "refusing a %zu-byte body", c->api->buffered,
+			    (size_t)m.content_length);
+			reply_error(c, 503, "too many request bodies in "
+			    "flight; try again", 1);
+			return;
+		}
 		if (c->in.len < total)
 			return;		/* the body is still arriving */
 		if (check_origin(c, &m) != 0)
@@ -368,7 +456,9 @@ process(struct api_conn *c)
 		if (m.upgrade && (strcmp(r.path, "/ws") == 0 ||
 		    strcmp(r.path, "/api/ws") == 0)) {
 			if (api_ws_upgrade(c, &r) == 0) {
-				gp_buf_consume(&c->in, total);
+				uv_timer_stop(&c->timer);
+				api_conn_consume(c, total);
+				c->head_len = 0;
 				if (c->in.len > 0)
 					api_ws_data(c);
 			}
@@ -379,7 +469,9 @@ process(struct api_conn *c)
 			api_error(&resp, 404, "not found");
 		reply(c, resp.status, resp.json, !m.keep_alive);
 		cJSON_Delete(resp.json);
-		gp_buf_consume(&c->in, total);
+		api_conn_consume(c, total);
+		c->head_len = 0;
+		arm(c);
 	}
 }
 

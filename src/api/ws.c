@@ -44,7 +44,7 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 		return -1;
 	}
 	memcpy(buf, c->in.data, n);
-	gp_buf_consume(&c->in, n);
+	api_conn_consume(c, n);
 	return (ssize_t)n;
 }
 

@@ -25,7 +25,8 @@
 #define UDP_TIMEOUT_MS	2000
 #define UDP_TRIES	2
 #define TCP_TIMEOUT_MS	4000
-#define CONN_IDLE_MS	30000
+#define CONN_IDLE_MS	30000	/* between messages */
+#define CONN_MSG_MS	10000	/* a whole message, from its first byte */
 
 struct tconn;
 
@@ -58,6 +59,7 @@ struct tconn {
 	uv_timer_t		 idle;
 	struct gp_buf		 in;
 	int			 closing, handles;
+	int			 partial;	/* a message is arriving */
 	struct tconn		*next, *prev;
 };
 
@@ -671,7 +673,11 @@ tconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	c->in.len += (size_t)n;
-	uv_timer_again(&c->idle);
+	/* Deadlines are total: trickled bytes do not extend them. */
+	if (!c->partial) {
+		c->partial = 1;
+		uv_timer_start(&c->idle, tconn_idle, CONN_MSG_MS, 0);
+	}
 	while (!c->closing && c->in.len >= 2) {
 		len = (size_t)((uint8_t)c->in.data[0] << 8 |
 		    (uint8_t)c->in.data[1]);
@@ -685,6 +691,11 @@ tconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 			return;
 		query(c->s, (uint8_t *)c->in.data + 2, len, NULL, c);
 		gp_buf_consume(&c->in, len + 2);
+		if (c->in.len == 0 && !c->closing) {
+			c->partial = 0;
+			uv_timer_start(&c->idle, tconn_idle, CONN_IDLE_MS, 0);
+		} else if (!c->closing)
+			uv_timer_start(&c->idle, tconn_idle, CONN_MSG_MS, 0);
 	}
 }
 
@@ -694,7 +705,11 @@ on_tcp_conn(uv_stream_t *server, int status)
 	struct gp_dns_server	*s = server->data;
 	struct tconn		*c;
 
-	if (status != 0 || s->stopping)
+	if (status != 0) {
+		gp_net_accept_failed("dns", status);
+		return;
+	}
+	if (s->stopping)
 		return;
 	c = gp_xcalloc(1, sizeof *c);
 	c->s = s;
@@ -711,7 +726,8 @@ on_tcp_conn(uv_stream_t *server, int status)
 		tconn_close(c);
 		return;
 	}
-	uv_timer_start(&c->idle, tconn_idle, CONN_IDLE_MS, CONN_IDLE_MS);
+	gp_net_accept_ok();
+	uv_timer_start(&c->idle, tconn_idle, CONN_IDLE_MS, 0);
 	uv_read_start((uv_stream_t *)&c->tcp, tconn_alloc, tconn_read);
 }
 

@@ -12,6 +12,15 @@ static const char *hop_fixed[] = {
 	"proxy-authenticate", "te", "trailer", "upgrade",
 };
 
+/*
+ * Fields a Connection option may not remove (as haproxy and nginx): the
+ * framing the next hop needs to read the same message we read, and the
+ * Host it is addressed to.  RFC 9110 7.6.1 lets a proxy refuse them.
+ */
+static const char *hop_protected[] = {
+	"content-length", "transfer-encoding", "host",
+};
+
 int
 gp_http_is_hop(const struct gp_http_msg *m, struct gp_iov name)
 {
@@ -20,6 +29,9 @@ gp_http_is_hop(const struct gp_http_msg *m, struct gp_iov name)
 	for (i = 0; i < GP_ARRAY_LEN(hop_fixed); i++)
 		if (gp_iov_eq(name, hop_fixed[i]))
 			return 1;
+	for (i = 0; i < GP_ARRAY_LEN(hop_protected); i++)
+		if (gp_iov_eq(name, hop_protected[i]))
+			return 0;
 	/* Fields named by Connection are hop-by-hop too. */
 	for (i = 0; i < m->nh; i++) {
 		char	tok[64];

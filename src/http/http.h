@@ -60,6 +60,21 @@ int	gp_http_parse_request(const char *, size_t, struct gp_http_msg *,
 int	gp_http_parse_response(const char *, size_t, struct gp_http_msg *,
 	    struct gp_http_err *);
 
+/*
+ * Incremental end-of-head search: zero it when a head starts, call it
+ * with the whole buffered input after every read; each byte is looked
+ * at once.  Returns the head length (> 0, then parse exactly once),
+ * GP_AGAIN, or GP_EPROTO with err (414, 431, 502 for a response).
+ */
+struct gp_http_scan {
+	size_t		off;		/* bytes examined */
+	size_t		line;		/* length of the current line */
+	unsigned	lines;		/* complete lines so far */
+	int		started;	/* past leading empty lines */
+};
+int	gp_http_scan_head(struct gp_http_scan *, const char *, size_t,
+	    int request, struct gp_http_err *);
+
 /* Case-insensitive helpers over slices. */
 int	gp_iov_eq(struct gp_iov, const char *);
 const struct gp_http_header *gp_http_find(const struct gp_http_msg *,
@@ -73,6 +88,7 @@ struct gp_chunked {
 	uint64_t	remaining;
 	size_t		linelen;
 	size_t		trailer;
+	int		colon;		/* in a trailer line's value */
 };
 /*
  * Consumes bytes of a chunked body from p; returns how many belong to

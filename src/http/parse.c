@@ -2,8 +2,10 @@
  * parse.c: strict HTTP/1.1 head parser after RFC 9112.  Rejects what
  * enables request smuggling or header injection: bare CR, NUL, obs-fold,
  * whitespace before the colon, Content-Length with Transfer-Encoding,
- * conflicting Content-Length values, and a Transfer-Encoding whose last
- * coding is not chunked.
+ * conflicting Content-Length values, and any Transfer-Encoding but a
+ * single "chunked" (see derive()).  gp_http_scan_head() finds where a
+ * head ends looking at each byte once, so a head trickled in byte by
+ * byte is parsed once, not once per read.
  */
 #include "config.h"
 
@@ -17,6 +19,14 @@ static int	is_tchar(unsigned char);
 static int	parse_headers(const char *, const char *, const char **,
 		    struct gp_http_msg *, struct gp_http_err *);
 static int	derive(struct gp_http_msg *, int, struct gp_http_err *);
+static int	header_line(const char *, const char *,
+		    struct gp_http_header *, struct gp_http_err *);
+static int	request_line(const char *, const char *, struct gp_http_msg *,
+		    struct gp_http_err *);
+static int	status_line(const char *, const char *, struct gp_http_msg *,
+		    struct gp_http_err *);
+static int	parse_version(const char *, size_t);
+static int	strips_framing(const struct gp_http_msg *);
 static const char *find_line(const char *, const char *);
 
 #define FAIL(st, w) do { err->status = (st); err->why = (w);		\
@@ -82,12 +92,44 @@ find_line(const char *p, const char *end)
 	return memchr(p, '\n', (size_t)(end - p));
 }
 
+/* One header field line [p, eol) (no CR/LF) into h. */
+static int
+header_line(const char *p, const char *eol, struct gp_http_header *h,
+    struct gp_http_err *err)
+{
+	const char	*colon, *v, *ve;
+
+	if (*p == ' ' || *p == '\t')
+		FAIL(400, "obsolete line folding");
+	for (colon = p; colon < eol && is_tchar((unsigned char)*colon);
+	    colon++)
+		;
+	if (colon == p || colon == eol || *colon != ':')
+		FAIL(400, "malformed header field name");
+	for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+		;
+	for (ve = eol; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--)
+		;
+	for (const char *q = v; q < ve; q++) {
+		unsigned char c = (unsigned char)*q;
+
+		if (c == '\0' || c == '\r' || (c < 0x20 && c != '\t') ||
+		    c == 0x7f)
+			FAIL(400, "invalid byte in header value");
+	}
+	h->name.p = p;
+	h->name.n = (size_t)(colon - p);
+	h->value.p = v;
+	h->value.n = (size_t)(ve - v);
+	return 0;
+}
+
 /* Parses header lines from p up to the empty line. */
 static int
 parse_headers(const char *p, const char *end, const char **after,
     struct gp_http_msg *m, struct gp_http_err *err)
 {
-	const char	*lf, *eol, *colon, *v, *ve;
+	const char	*lf, *eol;
 
 	m->nh = 0;
 	for (;;) {
@@ -100,42 +142,42 @@ parse_headers(const char *p, const char *end, const char **after,
 			*after = lf + 1;
 			return 0;
 		}
-		if (*p == ' ' || *p == '\t')
-			FAIL(400, "obsolete line folding");
 		if (m->nh == GP_HTTP_MAX_HEADERS)
 			FAIL(431, "too many header fields");
-		for (colon = p; colon < eol && is_tchar((unsigned char)*colon);
-		    colon++)
-			;
-		if (colon == p || colon == eol || *colon != ':')
-			FAIL(400, "malformed header field name");
-		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
-			;
-		for (ve = eol; ve > v && (ve[-1] == ' ' || ve[-1] == '\t');
-		    ve--)
-			;
-		for (const char *q = v; q < ve; q++) {
-			unsigned char c = (unsigned char)*q;
-
-			if (c == '\0' || c == '\r' || (c < 0x20 && c != '\t') ||
-			    c == 0x7f)
-				FAIL(400, "invalid byte in header value");
-		}
-		m->h[m->nh].name.p = p;
-		m->h[m->nh].name.n = (size_t)(colon - p);
-		m->h[m->nh].value.p = v;
-		m->h[m->nh].value.n = (size_t)(ve - v);
+		if (header_line(p, eol, &m->h[m->nh], err) != 0)
+			return GP_EPROTO;
 		m->nh++;
 		p = lf + 1;
 	}
 }
 
-/* Framing and persistence from the headers (RFC 9112 6.1-6.3, 9.3). */
+/* Does a Connection option name a field the framing depends on? */
+static int
+strips_framing(const struct gp_http_msg *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nh; i++)
+		if (gp_iov_eq(m->h[i].name, "connection") &&
+		    (gp_http_has_token(m->h[i].value, "content-length") ||
+		    gp_http_has_token(m->h[i].value, "transfer-encoding")))
+			return 1;
+	return 0;
+}
+
+/*
+ * Framing and persistence from the headers (RFC 9112 6.1-6.3, 9.3).
+ * Anything a second parser could read differently is refused: HTTP/1.0
+ * with Transfer-Encoding, any coding but one "chunked", Content-Length
+ * with Transfer-Encoding, repeated Host (requests), and, in responses,
+ * framing a Connection option would strip.
+ */
 static int
 derive(struct gp_http_msg *m, int request, struct gp_http_err *err)
 {
 	const struct gp_http_header	*te = NULL;
 	int				 conn_close = 0, conn_keep = 0;
+	int				 hosts = 0, bad = request ? 400 : 502;
 	size_t				 i;
 
 	m->content_length = -1;
@@ -148,19 +190,22 @@ derive(struct gp_http_msg *m, int request, struct gp_http_err *err)
 			size_t	k;
 
 			if (h->value.n == 0 || h->value.n > 18)
-				FAIL(400, "invalid Content-Length");
+				FAIL(bad, "invalid Content-Length");
 			for (k = 0; k < h->value.n; k++) {
 				if (h->value.p[k] < '0' || h->value.p[k] > '9')
-					FAIL(400, "invalid Content-Length");
+					FAIL(bad, "invalid Content-Length");
 				v = v * 10 + (h->value.p[k] - '0');
 			}
 			if (m->content_length != -1 && m->content_length != v)
-				FAIL(400, "conflicting Content-Length");
+				FAIL(bad, "conflicting Content-Length");
 			m->content_length = v;
 		} else if (gp_iov_eq(h->name, "transfer-encoding")) {
 			if (te != NULL)
-				FAIL(400, "repeated Transfer-Encoding");
+				FAIL(bad, "repeated Transfer-Encoding");
 			te = h;
+		} else if (gp_iov_eq(h->name, "host")) {
+			if (request && ++hosts > 1)
+				FAIL(400, "more than one Host header");
 		} else if (gp_iov_eq(h->name, "connection") ||
 		    gp_iov_eq(h->name, "proxy-connection")) {
 			if (gp_http_has_token(h->value, "close"))
@@ -178,22 +223,18 @@ derive(struct gp_http_msg *m, int request, struct gp_http_err *err)
 	}
 	m->upgrade = m->upgrade == 3;
 	if (te != NULL) {
-		struct gp_iov	v = te->value;
-		size_t		last;
-
-		if (m->content_length != -1 && request)
-			FAIL(400, "Content-Length with Transfer-Encoding");
-		/* The final coding must be chunked (RFC 9112 6.3 item 4). */
-		for (last = v.n; last > 0 && v.p[last - 1] != ','; last--)
-			;
-		while (last < v.n && (v.p[last] == ' ' || v.p[last] == '\t'))
-			last++;
-		if (v.n - last != 7 || strncasecmp(v.p + last, "chunked", 7))
-			FAIL(request ? 501 : 502,
-			    "unsupported Transfer-Encoding");
+		if (m->minor == 0)
+			FAIL(bad, "Transfer-Encoding in an HTTP/1.0 message");
+		if (m->content_length != -1)
+			FAIL(bad, "Content-Length with Transfer-Encoding");
+		/* Exactly one coding, chunked: no gzip, no repeats. */
+		if (!gp_iov_eq(te->value, "chunked"))
+			FAIL(bad, "unsupported Transfer-Encoding");
 		m->chunked = 1;
-		m->content_length = -1;
 	}
+	if (!request && (te != NULL || m->content_length != -1) &&
+	    strips_framing(m))
+		FAIL(502, "Connection option names a framing header");
 	if (m->minor >= 1)
 		m->keep_alive = !conn_close;
 	else
@@ -211,25 +252,13 @@ parse_version(const char *p, size_t n)
 	return p[7] - '0';
 }
 
-int
-gp_http_parse_request(const char *buf, size_t len, struct gp_http_msg *m,
+/* The request line [p, eol) into m's method, target and version. */
+static int
+request_line(const char *p, const char *eol, struct gp_http_msg *m,
     struct gp_http_err *err)
 {
-	const char	*end = buf + len, *p = buf, *lf, *eol, *sp1, *sp2;
-	const char	*after;
-	int		 rc;
+	const char	*sp1, *sp2;
 
-	/* RFC 9112 2.2: ignore at least one empty line before a request. */
-	while (p < end && (*p == '\r' || *p == '\n'))
-		p++;
-	if ((lf = find_line(p, end)) == NULL) {
-		if ((size_t)(end - p) > GP_HTTP_MAX_LINE)
-			FAIL(414, "request line too long");
-		goto again;
-	}
-	if ((size_t)(lf - p) > GP_HTTP_MAX_LINE)
-		FAIL(414, "request line too long");
-	eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
 	for (const char *q = p; q < eol; q++)
 		if (*q == '\0' || *q == '\r' || *q == '\t')
 			FAIL(400, "invalid byte in request line");
@@ -244,13 +273,37 @@ gp_http_parse_request(const char *buf, size_t len, struct gp_http_msg *m,
 		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
 			FAIL(400, "invalid byte in request target");
 	if ((m->minor = parse_version(sp2 + 1, (size_t)(eol - sp2 - 1))) < 0)
-		FAIL(memcmp(sp2 + 1, "HTTP/", 5) == 0 ? 505 : 400,
-		    "unsupported HTTP version");
+		FAIL(eol - sp2 - 1 >= 5 && memcmp(sp2 + 1, "HTTP/", 5) == 0 ?
+		    505 : 400, "unsupported HTTP version");
 	m->method.p = p;
 	m->method.n = (size_t)(sp1 - p);
 	m->target.p = sp1 + 1;
 	m->target.n = (size_t)(sp2 - sp1 - 1);
 	m->status = 0;
+	return 0;
+}
+
+int
+gp_http_parse_request(const char *buf, size_t len, struct gp_http_msg *m,
+    struct gp_http_err *err)
+{
+	const char	*end = buf + len, *p = buf, *lf, *eol;
+	const char	*after;
+	int		 rc;
+
+	/* RFC 9112 2.2: ignore at least one empty line before a request. */
+	while (p < end && (*p == '\r' || *p == '\n'))
+		p++;
+	if ((lf = find_line(p, end)) == NULL) {
+		if ((size_t)(end - p) > GP_HTTP_MAX_LINE)
+			FAIL(414, "request line too long");
+		goto again;
+	}
+	if ((size_t)(lf - p) > GP_HTTP_MAX_LINE)
+		FAIL(414, "request line too long");
+	eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
+	if (request_line(p, eol, m, err) != 0)
+		return GP_EPROTO;
 	rc = parse_headers(lf + 1, end, &after, m, err);
 	if (rc == GP_AGAIN)
 		goto again;
@@ -268,16 +321,13 @@ again:
 	return GP_AGAIN;
 }
 
-int
-gp_http_parse_response(const char *buf, size_t len, struct gp_http_msg *m,
+/* The status line [buf, eol) into m's version, status and reason. */
+static int
+status_line(const char *buf, const char *eol, struct gp_http_msg *m,
     struct gp_http_err *err)
 {
-	const char	*end = buf + len, *lf, *eol, *after;
-	int		 rc, i;
+	int	i;
 
-	if ((lf = find_line(buf, end)) == NULL)
-		goto again;
-	eol = lf > buf && lf[-1] == '\r' ? lf - 1 : lf;
 	if (eol - buf < 12 || (m->minor = parse_version(buf, 8)) < 0 ||
 	    buf[8] != ' ')
 		FAIL(502, "malformed status line");
@@ -296,6 +346,21 @@ gp_http_parse_response(const char *buf, size_t len, struct gp_http_msg *m,
 	m->reason.n = (size_t)(eol - m->reason.p);
 	m->method.p = m->target.p = NULL;
 	m->method.n = m->target.n = 0;
+	return 0;
+}
+
+int
+gp_http_parse_response(const char *buf, size_t len, struct gp_http_msg *m,
+    struct gp_http_err *err)
+{
+	const char	*end = buf + len, *lf, *eol, *after;
+	int		 rc;
+
+	if ((lf = find_line(buf, end)) == NULL)
+		goto again;
+	eol = lf > buf && lf[-1] == '\r' ? lf - 1 : lf;
+	if (status_line(buf, eol, m, err) != 0)
+		return GP_EPROTO;
 	rc = parse_headers(lf + 1, end, &after, m, err);
 	if (rc == GP_AGAIN)
 		goto again;
@@ -315,8 +380,67 @@ again:
 	return GP_AGAIN;
 }
 
+/*
+ * gp_http_scan_head: the state is the offset examined so far, the
+ * length of the current line and how many lines are complete.  Each
+ * line is checked once, when its LF arrives, so garbage is refused
+ * as soon as a line of it is in, not when a head that never ends
+ * times out.
+ */
+int
+gp_http_scan_head(struct gp_http_scan *sc, const char *buf, size_t len,
+    int request, struct gp_http_err *err)
+{
+	struct gp_http_msg	m;	/* only the line checks write to it */
+	struct gp_http_header	h;
+	const char		*p, *eol;
+	size_t			 i;
+
+	for (i = sc->off; i < len; i++) {
+		if (buf[i] != '\n') {
+			if (!sc->started && request && buf[i] == '\r')
+				continue;	/* empty lines before a request */
+			sc->started = 1;
+			sc->line++;
+			if (!sc->lines && request &&
+			    sc->line > GP_HTTP_MAX_LINE)
+				FAIL(414, "request line too long");
+			continue;
+		}
+		if (!sc->started)
+			continue;
+		p = buf + i - sc->line;
+		eol = buf + i;
+		if (eol > p && eol[-1] == '\r')
+			eol--;
+		if (eol == p && sc->lines > 0) {
+			sc->off = i + 1;
+			if (i + 1 > GP_HTTP_MAX_HEAD)
+				break;
+			return (int)(i + 1);
+		}
+		if (sc->lines == 0 ? (request ? request_line(p, eol, &m, err) :
+		    status_line(p, eol, &m, err)) :
+		    header_line(p, eol, &h, err)) {
+			if (!request)
+				err->status = 502;
+			return GP_EPROTO;
+		}
+		if (sc->lines++ > GP_HTTP_MAX_HEADERS)
+			FAIL(request ? 431 : 502, "too many header fields");
+		sc->line = 0;
+	}
+	sc->off = i;
+	if (len > GP_HTTP_MAX_HEAD)
+		FAIL(request ? 431 : 502, request ?
+		    "request header too large" : "response header too large");
+	return GP_AGAIN;
+}
+
 enum { CK_SIZE, CK_EXT, CK_SIZE_LF, CK_DATA, CK_DATA_CR, CK_DATA_LF,
 	CK_TRAILER, CK_TRAILER_LF, CK_DONE };
+
+#define CK_MAX_DIGITS	15	/* chunk sizes below 2^60 */
 
 ssize_t
 gp_chunked_scan(struct gp_chunked *c, const char *p, size_t n, int *done)
@@ -330,14 +454,16 @@ gp_chunked_scan(struct gp_chunked *c, const char *p, size_t n, int *done)
 		switch (c->state) {
 		case CK_SIZE:
 			if (isxdigit(ch)) {
-				if (c->linelen++ >= 16)
+				if (c->linelen++ >= CK_MAX_DIGITS)
 					return GP_EPROTO;
 				c->remaining = c->remaining * 16 +
 				    (uint64_t)(ch <= '9' ? ch - '0' :
 				    (ch | 0x20) - 'a' + 10);
 			} else if (c->linelen == 0) {
 				return GP_EPROTO;
-			} else if (ch == ';' || ch == ' ' || ch == '\t') {
+			} else if (ch == ';') {
+				/* No whitespace after the size (BWS is a
+				 * smuggling vector between parsers). */
 				c->state = CK_EXT;
 			} else if (ch == '\r') {
 				c->state = CK_SIZE_LF;
@@ -348,7 +474,7 @@ gp_chunked_scan(struct gp_chunked *c, const char *p, size_t n, int *done)
 		case CK_EXT:
 			if (ch == '\r')
 				c->state = CK_SIZE_LF;
-			else if (ch == '\n' || ch == '\0' ||
+			else if ((ch < 0x20 && ch != '\t') || ch == 0x7f ||
 			    ++c->linelen > 4096)
 				return GP_EPROTO;
 			i++;
@@ -385,11 +511,21 @@ gp_chunked_scan(struct gp_chunked *c, const char *p, size_t n, int *done)
 			c->linelen = 0;
 			break;
 		case CK_TRAILER:
-			/* Trailer lines, then an empty line. */
+			/* Trailer fields (name ":" value), then an empty line;
+			 * no folding, no control bytes. */
 			if (ch == '\r') {
+				if (c->linelen > 0 && !c->colon)
+					return GP_EPROTO;
 				c->state = CK_TRAILER_LF;
-			} else if (ch == '\n' || ch == '\0' ||
-			    ++c->trailer > 16384) {
+			} else if (++c->trailer > 16384) {
+				return GP_EPROTO;
+			} else if (!c->colon) {
+				if (ch == ':' && c->linelen > 0)
+					c->colon = 1;
+				else if (!is_tchar(ch))
+					return GP_EPROTO;
+				c->linelen++;
+			} else if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
 				return GP_EPROTO;
 			} else
 				c->linelen++;
@@ -405,6 +541,7 @@ gp_chunked_scan(struct gp_chunked *c, const char *p, size_t n, int *done)
 				return (ssize_t)i;
 			}
 			c->linelen = 0;
+			c->colon = 0;
 			c->state = CK_TRAILER;
 			break;
 		default:

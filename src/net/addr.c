@@ -142,3 +142,43 @@ gp_listen_tcp(uv_loop_t *loop, uv_tcp_t *tcp, const struct sockaddr *sa,
 		return rc;	/* the caller closes the handle */
 	return 0;
 }
+
+/* Accept failure episodes: one process, one loop thread. */
+static uint64_t	accept_total, accept_episode;
+static uint64_t	accept_reported_ms;
+
+void
+gp_net_accept_failed(const char *listener, int status)
+{
+	uint64_t now = gp_now_ms();
+
+	accept_total++;
+	if (accept_episode++ == 0) {
+		gp_log(GP_LOG_ERROR, "%s: cannot accept connections: %s%s",
+		    listener, uv_strerror(status), status == UV_EMFILE ||
+		    status == UV_ENFILE ? " (out of file descriptors; raise "
+		    "ulimit -n)" : "");
+		accept_reported_ms = now;
+	} else if (now - accept_reported_ms >= 10000) {
+		gp_log(GP_LOG_ERROR, "%s: still cannot accept: %llu "
+		    "connections refused so far (%s)", listener,
+		    (unsigned long long)accept_episode, uv_strerror(status));
+		accept_reported_ms = now;
+	}
+}
+
+void
+gp_net_accept_ok(void)
+{
+	if (accept_episode == 0)
+		return;
+	gp_log(GP_LOG_WARN, "accepting connections again after %llu "
+	    "failed accepts", (unsigned long long)accept_episode);
+	accept_episode = 0;
+}
+
+uint64_t
+gp_net_accept_failures(void)
+{
+	return accept_total;
+}

@@ -39,6 +39,17 @@ int	gp_listen_tcp(uv_loop_t *, uv_tcp_t *, const struct sockaddr *,
 	    uv_connection_cb, struct sockaddr_storage *bound);
 
 /*
+ * Accept failures (EMFILE, ENFILE, ENOMEM) come in bursts: the first of
+ * an episode is logged with its cause, then only a count every 10 s,
+ * and a summary when an accept succeeds again.  Called by every
+ * listener's connection callback.
+ */
+void	gp_net_accept_failed(const char *listener, int status);
+void	gp_net_accept_ok(void);
+/* Accept failures since start (for status). */
+uint64_t gp_net_accept_failures(void);
+
+/*
  * Resolver.  Life: gp_resolver_new() → gp_resolve() per name →
  * gp_resolver_close() (queries still running are cancelled without a
  * callback).  /etc/hosts (read at start) and RFC 6761 localhost names

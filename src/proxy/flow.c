@@ -77,12 +77,20 @@ gp_flow_new(struct gp_proxy *px, uv_stream_t *server,
 	uv_tcp_init(px->loop, f->c.tcp);
 	f->c.tcp->data = &f->c;
 	f->handles = 1;
+	/* Linked first: the last handle's close unlinks it, even when
+	 * the accept fails. */
+	f->next = px->flows;
+	if (px->flows != NULL)
+		px->flows->prev = f;
+	px->flows = f;
+	px->stats.flows++;
 	if (uv_accept(server, (uv_stream_t *)f->c.tcp) != 0) {
 		uv_close((uv_handle_t *)f->c.tcp, on_tcp_closed);
 		f->c.tcp = NULL;
 		f->closing = 1;
 		return NULL;
 	}
+	gp_net_accept_ok();
 	uv_tcp_nodelay(f->c.tcp, 1);
 	if (uv_tcp_getpeername(f->c.tcp, (struct sockaddr *)&ss, &len) == 0) {
 		gp_addr_ip((struct sockaddr *)&ss, f->client_ip,
@@ -93,13 +101,8 @@ gp_flow_new(struct gp_proxy *px, uv_stream_t *server,
 	uv_timer_init(px->loop, &f->timer);
 	f->timer.data = f;
 	f->handles++;
-	f->next = px->flows;
-	if (px->flows != NULL)
-		px->flows->prev = f;
-	px->flows = f;
-	px->stats.flows++;
 	gp_flow_set_identity(f, NULL);
-	gp_flow_set_timeout(f, px->opts.header_timeout_ms);
+	gp_flow_set_deadline(f, px->opts.header_timeout_ms);
 	gp_flow_read(&f->c, 1);
 	return f;
 }
@@ -392,13 +395,22 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 void
 gp_flow_set_timeout(struct gp_flow *f, unsigned ms)
 {
+	f->deadline = 0;
 	f->timeout_ms = ms;
 	f->last_active = uv_now(f->px->loop);
 	if (!f->closing)
 		uv_timer_start(&f->timer, on_timer, ms, 0);
 }
 
-/* Fires at the deadline; re-arms when there was activity since. */
+void
+gp_flow_set_deadline(struct gp_flow *f, unsigned ms)
+{
+	gp_flow_set_timeout(f, ms);
+	f->deadline = 1;
+}
+
+/* Fires at the deadline; an idle timer re-arms when there was activity
+ * since. */
 static void
 on_timer(uv_timer_t *t)
 {
@@ -413,7 +425,7 @@ on_timer(uv_timer_t *t)
 		refuse(f, GP_R_PENDING_TIMEOUT);
 		return;
 	}
-	if (idle < f->timeout_ms) {
+	if (!f->deadline && idle < f->timeout_ms) {
 		uv_timer_start(t, on_timer, f->timeout_ms - idle, 0);
 		return;
 	}

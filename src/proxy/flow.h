@@ -60,6 +60,7 @@ struct gp_flow {
 	unsigned			 need_log:1;
 	unsigned			 held:1;	/* waiting in pending */
 	unsigned			 approved:1;	/* by a person */
+	unsigned			 deadline:1;	/* timer is total */
 	struct gp_waiter		 w;
 	uint64_t			 last_active;
 	unsigned			 timeout_ms;
@@ -105,7 +106,11 @@ void		 gp_flow_decide(struct gp_flow *);
 void		 gp_flow_reconnect(struct gp_flow *);
 /* Raw relay both ways; any buffered input is forwarded first. */
 void		 gp_flow_tunnel(struct gp_flow *);
+/* Idle timeout: ms without a byte either way. */
 void		 gp_flow_set_timeout(struct gp_flow *, unsigned ms);
+/* Deadline: ms from now whatever arrives (heads, handshakes), so a
+ * client trickling bytes cannot hold the connection. */
+void		 gp_flow_set_deadline(struct gp_flow *, unsigned ms);
 /* Writes the pending log record, if any. */
 void		 gp_flow_log(struct gp_flow *);
 struct gp_side	*gp_flow_other(struct gp_side *);

@@ -31,6 +31,7 @@ struct http {
 	enum body		 req_body, resp_body;
 	int64_t			 req_left, resp_left;
 	struct gp_chunked	 req_ck, resp_ck;
+	struct gp_http_scan	 req_scan, resp_scan;	/* heads arriving */
 	char			 uphost[GP_HOST_MAX];	/* f->u's target */
 	unsigned		 upport;
 	struct gp_buf		 head;		/* upstream request head */
@@ -56,7 +57,7 @@ gp_proxy_accept_http(uv_stream_t *server, int status)
 	struct gp_flow	*f;
 
 	if (status != 0) {
-		gp_log(GP_LOG_WARN, "http accept: %s", uv_strerror(status));
+		gp_net_accept_failed("http", status);
 		return;
 	}
 	f = gp_flow_new(server->data, server, &http_ops);
@@ -125,7 +126,7 @@ http_refuse(struct gp_flow *f, enum gp_reason r)
 	send_error(f, status, gp_reason_token(r), line, 0);
 	h->r = R_HEAD;
 	h->p = P_IDLE;
-	gp_flow_set_timeout(f, f->px->opts.header_timeout_ms);
+	gp_flow_set_deadline(f, f->px->opts.header_timeout_ms);
 	client_data(f);		/* no-op when called from inside it */
 }
 
@@ -169,9 +170,13 @@ start_request(struct gp_flow *f)
 	char			 esc[200];
 	int			 n;
 
-	n = gp_http_parse_request(f->c.in.data, f->c.in.len, &m, &err);
+	n = gp_http_scan_head(&h->req_scan, f->c.in.data, f->c.in.len, 1,
+	    &err);
 	if (n == GP_AGAIN)
 		return;
+	memset(&h->req_scan, 0, sizeof h->req_scan);
+	if (n > 0)
+		n = gp_http_parse_request(f->c.in.data, (size_t)n, &m, &err);
 	if (n < 0) {
 		gp_log(GP_LOG_WARN, "http %s: %d %s", f->client_addr,
 		    err.status, err.why);
@@ -275,9 +280,16 @@ forward_request_body(struct gp_flow *f)
 		    &done);
 
 		if (k < 0) {
+			/* Nothing malformed is forwarded: the origin gets a
+			 * truncated body and the connection is dropped. */
 			gp_log(GP_LOG_WARN, "http %s: bad chunked request "
 			    "body", f->client_addr);
-			gp_flow_close(f);
+			if (h->got_resp)
+				gp_flow_close(f);
+			else
+				send_error(f, 400, gp_reason_token(
+				    GP_R_BAD_REQUEST), "greyproxy: malformed "
+				    "chunked request body", 1);
 			return;
 		}
 		take = (size_t)k;
@@ -331,6 +343,7 @@ http_connected(struct gp_flow *f)
 	h->upport = f->port;
 	h->up_keep = 1;
 	memset(&h->resp_ck, 0, sizeof h->resp_ck);
+	memset(&h->resp_scan, 0, sizeof h->resp_scan);
 	gp_flow_write(&f->u, h->head.data, h->head.len);
 	h->p = P_HEAD;
 	h->r = h->req_body == B_NONE ? R_DONE : R_BODY;
@@ -357,7 +370,7 @@ exchange_done(struct gp_flow *f)
 		gp_flow_close_side(&f->u);
 	h->r = R_HEAD;
 	h->p = P_IDLE;
-	gp_flow_set_timeout(f, f->px->opts.header_timeout_ms);
+	gp_flow_set_deadline(f, f->px->opts.header_timeout_ms);
 	client_data(f);
 }
 
@@ -371,9 +384,13 @@ response_head(struct gp_flow *f)
 	struct gp_buf		 b = { 0 };
 	int			 n, close;
 
-	n = gp_http_parse_response(f->u.in.data, f->u.in.len, &m, &err);
+	n = gp_http_scan_head(&h->resp_scan, f->u.in.data, f->u.in.len, 0,
+	    &err);
 	if (n == GP_AGAIN)
 		return;
+	memset(&h->resp_scan, 0, sizeof h->resp_scan);
+	if (n > 0)
+		n = gp_http_parse_response(f->u.in.data, (size_t)n, &m, &err);
 	if (n < 0) {
 		gp_log(GP_LOG_WARN, "http %s: upstream %s:%u: %s",
 		    f->client_addr, f->host, f->port, err.why);
@@ -381,8 +398,16 @@ response_head(struct gp_flow *f)
 		    err.why, 1);
 		return;
 	}
+	if (m.status == 101 && (!h->upgrade || !m.upgrade)) {
+		/* RFC 9110 15.2.2: only an Upgrade request may be switched. */
+		gp_log(GP_LOG_WARN, "http %s: upstream %s:%u: unsolicited 101",
+		    f->client_addr, f->host, f->port);
+		send_error(f, 502, gp_reason_token(GP_R_UPSTREAM_PROTOCOL),
+		    "greyproxy: upstream switched protocols unasked", 1);
+		return;
+	}
 	h->got_resp = 1;
-	if (m.status == 101 && h->upgrade && m.upgrade) {
+	if (m.status == 101) {
 		gp_http_build_response(&b, &m, 0, 1);
 		gp_flow_consume(&f->u, (size_t)n);
 		gp_flow_write(&f->c, b.data, b.len);

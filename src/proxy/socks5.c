@@ -211,7 +211,7 @@ gp_proxy_accept_socks5(uv_stream_t *server, int status)
 	struct gp_flow	*f;
 
 	if (status != 0) {
-		gp_log(GP_LOG_WARN, "socks5 accept: %s", uv_strerror(status));
+		gp_net_accept_failed("socks5", status);
 		return;
 	}
 	f = gp_flow_new(server->data, server, &socks_ops);

@@ -48,9 +48,9 @@ test_valid(void)
 	req("GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
 	    &m, &e);
 	ok(m.upgrade, "upgrade detected");
-	req("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &m,
+	req("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", &m,
 	    &e);
-	ok(m.chunked && m.content_length == -1, "chunked last coding");
+	ok(m.chunked && m.content_length == -1, "chunked coding");
 	req("PUT / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", &m, &e);
 	ok(m.expect_continue, "expect 100-continue");
 }
@@ -97,9 +97,26 @@ test_malformed(void)
 		  "Content-Length: 6\r\n\r\n", 400 },
 		{ "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400 },
 		{ "POST / HTTP/1.1\r\nContent-Length: 1e3\r\n\r\n", 400 },
-		{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400 },
 		{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
 		  "Transfer-Encoding: chunked\r\n\r\n", 400 },
+		/* RFC 9112 6.1: framing a second parser could read another
+		 * way is refused, never forwarded. */
+		{ "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+		  400 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+		  400 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n"
+		  "\r\n", 400 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked ,\r\n\r\n", 400 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n", 400 },
+		{ "POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400 },
+		/* The fuzzer's over-read: a version token shorter than 5. */
+		{ "A B 0\n", 400 },
+		{ "A B H\n\n", 400 },
 	};
 	struct gp_http_msg	m;
 	struct gp_http_err	e;
@@ -165,6 +182,74 @@ test_response(void)
 	    GP_EPROTO, "bad status code");
 	is_int(gp_http_parse_response("ICY 200 OK\r\n\r\n", 14, &m, &e),
 	    GP_EPROTO, "not HTTP");
+	{
+		static const char *bad[] = {
+			"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+			"Transfer-Encoding: chunked\r\n\r\n",
+			"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n"
+			"\r\n",
+			"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+			"Connection: transfer-encoding\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+			"Connection: close, Content-Length\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+			"Content-Length: 4\r\n\r\n",
+		};
+		size_t i;
+
+		for (i = 0; i < GP_ARRAY_LEN(bad); i++) {
+			e.status = 0;
+			is_int(gp_http_parse_response(bad[i], strlen(bad[i]), &m,
+			    &e), GP_EPROTO, "ambiguous response #%zu refused", i);
+			is_int(e.status, 502, "ambiguous response #%zu: 502", i);
+		}
+	}
+}
+
+/* Heads found incrementally: each byte looked at once, same answers. */
+static void
+test_scan(void)
+{
+	struct gp_http_scan	sc;
+	struct gp_http_err	e;
+	struct gp_buf		b = { 0 };
+	const char		*h = "\r\nGET / HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\nBODY";
+	size_t			i, hl = strlen(h) - 4;
+	int			n = GP_AGAIN;
+
+	memset(&sc, 0, sizeof sc);
+	for (i = 1; i <= strlen(h) && n == GP_AGAIN; i++)
+		n = gp_http_scan_head(&sc, h, i, 1, &e);
+	is_int(n, (int)hl, "trickled head found at its end");
+	is_int(i - 1, hl, "found as soon as complete");
+	ok(sc.off == hl, "every byte examined once");
+	memset(&sc, 0, sizeof sc);
+	is_int(gp_http_scan_head(&sc, "GET / HTTP/1.1\nA: b\n\n", 21, 1, &e),
+	    21, "bare LF head");
+	memset(&sc, 0, sizeof sc);
+	is_int(gp_http_scan_head(&sc, "HTTP/1.1 200 OK\r\n\r\n", 19, 0, &e),
+	    19, "response head");
+	/* The request line limit applies before any LF. */
+	memset(&sc, 0, sizeof sc);
+	gp_buf_addstr(&b, "GET /");
+	for (i = 0; i < GP_HTTP_MAX_LINE; i++)
+		gp_buf_add(&b, "a", 1);
+	e.status = 0;
+	is_int(gp_http_scan_head(&sc, b.data, b.len, 1, &e), GP_EPROTO,
+	    "long request line refused while it arrives");
+	is_int(e.status, 414, "414");
+	/* The head limit. */
+	gp_buf_reset(&b);
+	memset(&sc, 0, sizeof sc);
+	gp_buf_addstr(&b, "GET / HTTP/1.1\r\n");
+	while (b.len <= GP_HTTP_MAX_HEAD)
+		gp_buf_addstr(&b, "X-Big: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+	e.status = 0;
+	is_int(gp_http_scan_head(&sc, b.data, b.len, 1, &e), GP_EPROTO,
+	    "oversized head refused while it arrives");
+	is_int(e.status, 431, "431");
+	gp_buf_free(&b);
 }
 
 static void
@@ -193,7 +278,14 @@ test_chunked(void)
 	is_int(total, strlen(body) - 4, "chunked byte by byte");
 	{
 		static const char *bad[] = { "x\r\n", "4\r\nWikiX\r\n",
-		    "4\nWiki\r\n", "11111111111111111\r\n", "\r\n" };
+		    "4\nWiki\r\n", "11111111111111111\r\n", "\r\n",
+		    /* overflow, whitespace after the size, bad trailers */
+		    "1000000000000000\r\n", "00000000000000004\r\n",
+		    "4 \r\nWiki\r\n", "4\t\r\nWiki\r\n",
+		    "4;a\x01\r\nWiki\r\n",
+		    "0\r\nNoColon\r\n\r\n", "0\r\n folded: x\r\n\r\n",
+		    "0\r\nBad Name: x\r\n\r\n", "0\r\n: x\r\n\r\n",
+		    "0\r\nX: a\x01b\r\n\r\n", "0\r\nX: a\nb\r\n\r\n" };
 
 		for (i = 0; i < GP_ARRAY_LEN(bad); i++) {
 			memset(&c, 0, sizeof c);
@@ -257,6 +349,22 @@ test_url_and_forward(void)
 	    45) == 0, "origin-form and Host from the URL");
 	ok(strstr(b.data, "evil.test") == NULL, "client Host replaced");
 	ok(strstr(b.data, "X-Hop") == NULL, "Connection-named header removed");
+	gp_buf_reset(&b);
+	{
+		const char *cl = "POST http://a/ HTTP/1.1\r\nHost: a\r\n"
+		    "Content-Length: 4\r\nConnection: Content-Length, Host, "
+		    "Transfer-Encoding\r\n\r\n";
+
+		is_int(req(cl, &m, &e) > 0, 1, "Connection naming framing");
+		is_int(gp_url_parse_absolute(m.target, &u, &why), 0, "its URL");
+		gp_http_build_request(&b, &m, &u, 0, 0);
+		ok(strstr(b.data, "Content-Length: 4\r\n") != NULL,
+		    "Connection: Content-Length is ignored, the framing kept");
+		gp_buf_reset(&b);
+		is_int(req(in, &m, &e) > 0, 1, "forwarding input again");
+		is_int(gp_url_parse_absolute(m.target, &u, &why), 0, "its URL");
+		gp_http_build_request(&b, &m, &u, 0, 0);
+	}
 	ok(strstr(b.data, "Proxy-Authorization") == NULL &&
 	    strstr(b.data, "Keep-Alive") == NULL && strstr(b.data, "TE:") ==
 	    NULL, "hop-by-hop headers removed");
@@ -282,6 +390,7 @@ main(void)
 	test_pipelined_and_partial();
 	test_malformed();
 	test_response();
+	test_scan();
 	test_chunked();
 	test_url_and_forward();
 	return tap_done();
