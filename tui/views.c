@@ -415,16 +415,23 @@ log_row(struct tui *t, const cJSON *e, int y, int sel)
 {
 	char		line[512], when[16], dest[300];
 	const char	*ts = tm_str(e, "timestamp");
-	int		ok = strcmp(tm_str(e, "result"), "allowed") == 0;
+	int		ok = strcmp(tm_str(e, "result"), "allowed") == 0, attack;
 
 	snprintf(when, sizeof when, "%.8s", strlen(ts) >= 19 ? ts + 11 : ts);
 	snprintf(dest, sizeof dest, "%s:%.0f", tm_str(e, "destination_host"),
 	    tm_num(e, "destination_port"));
+	/* A client trying to reach greyproxy itself is an attack: say so. */
+	attack = strcmp(tm_str(e, "reason"), "attack-greyproxy-itself") == 0;
 	snprintf(line, sizeof line, "%s %-7s %-6s %-16.16s %-30.30s %s",
-	    when, ok ? _("allowed") : _("blocked"), tm_str(e, "method"),
-	    tm_str(e, "container_name"), dest, ok ? "" : tm_str(e, "reason"));
-	attrset(ok ? tui_attr(t, CP_ALLOW, A_NORMAL) : tui_attr(t, CP_BLOCK,
-	    A_BOLD));
+	    when, ok ? _("allowed") : attack ? _("ATTACK") : _("blocked"),
+	    tm_str(e, "method"), tm_str(e, "container_name"), dest, ok ? "" :
+	    attack ? _("tried to reach greyproxy itself") :
+	    tm_str(e, "reason"));
+	if (ok)
+		attrset(tui_attr(t, CP_ALLOW, A_NORMAL));
+	else
+		attrset(tui_attr(t, CP_BLOCK, attack ? A_BOLD | A_REVERSE :
+		    A_BOLD));
 	tui_text(y, 0, COLS, line);
 	attrset(A_NORMAL);
 }

@@ -502,6 +502,7 @@ gp_api_start(struct gp_api **out, struct gp_ctl *ctl, const char *addr,
 		uv_close((uv_handle_t *)&api->tcp, on_listener_closed);
 		return -1;
 	}
+	gp_ctl_own_listener(ctl, (struct sockaddr *)bound);
 	api->bus_sub = gp_bus_subscribe(&ctl->bus, api_ws_event, api);
 	{
 		char buf[GP_ADDR_STRLEN];

@@ -38,32 +38,39 @@ void	 gp_panic(const char *, ...) __attribute__((noreturn,
 
 /*
  * Reasons: one table feeds the X-Proxy-Error header, the log and the UI.
- * X(symbol, wire token, HTTP status, SOCKS5 reply code)
+ * X(symbol, wire token, HTTP status, SOCKS5 reply code, log label): the
+ * log label tells apart what the wire must not (a client trying to
+ * reach greyproxy itself is told only "blocked-by-policy").
  */
 #define GP_REASONS(X)							\
-	X(NONE, "", 200, 0x00)						\
-	X(DENYLIST, "blocked-by-denylist", 403, 0x02)			\
-	X(ALLOWLIST, "blocked-by-allowlist", 403, 0x02)			\
-	X(PENDING_TIMEOUT, "blocked-by-pending-timeout", 403, 0x02)	\
-	X(METHOD_POLICY, "blocked-by-method-policy", 403, 0x02)		\
-	X(POLICY, "blocked-by-policy", 403, 0x02)			\
-	X(BAD_REQUEST, "bad-request", 400, 0x01)			\
-	X(HEADER_TOO_LARGE, "header-too-large", 431, 0x01)		\
-	X(NOT_IMPLEMENTED, "not-implemented", 501, 0x07)		\
-	X(DNS_FAILED, "dns-failed", 502, 0x04)				\
-	X(CONNECT_REFUSED, "upstream-refused", 502, 0x05)		\
-	X(CONNECT_UNREACHABLE, "upstream-unreachable", 502, 0x04)	\
-	X(CONNECT_FAILED, "upstream-connect-failed", 502, 0x01)		\
-	X(UPSTREAM_TIMEOUT, "upstream-timeout", 504, 0x04)		\
-	X(UPSTREAM_PROTOCOL, "upstream-bad-response", 502, 0x01)	\
-	X(SHUTDOWN, "shutting-down", 503, 0x01)
+	X(NONE, "", 200, 0x00, "")					\
+	X(DENYLIST, "blocked-by-denylist", 403, 0x02, NULL)		\
+	X(ALLOWLIST, "blocked-by-allowlist", 403, 0x02, NULL)		\
+	X(PENDING_TIMEOUT, "blocked-by-pending-timeout", 403, 0x02, NULL) \
+	X(PENDING_FULL, "blocked-by-pending-limit", 503, 0x02, NULL)	\
+	X(METHOD_POLICY, "blocked-by-method-policy", 403, 0x02, NULL)	\
+	X(POLICY, "blocked-by-policy", 403, 0x02, NULL)			\
+	X(SELF, "blocked-by-policy", 403, 0x02, "attack-greyproxy-itself") \
+	X(BAD_REQUEST, "bad-request", 400, 0x01, NULL)			\
+	X(HEADER_TOO_LARGE, "header-too-large", 431, 0x01, NULL)	\
+	X(NOT_IMPLEMENTED, "not-implemented", 501, 0x07, NULL)		\
+	X(DNS_FAILED, "dns-failed", 502, 0x04, NULL)			\
+	X(CONNECT_REFUSED, "upstream-refused", 502, 0x05, NULL)		\
+	X(CONNECT_UNREACHABLE, "upstream-unreachable", 502, 0x04, NULL)	\
+	X(CONNECT_FAILED, "upstream-connect-failed", 502, 0x01, NULL)	\
+	X(UPSTREAM_TIMEOUT, "upstream-timeout", 504, 0x04, NULL)	\
+	X(UPSTREAM_PROTOCOL, "upstream-bad-response", 502, 0x01, NULL)	\
+	X(SHUTDOWN, "shutting-down", 503, 0x01, NULL)
 enum gp_reason {
-#define X(sym, tok, http, socks) GP_R_##sym,
+#define X(sym, tok, http, socks, label) GP_R_##sym,
 	GP_REASONS(X)
 #undef X
 	GP_R__COUNT
 };
 const char	*gp_reason_token(enum gp_reason);
+/* The label for the connection log and the UI (the token unless the
+ * table names another). */
+const char	*gp_reason_label(enum gp_reason);
 int		 gp_reason_http_status(enum gp_reason);
 int		 gp_reason_socks_reply(enum gp_reason);
 

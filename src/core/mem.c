@@ -84,7 +84,7 @@ const char *
 gp_reason_token(enum gp_reason r)
 {
 	static const char *tok[] = {
-#define X(sym, t, http, socks) t,
+#define X(sym, t, http, socks, label) t,
 		GP_REASONS(X)
 #undef X
 	};
@@ -92,11 +92,25 @@ gp_reason_token(enum gp_reason r)
 	return (unsigned)r < GP_R__COUNT ? tok[r] : "";
 }
 
+const char *
+gp_reason_label(enum gp_reason r)
+{
+	static const char *label[] = {
+#define X(sym, t, http, socks, l) l,
+		GP_REASONS(X)
+#undef X
+	};
+
+	if ((unsigned)r >= GP_R__COUNT)
+		return "";
+	return label[r] != NULL ? label[r] : gp_reason_token(r);
+}
+
 int
 gp_reason_http_status(enum gp_reason r)
 {
 	static const int st[] = {
-#define X(sym, t, http, socks) http,
+#define X(sym, t, http, socks, label) http,
 		GP_REASONS(X)
 #undef X
 	};
@@ -108,7 +122,7 @@ int
 gp_reason_socks_reply(enum gp_reason r)
 {
 	static const unsigned char rep[] = {
-#define X(sym, t, http, socks) socks,
+#define X(sym, t, http, socks, label) socks,
 		GP_REASONS(X)
 #undef X
 	};

@@ -170,6 +170,12 @@ listen_one(struct gp_ctl *c, uv_tcp_t *tcp, const char *what,
 	return 0;
 }
 
+void
+gp_ctl_own_listener(struct gp_ctl *c, const struct sockaddr *sa)
+{
+	gp_proxy_add_self(&c->px, sa);
+}
+
 int
 gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
     char **err)
@@ -258,6 +264,9 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 		gp_addr_format((struct sockaddr *)&up, buf, sizeof buf);
 		gp_log(GP_LOG_INFO, "dns upstream %s", buf);
 	}
+	gp_proxy_add_self(&c->px, (struct sockaddr *)&c->http_bound);
+	gp_proxy_add_self(&c->px, (struct sockaddr *)&c->socks_bound);
+	gp_proxy_add_self(&c->px, (struct sockaddr *)&c->dns_bound);
 	uv_timer_init(loop, &c->flush);
 	c->flush.data = c;
 	uv_timer_start(&c->flush, on_flush, FLUSH_MS, FLUSH_MS);

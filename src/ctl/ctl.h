@@ -57,6 +57,8 @@ int	gp_ctl_start(struct gp_ctl *, uv_loop_t *, const struct gp_config *,
 	    char **err);
 /* Closes listeners, flows and timers; the loop must run afterwards. */
 void	gp_ctl_stop(struct gp_ctl *);
+/* Another listener of this process (the API): never a destination. */
+void	gp_ctl_own_listener(struct gp_ctl *, const struct sockaddr *);
 /* Frees what remains once the loop has run the close callbacks. */
 void	gp_ctl_free(struct gp_ctl *);
 

@@ -31,6 +31,7 @@ static void	on_resolved(void *, int, const struct sockaddr_storage *,
 static void	on_dialed(void *, uv_tcp_t *, int, const struct sockaddr *);
 static void	refuse(struct gp_flow *, enum gp_reason);
 static void	on_verdict(struct gp_waiter *, enum gp_verdict, int64_t);
+static void	decide_rules(struct gp_flow *);
 
 
 void
@@ -466,7 +467,7 @@ gp_flow_log(struct gp_flow *f)
 	l.resolved_hostname = f->hostname[0] ? f->hostname : NULL;
 	l.allowed = f->allowed;
 	l.rule_id = f->match.matched ? f->match.rule_id : 0;
-	l.reason = gp_reason_token(f->reason);
+	l.reason = gp_reason_label(f->reason);
 	l.bytes_up = f->c.nread - f->up0;
 	l.bytes_down = f->u.nread - f->down0;
 	l.duration_ms = uv_now(f->px->loop) - f->t0_ms;
@@ -478,7 +479,7 @@ gp_flow_log(struct gp_flow *f)
 	    f->identity, gp_log_escape(esc, sizeof esc, f->host,
 	    strlen(f->host)), f->hostname[0] ? "/" : "", f->hostname,
 	    f->port, f->allowed ? "allowed" : "blocked",
-	    f->reason != GP_R_NONE ? " " : "", gp_reason_token(f->reason),
+	    f->reason != GP_R_NONE ? " " : "", gp_reason_label(f->reason),
 	    f->client_addr);
 }
 
@@ -615,25 +616,10 @@ gp_flow_match(struct gp_flow *f, const char *host, unsigned port,
 	gp_rules_match(f->px->rules, &q, m);
 }
 
-void
-gp_flow_decide(struct gp_flow *f)
+/* The rules decision, once the destination is known not to be us. */
+static void
+decide_rules(struct gp_flow *f)
 {
-	gp_flow_log(f);		/* a previous request on this connection */
-	f->t0 = gp_now();
-	f->t0_ms = uv_now(f->px->loop);
-	f->up0 = f->c.nread;
-	f->down0 = f->u.nread;
-	f->resolved_ip[0] = '\0';
-	f->reason = GP_R_NONE;
-	f->allowed = 0;
-	f->approved = 0;
-	f->need_log = 1;
-	memset(&f->match, 0, sizeof f->match);
-
-	if (!method_permitted(f)) {
-		refuse(f, GP_R_METHOD_POLICY);
-		return;
-	}
 	gp_flow_match(f, f->host, f->port, &f->match, f->hostname,
 	    sizeof f->hostname);
 	if (f->match.matched && f->match.action == GP_DENY) {
@@ -654,19 +640,91 @@ gp_flow_decide(struct gp_flow *f)
 	connect_target(f);
 }
 
+/* A name on one of our ports resolved: refuse it if it lands on us. */
+static void
+on_self_checked(void *data, int status, const struct sockaddr_storage *a,
+    size_t n)
+{
+	struct gp_flow *f = data;
+
+	f->rq = NULL;
+	if (status == 0 && gp_proxy_count_self(f->px, a, n) > 0) {
+		gp_log(GP_LOG_WARN, "%s %s: %s:%u resolves to greyproxy's "
+		    "own listener: refused", f->ops->method, f->identity,
+		    f->host, f->port);
+		refuse(f, GP_R_SELF);
+		return;
+	}
+	decide_rules(f);
+}
+
+void
+gp_flow_decide(struct gp_flow *f)
+{
+	struct sockaddr_storage	a[GP_RESOLVE_MAX];
+	size_t			n;
+
+	gp_flow_log(f);		/* a previous request on this connection */
+	f->t0 = gp_now();
+	f->t0_ms = uv_now(f->px->loop);
+	f->up0 = f->c.nread;
+	f->down0 = f->u.nread;
+	f->resolved_ip[0] = '\0';
+	f->reason = GP_R_NONE;
+	f->allowed = 0;
+	f->approved = 0;
+	f->need_log = 1;
+	memset(&f->match, 0, sizeof f->match);
+
+	if (!method_permitted(f)) {
+		refuse(f, GP_R_METHOD_POLICY);
+		return;
+	}
+	/*
+	 * Greyproxy itself is refused before any rule or the pending
+	 * queue sees it, so nobody can approve it by reflex.  Names on one
+	 * of our ports are resolved first; the guard checks again on the
+	 * addresses actually dialed.
+	 */
+	if (gp_proxy_self_port(f->px, f->port)) {
+		n = gp_resolve_static(f->px->resolver, f->host, f->port, a,
+		    GP_RESOLVE_MAX);
+		if (n > 0) {
+			on_self_checked(f, 0, a, n);
+			return;
+		}
+		f->rq = gp_resolve(f->px->resolver, f->host, f->port,
+		    on_self_checked, f);
+		if (f->rq != NULL)
+			return;
+	}
+	decide_rules(f);
+}
+
 /*
- * DNS-rebinding guard: drops local-network addresses that no rule names
- * (unless a person approved this very connection or protection is off).
- * Returns how many addresses remain.
+ * The guard on the addresses a connection would dial.  Any address that
+ * is greyproxy itself refuses the whole destination (*why GP_R_SELF),
+ * whatever rule or approval let it this far.  Otherwise, DNS-rebinding:
+ * drops local-network addresses that no rule names (unless a person
+ * approved this very connection or protection is off); when none is
+ * left, *why is GP_R_POLICY.  Returns how many addresses remain.
  */
 size_t
 gp_flow_guard(struct gp_flow *f, unsigned port, struct sockaddr_storage *a,
-    size_t n)
+    size_t n, enum gp_reason *why)
 {
 	const struct gp_settings *st = f->px->settings;
 	char			  ip[INET6_ADDRSTRLEN];
 	size_t			  i, o = 0;
 
+	if (gp_proxy_count_self(f->px, a, n) > 0) {
+		gp_log(GP_LOG_WARN, "%s %s: %s:%u is greyproxy's own "
+		    "listener: refused", f->ops->method, f->identity,
+		    f->host, port);
+		*why = GP_R_SELF;
+		return 0;
+	}
+	*why = GP_R_POLICY;
 	if (f->approved || st == NULL || !st->private_protection)
 		return n;
 	for (i = 0; i < n; i++) {
@@ -692,6 +750,7 @@ static void
 connect_target(struct gp_flow *f)
 {
 	struct sockaddr_storage	addrs[GP_RESOLVE_MAX];
+	enum gp_reason		why;
 	size_t			n;
 
 	if (f->u.tcp != NULL) {
@@ -701,8 +760,8 @@ connect_target(struct gp_flow *f)
 	n = gp_resolve_static(f->px->resolver, f->host, f->port, addrs,
 	    GP_RESOLVE_MAX);
 	if (n > 0) {
-		if ((n = gp_flow_guard(f, f->port, addrs, n)) == 0) {
-			refuse(f, GP_R_POLICY);
+		if ((n = gp_flow_guard(f, f->port, addrs, n, &why)) == 0) {
+			refuse(f, why);
 			return;
 		}
 		f->dial = gp_dial_start(f->px->loop, addrs, n,
@@ -720,6 +779,7 @@ on_resolved(void *data, int status, const struct sockaddr_storage *addrs,
 {
 	struct gp_flow		*f = data;
 	struct sockaddr_storage	 copy[GP_RESOLVE_MAX];
+	enum gp_reason		 why;
 
 	f->rq = NULL;
 	if (n > GP_RESOLVE_MAX)
@@ -731,8 +791,8 @@ on_resolved(void *data, int status, const struct sockaddr_storage *addrs,
 		return;
 	}
 	memcpy(copy, addrs, n * sizeof *addrs);
-	if ((n = gp_flow_guard(f, f->port, copy, n)) == 0) {
-		refuse(f, GP_R_POLICY);
+	if ((n = gp_flow_guard(f, f->port, copy, n, &why)) == 0) {
+		refuse(f, why);
 		return;
 	}
 	f->dial = gp_dial_start(f->px->loop, copy, n,

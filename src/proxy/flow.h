@@ -118,10 +118,11 @@ struct gp_side	*gp_flow_other(struct gp_side *);
  * (the flow is freed after its last handle). */
 void		 gp_flow_hold_handle(struct gp_flow *);
 void		 gp_flow_release_handle(struct gp_flow *);
-/* Drops local-network addresses no rule names for this flow and port
- * (see guard in flow.c); returns how many remain. */
+/* Refuses greyproxy's own listeners, drops local-network addresses no
+ * rule names for this flow and port (see flow.c); returns how many
+ * remain, and when none does, why (GP_R_SELF or GP_R_POLICY). */
 size_t		 gp_flow_guard(struct gp_flow *, unsigned port,
-		    struct sockaddr_storage *, size_t);
+		    struct sockaddr_storage *, size_t, enum gp_reason *why);
 /* The rules decision for host:port on this flow's identity (with DNS
  * enrichment); fills m and the enriched name (may be empty). */
 void		 gp_flow_match(struct gp_flow *, const char *host,

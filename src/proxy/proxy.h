@@ -52,6 +52,8 @@ struct gp_proxy {
 	struct gp_proxy_stats	 stats;
 	struct gp_flow		*flows;		/* every open flow */
 	int			 shutting_down;
+	struct sockaddr_storage	 self[8];	/* our own listeners */
+	size_t			 nself;
 };
 
 void	gp_proxy_init(struct gp_proxy *, uv_loop_t *, struct gp_resolver *,
@@ -61,6 +63,18 @@ void	gp_proxy_init(struct gp_proxy *, uv_loop_t *, struct gp_resolver *,
 void	gp_proxy_accept_http(uv_stream_t *, int status);
 void	gp_proxy_accept_socks5(uv_stream_t *, int status);
 void	gp_proxy_shutdown(struct gp_proxy *);
+
+/*
+ * self.c: greyproxy's own listeners (API, HTTP, SOCKS5, DNS) are never
+ * a destination, whatever the rules say.  Add each bound address; then
+ * gp_proxy_is_self() says whether a destination lands on one of them.
+ */
+void	gp_proxy_add_self(struct gp_proxy *, const struct sockaddr *);
+int	gp_proxy_self_port(const struct gp_proxy *, unsigned port);
+int	gp_proxy_is_self(const struct gp_proxy *, const struct sockaddr *);
+/* How many of the n addresses are greyproxy itself. */
+size_t	gp_proxy_count_self(const struct gp_proxy *,
+	    const struct sockaddr_storage *, size_t n);
 
 /*
  * SOCKS5 wire format (RFC 1928, RFC 1929); pure, no I/O.  Each parser

@@ -101,7 +101,7 @@ log_dest(struct gp_udp_assoc *a, struct udest *d, const char *hostname)
 		l.resolved_ip = ip;
 	}
 	l.allowed = d->state == D_ALLOWED;
-	l.reason = gp_reason_token(d->reason);
+	l.reason = gp_reason_label(d->reason);
 	if (f->px->store != NULL)
 		gp_store_log_push(f->px->store, &l);
 	if (f->px->bus != NULL)
@@ -115,9 +115,8 @@ set_allowed(struct udest *d, const struct sockaddr_storage *addrs, size_t n)
 	struct sockaddr_storage copy[GP_RESOLVE_MAX];
 
 	memcpy(copy, addrs, n * sizeof *addrs);
-	if ((n = gp_flow_guard(f, d->port, copy, n)) == 0) {
+	if ((n = gp_flow_guard(f, d->port, copy, n, &d->reason)) == 0) {
 		d->state = D_BLOCKED;
-		d->reason = GP_R_POLICY;
 	} else {
 		d->state = D_ALLOWED;
 		d->reason = GP_R_NONE;
@@ -154,7 +153,15 @@ judge(struct gp_udp_assoc *a, struct udest *d)
 
 	d->decided_ms = uv_now(f->px->loop);
 	gp_flow_match(f, d->host, d->port, &m, hostname, sizeof hostname);
-	if (m.matched && m.action == GP_DENY) {
+	n = gp_resolve_static(f->px->resolver, d->host, d->port, addrs,
+	    GP_RESOLVE_MAX);
+	if (gp_proxy_self_port(f->px, d->port) && (n == 0 ||
+	    gp_proxy_count_self(f->px, addrs, n) > 0)) {
+		/* Greyproxy itself (or a name on one of our ports, which
+		 * is never held for a person): refused before any rule. */
+		d->state = D_BLOCKED;
+		d->reason = n == 0 ? GP_R_POLICY : GP_R_SELF;
+	} else if (m.matched && m.action == GP_DENY) {
 		d->state = D_BLOCKED;
 		d->reason = GP_R_DENYLIST;
 	} else if (!m.matched) {
@@ -184,8 +191,7 @@ judge(struct gp_udp_assoc *a, struct udest *d)
 			gp_pending_release(f->px->pending, &w);
 			/* still "no rule": the datagram is dropped */
 		}
-	} else if ((n = gp_resolve_static(f->px->resolver, d->host, d->port,
-	    addrs, GP_RESOLVE_MAX)) > 0) {
+	} else if (n > 0) {
 		set_allowed(d, addrs, n);
 	} else {
 		d->state = D_RESOLVING;
