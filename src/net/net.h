@@ -23,8 +23,11 @@ unsigned gp_addr_port(const struct sockaddr *);
 int	gp_addr_is_loopback(const struct sockaddr *);
 /*
  * guard.c: local-network addresses: loopback, RFC 1918, link-local,
- * CGNAT (100.64/10), "this network" (0/8), unique-local and link-local
- * IPv6, and IPv4-mapped forms of these.
+ * CGNAT (100.64/10), "this network" (0/8), 192.0.0/24, benchmarking
+ * (198.18/15), multicast, reserved and broadcast (224/3); unique-local,
+ * link-local, site-local and multicast IPv6; and every IPv6 form that
+ * carries an IPv4 address (mapped, compatible, NAT64 64:ff9b::/96 and
+ * 64:ff9b:1::/48, 6to4, Teredo), judged by that IPv4 address.
  */
 int	gp_addr_is_private(const struct sockaddr *);
 /* Same for an address literal ("10.0.0.1", "::1"); 0 if not a literal. */
