@@ -11,7 +11,7 @@
 #define API_WS_QUEUE	128		/* messages queued per client */
 #define API_MAX_CONNS	256		/* open connections at once */
 #define API_MAX_BUFFERED (32 * 1024 * 1024)	/* request bytes, all conns */
-#define API_REQUEST_MS	15000		/* a whole request must arrive */
+#define API_REQUEST_MS	30000		/* a whole request must arrive */
 #define API_IDLE_MS	60000		/* kept-alive, nothing sent */
 
 struct ws;
@@ -41,6 +41,7 @@ struct gp_api {
 	size_t			 nconns;
 	size_t			 buffered;	/* request bytes held */
 	uint64_t		 refused;	/* over API_MAX_CONNS, episode */
+	unsigned		 request_ms;	/* a whole request, at most */
 };
 
 struct api_req {

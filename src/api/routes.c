@@ -842,19 +842,14 @@ h_admin_mode(struct api_req *r, struct api_resp *resp)
 static void
 h_admin_reload(struct api_req *r, struct api_resp *resp)
 {
-	struct gp_ctl		*c = ctl_of(r);
-	struct gp_settings	 s;
-	char			*err = NULL;
-	cJSON			*o;
+	char	*err = NULL;
+	cJSON	*o;
 
-	if (gp_settings_load(&s, c->cfg->data_dir, &err) != 0) {
+	if (gp_ctl_settings_reload(ctl_of(r), &err) != 0) {
 		api_error(resp, 500, err);
 		free(err);
 		return;
 	}
-	c->settings = s;
-	gp_ctl_reload_rules(c);
-	gp_bus_emit(&c->bus, GP_EV_SETTINGS_CHANGED, &c->settings);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", "reloaded");
 	ok_json(resp, o);

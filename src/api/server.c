@@ -5,7 +5,7 @@
  * must name loopback (DNS rebinding), and a request from a web page (an
  * Origin that is not this API's own, Origin: null, Sec-Fetch-Site
  * cross-site) is refused.  Limits: API_MAX_CONNS connections, a whole
- * request within API_REQUEST_MS of its first byte, API_IDLE_MS between
+ * request within --header-timeout of its first byte, API_IDLE_MS between
  * requests, API_MAX_BUFFERED request bytes held across connections.
  */
 #include "config.h"
@@ -79,8 +79,8 @@ static void
 arm(struct api_conn *c)
 {
 	c->in_request = c->in.len > 0;
-	uv_timer_start(&c->timer, on_timer, c->in_request ? API_REQUEST_MS :
-	    API_IDLE_MS, 0);
+	uv_timer_start(&c->timer, on_timer, c->in_request ?
+	    c->api->request_ms : API_IDLE_MS, 0);
 }
 
 static void
@@ -491,6 +491,8 @@ gp_api_start(struct gp_api **out, struct gp_ctl *ctl, const char *addr,
 		return -1;
 	}
 	api->ctl = ctl;
+	api->request_ms = ctl->cfg != NULL && ctl->cfg->header_timeout_ms ?
+	    ctl->cfg->header_timeout_ms : API_REQUEST_MS;
 	rc = gp_listen_tcp(ctl->loop, &api->tcp, (struct sockaddr *)&ss,
 	    on_connection, bound);
 	api->tcp.data = api;

@@ -62,14 +62,47 @@ send_cb(wslay_event_context_ptr ctx, const uint8_t *p, size_t len, int flags,
 	return (ssize_t)len;
 }
 
+/*
+ * A client that does not read falls behind: past API_WS_QUEUE queued
+ * messages (events, command replies and pongs alike) it gets nothing
+ * more but its close frame (1008), and is cut off if it does not read
+ * that within WS_DROP_MS.  Returns 1 when c is being dropped.
+ */
+static int
+lagging(struct api_conn *c)
+{
+	static const char why[] = "client too slow";
+	struct ws	*ws = c->ws;
+
+	if (ws->dropping) {
+		if (uv_now(c->api->ctl->loop) - ws->drop_ms > WS_DROP_MS)
+			api_conn_close(c);
+		return 1;
+	}
+	if (wslay_event_get_queued_msg_count(ws->ctx) < API_WS_QUEUE)
+		return 0;
+	gp_log(GP_LOG_WARN, "api ws: client lags behind; dropping it");
+	ws->dropping = 1;
+	ws->drop_ms = uv_now(c->api->ctl->loop);
+	wslay_event_queue_close(ws->ctx, 1008, (const uint8_t *)why,
+	    sizeof why - 1);
+	flush(c);
+	return 1;
+}
+
 /* Queues one JSON object as a text message. */
 static void
 send_json(struct api_conn *c, cJSON *o)
 {
-	char			*s = cJSON_PrintUnformatted(o);
-	struct wslay_event_msg	 m = { WSLAY_TEXT_FRAME, (uint8_t *)s,
-	    strlen(s) };
+	char			*s;
+	struct wslay_event_msg	 m;
 
+	if (lagging(c))
+		return;
+	s = cJSON_PrintUnformatted(o);
+	m.opcode = WSLAY_TEXT_FRAME;
+	m.msg = (uint8_t *)s;
+	m.msg_length = strlen(s);
 	wslay_event_queue_msg(c->ws->ctx, &m);	/* copies the bytes */
 	free(s);
 }
@@ -284,6 +317,12 @@ flush(struct api_conn *c)
 void
 api_ws_data(struct api_conn *c)
 {
+	/* A client being dropped is not listened to any more (its
+	 * commands would only queue replies it does not read). */
+	if (lagging(c)) {
+		api_conn_consume(c, c->in.len);
+		return;
+	}
 	if (wslay_event_recv(c->ws->ctx) != 0) {
 		gp_log(GP_LOG_WARN, "api ws: protocol error; closing");
 		api_conn_close(c);
@@ -315,27 +354,8 @@ api_ws_event(void *data, enum gp_event ev, const void *obj)
 			continue;
 		if (c->ws->filtered && !(c->ws->subs & (1u << ev)))
 			continue;
-		if (c->ws->dropping) {
-			/* It gets nothing more; the close frame follows its
-			 * backlog, unless it does not read for WS_DROP_MS. */
-			if (uv_now(api->ctl->loop) - c->ws->drop_ms >
-			    WS_DROP_MS)
-				api_conn_close(c);
+		if (lagging(c))
 			continue;
-		}
-		if (wslay_event_get_queued_msg_count(c->ws->ctx) >=
-		    API_WS_QUEUE) {
-			static const char why[] = "client too slow";
-
-			gp_log(GP_LOG_WARN, "api ws: client lags behind; "
-			    "dropping it");
-			c->ws->dropping = 1;
-			c->ws->drop_ms = uv_now(api->ctl->loop);
-			wslay_event_queue_close(c->ws->ctx, 1008,
-			    (const uint8_t *)why, sizeof why - 1);
-			flush(c);
-			continue;
-		}
 		if (text == NULL) {
 			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "type", gp_event_name(ev));

@@ -16,6 +16,7 @@ struct gp_config {
 	int		 log_level;
 	unsigned	 connect_timeout_ms;
 	unsigned	 idle_timeout_ms;
+	unsigned	 header_timeout_ms;	/* heads, handshakes: total */
 	char		*attach;	/* tui: API to attach to */
 	int		 standalone;	/* tui: never attach */
 	int		 daemon;	/* serve: detach */
@@ -55,6 +56,9 @@ struct gp_settings {
 	int		pending_bell;
 	int		dns_policy;		/* deny rules refuse names */
 	int		dns_ttl_min, dns_ttl_max;
+	int		pending_max_entries;	/* destinations listed */
+	int		pending_max_waiters;	/* connections held */
+	int		pending_retention;	/* s an unwatched entry stays */
 	char		theme[16];
 	unsigned	user_set;		/* bit per table entry */
 };

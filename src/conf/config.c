@@ -14,7 +14,7 @@
 #include "net/net.h"
 
 enum { O_HTTP = 256, O_SOCKS, O_DNS, O_API, O_DATA, O_NONLOOP, O_LOG,
-	O_DNSUP, O_CONNTO, O_IDLETO, O_HELP, O_ATTACH, O_STANDALONE, O_DAEMON };
+	O_DNSUP, O_CONNTO, O_IDLETO, O_HEADTO, O_HELP, O_ATTACH, O_STANDALONE, O_DAEMON };
 
 static const struct option options[] = {
 	{ "http", required_argument, NULL, O_HTTP },
@@ -27,6 +27,7 @@ static const struct option options[] = {
 	{ "dns-upstream", required_argument, NULL, O_DNSUP },
 	{ "connect-timeout", required_argument, NULL, O_CONNTO },
 	{ "idle-timeout", required_argument, NULL, O_IDLETO },
+	{ "header-timeout", required_argument, NULL, O_HEADTO },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "attach", required_argument, NULL, O_ATTACH },
 	{ "standalone", no_argument, NULL, O_STANDALONE },
@@ -52,6 +53,8 @@ gp_config_usage(const char *cmd)
 	    "  --connect-timeout SEC  per-address connect timeout (10)\n"
 	    "  --idle-timeout SEC     close connections idle this long "
 	    "(300)\n"
+	    "  --header-timeout SEC   whole time a request head or "
+	    "handshake may take (30)\n"
 	    "  --log-level LEVEL      error, warn, info or debug (info)\n"
 	    "  --help                 show this help\n"), cmd);
 	if (strcmp(cmd, "tui") == 0)
@@ -165,6 +168,7 @@ gp_config_parse(struct gp_config *c, const char *cmd, int argc, char **argv)
 	c->log_level = GP_LOG_INFO;
 	c->connect_timeout_ms = 10000;
 	c->idle_timeout_ms = 300000;
+	c->header_timeout_ms = 30000;
 
 	opterr = 0;
 	optind = 1;
@@ -193,6 +197,11 @@ gp_config_parse(struct gp_config *c, const char *cmd, int argc, char **argv)
 		case O_IDLETO:
 			if (seconds(cmd, "--idle-timeout", optarg,
 			    &c->idle_timeout_ms) != 0)
+				return 2;
+			break;
+		case O_HEADTO:
+			if (seconds(cmd, "--header-timeout", optarg,
+			    &c->header_timeout_ms) != 0)
 				return 2;
 			break;
 		case O_HELP:

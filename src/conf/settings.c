@@ -44,6 +44,12 @@ static const struct sdesc table[] = {
 	{ "dnsTtlMax", T_INT, OFF(dns_ttl_max), 86400, 1, 604800, { NULL },
 	    NULL },
 	{ "theme", T_STR, OFF(theme), 0, 0, 0, { NULL }, "system" },
+	{ "pendingMaxEntries", T_INT, OFF(pending_max_entries), 10000, 10,
+	    1000000, { NULL }, NULL },
+	{ "pendingMaxWaiters", T_INT, OFF(pending_max_waiters), 4096, 1,
+	    100000, { NULL }, NULL },
+	{ "pendingRetention", T_INT, OFF(pending_retention), 7 * 86400, 60,
+	    365 * 86400, { NULL }, NULL },
 };
 
 static int *

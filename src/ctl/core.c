@@ -44,6 +44,7 @@ on_flush(uv_timer_t *t)
 	static unsigned		 ticks;
 
 	gp_pending_flush(&c->pending);
+	gp_pending_expire(&c->pending, gp_now());
 	gp_store_log_flush(c->store);
 	if (c->dns_cache != NULL && gp_store_begin(c->store) == 0) {
 		gp_dns_cache_drain(c->dns_cache, &d);
@@ -208,10 +209,12 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	}
 	c->data_version = gp_store_data_version(c->store);
 	gp_pending_init(&c->pending, c->store, &c->bus);
+	gp_ctl_settings_apply(c);
 	gp_proxy_init(&c->px, loop, c->res, c->store, &c->bus, &c->pending,
 	    &c->settings);
 	c->px.opts.connect_timeout_ms = cfg->connect_timeout_ms;
 	c->px.opts.idle_timeout_ms = cfg->idle_timeout_ms;
+	c->px.opts.header_timeout_ms = cfg->header_timeout_ms;
 	if (gp_ctl_reload_rules(c) != 0) {
 		gp_xasprintf(err, _("cannot load rules"));
 		goto fail_res;
@@ -257,6 +260,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 			c->dns = NULL;
 			goto fail_listen;
 		}
+		gp_dns_set_deadline(c->dns, cfg->header_timeout_ms);
 		gp_addr_format((struct sockaddr *)&c->dns_bound, buf,
 		    sizeof buf);
 		gp_log(GP_LOG_INFO, "dns-proxy listening on %s (udp+tcp)",

@@ -253,9 +253,34 @@ gp_ctl_settings_patch(struct gp_ctl *c, const cJSON *patch,
 		return -1;
 	}
 	c->settings = tmp;
+	gp_ctl_settings_apply(c);
+	gp_bus_emit(&c->bus, GP_EV_SETTINGS_CHANGED, &c->settings);
+	return 0;
+}
+
+void
+gp_ctl_settings_apply(struct gp_ctl *c)
+{
+	const struct gp_settings *s = &c->settings;
+
 	if (c->dns_cache != NULL)
-		gp_dns_cache_limits(c->dns_cache, (uint32_t)tmp.dns_ttl_min,
-		    (uint32_t)tmp.dns_ttl_max);
+		gp_dns_cache_limits(c->dns_cache, (uint32_t)s->dns_ttl_min,
+		    (uint32_t)s->dns_ttl_max);
+	c->pending.max_entries = (size_t)s->pending_max_entries;
+	c->pending.max_waiters = (size_t)s->pending_max_waiters;
+	c->pending.retention = s->pending_retention;
+}
+
+int
+gp_ctl_settings_reload(struct gp_ctl *c, char **err)
+{
+	struct gp_settings s;
+
+	if (gp_settings_load(&s, c->cfg->data_dir, err) != 0)
+		return -EINVAL;
+	c->settings = s;
+	gp_ctl_settings_apply(c);
+	gp_ctl_reload_rules(c);
 	gp_bus_emit(&c->bus, GP_EV_SETTINGS_CHANGED, &c->settings);
 	return 0;
 }

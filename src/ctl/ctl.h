@@ -57,6 +57,10 @@ int	gp_ctl_start(struct gp_ctl *, uv_loop_t *, const struct gp_config *,
 	    char **err);
 /* Closes listeners, flows and timers; the loop must run afterwards. */
 void	gp_ctl_stop(struct gp_ctl *);
+/* Pushes the settings' limits to the pending queue and DNS cache. */
+void	gp_ctl_settings_apply(struct gp_ctl *);
+/* Re-reads settings.json and the rules; 0, or -EINVAL with *err. */
+int	gp_ctl_settings_reload(struct gp_ctl *, char **err);
 /* Another listener of this process (the API): never a destination. */
 void	gp_ctl_own_listener(struct gp_ctl *, const struct sockaddr *);
 /* Frees what remains once the loop has run the close callbacks. */
@@ -88,11 +92,6 @@ int		 gp_duration_parse(const char *, int64_t *seconds);
 int	gp_scope_rule(const struct gp_pending_entry *, enum gp_scope,
 	    enum gp_action, int64_t duration, struct gp_rule *r);
 
-struct gp_decision {
-	int64_t			 pending_id;
-	enum gp_action		 action;
-	const struct gp_rule	*rule;		/* NULL: nothing stored */
-};
 /*
  * Allows or denies pending entry id; stores the scoped rule first (when
  * the scope stores one), then answers every waiting connection.

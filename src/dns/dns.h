@@ -128,6 +128,8 @@ int	gp_dns_start(struct gp_dns_server **, uv_loop_t *,
 	    const struct sockaddr *upstream, const struct gp_dns_hooks *,
 	    struct sockaddr_storage *bound, char **err);
 void	gp_dns_stop(struct gp_dns_server *);
+/* The whole time a DNS-over-TCP message may take to arrive. */
+void	gp_dns_set_deadline(struct gp_dns_server *, unsigned ms);
 size_t	gp_dns_inflight(const struct gp_dns_server *);
 /* The upstream from /etc/resolv.conf (first usable), else 1.1.1.1:53. */
 void	gp_dns_default_upstream(struct sockaddr_storage *);

@@ -26,7 +26,8 @@
 #define UDP_TRIES	2
 #define TCP_TIMEOUT_MS	4000
 #define CONN_IDLE_MS	30000	/* between messages */
-#define CONN_MSG_MS	10000	/* a whole message, from its first byte */
+#define CONN_MSG_MS	10000	/* a whole message, from its first byte
+				   (default; gp_dns_set_deadline) */
 
 struct tconn;
 
@@ -75,6 +76,7 @@ struct gp_dns_server {
 	struct tconn		*conns;
 	int			 handles;
 	int			 stopping;
+	unsigned		 msg_ms;		/* TCP message deadline */
 };
 
 static void	query(struct gp_dns_server *, const uint8_t *, size_t,
@@ -676,7 +678,7 @@ tconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	/* Deadlines are total: trickled bytes do not extend them. */
 	if (!c->partial) {
 		c->partial = 1;
-		uv_timer_start(&c->idle, tconn_idle, CONN_MSG_MS, 0);
+		uv_timer_start(&c->idle, tconn_idle, c->s->msg_ms, 0);
 	}
 	while (!c->closing && c->in.len >= 2) {
 		len = (size_t)((uint8_t)c->in.data[0] << 8 |
@@ -695,7 +697,7 @@ tconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 			c->partial = 0;
 			uv_timer_start(&c->idle, tconn_idle, CONN_IDLE_MS, 0);
 		} else if (!c->closing)
-			uv_timer_start(&c->idle, tconn_idle, CONN_MSG_MS, 0);
+			uv_timer_start(&c->idle, tconn_idle, c->s->msg_ms, 0);
 	}
 }
 
@@ -798,6 +800,7 @@ gp_dns_start(struct gp_dns_server **out, uv_loop_t *loop,
 		return -1;
 	}
 	s = gp_xcalloc(1, sizeof *s);
+	s->msg_ms = CONN_MSG_MS;
 	s->loop = loop;
 	s->cache = cache;
 	s->hooks = *hooks;
@@ -838,6 +841,12 @@ gp_dns_stop(struct gp_dns_server *s)
 	}
 	uv_close((uv_handle_t *)&s->udp, on_server_handle_closed);
 	uv_close((uv_handle_t *)&s->tcp, on_server_handle_closed);
+}
+
+void
+gp_dns_set_deadline(struct gp_dns_server *s, unsigned ms)
+{
+	s->msg_ms = ms;
 }
 
 size_t

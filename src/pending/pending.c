@@ -1,4 +1,8 @@
-/* pending.c: the queue of destinations waiting for a decision. */
+/*
+ * pending.c: the queue of destinations waiting for a decision.  Entries
+ * sit in a list ordered by when they were last seen (newest first) and
+ * in two chained hashes, by key (container, host, port) and by id.
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -6,6 +10,104 @@
 #include <string.h>
 
 #include "pending/pending.h"
+
+#define DEF_MAX_ENTRIES	10000
+#define DEF_MAX_WAITERS	4096
+#define DEF_RETENTION	(7 * 86400)
+
+/* FNV-1a over the key's parts. */
+static uint64_t
+key_hash(const char *container, const char *host, unsigned port)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+	const char	*parts[2] = { container, host };
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		for (const unsigned char *p = (const unsigned char *)parts[i];
+		    *p != '\0'; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+	}
+	return (h ^ port) * 1099511628211ULL;
+}
+
+static size_t
+id_bucket(const struct gp_pending *pq, int64_t id)
+{
+	return (size_t)((uint64_t)id * 11400714819323198485ULL >> 20) &
+	    (pq->nbuckets - 1);
+}
+
+static void
+hash_insert(struct gp_pending *pq, struct gp_pending_entry *e)
+{
+	size_t	b = e->keyhash & (pq->nbuckets - 1);
+
+	e->hkey = pq->bykey[b];
+	pq->bykey[b] = e;
+	b = id_bucket(pq, e->id);
+	e->hid = pq->byid[b];
+	pq->byid[b] = e;
+}
+
+static void
+hash_remove(struct gp_pending *pq, struct gp_pending_entry *e)
+{
+	struct gp_pending_entry	**pp;
+
+	for (pp = &pq->bykey[e->keyhash & (pq->nbuckets - 1)]; *pp != e;
+	    pp = &(*pp)->hkey)
+		;
+	*pp = e->hkey;
+	for (pp = &pq->byid[id_bucket(pq, e->id)]; *pp != e;
+	    pp = &(*pp)->hid)
+		;
+	*pp = e->hid;
+}
+
+/* Keeps the load factor at most 1. */
+static void
+hash_grow(struct gp_pending *pq)
+{
+	struct gp_pending_entry	*e;
+
+	if (pq->count < pq->nbuckets)
+		return;
+	free(pq->bykey);
+	free(pq->byid);
+	pq->nbuckets *= 2;
+	pq->bykey = gp_xcalloc(pq->nbuckets, sizeof *pq->bykey);
+	pq->byid = gp_xcalloc(pq->nbuckets, sizeof *pq->byid);
+	for (e = pq->head; e != NULL; e = e->next)
+		hash_insert(pq, e);
+}
+
+static void
+list_unlink(struct gp_pending *pq, struct gp_pending_entry *e)
+{
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		pq->head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		pq->tail = e->prev;
+	e->next = e->prev = NULL;
+}
+
+static void
+list_push(struct gp_pending *pq, struct gp_pending_entry *e)
+{
+	e->prev = NULL;
+	e->next = pq->head;
+	if (pq->head != NULL)
+		pq->head->prev = e;
+	else
+		pq->tail = e;
+	pq->head = e;
+}
 
 static struct gp_pending_entry *
 entry_new(struct gp_pending *pq, const struct gp_store_pending *row)
@@ -22,23 +124,38 @@ entry_new(struct gp_pending *pq, const struct gp_store_pending *row)
 	e->first_seen = row->first_seen;
 	e->last_seen = row->last_seen;
 	e->attempts = row->attempts;
-	e->next = pq->head;
-	if (pq->head != NULL)
-		pq->head->prev = e;
-	pq->head = e;
+	e->keyhash = key_hash(e->container, e->host, e->port);
 	pq->count++;
+	hash_grow(pq);
+	hash_insert(pq, e);
+	/* Loaded rows may come in any order: keep the list by last_seen. */
+	if (pq->tail != NULL && pq->tail->last_seen > e->last_seen) {
+		e->prev = pq->tail;
+		pq->tail->next = e;
+		pq->tail = e;
+	} else if (pq->head == NULL || pq->head->last_seen <= e->last_seen) {
+		list_push(pq, e);
+	} else {
+		struct gp_pending_entry *at = pq->head;
+
+		while (at->next != NULL && at->next->last_seen > e->last_seen)
+			at = at->next;
+		e->prev = at;
+		e->next = at->next;
+		if (at->next != NULL)
+			at->next->prev = e;
+		else
+			pq->tail = e;
+		at->next = e;
+	}
 	return e;
 }
 
 static void
 entry_free(struct gp_pending *pq, struct gp_pending_entry *e)
 {
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		pq->head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
+	hash_remove(pq, e);
+	list_unlink(pq, e);
 	pq->count--;
 	free(e->container);
 	free(e->host);
@@ -62,6 +179,12 @@ gp_pending_init(struct gp_pending *pq, struct gp_store *store,
 	memset(pq, 0, sizeof *pq);
 	pq->store = store;
 	pq->bus = bus;
+	pq->max_entries = DEF_MAX_ENTRIES;
+	pq->max_waiters = DEF_MAX_WAITERS;
+	pq->retention = DEF_RETENTION;
+	pq->nbuckets = 64;
+	pq->bykey = gp_xcalloc(pq->nbuckets, sizeof *pq->bykey);
+	pq->byid = gp_xcalloc(pq->nbuckets, sizeof *pq->byid);
 	if (store != NULL)
 		gp_store_pending_load(store, on_row, pq);
 }
@@ -77,6 +200,9 @@ gp_pending_free(struct gp_pending *pq)
 			w->e = NULL;
 		entry_free(pq, pq->head);
 	}
+	free(pq->bykey);
+	free(pq->byid);
+	pq->bykey = pq->byid = NULL;
 }
 
 static void
@@ -88,6 +214,63 @@ waiters_changed(struct gp_pending *pq, struct gp_pending_entry *e,
 	gp_bus_emit(pq->bus, GP_EV_WAITERS_CHANGED, &c);
 }
 
+static struct gp_pending_entry *
+find_key(struct gp_pending *pq, const struct gp_pending_key *k)
+{
+	uint64_t		 h = key_hash(k->container, k->host, k->port);
+	struct gp_pending_entry	*e;
+
+	for (e = pq->bykey[h & (pq->nbuckets - 1)]; e != NULL; e = e->hkey)
+		if (e->keyhash == h && e->port == k->port &&
+		    strcmp(e->host, k->host) == 0 &&
+		    strcmp(e->container, k->container) == 0)
+			return e;
+	return NULL;
+}
+
+/* Removes an entry nobody waits for, announcing it. */
+static void
+drop_unwatched(struct gp_pending *pq, struct gp_pending_entry *e)
+{
+	struct gp_decision d = { e->id, GP_DENY, NULL };
+
+	if (pq->store != NULL && e->id < (int64_t)1 << 40)
+		gp_store_pending_delete(pq->store, e->id);
+	entry_free(pq, e);
+	gp_bus_emit(pq->bus, GP_EV_PENDING_DISMISSED, &d);
+}
+
+/*
+ * Room for one more entry: evicts the least recently seen entry without
+ * waiters.  Entries with waiters are at most max_waiters, so the walk
+ * from the tail is bounded by that, not by the number of entries.
+ */
+static int
+make_room(struct gp_pending *pq)
+{
+	struct gp_pending_entry	*e;
+
+	if (pq->count < pq->max_entries)
+		return 0;
+	for (e = pq->tail; e != NULL && e->nwaiters > 0; e = e->prev)
+		;
+	if (e == NULL)
+		return -1;
+	pq->evicted++;
+	drop_unwatched(pq, e);
+	return 0;
+}
+
+static void
+refused(struct gp_pending *pq, const struct gp_pending_key *k,
+    const char *why)
+{
+	if (pq->refused++ % 1000 == 0)
+		gp_log(GP_LOG_WARN, "pending queue full (%s): refusing new "
+		    "waits (%llu so far)", why,
+		    (unsigned long long)pq->refused);
+}
+
 struct gp_pending_entry *
 gp_pending_hold(struct gp_pending *pq, const struct gp_pending_key *k,
     struct gp_waiter *w)
@@ -96,15 +279,20 @@ gp_pending_hold(struct gp_pending *pq, const struct gp_pending_key *k,
 	int64_t			 now = gp_now();
 	int			 created = 0;
 
-	for (e = pq->head; e != NULL; e = e->next)
-		if (e->port == k->port && strcmp(e->host, k->host) == 0 &&
-		    strcmp(e->container, k->container) == 0)
-			break;
+	if (pq->waiting >= pq->max_waiters) {
+		refused(pq, k, "connections waiting");
+		return NULL;
+	}
+	e = find_key(pq, k);
 	if (e == NULL) {
 		struct gp_store_pending row = { 0, k->container, k->host,
 		    k->resolved_hostname, k->port, k->local, now, now, 1 };
 		static int64_t	 mem_id;
 
+		if (make_room(pq) != 0) {
+			refused(pq, k, "entries");
+			return NULL;
+		}
 		/* Without a database row the entry still works, unsaved. */
 		if (pq->store == NULL ||
 		    gp_store_pending_insert(pq->store, &row) != 0)
@@ -115,6 +303,8 @@ gp_pending_hold(struct gp_pending *pq, const struct gp_pending_key *k,
 		e->attempts++;
 		e->last_seen = now;
 		e->dirty = 1;
+		list_unlink(pq, e);
+		list_push(pq, e);
 		if (k->resolved_hostname != NULL && e->resolved_hostname ==
 		    NULL)
 			e->resolved_hostname = gp_xstrdup(k->resolved_hostname);
@@ -133,6 +323,7 @@ gp_pending_hold(struct gp_pending *pq, const struct gp_pending_key *k,
 		e->waiters->prev = w;
 	e->waiters = w;
 	e->nwaiters++;
+	pq->waiting++;
 	gp_bus_emit(pq->bus, created ? GP_EV_PENDING_CREATED :
 	    GP_EV_PENDING_UPDATED, e);
 	waiters_changed(pq, e, e->nwaiters - 1);
@@ -140,7 +331,7 @@ gp_pending_hold(struct gp_pending *pq, const struct gp_pending_key *k,
 }
 
 static void
-unlink_waiter(struct gp_waiter *w)
+unlink_waiter(struct gp_pending *pq, struct gp_waiter *w)
 {
 	struct gp_pending_entry	*e = w->e;
 
@@ -151,6 +342,7 @@ unlink_waiter(struct gp_waiter *w)
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	e->nwaiters--;
+	pq->waiting--;
 	w->e = NULL;
 	w->next = w->prev = NULL;
 }
@@ -162,7 +354,7 @@ gp_pending_release(struct gp_pending *pq, struct gp_waiter *w)
 
 	if (e == NULL)
 		return;
-	unlink_waiter(w);
+	unlink_waiter(pq, w);
 	waiters_changed(pq, e, e->nwaiters + 1);
 }
 
@@ -171,7 +363,7 @@ gp_pending_find(struct gp_pending *pq, int64_t id)
 {
 	struct gp_pending_entry	*e;
 
-	for (e = pq->head; e != NULL; e = e->next)
+	for (e = pq->byid[id_bucket(pq, id)]; e != NULL; e = e->hid)
 		if (e->id == id)
 			return e;
 	return NULL;
@@ -194,7 +386,7 @@ finish(struct gp_pending *pq, struct gp_pending_entry *e, enum gp_verdict v,
 		gp_store_pending_delete(pq->store, e->id);
 	/* Callbacks may not touch the entry: unlink each waiter first. */
 	while ((w = e->waiters) != NULL) {
-		unlink_waiter(w);
+		unlink_waiter(pq, w);
 		w->cb(w, v, rule_id);
 	}
 	entry_free(pq, e);
@@ -240,15 +432,23 @@ gp_pending_flush(struct gp_pending *pq)
 	}
 }
 
-static int
-by_last_seen(const void *a, const void *b)
+size_t
+gp_pending_expire(struct gp_pending *pq, int64_t now)
 {
-	const struct gp_pending_entry *x = *(struct gp_pending_entry *const *)a;
-	const struct gp_pending_entry *y = *(struct gp_pending_entry *const *)b;
+	struct gp_pending_entry	*e, *prev;
+	size_t			 n = 0;
 
-	if (x->last_seen != y->last_seen)
-		return x->last_seen < y->last_seen ? 1 : -1;
-	return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
+	/* The tail is the least recently seen; stop at the first entry
+	 * still within retention (entries with waiters are skipped). */
+	for (e = pq->tail; e != NULL && e->last_seen + pq->retention < now;
+	    e = prev) {
+		prev = e->prev;
+		if (e->nwaiters > 0)
+			continue;
+		drop_unwatched(pq, e);
+		n++;
+	}
+	return n;
 }
 
 size_t
@@ -257,10 +457,10 @@ gp_pending_list(struct gp_pending *pq, struct gp_pending_entry ***out)
 	struct gp_pending_entry	**v, *e;
 	size_t			  n = 0;
 
+	/* The list is kept newest first already. */
 	v = gp_xcalloc(pq->count ? pq->count : 1, sizeof *v);
 	for (e = pq->head; e != NULL; e = e->next)
 		v[n++] = e;
-	qsort(v, n, sizeof *v, by_last_seen);
 	*out = v;
 	return n;
 }
@@ -268,10 +468,5 @@ gp_pending_list(struct gp_pending *pq, struct gp_pending_entry ***out)
 size_t
 gp_pending_waiting(const struct gp_pending *pq)
 {
-	const struct gp_pending_entry	*e;
-	size_t				 n = 0;
-
-	for (e = pq->head; e != NULL; e = e->next)
-		n += e->nwaiters;
-	return n;
+	return pq->waiting;
 }

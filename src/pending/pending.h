@@ -9,6 +9,14 @@
  * once and frees the entry, or gp_pending_release() drops one waiter.
  * Entries are persisted (created synchronously, attempt counts batched by
  * gp_pending_flush()) so the list survives a restart, without waiters.
+ *
+ * Bounds: at most max_entries entries and max_waiters connections.  A new
+ * destination past max_entries evicts the least recently seen entry no
+ * connection waits for; when every entry has waiters, or max_waiters
+ * connections wait already, gp_pending_hold() refuses (NULL) and the
+ * caller answers 503.  Entries no connection waits for leave after
+ * retention seconds without an attempt (gp_pending_expire()).  Holding,
+ * finding and releasing are O(1) in the number of entries (hashes).
  */
 #ifndef GP_PENDING_H
 #define GP_PENDING_H
@@ -47,7 +55,16 @@ struct gp_pending_entry {
 	size_t			 nwaiters;
 	struct gp_waiter	*waiters;
 	int			 dirty;
-	struct gp_pending_entry	*next, *prev;
+	struct gp_pending_entry	*next, *prev;	/* most recently seen first */
+	struct gp_pending_entry	*hkey, *hid;	/* hash chains */
+	uint64_t		 keyhash;
+};
+
+/* PENDING_ALLOWED / PENDING_DISMISSED payload. */
+struct gp_decision {
+	int64_t			 pending_id;
+	enum gp_action		 action;
+	const struct gp_rule	*rule;		/* NULL: nothing stored */
 };
 
 /* WAITERS_CHANGED payload. */
@@ -59,8 +76,15 @@ struct gp_waiters_change {
 struct gp_pending {
 	struct gp_store		*store;		/* borrowed; may be NULL */
 	struct gp_bus		*bus;		/* borrowed */
-	struct gp_pending_entry	*head;
+	struct gp_pending_entry	*head, *tail;
 	size_t			 count;
+	size_t			 waiting;	/* connections, all entries */
+	struct gp_pending_entry	**bykey, **byid;	/* nbuckets each */
+	size_t			 nbuckets;
+	/* bounds (see above); set by the owner from the settings */
+	size_t			 max_entries, max_waiters;
+	int64_t			 retention;	/* seconds */
+	uint64_t		 refused, evicted;	/* since start */
 };
 
 struct gp_pending_key {
@@ -79,6 +103,8 @@ void	gp_pending_init(struct gp_pending *, struct gp_store *,
 	    struct gp_bus *);
 /* Frees entries; waiters still held get no callback. */
 void	gp_pending_free(struct gp_pending *);
+/* Holds w on the entry for k (created if new); NULL when a bound
+ * refuses it (w is then not held). */
 struct gp_pending_entry *gp_pending_hold(struct gp_pending *,
 	    const struct gp_pending_key *, struct gp_waiter *);
 void	gp_pending_release(struct gp_pending *, struct gp_waiter *);
@@ -90,6 +116,9 @@ struct gp_pending_entry *gp_pending_find(struct gp_pending *, int64_t id);
 int	gp_pending_resolve(struct gp_pending *, int64_t id, enum gp_verdict,
 	    int64_t rule_id);
 void	gp_pending_flush(struct gp_pending *);
+/* Drops entries without waiters unseen for retention seconds (each with
+ * a PENDING_DISMISSED event); returns how many. O(expired). */
+size_t	gp_pending_expire(struct gp_pending *, int64_t now);
 /* Entries in display order (newest last_seen first); caller frees array. */
 size_t	gp_pending_list(struct gp_pending *, struct gp_pending_entry ***);
 /* Total connections waiting. */

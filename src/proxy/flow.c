@@ -553,8 +553,11 @@ hold(struct gp_flow *f)
 	}
 	k.addresses = n ? ips : NULL;
 	f->w.cb = on_verdict;
+	if (gp_pending_hold(f->px->pending, &k, &f->w) == NULL) {
+		refuse(f, GP_R_PENDING_FULL);
+		return;
+	}
 	f->held = 1;
-	gp_pending_hold(f->px->pending, &k, &f->w);
 	/* The flow timer doubles as the pending deadline. */
 	f->timeout_ms = (unsigned)st->pending_timeout * 1000;
 	uv_timer_start(&f->timer, on_timer, f->timeout_ms, 0);

@@ -187,8 +187,8 @@ judge(struct gp_udp_assoc *a, struct udest *d)
 			k.local = gp_flow_local_destination(d->host);
 			k.request = req;
 			k.protocol = "SOCKS5";
-			gp_pending_hold(f->px->pending, &k, &w);
-			gp_pending_release(f->px->pending, &w);
+			if (gp_pending_hold(f->px->pending, &k, &w) != NULL)
+				gp_pending_release(f->px->pending, &w);
 			/* still "no rule": the datagram is dropped */
 		}
 	} else if (n > 0) {

@@ -132,12 +132,20 @@ def tcp_client(conn):
                 conn.sendall(struct.pack("!H", len(out)) + out)
 
 
-udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-udp.bind(("127.0.0.1", 0))
-port = udp.getsockname()[1]
-tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-tcp.bind(("127.0.0.1", port))
+# The kernel's free UDP port may be busy for TCP (other tests' client
+# connections use ephemeral ports too): try until both can have it.
+for attempt in range(100):
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    port = udp.getsockname()[1]
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        tcp.bind(("127.0.0.1", port))
+        break
+    except OSError:
+        udp.close()
+        tcp.close()
 tcp.listen(16)
 threading.Thread(target=udp_loop, args=(udp,), daemon=True).start()
 count("ready - -")

@@ -179,7 +179,8 @@ static void
 test_queue(void)
 {
 	struct gp_pending	 pq;
-	struct gp_pending_key	 k = { "c1", "a.test", NULL, 443, 0 };
+	struct gp_pending_key	 k = { "c1", "a.test", NULL, 443, 0, NULL,
+	    NULL, NULL };
 	struct w		 w[4];
 	struct gp_pending_entry	*e, *e2, **list;
 	int			 i;
@@ -218,6 +219,89 @@ test_queue(void)
 	gp_bus_free(&bus);
 }
 
+/* Bounds, eviction, retention, and lookups that do not scan. */
+static void
+test_bounds(void)
+{
+	struct gp_pending	 pq;
+	struct gp_pending_key	 k = { "c1", NULL, NULL, 443, 0, NULL, NULL,
+	    NULL };
+	struct w		 w[8];
+	struct gp_pending_entry	*e, *first;
+	char			 host[64];
+	int			 i, found = 0;
+
+	memset(w, 0, sizeof w);
+	memset(seen, 0, sizeof seen);
+	gp_bus_subscribe(&bus, count, NULL);
+	gp_pending_init(&pq, NULL, &bus);
+	for (i = 0; i < 8; i++)
+		w[i].w.cb = on_verdict;
+	/* 50 000 entries: each found again by key and by id. */
+	pq.max_entries = 100000;
+	for (i = 0; i < 50000; i++) {
+		struct gp_waiter tmp = { NULL, NULL, NULL, on_verdict };
+
+		snprintf(host, sizeof host, "h%d.test", i);
+		k.host = host;
+		e = gp_pending_hold(&pq, &k, &tmp);
+		gp_pending_release(&pq, &tmp);
+		found += e != NULL && gp_pending_find(&pq, e->id) == e;
+	}
+	is_int(found, 50000, "50 000 entries, each found by id");
+	k.host = "h123.test";
+	e = gp_pending_hold(&pq, &k, &w[0].w);
+	ok(e != NULL && e->attempts == 2, "an existing key is found, not added");
+	is_int(pq.count, 50000, "no duplicate entry");
+	gp_pending_release(&pq, &w[0].w);
+	gp_pending_free(&pq);
+
+	/* The entry bound evicts the least recently seen unwatched entry. */
+	gp_pending_init(&pq, NULL, &bus);
+	pq.max_entries = 3;
+	pq.max_waiters = 4;
+	k.host = "a.test";
+	first = gp_pending_hold(&pq, &k, &w[0].w);	/* watched */
+	k.host = "b.test";
+	e = gp_pending_hold(&pq, &k, &w[1].w);
+	gp_pending_release(&pq, &w[1].w);		/* unwatched, oldest */
+	k.host = "c.test";
+	gp_pending_hold(&pq, &k, &w[2].w);
+	gp_pending_release(&pq, &w[2].w);
+	memset(seen, 0, sizeof seen);
+	k.host = "d.test";
+	ok(gp_pending_hold(&pq, &k, &w[3].w) != NULL, "a fourth destination "
+	    "is held");
+	is_int(pq.count, 3, "the bound holds");
+	k.host = "b.test";
+	ok(gp_pending_hold(&pq, &k, &w[4].w) != NULL &&
+	    pq.count == 3, "b was evicted (it comes back as new)");
+	is_int(seen[GP_EV_PENDING_DISMISSED], 2, "evictions are announced");
+	ok(gp_pending_find(&pq, first->id) == first, "the watched entry stays");
+	/* Every entry watched: a new destination is refused. */
+	k.host = "e.test";
+	ok(gp_pending_hold(&pq, &k, &w[5].w) == NULL, "all watched: refused");
+	is_int(pq.refused, 1, "refusal counted");
+	/* The waiter bound. */
+	k.host = "a.test";
+	ok(gp_pending_hold(&pq, &k, &w[6].w) != NULL, "fourth waiter held");
+	is_int(gp_pending_waiting(&pq), 4, "four waiting");
+	ok(gp_pending_hold(&pq, &k, &w[7].w) == NULL, "fifth waiter refused");
+	is_int(w[7].w.e == NULL, 1, "a refused waiter is not held");
+	/* Retention: only entries nobody waits for leave. */
+	gp_pending_release(&pq, &w[6].w);
+	gp_pending_release(&pq, &w[4].w);
+	pq.retention = 60;
+	memset(seen, 0, sizeof seen);
+	is_int(gp_pending_expire(&pq, gp_now() + 30), 0, "nothing old yet");
+	is_int(gp_pending_expire(&pq, gp_now() + 120), 1,
+	    "the unwatched entry expires");
+	is_int(seen[GP_EV_PENDING_DISMISSED], 1, "expiry announced");
+	is_int(pq.count, 2, "watched entries stay past retention");
+	gp_pending_free(&pq);
+	gp_bus_free(&bus);
+}
+
 int
 main(void)
 {
@@ -225,5 +309,6 @@ main(void)
 	test_settings();
 	test_scopes();
 	test_queue();
+	test_bounds();
 	return tap_done();
 }
