@@ -283,7 +283,40 @@ loopback_authority(const char *p, size_t n)
 	return strncmp(host, "127.", 4) == 0 && gp_host_ip_family(host) == 4;
 }
 
-/* Refuses what a hostile web page could send; returns 0 when fine. */
+/* Is the Origin value this API's own origin (http, loopback, our port)? */
+static int
+own_origin(const struct gp_api *api, struct gp_iov v)
+{
+	const char	*p = v.p, *colon;
+	size_t		 n = v.n;
+	unsigned	 port = 0;
+
+	if (n <= 7 || strncasecmp(p, "http://", 7) != 0)
+		return 0;	/* "null", https://, anything else */
+	p += 7;
+	n -= 7;
+	if (!loopback_authority(p, n))
+		return 0;
+	/* The port is what follows the last colon (after "]" for v6). */
+	colon = p + n;
+	while (colon > p && colon[-1] >= '0' && colon[-1] <= '9')
+		colon--;
+	if (colon == p || colon[-1] != ':' || colon == p + n ||
+	    p + n - colon > 5)
+		return 0;
+	for (; colon < p + n; colon++)
+		port = port * 10 + (unsigned)(*colon - '0');
+	return port == api->port;
+}
+
+/*
+ * Refuses what a hostile web page could send; returns 0 when fine.  A
+ * page can make a browser send a "simple" POST (text/plain, no
+ * preflight) to any port, so every request with an Origin must come
+ * from this API's own origin: "null" (sandboxed frames, file: pages)
+ * and other loopback ports (other applications) are refused.  Clients
+ * that send no Origin (greywall, curl, the TUI) are not browsers.
+ */
 static int
 check_origin(struct api_conn *c, const struct gp_http_msg *m)
 {
@@ -300,27 +333,18 @@ check_origin(struct api_conn *c, const struct gp_http_msg *m)
 	h = gp_http_find(m, "sec-fetch-site");
 	if (h != NULL && (gp_iov_eq(h->value, "cross-site") ||
 	    gp_iov_eq(h->value, "same-site"))) {
+		gp_log(GP_LOG_WARN, "api: refused a cross-site request");
 		reply_error(c, 403, "cross-site requests are refused", 1);
 		return -1;
 	}
 	h = gp_http_find(m, "origin");
-	if (h != NULL && !gp_iov_eq(h->value, "null")) {
-		const char *p = h->value.p;
-		size_t	    n = h->value.n;
+	if (h != NULL && !own_origin(c->api, h->value)) {
+		char esc[128];
 
-		if (n > 7 && strncasecmp(p, "http://", 7) == 0) {
-			p += 7;
-			n -= 7;
-		} else if (n > 8 && strncasecmp(p, "https://", 8) == 0) {
-			p += 8;
-			n -= 8;
-		} else
-			n = 0;
-		if (!loopback_authority(p, n)) {
-			reply_error(c, 403, "cross-site requests are refused",
-			    1);
-			return -1;
-		}
+		gp_log(GP_LOG_WARN, "api: refused a request from origin %s",
+		    gp_log_escape(esc, sizeof esc, h->value.p, h->value.n));
+		reply_error(c, 403, "requests from web pages are refused", 1);
+		return -1;
 	}
 	return 0;
 }
@@ -505,6 +529,7 @@ gp_api_start(struct gp_api **out, struct gp_ctl *ctl, const char *addr,
 		return -1;
 	}
 	gp_ctl_own_listener(ctl, (struct sockaddr *)bound);
+	api->port = gp_addr_port((struct sockaddr *)bound);
 	api->bus_sub = gp_bus_subscribe(&ctl->bus, api_ws_event, api);
 	{
 		char buf[GP_ADDR_STRLEN];

@@ -111,6 +111,14 @@ int	gp_url_parse_absolute(struct gp_iov, struct gp_url *, const char **);
 int	gp_url_parse_authority(struct gp_iov, char *host, size_t hostlen,
 	    unsigned *port, const char **why);
 
+/*
+ * Copies a request target without its userinfo ("http://user:pw@h/" →
+ * "http://h/", "user@h:443" → "h:443"), NUL-terminated, truncated to
+ * outlen; the only form of a target that may reach a log, the
+ * database, an event or the screen.  Returns the length written.
+ */
+size_t	gp_url_redact(struct gp_iov, char *out, size_t outlen);
+
 /* headers.c: forwarding. */
 /* Is this header hop-by-hop for msg (fixed list + Connection tokens)? */
 int	gp_http_is_hop(const struct gp_http_msg *, struct gp_iov name);

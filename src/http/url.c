@@ -133,3 +133,40 @@ gp_url_parse_authority(struct gp_iov t, char *host, size_t hostlen,
 	}
 	return 0;
 }
+
+size_t
+gp_url_redact(struct gp_iov t, char *out, size_t outlen)
+{
+	const char	*p = t.p, *end = t.p + t.n, *auth, *aend, *at;
+	size_t		 o = 0;
+
+	if (outlen == 0)
+		return 0;
+	/* The authority: after "scheme://" (absolute-form), else all of
+	 * it (authority-form, as CONNECT sends). */
+	auth = p;
+	for (const char *q = p; q + 2 < end; q++) {
+		if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+			auth = q + 3;
+			break;
+		}
+		if (q[0] == '/' || q[0] == '?' || q[0] == '@')
+			break;
+	}
+	for (aend = auth; aend < end && *aend != '/' && *aend != '?' &&
+	    *aend != '#'; aend++)
+		;
+	at = NULL;
+	for (const char *q = auth; q < aend; q++)
+		if (*q == '@')
+			at = q;
+	while (p < end && o + 1 < outlen) {
+		if (at != NULL && p == auth) {
+			p = at + 1;	/* user:password@ never kept */
+			continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+	return o;
+}

@@ -203,9 +203,14 @@ start_request(struct gp_flow *f)
 	memset(&h->req_ck, 0, sizeof h->req_ck);
 	snprintf(f->method, sizeof f->method, "%.*s",
 	    (int)(m.method.n < 15 ? m.method.n : 15), m.method.p);
-	snprintf(f->request, sizeof f->request, "%.*s %.*s",
-	    (int)(m.method.n < 32 ? m.method.n : 32), m.method.p,
-	    (int)(m.target.n < 256 ? m.target.n : 256), m.target.p);
+	{
+		char	target[257];
+
+		gp_url_redact(m.target, target, sizeof target);
+		snprintf(f->request, sizeof f->request, "%.*s %s",
+		    (int)(m.method.n < 32 ? m.method.n : 32), m.method.p,
+		    target);
+	}
 
 	if (gp_iov_eq(m.method, "CONNECT")) {
 		char		host[GP_HOST_MAX];
@@ -255,8 +260,14 @@ start_request(struct gp_flow *f)
 		return;
 	}
 bad_target:
-	gp_log(GP_LOG_WARN, "http %s: bad target %s: %s", f->client_addr,
-	    gp_log_escape(esc, sizeof esc, m.target.p, m.target.n), why);
+	{
+		char	target[160];
+		size_t	tn = gp_url_redact(m.target, target, sizeof target);
+
+		gp_log(GP_LOG_WARN, "http %s: bad target %s: %s",
+		    f->client_addr, gp_log_escape(esc, sizeof esc, target, tn),
+		    why);
+	}
 	send_error(f, 400, gp_reason_token(GP_R_BAD_REQUEST), why, 1);
 }
 

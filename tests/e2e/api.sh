@@ -27,8 +27,28 @@ is "$(api_status)" 403 "cross-site Origin: 403"
 api POST /api/rules -H "Sec-Fetch-Site: cross-site" -d '{"destination_pattern":"x.com"}' >/dev/null
 is "$(api_status)" 403 "Sec-Fetch-Site cross-site: 403"
 is "$(jget "$(api GET '/api/rules?destination=x.com')" 'd["total"]')" 0 "refused requests changed nothing"
-api GET /api/health -H "Origin: http://127.0.0.1:9" >/dev/null
-is "$(api_status)" 200 "loopback Origin: 200"
+api GET /api/health -H "Origin: http://127.0.0.1:${GP_API##*:}" >/dev/null
+is "$(api_status)" 200 "the API's own Origin: 200"
+api GET /api/health -H "Origin: http://localhost:${GP_API##*:}" >/dev/null
+is "$(api_status)" 200 "the API's own Origin by name: 200"
+# A page can send these without a preflight: every one is refused.
+api POST /api/rules -H "Origin: null" -H "Content-Type: text/plain" -d '{"destination_pattern":"x.com"}' >/dev/null
+is "$(api_status)" 403 "Origin: null, text/plain POST: 403"
+api POST /api/rules -H "Origin: http://127.0.0.1:9" -H "Content-Type: text/plain" -d '{"destination_pattern":"x.com"}' >/dev/null
+is "$(api_status)" 403 "a loopback Origin on another port (another application): 403"
+api POST /api/rules -H "Origin: http://localhost" -d '{"destination_pattern":"x.com"}' >/dev/null
+is "$(api_status)" 403 "a loopback Origin without our port: 403"
+api POST /api/rules -H "Origin: https://127.0.0.1:${GP_API##*:}" -d '{"destination_pattern":"x.com"}' >/dev/null
+is "$(api_status)" 403 "https:// Origin (not ours): 403"
+is "$(jget "$(api GET '/api/rules?destination=x.com')" 'd["total"]')" 0 "web-page requests changed nothing"
+grep -q "api: refused a request from origin null" "$T/serve.log"; ok $? "refusals logged"
+# Clients without an Origin keep working, curl -d's form content type too.
+r=$(api POST /api/rules -d '{"destination_pattern":"curl-d.example","action":"allow"}')
+is "$(api_status)" 200 "no Origin, curl -d (form content type): accepted"
+api DELETE "/api/rules/$(jget "$r" 'd["id"]')" >/dev/null
+r=$(printf 'GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n' |
+	python3 "$LIB/rawclient.py" "${GP_API%:*}" "${GP_API##*:}" --expect-close)
+like "$r" "^HTTP/1.1 400" "two Host headers: 400"
 
 # Malformed input.
 r=$(api POST /api/rules -d '{"destination_pattern":')

@@ -78,6 +78,12 @@ exec 3>&-
 ws_open d --origin http://evil.example
 wait_for 5 seen d '^HANDSHAKE 403'; ok $? "cross-site WebSocket refused"
 exec 3>&-
+ws_open e --origin null
+wait_for 5 seen e '^HANDSHAKE 403'; ok $? "WebSocket from Origin: null refused"
+exec 3>&-
+ws_open f --origin http://localhost:9
+wait_for 5 seen f '^HANDSHAKE 403'; ok $? "WebSocket from another loopback port refused"
+exec 3>&-
 out=$(printf 'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n' |
 	python3 "$LIB/rawclient.py" "$AH" "$AP" --expect-close)
 like "$out" "^HTTP/1.1 400" "handshake without a key: 400"

@@ -383,9 +383,39 @@ test_url_and_forward(void)
 	gp_buf_free(&b);
 }
 
+static void
+test_redact(void)
+{
+	static const struct { const char *in, *out; } v[] = {
+		{ "http://user:pw@example.com/p?q=1", "http://example.com/p?q=1" },
+		{ "http://user@example.com:8080/", "http://example.com:8080/" },
+		{ "http://a@b@example.com/x@y", "http://example.com/x@y" },
+		{ "http://example.com/path@not-userinfo", "http://example.com/path@not-userinfo" },
+		{ "user:pw@example.com:443", "example.com:443" },
+		{ "example.com:443", "example.com:443" },
+		{ "http://example.com", "http://example.com" },
+		{ "/origin?x=a@b", "/origin?x=a@b" },
+	};
+	char	out[128];
+	size_t	i;
+
+	for (i = 0; i < GP_ARRAY_LEN(v); i++) {
+		struct gp_iov t = { v[i].in, strlen(v[i].in) };
+
+		gp_url_redact(t, out, sizeof out);
+		ok(strcmp(out, v[i].out) == 0, "redact %s: %s", v[i].in, out);
+	}
+	{
+		struct gp_iov t = { "http://u:p@h/long", 17 };
+
+		is_int(gp_url_redact(t, out, 5), 4, "truncated to the buffer");
+	}
+}
+
 int
 main(void)
 {
+	test_redact();
 	test_valid();
 	test_pipelined_and_partial();
 	test_malformed();
