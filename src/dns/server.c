@@ -283,6 +283,10 @@ dq_finish(struct dq *d, const uint8_t *p, size_t n, int rcode)
 			free(copy);
 		}
 	} else if (!d->orphan) {
+		if (p != NULL)
+			gp_log(GP_LOG_WARN, "dns: malformed answer for %s from "
+			    "upstream (bad name, compression or record "
+			    "length); SERVFAIL", d->q.name);
 		n = gp_dns_error(d->query, &d->q, rcode, 0, err, sizeof err);
 		reply(s, &d->q, d->query, d->tc ? NULL :
 		    (struct sockaddr *)&d->client, d->tc, err, n);

@@ -44,18 +44,95 @@ gp_dns_set_id(uint8_t *p, uint16_t id)
 }
 
 /*
- * Steps over one resource record at *cur: *fixed points at its TYPE
- * field (TTL at +4), *rdata at its data.  0, or -1 if it overruns.
+ * Steps over the (possibly compressed) name at *cur: 0, or -1 when a
+ * label runs past the message, a pointer does not point strictly
+ * backwards (which rules out every loop), a label type is reserved, or
+ * the name is longer than 255 bytes.
  */
 static int
-next_rr(const uint8_t *end, const uint8_t **cur, const uint8_t **fixed,
-    uint16_t *type, const uint8_t **rdata, uint16_t *rdlen)
+check_name(const uint8_t *pkt, const uint8_t *end, const uint8_t **cur)
 {
-	/* dns_skipdn(cur, end): the man page's order, which the library
-	 * uses (udns.h names the parameters the other way round). */
-	const uint8_t	*c = dns_skipdn(*cur, end);
+	const uint8_t	*p = *cur, *after = NULL;
+	size_t		 total = 1;	/* the root */
 
-	if (c == NULL || end - c < 10)
+	for (;;) {
+		if (p >= end)
+			return -1;
+		if (*p == 0) {
+			*cur = after != NULL ? after : p + 1;
+			return 0;
+		}
+		if ((*p & 0xc0) == 0xc0) {
+			const uint8_t *to;
+
+			if (end - p < 2)
+				return -1;
+			to = pkt + ((size_t)(*p & 0x3f) << 8 | p[1]);
+			if (to >= p)
+				return -1;	/* forward or self: loops */
+			if (after == NULL)
+				after = p + 2;
+			p = to;
+			continue;
+		}
+		if (*p & 0xc0)
+			return -1;		/* 0x40, 0x80: reserved */
+		total += (size_t)*p + 1;
+		if (total > DNS_MAXDN || end - p <= *p)
+			return -1;
+		p += *p + 1;
+	}
+}
+
+/* Names inside the RDATA of the types that carry them (RFC 1035 3.3,
+ * RFC 2782): each must be valid and end inside the RDATA. */
+static int
+check_rdata(const uint8_t *pkt, const uint8_t *end, uint16_t type,
+    const uint8_t *rd, uint16_t rdlen)
+{
+	const uint8_t	*cur = rd, *rend = rd + rdlen;
+	int		 names = 1;
+	size_t		 skip = 0;
+
+	switch (type) {
+	case 2: case 5: case 12:		/* NS, CNAME, PTR */
+		break;
+	case 15:				/* MX: preference, name */
+		skip = 2;
+		break;
+	case 33:				/* SRV: prio, weight, port */
+		skip = 6;
+		break;
+	case GP_DNS_SOA:			/* MNAME, RNAME, 20 bytes */
+		names = 2;
+		break;
+	default:
+		return 0;
+	}
+	if ((size_t)rdlen < skip)
+		return -1;
+	cur += skip;
+	while (names-- > 0)
+		if (check_name(pkt, end, &cur) != 0 || cur > rend)
+			return -1;
+	if (type == GP_DNS_SOA && rend - cur != 20)
+		return -1;
+	return 0;
+}
+
+/*
+ * Steps over one resource record at *cur, checking its owner name and
+ * the names in its RDATA: *fixed points at its TYPE field (TTL at +4),
+ * *rdata at its data.  0, or -1 if anything is malformed or overruns.
+ */
+static int
+next_rr(const uint8_t *pkt, const uint8_t *end, const uint8_t **cur,
+    const uint8_t **fixed, uint16_t *type, const uint8_t **rdata,
+    uint16_t *rdlen)
+{
+	const uint8_t	*c = *cur;
+
+	if (check_name(pkt, end, &c) != 0 || end - c < 10)
 		return -1;
 	*fixed = c;
 	*type = get16(c);
@@ -63,6 +140,8 @@ next_rr(const uint8_t *end, const uint8_t **cur, const uint8_t **fixed,
 	if (end - (c + 10) < *rdlen)
 		return -1;
 	*rdata = c + 10;
+	if (check_rdata(pkt, end, *type, *rdata, *rdlen) != 0)
+		return -1;
 	*cur = c + 10 + *rdlen;
 	return 0;
 }
@@ -113,7 +192,8 @@ gp_dns_parse(const uint8_t *p, size_t n, struct gp_dns_msg *m)
 			const uint8_t	*rd, *fixed, *start = cur;
 			uint16_t	 type, rdlen;
 
-			if (next_rr(end, &cur, &fixed, &type, &rd, &rdlen) != 0)
+			if (next_rr(p, end, &cur, &fixed, &type, &rd,
+			    &rdlen) != 0)
 				return GP_DNS_FORMERR;
 			if (type == GP_DNS_OPT) {
 				/* The OPT name must be the root (one 0). */
@@ -150,7 +230,8 @@ walk(uint8_t *p, size_t n, const struct gp_dns_msg *m,
 			const uint8_t	*fixed;
 			uint16_t	 type, rdlen;
 
-			if (next_rr(end, &cur, &fixed, &type, &rd, &rdlen) != 0)
+			if (next_rr(p, end, &cur, &fixed, &type, &rd,
+			    &rdlen) != 0)
 				return -1;
 			fn(data, sec, type, (uint8_t *)fixed + 4, rd, rdlen);
 		}
@@ -194,10 +275,15 @@ int
 gp_dns_scan_answer(const uint8_t *p, size_t n, const struct gp_dns_msg *m,
     int64_t *ttl, gp_dns_addr_fn fn, void *data)
 {
-	struct scan	s = { m, -1, -1, fn, data };
+	struct scan	s = { m, -1, -1, NULL, NULL };
 
+	/* Validate the whole message before anything is noted from it. */
 	if (walk((uint8_t *)p, n, m, scan_rr, &s) != 0)
 		return -1;
+	s.fn = fn;
+	s.data = data;
+	s.min_ttl = s.soa_min = -1;
+	walk((uint8_t *)p, n, m, scan_rr, &s);
 	if (m->tc || (m->rcode != GP_DNS_NOERROR &&
 	    m->rcode != GP_DNS_NXDOMAIN))
 		*ttl = -1;		/* errors and truncation: not kept */

@@ -9,7 +9,10 @@ python3 "$LIB/fakedns.py" --port-file "$T/up.port" --count-file "$T/up.json" \
 	--a api.example.test=127.0.0.1 --a short.example.test=10.1.2.3/1 \
 	--a two.example.test=10.0.0.1,10.0.0.2 --aaaa six.example.test=2001:db8::6 \
 	--nx nx.example.test --big big.example.test --spoof spoof.example.test \
-	--silent slow.example.test 2>>"$T/fakedns.log" &
+	--silent slow.example.test \
+	--hostile loop.bad.test=loop --hostile fwd.bad.test=forward \
+	--hostile overrun.bad.test=overrun --hostile long.bad.test=longname \
+	--hostile cname.bad.test=cname-loop 2>>"$T/fakedns.log" &
 PIDS="$PIDS $!"
 wait_for 10 test -s "$T/up.port" || { echo "Bail out! fake DNS"; exit 1; }
 UP=127.0.0.1:$(cat "$T/up.port")
@@ -144,4 +147,12 @@ is "$servfail" 700 "all of them SERVFAIL (capacity, then upstream timeout)"
 is "$(q +short api.example.test)" 127.0.0.1 "serving normally after the flood"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$GP_PID/status")
 check "$rss < 200000" "memory stays bounded (${rss} kB)"
+# Hostile upstream answers: validated before they are cached or relayed.
+for n in loop fwd overrun long cname; do
+	is "$(status "$n.bad.test" A)" SERVFAIL "hostile answer ($n): SERVFAIL"
+	is "$(status "$n.bad.test" A)" SERVFAIL "hostile answer ($n): not cached (asked again)"
+done
+is "$(seen 'loop.bad.test A udp')" 2 "a refused answer is not served from the cache"
+grep -q "dns: malformed answer for loop.bad.test" "$T/serve.log"; ok $? "refusal logged"
+! api GET /api/logs | grep -q 10.66.66.66; ok $? "nothing from a hostile answer reaches enrichment or the log"
 done_testing

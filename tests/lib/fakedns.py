@@ -25,6 +25,8 @@ ap.add_argument("--nx", action="append", default=[])
 ap.add_argument("--big", action="append", default=[])
 ap.add_argument("--silent", action="append", default=[])
 ap.add_argument("--spoof", action="append", default=[])
+ap.add_argument("--hostile", action="append", default=[],
+                help="NAME=KIND: loop, forward, overrun, longname, cname-loop")
 a = ap.parse_args()
 
 A, AAAA = {}, {}
@@ -35,8 +37,28 @@ for spec, table in ((a.a, A), (a.aaaa, AAAA)):
         if "/" in rest:
             rest, ttl = rest.rsplit("/", 1)
         table[name.lower()] = (rest.split(","), int(ttl))
+HOSTILE = dict(item.split("=", 1) for item in a.hostile)
 counts = {}
 lock = threading.Lock()
+
+
+def hostile(kind, qid, question):
+    """Answers no resolver should take: each with one A record for
+    10.66.66.66 behind the defect."""
+    a_rr = struct.pack("!HHIH", 1, 1, 300, 4) + socket.inet_aton("10.66.66.66")
+    hdr = qid + struct.pack("!HHHHH", 0x8180, 1, 1, 0, 0) + question
+    off = len(hdr)
+    if kind == "loop":          # the owner name points at itself
+        return hdr + struct.pack("!H", 0xc000 | off) + a_rr
+    if kind == "forward":       # a pointer past itself
+        return hdr + struct.pack("!H", 0xc000 | (off + 16)) + a_rr + b"\x00"
+    if kind == "overrun":       # RDLENGTH past the end
+        return hdr + b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 200) + b"\x0a\x42\x42\x42"
+    if kind == "longname":      # an owner name of 5 x 63-byte labels
+        return hdr + (b"\x3f" + b"x" * 63) * 5 + b"\x00" + a_rr
+    if kind == "cname-loop":    # a CNAME whose target points at itself
+        return hdr + b"\xc0\x0c" + struct.pack("!HHIH", 5, 1, 300, 2) + struct.pack("!H", 0xc000 | (off + 12))
+    raise ValueError(kind)
 
 
 def count(key):
@@ -66,6 +88,8 @@ def answer(pkt, proto):
         return None
     qid = pkt[:2]
     question = pkt[12:qend]
+    if name in HOSTILE:
+        return hostile(HOSTILE[name], qid, question)
     rrs, rcode, auth, tc = [], 0, [], False
     if name in a.big:
         if proto == "udp":

@@ -35,6 +35,75 @@ on_addr(void *d, const char *ip, uint32_t ttl)
 	strcat(seen_ips, " ");
 }
 
+/* Hostile answers: refused before anything is noted or cached. */
+static void
+test_hostile(void)
+{
+	/* Header + question "api.test A IN" (offset 12..25), then RRs. */
+#define HDR(an) 0xab, 0xcd, 0x81, 0x80, 0, 1, 0, (an), 0, 0, 0, 0, \
+	3, 'a', 'p', 'i', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1
+#define A_RR 0, 1, 0, 1, 0, 0, 0, 100, 0, 4, 10, 0, 0, 9
+	static const uint8_t loop[] = { HDR(1), 0xc0, 26, A_RR };
+	static const uint8_t fwd[] = { HDR(1), 0xc0, 40, A_RR, 0 };
+	static const uint8_t outside[] = { HDR(1), 0xc1, 0x00, A_RR };
+	static const uint8_t overrun[] = { HDR(1), 0xc0, 0x0c, 0, 1, 0, 1,
+	    0, 0, 0, 100, 0, 40, 10, 0, 0, 9 };
+	static const uint8_t short_rr[] = { HDR(1), 0xc0, 0x0c, 0, 1, 0, 1 };
+	static const uint8_t count[] = { HDR(2), 0xc0, 0x0c, A_RR };
+	/* A CNAME whose target loops inside the RDATA. */
+	static const uint8_t cname_loop[] = { HDR(1), 0xc0, 0x0c, 0, 5, 0, 1,
+	    0, 0, 0, 100, 0, 2, 0xc0, 38 };
+	/* A CNAME whose name runs past its RDATA. */
+	static const uint8_t cname_long[] = { HDR(1), 0xc0, 0x0c, 0, 5, 0, 1,
+	    0, 0, 0, 100, 0, 2, 3, 'a', 'b', 'c', 0 };
+	struct {
+		const uint8_t	*p;
+		size_t		 n;
+		const char	*what;
+	} bad[] = {
+		{ loop, sizeof loop, "owner name compression loop" },
+		{ fwd, sizeof fwd, "compression pointer forward" },
+		{ outside, sizeof outside, "compression pointer outside" },
+		{ overrun, sizeof overrun, "RDATA overruns the message" },
+		{ short_rr, sizeof short_rr, "record cut short" },
+		{ count, sizeof count, "more records announced than sent" },
+		{ cname_loop, sizeof cname_loop, "CNAME target loops" },
+		{ cname_long, sizeof cname_long, "CNAME past its RDATA" },
+	};
+	uint8_t		 big[600];
+	struct gp_dns_msg m;
+	int64_t		 ttl;
+	size_t		 i, o;
+
+	for (i = 0; i < GP_ARRAY_LEN(bad); i++) {
+		seen_ips[0] = '\0';
+		ok(gp_dns_parse(bad[i].p, bad[i].n, &m) != 0 ||
+		    gp_dns_scan_answer(bad[i].p, bad[i].n, &m, &ttl, on_addr,
+		    NULL) == -1, "refused: %s", bad[i].what);
+		is_str(seen_ips, "", "nothing noted from it: %s", bad[i].what);
+	}
+	/* An owner name over 255 bytes, built from 63-byte labels. */
+	{
+		static const uint8_t h[] = { HDR(1) };
+
+		memcpy(big, h, sizeof h);
+		o = sizeof h;
+		for (i = 0; i < 5; i++) {
+			big[o++] = 63;
+			memset(big + o, 'x', 63);
+			o += 63;
+		}
+		big[o++] = 0;
+		memcpy(big + o, (const uint8_t[]){ A_RR }, 14);
+		o += 14;
+		ok(gp_dns_parse(big, o, &m) != 0 ||
+		    gp_dns_scan_answer(big, o, &m, &ttl, on_addr, NULL) == -1,
+		    "refused: owner name over 255 bytes");
+	}
+#undef HDR
+#undef A_RR
+}
+
 int
 main(void)
 {
@@ -147,5 +216,6 @@ main(void)
 	gp_dns_cache_stats(c, &st);
 	ok(st.entries == 0 && st.hosts == 0, "flush empties both maps");
 	gp_dns_cache_free(c);
+	test_hostile();
 	return tap_done();
 }
