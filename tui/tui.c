@@ -612,9 +612,22 @@ draw_status(struct tui *t)
 	if (COLS >= 100)
 		snprintf(where, sizeof where, "http %s socks %s | ",
 		    tm_str(l, "http"), tm_str(l, "socks5"));
+	const cJSON	*st = cJSON_GetObjectItemCaseSensitive(t->status,
+	    "storage");
+
 	if (!t->connected && t->link_error[0])
 		snprintf(line, sizeof line, " %s: %s", mode, t->link_error);
-	else
+	else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st,
+	    "writable"))) {
+		/* Disk full: say so over everything else, in alarm colours. */
+		snprintf(line, sizeof line, _(" DISK FULL: the connection log "
+		    "is dropping rows (%.0f so far); traffic flows | %s"),
+		    tm_num(st, "log_dropped"), mode);
+		attrset(tui_attr(t, CP_BLOCK, A_REVERSE | A_BOLD));
+		tui_text(LINES - 2, 0, COLS, line);
+		attrset(A_NORMAL);
+		return;
+	} else
 		snprintf(line, sizeof line, " %s%s %.0f/%.0f | %s %.0f %s %.0f "
 		    "| MITM %s%s | %s", where, _("pending"),
 		    tm_num(t->status, "pending"), tm_num(t->status, "waiting"),

@@ -113,6 +113,7 @@ gp_json_log_row(const struct gp_log_row *r)
 	add_str_or_null(o, "resolved_ip", r->resolved_ip);
 	cJSON_AddStringToObject(o, "reason", r->reason ? r->reason : "");
 	cJSON_AddNumberToObject(o, "bytes_up", (double)r->bytes_up);
+	cJSON_AddNumberToObject(o, "count", (double)r->count);
 	cJSON_AddNumberToObject(o, "bytes_down", (double)r->bytes_down);
 	return o;
 }
@@ -129,6 +130,8 @@ gp_json_conn_log(const struct gp_conn_log *l)
 	add_str_or_null(o, "resolved_ip", l->resolved_ip);
 	cJSON_AddStringToObject(o, "reason", l->reason ? l->reason : "");
 	cJSON_AddNumberToObject(o, "bytes_up", (double)l->bytes_up);
+	cJSON_AddNumberToObject(o, "count", l->count > 1 ? (double)l->count :
+	    1);
 	cJSON_AddNumberToObject(o, "bytes_down", (double)l->bytes_down);
 	return o;
 }

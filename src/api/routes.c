@@ -31,6 +31,23 @@ api_error(struct api_resp *resp, int status, const char *msg)
 	cJSON_AddStringToObject(resp->json, "error", msg);
 }
 
+/* The answer to a failed ctl operation: the status its errno means. */
+static void
+api_errno(struct api_resp *resp, int rc, const char *why)
+{
+	int	status;
+
+	switch (rc) {
+	case -EINVAL: status = 400; break;
+	case -ENOENT: status = 404; break;
+	case -EEXIST: status = 409; break;
+	case -ENOSPC: status = 507; break;	/* RFC 4918 11.5 */
+	case -EBUSY: status = 503; break;
+	default: status = 500; break;
+	}
+	api_error(resp, status, why != NULL ? why : gp_ctl_strerror(rc));
+}
+
 static void
 ok_json(struct api_resp *resp, cJSON *o)
 {
@@ -231,7 +248,7 @@ decide(struct api_req *r, struct api_resp *resp, enum gp_action action)
 		return;
 	}
 	if (rc != 0) {
-		api_error(resp, 500, why);
+		api_errno(resp, rc, why);
 		return;
 	}
 	if (rule.dest != NULL) {
@@ -455,8 +472,10 @@ h_rules_create(struct api_req *r, struct api_resp *resp)
 	if (!cJSON_IsObject(b)) {
 		api_error(resp, 400, "expected a JSON object");
 	} else if (rule_fields(resp, b, &rule, 1) == 0) {
-		if (gp_ctl_rule_add(ctl_of(r), &rule, &existed, &why) != 0)
-			api_error(resp, 400, why);
+		int rc = gp_ctl_rule_add(ctl_of(r), &rule, &existed, &why);
+
+		if (rc != 0)
+			api_errno(resp, rc, why);
 		else
 			ok_json(resp, gp_json_rule(&rule));
 	}
@@ -491,8 +510,7 @@ h_rules_update(struct api_req *r, struct api_resp *resp)
 	else if (rule_fields(resp, b, &rule, 0) == 0) {
 		rc = gp_ctl_rule_update(ctl_of(r), &rule, &why);
 		if (rc < 0)
-			api_error(resp, strcmp(why, "database error") == 0 ?
-			    500 : strstr(why, "identical") ? 409 : 400, why);
+			api_errno(resp, rc, why);
 		else if (rc == 0)
 			api_error(resp, 404, "rule not found");
 		else {
@@ -516,8 +534,10 @@ h_rules_delete(struct api_req *r, struct api_resp *resp)
 		return;
 	rc = gp_ctl_rule_delete(ctl_of(r), id);
 	if (rc <= 0) {
-		api_error(resp, rc == 0 ? 404 : 500, rc == 0 ?
-		    "rule not found" : "database error");
+		if (rc == 0)
+			api_error(resp, 404, "rule not found");
+		else
+			api_errno(resp, rc, NULL);
 		return;
 	}
 	o = cJSON_CreateObject();
@@ -672,8 +692,10 @@ h_settings_put(struct api_req *r, struct api_resp *resp)
 
 	if ((b = body_json(r, resp)) == NULL)
 		return;
-	if (gp_ctl_settings_patch(ctl_of(r), b, &why) != 0)
-		api_error(resp, strstr(why, "cannot write") ? 500 : 400, why);
+	int		 rc;
+
+	if ((rc = gp_ctl_settings_patch(ctl_of(r), b, &why)) != 0)
+		api_errno(resp, rc, why);
 	else
 		ok_json(resp, gp_settings_json(&ctl_of(r)->settings));
 	cJSON_Delete(b);
@@ -723,6 +745,27 @@ h_status(struct api_req *r, struct api_resp *resp)
 	cJSON_AddStringToObject(l, "dns", buf);
 	cJSON_AddItemToObject(o, "dns", dns_json(c));
 	cJSON_AddItemToObject(o, "settings", gp_settings_json(&c->settings));
+	{
+		struct gp_store_health	h;
+		cJSON			*st;
+
+		gp_store_health(c->store, &h);
+		st = cJSON_AddObjectToObject(o, "storage");
+		cJSON_AddBoolToObject(st, "writable", h.failing == 0);
+		if (h.error != NULL)
+			cJSON_AddStringToObject(st, "error", h.error);
+		else
+			cJSON_AddNullToObject(st, "error");
+		cJSON_AddNumberToObject(st, "log_queued", (double)h.log_queued);
+		cJSON_AddNumberToObject(st, "log_dropped",
+		    (double)h.log_dropped);
+		cJSON_AddNumberToObject(st, "log_over_budget",
+		    (double)h.over_budget);
+		cJSON_AddNumberToObject(st, "dns_folded",
+		    (double)gp_dnslog_folded(c->dnslog));
+		cJSON_AddNumberToObject(st, "accept_failures",
+		    (double)gp_net_accept_failures());
+	}
 	ok_json(resp, o);
 }
 
@@ -817,6 +860,7 @@ h_admin_mode(struct api_req *r, struct api_resp *resp)
 {
 	const char	*mode, *why;
 	cJSON		*b, *patch, *o;
+	int		 rc;
 
 	if ((b = body_json(r, resp)) == NULL)
 		return;
@@ -828,8 +872,8 @@ h_admin_mode(struct api_req *r, struct api_resp *resp)
 	}
 	patch = cJSON_CreateObject();
 	cJSON_AddStringToObject(patch, "mode", mode);
-	if (gp_ctl_settings_patch(ctl_of(r), patch, &why) != 0)
-		api_error(resp, 500, why);
+	if ((rc = gp_ctl_settings_patch(ctl_of(r), patch, &why)) != 0)
+		api_errno(resp, rc, why);
 	else {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "mode", mode);

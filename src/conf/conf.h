@@ -59,6 +59,7 @@ struct gp_settings {
 	int		pending_max_entries;	/* destinations listed */
 	int		pending_max_waiters;	/* connections held */
 	int		pending_retention;	/* s an unwatched entry stays */
+	int		log_budget;		/* rows/identity/minute, 0 all */
 	char		theme[16];
 	unsigned	user_set;		/* bit per table entry */
 };

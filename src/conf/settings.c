@@ -50,6 +50,8 @@ static const struct sdesc table[] = {
 	    100000, { NULL }, NULL },
 	{ "pendingRetention", T_INT, OFF(pending_retention), 7 * 86400, 60,
 	    365 * 86400, { NULL }, NULL },
+	{ "logBudgetPerMinute", T_INT, OFF(log_budget), 1200000, 0,
+	    100000000, { NULL }, NULL },
 };
 
 static int *
@@ -236,11 +238,12 @@ gp_settings_save(const struct gp_settings *s, const char *dir)
 	cJSON_Delete(obj);
 	gp_xasprintf(&path, "%s/settings.json", dir);
 	gp_xasprintf(&tmp, "%s.tmp", path);
+	errno = 0;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1 ||
 	    write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
 	    write(fd, "\n", 1) != 1 || fsync(fd) != 0)
-		rc = -errno;
+		rc = errno ? -errno : -ENOSPC;	/* a short write: full */
 	if (fd != -1 && close(fd) != 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && rename(tmp, path) != 0)

@@ -43,12 +43,20 @@ on_flush(uv_timer_t *t)
 	    c->store };
 	static unsigned		 ticks;
 
-	gp_pending_flush(&c->pending);
+	ticks++;
 	gp_pending_expire(&c->pending, gp_now());
+	if (ticks % 4 == 0)		/* a second */
+		gp_dnslog_sweep(c, c->dnslog, gp_now());
+	if (!gp_store_batch_due(c->store)) {
+		/* The disk is full: back off; log rows are counted drops. */
+		gp_store_log_flush(c->store);
+		return;
+	}
+	gp_pending_flush(&c->pending);
 	gp_store_log_flush(c->store);
 	if (c->dns_cache != NULL && gp_store_begin(c->store) == 0) {
 		gp_dns_cache_drain(c->dns_cache, &d);
-		if (++ticks % 240 == 0)		/* a minute */
+		if (ticks % 240 == 0)		/* a minute */
 			gp_store_dns_prune(c->store, gp_now(), 0);
 		gp_store_commit(c->store);
 	}
@@ -90,30 +98,9 @@ dns_denied(void *data, const char *client_ip, const char *name)
 static void
 dns_logged(void *data, const struct gp_dns_query_info *i)
 {
-	struct gp_ctl		*c = data;
-	struct gp_conn_log	 l;
-	static const char	*rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL",
-	    "NXDOMAIN", "NOTIMP", "REFUSED" };
-	char			 id[GP_ADDR_STRLEN + 16], req[320];
+	struct gp_ctl	*c = data;
 
-	snprintf(id, sizeof id, "unknown-%s", i->client_ip);
-	snprintf(req, sizeof req, "%s %s%s %s%s", gp_dns_type_name(i->qtype),
-	    i->name, i->tcp ? " (tcp)" : "", i->rcode >= 0 && i->rcode < 6 ?
-	    rcodes[i->rcode] : "rcode", i->cached ? " cached" : "");
-	memset(&l, 0, sizeof l);
-	l.ts = gp_now();
-	l.container = id;
-	l.client_addr = i->client_ip;
-	l.method = "DNS";
-	l.request = req;
-	l.host = i->name;
-	l.port = 53;
-	l.resolved_ip = i->first_ip;
-	l.allowed = !i->blocked;
-	l.reason = i->blocked ? gp_reason_token(GP_R_DENYLIST) : "";
-	l.duration_ms = i->duration_ms;
-	gp_store_log_push(c->store, &l);
-	gp_bus_emit(&c->bus, GP_EV_LOG_CREATED, &l);
+	gp_dnslog_query(c, c->dnslog, i);
 }
 
 static void
@@ -210,6 +197,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	c->data_version = gp_store_data_version(c->store);
 	gp_pending_init(&c->pending, c->store, &c->bus);
 	gp_ctl_settings_apply(c);
+	c->dnslog = gp_dnslog_new();
 	gp_proxy_init(&c->px, loop, c->res, c->store, &c->bus, &c->pending,
 	    &c->settings);
 	c->px.opts.connect_timeout_ms = cfg->connect_timeout_ms;
@@ -312,6 +300,11 @@ gp_ctl_stop(struct gp_ctl *c)
 void
 gp_ctl_free(struct gp_ctl *c)
 {
+	/* Folded DNS windows become rows, then the log is written. */
+	gp_dnslog_free(c, c->dnslog);
+	c->dnslog = NULL;
+	if (c->store != NULL)
+		gp_store_log_flush(c->store);
 	if (c->dns_cache != NULL && c->store != NULL &&
 	    gp_store_begin(c->store) == 0) {
 		struct gp_dns_dirty d = { dns_answer, dns_host, dns_cleared,

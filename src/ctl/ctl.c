@@ -138,15 +138,30 @@ gp_ctl_poll_changes(struct gp_ctl *c)
 	gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
 }
 
+const char *
+gp_ctl_strerror(int rc)
+{
+	switch (rc) {
+	case -ENOSPC: return "cannot store it: the disk or database is full";
+	case -EBUSY: return "cannot store it: the database is busy";
+	case -EINVAL: return "invalid request";
+	case -ENOENT: return "not found";
+	case -EEXIST: return "already exists";
+	default: return "cannot store it: database error";
+	}
+}
+
 int
 gp_ctl_rule_add(struct gp_ctl *c, struct gp_rule *r, int *existed,
     const char **why)
 {
+	int	rc;
+
 	if (gp_rule_prepare(r, why) != 0)
-		return -1;
-	if (gp_store_rule_add(c->store, r, existed) != 0) {
-		*why = "database error";
-		return -1;
+		return -EINVAL;
+	if ((rc = gp_store_rule_add(c->store, r, existed)) != 0) {
+		*why = gp_ctl_strerror(rc);
+		return rc;
 	}
 	gp_ctl_reload_rules(c);
 	if (!*existed)
@@ -160,15 +175,15 @@ gp_ctl_rule_update(struct gp_ctl *c, struct gp_rule *r, const char **why)
 	int	rc;
 
 	if (gp_rule_prepare(r, why) != 0)
-		return -1;
+		return -EINVAL;
 	rc = gp_store_rule_update(c->store, r);
-	if (rc == -2) {
+	if (rc == -EEXIST) {
 		*why = "an identical rule already exists";
-		return -1;
+		return rc;
 	}
 	if (rc < 0) {
-		*why = "database error";
-		return -1;
+		*why = gp_ctl_strerror(rc);
+		return rc;
 	}
 	if (rc > 0) {
 		gp_ctl_reload_rules(c);
@@ -207,9 +222,11 @@ gp_ctl_pending_decide(struct gp_ctl *c, int64_t id, enum gp_action action,
 			r.notes = gp_xstrdup(notes);
 		r.created_by = gp_xstrdup(created_by ? created_by : "admin");
 		/* Committed before anyone is answered: kill -9 keeps it. */
-		if (gp_ctl_rule_add(c, &r, &existed, why) != 0) {
+		int rc = gp_ctl_rule_add(c, &r, &existed, why);
+
+		if (rc != 0) {
 			gp_rule_clear(&r);
-			return -EIO;
+			return rc;
 		}
 	}
 	d.pending_id = id;
@@ -246,11 +263,14 @@ gp_ctl_settings_patch(struct gp_ctl *c, const cJSON *patch,
 {
 	struct gp_settings tmp = c->settings;
 
+	int			rc;
+
 	if (gp_settings_patch(&tmp, patch, why) != 0)
-		return -1;
-	if (gp_settings_save(&tmp, c->cfg->data_dir) != 0) {
-		*why = "cannot write settings.json";
-		return -1;
+		return -EINVAL;
+	if ((rc = gp_settings_save(&tmp, c->cfg->data_dir)) != 0) {
+		*why = rc == -ENOSPC ? "cannot write settings.json: disk full" :
+		    "cannot write settings.json";
+		return rc;
 	}
 	c->settings = tmp;
 	gp_ctl_settings_apply(c);
@@ -269,6 +289,8 @@ gp_ctl_settings_apply(struct gp_ctl *c)
 	c->pending.max_entries = (size_t)s->pending_max_entries;
 	c->pending.max_waiters = (size_t)s->pending_max_waiters;
 	c->pending.retention = s->pending_retention;
+	if (c->store != NULL)
+		gp_store_log_budget(c->store, (uint32_t)s->log_budget);
 }
 
 int

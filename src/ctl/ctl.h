@@ -45,6 +45,7 @@ struct gp_ctl {
 	struct sockaddr_storage	 http_bound, socks_bound, dns_bound;
 	struct gp_dns_cache	*dns_cache;
 	struct gp_dns_server	*dns;
+	struct gp_dnslog	*dnslog;	/* DNS rows, folded */
 	uv_timer_t		 flush, watch;
 	int			 started;
 	int			 bus_sub;
@@ -63,16 +64,38 @@ void	gp_ctl_settings_apply(struct gp_ctl *);
 int	gp_ctl_settings_reload(struct gp_ctl *, char **err);
 /* Another listener of this process (the API): never a destination. */
 void	gp_ctl_own_listener(struct gp_ctl *, const struct sockaddr *);
+/*
+ * dnslog.c: DNS queries into the connection log, repeats of one
+ * (identity, name, type) within a minute folded into one counted row.
+ */
+struct gp_dnslog;
+struct gp_dns_query_info;
+struct gp_dnslog *gp_dnslog_new(void);
+void	gp_dnslog_query(struct gp_ctl *, struct gp_dnslog *,
+	    const struct gp_dns_query_info *);
+/* Writes the rows of windows that ended. */
+void	gp_dnslog_sweep(struct gp_ctl *, struct gp_dnslog *, int64_t now);
+/* Writes every open window's row and frees. */
+void	gp_dnslog_free(struct gp_ctl *, struct gp_dnslog *);
+uint64_t gp_dnslog_folded(const struct gp_dnslog *);
 /* Frees what remains once the loop has run the close callbacks. */
 void	gp_ctl_free(struct gp_ctl *);
+
+/*
+ * Errors: operations return 0 or a negative errno: -EINVAL (the request
+ * is wrong; *why says how), -ENOENT, -EEXIST, -ENOSPC (disk or database
+ * full), -EBUSY, -EIO.  gp_ctl_strerror() words the others.
+ */
+const char *gp_ctl_strerror(int);
 
 /* Rules. */
 int	gp_ctl_reload_rules(struct gp_ctl *);
 void	gp_ctl_poll_changes(struct gp_ctl *);
-/* Validates, stores and applies; 0, or -1 with *why. */
+/* Validates, stores and applies; 0, or a negative errno with *why. */
 int	gp_ctl_rule_add(struct gp_ctl *, struct gp_rule *, int *existed,
 	    const char **why);
-/* Replaces the editable fields of rule r->id; 1, 0 (no such), -1 (why). */
+/* Replaces the editable fields of rule r->id; 1, 0 (no such), or a
+ * negative errno with *why. */
 int	gp_ctl_rule_update(struct gp_ctl *, struct gp_rule *,
 	    const char **why);
 int	gp_ctl_rule_delete(struct gp_ctl *, int64_t id);

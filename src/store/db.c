@@ -1,6 +1,8 @@
 /* db.c: opening, pragmas and migrations. */
 #include "config.h"
 
+#include <errno.h>
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -85,6 +87,9 @@ static const char *migrations[] = {
 	" expires_at INTEGER NOT NULL,"
 	" negative INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX idx_dns_answers_exp ON dns_answers(expires_at);",
+	/* 4: a row may stand for several folded decisions (DNS repeats) */
+	"ALTER TABLE request_logs ADD COLUMN count INTEGER NOT NULL"
+	" DEFAULT 1;",
 };
 
 static int
@@ -230,8 +235,76 @@ gp_store_run(struct gp_store *s, sqlite3_stmt *st, const char *what)
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return 0;
-	gp_log(GP_LOG_ERROR, "%s: %s", what, sqlite3_errmsg(s->db));
-	return -1;
+	rc = gp_store_errno(s);
+	if (!s->failing)
+		gp_log(GP_LOG_ERROR, "%s: %s", what, sqlite3_errmsg(s->db));
+	if (rc != -EBUSY)
+		gp_store_batch_failed(s, rc);
+	return rc;
+}
+
+/*
+ * Batched writes back off while they fail: 1 s, doubling to 30 s, with
+ * one log line when an episode starts and one when it ends.
+ */
+int
+gp_store_batch_due(struct gp_store *s)
+{
+	return !s->failing || gp_now_ms() >= s->retry_ms;
+}
+
+void
+gp_store_batch_failed(struct gp_store *s, int rc)
+{
+	if (s->failing && gp_now_ms() < s->retry_ms)
+		return;		/* this attempt's failure is counted already */
+	if (!s->failing) {
+		snprintf(s->failure, sizeof s->failure, "%s%s",
+		    rc == -ENOSPC ? "disk or database full: " : "",
+		    sqlite3_errmsg(s->db));
+		gp_log(GP_LOG_ERROR, "database writes failing (%s): "
+		    "connection log rows are dropped and counted until they "
+		    "succeed again; traffic is not affected", s->failure);
+		s->backoff_ms = 1000;
+		s->episode_dropped = 0;
+	} else if (s->backoff_ms < 30000)
+		s->backoff_ms *= 2;
+	s->failing = rc;
+	s->retry_ms = gp_now_ms() + s->backoff_ms;
+}
+
+void
+gp_store_batch_ok(struct gp_store *s)
+{
+	if (!s->failing)
+		return;
+	gp_log(GP_LOG_WARN, "database writes succeed again; %llu connection "
+	    "log rows were dropped", (unsigned long long)s->episode_dropped);
+	s->failing = 0;
+	s->failure[0] = '\0';
+}
+
+void
+gp_store_health(struct gp_store *s, struct gp_store_health *h)
+{
+	h->failing = s->failing;
+	h->error = s->failing ? s->failure : NULL;
+	h->log_queued = s->nlog;
+	h->log_dropped = s->dropped;
+	h->over_budget = s->over_budget;
+}
+
+int
+gp_store_errno(struct gp_store *s)
+{
+	int	rc = sqlite3_errcode(s->db);
+
+	if (rc == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR &&
+	    sqlite3_system_errno(s->db) == ENOSPC))
+		return -ENOSPC;
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return -EBUSY;
+	return -EIO;
 }
 
 char *

@@ -1,6 +1,7 @@
 /* dns.c (store): the DNS proxy's persisted cache. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -16,11 +17,17 @@ gp_store_begin(struct gp_store *s)
 int
 gp_store_commit(struct gp_store *s)
 {
+	int	rc;
+
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 		return 0;
-	gp_log(GP_LOG_ERROR, "commit: %s", sqlite3_errmsg(s->db));
+	rc = gp_store_errno(s);
+	if (!s->failing)
+		gp_log(GP_LOG_ERROR, "commit: %s", sqlite3_errmsg(s->db));
+	if (rc != -EBUSY)
+		gp_store_batch_failed(s, rc);
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
+	return rc;
 }
 
 int

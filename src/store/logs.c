@@ -1,6 +1,9 @@
 /* logs.c (store): the connection log, written in batches. */
 #include "config.h"
 
+#include <errno.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +32,65 @@ put(char **p, const char *s)
 }
 
 void
+gp_store_log_budget(struct gp_store *s, uint32_t rows_per_minute)
+{
+	s->budget = rows_per_minute;
+}
+
+/*
+ * Is there budget left for one more row of this identity this minute?
+ * Identities share slots by hash; the least recently used slot goes to
+ * a newcomer, so an identity never escapes its budget for long.
+ */
+static int
+within_budget(struct gp_store *s, const char *id, int64_t ts)
+{
+	uint64_t		 h = 1469598103934665603ULL;
+	int64_t			 minute = ts / 60;
+	struct gp_budget	*b, *victim = NULL;
+	size_t			 k;
+
+	if (s->budget == 0 || id == NULL)
+		return 1;
+	for (const char *p = id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h |= 1;
+	for (k = 0; k < 8; k++) {
+		b = &s->budgets[(h + k) % GP_BUDGET_SLOTS];
+		if (b->hash == h && strcmp(b->id, id) == 0)
+			goto found;
+		if (victim == NULL || b->hash == 0 || b->minute < victim->minute)
+			victim = b;
+	}
+	b = victim;
+	memset(b, 0, sizeof *b);
+	b->hash = h;
+	snprintf(b->id, sizeof b->id, "%s", id);
+	b->minute = minute;
+found:
+	if (b->minute != minute) {
+		if (b->dropped > 0)
+			gp_log(GP_LOG_WARN, "connection log: %s went over its "
+			    "budget of %u rows a minute; %llu rows dropped",
+			    b->id, s->budget, (unsigned long long)b->dropped);
+		b->minute = minute;
+		b->used = 0;
+		b->dropped = 0;
+	}
+	if (b->used < s->budget) {
+		b->used++;
+		return 1;
+	}
+	if (b->dropped++ == 0)
+		gp_log(GP_LOG_WARN, "connection log: %s is over its budget of "
+		    "%u rows a minute; dropping and counting its rows", b->id,
+		    s->budget);
+	s->over_budget++;
+	s->dropped++;
+	return 0;
+}
+
+void
 gp_store_log_push(struct gp_store *s, const struct gp_conn_log *l)
 {
 	const char		*fields[] = { l->container, l->client_addr,
@@ -38,10 +100,16 @@ gp_store_log_push(struct gp_store *s, const struct gp_conn_log *l)
 	size_t			 i, len = 0;
 	char			*p;
 
+	if (!within_budget(s, l->container, l->ts))
+		return;
 	if (s->nlog >= LOG_QUEUE_MAX) {
-		if (s->nlog == LOG_QUEUE_MAX)
-			gp_log(GP_LOG_WARN, "connection log queue full; "
-			    "dropping rows until the next flush");
+		if (!s->queue_full && !s->failing)
+			gp_log(GP_LOG_WARN, "connection log queue full (%d "
+			    "rows); dropping and counting rows until it drains",
+			    LOG_QUEUE_MAX);
+		s->queue_full = 1;
+		s->dropped++;
+		s->episode_dropped++;
 		return;
 	}
 	if (s->nlog == s->caplog) {
@@ -101,6 +169,38 @@ bind_opt(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
+/* Drops every queued row (they could not be stored), counting them. */
+static void
+drop_queue(struct gp_store *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nlog; i++)
+		free(s->logq[i].strs);
+	s->dropped += s->nlog;
+	s->episode_dropped += s->nlog;
+	s->nlog = 0;
+	s->nhits = 0;
+}
+
+/* Ends a failed batch: rolled back, rows dropped, the episode noted. */
+static int
+flush_failed(struct gp_store *s)
+{
+	int	rc = gp_store_errno(s);
+
+	if (rc == -EBUSY) {
+		/* Another writer (the CLI): keep the rows for the next try. */
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		gp_log(GP_LOG_DEBUG, "log flush deferred: database busy");
+		return 0;
+	}
+	gp_store_batch_failed(s, rc);	/* reads the error: before rollback */
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	drop_queue(s);
+	return 0;
+}
+
 int
 gp_store_log_flush(struct gp_store *s)
 {
@@ -110,20 +210,24 @@ gp_store_log_flush(struct gp_store *s)
 
 	if (s->nlog == 0 && s->nhits == 0)
 		return 0;
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
-		/* Busy: keep the rows and try again at the next flush. */
-		gp_log(GP_LOG_WARN, "log flush deferred: %s",
-		    sqlite3_errmsg(s->db));
+	if (!gp_store_batch_due(s)) {
+		/* Backing off: what arrives meanwhile is dropped, counted. */
+		drop_queue(s);
 		return 0;
 	}
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return flush_failed(s);
 	st = gp_store_stmt(s, ST_LOG_INSERT, "INSERT INTO request_logs"
 	    " (timestamp, container_name, destination_host, destination_port,"
 	    " resolved_hostname, method, result, rule_id, response_time_ms,"
-	    " client_addr, request, resolved_ip, reason, bytes_up, bytes_down)"
+	    " client_addr, request, resolved_ip, reason, bytes_up, bytes_down,"
+	    " count)"
 	    " VALUES (?,?,?,?,?,?,?,"
-	    "  (SELECT id FROM rules WHERE id = ?),?,?,?,?,?,?,?)");
-	for (i = 0; st != NULL && i < s->nlog; i++) {
+	    "  (SELECT id FROM rules WHERE id = ?),?,?,?,?,?,?,?,?)");
+	if (st == NULL)
+		return flush_failed(s);
+	for (i = 0; i < s->nlog; i++) {
 		const struct gp_conn_log *l = &s->logq[i].l;
 
 		sqlite3_reset(st);
@@ -148,14 +252,14 @@ gp_store_log_flush(struct gp_store *s)
 		bind_opt(st, 13, l->reason);
 		sqlite3_bind_int64(st, 14, (int64_t)l->bytes_up);
 		sqlite3_bind_int64(st, 15, (int64_t)l->bytes_down);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			gp_log(GP_LOG_ERROR, "log insert: %s",
-			    sqlite3_errmsg(s->db));
-		else
-			done++;
+		sqlite3_bind_int64(st, 16, l->count > 1 ? l->count : 1);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			return flush_failed(s);
+		}
+		done++;
 	}
-	if (st != NULL)
-		sqlite3_reset(st);
+	sqlite3_reset(st);
 	st = gp_store_stmt(s, ST_RULE_HIT, "UPDATE rules SET hit_count ="
 	    " hit_count + ?, last_used_at = ? WHERE id = ?");
 	for (i = 0; st != NULL && i < s->nhits; i++) {
@@ -164,19 +268,21 @@ gp_store_log_flush(struct gp_store *s)
 		sqlite3_bind_int64(st, 1, s->hits[i].count);
 		sqlite3_bind_text(st, 2, ts, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, s->hits[i].rule_id);
-		sqlite3_step(st);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			return flush_failed(s);
+		}
 	}
 	if (st != NULL)
 		sqlite3_reset(st);
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		gp_log(GP_LOG_ERROR, "log commit: %s", sqlite3_errmsg(s->db));
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return 0;
-	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return flush_failed(s);
 	for (i = 0; i < s->nlog; i++)
 		free(s->logq[i].strs);
 	s->nlog = 0;
 	s->nhits = 0;
+	s->queue_full = 0;
+	gp_store_batch_ok(s);
 	return (int)done;
 }
 
@@ -253,7 +359,7 @@ gp_store_log_query(struct gp_store *s, const struct gp_log_filter *f,
 	    " l.result, l.rule_id, l.reason, l.bytes_up, l.bytes_down,"
 	    " l.response_time_ms, CASE WHEN r.id IS NULL THEN NULL ELSE"
 	    " r.container_pattern || ' → ' || r.destination_pattern || ':' ||"
-	    " r.port_pattern END FROM request_logs l"
+	    " r.port_pattern END, l.count FROM request_logs l"
 	    " LEFT JOIN rules r ON r.id = l.rule_id");
 	filter_sql(&b, f);
 	gp_buf_printf(&b, " ORDER BY l.id DESC LIMIT %d OFFSET %d", f->limit,
@@ -290,6 +396,7 @@ gp_store_log_query(struct gp_store *s, const struct gp_log_filter *f,
 		r->bytes_down = sqlite3_column_int64(st, 14);
 		r->duration_ms = sqlite3_column_int64(st, 15);
 		r->rule_summary = gp_store_col_text(st, 16);
+		r->count = sqlite3_column_int64(st, 17);
 	}
 	sqlite3_finalize(st);
 	gp_buf_free(&b);

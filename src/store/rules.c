@@ -1,6 +1,8 @@
 /* rules.c (store): the rules table. */
 #include "config.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,12 +214,14 @@ gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
 		r->created_by = gp_xstrdup("admin");
 	return 0;
 rollback:
+	rc = gp_store_errno(s);
 	gp_log(GP_LOG_ERROR, "adding rule: %s", sqlite3_errmsg(s->db));
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
+	return rc;
 fail:
+	rc = gp_store_errno(s);
 	gp_log(GP_LOG_ERROR, "adding rule: %s", sqlite3_errmsg(s->db));
-	return -1;
+	return rc;
 }
 
 int
@@ -225,12 +229,14 @@ gp_store_rule_delete(struct gp_store *s, int64_t id)
 {
 	sqlite3_stmt	*st;
 
+	int		 rc;
+
 	st = gp_store_stmt(s, ST_RULE_DELETE, "DELETE FROM rules WHERE id=?");
 	if (st == NULL)
-		return -1;
+		return gp_store_errno(s);
 	sqlite3_bind_int64(st, 1, id);
-	if (gp_store_run(s, st, "deleting rule") != 0)
-		return -1;
+	if ((rc = gp_store_run(s, st, "deleting rule")) != 0)
+		return rc;
 	return sqlite3_changes(s->db) > 0;
 }
 
@@ -262,13 +268,17 @@ gp_store_rule_update(struct gp_store *s, const struct gp_rule *r)
 	    -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, r->id);
 	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_CONSTRAINT)
-		return -2;
+	if (rc == SQLITE_CONSTRAINT) {
+		sqlite3_reset(st);
+		return -EEXIST;
+	}
 	if (rc != SQLITE_DONE) {
+		rc = gp_store_errno(s);
 		gp_log(GP_LOG_ERROR, "updating rule: %s",
 		    sqlite3_errmsg(s->db));
-		return -1;
+		sqlite3_reset(st);
+		return rc;
 	}
+	sqlite3_reset(st);
 	return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }

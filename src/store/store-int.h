@@ -15,6 +15,15 @@ enum gp_stmt {
 };
 
 struct gp_logrow;
+/* Per-identity log budget: rows in the current minute. */
+#define GP_BUDGET_SLOTS	256
+struct gp_budget {
+	uint64_t	hash;		/* 0: free */
+	char		id[128];
+	int64_t		minute;
+	uint32_t	used;
+	uint64_t	dropped;	/* this episode, for the log line */
+};
 struct gp_hit {
 	int64_t	rule_id;
 	int64_t	count;
@@ -28,12 +37,23 @@ struct gp_store {
 	size_t			 nlog, caplog;
 	struct gp_hit		*hits;
 	size_t			 nhits, caphits;
+	/* batched writes failing (disk full): one episode at a time */
+	int			 failing;	/* -errno of the episode, or 0 */
+	char			 failure[128];	/* its SQLite message */
+	uint64_t		 retry_ms;	/* next attempt (monotonic) */
+	unsigned		 backoff_ms;
+	uint64_t		 dropped;	/* log rows lost, since start */
+	uint64_t		 episode_dropped;
+	int			 queue_full;	/* queue at its bound, episode */
+	uint32_t		 budget;	/* rows per identity-minute */
+	uint64_t		 over_budget;	/* rows dropped by it */
+	struct gp_budget	 budgets[GP_BUDGET_SLOTS];
 };
 
 /* Prepared once, reset and unbound on every call. */
 sqlite3_stmt	*gp_store_stmt(struct gp_store *, enum gp_stmt, const char *);
 /* Runs a statement that returns no rows, resets it, logs a failure
- * naming what; 0 or -1. */
+ * naming what (once per failing episode); 0 or a negative errno. */
 int		 gp_store_run(struct gp_store *, sqlite3_stmt *, const char *);
 /* A copy of text column i (NULL for SQL NULL); caller frees. */
 char		*gp_store_col_text(sqlite3_stmt *, int i);

@@ -24,19 +24,42 @@ void	gp_store_close(struct gp_store *);
 /* Changes when another connection commits (PRAGMA data_version). */
 int64_t	gp_store_data_version(struct gp_store *);
 
+/* The last SQLite error as a negative errno: -ENOSPC, -EBUSY or -EIO. */
+int	gp_store_errno(struct gp_store *);
+
+/*
+ * Batched writes (connection log, pending counts, DNS cache) when the
+ * disk is full: traffic flows on, batches back off (1 s doubling to
+ * 30 s) and log rows are dropped and counted; one log line when an
+ * episode starts and one when writes succeed again.
+ */
+int	gp_store_batch_due(struct gp_store *);	/* 1: try now */
+void	gp_store_batch_failed(struct gp_store *, int rc);
+void	gp_store_batch_ok(struct gp_store *);
+struct gp_store_health {
+	int		 failing;	/* -errno, 0 when writes succeed */
+	const char	*error;		/* borrowed; NULL when fine */
+	size_t		 log_queued;
+	uint64_t	 log_dropped;	/* rows lost since start */
+	uint64_t	 over_budget;	/* of which: identities over budget */
+};
+void	gp_store_health(struct gp_store *, struct gp_store_health *);
+
 /* Rules.  Loaded rows are owned by the caller: gp_store_rules_free(). */
 int	gp_store_rules_load(struct gp_store *, struct gp_rule **, size_t *);
 void	gp_store_rules_free(struct gp_rule *, size_t);
 /*
  * Inserts r (id and created_at filled in).  An unexpired rule with the
  * same container, destination, ports and action is returned instead
- * (*existed = 1).  0 or -1.
+ * (*existed = 1).  0, or a negative errno: -ENOSPC (disk or database
+ * full), -EBUSY, -EIO.
  */
 int	gp_store_rule_add(struct gp_store *, struct gp_rule *r, int *existed);
 int	gp_store_rule_get(struct gp_store *, int64_t id, struct gp_rule *);
-/* 1 deleted, 0 no such rule, -1 error. */
+/* 1 deleted, 0 no such rule, or a negative errno (see rule_add). */
 int	gp_store_rule_delete(struct gp_store *, int64_t id);
-/* Rewrites every editable field; 1 ok, 0 no such rule, -2 duplicate, -1. */
+/* Rewrites every editable field; 1 ok, 0 no such rule, -EEXIST for a
+ * duplicate, or a negative errno (see rule_add). */
 int	gp_store_rule_update(struct gp_store *, const struct gp_rule *);
 
 /* One decision of the connection log; strings are copied. */
@@ -56,8 +79,16 @@ struct gp_conn_log {
 	uint64_t	 bytes_up;
 	uint64_t	 bytes_down;
 	uint64_t	 duration_ms;
+	uint32_t	 count;		/* decisions folded in (0 or 1: one) */
 };
+/*
+ * Queues a row.  Each identity may write rows_per_minute rows a minute
+ * (gp_store_log_budget; 0: no limit); past it rows are dropped and
+ * counted (health log_dropped, over_budget) with one log line when an
+ * identity goes over and one with the count when its minute ends.
+ */
 void	gp_store_log_push(struct gp_store *, const struct gp_conn_log *);
+void	gp_store_log_budget(struct gp_store *, uint32_t rows_per_minute);
 size_t	gp_store_log_queued(struct gp_store *);
 /* Writes the queued rows and rule hit counts; returns rows written. */
 int	gp_store_log_flush(struct gp_store *);
@@ -88,6 +119,7 @@ struct gp_log_row {
 	char		*reason;
 	int64_t		 bytes_up, bytes_down, duration_ms;
 	char		*rule_summary;	/* "c → d:p" or NULL */
+	int64_t		 count;		/* decisions the row stands for */
 };
 /* Newest first; rows owned by the caller (gp_store_log_rows_free). */
 int	gp_store_log_query(struct gp_store *, const struct gp_log_filter *,
