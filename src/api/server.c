@@ -184,7 +184,7 @@ on_connection(uv_stream_t *server, int status)
 		    "were refused", (unsigned long long)api->refused);
 		api->refused = 0;
 	}
-	gp_net_accept_ok();
+	gp_net_accepted("api", (uv_stream_t *)&c->tcp);
 	arm(c);
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }

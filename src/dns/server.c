@@ -732,7 +732,7 @@ on_tcp_conn(uv_stream_t *server, int status)
 		tconn_close(c);
 		return;
 	}
-	gp_net_accept_ok();
+	gp_net_accepted("dns", (uv_stream_t *)&c->tcp);
 	uv_timer_start(&c->idle, tconn_idle, CONN_IDLE_MS, 0);
 	uv_read_start((uv_stream_t *)&c->tcp, tconn_alloc, tconn_read);
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,37 +144,75 @@ gp_listen_tcp(uv_loop_t *loop, uv_tcp_t *tcp, const struct sockaddr *sa,
 	return 0;
 }
 
-/* Accept failure episodes: one process, one loop thread. */
+/*
+ * Descriptor exhaustion episodes: one process, one loop thread.  libuv
+ * answers EMFILE on accept by accepting and closing the waiting
+ * connections itself (its "EMFILE trick") without telling us, so an
+ * episode is also seen from our side: an accepted descriptor within
+ * FD_MARGIN of the limit means the next connections are being refused.
+ */
+#define FD_MARGIN	8
+
 static uint64_t	accept_total, accept_episode;
 static uint64_t	accept_reported_ms;
+static long	fd_limit;
 
-void
-gp_net_accept_failed(const char *listener, int status)
+static void
+episode(const char *listener, const char *why)
 {
 	uint64_t now = gp_now_ms();
 
 	accept_total++;
 	if (accept_episode++ == 0) {
-		gp_log(GP_LOG_ERROR, "%s: cannot accept connections: %s%s",
-		    listener, uv_strerror(status), status == UV_EMFILE ||
-		    status == UV_ENFILE ? " (out of file descriptors; raise "
-		    "ulimit -n)" : "");
+		gp_log(GP_LOG_ERROR, "%s: cannot accept connections: %s",
+		    listener, why);
 		accept_reported_ms = now;
 	} else if (now - accept_reported_ms >= 10000) {
-		gp_log(GP_LOG_ERROR, "%s: still cannot accept: %llu "
-		    "connections refused so far (%s)", listener,
-		    (unsigned long long)accept_episode, uv_strerror(status));
+		gp_log(GP_LOG_ERROR, "%s: still cannot accept (%s): %llu "
+		    "times so far", listener, why,
+		    (unsigned long long)accept_episode);
 		accept_reported_ms = now;
 	}
 }
 
 void
-gp_net_accept_ok(void)
+gp_net_accept_failed(const char *listener, int status)
 {
-	if (accept_episode == 0)
+	char	why[160];
+
+	snprintf(why, sizeof why, "%s%s", uv_strerror(status),
+	    status == UV_EMFILE || status == UV_ENFILE ? " (out of file "
+	    "descriptors; raise ulimit -n)" : "");
+	episode(listener, why);
+}
+
+void
+gp_net_accepted(const char *listener, uv_stream_t *client)
+{
+	uv_os_fd_t	fd;
+
+	if (fd_limit == 0) {
+		struct rlimit rl;
+
+		fd_limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1L << 30 ?
+		    (long)rl.rlim_cur : 1L << 30;
+	}
+	if (uv_fileno((uv_handle_t *)client, &fd) != 0)
+		return;
+	if (fd >= fd_limit - FD_MARGIN) {
+		char why[160];
+
+		snprintf(why, sizeof why, "out of file descriptors (%ld of "
+		    "%ld in use); new connections are refused; raise ulimit "
+		    "-n", (long)fd + 1, fd_limit);
+		episode(listener, why);
+		return;
+	}
+	if (accept_episode == 0 || fd >= fd_limit - 4 * FD_MARGIN)
 		return;
 	gp_log(GP_LOG_WARN, "accepting connections again after %llu "
-	    "failed accepts", (unsigned long long)accept_episode);
+	    "failures", (unsigned long long)accept_episode);
 	accept_episode = 0;
 }
 

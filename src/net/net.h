@@ -43,13 +43,16 @@ int	gp_listen_tcp(uv_loop_t *, uv_tcp_t *, const struct sockaddr *,
 
 /*
  * Accept failures (EMFILE, ENFILE, ENOMEM) come in bursts: the first of
- * an episode is logged with its cause, then only a count every 10 s,
- * and a summary when an accept succeeds again.  Called by every
- * listener's connection callback.
+ * an episode is logged with its cause and remedy, then a count every
+ * 10 s, and one line when connections are accepted again.  Every
+ * listener's connection callback calls gp_net_accept_failed() on an
+ * error status and gp_net_accepted() with each accepted connection
+ * (which notices the descriptor limit being reached, since libuv then
+ * drops connections without a callback).
  */
 void	gp_net_accept_failed(const char *listener, int status);
-void	gp_net_accept_ok(void);
-/* Accept failures since start (for status). */
+void	gp_net_accepted(const char *listener, uv_stream_t *client);
+/* Failures counted since start (for status). */
 uint64_t gp_net_accept_failures(void);
 
 /*

@@ -91,7 +91,7 @@ gp_flow_new(struct gp_proxy *px, uv_stream_t *server,
 		f->closing = 1;
 		return NULL;
 	}
-	gp_net_accept_ok();
+	gp_net_accepted(ops->method, (uv_stream_t *)f->c.tcp);
 	uv_tcp_nodelay(f->c.tcp, 1);
 	if (uv_tcp_getpeername(f->c.tcp, (struct sockaddr *)&ss, &len) == 0) {
 		gp_addr_ip((struct sockaddr *)&ss, f->client_ip,
