@@ -89,12 +89,15 @@ apply(struct gp_settings *s, const struct sdesc *d, const cJSON *v,
 		*ival(s, d) = cJSON_IsTrue(v);
 		return 0;
 	case T_INT:
-		if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble)
+		if (!cJSON_IsNumber(v))
 			goto type;
-		if (v->valueint < d->min || v->valueint > d->max) {
+		/* Range first: a double outside int cannot be converted. */
+		if (!(v->valuedouble >= d->min && v->valuedouble <= d->max)) {
 			*why = "value out of range";
 			return -1;
 		}
+		if (v->valuedouble != (int)v->valuedouble)
+			goto type;
 		*ival(s, d) = v->valueint;
 		return 0;
 	case T_ENUM:

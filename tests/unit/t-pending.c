@@ -83,6 +83,13 @@ test_settings(void)
 	is_int(gp_settings_patch(&s, p, &why), -1, "out of range refused");
 	is_int(s.mode, GP_MODE_LIMITED, "a refused patch changes nothing");
 	cJSON_Delete(p);
+	/* The fuzzer's find: a double far outside int is refused, not cast. */
+	p = cJSON_Parse("{\"pendingTimeout\":-1.5e117}");
+	is_int(gp_settings_patch(&s, p, &why), -1, "huge number refused");
+	cJSON_Delete(p);
+	p = cJSON_Parse("{\"pendingTimeout\":30.5}");
+	is_int(gp_settings_patch(&s, p, &why), -1, "fraction refused");
+	cJSON_Delete(p);
 	p = cJSON_Parse("{\"mitmEnabled\":\"yes\"}");
 	is_int(gp_settings_patch(&s, p, &why), -1, "wrong type refused");
 	cJSON_Delete(p);
