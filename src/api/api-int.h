@@ -42,6 +42,7 @@ struct gp_api {
 	size_t			 buffered;	/* request bytes held */
 	uint64_t		 refused;	/* over API_MAX_CONNS, episode */
 	unsigned		 request_ms;	/* a whole request, at most */
+	unsigned		 idle_ms;	/* between requests */
 	unsigned		 port;		/* bound: our own origin's */
 };
 

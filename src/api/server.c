@@ -80,7 +80,7 @@ arm(struct api_conn *c)
 {
 	c->in_request = c->in.len > 0;
 	uv_timer_start(&c->timer, on_timer, c->in_request ?
-	    c->api->request_ms : API_IDLE_MS, 0);
+	    c->api->request_ms : c->api->idle_ms, 0);
 }
 
 static void
@@ -517,6 +517,10 @@ gp_api_start(struct gp_api **out, struct gp_ctl *ctl, const char *addr,
 	api->ctl = ctl;
 	api->request_ms = ctl->cfg != NULL && ctl->cfg->header_timeout_ms ?
 	    ctl->cfg->header_timeout_ms : API_REQUEST_MS;
+	/* Idle keep-alive: 60 s, or --idle-timeout when shorter. */
+	api->idle_ms = ctl->cfg != NULL && ctl->cfg->idle_timeout_ms &&
+	    ctl->cfg->idle_timeout_ms < API_IDLE_MS ?
+	    ctl->cfg->idle_timeout_ms : API_IDLE_MS;
 	rc = gp_listen_tcp(ctl->loop, &api->tcp, (struct sockaddr *)&ss,
 	    on_connection, bound);
 	api->tcp.data = api;

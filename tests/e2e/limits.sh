@@ -6,7 +6,7 @@
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 GP_SETTINGS='{"pendingMaxEntries":300,"pendingMaxWaiters":3,"pendingTimeout":30}'
 origin_start o
-gp_start --header-timeout 2
+gp_start --header-timeout 2 --idle-timeout 3
 rule add allow 127.0.0.1 --port "$ORIGIN_PORT" >/dev/null
 O="http://127.0.0.1:$ORIGIN_PORT/hello"
 wait_for 5 status_is 200 "$O"; ok $? "baseline"
@@ -40,6 +40,39 @@ for n in http socks dns api; do
 	t=${r#CLOSED }; t=${t%.*}
 	check "${t:-99} <= 5" "slowloris on $n: by its 2 s deadline, not extended by trickled bytes ($r)"
 done
+
+# --- the API's connection cap and idle timeout ---------------------------
+cat > "$T/apiconns.py" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+conns = [socket.create_connection((host, port), timeout=5) for i in range(300)]
+time.sleep(0.5)                 # let the server take them all
+closed = 0
+for c in conns:
+    c.setblocking(False)
+    try:
+        closed += c.recv(1) == b""
+    except BlockingIOError:
+        pass
+    except OSError:
+        closed += 1
+print(closed)
+# The survivors are closed by the server once idle (3 s here).
+t0 = time.time()
+for c in conns:
+    c.setblocking(True)
+    c.settimeout(max(0.1, 8 - (time.time() - t0)))
+    try:
+        c.recv(1)
+    except OSError:
+        pass
+print("%.1f" % (time.time() - t0))
+PY
+out=$(python3 "$T/apiconns.py" "${GP_API%:*}" "${GP_API##*:}")
+extra=$(printf '%s\n' "$out" | head -1); idle=$(printf '%s\n' "$out" | tail -1)
+check "$extra >= 40 && $extra <= 50" "API: connections past 256 are closed at once ($extra of 300)"
+check "${idle%.*} < 7" "API: idle connections are closed (after ${idle} s)"
+[ "$(api GET /api/health >/dev/null; api_status)" = 200 ]; ok $? "the API serves afterwards"
 
 # --- the pending queue's bounds ---------------------------------------
 # Waiters: three connections may wait, the fourth gets 503 with a reason.

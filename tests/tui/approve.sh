@@ -90,6 +90,11 @@ is "$(jget "$(curl -s "http://$GP_API/api/rules?destination=new.example")" 'd["t
 keys 3
 wait_for 5 on_screen "allowed HTTP"; ok $? "activity shows allowed requests"
 like "$(screen)" "blocked HTTP" "and blocked ones"
+# A client reaching for greyproxy's own API is shown as an attack.
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -x "http://$GP_HTTP" "http://127.0.0.1:${GP_API##*:}/api/rules")" 403 \
+	"the API through the proxy: 403"
+wait_for 5 on_screen "ATTACK  *HTTP"; ok $? "activity marks it ATTACK"
+like "$(screen | grep ATTACK)" "127.0.0.1:${GP_API##*:} *tried" "with the destination, and says what it was"
 
 # Settings: Space cycles defaultAction.
 keys 6
