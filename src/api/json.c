@@ -155,6 +155,14 @@ gp_json_event(enum gp_event ev, const void *obj)
 			cJSON_AddItemToObject(o, "rule", gp_json_rule(d->rule));
 		else if (ev == GP_EV_PENDING_ALLOWED)
 			cJSON_AddNullToObject(o, "rule");
+		/* greyproxy-c: which rule decided, and how. */
+		if (d->rule_id != 0)
+			cJSON_AddNumberToObject(o, "rule_id",
+			    (double)d->rule_id);
+		cJSON_AddStringToObject(o, "decided_by", d->verdict ==
+		    GP_VERDICT_RULE || (d->verdict == GP_VERDICT_DENY &&
+		    d->rule == NULL && d->rule_id != 0) ? "rule" :
+		    d->verdict == GP_VERDICT_DISMISS ? "dismissed" : "person");
 		return o;
 	}
 	case GP_EV_WAITERS_CHANGED: {

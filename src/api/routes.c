@@ -552,9 +552,8 @@ h_rules_ingest(struct api_req *r, struct api_resp *resp)
 {
 	struct gp_ctl		*c = ctl_of(r);
 	const cJSON		*items, *it;
-	struct gp_pending_entry	**v;
 	int			 imported = 0, skipped = 0, cleaned = 0;
-	size_t			 n, i;
+	size_t			 before = c->pending.count;
 	cJSON			*b, *o;
 
 	if ((b = body_json(r, resp)) == NULL)
@@ -583,24 +582,9 @@ h_rules_ingest(struct api_req *r, struct api_resp *resp)
 		gp_rule_clear(&rule);
 	}
 	cJSON_Delete(b);
-	/* Pending entries an allow rule now covers are released. */
-	n = gp_pending_list(&c->pending, &v);
-	for (i = 0; i < n; i++) {
-		struct gp_query	q = { v[i]->container, v[i]->host,
-		    v[i]->resolved_hostname, v[i]->port, gp_now() };
-		struct gp_match	m;
-
-		if (gp_rules_match(c->rules, &q, &m) && m.action == GP_ALLOW) {
-			gp_pending_resolve(&c->pending, v[i]->id,
-			    GP_VERDICT_ALLOW, m.rule_id);
-			cleaned++;
-			/* Resolving may free siblings: start over. */
-			free(v);
-			n = gp_pending_list(&c->pending, &v);
-			i = (size_t)-1;
-		}
-	}
-	free(v);
+	/* Pending entries the new rules cover left the queue (re-judged
+	 * and announced by ctl as each rule was added). */
+	cleaned = (int)(before - c->pending.count);
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "imported", imported);
 	cJSON_AddNumberToObject(o, "skipped", skipped);

@@ -121,7 +121,58 @@ gp_ctl_reload_rules(struct gp_ctl *c)
 	gp_rules_free(c->rules);
 	c->rules = set;
 	gp_log(GP_LOG_DEBUG, "%zu rules loaded", gp_rules_count(set));
+	if (c->rejudge_hold == 0)
+		gp_ctl_rejudge(c);
 	return 0;
+}
+
+/*
+ * Applies the rules to every pending entry: what a rule now allows is
+ * released (as the rule allows it: the local-network guard still
+ * applies, unlike a person's approval), what a deny covers is refused,
+ * and each entry that leaves is announced (by the queue).  Called after
+ * every change of the rule set, whatever its source.
+ */
+size_t
+gp_ctl_rejudge(struct gp_ctl *c)
+{
+	struct gp_pending_entry	**v;
+	int64_t			 *ids, now = gp_now();
+	size_t			  n, i, done = 0;
+
+	if (c->pending.count == 0)
+		return 0;
+	/* Ids, not pointers: resolving one entry frees its siblings. */
+	n = gp_pending_list(&c->pending, &v);
+	ids = gp_xcalloc(n ? n : 1, sizeof *ids);
+	for (i = 0; i < n; i++)
+		ids[i] = v[i]->id;
+	free(v);
+	for (i = 0; i < n; i++) {
+		struct gp_pending_entry	*e = gp_pending_find(&c->pending,
+		    ids[i]);
+		struct gp_query		 q;
+		struct gp_match		 m;
+
+		if (e == NULL)
+			continue;
+		memset(&q, 0, sizeof q);
+		q.container = e->container;
+		q.host = e->host;
+		q.alt_host = e->resolved_hostname;
+		q.port = e->port;
+		q.now = now;
+		if (!gp_rules_match(c->rules, &q, &m) || !m.matched)
+			continue;
+		gp_log(GP_LOG_INFO, "pending %lld %s:%u %s by rule %lld",
+		    (long long)e->id, e->host, e->port, m.action == GP_ALLOW ?
+		    "allowed" : "denied", (long long)m.rule_id);
+		gp_pending_resolve(&c->pending, e->id, m.action == GP_ALLOW ?
+		    GP_VERDICT_RULE : GP_VERDICT_DENY, NULL, m.rule_id);
+		done++;
+	}
+	free(ids);
+	return done;
 }
 
 void
@@ -210,7 +261,6 @@ gp_ctl_pending_decide(struct gp_ctl *c, int64_t id, enum gp_action action,
     const char *created_by, struct gp_rule *out, const char **why)
 {
 	struct gp_pending_entry	*e = gp_pending_find(&c->pending, id);
-	struct gp_decision	 d;
 	struct gp_rule		 r;
 	int			 existed, stored;
 
@@ -221,21 +271,27 @@ gp_ctl_pending_decide(struct gp_ctl *c, int64_t id, enum gp_action action,
 		if (notes != NULL && *notes != '\0')
 			r.notes = gp_xstrdup(notes);
 		r.created_by = gp_xstrdup(created_by ? created_by : "admin");
-		/* Committed before anyone is answered: kill -9 keeps it. */
-		int rc = gp_ctl_rule_add(c, &r, &existed, why);
+		/* Committed before anyone is answered: kill -9 keeps it.
+		 * The queue is re-judged after the person's answer, which
+		 * alone may open a local-network destination. */
+		int rc;
+
+		c->rejudge_hold++;
+		rc = gp_ctl_rule_add(c, &r, &existed, why);
+		c->rejudge_hold--;
 
 		if (rc != 0) {
 			gp_rule_clear(&r);
 			return rc;
 		}
 	}
-	d.pending_id = id;
-	d.action = action;
-	d.rule = stored ? &r : NULL;
+	/* The person's decision answers this entry and its siblings;
+	 * then the new rule is applied to everything else waiting. */
 	gp_pending_resolve(&c->pending, id, action == GP_ALLOW ?
-	    GP_VERDICT_ALLOW : GP_VERDICT_DENY, stored ? r.id : 0);
-	gp_bus_emit(&c->bus, action == GP_ALLOW ? GP_EV_PENDING_ALLOWED :
-	    GP_EV_PENDING_DISMISSED, &d);
+	    GP_VERDICT_ALLOW : GP_VERDICT_DENY, stored ? &r : NULL,
+	    stored ? r.id : 0);
+	if (stored)
+		gp_ctl_rejudge(c);
 	gp_log(GP_LOG_INFO, "pending %lld %s (%s)%s%s", (long long)id,
 	    action == GP_ALLOW ? "allowed" : "denied", gp_scope_name(scope),
 	    stored ? " rule " : "", stored ? r.dest : "");
@@ -249,11 +305,9 @@ gp_ctl_pending_decide(struct gp_ctl *c, int64_t id, enum gp_action action,
 int
 gp_ctl_pending_dismiss(struct gp_ctl *c, int64_t id)
 {
-	struct gp_decision d = { id, GP_DENY, NULL };
-
-	if (gp_pending_resolve(&c->pending, id, GP_VERDICT_DISMISS, 0) != 0)
+	if (gp_pending_resolve(&c->pending, id, GP_VERDICT_DISMISS, NULL, 0)
+	    != 0)
 		return -ENOENT;
-	gp_bus_emit(&c->bus, GP_EV_PENDING_DISMISSED, &d);
 	return 0;
 }
 

@@ -49,6 +49,7 @@ struct gp_ctl {
 	uv_timer_t		 flush, watch;
 	int			 started;
 	int			 bus_sub;
+	int			 rejudge_hold;	/* >0: a decision in progress */
 	struct gp_blocked	 blocked[GP_BLOCKED_RING];
 	size_t			 nblocked;	/* total ever, ring index */
 };
@@ -88,8 +89,11 @@ void	gp_ctl_free(struct gp_ctl *);
  */
 const char *gp_ctl_strerror(int);
 
-/* Rules. */
+/* Rules.  Every change of the rule set re-judges the pending queue. */
 int	gp_ctl_reload_rules(struct gp_ctl *);
+/* Releases or refuses every pending entry a rule now covers (each
+ * announced); returns how many left the queue. */
+size_t	gp_ctl_rejudge(struct gp_ctl *);
 void	gp_ctl_poll_changes(struct gp_ctl *);
 /* Validates, stores and applies; 0, or a negative errno with *why. */
 int	gp_ctl_rule_add(struct gp_ctl *, struct gp_rule *, int *existed,

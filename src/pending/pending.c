@@ -232,7 +232,7 @@ find_key(struct gp_pending *pq, const struct gp_pending_key *k)
 static void
 drop_unwatched(struct gp_pending *pq, struct gp_pending_entry *e)
 {
-	struct gp_decision d = { e->id, GP_DENY, NULL };
+	struct gp_decision d = { e->id, GP_DENY, NULL, 0, GP_VERDICT_DISMISS };
 
 	if (pq->store != NULL && e->id < (int64_t)1 << 40)
 		gp_store_pending_delete(pq->store, e->id);
@@ -375,12 +375,14 @@ display_host(const struct gp_pending_entry *e)
 	return e->resolved_hostname != NULL ? e->resolved_hostname : e->host;
 }
 
-/* Answers and frees one entry. */
+/* Answers, announces and frees one entry. */
 static void
 finish(struct gp_pending *pq, struct gp_pending_entry *e, enum gp_verdict v,
-    int64_t rule_id)
+    const struct gp_rule *rule, int64_t rule_id)
 {
 	struct gp_waiter	*w;
+	struct gp_decision	 d = { e->id, v == GP_VERDICT_ALLOW ||
+	    v == GP_VERDICT_RULE ? GP_ALLOW : GP_DENY, rule, rule_id, v };
 
 	if (pq->store != NULL && e->id < (int64_t)1 << 40)
 		gp_store_pending_delete(pq->store, e->id);
@@ -390,11 +392,13 @@ finish(struct gp_pending *pq, struct gp_pending_entry *e, enum gp_verdict v,
 		w->cb(w, v, rule_id);
 	}
 	entry_free(pq, e);
+	gp_bus_emit(pq->bus, d.action == GP_ALLOW ? GP_EV_PENDING_ALLOWED :
+	    GP_EV_PENDING_DISMISSED, &d);
 }
 
 int
 gp_pending_resolve(struct gp_pending *pq, int64_t id, enum gp_verdict v,
-    int64_t rule_id)
+    const struct gp_rule *rule, int64_t rule_id)
 {
 	struct gp_pending_entry	*e = gp_pending_find(pq, id), *s, *next;
 	char			*container, *host;
@@ -405,12 +409,12 @@ gp_pending_resolve(struct gp_pending *pq, int64_t id, enum gp_verdict v,
 	container = gp_xstrdup(e->container);
 	host = gp_xstrdup(display_host(e));
 	port = e->port;
-	finish(pq, e, v, rule_id);
+	finish(pq, e, v, rule, rule_id);
 	for (s = pq->head; s != NULL; s = next) {
 		next = s->next;
 		if (s->port == port && strcmp(s->container, container) == 0 &&
 		    strcmp(display_host(s), host) == 0)
-			finish(pq, s, v, rule_id);
+			finish(pq, s, v, rule, rule_id);
 	}
 	free(container);
 	free(host);

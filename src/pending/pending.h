@@ -6,7 +6,9 @@
  * decision, its own deadline, or its client going away.
  * Life: gp_pending_hold() → events PENDING_CREATED/UPDATED and
  * WAITERS_CHANGED → gp_pending_resolve() calls every waiter's cb exactly
- * once and frees the entry, or gp_pending_release() drops one waiter.
+ * once, announces the entry's leaving (PENDING_ALLOWED for ALLOW and
+ * RULE, PENDING_DISMISSED otherwise; one event per entry, siblings
+ * included) and frees it, or gp_pending_release() drops one waiter.
  * Entries are persisted (created synchronously, attempt counts batched by
  * gp_pending_flush()) so the list survives a restart, without waiters.
  *
@@ -27,7 +29,13 @@
 #include "core/core.h"
 #include "store/store.h"
 
-enum gp_verdict { GP_VERDICT_ALLOW, GP_VERDICT_DENY, GP_VERDICT_DISMISS };
+/*
+ * ALLOW: a person allowed it (local-network addresses included); RULE: a
+ * rule added or changed since allows it (judged like any allowed
+ * connection, the local-network guard included); DENY; DISMISS.
+ */
+enum gp_verdict { GP_VERDICT_ALLOW, GP_VERDICT_DENY, GP_VERDICT_DISMISS,
+	GP_VERDICT_RULE };
 
 struct gp_pending_entry;
 struct gp_waiter;
@@ -64,7 +72,9 @@ struct gp_pending_entry {
 struct gp_decision {
 	int64_t			 pending_id;
 	enum gp_action		 action;
-	const struct gp_rule	*rule;		/* NULL: nothing stored */
+	const struct gp_rule	*rule;		/* the rule stored; may be NULL */
+	int64_t			 rule_id;	/* the rule that decided, or 0 */
+	enum gp_verdict		 verdict;
 };
 
 /* WAITERS_CHANGED payload. */
@@ -111,10 +121,11 @@ void	gp_pending_release(struct gp_pending *, struct gp_waiter *);
 struct gp_pending_entry *gp_pending_find(struct gp_pending *, int64_t id);
 /*
  * Answers every waiter of the entry and of its siblings (same container,
- * host or resolved hostname, and port), removes them; 0 or -ENOENT.
+ * host or resolved hostname, and port), announces and removes them; rule
+ * (may be NULL) is what decided.  0 or -ENOENT.
  */
 int	gp_pending_resolve(struct gp_pending *, int64_t id, enum gp_verdict,
-	    int64_t rule_id);
+	    const struct gp_rule *rule, int64_t rule_id);
 void	gp_pending_flush(struct gp_pending *);
 /* Drops entries without waiters unseen for retention seconds (each with
  * a PENDING_DISMISSED event); returns how many. O(expired). */

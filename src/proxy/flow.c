@@ -574,7 +574,9 @@ on_verdict(struct gp_waiter *w, enum gp_verdict v, int64_t rule_id)
 		return;
 	switch (v) {
 	case GP_VERDICT_ALLOW:
-		f->approved = 1;
+	case GP_VERDICT_RULE:
+		/* Only a person's approval opens the local network. */
+		f->approved = v == GP_VERDICT_ALLOW;
 		f->match.matched = rule_id != 0;
 		f->match.rule_id = rule_id;
 		f->match.action = GP_ALLOW;

@@ -214,13 +214,15 @@ test_queue(void)
 	is_int(w[1].calls, 0, "a released waiter gets no verdict");
 	is_int(gp_pending_list(&pq, &list), 2, "list has both");
 	free(list);
-	is_int(gp_pending_resolve(&pq, e->id, GP_VERDICT_ALLOW, 7), 0,
+	memset(seen, 0, sizeof seen);
+	is_int(gp_pending_resolve(&pq, e->id, GP_VERDICT_ALLOW, NULL, 7), 0,
 	    "resolve");
+	is_int(seen[GP_EV_PENDING_ALLOWED], 1, "the entry leaving is announced");
 	is_int(w[0].calls, 1, "waiter answered once");
 	ok(w[0].v == GP_VERDICT_ALLOW && w[0].rule == 7, "with the verdict");
 	is_int(w[2].calls, 0, "the other entry's waiter untouched");
 	is_int(pq.count, 1, "resolved entry removed");
-	is_int(gp_pending_resolve(&pq, 424242, GP_VERDICT_DENY, 0), -2,
+	is_int(gp_pending_resolve(&pq, 424242, GP_VERDICT_DENY, NULL, 0), -2,
 	    "unknown id: -ENOENT");
 	gp_pending_free(&pq);
 	gp_bus_free(&bus);
