@@ -151,6 +151,38 @@ on_probe_event(void *data, const char *type, const cJSON *payload)
 	tui_on_event(&((struct app *)data)->tui, type, payload);
 }
 
+/*
+ * The API address in DIR/listen.json of the instance holding the data
+ * directory; 0, or -1 when there is none to read.
+ */
+static int
+listen_api(const char *dir, char *out, size_t outlen)
+{
+	char	*path, buf[1024];
+	FILE	*f;
+	size_t	 n;
+	cJSON	*o, *api;
+	int	 rc = -1;
+
+	gp_xasprintf(&path, "%s/listen.json", dir);
+	f = fopen(path, "re");
+	free(path);
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((o = cJSON_Parse(buf)) == NULL)
+		return -1;
+	api = cJSON_GetObjectItemCaseSensitive(o, "api");
+	if (cJSON_IsString(api) && strlen(api->valuestring) < outlen) {
+		snprintf(out, outlen, "%s", api->valuestring);
+		rc = 0;
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
 /* "http://127.0.0.1:43080/" → "127.0.0.1:43080". */
 static void
 strip_url(char *s)
@@ -168,6 +200,7 @@ gp_cmd_tui(int argc, char **argv)
 {
 	struct app	*a = gp_xcalloc(1, sizeof *a);
 	char		*logpath = NULL, target[GP_ADDR_STRLEN + 8];
+	long		 holder = 0;
 	int		 rc, status;
 
 	if ((rc = gp_config_parse(&a->cfg, "tui", argc, argv)) != 0) {
@@ -181,6 +214,18 @@ gp_cmd_tui(int argc, char **argv)
 		gp_config_free(&a->cfg);
 		free(a);
 		return 2;
+	}
+	{
+		char why[160];
+
+		if (!tui_term_usable(why, sizeof why)) {
+			fprintf(stderr, _("greyproxy tui: %s; run it in a "
+			    "terminal such as xterm or tmux, or use 'greyproxy "
+			    "serve'\n"), why);
+			gp_config_free(&a->cfg);
+			free(a);
+			return 2;
+		}
 	}
 	gp_log_level = a->cfg.log_level;
 	if ((rc = gp_data_dir_prepare(a->cfg.data_dir)) != 0) {
@@ -223,7 +268,24 @@ gp_cmd_tui(int argc, char **argv)
 	snprintf(target, sizeof target, "%s", a->cfg.attach ?
 	    a->cfg.attach : a->cfg.api_addr);
 	strip_url(target);
-	if (a->cfg.standalone || (a->cfg.attach == NULL &&
+	if (!a->cfg.standalone && a->cfg.attach == NULL &&
+	    gp_data_dir_in_use(a->cfg.data_dir, &holder)) {
+		/* One greyproxy per data directory: attach to the one that
+		 * holds it, whatever --api says. */
+		if (listen_api(a->cfg.data_dir, target, sizeof target) != 0) {
+			snprintf(target, sizeof target, "%ld", holder);
+			fail(a, _("the data directory is in use by a greyproxy "
+			    "that has not said where it listens (pid)"),
+			    target);
+		} else {
+			gp_log(GP_LOG_INFO, "data directory in use by pid %ld; "
+			    "attaching to %s", holder, target);
+			a->cfg.attach = gp_xstrdup(target);
+			if ((a->probe = gp_link_remote(&a->loop, target,
+			    on_probe_event, on_probe_state, a)) == NULL)
+				fail(a, _("invalid API address"), target);
+		}
+	} else if (a->cfg.standalone || (a->cfg.attach == NULL &&
 	    strstr(target, ":0") == target + strlen(target) - 2))
 		start_local(a);		/* port 0 cannot be attached to */
 	else if ((a->probe = gp_link_remote(&a->loop, target, on_probe_event,

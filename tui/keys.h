@@ -30,6 +30,11 @@
 	    N_("deny with a choice of scope and duration"))		\
 	X(DISMISS, 'x', 0, C_PENDING, N_("dismiss"),			\
 	    N_("refuse the waiting connections, store no rule"))	\
+	X(MARK, ' ', 0, C_PENDING, N_("mark"),				\
+	    N_("mark or unmark the selected entry: a, d and their scopes "\
+	    "then act on every marked one"))				\
+	X(CLEAR_SEEN, 'X', 0, C_PENDING, NULL,				\
+	    N_("remove every entry no connection waits for (asks first)")) \
 	X(RULE_NEW, 'n', 0, C_RULES, N_("new"), N_("add a rule"))	\
 	X(RULE_EDIT, 'e', 0, C_RULES, N_("edit"),			\
 	    N_("edit the selected rule"))				\
@@ -66,7 +71,12 @@
 	X(REDRAW, GP_CTRL('l'), 0, C_ALL, NULL, N_("redraw the screen"))	\
 	X(HELP, '?', KEY_F(1), C_ALL, N_("help"), N_("show this help"))	\
 	X(QUIT, 'q', 'Q', C_ALL, N_("quit"),				\
-	    N_("quit (asks first if connections are waiting)"))
+	    N_("quit (asks first if connections are waiting)"))		\
+	X(INTERRUPT, GP_CTRL('c'), 0, C_ALL, NULL,			\
+	    N_("quit, asking first as q does"))				\
+	X(SUSPEND, GP_CTRL('z'), 0, C_ALL, NULL,			\
+	    N_("suspend an attached interface (refused when the proxy runs "\
+	    "in this process: it would stop)"))
 
 enum gp_action_id {
 #define X(a, k, k2, ctx, bar, help) GP_A_##a,

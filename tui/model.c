@@ -80,6 +80,7 @@ tm_age(int64_t s, char *out, size_t n)
 }
 
 /* Does any string value of o contain the filter (case-insensitive)? */
+static void	prune_marks(struct tm_list *);
 static int
 passes(const cJSON *o, const char *filter)
 {
@@ -163,6 +164,102 @@ tm_list_set(struct tm_list *l, const cJSON *array)
 		l->v[l->n++] = cJSON_Duplicate(it, 1);
 	}
 	refresh(l);
+	prune_marks(l);
+}
+
+int
+tm_list_remove(struct tm_list *l, int64_t id)
+{
+	size_t	i, row = l->sel;
+
+	for (i = 0; i < l->n; i++)
+		if (tm_id(l->v[i]) == id)
+			break;
+	if (i == l->n)
+		return 0;
+	cJSON_Delete(l->v[i]);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+	l->n--;
+	refresh(l);
+	/* The same row, now showing the next item (or the last row). */
+	if (l->nvis > 0) {
+		l->sel = row < l->nvis ? row : l->nvis - 1;
+		l->sel_id = tm_id(l->v[l->vis[l->sel]]);
+	}
+	return 1;
+}
+
+void
+tm_list_mark(struct tm_list *l, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < l->nmarks; i++) {
+		if (l->marks[i] == id) {
+			l->marks[i] = l->marks[--l->nmarks];
+			return;
+		}
+	}
+	l->marks = gp_xrealloc(l->marks, (l->nmarks + 1) * sizeof *l->marks);
+	l->marks[l->nmarks++] = id;
+}
+
+int
+tm_list_marked(const struct tm_list *l, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < l->nmarks; i++)
+		if (l->marks[i] == id)
+			return 1;
+	return 0;
+}
+
+void
+tm_list_unmark_all(struct tm_list *l)
+{
+	free(l->marks);
+	l->marks = NULL;
+	l->nmarks = 0;
+}
+
+/* Marks of items no longer listed are dropped. */
+static void
+prune_marks(struct tm_list *l)
+{
+	size_t	i, k, o = 0;
+
+	for (i = 0; i < l->nmarks; i++) {
+		for (k = 0; k < l->n; k++)
+			if (tm_id(l->v[k]) == l->marks[i])
+				break;
+		if (k < l->n)
+			l->marks[o++] = l->marks[i];
+	}
+	l->nmarks = o;
+}
+
+void
+tm_fit_right_end(const char *s, size_t width, char *out, size_t outlen)
+{
+	size_t	n = strlen(s), o;
+
+	if (outlen == 0)
+		return;
+	if (width == 0) {
+		out[0] = '\0';
+		return;
+	}
+	if (n <= width) {
+		snprintf(out, outlen, "%-*s", (int)width, s);
+		return;
+	}
+	/* "…" then the last width - 1 bytes (hosts are ASCII: punycode). */
+	s += n - (width - 1);
+	while ((*s & 0xc0) == 0x80)	/* never start inside a character */
+		s++;
+	o = (size_t)snprintf(out, outlen, "\xe2\x80\xa6%s", s);
+	(void)o;
 }
 
 void
@@ -254,6 +351,7 @@ tm_list_selected(const struct tm_list *l)
 void
 tm_list_free(struct tm_list *l)
 {
+	tm_list_unmark_all(l);
 	clear_items(l);
 	free(l->v);
 	free(l->vis);
@@ -263,7 +361,13 @@ tm_list_free(struct tm_list *l)
 int
 tm_cmp_pending(const cJSON *a, const cJSON *b)
 {
-	int r = strcmp(tm_str(b, "last_seen"), tm_str(a, "last_seen"));
+	/* Those waiting now first, then the newest. */
+	int wa = tm_num(a, "waiting") > 0, wb = tm_num(b, "waiting") > 0;
+	int r = wb - wa;
+
+	if (r != 0)
+		return r;
+	r = strcmp(tm_str(b, "last_seen"), tm_str(a, "last_seen"));
 
 	return r != 0 ? r : tm_id(b) > tm_id(a) ? 1 : tm_id(b) < tm_id(a) ?
 	    -1 : 0;

@@ -25,6 +25,8 @@ struct tm_list {
 	tm_cmp_fn	  cmp;		/* NULL: keep order */
 	size_t		  max;		/* 0: unbounded; else ring size */
 	int64_t		  next_seq;	/* ids for items without one */
+	int64_t		 *marks;	/* marked ids (pending: Space) */
+	size_t		  nmarks;
 };
 
 int64_t		 tm_id(const cJSON *);		/* "id" or "_seq" */
@@ -44,6 +46,25 @@ void		 tm_list_scroll(struct tm_list *, size_t rows);
 const cJSON	*tm_list_selected(const struct tm_list *);
 const cJSON	*tm_list_row(const struct tm_list *, size_t visible_index);
 void		 tm_list_free(struct tm_list *);
+/*
+ * Removes the item with this id at once (a decision sent: the next key
+ * acts on what then shows); the selection stays on the same row, which
+ * is now the next item.  Returns 1 if it was there.
+ */
+int		 tm_list_remove(struct tm_list *, int64_t id);
+/* Marks: toggled by id, dropped when their item leaves the list. */
+void		 tm_list_mark(struct tm_list *, int64_t id);
+int		 tm_list_marked(const struct tm_list *, int64_t id);
+void		 tm_list_unmark_all(struct tm_list *);
+
+/*
+ * Fits s into width columns keeping its right end ("…eu-west.evil.test:
+ * 443"): where a host is cut, its registrable domain and port must stay
+ * visible, so an agent cannot make one host look like another.  Pads
+ * with blanks to width; out gets at most outlen bytes.
+ */
+void		 tm_fit_right_end(const char *s, size_t width, char *out,
+		    size_t outlen);
 
 /* Orders: pending newest first; rules newest first. */
 int		 tm_cmp_pending(const cJSON *, const cJSON *);

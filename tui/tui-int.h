@@ -20,7 +20,7 @@ enum overlay { OV_NONE, OV_HELP, OV_MENU, OV_PROMPT, OV_CONFIRM, OV_DETAIL };
 
 /* What a finished prompt, menu or confirmation does. */
 enum purpose { P_NONE, P_FILTER, P_RULE_NEW, P_RULE_EDIT, P_RULE_DELETE,
-	P_SCOPE, P_DURATION, P_QUIT };
+	P_SCOPE, P_DURATION, P_QUIT, P_CLEAR_SEEN };
 
 /* Colour pairs (attributes only under NO_COLOR or on a mono terminal). */
 enum { CP_TAB = 1, CP_ALLOW, CP_BLOCK, CP_NEW, CP_LOCAL, CP_DIM, CP_BAR,
@@ -48,6 +48,15 @@ struct tui {
 	cJSON			*status;	/* GET /api/status */
 	cJSON			*settings_obj;	/* GET /api/settings */
 	int			 paused;	/* activity tail */
+	size_t			 new_above;	/* pending: new, above sel */
+	int			 pending_flag;	/* new since Pending was seen */
+	uint64_t		 last_bell;	/* one bell per burst */
+	int			 esc;		/* escape sequence state */
+	char			 seq[16];	/* its parameters */
+	size_t			 seqlen;
+	uint64_t		 esc_ms;
+	int			 paste;		/* in a bracketed paste */
+	int			 tab_x[V__COUNT + 1];	/* tab bar layout */
 	size_t			 missed;	/* lines while paused */
 
 	enum overlay		 ov;
@@ -80,6 +89,8 @@ struct tui {
 #define W_ALL		0x1f
 
 /* tui.c */
+/* Can this terminal be drawn on?  0 with why when it cannot. */
+int	 tui_term_usable(char *why, size_t n);
 int	 tui_start(struct tui *, uv_loop_t *);
 void	 tui_attach_link(struct tui *, struct gp_link *, int remote);
 void	 tui_stop(struct tui *);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <curses.h>
+#include <term.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +32,9 @@ const struct gp_keydef gp_keydefs[GP_A__COUNT] = {
 };
 
 static void	render(struct tui *);
+static void	prompt_changed(struct tui *);
+static void	clear_filter(struct tui *);
+static int	in_sequence(struct tui *, wint_t, int);
 
 int
 gp_key_action(int key, int ctx)
@@ -201,6 +205,8 @@ do_fetch(uv_timer_t *tm)
 		    t);
 }
 
+#define BELL_GAP_MS	2000	/* quiet this long: the next entry rings */
+
 void
 tui_fetch(struct tui *t, unsigned what)
 {
@@ -216,10 +222,21 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 
 	if (strncmp(type, "pending_request.", 16) == 0 ||
 	    strcmp(type, "waiters.changed") == 0) {
-		if (strcmp(type, "pending_request.created") == 0 &&
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-		    t->settings_obj, "pendingBell")))
-			beep();
+		if (strcmp(type, "pending_request.created") == 0) {
+			uint64_t now = uv_now(t->loop);
+
+			/* One bell for a burst of new entries. */
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			    t->settings_obj, "pendingBell")) &&
+			    now - t->last_bell > BELL_GAP_MS) {
+				beep();
+			}
+			t->last_bell = now;
+			if (t->view != V_PENDING)
+				t->pending_flag = 1;
+			if (t->pending.nvis > 0 && t->pending.sel > 0)
+				t->new_above++;
+		}
 		tui_fetch(t, W_PENDING | W_STATUS);
 	} else if (strncmp(type, "rule.", 5) == 0) {
 		tui_fetch(t, W_RULES | W_STATUS);
@@ -315,6 +332,22 @@ close_overlay(struct tui *t)
 	tui_dirty(t);
 }
 
+/* The filter follows the prompt as it is typed. */
+static void
+prompt_changed(struct tui *t)
+{
+	const struct view_ops	*v = &tui_views[t->view];
+	struct tm_list		*l = v->list ? v->list(t) : NULL;
+	char			 buf[1024];
+
+	if (t->purpose != P_FILTER || l == NULL)
+		return;
+	if (wcstombs(buf, t->prompt, sizeof buf) == (size_t)-1)
+		return;
+	tm_list_set_filter(l, buf);
+	tui_dirty(t);
+}
+
 static void
 prompt_key(struct tui *t, wint_t ch, int fkey)
 {
@@ -322,6 +355,8 @@ prompt_key(struct tui *t, wint_t ch, int fkey)
 
 	if (!fkey && ch == 27) {
 		close_overlay(t);
+		if (t->purpose == P_FILTER)
+			clear_filter(t);	/* Esc clears, as in the list */
 	} else if ((!fkey && (ch == '\n' || ch == '\r')) ||
 	    (fkey && ch == KEY_ENTER)) {
 		t->prompt[t->prompt_len] = L'\0';
@@ -333,13 +368,16 @@ prompt_key(struct tui *t, wint_t ch, int fkey)
 	    ch == 8))) {
 		if (t->prompt_len > 0)
 			t->prompt[--t->prompt_len] = L'\0';
+		prompt_changed(t);
 	} else if (!fkey && ch == GP_CTRL('u')) {
 		t->prompt_len = 0;
 		t->prompt[0] = L'\0';
+		prompt_changed(t);
 	} else if (!fkey && ch >= 32 && t->prompt_len + 1 <
 	    GP_ARRAY_LEN(t->prompt)) {
 		t->prompt[t->prompt_len++] = (wchar_t)ch;
 		t->prompt[t->prompt_len] = L'\0';
+		prompt_changed(t);
 	}
 	tui_dirty(t);
 }
@@ -401,6 +439,8 @@ static void
 switch_view(struct tui *t, int v)
 {
 	t->view = (enum view_id)((v + V__COUNT) % V__COUNT);
+	if (t->view == V_PENDING)
+		t->pending_flag = 0;
 	tui_dirty(t);
 }
 
@@ -430,7 +470,22 @@ global_key(struct tui *t, int a)
 	int			 rows = LINES - 4;
 
 	switch (a) {
-	case GP_A_QUIT: request_quit(t); break;
+	case GP_A_QUIT:
+	case GP_A_INTERRUPT:
+		request_quit(t);
+		break;
+	case GP_A_SUSPEND:
+		if (!t->remote) {
+			tui_message(t, 1, "%s", _("not suspended: the proxy runs "
+			    "in this process and would stop (run 'greyproxy "
+			    "serve --daemon', then 'greyproxy tui')"));
+			break;
+		}
+		/* Attached: nothing here serves traffic; stop like ^Z. */
+		endwin();
+		raise(SIGSTOP);
+		clearok(curscr, TRUE);
+		break;
 	case GP_A_HELP:
 		t->ov = OV_HELP;
 		t->help_top = 0;
@@ -461,6 +516,8 @@ global_key(struct tui *t, int a)
 			v->key(t, a);
 		break;
 	}
+	if (t->view == V_PENDING && t->pending.sel == 0)
+		t->new_above = 0;	/* the newest are in sight */
 	tui_dirty(t);
 }
 
@@ -475,8 +532,12 @@ mouse_event(struct tui *t)
 		return;
 	l = v->list ? v->list(t) : NULL;
 	if (me.bstate & BUTTON1_CLICKED || me.bstate & BUTTON1_PRESSED) {
-		if (me.y == 0) {	/* the tab bar: tabs are 13 wide */
-			switch_view(t, me.x / 13);
+		if (me.y == 0) {	/* the tab bar */
+			int i;
+
+			for (i = 0; i < V__COUNT; i++)
+				if (me.x >= t->tab_x[i] && me.x < t->tab_x[i + 1])
+					switch_view(t, i);
 			return;
 		}
 		if (l != NULL && me.y >= 2 && me.y < LINES - 2) {
@@ -493,6 +554,80 @@ mouse_event(struct tui *t)
 		tm_list_move(l, 3);
 #endif
 	tui_dirty(t);
+}
+
+/* Esc in a list: the filter goes. */
+static void
+clear_filter(struct tui *t)
+{
+	const struct view_ops	*v = &tui_views[t->view];
+	struct tm_list		*l = v->list ? v->list(t) : NULL;
+
+	if (l != NULL && l->filter[0] != '\0') {
+		tm_list_set_filter(l, "");
+		tui_dirty(t);
+	}
+}
+
+/*
+ * Keys that are not keys: the rest of an escape sequence whose ESC came
+ * alone (a slow link splits "ESC [ A"; ncurses then hands us "[", "A"
+ * — and A would open a menu), and bracketed pastes ("ESC [200~" ...
+ * "ESC [201~"), whose text goes into an open prompt and is never taken
+ * as commands.  Returns 1 when ch was consumed here.
+ */
+static int
+in_sequence(struct tui *t, wint_t ch, int fkey)
+{
+	uint64_t now = uv_now(t->loop);
+
+	if (t->esc != 0 && now - t->esc_ms > 1000 && !t->paste)
+		t->esc = 0;		/* a late "[" is a key again */
+	if (!fkey && ch == 27) {
+		t->esc = 1;
+		t->esc_ms = now;
+		t->seqlen = 0;
+		return t->paste;	/* a lone Esc acts, unless pasting */
+	}
+	switch (t->esc) {
+	case 1:
+		if (!fkey && (ch == '[' || ch == 'O')) {
+			t->esc = ch == '[' ? 2 : 3;
+			return 1;
+		}
+		t->esc = 0;
+		break;
+	case 2:			/* CSI: parameters, then a final byte */
+		if (!fkey && ch >= 0x20 && ch <= 0x3f) {
+			if (t->seqlen + 1 < sizeof t->seq)
+				t->seq[t->seqlen++] = (char)ch;
+			return 1;
+		}
+		t->seq[t->seqlen] = '\0';
+		t->esc = 0;
+		if (!fkey && ch == '~' && strcmp(t->seq, "200") == 0)
+			t->paste = 1;
+		else if (!fkey && ch == '~' && strcmp(t->seq, "201") == 0) {
+			t->paste = 0;
+			if (t->ov != OV_PROMPT)
+				tui_message(t, 0, "%s", _("pasted text is not "
+				    "taken as keys (open a prompt to paste)"));
+		}
+		return 1;
+	case 3:			/* SS3: one more byte */
+		t->esc = 0;
+		return 1;
+	}
+	if (!t->paste)
+		return 0;
+	/* Pasted text: into a prompt, printable only; else dropped. */
+	if (t->ov == OV_PROMPT && !fkey && ch >= 32 && ch != 127 &&
+	    t->prompt_len + 1 < GP_ARRAY_LEN(t->prompt)) {
+		t->prompt[t->prompt_len++] = (wchar_t)ch;
+		t->prompt[t->prompt_len] = L'\0';
+		prompt_changed(t);
+	}
+	return 1;
 }
 
 static void
@@ -512,12 +647,16 @@ on_input(uv_poll_t *p, int status, int events)
 			mouse_event(t);
 			continue;
 		}
+		if (in_sequence(t, ch, fkey))
+			continue;	/* a split escape sequence or a paste */
 		if (t->ov != OV_NONE) {
 			overlay_key(t, ch, fkey);
 			continue;
 		}
-		if (!fkey && ch == 27)
+		if (!fkey && ch == 27) {
+			clear_filter(t);
 			continue;
+		}
 		global_key(t, gp_key_action((int)ch,
 		    tui_views[t->view].ctx));
 	}
@@ -573,23 +712,39 @@ on_tick(uv_timer_t *tm)
 static void
 draw_tabs(struct tui *t)
 {
-	int	i, x = 0;
-	char	buf[32];
+	char	buf[V__COUNT][48];
+	int	i, x = 0, total = 0, shortl = 0;
 
+	for (i = 0; i < V__COUNT; i++) {
+		if (i == V_PENDING && t->pending.n > 0)
+			snprintf(buf[i], sizeof buf[i], " %d %s %zu%s ", i + 1,
+			    _(tui_views[i].title), t->pending.n,
+			    t->pending_flag ? "!" : "");
+		else
+			snprintf(buf[i], sizeof buf[i], " %d %s ", i + 1,
+			    _(tui_views[i].title));
+		total += (int)strlen(buf[i]);
+	}
+	/* Too wide: other tabs shrink to their digit, never the count. */
+	if (total > COLS)
+		shortl = 1;
 	attrset(tui_attr(t, CP_BAR, A_REVERSE));
 	mvhline(0, 0, ' ', COLS);
 	for (i = 0; i < V__COUNT && x < COLS; i++) {
-		if (i == V_PENDING && t->pending.n > 0)
-			snprintf(buf, sizeof buf, " %d %s(%zu)", i + 1,
-			    _(tui_views[i].title), t->pending.n);
+		if (shortl && i != V_PENDING && i != (int)t->view)
+			snprintf(buf[i], sizeof buf[i], " %d ", i + 1);
+		if (i == (int)t->view)
+			attrset(tui_attr(t, CP_TAB, A_BOLD) | (int)A_BOLD);
+		else if (i == V_PENDING && t->pending_flag)
+			attrset(tui_attr(t, CP_NEW, A_REVERSE) | (int)A_BOLD);
 		else
-			snprintf(buf, sizeof buf, " %d %s", i + 1,
-			    _(tui_views[i].title));
-		attrset(i == (int)t->view ? tui_attr(t, CP_TAB, A_BOLD) |
-		    (int)A_BOLD : tui_attr(t, CP_BAR, A_REVERSE));
-		tui_text(0, x, COLS - x < 13 ? COLS - x : 13, buf);
-		x += 13;
+			attrset(tui_attr(t, CP_BAR, A_REVERSE));
+		tui_text(0, x, COLS - x < (int)strlen(buf[i]) ? COLS - x :
+		    (int)strlen(buf[i]), buf[i]);
+		t->tab_x[i] = x;
+		x += (int)strlen(buf[i]);
 	}
+	t->tab_x[V__COUNT] = x;
 	attrset(A_NORMAL);
 }
 
@@ -601,42 +756,53 @@ draw_status(struct tui *t)
 	    "listeners");
 	const cJSON	*s = cJSON_GetObjectItemCaseSensitive(t->status,
 	    "settings");
-
-	if (t->remote)
-		snprintf(mode, sizeof mode, "%s %s%s", _("attached"),
-		    gp_link_target(t->link), t->connected ? "" :
-		    _(" (lost)"));
-	else
-		snprintf(mode, sizeof mode, "%s", _("local"));
-	/* Compact under 100 columns: no listener addresses. */
-	if (COLS >= 100)
-		snprintf(where, sizeof where, "http %s socks %s | ",
-		    tm_str(l, "http"), tm_str(l, "socks5"));
 	const cJSON	*st = cJSON_GetObjectItemCaseSensitive(t->status,
 	    "storage");
 
-	if (!t->connected && t->link_error[0])
-		snprintf(line, sizeof line, " %s: %s", mode, t->link_error);
-	else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st,
-	    "writable"))) {
+	if (t->remote && !t->connected) {
+		/* A lost daemon is unmistakable, never an empty list. */
+		snprintf(line, sizeof line, _(" NOT CONNECTED to %s, "
+		    "retrying: nothing shown is current (%s)"),
+		    gp_link_target(t->link), t->link_error[0] ?
+		    t->link_error : _("no answer"));
+		attrset(tui_attr(t, CP_BLOCK, A_REVERSE | A_BOLD) | A_BOLD |
+		    (t->color ? A_REVERSE : 0));
+		tui_text(LINES - 2, 0, COLS, line);
+		attrset(A_NORMAL);
+		return;
+	}
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "writable"))) {
 		/* Disk full: say so over everything else, in alarm colours. */
 		snprintf(line, sizeof line, _(" DISK FULL: the connection log "
 		    "is dropping rows (%.0f so far); traffic flows | %s"),
-		    tm_num(st, "log_dropped"), mode);
+		    tm_num(st, "log_dropped"), t->remote ? _("attached") :
+		    _("local"));
 		attrset(tui_attr(t, CP_BLOCK, A_REVERSE | A_BOLD));
 		tui_text(LINES - 2, 0, COLS, line);
 		attrset(A_NORMAL);
 		return;
-	} else
-		snprintf(line, sizeof line, " %s%s %.0f/%.0f | %s %.0f %s %.0f "
-		    "| MITM %s%s | %s", where, _("pending"),
-		    tm_num(t->status, "pending"), tm_num(t->status, "waiting"),
-		    _("allowed"), tm_num(t->status, "allowed"), _("denied"),
-		    tm_num(t->status, "blocked"),
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s,
-		    "mitmEnabled")) ? _("on") : _("off"),
-		    strcmp(tm_str(s, "mode"), "limited") == 0 ?
-		    _(" | limited") : "", mode);
+	}
+	if (t->remote)
+		snprintf(mode, sizeof mode, "%s %s", _("attached"),
+		    gp_link_target(t->link));
+	else
+		snprintf(mode, sizeof mode, "%s", _("local"));
+	/* Compact under 100 columns: the HTTP and SOCKS5 ports only. */
+	if (COLS >= 100)
+		snprintf(where, sizeof where, "http %s socks %s | ",
+		    tm_str(l, "http"), tm_str(l, "socks5"));
+	else if (*tm_str(l, "http"))
+		snprintf(where, sizeof where, ":%s :%s | ",
+		    strrchr(tm_str(l, "http"), ':') ?
+		    strrchr(tm_str(l, "http"), ':') + 1 : "",
+		    strrchr(tm_str(l, "socks5"), ':') ?
+		    strrchr(tm_str(l, "socks5"), ':') + 1 : "");
+	snprintf(line, sizeof line, " %s%s %.0f/%.0f | %s %s | %s | %s",
+	    where, _("pending"), tm_num(t->status, "pending"),
+	    tm_num(t->status, "waiting"), _("unmatched:"),
+	    strcmp(tm_str(s, "defaultAction"), "block") == 0 ? _("block") :
+	    _("hold"), strcmp(tm_str(s, "mode"), "limited") == 0 ?
+	    _("limited") : _("full"), mode);
 	attrset(tui_attr(t, CP_BAR, A_REVERSE));
 	tui_text(LINES - 2, 0, COLS, line);
 	attrset(A_NORMAL);
@@ -672,16 +838,26 @@ draw_bottom(struct tui *t)
 		return;
 	}
 	if (t->msg[0] != '\0') {
+		char fit[sizeof t->msg + 8];
+
+		/* Messages end with the host they are about: keep the end. */
+		tm_fit_right_end(t->msg, (size_t)COLS, fit, sizeof fit);
 		attrset(t->msg_error ? tui_attr(t, CP_BLOCK, A_BOLD) :
 		    tui_attr(t, CP_ALLOW, A_BOLD));
-		tui_text(LINES - 1, 0, COLS, t->msg);
+		tui_text(LINES - 1, 0, COLS, fit);
 		attrset(A_NORMAL);
 		return;
 	}
+	/* "? help" and "q quit" come first, so they show at 80 columns. */
+	o = (size_t)snprintf(line, sizeof line, "%s %s  %s %s  ",
+	    gp_key_name(gp_keydefs[GP_A_HELP].key), _(gp_keydefs[GP_A_HELP].bar),
+	    gp_key_name(gp_keydefs[GP_A_QUIT].key),
+	    _(gp_keydefs[GP_A_QUIT].bar));
 	for (i = 0; i < GP_A__COUNT && o < sizeof line - 40; i++) {
 		const struct gp_keydef *k = &gp_keydefs[i];
 
-		if (k->bar == NULL || !(k->ctx & tui_views[t->view].ctx))
+		if (k->bar == NULL || !(k->ctx & tui_views[t->view].ctx) ||
+		    i == GP_A_HELP || i == GP_A_QUIT)
 			continue;
 		o += (size_t)snprintf(line + o, sizeof line - o, "%s %s  ",
 		    gp_key_name(k->key), _(k->bar));
@@ -781,11 +957,31 @@ draw_detail(struct tui *t)
 	int	 line = 0;
 
 	box_at(t, h, w, _("Details (Esc closes)"), &y0, &x0);
+	if (w > COLS - 2)
+		w = COLS - 2;
+	/* Long lines wrap: a host is never cut off at the box's edge. */
 	for (ln = strtok_r(copy, "\n", &save); ln != NULL;
-	    ln = strtok_r(NULL, "\n", &save), line++) {
-		if (line < (int)t->help_top || row >= h - 2)
-			continue;
-		tui_text(y0 + 1 + row++, x0 + 2, w - 4, ln);
+	    ln = strtok_r(NULL, "\n", &save)) {
+		size_t	len = strlen(ln), off = 0, cw = (size_t)(w - 4);
+
+		do {
+			char piece[512];
+			size_t k = len - off < cw ? len - off : cw;
+
+			/* whole UTF-8 characters only */
+			while (k > 0 && off + k < len &&
+			    ((unsigned char)ln[off + k] & 0xc0) == 0x80)
+				k--;
+			if (k == 0)
+				k = len - off < cw ? len - off : cw;
+			snprintf(piece, sizeof piece, "%.*s", (int)k,
+			    ln + off);
+			if (line >= (int)t->help_top && row < h - 2)
+				tui_text(y0 + 1 + row++, x0 + 2, w - 4,
+				    piece);
+			line++;
+			off += k;
+		} while (off < len);
 	}
 	free(copy);
 }
@@ -827,6 +1023,31 @@ render(struct tui *t)
 /* --- life --------------------------------------------------------- */
 
 int
+tui_term_usable(char *why, size_t n)
+{
+	const char	*term = getenv("TERM");
+	char		*cup;
+	int		 err = 0;
+
+	if (term == NULL || *term == '\0') {
+		snprintf(why, n, "%s", _("TERM is not set"));
+		return 0;
+	}
+	if (setupterm(NULL, STDOUT_FILENO, &err) != OK) {
+		snprintf(why, n, _("unknown terminal type '%s'"), term);
+		return 0;
+	}
+	cup = tigetstr("cup");
+	del_curterm(cur_term);
+	if (cup == NULL || cup == (char *)-1) {
+		snprintf(why, n, _("terminal type '%s' cannot move the "
+		    "cursor"), term);
+		return 0;
+	}
+	return 1;
+}
+
+int
 tui_start(struct tui *t, uv_loop_t *loop)
 {
 	const char *nc = getenv("NO_COLOR");
@@ -837,7 +1058,9 @@ tui_start(struct tui *t, uv_loop_t *loop)
 	t->activity.max = 2000;
 	if (initscr() == NULL)
 		return -1;
-	cbreak();
+	/* raw: ^C and ^Z arrive as keys (^C asks like q; ^Z must not
+	 * freeze an in-process proxy). */
+	raw();
 	noecho();
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
@@ -864,6 +1087,9 @@ tui_start(struct tui *t, uv_loop_t *loop)
 		    COLOR_BLUE);
 		init_pair(CP_SEL, COLOR_BLACK, COLOR_WHITE);
 	}
+	/* Bracketed paste: pasted text is never taken as commands. */
+	fputs("\033[?2004h", stdout);
+	fflush(stdout);
 	uv_poll_init(loop, &t->input, STDIN_FILENO);
 	t->input.data = t;
 	uv_poll_start(&t->input, UV_READABLE, on_input);
@@ -890,6 +1116,8 @@ tui_stop(struct tui *t)
 	uv_close((uv_handle_t *)&t->frame, NULL);
 	uv_close((uv_handle_t *)&t->fetch, NULL);
 	uv_close((uv_handle_t *)&t->tick, NULL);
+	fputs("\033[?2004l", stdout);
+	fflush(stdout);
 	endwin();
 	tm_list_free(&t->pending);
 	tm_list_free(&t->rules);

@@ -103,7 +103,8 @@ draw_list(struct tui *t, struct tm_list *l, int top, int rows,
 	if (l->filter[0]) {
 		char f[160];
 
-		snprintf(f, sizeof f, " /%s ", l->filter);
+		snprintf(f, sizeof f, _(" /%s: %zu of %zu "), l->filter,
+		    l->nvis, l->n);
 		attrset(tui_attr(t, CP_NEW, A_BOLD));
 		tui_text(top, COLS - (int)strlen(f) - 1, (int)strlen(f), f);
 		attrset(A_NORMAL);
@@ -115,24 +116,39 @@ draw_list(struct tui *t, struct tm_list *l, int top, int rows,
 static void
 pending_row(struct tui *t, const cJSON *p, int y, int sel)
 {
-	char		dest[300], age[16], line[512];
+	char		host[300], dest[320], age[16], when[24], line[512];
 	int64_t		now = gp_now();
 	int64_t		seen = tm_time(p, "last_seen");
 	int		fresh = now - seen < 5, local;
 	int		wide = COLS >= 100;
+	int		waiting = tm_num(p, "waiting") > 0;
 
 	local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p,
 	    "local_network"));
-	snprintf(dest, sizeof dest, "%s:%.0f", *tm_str(p, "resolved_hostname")
+	snprintf(host, sizeof host, "%s:%.0f", *tm_str(p, "resolved_hostname")
 	    ? tm_str(p, "resolved_hostname") : tm_str(p, "destination_host"),
 	    tm_num(p, "destination_port"));
-	tm_age(now - tm_time(p, "first_seen"), age, sizeof age);
-	snprintf(line, sizeof line, wide ? "%-44.44s %-24.24s %5.0f %6.0f %5s"
-	    : "%-34.34s %-18.18s %5.0f %6.0f %5s", dest,
-	    tm_str(p, "container_name"), tm_num(p, "waiting"),
-	    tm_num(p, "attempt_count"), age);
-	attrset(fresh ? tui_attr(t, CP_NEW, A_BOLD) | A_BOLD : A_NORMAL);
+	/* The right end (domain and port) always shows. */
+	tm_fit_right_end(host, wide ? 44 : 34, dest, sizeof dest);
+	/* Waiting now: how long; else when it was last seen. */
+	tm_age(now - tm_time(p, waiting ? "first_seen" : "last_seen"), age,
+	    sizeof age);
+	if (waiting)
+		snprintf(when, sizeof when, "%s", age);
+	else
+		snprintf(when, sizeof when, _("%s ago"), age);
+	snprintf(line, sizeof line, wide ? "%s %-24.24s %5.0f %6.0f %8s" :
+	    "%s %-16.16s %4.0f %5.0f %8s", dest, tm_str(p, "container_name"),
+	    tm_num(p, "waiting"), tm_num(p, "attempt_count"), when);
+	if (fresh)
+		attrset(tui_attr(t, CP_NEW, A_BOLD) | A_BOLD);
+	else if (!waiting)
+		attrset(tui_attr(t, CP_DIM, A_DIM));
+	else
+		attrset(A_NORMAL);
 	tui_text(y, 1, COLS - 6, line);
+	attrset(tui_attr(t, CP_NEW, A_BOLD) | A_BOLD);
+	tui_text(y, 0, 1, tm_list_marked(&t->pending, tm_id(p)) ? "*" : " ");
 	if (local) {
 		attrset(tui_attr(t, CP_LOCAL, A_BOLD) | A_BOLD);
 		tui_text(y, COLS - 5, 4, "LAN");
@@ -145,10 +161,23 @@ pending_draw(struct tui *t, int top, int rows)
 {
 	draw_list(t, &t->pending, top, rows, COLS >= 100 ?
 	    _(" DESTINATION                                  SOURCE       "
-	    "            WAIT   HITS   AGE") :
-	    _(" DESTINATION                        SOURCE             WAIT   "
-	    "HITS   AGE"), pending_row,
+	    "            WAIT   HITS      AGE") :
+	    _(" DESTINATION                        SOURCE           WAIT  "
+	    "HITS      AGE"), pending_row,
 	    _("No destination is waiting for a decision."));
+	if (t->pending.nmarks > 0 || t->new_above > 0) {
+		char m[96] = "";
+
+		if (t->new_above > 0)
+			snprintf(m, sizeof m, _(" ^ %zu new above "),
+			    t->new_above);
+		if (t->pending.nmarks > 0)
+			snprintf(m + strlen(m), sizeof m - strlen(m),
+			    _(" %zu marked "), t->pending.nmarks);
+		attrset(tui_attr(t, CP_NEW, A_REVERSE) | A_BOLD);
+		tui_text(top, COLS - (int)strlen(m) - 1, (int)strlen(m), m);
+		attrset(A_NORMAL);
+	}
 }
 
 /* Allows or denies pending entry id with a scope and duration. */
@@ -179,16 +208,42 @@ decide_id(struct tui *t, int64_t id, const char *verb, const char *scope,
 	    _("allowed %s") : _("denied %s"), what);
 }
 
+/*
+ * Decides the marked entries, or else the selected one.  Each decided
+ * entry leaves the list at once, so the next key acts on what shows
+ * next (ten quick a presses decide ten entries, never one ten times).
+ */
 static void
 decide(struct tui *t, const char *verb, const char *scope,
     const char *duration)
 {
-	const cJSON *p = tm_list_selected(&t->pending);
+	const cJSON	*p = tm_list_selected(&t->pending);
+	int64_t		*ids;
+	size_t		 n, i;
 
-	if (p == NULL)
+	if (t->pending.nmarks > 0) {
+		n = t->pending.nmarks;
+		ids = gp_xcalloc(n, sizeof *ids);
+		memcpy(ids, t->pending.marks, n * sizeof *ids);
+		tm_list_unmark_all(&t->pending);
+		for (i = 0; i < n; i++) {
+			decide_id(t, ids[i], verb, scope, duration);
+			tm_list_remove(&t->pending, ids[i]);
+		}
+		if (n > 1)
+			tui_message(t, 0, strcmp(verb, "allow") == 0 ?
+			    _("allowing %zu marked destinations") :
+			    _("denying %zu marked destinations"), n);
+		free(ids);
+		return;
+	}
+	if (p == NULL) {
 		tui_message(t, 1, "%s", _("nothing selected"));
-	else
-		decide_id(t, tm_id(p), verb, scope, duration);
+		return;
+	}
+	n = (size_t)tm_id(p);
+	decide_id(t, (int64_t)n, verb, scope, duration);
+	tm_list_remove(&t->pending, (int64_t)n);
 }
 
 static void
@@ -219,6 +274,17 @@ pending_key(struct tui *t, int a)
 		    (long long)tm_id(p));
 		api_send(t, "DELETE", path, NULL, _("dismissed %s"),
 		    tm_str(p, "destination_host"));
+		tm_list_remove(&t->pending, tm_id(p));
+		break;
+	case GP_A_MARK:
+		if (p == NULL)
+			break;
+		tm_list_mark(&t->pending, tm_id(p));
+		tm_list_move(&t->pending, 1);
+		break;
+	case GP_A_CLEAR_SEEN:
+		tui_open_confirm(t, P_CLEAR_SEEN, _("Remove every entry no "
+		    "connection waits for? (y/n)"));
 		break;
 	case GP_A_DETAILS:
 		if (p == NULL)
@@ -269,7 +335,14 @@ views_menu_note(struct tui *t, size_t i, char *buf, size_t n)
 		return NULL;
 	tm_scope_preview(p, tm_scope_choices[i].scope, preview,
 	    sizeof preview);
-	snprintf(buf, n, "      %s", preview);
+	{
+		char	fit[320];
+		int	w = (COLS < 74 ? COLS - 2 : 72) - 2 - 6;
+
+		tm_fit_right_end(preview, w > 8 ? (size_t)w : 8, fit,
+		    sizeof fit);
+		snprintf(buf, n, "      %s", fit);
+	}
 	return buf;
 }
 
@@ -306,11 +379,15 @@ rule_row(struct tui *t, const cJSON *r, int y, int sel)
 		snprintf(exp, sizeof exp, "%s", _("expired"));
 	else
 		tm_age(e - gp_now(), exp, sizeof exp);
+	char		dest[320];
+
+	tm_fit_right_end(tm_str(r, "destination_pattern"), COLS >= 100 ? 32 :
+	    24, dest, sizeof dest);
 	snprintf(line, sizeof line, COLS >= 100 ?
-	    "%5lld %-5s %-32.32s %-11.11s %-20.20s %6.0f %s" :
-	    "%4lld %-5s %-24.24s %-9.9s %-14.14s %5.0f %s",
+	    "%5lld %-5s %s %-11.11s %-20.20s %6.0f %s" :
+	    "%4lld %-5s %s %-9.9s %-14.14s %5.0f %s",
 	    (long long)tm_id(r), deny ? _("deny") : _("allow"),
-	    tm_str(r, "destination_pattern"), tm_str(r, "port_pattern"),
+	    dest, tm_str(r, "port_pattern"),
 	    tm_str(r, "container_pattern"), tm_num(r, "hit_count"), exp);
 	attrset(deny ? tui_attr(t, CP_BLOCK, A_BOLD) : tui_attr(t, CP_ALLOW,
 	    A_NORMAL));
@@ -418,11 +495,17 @@ log_row(struct tui *t, const cJSON *e, int y, int sel)
 	int		ok = strcmp(tm_str(e, "result"), "allowed") == 0, attack;
 
 	snprintf(when, sizeof when, "%.8s", strlen(ts) >= 19 ? ts + 11 : ts);
-	snprintf(dest, sizeof dest, "%s:%.0f", tm_str(e, "destination_host"),
-	    tm_num(e, "destination_port"));
+	{
+		char host[300];
+
+		snprintf(host, sizeof host, "%s:%.0f",
+		    tm_str(e, "destination_host"),
+		    tm_num(e, "destination_port"));
+		tm_fit_right_end(host, 30, dest, sizeof dest);
+	}
 	/* A client trying to reach greyproxy itself is an attack: say so. */
 	attack = strcmp(tm_str(e, "reason"), "attack-greyproxy-itself") == 0;
-	snprintf(line, sizeof line, "%s %-7s %-6s %-16.16s %-30.30s %s",
+	snprintf(line, sizeof line, "%s %-7s %-6s %-16.16s %s %s",
 	    when, ok ? _("allowed") : attack ? _("ATTACK") : _("blocked"),
 	    tm_str(e, "method"), tm_str(e, "container_name"), dest, ok ? "" :
 	    attack ? _("tried to reach greyproxy itself") :
@@ -700,6 +783,10 @@ views_confirm_done(struct tui *t, int yes)
 		t->quit = 1;
 		if (t->on_quit != NULL)
 			t->on_quit(t);
+	} else if (t->purpose == P_CLEAR_SEEN) {
+		api_send(t, "POST", "/api/pending/clear", NULL,
+		    _("entries nobody waits for were removed%s"), "");
+		tui_fetch(t, W_PENDING);
 	}
 }
 

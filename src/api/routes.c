@@ -341,6 +341,17 @@ bulk(struct api_req *r, struct api_resp *resp, int allow)
 	ok_json(resp, o);
 }
 
+/* greyproxy-c: removes every entry no connection waits for. */
+static void
+h_pending_clear(struct api_req *r, struct api_resp *resp)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "cleared",
+	    (double)gp_ctl_pending_clear_unwatched(ctl_of(r)));
+	ok_json(resp, o);
+}
+
 static void
 h_bulk_allow(struct api_req *r, struct api_resp *resp)
 {
@@ -894,6 +905,7 @@ static const struct route {
 	{ "GET", "/api/pending/count", h_pending_count },
 	{ "POST", "/api/pending/bulk-allow", h_bulk_allow },
 	{ "POST", "/api/pending/bulk-dismiss", h_bulk_dismiss },
+	{ "POST", "/api/pending/clear", h_pending_clear },
 	{ "POST", "/api/pending/:id/allow", h_pending_allow },
 	{ "POST", "/api/pending/:id/deny", h_pending_deny },
 	{ "DELETE", "/api/pending/:id", h_pending_dismiss },

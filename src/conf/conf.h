@@ -36,6 +36,15 @@ void	gp_config_usage(const char *cmd);
 char	*gp_data_dir_default(void);
 /* Creates the directory (and parents) 0700; 0 or -errno. */
 int	gp_data_dir_prepare(const char *);
+/*
+ * One greyproxy per data directory: an exclusive lock on
+ * DIR/greyproxy.lock (holding our pid), kept while *fd stays open.
+ * 0, -EWOULDBLOCK with *holder the pid of the instance that has it, or
+ * another -errno.
+ */
+int	gp_data_dir_lock(const char *dir, int *fd, long *holder);
+/* Is another process holding the lock?  (*holder: its pid.) */
+int	gp_data_dir_in_use(const char *dir, long *holder);
 
 /*
  * Runtime settings (settings.json, GET/PUT /api/settings, the TUI).

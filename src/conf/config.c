@@ -2,12 +2,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "core/core.h"
@@ -108,6 +111,57 @@ gp_data_dir_prepare(const char *dir)
 		path[i] = dir[i];
 	}
 	return 0;
+}
+
+/* The pid a lock holder wrote into the lock file, or 0. */
+static long
+lock_holder(int fd)
+{
+	char	buf[32];
+	ssize_t	n = pread(fd, buf, sizeof buf - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+int
+gp_data_dir_lock(const char *dir, int *fdp, long *holder)
+{
+	char	*path, buf[32];
+	int	 fd;
+
+	*fdp = -1;
+	*holder = 0;
+	gp_xasprintf(&path, "%s/greyproxy.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		*holder = lock_holder(fd);
+		close(fd);
+		return e == EWOULDBLOCK ? -EWOULDBLOCK : -e;
+	}
+	snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 ||
+	    pwrite(fd, buf, strlen(buf), 0) != (ssize_t)strlen(buf))
+		gp_log(GP_LOG_WARN, "cannot write the lock file's pid");
+	*fdp = fd;
+	return 0;
+}
+
+int
+gp_data_dir_in_use(const char *dir, long *holder)
+{
+	int	fd, rc = gp_data_dir_lock(dir, &fd, holder);
+
+	if (rc == 0)
+		close(fd);
+	return rc == -EWOULDBLOCK;
 }
 
 static void

@@ -48,6 +48,7 @@ void	 gp_panic(const char *, ...) __attribute__((noreturn,
 	X(ALLOWLIST, "blocked-by-allowlist", 403, 0x02, NULL)		\
 	X(PENDING_TIMEOUT, "blocked-by-pending-timeout", 403, 0x02, NULL) \
 	X(PENDING_FULL, "blocked-by-pending-limit", 503, 0x02, NULL)	\
+	X(PENDING_CLOSED, "blocked-by-pending-shutdown", 403, 0x02, NULL) \
 	X(METHOD_POLICY, "blocked-by-method-policy", 403, 0x02, NULL)	\
 	X(POLICY, "blocked-by-policy", 403, 0x02, NULL)			\
 	X(SELF, "blocked-by-policy", 403, 0x02, "attack-greyproxy-itself") \

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "ctl/ctl.h"
@@ -173,6 +174,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	int		 rc;
 
 	memset(c, 0, sizeof *c);
+	c->lock_fd = -1;
 	c->loop = loop;
 	c->cfg = cfg;
 	*err = NULL;
@@ -181,15 +183,32 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 		    strerror(-rc));
 		return -1;
 	}
+	{
+		long holder;
+
+		rc = gp_data_dir_lock(cfg->data_dir, &c->lock_fd, &holder);
+		if (rc == -EWOULDBLOCK) {
+			gp_xasprintf(err, _("data directory %s is in use by "
+			    "another greyproxy (pid %ld); attach to it with "
+			    "'greyproxy tui' or use another --data-dir"),
+			    cfg->data_dir, holder);
+			return -1;
+		}
+		if (rc != 0) {
+			gp_xasprintf(err, _("data directory %s: cannot lock: "
+			    "%s"), cfg->data_dir, strerror(-rc));
+			return -1;
+		}
+	}
 	if (gp_settings_load(&c->settings, cfg->data_dir, &e2) != 0) {
 		*err = e2;
-		return -1;
+		goto fail_lock;
 	}
 	gp_xasprintf(&path, "%s/greyproxy.db", cfg->data_dir);
 	rc = gp_store_open(path, &c->store, err);
 	free(path);
 	if (rc != 0)
-		return -1;
+		goto fail_lock;
 	if (gp_resolver_new(loop, cfg->dns_upstream, 2, &c->res, &why) != 0) {
 		gp_xasprintf(err, "%s", why);
 		goto fail_store;
@@ -274,9 +293,15 @@ fail_res:
 	gp_resolver_close(c->res);
 	c->res = NULL;
 fail_store:
+	gp_dnslog_free(c, c->dnslog);
+	c->dnslog = NULL;
 	gp_pending_free(&c->pending);
 	gp_store_close(c->store);
 	c->store = NULL;
+fail_lock:
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	c->lock_fd = -1;
 	return -1;
 }
 
@@ -323,4 +348,7 @@ gp_ctl_free(struct gp_ctl *c)
 	gp_rules_free(c->rules);
 	c->rules = NULL;
 	gp_bus_free(&c->bus);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);	/* the data directory is free again */
+	c->lock_fd = -1;
 }

@@ -302,6 +302,33 @@ gp_ctl_pending_decide(struct gp_ctl *c, int64_t id, enum gp_action action,
 	return 0;
 }
 
+size_t
+gp_ctl_pending_clear_unwatched(struct gp_ctl *c)
+{
+	struct gp_pending_entry	**v;
+	int64_t			 *ids;
+	size_t			  n, i, k = 0, done = 0;
+
+	n = gp_pending_list(&c->pending, &v);
+	ids = gp_xcalloc(n ? n : 1, sizeof *ids);
+	for (i = 0; i < n; i++)
+		if (v[i]->nwaiters == 0)
+			ids[k++] = v[i]->id;
+	free(v);
+	for (i = 0; i < k; i++) {
+		struct gp_pending_entry *e = gp_pending_find(&c->pending,
+		    ids[i]);
+
+		/* (A sibling may have been answered with an earlier one.) */
+		if (e != NULL && e->nwaiters == 0 &&
+		    gp_pending_resolve(&c->pending, ids[i],
+		    GP_VERDICT_DISMISS, NULL, 0) == 0)
+			done++;
+	}
+	free(ids);
+	return done;
+}
+
 int
 gp_ctl_pending_dismiss(struct gp_ctl *c, int64_t id)
 {

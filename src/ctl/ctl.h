@@ -50,6 +50,7 @@ struct gp_ctl {
 	int			 started;
 	int			 bus_sub;
 	int			 rejudge_hold;	/* >0: a decision in progress */
+	int			 lock_fd;	/* the data directory's lock */
 	struct gp_blocked	 blocked[GP_BLOCKED_RING];
 	size_t			 nblocked;	/* total ever, ring index */
 };
@@ -130,6 +131,8 @@ int	gp_ctl_pending_decide(struct gp_ctl *, int64_t id, enum gp_action,
 	    const char *created_by, struct gp_rule *out, const char **why);
 /* Dismisses without a rule: waiting connections are refused. */
 int	gp_ctl_pending_dismiss(struct gp_ctl *, int64_t id);
+/* Removes every entry no connection waits for (each announced). */
+size_t	gp_ctl_pending_clear_unwatched(struct gp_ctl *);
 
 /* Empties the DNS cache (memory and database). */
 void	gp_ctl_dns_flush(struct gp_ctl *);

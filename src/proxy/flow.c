@@ -59,6 +59,14 @@ gp_proxy_shutdown(struct gp_proxy *px)
 	px->shutting_down = 1;
 	for (f = px->flows; f != NULL; f = next) {
 		next = f->next;
+		if (f->held && !f->closing) {
+			/* Nobody will decide now: an answer, not a reset. */
+			f->held = 0;
+			gp_pending_release(px->pending, &f->w);
+			refuse(f, GP_R_PENDING_CLOSED);
+			gp_flow_finish(f);	/* once the answer is out */
+			continue;
+		}
 		gp_flow_close(f);
 	}
 }

@@ -45,7 +45,8 @@ tm kill-session -t ui
 tm_start "$GREYPROXY" tui --attach "http://$GP_API/" --data-dir "$T/tui"
 wait_for 10 on_screen "attached $GP_API"; ok $? "--attach URL"
 kill "$DPID"
-wait_for 10 on_screen "(lost)"; ok $? "losing the daemon is shown"
+wait_for 10 on_screen "NOT CONNECTED to $GP_API"; ok $? "losing the daemon is shown"
+like "$(screen)" "NOT CONNECTED to [^ ]*, retrying: nothing shown is current" "unmistakably"
 keys q
 wait_for 10 test -s "$T/ui.exit"; ok $? "quits after the loss"
 test ! -e "$GP_DATA/greyproxy.pid"; ok $? "daemon removed its pidfile"
