@@ -838,13 +838,9 @@ draw_bottom(struct tui *t)
 		return;
 	}
 	if (t->msg[0] != '\0') {
-		char fit[sizeof t->msg + 8];
-
-		/* Messages end with the host they are about: keep the end. */
-		tm_fit_right_end(t->msg, (size_t)COLS, fit, sizeof fit);
 		attrset(t->msg_error ? tui_attr(t, CP_BLOCK, A_BOLD) :
 		    tui_attr(t, CP_ALLOW, A_BOLD));
-		tui_text(LINES - 1, 0, COLS, fit);
+		tui_text(LINES - 1, 0, COLS, t->msg);
 		attrset(A_NORMAL);
 		return;
 	}

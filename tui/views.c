@@ -63,9 +63,15 @@ api_send(struct tui *t, const char *method, const char *path, cJSON *body,
     const char *okfmt, const char *arg)
 {
 	struct done_ctx *c = gp_xcalloc(1, sizeof *c);
+	char		 fit[200];
+	int		 room = COLS - ((int)strlen(okfmt) - 2) - 1;
 
 	c->t = t;
-	snprintf(c->ok, sizeof c->ok, okfmt, arg);
+	/* The subject (a host) keeps its right end if the line is short. */
+	tm_fit_right_end(arg, room > 12 ? (size_t)room : 12, fit, sizeof fit);
+	while (fit[0] != '\0' && fit[strlen(fit) - 1] == ' ')
+		fit[strlen(fit) - 1] = '\0';
+	snprintf(c->ok, sizeof c->ok, okfmt, fit);
 	gp_link_request(t->link, method, path, body, on_done, c);
 	cJSON_Delete(body);
 }

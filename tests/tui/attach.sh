@@ -39,6 +39,26 @@ keys q
 wait_for 10 test -s "$T/ui.exit"; ok $? "q quits the attached tui at once"
 kill -0 "$DPID"; ok $? "the daemon keeps running"
 
+# One greyproxy per data directory: tui on the daemon's data directory
+# attaches to it whatever --api says; a second core there is refused.
+rm -f "$T/ui.exit"
+tm kill-session -t ui
+tm_start "$GREYPROXY" tui --api 127.0.0.1:1 --data-dir "$GP_DATA"
+wait_for 10 on_screen "attached $GP_API"; ok $? "tui on the daemon's data dir attaches to it, not to --api"
+keys q
+wait_for 10 test -s "$T/ui.exit"; ok $? "and quits"
+out=$("$GREYPROXY" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 \
+	--api 127.0.0.1:0 --data-dir "$GP_DATA" 2>&1); rc=$?
+is "$rc" 1 "serve on a data directory in use: refused"
+like "$out" "in use by another greyproxy \(pid $DPID\)" "naming the instance that holds it"
+rm -f "$T/ui.exit"
+tm kill-session -t ui
+tm_start "$GREYPROXY" tui --standalone --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+	--dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$GP_DATA"
+wait_for 10 test -s "$T/ui.exit"; ok $? "tui --standalone there exits"
+like "$(screen | tr -d "\n")" "in use by another greyproxy" "saying why"
+kill -0 "$DPID"; ok $? "the daemon is untouched"
+
 # --attach URL, then the daemon goes away.
 rm -f "$T/ui.exit"
 tm kill-session -t ui
