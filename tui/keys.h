@@ -48,6 +48,8 @@
 	    N_("increase the selected number"))				\
 	X(DECREASE, '-', 0, C_SETTINGS, N_("less"),			\
 	    N_("decrease the selected number"))				\
+	X(SET_VALUE, '=', 0, C_SETTINGS, N_("type"),			\
+	    N_("type a new value for the selected number"))		\
 	X(DETAILS, '\n', KEY_ENTER, C_LISTS, N_("details"),		\
 	    N_("show details of the selected line"))			\
 	X(FILTER, '/', 0, C_PENDING | C_RULES | C_ACTIVITY,		\

@@ -20,7 +20,7 @@ enum overlay { OV_NONE, OV_HELP, OV_MENU, OV_PROMPT, OV_CONFIRM, OV_DETAIL };
 
 /* What a finished prompt, menu or confirmation does. */
 enum purpose { P_NONE, P_FILTER, P_RULE_NEW, P_RULE_EDIT, P_RULE_DELETE,
-	P_SCOPE, P_DURATION, P_QUIT, P_CLEAR_SEEN };
+	P_SCOPE, P_DURATION, P_QUIT, P_CLEAR_SEEN, P_SETTING_VALUE, P_DECIDE };
 
 /* Colour pairs (attributes only under NO_COLOR or on a mono terminal). */
 enum { CP_TAB = 1, CP_ALLOW, CP_BLOCK, CP_NEW, CP_LOCAL, CP_DIM, CP_BAR,
@@ -47,6 +47,7 @@ struct tui {
 	struct tm_list		 pending, rules, activity, settings;
 	cJSON			*status;	/* GET /api/status */
 	cJSON			*settings_obj;	/* GET /api/settings */
+	cJSON			*schema;	/* GET /api/settings/schema */
 	int			 paused;	/* activity tail */
 	size_t			 new_above;	/* pending: new, above sel */
 	int			 pending_flag;	/* new since Pending was seen */
@@ -65,6 +66,8 @@ struct tui {
 	int64_t			 target_id;	/* pending or rule id */
 	char			 scope[32];
 	size_t			 menu_sel, menu_n;
+	size_t			 dur_sel;	/* decision dialog */
+	int			 decide_marked;	/* it acts on the marks */
 	char			 prompt_label[96];
 	wchar_t			 prompt[256];
 	size_t			 prompt_len;
@@ -124,6 +127,9 @@ void	 views_menu_done(struct tui *, size_t choice);
 void	 views_confirm_done(struct tui *, int yes);
 /* Lines a menu shows for t->purpose. */
 const char *views_menu_item(struct tui *, size_t i, char *buf, size_t n);
+/* The decision dialog's title and footer (P_DECIDE). */
+void	 views_menu_title(struct tui *, char *buf, size_t n);
+void	 views_menu_footer(struct tui *, char *buf, size_t n);
 /* A second, dimmed line under a choice (the scope's rule), or NULL. */
 const char *views_menu_note(struct tui *, size_t i, char *buf, size_t n);
 void	 views_settings_rebuild(struct tui *);

@@ -179,6 +179,17 @@ on_settings(void *d, int status, const cJSON *json)
 }
 
 static void
+on_schema(void *d, int status, const cJSON *json)
+{
+	struct tui *t = d;
+
+	if (status != 200 || t->schema != NULL)
+		return;
+	t->schema = cJSON_Duplicate(json, 1);
+	tui_dirty(t);
+}
+
+static void
 do_fetch(uv_timer_t *tm)
 {
 	struct tui	*t = tm->data;
@@ -197,9 +208,13 @@ do_fetch(uv_timer_t *tm)
 	if (w & W_LOGS)
 		gp_link_request(t->link, "GET", "/api/logs?limit=500", NULL,
 		    on_logs, t);
-	if (w & W_SETTINGS)
+	if (w & W_SETTINGS) {
 		gp_link_request(t->link, "GET", "/api/settings", NULL,
 		    on_settings, t);
+		if (t->schema == NULL)
+			gp_link_request(t->link, "GET", "/api/settings/schema",
+			    NULL, on_schema, t);
+	}
 	if (w & W_STATUS)
 		gp_link_request(t->link, "GET", "/api/status", NULL, on_status,
 		    t);
@@ -404,7 +419,16 @@ overlay_key(struct tui *t, wint_t ch, int fkey)
 		return;
 	}
 	if (t->ov == OV_MENU) {
-		if (a == GP_A_DOWN && t->menu_sel + 1 < t->menu_n)
+		if (t->purpose == P_DECIDE && ((fkey && ch == KEY_RIGHT) ||
+		    (!fkey && (ch == 'l' || ch == '\t')))) {
+			if (t->dur_sel + 1 < tm_nduration_choices)
+				t->dur_sel++;
+		} else if (t->purpose == P_DECIDE && ((fkey &&
+		    (ch == KEY_LEFT || ch == KEY_BTAB)) || (!fkey &&
+		    ch == 'h'))) {
+			if (t->dur_sel > 0)
+				t->dur_sel--;
+		} else if (a == GP_A_DOWN && t->menu_sel + 1 < t->menu_n)
 			t->menu_sel++;
 		else if (a == GP_A_UP && t->menu_sel > 0)
 			t->menu_sel--;
@@ -423,10 +447,19 @@ overlay_key(struct tui *t, wint_t ch, int fkey)
 			return;
 		}
 	} else if (t->ov == OV_HELP || t->ov == OV_DETAIL) {
+		size_t page = LINES > 8 ? (size_t)LINES - 8 : 1;
+
 		if (a == GP_A_DOWN)
 			t->help_top++;
 		else if (a == GP_A_UP && t->help_top > 0)
 			t->help_top--;
+		else if (a == GP_A_PAGE_DOWN || (!fkey && ch == ' '))
+			t->help_top += page;
+		else if (a == GP_A_PAGE_UP)
+			t->help_top = t->help_top > page ? t->help_top - page :
+			    0;
+		else if (a == GP_A_TOP)
+			t->help_top = 0;
 		else if (a == GP_A_HELP || a == GP_A_DETAILS)
 			close_overlay(t);
 	}
@@ -894,10 +927,23 @@ static void
 draw_help(struct tui *t)
 {
 	int	i, y0, x0, h = LINES - 2, w = COLS < 78 ? COLS - 2 : 76;
-	int	line = 0, rows = h - 3;
-	char	buf[256], keys[32];
+	int	line = 0, rows = h - 3, total = 0;
+	char	buf[256], keys[32], title[128];
 
-	box_at(t, h, w, _("Help: keys for this view (Esc closes)"), &y0, &x0);
+	for (i = 0; i < GP_A__COUNT; i++)
+		if (gp_keydefs[i].ctx & tui_views[t->view].ctx)
+			total++;
+	/* Never scrolled past the end; say where the rest is. */
+	if ((int)t->help_top > total - rows)
+		t->help_top = total > rows ? (size_t)(total - rows) : 0;
+	snprintf(title, sizeof title, total > rows ?
+	    _("Help: keys for this view, %d-%d of %d (PgDn/PgUp, Esc closes)") :
+	    _("Help: keys for this view (Esc closes)"), (int)t->help_top + 1,
+	    (int)t->help_top + rows < total ? (int)t->help_top + rows : total,
+	    total);
+	box_at(t, h, w, title, &y0, &x0);
+	if (w > COLS - 2)
+		w = COLS - 2;
 	for (i = 0; i < GP_A__COUNT; i++) {
 		const struct gp_keydef *k = &gp_keydefs[i];
 
@@ -922,17 +968,24 @@ draw_help(struct tui *t)
 static void
 draw_menu(struct tui *t)
 {
-	int	y0, x0, w = COLS < 74 ? COLS - 2 : 72, per;
+	int	y0, x0, w = COLS < 74 ? COLS - 2 : 72, per, h, y;
 	size_t	i;
-	char	buf[256];
+	char	buf[256], title[256];
+	int	decide = t->purpose == P_DECIDE;
 
 	per = views_menu_note(t, 0, buf, sizeof buf) != NULL ? 2 : 1;
-	box_at(t, (int)t->menu_n * per + 3, w, t->purpose == P_SCOPE ?
-	    _("Scope (Enter or 1-9, Esc cancels)") :
-	    _("Duration (Enter or 1-9, Esc cancels)"), &y0, &x0);
+	if (decide)
+		views_menu_title(t, title, sizeof title);
+	else
+		snprintf(title, sizeof title, "%s", t->purpose == P_SCOPE ?
+		    _("Scope (Enter or 1-9, Esc cancels)") :
+		    _("Duration (Enter or 1-9, Esc cancels)"));
+	h = (int)t->menu_n * per + 3 + (decide ? 4 : 0);
+	box_at(t, h, w, title, &y0, &x0);
+	if (w > COLS - 2)
+		w = COLS - 2;
 	for (i = 0; i < t->menu_n; i++) {
-		int y = y0 + 1 + (int)i * per;
-
+		y = y0 + 1 + (int)i * per;
 		attrset(i == t->menu_sel ? tui_attr(t, CP_SEL, A_REVERSE) |
 		    (t->color ? 0 : A_REVERSE) : A_NORMAL);
 		tui_text(y, x0 + 1, w - 2, views_menu_item(t, i, buf,
@@ -942,6 +995,31 @@ draw_menu(struct tui *t)
 			tui_text(y + 1, x0 + 1, w - 2, buf);
 		}
 	}
+	attrset(A_NORMAL);
+	if (!decide)
+		return;
+	/* One dialog: the duration on the same screen (Left/Right). */
+	y = y0 + 1 + (int)t->menu_n * per + 1;
+	{
+		int x = x0 + 2;
+
+		tui_text(y, x, 10, _("Duration:"));
+		x += 10;
+		for (i = 0; i < tm_nduration_choices && x < x0 + w - 2; i++) {
+			const char *lbl = _(tm_duration_choices[i].label);
+			int len = (int)strlen(lbl) + 2;
+
+			attrset(i == t->dur_sel ? tui_attr(t, CP_SEL,
+			    A_REVERSE) | (t->color ? 0 : A_REVERSE) : A_NORMAL);
+			snprintf(buf, sizeof buf, " %s ", lbl);
+			tui_text(y, x, len < x0 + w - 2 - x ? len : x0 + w - 2 -
+			    x, buf);
+			x += len + 1;
+		}
+	}
+	attrset(tui_attr(t, CP_DIM, A_DIM));
+	views_menu_footer(t, buf, sizeof buf);
+	tui_text(y + 2, x0 + 2, w - 4, buf);
 	attrset(A_NORMAL);
 }
 
@@ -1121,5 +1199,7 @@ tui_stop(struct tui *t)
 	tm_list_free(&t->settings);
 	cJSON_Delete(t->status);
 	cJSON_Delete(t->settings_obj);
+	cJSON_Delete(t->schema);
+	t->schema = NULL;
 	free(t->detail);
 }

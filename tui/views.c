@@ -252,6 +252,86 @@ decide(struct tui *t, const char *verb, const char *scope,
 	tm_list_remove(&t->pending, (int64_t)n);
 }
 
+/* A decision default from the settings, or fallback. */
+static const char *
+default_choice(struct tui *t, const char *key, const char *fallback)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->settings_obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : fallback;
+}
+
+/* The one decision dialog: scope and duration, preset to the defaults. */
+static void
+open_decide(struct tui *t)
+{
+	const char	*scope = default_choice(t, "decisionScope", "exact");
+	const char	*dur = default_choice(t, "decisionDuration",
+	    "permanent");
+	size_t		 i;
+
+	tui_open_menu(t, P_DECIDE, tm_nscope_choices);
+	for (i = 0; i < tm_nscope_choices; i++)
+		if (strcmp(tm_scope_choices[i].scope, scope) == 0)
+			t->menu_sel = i;
+	t->dur_sel = 0;
+	for (i = 0; i < tm_nduration_choices; i++)
+		if (strcmp(tm_duration_choices[i].duration, dur) == 0)
+			t->dur_sel = i;
+}
+
+static const cJSON *
+pending_by_id(struct tui *t, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < t->pending.n; i++)
+		if (tm_id(t->pending.v[i]) == id)
+			return t->pending.v[i];
+	return NULL;
+}
+
+void
+views_menu_title(struct tui *t, char *buf, size_t n)
+{
+	const cJSON	*p = pending_by_id(t, t->target_id);
+	const char	*verb = t->action == GP_A_ALLOW ? _("Allow") :
+	    _("Deny");
+	char		 host[300], fit[320];
+	int		 room;
+
+	if (t->decide_marked) {
+		snprintf(buf, n, _("%s %zu marked destinations"), verb,
+		    t->pending.nmarks);
+		return;
+	}
+	snprintf(host, sizeof host, "%s:%.0f", p ? tm_str(p,
+	    "destination_host") : "?", p ? tm_num(p, "destination_port") : 0);
+	room = (COLS < 74 ? COLS - 2 : 72) - 4 - (int)strlen(verb);
+	tm_fit_right_end(host, room > 12 ? (size_t)room : 12, fit, sizeof fit);
+	snprintf(buf, n, "%s %s", verb, fit);
+}
+
+void
+views_menu_footer(struct tui *t, char *buf, size_t n)
+{
+	const cJSON	*p = pending_by_id(t, t->target_id);
+	const cJSON	*to = cJSON_GetObjectItemCaseSensitive(t->settings_obj,
+	    "pendingTimeout");
+	int64_t		 left;
+
+	if (p == NULL || tm_num(p, "waiting") <= 0 || !cJSON_IsNumber(to)) {
+		snprintf(n > 0 ? buf : buf, n, "%s", _("No connection waits "
+		    "now. Up/Down scope, Left/Right duration, Enter decides."));
+		return;
+	}
+	left = (int64_t)to->valuedouble - (gp_now() - tm_time(p,
+	    "last_seen"));
+	snprintf(buf, n, _("The agent waits %llds more. Up/Down scope, "
+	    "Left/Right duration, Enter decides, Esc cancels."),
+	    (long long)(left > 0 ? left : 0));
+}
+
 static void
 pending_key(struct tui *t, int a)
 {
@@ -260,18 +340,20 @@ pending_key(struct tui *t, int a)
 
 	switch (a) {
 	case GP_A_ALLOW:
-		decide(t, "allow", "exact", "permanent");
-		break;
 	case GP_A_DENY:
-		decide(t, "deny", "exact", "permanent");
+		/* One key: the scope and duration chosen in Settings. */
+		decide(t, a == GP_A_ALLOW ? "allow" : "deny",
+		    default_choice(t, "decisionScope", "exact"),
+		    default_choice(t, "decisionDuration", "permanent"));
 		break;
 	case GP_A_ALLOW_SCOPE:
 	case GP_A_DENY_SCOPE:
-		if (p == NULL)
+		if (p == NULL && t->pending.nmarks == 0)
 			break;
 		t->action = a == GP_A_ALLOW_SCOPE ? GP_A_ALLOW : GP_A_DENY;
-		t->target_id = tm_id(p);
-		tui_open_menu(t, P_SCOPE, tm_nscope_choices);
+		t->target_id = p != NULL ? tm_id(p) : t->pending.marks[0];
+		t->decide_marked = t->pending.nmarks > 0;
+		open_decide(t);
 		break;
 	case GP_A_DISMISS:
 		if (p == NULL)
@@ -332,7 +414,7 @@ views_menu_note(struct tui *t, size_t i, char *buf, size_t n)
 	char		 preview[300];
 	size_t		 k;
 
-	if (t->purpose != P_SCOPE)
+	if (t->purpose != P_SCOPE && t->purpose != P_DECIDE)
 		return NULL;
 	for (k = 0; k < t->pending.n; k++)
 		if (tm_id(t->pending.v[k]) == t->target_id)
@@ -356,6 +438,19 @@ void
 views_menu_done(struct tui *t, size_t c)
 {
 	const char *verb = t->action == GP_A_ALLOW ? "allow" : "deny";
+
+	if (t->purpose == P_DECIDE) {
+		const char *scope = tm_scope_choices[c].scope;
+		const char *dur = tm_duration_choices[t->dur_sel].duration;
+
+		if (t->decide_marked) {
+			decide(t, verb, scope, dur);	/* every marked one */
+		} else {
+			decide_id(t, t->target_id, verb, scope, dur);
+			tm_list_remove(&t->pending, t->target_id);
+		}
+		return;
+	}
 
 	if (t->purpose == P_SCOPE) {
 		snprintf(t->scope, sizeof t->scope, "%s",
@@ -622,27 +717,38 @@ creds_draw(struct tui *t, int top, int rows)
 
 /* --- 6 settings --------------------------------------------------- */
 
+/*
+ * The rows of the settings view: labels and steps are the interface's;
+ * types, limits, choices and defaults come from the core's table
+ * (GET /api/settings/schema), so both check the same limits.
+ */
 static const struct {
 	const char	*key;
 	const char	*label;		/* N_() */
 	int		 step;		/* numbers */
-	const char	*choices[3];	/* enums */
 } setting_rows[] = {
-	{ "defaultAction", N_("When no rule matches"), 0,
-	    { "pending", "block", NULL } },
-	{ "pendingTimeout", N_("Seconds a request waits"), 5, { NULL } },
-	{ "mode", N_("Mode (limited: GET/HEAD/OPTIONS only)"), 0,
-	    { "full", "limited", NULL } },
-	{ "privateNetworkProtection", N_("Local-network protection"), 0,
-	    { NULL } },
-	{ "mitmEnabled", N_("TLS interception (MITM)"), 0, { NULL } },
-	{ "pendingBell", N_("Bell on a new pending request"), 0, { NULL } },
-	{ "notificationsEnabled", N_("Desktop notifications"), 0, { NULL } },
-	{ "dnsPolicy", N_("DNS: refuse names a deny rule covers"), 0,
-	    { NULL } },
-	{ "dnsTtlMin", N_("DNS: shortest cache time (s)"), 30, { NULL } },
-	{ "dnsTtlMax", N_("DNS: longest cache time (s)"), 3600, { NULL } },
+	{ "defaultAction", N_("When no rule matches"), 0 },
+	{ "pendingTimeout", N_("Seconds a request waits"), 5 },
+	{ "decisionScope", N_("Scope of a and d"), 0 },
+	{ "decisionDuration", N_("Duration of a and d"), 0 },
+	{ "mode", N_("Mode (limited: GET/HEAD/OPTIONS only)"), 0 },
+	{ "privateNetworkProtection", N_("Local-network protection"), 0 },
+	{ "pendingBell", N_("Bell on a new pending request"), 0 },
+	{ "dnsPolicy", N_("DNS: refuse names a deny rule covers"), 0 },
+	{ "dnsTtlMin", N_("DNS: shortest cache time (s)"), 30 },
+	{ "dnsTtlMax", N_("DNS: longest cache time (s)"), 3600 },
+	{ "pendingMaxEntries", N_("Pending: most destinations listed"), 1000 },
+	{ "pendingMaxWaiters", N_("Pending: most connections held"), 256 },
+	{ "pendingRetention", N_("Pending: keep unwatched entries (s)"), 86400 },
+	{ "logBudgetPerMinute", N_("Log: rows per source a minute"), 100000 },
 };
+
+/* The schema entry of a setting, or NULL before it has arrived. */
+static const cJSON *
+schema_of(struct tui *t, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(t->schema, key);
+}
 
 void
 views_settings_rebuild(struct tui *t)
@@ -709,43 +815,122 @@ settings_draw(struct tui *t, int top, int rows)
 	tui_text(y + 1, 1, COLS - 2, line);
 }
 
+/* Sends a new value for setting row i. */
+static void
+setting_put(struct tui *t, size_t i, cJSON *value)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(b, setting_rows[i].key, value);
+	api_send(t, "PUT", "/api/settings", b, _("%s changed"),
+	    setting_rows[i].key);
+}
+
+/* + and - step a number within its limits: - never raises it. */
+static void
+setting_step(struct tui *t, size_t i, int up)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(t->settings_obj,
+	    setting_rows[i].key), *sc = schema_of(t, setting_rows[i].key);
+	double		 lo = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(sc,
+	    "min")) ? tm_num(sc, "min") : 0;
+	double		 hi = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(sc,
+	    "max")) ? tm_num(sc, "max") : 1e9;
+	double		 n = v->valuedouble + (up ? 1 : -1) *
+	    setting_rows[i].step;
+
+	if (n < lo)
+		n = lo;
+	if (n > hi)
+		n = hi;
+	if (n == v->valuedouble) {
+		tui_message(t, 1, up ? _("%s is at its maximum (%.0f)") :
+		    _("%s is at its minimum (%.0f)"), setting_rows[i].key, n);
+		return;
+	}
+	setting_put(t, i, cJSON_CreateNumber(n));
+}
+
 static void
 settings_key(struct tui *t, int a)
 {
 	const cJSON	*s = tm_list_selected(&t->settings);
-	const cJSON	*v;
-	size_t		 i, k;
-	cJSON		*b;
+	const cJSON	*v, *sc;
+	size_t		 i, k, n;
+	char		*text, limits[256] = "", cur[64];
 
-	if (s == NULL || (a != GP_A_TOGGLE && a != GP_A_DETAILS &&
-	    a != GP_A_INCREASE && a != GP_A_DECREASE))
+	if (s == NULL)
 		return;
 	i = (size_t)tm_id(s) - 1;
 	v = cJSON_GetObjectItemCaseSensitive(t->settings_obj,
 	    setting_rows[i].key);
-	b = cJSON_CreateObject();
-	if (cJSON_IsBool(v)) {
-		cJSON_AddBoolToObject(b, setting_rows[i].key, !cJSON_IsTrue(v));
-	} else if (cJSON_IsNumber(v)) {
-		int step = setting_rows[i].step, n = v->valueint;
+	sc = schema_of(t, setting_rows[i].key);
+	switch (a) {
+	case GP_A_DETAILS: {
+		/* Enter explains; it never changes anything. */
+		const cJSON *c, *d = cJSON_GetObjectItemCaseSensitive(sc,
+		    "default");
 
-		n += a == GP_A_DECREASE ? -step : step;
-		cJSON_AddNumberToObject(b, setting_rows[i].key, n < 1 ? 1 : n);
-	} else if (cJSON_IsString(v) && setting_rows[i].choices[0]) {
-		for (k = 0; setting_rows[i].choices[k] != NULL; k++)
-			if (strcmp(v->valuestring,
-			    setting_rows[i].choices[k]) == 0)
-				break;
-		k = setting_rows[i].choices[k] == NULL ||
-		    setting_rows[i].choices[k + 1] == NULL ? 0 : k + 1;
-		cJSON_AddStringToObject(b, setting_rows[i].key,
-		    setting_rows[i].choices[k]);
-	} else {
-		cJSON_Delete(b);
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(sc, "min")))
+			snprintf(limits, sizeof limits, _("from %.0f to %.0f"),
+			    tm_num(sc, "min"), tm_num(sc, "max"));
+		else if ((c = cJSON_GetObjectItemCaseSensitive(sc,
+		    "choices")) != NULL) {
+			const cJSON *it;
+
+			cJSON_ArrayForEach(it, c)
+				snprintf(limits + strlen(limits), sizeof limits -
+				    strlen(limits), "%s%s", limits[0] ? ", " : "",
+				    it->valuestring);
+		} else
+			snprintf(limits, sizeof limits, "%s", _("on or off"));
+		char *def = d != NULL ? cJSON_PrintUnformatted(d) : NULL;
+
+		snprintf(cur, sizeof cur, "%s", tm_str(s, "value"));
+		gp_xasprintf(&text, _("Setting:  %s\nKey:      %s\nValue:    "
+		    "%s\nDefault:  %s\nAllowed:  %s\n\nSpace changes it, + "
+		    "and - step a number, = types one; changes apply at once "
+		    "and persist."), _(setting_rows[i].label),
+		    setting_rows[i].key, cur, def ? def : "?", limits);
+		free(def);
+		tui_open_detail(t, text);
 		return;
 	}
-	api_send(t, "PUT", "/api/settings", b, _("%s changed"),
-	    setting_rows[i].key);
+	case GP_A_SET_VALUE:
+		if (!cJSON_IsNumber(v)) {
+			tui_message(t, 1, "%s", _("only numbers are typed; Space "
+			    "changes this one"));
+			return;
+		}
+		snprintf(cur, sizeof cur, "%d", v->valueint);
+		t->target_id = (int64_t)i;
+		tui_open_prompt(t, P_SETTING_VALUE, _("New value:"), cur);
+		return;
+	case GP_A_INCREASE:
+	case GP_A_DECREASE:
+		if (cJSON_IsNumber(v))
+			setting_step(t, i, a == GP_A_INCREASE);
+		return;
+	case GP_A_TOGGLE:
+		break;
+	default:
+		return;
+	}
+	if (cJSON_IsBool(v)) {
+		setting_put(t, i, cJSON_CreateBool(!cJSON_IsTrue(v)));
+	} else if (cJSON_IsNumber(v)) {
+		setting_step(t, i, 1);
+	} else if (cJSON_IsString(v) && (sc = cJSON_GetObjectItemCaseSensitive(
+	    sc, "choices")) != NULL && (n = (size_t)cJSON_GetArraySize(sc)) >
+	    0) {
+		for (k = 0; k < n; k++)
+			if (strcmp(cJSON_GetArrayItem(sc, (int)k)->valuestring,
+			    v->valuestring) == 0)
+				break;
+		k = k + 1 >= n ? 0 : k + 1;
+		setting_put(t, i, cJSON_CreateString(
+		    cJSON_GetArrayItem(sc, (int)k)->valuestring));
+	}
 }
 
 /* --- prompts and confirmations ------------------------------------ */
@@ -761,6 +946,18 @@ views_prompt_done(struct tui *t, const char *text)
 		l = tui_views[t->view].list ? tui_views[t->view].list(t) : NULL;
 		if (l != NULL)
 			tm_list_set_filter(l, text);
+		return;
+	}
+	if (t->purpose == P_SETTING_VALUE) {
+		char	*end;
+		long	 n = strtol(text, &end, 10);
+
+		if (*text == '\0' || *end != '\0') {
+			tui_message(t, 1, _("'%s' is not a whole number"), text);
+			return;
+		}
+		/* The core checks the limits and names them if refused. */
+		setting_put(t, (size_t)t->target_id, cJSON_CreateNumber(n));
 		return;
 	}
 	if ((t->purpose != P_RULE_NEW && t->purpose != P_RULE_EDIT) ||

@@ -679,6 +679,13 @@ h_settings_get(struct api_req *r, struct api_resp *resp)
 	ok_json(resp, gp_settings_json(&ctl_of(r)->settings));
 }
 
+/* greyproxy-c: types, limits, choices and defaults of every setting. */
+static void
+h_settings_schema(struct api_req *r, struct api_resp *resp)
+{
+	ok_json(resp, gp_settings_schema_json());
+}
+
 static void
 h_settings_put(struct api_req *r, struct api_resp *resp)
 {
@@ -919,6 +926,7 @@ static const struct route {
 	{ "GET", "/api/dns", h_dns },
 	{ "POST", "/api/dns/flush", h_dns_flush },
 	{ "GET", "/api/settings", h_settings_get },
+	{ "GET", "/api/settings/schema", h_settings_schema },
 	{ "PUT", "/api/settings", h_settings_put },
 	{ "GET", "/health", h_admin_health },
 	{ "GET", "/config", h_admin_config },

@@ -69,6 +69,8 @@ struct gp_settings {
 	int		pending_max_waiters;	/* connections held */
 	int		pending_retention;	/* s an unwatched entry stays */
 	int		log_budget;		/* rows/identity/minute, 0 all */
+	int		decision_scope;		/* a/d in the TUI: enum index */
+	int		decision_duration;	/* of "permanent", "1h", ... */
 	char		theme[16];
 	unsigned	user_set;		/* bit per table entry */
 };
@@ -86,5 +88,8 @@ int	gp_settings_patch(struct gp_settings *, const struct cJSON *,
 	    const char **why);
 /* Resolved settings as a new cJSON object (caller deletes). */
 struct cJSON *gp_settings_json(const struct gp_settings *);
+/* Each setting's type, limits, choices and default: the table that
+ * drives the API's validation, served to the TUI (caller deletes). */
+struct cJSON *gp_settings_schema_json(void);
 
 #endif

@@ -21,7 +21,7 @@ struct sdesc {
 	size_t		 off;
 	int		 def;		/* bool, int, enum index */
 	int		 min, max;	/* int range */
-	const char	*choices[3];	/* enum names, by value */
+	const char	*choices[8];	/* enum names, by value */
 	const char	*sdef;		/* string default */
 };
 
@@ -52,6 +52,11 @@ static const struct sdesc table[] = {
 	    365 * 86400, { NULL }, NULL },
 	{ "logBudgetPerMinute", T_INT, OFF(log_budget), 1200000, 0,
 	    100000000, { NULL }, NULL },
+	{ "decisionScope", T_ENUM, OFF(decision_scope), 0, 0, 0,
+	    { "exact", "any_port", "subdomain_wildcard", "all_containers",
+	    "once", NULL }, NULL },
+	{ "decisionDuration", T_ENUM, OFF(decision_duration), 0, 0, 0,
+	    { "permanent", "1h", "12h", "24h", "7d", "30d", NULL }, NULL },
 };
 
 static int *
@@ -93,7 +98,12 @@ apply(struct gp_settings *s, const struct sdesc *d, const cJSON *v,
 			goto type;
 		/* Range first: a double outside int cannot be converted. */
 		if (!(v->valuedouble >= d->min && v->valuedouble <= d->max)) {
-			*why = "value out of range";
+			/* The limits are named (one loop thread: static). */
+			static char range[160];
+
+			snprintf(range, sizeof range, "%s must be between %d "
+			    "and %d", d->key, d->min, d->max);
+			*why = range;
 			return -1;
 		}
 		if (v->valuedouble != (int)v->valuedouble)
@@ -109,7 +119,17 @@ apply(struct gp_settings *s, const struct sdesc *d, const cJSON *v,
 				return 0;
 			}
 		}
-		*why = "value is not one of the allowed choices";
+		{
+			static char list[256];
+			size_t o = (size_t)snprintf(list, sizeof list,
+			    "%s must be one of:", d->key);
+
+			for (i = 0; d->choices[i] != NULL && o < sizeof list;
+			    i++)
+				o += (size_t)snprintf(list + o, sizeof list - o,
+				    " %s", d->choices[i]);
+			*why = list;
+		}
 		return -1;
 	case T_STR:
 		if (!cJSON_IsString(v))
@@ -186,6 +206,42 @@ gp_settings_json(const struct gp_settings *s)
 
 	for (i = 0; i < GP_ARRAY_LEN(table); i++)
 		add_item(obj, s, i);
+	return obj;
+}
+
+cJSON *
+gp_settings_schema_json(void)
+{
+	cJSON	*obj = cJSON_CreateObject(), *o, *c;
+	size_t	 i, k;
+	static const char *types[] = { "bool", "int", "enum", "string" };
+	struct gp_settings def;
+
+	gp_settings_defaults(&def);
+	for (i = 0; i < GP_ARRAY_LEN(table); i++) {
+		const struct sdesc *d = &table[i];
+
+		o = cJSON_AddObjectToObject(obj, d->key);
+		cJSON_AddStringToObject(o, "type", types[d->type]);
+		if (d->type == T_INT) {
+			cJSON_AddNumberToObject(o, "min", d->min);
+			cJSON_AddNumberToObject(o, "max", d->max);
+		}
+		if (d->type == T_ENUM) {
+			c = cJSON_AddArrayToObject(o, "choices");
+			for (k = 0; d->choices[k] != NULL; k++)
+				cJSON_AddItemToArray(c,
+				    cJSON_CreateString(d->choices[k]));
+		}
+		{
+			cJSON *tmp = cJSON_CreateObject();
+
+			add_item(tmp, &def, i);
+			cJSON_AddItemToObject(o, "default", cJSON_Duplicate(
+			    cJSON_GetObjectItemCaseSensitive(tmp, d->key), 1));
+			cJSON_Delete(tmp);
+		}
+	}
 	return obj;
 }
 

@@ -44,11 +44,12 @@ wait "$c2_pid"; is "$(cat "$T/c2")" 403 "d: curl gets 403"
 bg c3 "http://api.scope.localhost:$P/hello"
 wait_for 10 on_screen "api.scope.localhost:$P"
 keys A
-wait_for 5 on_screen "Scope"; ok $? "A opens the scope menu"
-like "$(screen)" "scope.localhost:\*" "menu previews the rule of each scope"
+wait_for 5 on_screen "Allow api.scope.localhost:$P"; ok $? "A opens one decision dialog, titled with the action and destination"
+like "$(screen)" "scope.localhost:\*" "it previews the rule of each scope"
+like "$(screen)" "Duration: .*permanent" "and chooses the duration on the same screen"
+like "$(screen)" "The agent waits [0-9]+s more" "and says how long the agent keeps waiting"
+keys Right Left
 keys 2
-wait_for 5 on_screen "Duration"; ok $? "then the duration menu"
-keys Enter
 wait "$c3_pid"; is "$(cat "$T/c3")" 200 "scoped allow releases the request"
 r=$(curl -s "http://$GP_API/api/rules?destination=api.scope.localhost")
 is "$(jget "$r" 'd["items"][0]["port_pattern"]')" "*" "any-port scope stored"

@@ -76,6 +76,39 @@ for i in 1 2 3; do eval "wait \$m${i}_pid"; done
 is "$(cat "$T/m1") $(cat "$T/m2") $(cat "$T/m3")" "200 200 200" "one a approved the three marked"
 is "$(npending)" 1 "the unmarked one still waits"
 
+# --- settings: Enter explains, numbers typed, limits named ------------------
+setting() { jget "$(curl -s "http://$GP_API/api/settings")" "d['$1']"; }
+keys 6
+wait_for 5 on_screen "Seconds a request waits"; ok $? "settings view"
+keys g j Enter		# pendingTimeout
+wait_for 5 on_screen "Allowed:  from 1 to 3600"; ok $? "Enter shows the setting's limits"
+is "$(setting pendingTimeout)" 60 "and changes nothing"
+keys Escape = C-u 9999 Enter
+wait_for 5 on_screen "pendingTimeout must be between 1 and 3600"; ok $? "a typed value out of range names the limits"
+keys = C-u 45 Enter
+wait_for 5 eval '[ "$(setting pendingTimeout)" = 45 ]'; ok $? "a typed number is stored"
+keys g j j j j j j j j	# dnsTtlMin, 0
+wait_for 5 on_screen "dnsTtlMin"
+keys -
+wait_for 5 on_screen "dnsTtlMin is at its minimum"; ok $? "- at the minimum says so"
+is "$(setting dnsTtlMin)" 0 "and never raises the value"
+# The one-key scope: a uses decisionScope.
+keys g j j Space	# decisionScope: exact -> any_port
+wait_for 5 eval '[ "$(setting decisionScope)" = any_port ]'; ok $? "the scope of a is a setting"
+keys 1
+bg d1 "http://onekey.localhost:$P/hello"
+wait_for 10 on_screen "onekey.localhost"; keys g a
+wait "$d1_pid"; is "$(cat "$T/d1")" 200 "a released it"
+is "$(jget "$(curl -s "http://$GP_API/api/rules?destination=onekey.localhost")" 'd["items"][0]["port_pattern"]')" "*" \
+	"with the configured scope (any port)"
+
+# --- help pages at 80x24 ----------------------------------------------------
+keys '?'
+wait_for 5 on_screen "Help: keys for this view, 1-"; ok $? "help says which part shows"
+keys PageDown
+wait_for 5 on_screen "Help: keys for this view, [0-9]*-[0-9]* of"; ok $? "and pages"
+keys Escape
+
 # --- ^Z cannot freeze the in-process proxy --------------------------------
 keys C-z
 wait_for 5 on_screen "not suspended"; ok $? "^Z is refused, with why"
