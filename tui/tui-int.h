@@ -20,7 +20,7 @@ enum overlay { OV_NONE, OV_HELP, OV_MENU, OV_PROMPT, OV_CONFIRM, OV_DETAIL };
 
 /* What a finished prompt, menu or confirmation does. */
 enum purpose { P_NONE, P_FILTER, P_RULE_NEW, P_RULE_EDIT, P_RULE_DELETE,
-	P_SCOPE, P_DURATION, P_QUIT, P_CLEAR_SEEN, P_SETTING_VALUE, P_DECIDE };
+	P_SCOPE, P_DURATION, P_QUIT, P_CLEAR_SEEN, P_SETTING_VALUE, P_DECIDE, P_RULE_ALL };
 
 /* Colour pairs (attributes only under NO_COLOR or on a mono terminal). */
 enum { CP_TAB = 1, CP_ALLOW, CP_BLOCK, CP_NEW, CP_LOCAL, CP_DIM, CP_BAR,
@@ -68,11 +68,16 @@ struct tui {
 	size_t			 menu_sel, menu_n;
 	size_t			 dur_sel;	/* decision dialog */
 	int			 decide_marked;	/* it acts on the marks */
+	char			 pending_rule[512];	/* awaiting a yes */
+	enum purpose		 pending_rule_purpose;
 	char			 prompt_label[96];
-	wchar_t			 prompt[256];
+	wchar_t			 prompt[1024];
 	size_t			 prompt_len;
+	int			 prompt_overflow;	/* typed past the end */
+	char			 prompt_error[200];	/* why it reopened */
 	char			 confirm_text[192];
 	char			*detail;	/* OV_DETAIL text */
+	int64_t			 detail_id;	/* pending entry shown, or 0 */
 	size_t			 help_top;
 
 	char			 msg[256];
@@ -105,6 +110,9 @@ void	 tui_on_event(void *, const char *type, const cJSON *data);
 void	 tui_on_state(void *, int connected, const char *why);
 void	 tui_open_prompt(struct tui *, enum purpose, const char *label,
 	    const char *initial);
+/* Shows why the prompt (re)opened, over the status bar, in red. */
+void	 tui_prompt_error(struct tui *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	 tui_open_menu(struct tui *, enum purpose, size_t n);
 void	 tui_open_confirm(struct tui *, enum purpose, const char *text);
 void	 tui_open_detail(struct tui *, char *text);	/* takes text */
@@ -133,5 +141,7 @@ void	 views_menu_footer(struct tui *, char *buf, size_t n);
 /* A second, dimmed line under a choice (the scope's rule), or NULL. */
 const char *views_menu_note(struct tui *, size_t i, char *buf, size_t n);
 void	 views_settings_rebuild(struct tui *);
+/* The current text of the pending entry the details show. */
+char	*views_detail_refresh(struct tui *);
 
 #endif

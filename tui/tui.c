@@ -294,6 +294,17 @@ tui_attach_link(struct tui *t, struct gp_link *l, int remote)
 /* --- overlays ----------------------------------------------------- */
 
 void
+tui_prompt_error(struct tui *t, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->prompt_error, sizeof t->prompt_error, fmt, ap);
+	va_end(ap);
+	tui_dirty(t);
+}
+
+void
 tui_open_prompt(struct tui *t, enum purpose p, const char *label,
     const char *initial)
 {
@@ -301,6 +312,8 @@ tui_open_prompt(struct tui *t, enum purpose p, const char *label,
 
 	t->ov = OV_PROMPT;
 	t->purpose = p;
+	t->prompt_overflow = 0;
+	t->prompt_error[0] = '\0';
 	snprintf(t->prompt_label, sizeof t->prompt_label, "%s", label);
 	n = mbstowcs(t->prompt, initial ? initial : "",
 	    GP_ARRAY_LEN(t->prompt) - 1);
@@ -334,6 +347,7 @@ tui_open_detail(struct tui *t, char *text)
 {
 	free(t->detail);
 	t->detail = text;
+	t->detail_id = 0;
 	t->ov = OV_DETAIL;
 	tui_dirty(t);
 }
@@ -374,6 +388,13 @@ prompt_key(struct tui *t, wint_t ch, int fkey)
 			clear_filter(t);	/* Esc clears, as in the list */
 	} else if ((!fkey && (ch == '\n' || ch == '\r')) ||
 	    (fkey && ch == KEY_ENTER)) {
+		if (t->prompt_overflow) {
+			/* Never act on a cut input: say so, keep it open. */
+			tui_prompt_error(t, _("input too long (at most %zu "
+			    "characters): shorten it or Esc"),
+			    GP_ARRAY_LEN(t->prompt) - 1);
+			return;
+		}
 		t->prompt[t->prompt_len] = L'\0';
 		if (wcstombs(buf, t->prompt, sizeof buf) == (size_t)-1)
 			buf[0] = '\0';
@@ -383,16 +404,20 @@ prompt_key(struct tui *t, wint_t ch, int fkey)
 	    ch == 8))) {
 		if (t->prompt_len > 0)
 			t->prompt[--t->prompt_len] = L'\0';
+		t->prompt_overflow = 0;
 		prompt_changed(t);
 	} else if (!fkey && ch == GP_CTRL('u')) {
 		t->prompt_len = 0;
 		t->prompt[0] = L'\0';
+		t->prompt_overflow = 0;
 		prompt_changed(t);
-	} else if (!fkey && ch >= 32 && t->prompt_len + 1 <
-	    GP_ARRAY_LEN(t->prompt)) {
-		t->prompt[t->prompt_len++] = (wchar_t)ch;
-		t->prompt[t->prompt_len] = L'\0';
-		prompt_changed(t);
+	} else if (!fkey && ch >= 32) {
+		if (t->prompt_len + 1 < GP_ARRAY_LEN(t->prompt)) {
+			t->prompt[t->prompt_len++] = (wchar_t)ch;
+			t->prompt[t->prompt_len] = L'\0';
+			prompt_changed(t);
+		} else
+			t->prompt_overflow = 1;
 	}
 	tui_dirty(t);
 }
@@ -400,7 +425,7 @@ prompt_key(struct tui *t, wint_t ch, int fkey)
 static void
 overlay_key(struct tui *t, wint_t ch, int fkey)
 {
-	int	a = gp_key_action(fkey ? (int)ch : (int)ch, C_ALL);
+	int	a = gp_key_action(fkey ? (int)ch : (int)ch, C_ALL), pa;
 
 	if (t->ov == OV_PROMPT) {
 		prompt_key(t, ch, fkey);
@@ -446,6 +471,21 @@ overlay_key(struct tui *t, wint_t ch, int fkey)
 			views_menu_done(t, c);
 			return;
 		}
+	} else if (t->ov == OV_DETAIL && t->detail_id != 0 &&
+	    (pa = gp_key_action((int)ch, C_PENDING)) != GP_A_NONE &&
+	    (pa == GP_A_ALLOW || pa == GP_A_DENY || pa == GP_A_ALLOW_SCOPE ||
+	    pa == GP_A_DENY_SCOPE || pa == GP_A_DISMISS)) {
+		/* The details' keys act on the entry they show. */
+		char f[sizeof t->pending.filter];
+
+		snprintf(f, sizeof f, "%s", t->pending.filter);
+		t->pending.sel_id = t->detail_id;
+		tm_list_set_filter(&t->pending, f);	/* reselects by id */
+		close_overlay(t);
+		if (tm_list_selected(&t->pending) != NULL &&
+		    tm_id(tm_list_selected(&t->pending)) == t->detail_id)
+			tui_views[V_PENDING].key(t, pa);
+		return;
 	} else if (t->ov == OV_HELP || t->ov == OV_DETAIL) {
 		size_t page = LINES > 8 ? (size_t)LINES - 8 : 1;
 
@@ -850,18 +890,31 @@ draw_bottom(struct tui *t)
 	int	i;
 
 	if (t->ov == OV_PROMPT) {
-		char	val[1024];
-		int	x;
+		char	val[4096], fit[4200];
+		int	x, room, wv;
 
 		if (wcstombs(val, t->prompt, sizeof val) == (size_t)-1)
 			val[0] = '\0';
+		if (t->prompt_error[0] != '\0') {
+			attrset(tui_attr(t, CP_BLOCK, A_REVERSE | A_BOLD) |
+			    A_BOLD);
+			tui_text(LINES - 2, 0, COLS, t->prompt_error);
+		}
 		attrset(A_BOLD);
 		tui_text(LINES - 1, 0, COLS, t->prompt_label);
 		attrset(A_NORMAL);
 		x = (int)strlen(t->prompt_label) + 1;
-		tui_text(LINES - 1, x, COLS - x, val);
-		move(LINES - 1, x + wcswidth(t->prompt, t->prompt_len) <
-		    COLS ? x + wcswidth(t->prompt, t->prompt_len) : COLS - 1);
+		room = COLS - x - 1;
+		wv = wcswidth(t->prompt, t->prompt_len);
+		/* A long input scrolls: its end and the cursor stay in view. */
+		if (room > 4 && wv > room) {
+			tm_fit_right_end(val, (size_t)room, fit, sizeof fit);
+			tui_text(LINES - 1, x, COLS - x, fit);
+			move(LINES - 1, x + room);
+		} else {
+			tui_text(LINES - 1, x, COLS - x, val);
+			move(LINES - 1, x + wv < COLS ? x + wv : COLS - 1);
+		}
 		return;
 	}
 	if (t->ov == OV_CONFIRM) {
@@ -878,8 +931,10 @@ draw_bottom(struct tui *t)
 		return;
 	}
 	/* "? help" and "q quit" come first, so they show at 80 columns. */
-	o = (size_t)snprintf(line, sizeof line, "%s %s  %s %s  ",
-	    gp_key_name(gp_keydefs[GP_A_HELP].key), _(gp_keydefs[GP_A_HELP].bar),
+	/* (gp_key_name returns a static buffer: one call per format.) */
+	o = (size_t)snprintf(line, sizeof line, "%s %s  ",
+	    gp_key_name(gp_keydefs[GP_A_HELP].key), _(gp_keydefs[GP_A_HELP].bar));
+	o += (size_t)snprintf(line + o, sizeof line - o, "%s %s  ",
 	    gp_key_name(gp_keydefs[GP_A_QUIT].key),
 	    _(gp_keydefs[GP_A_QUIT].bar));
 	for (i = 0; i < GP_A__COUNT && o < sizeof line - 40; i++) {
@@ -1086,7 +1141,16 @@ render(struct tui *t)
 	switch (t->ov) {
 	case OV_HELP: draw_help(t); break;
 	case OV_MENU: draw_menu(t); break;
-	case OV_DETAIL: draw_detail(t); break;
+	case OV_DETAIL:
+		if (t->detail_id != 0) {	/* live */
+			int64_t id = t->detail_id;
+
+			free(t->detail);
+			t->detail = views_detail_refresh(t);
+			t->detail_id = id;
+		}
+		draw_detail(t);
+		break;
 	default: break;
 	}
 	draw_bottom(t);

@@ -332,11 +332,37 @@ views_menu_footer(struct tui *t, char *buf, size_t n)
 	    (long long)(left > 0 ? left : 0));
 }
 
+/* The details of a pending entry; caller frees. */
+static char *
+pending_detail_text(struct tui *t, const cJSON *p)
+{
+	char	*text;
+
+	gp_xasprintf(&text, _("Destination:  %s:%.0f\n"
+	    "Request:      %s\nProtocol:     %s\n"
+	    "Addresses:    %s\nHost name:    %s\nSource:       %s\n"
+	    "Local network: %s\nWaiting now:  %.0f connections\n"
+	    "Attempts:     %.0f\nFirst seen:   %s\nLast seen:    %s\n"
+	    "\nKeys: a allow, d deny, A/D choose scope, x dismiss."),
+	    tm_str(p, "destination_host"),
+	    tm_num(p, "destination_port"), tm_str(p, "request"),
+	    tm_str(p, "protocol"), *tm_str(p, "addresses") ?
+	    tm_str(p, "addresses") : _("looked up once allowed"),
+	    *tm_str(p, "resolved_hostname") ?
+	    tm_str(p, "resolved_hostname") : "-",
+	    tm_str(p, "container_name"), cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(p, "local_network")) ?
+	    _("yes") : _("no"), tm_num(p, "waiting"),
+	    tm_num(p, "attempt_count"), tm_str(p, "first_seen"),
+	    tm_str(p, "last_seen"));
+	return text;
+}
+
 static void
 pending_key(struct tui *t, int a)
 {
 	const cJSON	*p = tm_list_selected(&t->pending);
-	char		*text, path[64];
+	char		 path[64];
 
 	switch (a) {
 	case GP_A_ALLOW:
@@ -377,26 +403,22 @@ pending_key(struct tui *t, int a)
 	case GP_A_DETAILS:
 		if (p == NULL)
 			break;
-		gp_xasprintf(&text, _("Destination:  %s:%.0f\n"
-		    "Request:      %s\nProtocol:     %s\n"
-		    "Addresses:    %s\nHost name:    %s\nSource:       %s\n"
-		    "Local network: %s\nWaiting now:  %.0f connections\n"
-		    "Attempts:     %.0f\nFirst seen:   %s\nLast seen:    %s\n"
-		    "\nKeys: a allow, d deny, A/D choose scope, x dismiss."),
-		    tm_str(p, "destination_host"),
-		    tm_num(p, "destination_port"), tm_str(p, "request"),
-		    tm_str(p, "protocol"), *tm_str(p, "addresses") ?
-		    tm_str(p, "addresses") : _("looked up once allowed"),
-		    *tm_str(p, "resolved_hostname") ?
-		    tm_str(p, "resolved_hostname") : "-",
-		    tm_str(p, "container_name"), cJSON_IsTrue(
-		    cJSON_GetObjectItemCaseSensitive(p, "local_network")) ?
-		    _("yes") : _("no"), tm_num(p, "waiting"),
-		    tm_num(p, "attempt_count"), tm_str(p, "first_seen"),
-		    tm_str(p, "last_seen"));
-		tui_open_detail(t, text);
+		tui_open_detail(t, pending_detail_text(t, p));
+		t->detail_id = tm_id(p);	/* kept current, keys work */
 		break;
 	}
+}
+
+char *
+views_detail_refresh(struct tui *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->pending.n; i++)
+		if (tm_id(t->pending.v[i]) == t->detail_id)
+			return pending_detail_text(t, t->pending.v[i]);
+	return gp_xstrdup(_("This entry has left the queue (decided, "
+	    "dismissed or expired).\n\nEsc closes."));
 }
 
 const char *
@@ -508,21 +530,58 @@ rules_draw(struct tui *t, int top, int rows)
 	    "add them too."));
 }
 
-/* "allow|deny HOST [PORTS] [SOURCE]" → a rule body, or NULL. */
-static cJSON *
-parse_rule(struct tui *t, const char *text)
+/* The prompt again, with what was typed and why, after an error. */
+static void
+reprompt(struct tui *t, enum purpose p, const char *text, const char *why)
 {
-	char	 buf[512], *save, *w[5];
+	tui_open_prompt(t, p, p == P_RULE_EDIT ? _("Edit rule:") :
+	    _("New rule (allow|deny HOST [PORTS] [SOURCE]):"), text);
+	if (why != NULL)
+		tui_prompt_error(t, "%s", why);
+}
+
+/*
+ * "allow|deny HOST [PORTS] [SOURCE]" → a rule body, or NULL after an
+ * error (the prompt reopens with the text for correction).  Nothing is
+ * changed silently: too long, extra words, or a pattern that matches
+ * every host get an error or a confirmation.
+ */
+static cJSON *
+parse_rule(struct tui *t, const char *text, int confirmed)
+{
+	char	 buf[512], *save, *w[6];
 	int	 n = 0;
 	cJSON	*b;
 
+	if (strlen(text) >= sizeof buf) {
+		char why[128];
+
+		snprintf(why, sizeof why, _("rule too long (%zu characters, "
+		    "at most %zu)"), strlen(text), sizeof buf - 1);
+		reprompt(t, t->purpose, text, why);
+		return NULL;
+	}
 	snprintf(buf, sizeof buf, "%s", text);
-	for (w[n] = strtok_r(buf, " \t", &save); w[n] != NULL && n < 4;
+	for (w[n] = strtok_r(buf, " \t", &save); w[n] != NULL && n < 5;
 	    w[++n] = strtok_r(NULL, " \t", &save))
 		;
 	if (n < 2 || n > 4 || (strcmp(w[0], "allow") && strcmp(w[0], "deny"))) {
-		tui_message(t, 1, "%s", _("expected: allow|deny HOST [PORTS] "
-		    "[SOURCE]"));
+		reprompt(t, t->purpose, text, n > 4 ? _("too many words: "
+		    "expected allow|deny HOST [PORTS] [SOURCE]") :
+		    _("expected: allow|deny HOST [PORTS] [SOURCE]"));
+		return NULL;
+	}
+	if (!confirmed && strcmp(w[0], "allow") == 0 &&
+	    strspn(w[1], "*.") == strlen(w[1])) {
+		/* "*", "**", "*.*": every destination. Ask, keep the text. */
+		char q[200];
+
+		snprintf(t->pending_rule, sizeof t->pending_rule, "%s", text);
+		t->pending_rule_purpose = t->purpose;
+		snprintf(q, sizeof q, _("'%s' allows every destination for "
+		    "%s. Store it? (y/n)"), w[1], n > 3 ? w[3] : _("every "
+		    "source"));
+		tui_open_confirm(t, P_RULE_ALL, q);
 		return NULL;
 	}
 	b = cJSON_CreateObject();
@@ -532,6 +591,24 @@ parse_rule(struct tui *t, const char *text)
 	cJSON_AddStringToObject(b, "container_pattern", n > 3 ? w[3] : "*");
 	cJSON_AddStringToObject(b, "created_by", "tui");
 	return b;
+}
+
+/* Sends a rule the prompt produced (new or edited). */
+static void
+send_rule(struct tui *t, enum purpose p, const char *text, int confirmed)
+{
+	char	 path[64];
+	cJSON	*b;
+
+	t->purpose = p;
+	if ((b = parse_rule(t, text, confirmed)) == NULL)
+		return;
+	if (p == P_RULE_EDIT) {
+		snprintf(path, sizeof path, "/api/rules/%lld",
+		    (long long)t->target_id);
+		api_send(t, "PUT", path, b, _("rule %s updated"), path + 11);
+	} else
+		api_send(t, "POST", "/api/rules", b, _("rule added: %s"), text);
 }
 
 static void
@@ -939,8 +1016,6 @@ void
 views_prompt_done(struct tui *t, const char *text)
 {
 	struct tm_list	*l;
-	char		 path[64];
-	cJSON		*b;
 
 	if (t->purpose == P_FILTER) {
 		l = tui_views[t->view].list ? tui_views[t->view].list(t) : NULL;
@@ -960,15 +1035,8 @@ views_prompt_done(struct tui *t, const char *text)
 		setting_put(t, (size_t)t->target_id, cJSON_CreateNumber(n));
 		return;
 	}
-	if ((t->purpose != P_RULE_NEW && t->purpose != P_RULE_EDIT) ||
-	    (b = parse_rule(t, text)) == NULL)
-		return;
-	if (t->purpose == P_RULE_EDIT) {
-		snprintf(path, sizeof path, "/api/rules/%lld",
-		    (long long)t->target_id);
-		api_send(t, "PUT", path, b, _("rule %s updated"), path + 11);
-	} else
-		api_send(t, "POST", "/api/rules", b, _("rule added: %s"), text);
+	if (t->purpose == P_RULE_NEW || t->purpose == P_RULE_EDIT)
+		send_rule(t, t->purpose, text, 0);
 }
 
 void
@@ -976,6 +1044,15 @@ views_confirm_done(struct tui *t, int yes)
 {
 	char	path[64];
 
+	if (t->purpose == P_RULE_ALL) {
+		/* Yes stores it; no brings the text back for correction. */
+		if (yes)
+			send_rule(t, t->pending_rule_purpose, t->pending_rule, 1);
+		else
+			reprompt(t, t->pending_rule_purpose, t->pending_rule,
+			    NULL);
+		return;
+	}
 	if (!yes)
 		return;
 	if (t->purpose == P_RULE_DELETE) {

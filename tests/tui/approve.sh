@@ -63,14 +63,35 @@ like "$(screen)" "Local network: yes" "details of the pending entry"
 like "$(screen)" "Request: +GET http://detail.localhost:$P/" "details show the first request line"
 like "$(screen)" "Protocol: +HTTP" "and the protocol"
 like "$(screen)" "Addresses: +127.0.0.1, ::1" "and the addresses known so far"
-keys Escape
+# The details update live: a second connection to it shows up.
+( curl -s -o /dev/null --max-time 30 -x "http://$GP_HTTP" "http://detail.localhost:$P/" ) &
+PIDS="$PIDS $!"
+wait_for 10 on_screen "Waiting now:  *2 connections"; ok $? "details update live"
+# And their keys act on the entry they show.
 keys x
-wait "$c4_pid"; is "$(cat "$T/c4")" 403 "x dismisses: 403"
+wait "$c4_pid"; is "$(cat "$T/c4")" 403 "x in the details dismisses it: 403"
 keys '?'
 wait_for 5 on_screen "Help: keys for this view"; ok $? "? shows help"
 like "$(screen)" "allow the selected destination" "help lists the view's keys"
 keys Escape
 wait_for 5 not_on_screen "Help: keys"; ok $? "Esc closes help"
+
+# The rule prompt never changes what a rule means silently.
+keys 2 n
+wait_for 5 on_screen "New rule"
+keys " one.example 443 src extra" Enter
+wait_for 5 on_screen "too many words"; ok $? "extra words: an error"
+like "$(screen)" "one.example 443 src extra" "and the typed text is kept for correction"
+keys C-u "allow *" Enter
+wait_for 5 on_screen "allows every destination for every source"; ok $? "a pattern matching everything asks first"
+keys n
+wait_for 5 on_screen "allow \*"; ok $? "no: the text comes back"
+is "$(jget "$(curl -s "http://$GP_API/api/rules?destination=*")" 'len([r for r in d["items"] if r["destination_pattern"]=="*"])')" 0 "and nothing was stored"
+keys Escape
+python3 -c 'print("a" * 600, end="")' > "$T/long"
+keys n C-u "allow $(cat "$T/long")" Enter
+wait_for 5 on_screen "rule too long"; ok $? "input too long: an error, not a cut rule"
+keys Escape 1
 
 # Rules: add from a prompt, filter, delete with confirmation.
 keys 2 n

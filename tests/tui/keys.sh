@@ -17,6 +17,7 @@ wait_for 10 test -s "$GP_DATA/listen.json"; ok $? "tui runs the core"
 GP_HTTP=$(json_get "$GP_DATA/listen.json" http)
 GP_API=$(json_get "$GP_DATA/listen.json" api)
 wait_for 5 on_screen "1 Pending"; ok $? "drawn"
+like "$(screen | tail -1)" "^\? help  q quit " "the key bar starts with ? help and q quit at 80 columns"
 bg() {	# bg NAME URL
 	( curl -s -o /dev/null -w '%{http_code}' --max-time 50 -x "http://$GP_HTTP" "$2" > "$T/$1" ) &
 	PIDS="$PIDS $!"
