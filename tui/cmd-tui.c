@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "app/app.h"
 #include "cli/cli.h"
 #include "conf/conf.h"
 #include "core/core.h"
@@ -25,12 +26,9 @@ struct app {
 	uv_loop_t		 loop;
 	struct gp_config	 cfg;
 	struct tui		 tui;
-	struct gp_ctl		 ctl;
-	int			 ctl_started;
-	struct gp_api		*api;
-	struct sockaddr_storage	 api_bound;
+	struct gp_app		 core;		/* in-process, when local */
+	int			 local;
 	struct gp_link		*probe;		/* attach attempt */
-	char			*listen_path;
 	uv_signal_t		 sigint, sigterm, sighup;
 	int			 exit_status;
 	char			 fatal[512];
@@ -48,10 +46,8 @@ shutdown_app(struct app *a)
 		gp_link_close(a->probe);
 		a->probe = NULL;
 	}
-	gp_api_stop(a->api);
-	a->api = NULL;
-	if (a->ctl_started)
-		gp_ctl_stop(&a->ctl);
+	if (a->local)
+		gp_app_stop(&a->core);
 	if (!uv_is_closing((uv_handle_t *)&a->sigint)) {
 		uv_close((uv_handle_t *)&a->sigint, NULL);
 		uv_close((uv_handle_t *)&a->sigterm, NULL);
@@ -92,28 +88,16 @@ static void
 start_local(struct app *a)
 {
 	char	*err = NULL;
-	int	 rc;
 
-	if (gp_ctl_start(&a->ctl, &a->loop, &a->cfg, &err) != 0) {
+	if (gp_app_start(&a->core, &a->loop, &a->cfg, &err) != 0) {
 		fail(a, err, NULL);
 		free(err);
 		return;
 	}
-	a->ctl_started = 1;
-	if (gp_api_start(&a->api, &a->ctl, a->cfg.api_addr, &a->api_bound,
-	    &err) != 0) {
-		a->api = NULL;
-		fail(a, err, NULL);
-		free(err);
-		return;
-	}
-	if ((rc = gp_listen_file_write(a->cfg.data_dir, &a->ctl,
-	    &a->api_bound, &a->listen_path)) != 0)
-		gp_log(GP_LOG_WARN, "cannot write listen.json: %s",
-		    strerror(-rc));
+	a->local = 1;
 	gp_log(GP_LOG_INFO, "greyproxy %s ready in the terminal interface",
 	    PACKAGE_VERSION);
-	tui_attach_link(&a->tui, gp_link_local(&a->ctl, tui_on_event,
+	tui_attach_link(&a->tui, gp_link_local(&a->core.ctl, tui_on_event,
 	    tui_on_state, &a->tui), 0);
 }
 
@@ -292,17 +276,14 @@ gp_cmd_tui(int argc, char **argv)
 	    on_probe_state, a)) == NULL)
 		fail(a, _("invalid API address"), target);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
-	if (a->listen_path != NULL)
-		unlink(a->listen_path);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
-	if (a->ctl_started)
-		gp_ctl_free(&a->ctl);
+	if (a->local)
+		gp_app_finish(&a->core);
 	if (uv_loop_close(&a->loop) != 0)
 		gp_log(GP_LOG_WARN, "loop closed with handles still open");
 	if (a->fatal[0] != '\0')
 		fprintf(stderr, "%s\n", a->fatal);
 	status = a->exit_status;
-	free(a->listen_path);
 	free(logpath);
 	gp_config_free(&a->cfg);
 	free(a);

@@ -79,14 +79,14 @@ gp_link_local(struct gp_ctl *ctl, gp_link_event_fn ev, gp_link_state_fn st,
 	struct gp_link	*l = gp_xcalloc(1, sizeof *l);
 
 	l->ctl = ctl;
-	l->loop = ctl->loop;
+	l->loop = gp_ctl_loop(ctl);
 	l->on_event = ev;
 	l->on_state = st;
 	l->data = data;
 	snprintf(l->target, sizeof l->target, "local");
 	uv_timer_init(l->loop, &l->timer);
 	l->timer.data = l;
-	l->bus_sub = gp_bus_subscribe(&ctl->bus, on_bus, l);
+	l->bus_sub = gp_bus_subscribe(gp_ctl_bus(ctl), on_bus, l);
 	uv_timer_start(&l->timer, on_connected, 0, 0);
 	return l;
 }
@@ -174,7 +174,7 @@ gp_link_close(struct gp_link *l)
 		return;
 	l->closing = 1;
 	if (l->ctl != NULL)
-		gp_bus_unsubscribe(&l->ctl->bus, l->bus_sub);
+		gp_bus_unsubscribe(gp_ctl_bus(l->ctl), l->bus_sub);
 	else
 		gp_link_remote_close(l);
 	l->handles++;

@@ -142,19 +142,20 @@ parse_time(const char *s)
 static void
 h_health(struct api_req *r, struct api_resp *resp)
 {
-	struct gp_ctl	*c = ctl_of(r);
-	cJSON		*o = cJSON_CreateObject(), *ports;
+	struct gp_ctl_status	 st;
+	cJSON			*o = cJSON_CreateObject(), *ports;
 
+	gp_ctl_status(ctl_of(r), &st);
 	cJSON_AddStringToObject(o, "service", "greyproxy");
 	cJSON_AddStringToObject(o, "version", PACKAGE_VERSION);
 	cJSON_AddStringToObject(o, "status", "ok");
 	ports = cJSON_AddObjectToObject(o, "ports");
 	cJSON_AddNumberToObject(ports, "http-proxy",
-	    gp_addr_port((struct sockaddr *)&c->http_bound));
+	    gp_addr_port((struct sockaddr *)&st.http));
 	cJSON_AddNumberToObject(ports, "socks5-proxy",
-	    gp_addr_port((struct sockaddr *)&c->socks_bound));
+	    gp_addr_port((struct sockaddr *)&st.socks));
 	cJSON_AddNumberToObject(ports, "dns-proxy",
-	    gp_addr_port((struct sockaddr *)&c->dns_bound));
+	    gp_addr_port((struct sockaddr *)&st.dns));
 	ok_json(resp, o);
 }
 
@@ -172,7 +173,7 @@ h_pending_list(struct api_req *r, struct api_resp *resp)
 		return;
 	hc = api_query(r, "container", cont, sizeof cont) && cont[0];
 	hd = api_query(r, "destination", dest, sizeof dest) && dest[0];
-	n = gp_pending_list(&ctl_of(r)->pending, &v);
+	n = gp_ctl_pending_list(ctl_of(r), &v);
 	o = cJSON_CreateObject();
 	items = cJSON_AddArrayToObject(o, "items");
 	for (i = 0; i < n; i++) {
@@ -195,11 +196,12 @@ h_pending_list(struct api_req *r, struct api_resp *resp)
 static void
 h_pending_count(struct api_req *r, struct api_resp *resp)
 {
-	cJSON	*o = cJSON_CreateObject();
+	struct gp_ctl_status	 st;
+	cJSON			*o = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(o, "count", (double)ctl_of(r)->pending.count);
-	cJSON_AddNumberToObject(o, "waiting",
-	    (double)gp_pending_waiting(&ctl_of(r)->pending));
+	gp_ctl_status(ctl_of(r), &st);
+	cJSON_AddNumberToObject(o, "count", (double)st.pending);
+	cJSON_AddNumberToObject(o, "waiting", (double)st.waiting);
 	ok_json(resp, o);
 }
 
@@ -382,7 +384,7 @@ h_rules_list(struct api_req *r, struct api_resp *resp)
 	ha = api_query(r, "action", action, sizeof action) && action[0];
 	expired = api_query(r, "include_expired", inc, sizeof inc) &&
 	    (strcmp(inc, "true") == 0 || strcmp(inc, "1") == 0);
-	if (gp_store_rules_load(ctl_of(r)->store, &v, &n) != 0) {
+	if (gp_ctl_rules_load(ctl_of(r), &v, &n) != 0) {
 		api_error(resp, 500, "database error");
 		return;
 	}
@@ -506,7 +508,7 @@ h_rules_update(struct api_req *r, struct api_resp *resp)
 	if (param_id(r, resp, &id) != 0)
 		return;
 	memset(&rule, 0, sizeof rule);
-	rc = gp_store_rule_get(ctl_of(r)->store, id, &rule);
+	rc = gp_ctl_rule_get(ctl_of(r), id, &rule);
 	if (rc <= 0) {
 		api_error(resp, rc == 0 ? 404 : 500, rc == 0 ?
 		    "rule not found" : "database error");
@@ -526,7 +528,7 @@ h_rules_update(struct api_req *r, struct api_resp *resp)
 			api_error(resp, 404, "rule not found");
 		else {
 			gp_rule_clear(&rule);
-			gp_store_rule_get(ctl_of(r)->store, id, &rule);
+			gp_ctl_rule_get(ctl_of(r), id, &rule);
 			ok_json(resp, gp_json_rule(&rule));
 		}
 	}
@@ -564,7 +566,7 @@ h_rules_ingest(struct api_req *r, struct api_resp *resp)
 	struct gp_ctl		*c = ctl_of(r);
 	const cJSON		*items, *it;
 	int			 imported = 0, skipped = 0, cleaned = 0;
-	size_t			 before = c->pending.count;
+	size_t			 before = gp_ctl_pending_count(c);
 	cJSON			*b, *o;
 
 	if ((b = body_json(r, resp)) == NULL)
@@ -595,7 +597,7 @@ h_rules_ingest(struct api_req *r, struct api_resp *resp)
 	cJSON_Delete(b);
 	/* Pending entries the new rules cover left the queue (re-judged
 	 * and announced by ctl as each rule was added). */
-	cleaned = (int)(before - c->pending.count);
+	cleaned = (int)(before - gp_ctl_pending_count(c));
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "imported", imported);
 	cJSON_AddNumberToObject(o, "skipped", skipped);
@@ -641,7 +643,7 @@ h_logs(struct api_req *r, struct api_resp *resp)
 		api_error(resp, 400, "invalid to_date");
 		return;
 	}
-	if (gp_store_log_query(ctl_of(r)->store, &f, &rows, &n, &total)) {
+	if (gp_ctl_logs_query(ctl_of(r), &f, &rows, &n, &total)) {
 		api_error(resp, 500, "database error");
 		return;
 	}
@@ -660,7 +662,7 @@ h_logs_stats(struct api_req *r, struct api_resp *resp)
 	int64_t	 total = 0, allowed = 0, blocked = 0;
 	cJSON	*o;
 
-	if (gp_store_log_stats(ctl_of(r)->store, &total, &allowed, &blocked)) {
+	if (gp_ctl_logs_stats(ctl_of(r), &total, &allowed, &blocked)) {
 		api_error(resp, 500, "database error");
 		return;
 	}
@@ -676,7 +678,7 @@ h_logs_stats(struct api_req *r, struct api_resp *resp)
 static void
 h_settings_get(struct api_req *r, struct api_resp *resp)
 {
-	ok_json(resp, gp_settings_json(&ctl_of(r)->settings));
+	ok_json(resp, gp_settings_json(gp_ctl_settings(ctl_of(r))));
 }
 
 /* greyproxy-c: types, limits, choices and defaults of every setting. */
@@ -699,27 +701,24 @@ h_settings_put(struct api_req *r, struct api_resp *resp)
 	if ((rc = gp_ctl_settings_patch(ctl_of(r), b, &why)) != 0)
 		api_errno(resp, rc, why);
 	else
-		ok_json(resp, gp_settings_json(&ctl_of(r)->settings));
+		ok_json(resp, gp_settings_json(gp_ctl_settings(ctl_of(r))));
 	cJSON_Delete(b);
 }
 
 /* DNS cache size and hit rate. */
 static cJSON *
-dns_json(struct gp_ctl *c)
+dns_json(const struct gp_ctl_status *s)
 {
-	struct gp_dns_cache_stats	 st;
+	const struct gp_dns_cache_stats	*st = &s->dns_cache;
 	cJSON				*o = cJSON_CreateObject();
 
-	memset(&st, 0, sizeof st);
-	if (c->dns_cache != NULL)
-		gp_dns_cache_stats(c->dns_cache, &st);
-	cJSON_AddNumberToObject(o, "entries", (double)st.entries);
-	cJSON_AddNumberToObject(o, "hosts", (double)st.hosts);
-	cJSON_AddNumberToObject(o, "hits", (double)st.hits);
-	cJSON_AddNumberToObject(o, "misses", (double)st.misses);
-	cJSON_AddNumberToObject(o, "hit_rate", st.hits + st.misses ?
-	    (double)st.hits / (double)(st.hits + st.misses) : 0.0);
-	cJSON_AddNumberToObject(o, "inflight", (double)gp_dns_inflight(c->dns));
+	cJSON_AddNumberToObject(o, "entries", (double)st->entries);
+	cJSON_AddNumberToObject(o, "hosts", (double)st->hosts);
+	cJSON_AddNumberToObject(o, "hits", (double)st->hits);
+	cJSON_AddNumberToObject(o, "misses", (double)st->misses);
+	cJSON_AddNumberToObject(o, "hit_rate", st->hits + st->misses ?
+	    (double)st->hits / (double)(st->hits + st->misses) : 0.0);
+	cJSON_AddNumberToObject(o, "inflight", (double)s->dns_inflight);
 	return o;
 }
 
@@ -727,61 +726,60 @@ dns_json(struct gp_ctl *c)
 static void
 h_status(struct api_req *r, struct api_resp *resp)
 {
-	struct gp_ctl	*c = ctl_of(r);
-	cJSON		*o = cJSON_CreateObject(), *l;
-	char		 buf[GP_ADDR_STRLEN];
+	struct gp_ctl_status	 s;
+	cJSON			*o = cJSON_CreateObject(), *l, *st;
+	char			 buf[GP_ADDR_STRLEN];
 
+	gp_ctl_status(ctl_of(r), &s);
 	l = cJSON_AddObjectToObject(o, "listeners");
-	gp_addr_format((struct sockaddr *)&c->http_bound, buf, sizeof buf);
+	gp_addr_format((struct sockaddr *)&s.http, buf, sizeof buf);
 	cJSON_AddStringToObject(l, "http", buf);
-	gp_addr_format((struct sockaddr *)&c->socks_bound, buf, sizeof buf);
+	gp_addr_format((struct sockaddr *)&s.socks, buf, sizeof buf);
 	cJSON_AddStringToObject(l, "socks5", buf);
-	cJSON_AddNumberToObject(o, "pending", (double)c->pending.count);
-	cJSON_AddNumberToObject(o, "waiting",
-	    (double)gp_pending_waiting(&c->pending));
-	cJSON_AddNumberToObject(o, "allowed", (double)c->px.stats.allowed);
-	cJSON_AddNumberToObject(o, "blocked", (double)c->px.stats.blocked);
-	cJSON_AddNumberToObject(o, "connections", (double)c->px.stats.flows);
-	cJSON_AddNumberToObject(o, "rules", (double)gp_rules_count(c->rules));
-	gp_addr_format((struct sockaddr *)&c->dns_bound, buf, sizeof buf);
+	gp_addr_format((struct sockaddr *)&s.dns, buf, sizeof buf);
 	cJSON_AddStringToObject(l, "dns", buf);
-	cJSON_AddItemToObject(o, "dns", dns_json(c));
-	cJSON_AddItemToObject(o, "settings", gp_settings_json(&c->settings));
-	{
-		struct gp_store_health	h;
-		cJSON			*st;
-
-		gp_store_health(c->store, &h);
-		st = cJSON_AddObjectToObject(o, "storage");
-		cJSON_AddBoolToObject(st, "writable", h.failing == 0);
-		if (h.error != NULL)
-			cJSON_AddStringToObject(st, "error", h.error);
-		else
-			cJSON_AddNullToObject(st, "error");
-		cJSON_AddNumberToObject(st, "log_queued", (double)h.log_queued);
-		cJSON_AddNumberToObject(st, "log_dropped",
-		    (double)h.log_dropped);
-		cJSON_AddNumberToObject(st, "log_over_budget",
-		    (double)h.over_budget);
-		cJSON_AddNumberToObject(st, "dns_folded",
-		    (double)gp_dnslog_folded(c->dnslog));
-		cJSON_AddNumberToObject(st, "accept_failures",
-		    (double)gp_net_accept_failures());
-	}
+	cJSON_AddNumberToObject(o, "pending", (double)s.pending);
+	cJSON_AddNumberToObject(o, "waiting", (double)s.waiting);
+	cJSON_AddNumberToObject(o, "allowed", (double)s.allowed);
+	cJSON_AddNumberToObject(o, "blocked", (double)s.blocked);
+	cJSON_AddNumberToObject(o, "connections", (double)s.connections);
+	cJSON_AddNumberToObject(o, "rules", (double)s.rules);
+	cJSON_AddItemToObject(o, "dns", dns_json(&s));
+	cJSON_AddItemToObject(o, "settings", gp_settings_json(s.settings));
+	st = cJSON_AddObjectToObject(o, "storage");
+	cJSON_AddBoolToObject(st, "writable", s.storage.failing == 0);
+	if (s.storage.error != NULL)
+		cJSON_AddStringToObject(st, "error", s.storage.error);
+	else
+		cJSON_AddNullToObject(st, "error");
+	cJSON_AddNumberToObject(st, "log_queued", (double)s.storage.log_queued);
+	cJSON_AddNumberToObject(st, "log_dropped",
+	    (double)s.storage.log_dropped);
+	cJSON_AddNumberToObject(st, "log_over_budget",
+	    (double)s.storage.over_budget);
+	cJSON_AddNumberToObject(st, "dns_folded", (double)s.dns_folded);
+	cJSON_AddNumberToObject(st, "accept_failures",
+	    (double)s.accept_failures);
 	ok_json(resp, o);
 }
 
 static void
 h_dns(struct api_req *r, struct api_resp *resp)
 {
-	ok_json(resp, dns_json(ctl_of(r)));
+	struct gp_ctl_status s;
+
+	gp_ctl_status(ctl_of(r), &s);
+	ok_json(resp, dns_json(&s));
 }
 
 static void
 h_dns_flush(struct api_req *r, struct api_resp *resp)
 {
+	struct gp_ctl_status s;
+
 	gp_ctl_dns_flush(ctl_of(r));
-	ok_json(resp, dns_json(ctl_of(r)));
+	gp_ctl_status(ctl_of(r), &s);
+	ok_json(resp, dns_json(&s));
 }
 
 /* codex-network-proxy admin routes. */
@@ -797,13 +795,13 @@ h_admin_health(struct api_req *r, struct api_resp *resp)
 static void
 h_admin_config(struct api_req *r, struct api_resp *resp)
 {
-	struct gp_ctl	*c = ctl_of(r);
-	cJSON		*o = gp_settings_json(&c->settings);
+	const struct gp_config	*cfg = gp_ctl_config(ctl_of(r));
+	cJSON			*o = gp_settings_json(gp_ctl_settings(ctl_of(r)));
 
-	cJSON_AddStringToObject(o, "httpProxy", c->cfg->http_addr);
-	cJSON_AddStringToObject(o, "socksProxy", c->cfg->socks_addr);
-	cJSON_AddStringToObject(o, "api", c->cfg->api_addr);
-	cJSON_AddStringToObject(o, "dataDir", c->cfg->data_dir);
+	cJSON_AddStringToObject(o, "httpProxy", cfg->http_addr);
+	cJSON_AddStringToObject(o, "socksProxy", cfg->socks_addr);
+	cJSON_AddStringToObject(o, "api", cfg->api_addr);
+	cJSON_AddStringToObject(o, "dataDir", cfg->data_dir);
 	ok_json(resp, o);
 }
 
@@ -815,7 +813,7 @@ h_admin_patterns(struct api_req *r, struct api_resp *resp)
 	int64_t		 now = gp_now();
 	cJSON		*o, *allow, *deny;
 
-	if (gp_store_rules_load(ctl_of(r)->store, &v, &n) != 0) {
+	if (gp_ctl_rules_load(ctl_of(r), &v, &n) != 0) {
 		api_error(resp, 500, "database error");
 		return;
 	}
@@ -835,15 +833,12 @@ h_admin_patterns(struct api_req *r, struct api_resp *resp)
 static void
 h_admin_blocked(struct api_req *r, struct api_resp *resp)
 {
-	struct gp_ctl	*c = ctl_of(r);
-	size_t		 i, n = c->nblocked < GP_BLOCKED_RING ? c->nblocked :
-	    GP_BLOCKED_RING;
-	cJSON		*o = cJSON_CreateObject(), *items;
+	const struct gp_blocked	*b;
+	size_t			 i;
+	cJSON			*o = cJSON_CreateObject(), *items;
 
 	items = cJSON_AddArrayToObject(o, "blocked");
-	for (i = 0; i < n; i++) {
-		const struct gp_blocked *b =
-		    &c->blocked[(c->nblocked - 1 - i) % GP_BLOCKED_RING];
+	for (i = 0; (b = gp_ctl_blocked(ctl_of(r), i)) != NULL; i++) {
 		cJSON *e = cJSON_CreateObject();
 
 		gp_json_time(e, "timestamp", b->ts);

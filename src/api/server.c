@@ -506,6 +506,7 @@ gp_api_start(struct gp_api **out, struct gp_ctl *ctl, const char *addr,
 	struct gp_api		*api = gp_xcalloc(1, sizeof *api);
 	struct sockaddr_storage	 ss;
 	const char		*why;
+	const struct gp_config	*cfg;
 	int			 rc;
 
 	*err = NULL;
@@ -515,13 +516,14 @@ gp_api_start(struct gp_api **out, struct gp_ctl *ctl, const char *addr,
 		return -1;
 	}
 	api->ctl = ctl;
-	api->request_ms = ctl->cfg != NULL && ctl->cfg->header_timeout_ms ?
-	    ctl->cfg->header_timeout_ms : API_REQUEST_MS;
+	cfg = gp_ctl_config(ctl);
+	api->request_ms = cfg != NULL && cfg->header_timeout_ms ?
+	    cfg->header_timeout_ms : API_REQUEST_MS;
 	/* Idle keep-alive: 60 s, or --idle-timeout when shorter. */
-	api->idle_ms = ctl->cfg != NULL && ctl->cfg->idle_timeout_ms &&
-	    ctl->cfg->idle_timeout_ms < API_IDLE_MS ?
-	    ctl->cfg->idle_timeout_ms : API_IDLE_MS;
-	rc = gp_listen_tcp(ctl->loop, &api->tcp, (struct sockaddr *)&ss,
+	api->idle_ms = cfg != NULL && cfg->idle_timeout_ms &&
+	    cfg->idle_timeout_ms < API_IDLE_MS ? cfg->idle_timeout_ms :
+	    API_IDLE_MS;
+	rc = gp_listen_tcp(gp_ctl_loop(ctl), &api->tcp, (struct sockaddr *)&ss,
 	    on_connection, bound);
 	api->tcp.data = api;
 	api->handles = 1;
@@ -534,7 +536,7 @@ gp_api_start(struct gp_api **out, struct gp_ctl *ctl, const char *addr,
 	}
 	gp_ctl_own_listener(ctl, (struct sockaddr *)bound);
 	api->port = gp_addr_port((struct sockaddr *)bound);
-	api->bus_sub = gp_bus_subscribe(&ctl->bus, api_ws_event, api);
+	api->bus_sub = gp_bus_subscribe(gp_ctl_bus(ctl), api_ws_event, api);
 	{
 		char buf[GP_ADDR_STRLEN];
 
@@ -559,7 +561,7 @@ gp_api_stop(struct gp_api *api)
 	if (api == NULL || api->stopping)
 		return;
 	api->stopping = 1;
-	gp_bus_unsubscribe(&api->ctl->bus, api->bus_sub);
+	gp_bus_unsubscribe(gp_ctl_bus(api->ctl), api->bus_sub);
 	for (c = api->conns; c != NULL; c = next) {
 		next = c->next;
 		api_conn_close(c);

@@ -75,7 +75,7 @@ lagging(struct api_conn *c)
 	struct ws	*ws = c->ws;
 
 	if (ws->dropping) {
-		if (uv_now(c->api->ctl->loop) - ws->drop_ms > WS_DROP_MS)
+		if (uv_now(gp_ctl_loop(c->api->ctl)) - ws->drop_ms > WS_DROP_MS)
 			api_conn_close(c);
 		return 1;
 	}
@@ -83,7 +83,7 @@ lagging(struct api_conn *c)
 		return 0;
 	gp_log(GP_LOG_WARN, "api ws: client lags behind; dropping it");
 	ws->dropping = 1;
-	ws->drop_ms = uv_now(c->api->ctl->loop);
+	ws->drop_ms = uv_now(gp_ctl_loop(c->api->ctl));
 	wslay_event_queue_close(ws->ctx, 1008, (const uint8_t *)why,
 	    sizeof why - 1);
 	flush(c);

@@ -19,9 +19,5 @@ int	gp_cmd_dns(int, char **);
 extern const struct gp_cmd gp_cmds[];
 
 struct gp_ctl;
-struct sockaddr_storage;
-/* Writes DIR/listen.json (0600, atomically); 0 or -errno. */
-int	gp_listen_file_write(const char *dir, const struct gp_ctl *,
-	    const struct sockaddr_storage *api, char **path);
 
 #endif

@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "conf/conf.h"
 #include "core/core.h"
+#include "app/app.h"
 #include "ctl/ctl.h"
 
 /*
@@ -95,11 +96,8 @@ daemonize(struct gp_config *cfg, char **pidpath)
 struct serve {
 	uv_loop_t		 loop;
 	struct gp_config	 cfg;
-	struct gp_ctl		 ctl;
-	struct gp_api		*api;
-	struct sockaddr_storage	 api_bound;
+	struct gp_app		 app;
 	uv_signal_t		 sigint, sigterm;
-	char			*listen_path;
 	int			 stopping;
 };
 
@@ -109,52 +107,15 @@ stop(struct serve *s)
 	if (s->stopping)
 		return;
 	s->stopping = 1;
-	gp_log(GP_LOG_INFO, "shutting down");
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
-	gp_api_stop(s->api);
-	gp_ctl_stop(&s->ctl);
+	gp_app_stop(&s->app);
 }
 
 static void
 on_signal(uv_signal_t *sig, int signum)
 {
 	stop(sig->data);
-}
-
-int
-gp_listen_file_write(const char *dir, const struct gp_ctl *c,
-    const struct sockaddr_storage *api, char **pathp)
-{
-	char	http[GP_ADDR_STRLEN], socks[GP_ADDR_STRLEN];
-	char	apis[GP_ADDR_STRLEN], dns[GP_ADDR_STRLEN], *tmp;
-	FILE	*f;
-	int	 fd, rc = 0;
-
-	gp_addr_format((const struct sockaddr *)&c->http_bound, http,
-	    sizeof http);
-	gp_addr_format((const struct sockaddr *)&c->socks_bound, socks,
-	    sizeof socks);
-	gp_addr_format((const struct sockaddr *)api, apis, sizeof apis);
-	gp_addr_format((const struct sockaddr *)&c->dns_bound, dns,
-	    sizeof dns);
-	gp_xasprintf(pathp, "%s/listen.json", dir);
-	gp_xasprintf(&tmp, "%s.tmp", *pathp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
-		rc = -errno;
-		if (fd != -1)
-			close(fd);
-		free(tmp);
-		return rc;
-	}
-	fprintf(f, "{\"pid\":%ld,\"http\":\"%s\",\"socks5\":\"%s\","
-	    "\"dns\":\"%s\",\"api\":\"%s\"}\n", (long)getpid(), http, socks,
-	    dns, apis);
-	if (fclose(f) != 0 || rename(tmp, *pathp) != 0)
-		rc = -errno;
-	free(tmp);
-	return rc;
 }
 
 int
@@ -174,15 +135,8 @@ gp_cmd_serve(int argc, char **argv)
 		ready = daemonize(&s.cfg, &pidpath);
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&s.loop);
-	if (gp_ctl_start(&s.ctl, &s.loop, &s.cfg, &err) != 0) {
+	if (gp_app_start(&s.app, &s.loop, &s.cfg, &err) != 0) {
 		fprintf(stderr, "greyproxy serve: %s\n", err);
-		goto out;
-	}
-	if (gp_api_start(&s.api, &s.ctl, s.cfg.api_addr, &s.api_bound,
-	    &err) != 0) {
-		fprintf(stderr, "greyproxy serve: %s\n", err);
-		s.api = NULL;
-		gp_ctl_stop(&s.ctl);
 		goto out;
 	}
 	uv_signal_init(&s.loop, &s.sigint);
@@ -191,27 +145,16 @@ gp_cmd_serve(int argc, char **argv)
 	uv_signal_init(&s.loop, &s.sigterm);
 	s.sigterm.data = &s;
 	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-	if ((rc = gp_listen_file_write(s.cfg.data_dir, &s.ctl, &s.api_bound,
-	    &s.listen_path)) != 0) {
-		fprintf(stderr, _("greyproxy serve: cannot write listen.json: "
-		    "%s\n"), strerror(-rc));
-		stop(&s);
-	} else {
-		gp_log(GP_LOG_INFO, "greyproxy %s ready (data in %s)",
-		    PACKAGE_VERSION, s.cfg.data_dir);
-		if (ready >= 0) {	/* tell the parent, then detach fully */
-			(void)!write(ready, "R", 1);
-			close(ready);
-			ready = -1;
-		}
+	if (ready >= 0) {	/* tell the parent, then detach fully */
+		(void)!write(ready, "R", 1);
+		close(ready);
+		ready = -1;
 	}
 	uv_run(&s.loop, UV_RUN_DEFAULT);
-	status = s.stopping && rc == 0 ? 0 : 1;
-	if (s.listen_path != NULL)
-		unlink(s.listen_path);
+	status = s.stopping ? 0 : 1;
 out:
 	uv_run(&s.loop, UV_RUN_DEFAULT);	/* let close callbacks run */
-	gp_ctl_free(&s.ctl);
+	gp_app_finish(&s.app);
 	if (uv_loop_close(&s.loop) != 0)
 		gp_log(GP_LOG_WARN, "loop closed with handles still open");
 	if (pidpath != NULL)
@@ -219,7 +162,6 @@ out:
 	if (ready >= 0)
 		close(ready);
 	free(pidpath);
-	free(s.listen_path);
 	free(err);
 	gp_config_free(&s.cfg);
 	return status;

@@ -55,6 +55,12 @@ struct gp_ctl {
 	size_t			 nblocked;	/* total ever, ring index */
 };
 
+/*
+ * The fields above are private to src/ctl/: the API, the CLI and the
+ * TUI call the gp_ctl_* operations below (tests/unit/layering.sh keeps
+ * it so), which store, apply and announce.
+ */
+
 /* Opens state and listens; 0, or -1 with *err (caller frees). */
 int	gp_ctl_start(struct gp_ctl *, uv_loop_t *, const struct gp_config *,
 	    char **err);
@@ -64,6 +70,38 @@ void	gp_ctl_stop(struct gp_ctl *);
 void	gp_ctl_settings_apply(struct gp_ctl *);
 /* Re-reads settings.json and the rules; 0, or -EINVAL with *err. */
 int	gp_ctl_settings_reload(struct gp_ctl *, char **err);
+/* status.c: what interfaces read.  Pointers are borrowed until the
+ * next operation on the core. */
+struct gp_ctl_status {
+	struct sockaddr_storage		 http, socks, dns;	/* bound */
+	size_t				 pending, waiting, rules;
+	uint64_t			 allowed, blocked, connections;
+	struct gp_dns_cache_stats	 dns_cache;
+	int				 have_dns_cache;
+	size_t				 dns_inflight;
+	struct gp_store_health		 storage;
+	uint64_t			 dns_folded, accept_failures;
+	const struct gp_settings	*settings;
+	const struct gp_config		*cfg;
+};
+void	gp_ctl_status(struct gp_ctl *, struct gp_ctl_status *);
+const struct gp_settings *gp_ctl_settings(struct gp_ctl *);
+const struct gp_config *gp_ctl_config(struct gp_ctl *);
+struct gp_bus *gp_ctl_bus(struct gp_ctl *);
+uv_loop_t *gp_ctl_loop(struct gp_ctl *);
+/* Newest first; the array is the caller's to free, entries borrowed. */
+size_t	gp_ctl_pending_list(struct gp_ctl *, struct gp_pending_entry ***);
+size_t	gp_ctl_pending_count(struct gp_ctl *);
+/* Stored rules (gp_store_rules_free) and one rule (1, 0 none, <0). */
+int	gp_ctl_rules_load(struct gp_ctl *, struct gp_rule **, size_t *);
+int	gp_ctl_rule_get(struct gp_ctl *, int64_t id, struct gp_rule *);
+int	gp_ctl_logs_query(struct gp_ctl *, const struct gp_log_filter *,
+	    struct gp_log_row **, size_t *n, int64_t *total);
+int	gp_ctl_logs_stats(struct gp_ctl *, int64_t *total, int64_t *allowed,
+	    int64_t *blocked);
+/* The i-th most recent refusal (GET /blocked), or NULL. */
+const struct gp_blocked *gp_ctl_blocked(struct gp_ctl *, size_t i);
+
 /* Another listener of this process (the API): never a destination. */
 void	gp_ctl_own_listener(struct gp_ctl *, const struct sockaddr *);
 /*

@@ -18,4 +18,11 @@ bad=$(grep -L '^#include "config.h"' src/*.c src/*/*.c tui/*.c)
 is "$bad" "" "every source file includes config.h first"
 bad=$(grep -lE '#include <(n?curses|ncursesw/)' tui/*.c tui/*.h | grep -v -E 'tui/(tui|views|keys)\.[ch]$')
 is "$bad" "" "curses only in the drawing files of tui/"
+# ctl is the only door: outside src/ctl/ nothing reads or writes the
+# core's fields (struct gp_ctl); interfaces call gp_ctl_* operations.
+bad=$(grep -nE '(ctl_of\(r\)|[a-z_]*ctl)->(store|pending|rules|settings|px|bus|loop|cfg|dns|dns_cache|blocked|nblocked|dnslog|http_bound|socks_bound|dns_bound)\b' \
+	src/api/*.c src/cli/*.c src/app/*.c tui/*.c)
+is "$bad" "" "no struct gp_ctl field is used outside src/ctl/"
+bad=$(grep -nE '\bc->(store|pending|rules|px|dns_cache|dnslog|nblocked|blocked)\b' src/api/*.c)
+is "$bad" "" "the API's routes use gp_ctl_* operations only"
 done_testing

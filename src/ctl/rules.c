@@ -1,0 +1,166 @@
+/*
+ * rules.c (ctl): rule changes, stored before they apply; every change of
+ * the rule set re-judges the pending queue.
+ */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "ctl/ctl.h"
+
+int
+gp_ctl_reload_rules(struct gp_ctl *c)
+{
+	struct gp_rule		*rows;
+	struct gp_ruleset	*set;
+	size_t			 n, skipped;
+
+	if (gp_store_rules_load(c->store, &rows, &n) != 0)
+		return -1;
+	set = gp_rules_compile(rows, n, &skipped);
+	gp_store_rules_free(rows, n);
+	if (skipped > 0)
+		gp_log(GP_LOG_WARN, "%zu stored rules are invalid and ignored",
+		    skipped);
+	c->px.rules = set;
+	gp_rules_free(c->rules);
+	c->rules = set;
+	gp_log(GP_LOG_DEBUG, "%zu rules loaded", gp_rules_count(set));
+	if (c->rejudge_hold == 0)
+		gp_ctl_rejudge(c);
+	return 0;
+}
+
+/*
+ * Applies the rules to every pending entry: what a rule now allows is
+ * released (as the rule allows it: the local-network guard still
+ * applies, unlike a person's approval), what a deny covers is refused,
+ * and each entry that leaves is announced (by the queue).  Called after
+ * every change of the rule set, whatever its source.
+ */
+size_t
+gp_ctl_rejudge(struct gp_ctl *c)
+{
+	struct gp_pending_entry	**v;
+	int64_t			 *ids, now = gp_now();
+	size_t			  n, i, done = 0;
+
+	if (c->pending.count == 0)
+		return 0;
+	/* Ids, not pointers: resolving one entry frees its siblings. */
+	n = gp_pending_list(&c->pending, &v);
+	ids = gp_xcalloc(n ? n : 1, sizeof *ids);
+	for (i = 0; i < n; i++)
+		ids[i] = v[i]->id;
+	free(v);
+	for (i = 0; i < n; i++) {
+		struct gp_pending_entry	*e = gp_pending_find(&c->pending,
+		    ids[i]);
+		struct gp_query		 q;
+		struct gp_match		 m;
+
+		if (e == NULL)
+			continue;
+		memset(&q, 0, sizeof q);
+		q.container = e->container;
+		q.host = e->host;
+		q.alt_host = e->resolved_hostname;
+		q.port = e->port;
+		q.now = now;
+		if (!gp_rules_match(c->rules, &q, &m) || !m.matched)
+			continue;
+		gp_log(GP_LOG_INFO, "pending %lld %s:%u %s by rule %lld",
+		    (long long)e->id, e->host, e->port, m.action == GP_ALLOW ?
+		    "allowed" : "denied", (long long)m.rule_id);
+		gp_pending_resolve(&c->pending, e->id, m.action == GP_ALLOW ?
+		    GP_VERDICT_RULE : GP_VERDICT_DENY, NULL, m.rule_id);
+		done++;
+	}
+	free(ids);
+	return done;
+}
+
+void
+gp_ctl_poll_changes(struct gp_ctl *c)
+{
+	int64_t	v = gp_store_data_version(c->store);
+
+	if (v == c->data_version)
+		return;
+	c->data_version = v;
+	gp_log(GP_LOG_INFO, "database changed by another process; "
+	    "reloading rules");
+	gp_ctl_reload_rules(c);
+	gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
+}
+
+const char *
+gp_ctl_strerror(int rc)
+{
+	switch (rc) {
+	case -ENOSPC: return "cannot store it: the disk or database is full";
+	case -EBUSY: return "cannot store it: the database is busy";
+	case -EINVAL: return "invalid request";
+	case -ENOENT: return "not found";
+	case -EEXIST: return "already exists";
+	default: return "cannot store it: database error";
+	}
+}
+
+int
+gp_ctl_rule_add(struct gp_ctl *c, struct gp_rule *r, int *existed,
+    const char **why)
+{
+	int	rc;
+
+	if (gp_rule_prepare(r, why) != 0)
+		return -EINVAL;
+	if ((rc = gp_store_rule_add(c->store, r, existed)) != 0) {
+		*why = gp_ctl_strerror(rc);
+		return rc;
+	}
+	gp_ctl_reload_rules(c);
+	if (!*existed)
+		gp_bus_emit(&c->bus, GP_EV_RULE_CREATED, r);
+	return 0;
+}
+
+int
+gp_ctl_rule_update(struct gp_ctl *c, struct gp_rule *r, const char **why)
+{
+	int	rc;
+
+	if (gp_rule_prepare(r, why) != 0)
+		return -EINVAL;
+	rc = gp_store_rule_update(c->store, r);
+	if (rc == -EEXIST) {
+		*why = "an identical rule already exists";
+		return rc;
+	}
+	if (rc < 0) {
+		*why = gp_ctl_strerror(rc);
+		return rc;
+	}
+	if (rc > 0) {
+		gp_ctl_reload_rules(c);
+		gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, r);
+	}
+	return rc;
+}
+
+int
+gp_ctl_rule_delete(struct gp_ctl *c, int64_t id)
+{
+	int	rc = gp_store_rule_delete(c->store, id);
+
+	if (rc > 0) {
+		gp_ctl_reload_rules(c);
+		gp_bus_emit(&c->bus, GP_EV_RULE_DELETED, &id);
+	}
+	return rc;
+}

@@ -1,0 +1,109 @@
+/*
+ * status.c (ctl): what the interfaces read: a status snapshot, the
+ * pending list, stored rules, the connection log and the recent refusals.
+ * The API and the TUI go through these, never through struct gp_ctl.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/core.h"
+#include "ctl/ctl.h"
+
+void
+gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
+{
+	memset(s, 0, sizeof *s);
+	s->http = c->http_bound;
+	s->socks = c->socks_bound;
+	s->dns = c->dns_bound;
+	s->pending = c->pending.count;
+	s->waiting = gp_pending_waiting(&c->pending);
+	s->allowed = c->px.stats.allowed;
+	s->blocked = c->px.stats.blocked;
+	s->connections = c->px.stats.flows;
+	s->rules = gp_rules_count(c->rules);
+	if (c->dns_cache != NULL) {
+		gp_dns_cache_stats(c->dns_cache, &s->dns_cache);
+		s->have_dns_cache = 1;
+	}
+	s->dns_inflight = c->dns != NULL ? gp_dns_inflight(c->dns) : 0;
+	gp_store_health(c->store, &s->storage);
+	s->dns_folded = gp_dnslog_folded(c->dnslog);
+	s->accept_failures = gp_net_accept_failures();
+	s->settings = &c->settings;
+	s->cfg = c->cfg;
+}
+
+const struct gp_settings *
+gp_ctl_settings(struct gp_ctl *c)
+{
+	return &c->settings;
+}
+
+const struct gp_config *
+gp_ctl_config(struct gp_ctl *c)
+{
+	return c->cfg;
+}
+
+struct gp_bus *
+gp_ctl_bus(struct gp_ctl *c)
+{
+	return &c->bus;
+}
+
+uv_loop_t *
+gp_ctl_loop(struct gp_ctl *c)
+{
+	return c->loop;
+}
+
+size_t
+gp_ctl_pending_list(struct gp_ctl *c, struct gp_pending_entry ***out)
+{
+	return gp_pending_list(&c->pending, out);
+}
+
+size_t
+gp_ctl_pending_count(struct gp_ctl *c)
+{
+	return c->pending.count;
+}
+
+int
+gp_ctl_rules_load(struct gp_ctl *c, struct gp_rule **out, size_t *n)
+{
+	return gp_store_rules_load(c->store, out, n);
+}
+
+int
+gp_ctl_rule_get(struct gp_ctl *c, int64_t id, struct gp_rule *r)
+{
+	return gp_store_rule_get(c->store, id, r);
+}
+
+int
+gp_ctl_logs_query(struct gp_ctl *c, const struct gp_log_filter *f,
+    struct gp_log_row **rows, size_t *n, int64_t *total)
+{
+	return gp_store_log_query(c->store, f, rows, n, total);
+}
+
+int
+gp_ctl_logs_stats(struct gp_ctl *c, int64_t *total, int64_t *allowed,
+    int64_t *blocked)
+{
+	return gp_store_log_stats(c->store, total, allowed, blocked);
+}
+
+const struct gp_blocked *
+gp_ctl_blocked(struct gp_ctl *c, size_t i)
+{
+	size_t n = c->nblocked < GP_BLOCKED_RING ? c->nblocked :
+	    GP_BLOCKED_RING;
+
+	if (i >= n)
+		return NULL;
+	return &c->blocked[(c->nblocked - 1 - i) % GP_BLOCKED_RING];
+}
