@@ -130,6 +130,8 @@ tui_message(struct tui *t, int error, const char *fmt, ...)
 static void
 on_list(struct tui *t, struct tm_list *l, int status, const cJSON *json)
 {
+	if (t->quit)
+		return;		/* answered as the link closes */
 	if (status == 200)
 		tm_list_set(l, cJSON_GetObjectItemCaseSensitive(json, "items"));
 	tui_dirty(t);
@@ -158,7 +160,7 @@ on_status(void *d, int status, const cJSON *json)
 {
 	struct tui *t = d;
 
-	if (status != 200)
+	if (t->quit || status != 200)
 		return;
 	cJSON_Delete(t->status);
 	t->status = cJSON_Duplicate(json, 1);
@@ -170,7 +172,7 @@ on_settings(void *d, int status, const cJSON *json)
 {
 	struct tui *t = d;
 
-	if (status != 200)
+	if (t->quit || status != 200)
 		return;
 	cJSON_Delete(t->settings_obj);
 	t->settings_obj = cJSON_Duplicate(json, 1);
@@ -183,7 +185,7 @@ on_schema(void *d, int status, const cJSON *json)
 {
 	struct tui *t = d;
 
-	if (status != 200 || t->schema != NULL)
+	if (t->quit || status != 200 || t->schema != NULL)
 		return;
 	t->schema = cJSON_Duplicate(json, 1);
 	tui_dirty(t);

@@ -48,6 +48,10 @@ on_done(void *d, int status, const cJSON *json)
 {
 	struct done_ctx *c = d;
 
+	if (c->t->quit) {
+		free(c);	/* answered as the link closed */
+		return;
+	}
 	if (status >= 200 && status < 300)
 		tui_message(c->t, 0, "%s", c->ok);
 	else if (status == 0)

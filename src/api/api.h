@@ -30,6 +30,11 @@ void	gp_api_stop(struct gp_api *);
  * never from inside gp_link_request(); json is borrowed for the call.
  */
 struct gp_link;
+/*
+ * Called exactly once per request, never from inside gp_link_request():
+ * with the HTTP status and body, or with status 0 and NULL when there is
+ * no answer (connection failed, link closed first).
+ */
 typedef void (*gp_link_reply_fn)(void *data, int status, const cJSON *json);
 typedef void (*gp_link_event_fn)(void *data, const char *type,
 	    const cJSON *payload);

@@ -67,8 +67,10 @@ hreq_finish(struct hreq *q, int status, const cJSON *json)
 	if (q->done)
 		return;
 	q->done = 1;
-	if (q->fn != NULL && !q->l->closing)
-		q->fn(q->data, status, json);
+	/* Exactly once: a closing link still answers, with status 0. */
+	if (q->fn != NULL)
+		q->fn(q->data, q->l->closing ? 0 : status, q->l->closing ?
+		    NULL : json);
 	uv_close((uv_handle_t *)&q->tcp, hreq_closed);
 	uv_close((uv_handle_t *)&q->timer, hreq_closed);
 }

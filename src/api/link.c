@@ -29,7 +29,8 @@ queue(struct gp_link *l, struct lreply *q)
 	while (*tail != NULL)
 		tail = &(*tail)->next;
 	*tail = q;
-	if (!uv_is_active((uv_handle_t *)&l->timer))
+	/* Closing: gp_link_unref() answers what is queued (status 0). */
+	if (!l->closing && !uv_is_active((uv_handle_t *)&l->timer))
 		uv_timer_start(&l->timer, gp_link_deliver, 0, 0);
 }
 
@@ -125,8 +126,15 @@ void
 gp_link_request(struct gp_link *l, const char *method, const char *path,
     const cJSON *body, gp_link_reply_fn fn, void *data)
 {
-	if (l->closing)
+	if (l->closing) {
+		/* Still answered exactly once: status 0, from the close. */
+		struct lreply *q = gp_xcalloc(1, sizeof *q);
+
+		q->fn = fn;
+		q->data = data;
+		queue(l, q);
 		return;
+	}
 	if (l->ctl != NULL)
 		local_request(l, method, path, body, fn, data);
 	else
@@ -154,6 +162,8 @@ gp_link_unref(struct gp_link *l)
 		return;
 	while ((q = l->queue) != NULL) {
 		l->queue = q->next;
+		if (q->type == NULL && q->fn != NULL)
+			q->fn(q->data, 0, NULL);	/* never left hanging */
 		cJSON_Delete(q->json);
 		free(q->type);
 		free(q);

@@ -295,6 +295,12 @@ fail_res:
 fail_store:
 	gp_dnslog_free(c, c->dnslog);
 	c->dnslog = NULL;
+	gp_dns_cache_free(c->dns_cache);
+	c->dns_cache = c->px.dns_cache = NULL;
+	c->px.rules = NULL;
+	gp_rules_free(c->rules);
+	c->rules = NULL;
+	gp_bus_free(&c->bus);
 	gp_pending_free(&c->pending);
 	gp_store_close(c->store);
 	c->store = NULL;
