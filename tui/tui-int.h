@@ -18,9 +18,20 @@ enum view_id { V_PENDING, V_RULES, V_ACTIVITY, V_CONV, V_CREDS, V_SETTINGS,
 
 enum overlay { OV_NONE, OV_HELP, OV_MENU, OV_PROMPT, OV_CONFIRM, OV_DETAIL };
 
-/* What a finished prompt, menu or confirmation does. */
-enum purpose { P_NONE, P_FILTER, P_RULE_NEW, P_RULE_EDIT, P_RULE_DELETE,
-	P_SCOPE, P_DURATION, P_QUIT, P_CLEAR_SEEN, P_SETTING_VALUE, P_DECIDE, P_RULE_ALL };
+struct tui;
+/* How a prompt, a confirmation and a menu finish: by callback. */
+typedef void	(*tui_text_fn)(struct tui *, const char *text);
+typedef void	(*tui_yes_fn)(struct tui *, int yes);
+struct tui_menu {
+	size_t		  n;
+	const char	*(*item)(struct tui *, size_t, char *, size_t);
+	/* a second, dimmed line under a choice, or NULL */
+	const char	*(*note)(struct tui *, size_t, char *, size_t);
+	void		 (*title)(struct tui *, char *, size_t);
+	void		 (*footer)(struct tui *, char *, size_t); /* or NULL */
+	int		   with_duration;	/* Left/Right: a duration */
+	void		 (*done)(struct tui *, size_t choice);
+};
 
 /* Colour pairs (attributes only under NO_COLOR or on a mono terminal). */
 enum { CP_TAB = 1, CP_ALLOW, CP_BLOCK, CP_NEW, CP_LOCAL, CP_DIM, CP_BAR,
@@ -61,7 +72,9 @@ struct tui {
 	size_t			 missed;	/* lines while paused */
 
 	enum overlay		 ov;
-	enum purpose		 purpose;
+	tui_text_fn		 prompt_done, prompt_live;
+	tui_yes_fn		 confirm_done;
+	const struct tui_menu	*menu;
 	int			 action;	/* allow/deny for the menus */
 	int64_t			 target_id;	/* pending or rule id */
 	char			 scope[32];
@@ -69,7 +82,7 @@ struct tui {
 	size_t			 dur_sel;	/* decision dialog */
 	int			 decide_marked;	/* it acts on the marks */
 	char			 pending_rule[512];	/* awaiting a yes */
-	enum purpose		 pending_rule_purpose;
+	int			 pending_rule_edit;
 	char			 prompt_label[96];
 	wchar_t			 prompt[1024];
 	size_t			 prompt_len;
@@ -108,40 +121,49 @@ void	 tui_message(struct tui *, int error, const char *fmt, ...)
 void	 tui_fetch(struct tui *, unsigned what);
 void	 tui_on_event(void *, const char *type, const cJSON *data);
 void	 tui_on_state(void *, int connected, const char *why);
-void	 tui_open_prompt(struct tui *, enum purpose, const char *label,
-	    const char *initial);
+/* overlay.c.  live (may be NULL) follows the text as it is typed and
+ * gets "" on Esc. */
+void	 tui_open_prompt(struct tui *, const char *label, const char *initial,
+	    tui_text_fn done, tui_text_fn live);
 /* Shows why the prompt (re)opened, over the status bar, in red. */
 void	 tui_prompt_error(struct tui *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	 tui_open_menu(struct tui *, enum purpose, size_t n);
-void	 tui_open_confirm(struct tui *, enum purpose, const char *text);
+void	 tui_open_menu(struct tui *, const struct tui_menu *);
+void	 tui_open_confirm(struct tui *, const char *text, tui_yes_fn done);
 void	 tui_open_detail(struct tui *, char *text);	/* takes text */
+void	 tui_overlay_key(struct tui *, wint_t ch, int fkey);
+void	 tui_prompt_insert(struct tui *, wchar_t);
+void	 tui_draw_overlay(struct tui *);
 /* Draws s at y, x in at most w columns (UTF-8 aware), padding with blanks. */
 void	 tui_text(int y, int x, int w, const char *s);
 int	 tui_attr(struct tui *, int pair, int mono);
 
-/* views.c */
+/*
+ * view.c and view-<name>.c: one file per view behind this table; each
+ * keeps its own keys, rows and completions.
+ */
 struct view_ops {
 	const char	*title;		/* N_() */
 	int		 ctx;
 	struct tm_list	*(*list)(struct tui *);	/* NULL: no list */
+	void		(*open)(struct tui *);	/* comes to the front; NULL */
 	void		(*draw)(struct tui *, int top, int rows);
 	void		(*key)(struct tui *, int action);
+	void		(*done)(struct tui *);	/* the interface ends; NULL */
 };
-extern const struct view_ops tui_views[V__COUNT];
-/* Called when a prompt, menu or confirmation finishes. */
-void	 views_prompt_done(struct tui *, const char *text);
-void	 views_menu_done(struct tui *, size_t choice);
-void	 views_confirm_done(struct tui *, int yes);
-/* Lines a menu shows for t->purpose. */
-const char *views_menu_item(struct tui *, size_t i, char *buf, size_t n);
-/* The decision dialog's title and footer (P_DECIDE). */
-void	 views_menu_title(struct tui *, char *buf, size_t n);
-void	 views_menu_footer(struct tui *, char *buf, size_t n);
-/* A second, dimmed line under a choice (the scope's rule), or NULL. */
-const char *views_menu_note(struct tui *, size_t i, char *buf, size_t n);
-void	 views_settings_rebuild(struct tui *);
+extern const struct view_ops view_pending, view_rules, view_activity,
+	    view_conv, view_creds, view_settings;
+extern const struct view_ops *const tui_views[V__COUNT];
+/* A request whose answer is a message: okfmt with arg (its right end
+ * kept) on success, the API's error otherwise.  Takes body. */
+void	 view_api_send(struct tui *, const char *method, const char *path,
+	    cJSON *body, const char *okfmt, const char *arg);
+/* Draws a header row and the visible rows of l with row_fn. */
+void	 view_draw_list(struct tui *, struct tm_list *, int top, int rows,
+	    const char *header, void (*row_fn)(struct tui *, const cJSON *,
+	    int, int), const char *empty);
+void	 view_settings_rebuild(struct tui *);
 /* The current text of the pending entry the details show. */
-char	*views_detail_refresh(struct tui *);
+char	*view_pending_detail(struct tui *);
 
 #endif

@@ -32,10 +32,8 @@ const struct gp_keydef gp_keydefs[GP_A__COUNT] = {
 };
 
 static void	render(struct tui *);
-static void	prompt_changed(struct tui *);
 static void	clear_filter(struct tui *);
 static int	in_sequence(struct tui *, wint_t, int);
-
 int
 gp_key_action(int key, int ctx)
 {
@@ -176,7 +174,7 @@ on_settings(void *d, int status, const cJSON *json)
 		return;
 	cJSON_Delete(t->settings_obj);
 	t->settings_obj = cJSON_Duplicate(json, 1);
-	views_settings_rebuild(t);
+	view_settings_rebuild(t);
 	tui_dirty(t);
 }
 
@@ -295,221 +293,6 @@ tui_attach_link(struct tui *t, struct gp_link *l, int remote)
 
 /* --- overlays ----------------------------------------------------- */
 
-void
-tui_prompt_error(struct tui *t, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(t->prompt_error, sizeof t->prompt_error, fmt, ap);
-	va_end(ap);
-	tui_dirty(t);
-}
-
-void
-tui_open_prompt(struct tui *t, enum purpose p, const char *label,
-    const char *initial)
-{
-	size_t n;
-
-	t->ov = OV_PROMPT;
-	t->purpose = p;
-	t->prompt_overflow = 0;
-	t->prompt_error[0] = '\0';
-	snprintf(t->prompt_label, sizeof t->prompt_label, "%s", label);
-	n = mbstowcs(t->prompt, initial ? initial : "",
-	    GP_ARRAY_LEN(t->prompt) - 1);
-	t->prompt_len = n == (size_t)-1 ? 0 : n;
-	t->prompt[t->prompt_len] = L'\0';
-	curs_set(1);
-	tui_dirty(t);
-}
-
-void
-tui_open_menu(struct tui *t, enum purpose p, size_t n)
-{
-	t->ov = OV_MENU;
-	t->purpose = p;
-	t->menu_n = n;
-	t->menu_sel = 0;
-	tui_dirty(t);
-}
-
-void
-tui_open_confirm(struct tui *t, enum purpose p, const char *text)
-{
-	t->ov = OV_CONFIRM;
-	t->purpose = p;
-	snprintf(t->confirm_text, sizeof t->confirm_text, "%s", text);
-	tui_dirty(t);
-}
-
-void
-tui_open_detail(struct tui *t, char *text)
-{
-	free(t->detail);
-	t->detail = text;
-	t->detail_id = 0;
-	t->ov = OV_DETAIL;
-	tui_dirty(t);
-}
-
-/* Closes the overlay; t->purpose stays for the completion handler. */
-static void
-close_overlay(struct tui *t)
-{
-	t->ov = OV_NONE;
-	curs_set(0);
-	tui_dirty(t);
-}
-
-/* The filter follows the prompt as it is typed. */
-static void
-prompt_changed(struct tui *t)
-{
-	const struct view_ops	*v = &tui_views[t->view];
-	struct tm_list		*l = v->list ? v->list(t) : NULL;
-	char			 buf[1024];
-
-	if (t->purpose != P_FILTER || l == NULL)
-		return;
-	if (wcstombs(buf, t->prompt, sizeof buf) == (size_t)-1)
-		return;
-	tm_list_set_filter(l, buf);
-	tui_dirty(t);
-}
-
-static void
-prompt_key(struct tui *t, wint_t ch, int fkey)
-{
-	char	buf[1024];
-
-	if (!fkey && ch == 27) {
-		close_overlay(t);
-		if (t->purpose == P_FILTER)
-			clear_filter(t);	/* Esc clears, as in the list */
-	} else if ((!fkey && (ch == '\n' || ch == '\r')) ||
-	    (fkey && ch == KEY_ENTER)) {
-		if (t->prompt_overflow) {
-			/* Never act on a cut input: say so, keep it open. */
-			tui_prompt_error(t, _("input too long (at most %zu "
-			    "characters): shorten it or Esc"),
-			    GP_ARRAY_LEN(t->prompt) - 1);
-			return;
-		}
-		t->prompt[t->prompt_len] = L'\0';
-		if (wcstombs(buf, t->prompt, sizeof buf) == (size_t)-1)
-			buf[0] = '\0';
-		close_overlay(t);
-		views_prompt_done(t, buf);
-	} else if ((fkey && ch == KEY_BACKSPACE) || (!fkey && (ch == 127 ||
-	    ch == 8))) {
-		if (t->prompt_len > 0)
-			t->prompt[--t->prompt_len] = L'\0';
-		t->prompt_overflow = 0;
-		prompt_changed(t);
-	} else if (!fkey && ch == GP_CTRL('u')) {
-		t->prompt_len = 0;
-		t->prompt[0] = L'\0';
-		t->prompt_overflow = 0;
-		prompt_changed(t);
-	} else if (!fkey && ch >= 32) {
-		if (t->prompt_len + 1 < GP_ARRAY_LEN(t->prompt)) {
-			t->prompt[t->prompt_len++] = (wchar_t)ch;
-			t->prompt[t->prompt_len] = L'\0';
-			prompt_changed(t);
-		} else
-			t->prompt_overflow = 1;
-	}
-	tui_dirty(t);
-}
-
-static void
-overlay_key(struct tui *t, wint_t ch, int fkey)
-{
-	int	a = gp_key_action(fkey ? (int)ch : (int)ch, C_ALL), pa;
-
-	if (t->ov == OV_PROMPT) {
-		prompt_key(t, ch, fkey);
-		return;
-	}
-	if (t->ov == OV_CONFIRM) {
-		if (!fkey && (ch == 'y' || ch == 'Y'))
-			close_overlay(t), views_confirm_done(t, 1);
-		else if (!fkey && (ch == 'n' || ch == 'N' || ch == 27 ||
-		    ch == 'q'))
-			close_overlay(t), views_confirm_done(t, 0);
-		return;
-	}
-	if (!fkey && (ch == 27 || ch == 'q')) {
-		close_overlay(t);
-		return;
-	}
-	if (t->ov == OV_MENU) {
-		if (t->purpose == P_DECIDE && ((fkey && ch == KEY_RIGHT) ||
-		    (!fkey && (ch == 'l' || ch == '\t')))) {
-			if (t->dur_sel + 1 < tm_nduration_choices)
-				t->dur_sel++;
-		} else if (t->purpose == P_DECIDE && ((fkey &&
-		    (ch == KEY_LEFT || ch == KEY_BTAB)) || (!fkey &&
-		    ch == 'h'))) {
-			if (t->dur_sel > 0)
-				t->dur_sel--;
-		} else if (a == GP_A_DOWN && t->menu_sel + 1 < t->menu_n)
-			t->menu_sel++;
-		else if (a == GP_A_UP && t->menu_sel > 0)
-			t->menu_sel--;
-		else if (!fkey && ch >= '1' && ch <= '9' &&
-		    (size_t)(ch - '1') < t->menu_n) {
-			size_t c = (size_t)(ch - '1');
-
-			close_overlay(t);
-			views_menu_done(t, c);
-			return;
-		} else if (a == GP_A_DETAILS) {
-			size_t c = t->menu_sel;
-
-			close_overlay(t);
-			views_menu_done(t, c);
-			return;
-		}
-	} else if (t->ov == OV_DETAIL && t->detail_id != 0 &&
-	    (pa = gp_key_action((int)ch, C_PENDING)) != GP_A_NONE &&
-	    (pa == GP_A_ALLOW || pa == GP_A_DENY || pa == GP_A_ALLOW_SCOPE ||
-	    pa == GP_A_DENY_SCOPE || pa == GP_A_DISMISS)) {
-		/* The details' keys act on the entry they show. */
-		char f[sizeof t->pending.filter];
-
-		snprintf(f, sizeof f, "%s", t->pending.filter);
-		t->pending.sel_id = t->detail_id;
-		tm_list_set_filter(&t->pending, f);	/* reselects by id */
-		close_overlay(t);
-		if (tm_list_selected(&t->pending) != NULL &&
-		    tm_id(tm_list_selected(&t->pending)) == t->detail_id)
-			tui_views[V_PENDING].key(t, pa);
-		return;
-	} else if (t->ov == OV_HELP || t->ov == OV_DETAIL) {
-		size_t page = LINES > 8 ? (size_t)LINES - 8 : 1;
-
-		if (a == GP_A_DOWN)
-			t->help_top++;
-		else if (a == GP_A_UP && t->help_top > 0)
-			t->help_top--;
-		else if (a == GP_A_PAGE_DOWN || (!fkey && ch == ' '))
-			t->help_top += page;
-		else if (a == GP_A_PAGE_UP)
-			t->help_top = t->help_top > page ? t->help_top - page :
-			    0;
-		else if (a == GP_A_TOP)
-			t->help_top = 0;
-		else if (a == GP_A_HELP || a == GP_A_DETAILS)
-			close_overlay(t);
-	}
-	tui_dirty(t);
-}
-
-/* --- keys --------------------------------------------------------- */
-
 static void
 switch_view(struct tui *t, int v)
 {
@@ -517,6 +300,28 @@ switch_view(struct tui *t, int v)
 	if (t->view == V_PENDING)
 		t->pending_flag = 0;
 	tui_dirty(t);
+}
+
+/* The filter follows the prompt as it is typed; Esc clears it. */
+static void
+set_filter(struct tui *t, const char *text)
+{
+	const struct view_ops	*v = tui_views[t->view];
+	struct tm_list		*l = v->list ? v->list(t) : NULL;
+
+	if (l != NULL)
+		tm_list_set_filter(l, text);
+	tui_dirty(t);
+}
+
+static void
+quit_confirmed(struct tui *t, int yes)
+{
+	if (!yes)
+		return;
+	t->quit = 1;
+	if (t->on_quit != NULL)
+		t->on_quit(t);
 }
 
 static void
@@ -529,7 +334,7 @@ request_quit(struct tui *t)
 
 		snprintf(text, sizeof text, _("%d connections are waiting for "
 		    "a decision. Quit and refuse them? (y/n)"), waiting);
-		tui_open_confirm(t, P_QUIT, text);
+		tui_open_confirm(t, text, quit_confirmed);
 		return;
 	}
 	t->quit = 1;
@@ -540,7 +345,7 @@ request_quit(struct tui *t)
 static void
 global_key(struct tui *t, int a)
 {
-	const struct view_ops	*v = &tui_views[t->view];
+	const struct view_ops	*v = tui_views[t->view];
 	struct tm_list		*l = v->list ? v->list(t) : NULL;
 	int			 rows = LINES - 4;
 
@@ -584,7 +389,8 @@ global_key(struct tui *t, int a)
 	case GP_A_BOTTOM: if (l) tm_list_end(l); break;
 	case GP_A_FILTER:
 		if (l != NULL)
-			tui_open_prompt(t, P_FILTER, _("Filter:"), l->filter);
+			tui_open_prompt(t, _("Filter:"), l->filter, set_filter,
+			    set_filter);
 		break;
 	default:
 		if (v->key != NULL)
@@ -601,7 +407,7 @@ mouse_event(struct tui *t)
 {
 	MEVENT			 me;
 	struct tm_list		*l;
-	const struct view_ops	*v = &tui_views[t->view];
+	const struct view_ops	*v = tui_views[t->view];
 
 	if (getmouse(&me) != OK)
 		return;
@@ -635,7 +441,7 @@ mouse_event(struct tui *t)
 static void
 clear_filter(struct tui *t)
 {
-	const struct view_ops	*v = &tui_views[t->view];
+	const struct view_ops	*v = tui_views[t->view];
 	struct tm_list		*l = v->list ? v->list(t) : NULL;
 
 	if (l != NULL && l->filter[0] != '\0') {
@@ -696,12 +502,8 @@ in_sequence(struct tui *t, wint_t ch, int fkey)
 	if (!t->paste)
 		return 0;
 	/* Pasted text: into a prompt, printable only; else dropped. */
-	if (t->ov == OV_PROMPT && !fkey && ch >= 32 && ch != 127 &&
-	    t->prompt_len + 1 < GP_ARRAY_LEN(t->prompt)) {
-		t->prompt[t->prompt_len++] = (wchar_t)ch;
-		t->prompt[t->prompt_len] = L'\0';
-		prompt_changed(t);
-	}
+	if (t->ov == OV_PROMPT && !fkey && ch >= 32 && ch != 127)
+		tui_prompt_insert(t, (wchar_t)ch);
 	return 1;
 }
 
@@ -725,7 +527,7 @@ on_input(uv_poll_t *p, int status, int events)
 		if (in_sequence(t, ch, fkey))
 			continue;	/* a split escape sequence or a paste */
 		if (t->ov != OV_NONE) {
-			overlay_key(t, ch, fkey);
+			tui_overlay_key(t, ch, fkey);
 			continue;
 		}
 		if (!fkey && ch == 27) {
@@ -733,7 +535,7 @@ on_input(uv_poll_t *p, int status, int events)
 			continue;
 		}
 		global_key(t, gp_key_action((int)ch,
-		    tui_views[t->view].ctx));
+		    tui_views[t->view]->ctx));
 	}
 	/* The result of a keypress is drawn at once. */
 	if (got && t->dirty && !t->quit)
@@ -793,11 +595,11 @@ draw_tabs(struct tui *t)
 	for (i = 0; i < V__COUNT; i++) {
 		if (i == V_PENDING && t->pending.n > 0)
 			snprintf(buf[i], sizeof buf[i], " %d %s %zu%s ", i + 1,
-			    _(tui_views[i].title), t->pending.n,
+			    _(tui_views[i]->title), t->pending.n,
 			    t->pending_flag ? "!" : "");
 		else
 			snprintf(buf[i], sizeof buf[i], " %d %s ", i + 1,
-			    _(tui_views[i].title));
+			    _(tui_views[i]->title));
 		total += (int)strlen(buf[i]);
 	}
 	/* Too wide: other tabs shrink to their digit, never the count. */
@@ -942,7 +744,7 @@ draw_bottom(struct tui *t)
 	for (i = 0; i < GP_A__COUNT && o < sizeof line - 40; i++) {
 		const struct gp_keydef *k = &gp_keydefs[i];
 
-		if (k->bar == NULL || !(k->ctx & tui_views[t->view].ctx) ||
+		if (k->bar == NULL || !(k->ctx & tui_views[t->view]->ctx) ||
 		    i == GP_A_HELP || i == GP_A_QUIT)
 			continue;
 		o += (size_t)snprintf(line + o, sizeof line - o, "%s %s  ",
@@ -953,174 +755,10 @@ draw_bottom(struct tui *t)
 	attrset(A_NORMAL);
 }
 
-/* A centred box of h x w with a title; returns its top-left corner. */
-static void
-box_at(struct tui *t, int h, int w, const char *title, int *y0, int *x0)
-{
-	int	y, x;
-
-	if (w > COLS - 2)
-		w = COLS - 2;
-	if (h > LINES - 2)
-		h = LINES - 2;
-	*y0 = (LINES - h) / 2;
-	*x0 = (COLS - w) / 2;
-	attrset(A_NORMAL);
-	for (y = *y0; y < *y0 + h; y++)
-		mvhline(y, *x0, ' ', w);
-	attrset(tui_attr(t, CP_TAB, A_REVERSE));
-	for (x = *x0; x < *x0 + w; x++)
-		mvaddch(*y0, x, ' ');
-	tui_text(*y0, *x0 + 1, w - 2, title);
-	attrset(A_NORMAL);
-	mvvline(*y0 + 1, *x0, ACS_VLINE, h - 1);
-	mvvline(*y0 + 1, *x0 + w - 1, ACS_VLINE, h - 1);
-	mvhline(*y0 + h - 1, *x0, ACS_HLINE, w);
-	mvaddch(*y0 + h - 1, *x0, ACS_LLCORNER);
-	mvaddch(*y0 + h - 1, *x0 + w - 1, ACS_LRCORNER);
-}
-
-static void
-draw_help(struct tui *t)
-{
-	int	i, y0, x0, h = LINES - 2, w = COLS < 78 ? COLS - 2 : 76;
-	int	line = 0, rows = h - 3, total = 0;
-	char	buf[256], keys[32], title[128];
-
-	for (i = 0; i < GP_A__COUNT; i++)
-		if (gp_keydefs[i].ctx & tui_views[t->view].ctx)
-			total++;
-	/* Never scrolled past the end; say where the rest is. */
-	if ((int)t->help_top > total - rows)
-		t->help_top = total > rows ? (size_t)(total - rows) : 0;
-	snprintf(title, sizeof title, total > rows ?
-	    _("Help: keys for this view, %d-%d of %d (PgDn/PgUp, Esc closes)") :
-	    _("Help: keys for this view (Esc closes)"), (int)t->help_top + 1,
-	    (int)t->help_top + rows < total ? (int)t->help_top + rows : total,
-	    total);
-	box_at(t, h, w, title, &y0, &x0);
-	if (w > COLS - 2)
-		w = COLS - 2;
-	for (i = 0; i < GP_A__COUNT; i++) {
-		const struct gp_keydef *k = &gp_keydefs[i];
-
-		if (!(k->ctx & tui_views[t->view].ctx))
-			continue;
-		if (line >= (int)t->help_top && line - (int)t->help_top <
-		    rows) {
-			snprintf(keys, sizeof keys, "%s", gp_key_name(k->key));
-			if (k->key2 != 0 && strcmp(keys,
-			    gp_key_name(k->key2)) != 0)
-				snprintf(keys + strlen(keys), sizeof keys -
-				    strlen(keys), ", %s", gp_key_name(k->key2));
-			snprintf(buf, sizeof buf, "%-14s %s", keys,
-			    _(k->help));
-			tui_text(y0 + 1 + line - (int)t->help_top, x0 + 2,
-			    w - 4, buf);
-		}
-		line++;
-	}
-}
-
-static void
-draw_menu(struct tui *t)
-{
-	int	y0, x0, w = COLS < 74 ? COLS - 2 : 72, per, h, y;
-	size_t	i;
-	char	buf[256], title[256];
-	int	decide = t->purpose == P_DECIDE;
-
-	per = views_menu_note(t, 0, buf, sizeof buf) != NULL ? 2 : 1;
-	if (decide)
-		views_menu_title(t, title, sizeof title);
-	else
-		snprintf(title, sizeof title, "%s", t->purpose == P_SCOPE ?
-		    _("Scope (Enter or 1-9, Esc cancels)") :
-		    _("Duration (Enter or 1-9, Esc cancels)"));
-	h = (int)t->menu_n * per + 3 + (decide ? 4 : 0);
-	box_at(t, h, w, title, &y0, &x0);
-	if (w > COLS - 2)
-		w = COLS - 2;
-	for (i = 0; i < t->menu_n; i++) {
-		y = y0 + 1 + (int)i * per;
-		attrset(i == t->menu_sel ? tui_attr(t, CP_SEL, A_REVERSE) |
-		    (t->color ? 0 : A_REVERSE) : A_NORMAL);
-		tui_text(y, x0 + 1, w - 2, views_menu_item(t, i, buf,
-		    sizeof buf));
-		if (per == 2 && views_menu_note(t, i, buf, sizeof buf)) {
-			attrset(tui_attr(t, CP_DIM, A_DIM));
-			tui_text(y + 1, x0 + 1, w - 2, buf);
-		}
-	}
-	attrset(A_NORMAL);
-	if (!decide)
-		return;
-	/* One dialog: the duration on the same screen (Left/Right). */
-	y = y0 + 1 + (int)t->menu_n * per + 1;
-	{
-		int x = x0 + 2;
-
-		tui_text(y, x, 10, _("Duration:"));
-		x += 10;
-		for (i = 0; i < tm_nduration_choices && x < x0 + w - 2; i++) {
-			const char *lbl = _(tm_duration_choices[i].label);
-			int len = (int)strlen(lbl) + 2;
-
-			attrset(i == t->dur_sel ? tui_attr(t, CP_SEL,
-			    A_REVERSE) | (t->color ? 0 : A_REVERSE) : A_NORMAL);
-			snprintf(buf, sizeof buf, " %s ", lbl);
-			tui_text(y, x, len < x0 + w - 2 - x ? len : x0 + w - 2 -
-			    x, buf);
-			x += len + 1;
-		}
-	}
-	attrset(tui_attr(t, CP_DIM, A_DIM));
-	views_menu_footer(t, buf, sizeof buf);
-	tui_text(y + 2, x0 + 2, w - 4, buf);
-	attrset(A_NORMAL);
-}
-
-static void
-draw_detail(struct tui *t)
-{
-	int	 y0, x0, h = LINES - 4, w = COLS < 78 ? COLS - 2 : 76, row = 0;
-	char	*copy = gp_xstrdup(t->detail ? t->detail : ""), *save, *ln;
-	int	 line = 0;
-
-	box_at(t, h, w, _("Details (Esc closes)"), &y0, &x0);
-	if (w > COLS - 2)
-		w = COLS - 2;
-	/* Long lines wrap: a host is never cut off at the box's edge. */
-	for (ln = strtok_r(copy, "\n", &save); ln != NULL;
-	    ln = strtok_r(NULL, "\n", &save)) {
-		size_t	len = strlen(ln), off = 0, cw = (size_t)(w - 4);
-
-		do {
-			char piece[512];
-			size_t k = len - off < cw ? len - off : cw;
-
-			/* whole UTF-8 characters only */
-			while (k > 0 && off + k < len &&
-			    ((unsigned char)ln[off + k] & 0xc0) == 0x80)
-				k--;
-			if (k == 0)
-				k = len - off < cw ? len - off : cw;
-			snprintf(piece, sizeof piece, "%.*s", (int)k,
-			    ln + off);
-			if (line >= (int)t->help_top && row < h - 2)
-				tui_text(y0 + 1 + row++, x0 + 2, w - 4,
-				    piece);
-			line++;
-			off += k;
-		} while (off < len);
-	}
-	free(copy);
-}
-
 static void
 render(struct tui *t)
 {
-	const struct view_ops *v = &tui_views[t->view];
+	const struct view_ops *v = tui_views[t->view];
 
 	if (t->quit)
 		return;
@@ -1140,21 +778,7 @@ render(struct tui *t)
 	else
 		v->draw(t, 1, LINES - 3);
 	draw_status(t);
-	switch (t->ov) {
-	case OV_HELP: draw_help(t); break;
-	case OV_MENU: draw_menu(t); break;
-	case OV_DETAIL:
-		if (t->detail_id != 0) {	/* live */
-			int64_t id = t->detail_id;
-
-			free(t->detail);
-			t->detail = views_detail_refresh(t);
-			t->detail_id = id;
-		}
-		draw_detail(t);
-		break;
-	default: break;
-	}
+	tui_draw_overlay(t);
 	draw_bottom(t);
 	wnoutrefresh(stdscr);
 	doupdate();

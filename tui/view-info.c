@@ -1,0 +1,65 @@
+/*
+ * view-info.c: conversations and credentials, which later steps fill;
+ * until then they say what they will show and why they are empty.
+ */
+#include "config.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "tui/tui-int.h"
+
+static void
+paragraph(struct tui *t, int y, const char *text)
+{
+	char	*copy = gp_xstrdup(text), *save, *ln;
+
+	for (ln = strtok_r(copy, "\n", &save); ln != NULL && y < LINES - 2;
+	    ln = strtok_r(NULL, "\n", &save))
+		tui_text(y++, 2, COLS - 4, ln);
+	free(copy);
+}
+
+static void
+conv_draw(struct tui *t, int top, int rows)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(t->status,
+	    "settings");
+
+	attrset(A_BOLD);
+	tui_text(top + 1, 2, COLS - 4, _("No LLM conversations yet."));
+	attrset(A_NORMAL);
+	paragraph(t, top + 3, _("Conversations are assembled from HTTPS "
+	    "traffic to LLM APIs\n(Anthropic, OpenAI, Gemini) that greyproxy "
+	    "intercepts, which needs\nTLS interception (MITM) and its CA "
+	    "trusted by the client.\n\nThis build does not intercept TLS yet; "
+	    "the view fills once it does."));
+	tui_text(top + 10, 2, COLS - 4, cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(s, "mitmEnabled")) ?
+	    _("Setting mitmEnabled: on") : _("Setting mitmEnabled: off "
+	    "(6 Settings to change it)"));
+}
+
+static void
+creds_draw(struct tui *t, int top, int rows)
+{
+	attrset(A_BOLD);
+	tui_text(top + 1, 2, COLS - 4, _("No credential sessions."));
+	attrset(A_NORMAL);
+	paragraph(t, top + 3, _("greywall registers a session for each "
+	    "sandbox it starts, with\nplaceholders that greyproxy swaps for "
+	    "the real secrets on the way out.\nSessions and global "
+	    "credentials are listed here by label, never by value.\n\n"
+	    "This build has no credential store yet."));
+}
+
+const struct view_ops view_conv = {
+	N_("Convers."), C_CONV, NULL, NULL, conv_draw, NULL, NULL,
+};
+
+const struct view_ops view_creds = {
+	N_("Creds"), C_CREDS, NULL, NULL, creds_draw, NULL, NULL,
+};

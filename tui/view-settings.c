@@ -1,0 +1,257 @@
+/*
+ * view-settings.c: every setting, changed at once: Space cycles, + and -
+ * step within the core's limits, = types a number, Enter explains.
+ */
+#include "config.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "tui/tui-int.h"
+
+static void	setting_value_done(struct tui *, const char *);
+
+static struct tm_list *
+l_settings(struct tui *t)
+{
+	return &t->settings;
+}
+
+/*
+ * The rows of the settings view: labels and steps are the interface's;
+ * types, limits, choices and defaults come from the core's table
+ * (GET /api/settings/schema), so both check the same limits.
+ */
+static const struct {
+	const char	*key;
+	const char	*label;		/* N_() */
+	int		 step;		/* numbers */
+} setting_rows[] = {
+	{ "defaultAction", N_("When no rule matches"), 0 },
+	{ "pendingTimeout", N_("Seconds a request waits"), 5 },
+	{ "decisionScope", N_("Scope of a and d"), 0 },
+	{ "decisionDuration", N_("Duration of a and d"), 0 },
+	{ "mode", N_("Mode (limited: GET/HEAD/OPTIONS only)"), 0 },
+	{ "privateNetworkProtection", N_("Local-network protection"), 0 },
+	{ "pendingBell", N_("Bell on a new pending request"), 0 },
+	{ "dnsPolicy", N_("DNS: refuse names a deny rule covers"), 0 },
+	{ "dnsTtlMin", N_("DNS: shortest cache time (s)"), 30 },
+	{ "dnsTtlMax", N_("DNS: longest cache time (s)"), 3600 },
+	{ "pendingMaxEntries", N_("Pending: most destinations listed"), 1000 },
+	{ "pendingMaxWaiters", N_("Pending: most connections held"), 256 },
+	{ "pendingRetention", N_("Pending: keep unwatched entries (s)"), 86400 },
+	{ "logBudgetPerMinute", N_("Log: rows per source a minute"), 100000 },
+};
+
+/* The schema entry of a setting, or NULL before it has arrived. */
+static const cJSON *
+schema_of(struct tui *t, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(t->schema, key);
+}
+
+void
+view_settings_rebuild(struct tui *t)
+{
+	cJSON	*arr = cJSON_CreateArray(), *o;
+	size_t	 i;
+
+	for (i = 0; i < GP_ARRAY_LEN(setting_rows); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+		    t->settings_obj, setting_rows[i].key);
+		char val[64];
+
+		if (cJSON_IsBool(v))
+			snprintf(val, sizeof val, "%s", cJSON_IsTrue(v) ?
+			    _("on") : _("off"));
+		else if (cJSON_IsNumber(v))
+			snprintf(val, sizeof val, "%d", v->valueint);
+		else
+			snprintf(val, sizeof val, "%s", cJSON_IsString(v) ?
+			    v->valuestring : "?");
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)(i + 1));
+		cJSON_AddStringToObject(o, "key", setting_rows[i].key);
+		cJSON_AddStringToObject(o, "value", val);
+		cJSON_AddItemToArray(arr, o);
+	}
+	tm_list_set(&t->settings, arr);
+	cJSON_Delete(arr);
+}
+
+static void
+setting_row(struct tui *t, const cJSON *s, int y, int sel)
+{
+	char	line[256];
+	size_t	i = (size_t)tm_id(s) - 1;
+
+	snprintf(line, sizeof line, " %-44s %-10s %s",
+	    _(setting_rows[i].label), tm_str(s, "value"),
+	    setting_rows[i].key);
+	tui_text(y, 0, COLS, line);
+}
+
+static void
+settings_draw(struct tui *t, int top, int rows)
+{
+	const cJSON	*dns = cJSON_GetObjectItemCaseSensitive(t->status,
+	    "dns");
+	char		 line[256];
+	int		 y = top + (int)GP_ARRAY_LEN(setting_rows) + 2;
+
+	view_draw_list(t, &t->settings, top, rows - 3,
+	    _(" SETTING                                      VALUE      KEY"),
+	    setting_row, _("Loading settings…"));
+
+	attrset(tui_attr(t, CP_DIM, A_DIM));
+	tui_text(y, 1, COLS - 2, _("Space changes a setting, + and - adjust "
+	    "numbers; changes apply at once and persist."));
+	attrset(A_NORMAL);
+	snprintf(line, sizeof line, _("DNS cache: %.0f answers, %.0f "
+	    "addresses, hit rate %.0f%% (%.0f hits, %.0f misses)"),
+	    tm_num(dns, "entries"), tm_num(dns, "hosts"),
+	    100 * tm_num(dns, "hit_rate"), tm_num(dns, "hits"),
+	    tm_num(dns, "misses"));
+	tui_text(y + 1, 1, COLS - 2, line);
+}
+
+/* Sends a new value for setting row i. */
+static void
+setting_put(struct tui *t, size_t i, cJSON *value)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(b, setting_rows[i].key, value);
+	view_api_send(t, "PUT", "/api/settings", b, _("%s changed"),
+	    setting_rows[i].key);
+}
+
+/* + and - step a number within its limits: - never raises it. */
+static void
+setting_step(struct tui *t, size_t i, int up)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(t->settings_obj,
+	    setting_rows[i].key), *sc = schema_of(t, setting_rows[i].key);
+	double		 lo = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(sc,
+	    "min")) ? tm_num(sc, "min") : 0;
+	double		 hi = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(sc,
+	    "max")) ? tm_num(sc, "max") : 1e9;
+	double		 n = v->valuedouble + (up ? 1 : -1) *
+	    setting_rows[i].step;
+
+	if (n < lo)
+		n = lo;
+	if (n > hi)
+		n = hi;
+	if (n == v->valuedouble) {
+		tui_message(t, 1, up ? _("%s is at its maximum (%.0f)") :
+		    _("%s is at its minimum (%.0f)"), setting_rows[i].key, n);
+		return;
+	}
+	setting_put(t, i, cJSON_CreateNumber(n));
+}
+
+static void
+settings_key(struct tui *t, int a)
+{
+	const cJSON	*s = tm_list_selected(&t->settings);
+	const cJSON	*v, *sc;
+	size_t		 i, k, n;
+	char		*text, limits[256] = "", cur[64];
+
+	if (s == NULL)
+		return;
+	i = (size_t)tm_id(s) - 1;
+	v = cJSON_GetObjectItemCaseSensitive(t->settings_obj,
+	    setting_rows[i].key);
+	sc = schema_of(t, setting_rows[i].key);
+	switch (a) {
+	case GP_A_DETAILS: {
+		/* Enter explains; it never changes anything. */
+		const cJSON *c, *d = cJSON_GetObjectItemCaseSensitive(sc,
+		    "default");
+
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(sc, "min")))
+			snprintf(limits, sizeof limits, _("from %.0f to %.0f"),
+			    tm_num(sc, "min"), tm_num(sc, "max"));
+		else if ((c = cJSON_GetObjectItemCaseSensitive(sc,
+		    "choices")) != NULL) {
+			const cJSON *it;
+
+			cJSON_ArrayForEach(it, c)
+				snprintf(limits + strlen(limits), sizeof limits -
+				    strlen(limits), "%s%s", limits[0] ? ", " : "",
+				    it->valuestring);
+		} else
+			snprintf(limits, sizeof limits, "%s", _("on or off"));
+		char *def = d != NULL ? cJSON_PrintUnformatted(d) : NULL;
+
+		snprintf(cur, sizeof cur, "%s", tm_str(s, "value"));
+		gp_xasprintf(&text, _("Setting:  %s\nKey:      %s\nValue:    "
+		    "%s\nDefault:  %s\nAllowed:  %s\n\nSpace changes it, + "
+		    "and - step a number, = types one; changes apply at once "
+		    "and persist."), _(setting_rows[i].label),
+		    setting_rows[i].key, cur, def ? def : "?", limits);
+		free(def);
+		tui_open_detail(t, text);
+		return;
+	}
+	case GP_A_SET_VALUE:
+		if (!cJSON_IsNumber(v)) {
+			tui_message(t, 1, "%s", _("only numbers are typed; Space "
+			    "changes this one"));
+			return;
+		}
+		snprintf(cur, sizeof cur, "%d", v->valueint);
+		t->target_id = (int64_t)i;
+		tui_open_prompt(t, _("New value:"), cur, setting_value_done,
+		    NULL);
+		return;
+	case GP_A_INCREASE:
+	case GP_A_DECREASE:
+		if (cJSON_IsNumber(v))
+			setting_step(t, i, a == GP_A_INCREASE);
+		return;
+	case GP_A_TOGGLE:
+		break;
+	default:
+		return;
+	}
+	if (cJSON_IsBool(v)) {
+		setting_put(t, i, cJSON_CreateBool(!cJSON_IsTrue(v)));
+	} else if (cJSON_IsNumber(v)) {
+		setting_step(t, i, 1);
+	} else if (cJSON_IsString(v) && (sc = cJSON_GetObjectItemCaseSensitive(
+	    sc, "choices")) != NULL && (n = (size_t)cJSON_GetArraySize(sc)) >
+	    0) {
+		for (k = 0; k < n; k++)
+			if (strcmp(cJSON_GetArrayItem(sc, (int)k)->valuestring,
+			    v->valuestring) == 0)
+				break;
+		k = k + 1 >= n ? 0 : k + 1;
+		setting_put(t, i, cJSON_CreateString(
+		    cJSON_GetArrayItem(sc, (int)k)->valuestring));
+	}
+}
+
+static void
+setting_value_done(struct tui *t, const char *text)
+{
+	char	*end;
+	long	 n = strtol(text, &end, 10);
+
+	if (*text == '\0' || *end != '\0') {
+		tui_message(t, 1, _("'%s' is not a whole number"), text);
+		return;
+	}
+	/* The core checks the limits and names them if refused. */
+	setting_put(t, (size_t)t->target_id, cJSON_CreateNumber(n));
+}
+
+const struct view_ops view_settings = {
+	N_("Settings"), C_SETTINGS, l_settings, NULL, settings_draw,
+	settings_key, NULL,
+};
