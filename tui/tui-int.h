@@ -134,6 +134,10 @@ void	 tui_open_detail(struct tui *, char *text);	/* takes text */
 void	 tui_overlay_key(struct tui *, wint_t ch, int fkey);
 void	 tui_prompt_insert(struct tui *, wchar_t);
 void	 tui_draw_overlay(struct tui *);
+/* draw.c: the tab bar, the status bar, the last line. */
+void	 tui_draw_tabs(struct tui *);
+void	 tui_draw_status(struct tui *);
+void	 tui_draw_bottom(struct tui *);
 /* Draws s at y, x in at most w columns (UTF-8 aware), padding with blanks. */
 void	 tui_text(int y, int x, int w, const char *s);
 int	 tui_attr(struct tui *, int pair, int mono);

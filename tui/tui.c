@@ -33,8 +33,7 @@ const struct gp_keydef gp_keydefs[GP_A__COUNT] = {
 
 static void	render(struct tui *);
 static void	clear_filter(struct tui *);
-static int	in_sequence(struct tui *, wint_t, int);
-int
+static int	in_sequence(struct tui *, wint_t, int);int
 gp_key_action(int key, int ctx)
 {
 	int	i;
@@ -74,40 +73,6 @@ gp_key_name(int key)
 	else
 		snprintf(buf, sizeof buf, "%c", key);
 	return buf;
-}
-
-int
-tui_attr(struct tui *t, int pair, int mono)
-{
-	return t->color ? (int)COLOR_PAIR(pair) : mono;
-}
-
-void
-tui_text(int y, int x, int w, const char *s)
-{
-	wchar_t	 wbuf[512];
-	size_t	 n, i;
-	int	 used = 0, cw;
-
-	if (w <= 0)
-		return;
-	n = mbstowcs(wbuf, s, GP_ARRAY_LEN(wbuf) - 1);
-	if (n == (size_t)-1) {		/* not valid UTF-8: show bytes */
-		mvaddnstr(y, x, s, w);
-		return;
-	}
-	move(y, x);
-	for (i = 0; i < n; i++) {
-		cw = wcwidth(wbuf[i]);
-		if (cw < 0)
-			cw = 1, wbuf[i] = L'?';
-		if (used + cw > w)
-			break;
-		addnwstr(&wbuf[i], 1);
-		used += cw;
-	}
-	for (; used < w; used++)
-		addch(' ');
 }
 
 void
@@ -587,175 +552,6 @@ on_tick(uv_timer_t *tm)
 /* --- drawing ------------------------------------------------------ */
 
 static void
-draw_tabs(struct tui *t)
-{
-	char	buf[V__COUNT][48];
-	int	i, x = 0, total = 0, shortl = 0;
-
-	for (i = 0; i < V__COUNT; i++) {
-		if (i == V_PENDING && t->pending.n > 0)
-			snprintf(buf[i], sizeof buf[i], " %d %s %zu%s ", i + 1,
-			    _(tui_views[i]->title), t->pending.n,
-			    t->pending_flag ? "!" : "");
-		else
-			snprintf(buf[i], sizeof buf[i], " %d %s ", i + 1,
-			    _(tui_views[i]->title));
-		total += (int)strlen(buf[i]);
-	}
-	/* Too wide: other tabs shrink to their digit, never the count. */
-	if (total > COLS)
-		shortl = 1;
-	attrset(tui_attr(t, CP_BAR, A_REVERSE));
-	mvhline(0, 0, ' ', COLS);
-	for (i = 0; i < V__COUNT && x < COLS; i++) {
-		if (shortl && i != V_PENDING && i != (int)t->view)
-			snprintf(buf[i], sizeof buf[i], " %d ", i + 1);
-		if (i == (int)t->view)
-			attrset(tui_attr(t, CP_TAB, A_BOLD) | (int)A_BOLD);
-		else if (i == V_PENDING && t->pending_flag)
-			attrset(tui_attr(t, CP_NEW, A_REVERSE) | (int)A_BOLD);
-		else
-			attrset(tui_attr(t, CP_BAR, A_REVERSE));
-		tui_text(0, x, COLS - x < (int)strlen(buf[i]) ? COLS - x :
-		    (int)strlen(buf[i]), buf[i]);
-		t->tab_x[i] = x;
-		x += (int)strlen(buf[i]);
-	}
-	t->tab_x[V__COUNT] = x;
-	attrset(A_NORMAL);
-}
-
-static void
-draw_status(struct tui *t)
-{
-	char		 line[512], mode[96], where[160] = "";
-	const cJSON	*l = cJSON_GetObjectItemCaseSensitive(t->status,
-	    "listeners");
-	const cJSON	*s = cJSON_GetObjectItemCaseSensitive(t->status,
-	    "settings");
-	const cJSON	*st = cJSON_GetObjectItemCaseSensitive(t->status,
-	    "storage");
-
-	if (t->remote && !t->connected) {
-		/* A lost daemon is unmistakable, never an empty list. */
-		snprintf(line, sizeof line, _(" NOT CONNECTED to %s, "
-		    "retrying: nothing shown is current (%s)"),
-		    gp_link_target(t->link), t->link_error[0] ?
-		    t->link_error : _("no answer"));
-		attrset(tui_attr(t, CP_BLOCK, A_REVERSE | A_BOLD) | A_BOLD |
-		    (t->color ? A_REVERSE : 0));
-		tui_text(LINES - 2, 0, COLS, line);
-		attrset(A_NORMAL);
-		return;
-	}
-	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "writable"))) {
-		/* Disk full: say so over everything else, in alarm colours. */
-		snprintf(line, sizeof line, _(" DISK FULL: the connection log "
-		    "is dropping rows (%.0f so far); traffic flows | %s"),
-		    tm_num(st, "log_dropped"), t->remote ? _("attached") :
-		    _("local"));
-		attrset(tui_attr(t, CP_BLOCK, A_REVERSE | A_BOLD));
-		tui_text(LINES - 2, 0, COLS, line);
-		attrset(A_NORMAL);
-		return;
-	}
-	if (t->remote)
-		snprintf(mode, sizeof mode, "%s %s", _("attached"),
-		    gp_link_target(t->link));
-	else
-		snprintf(mode, sizeof mode, "%s", _("local"));
-	/* Compact under 100 columns: the HTTP and SOCKS5 ports only. */
-	if (COLS >= 100)
-		snprintf(where, sizeof where, "http %s socks %s | ",
-		    tm_str(l, "http"), tm_str(l, "socks5"));
-	else if (*tm_str(l, "http"))
-		snprintf(where, sizeof where, ":%s :%s | ",
-		    strrchr(tm_str(l, "http"), ':') ?
-		    strrchr(tm_str(l, "http"), ':') + 1 : "",
-		    strrchr(tm_str(l, "socks5"), ':') ?
-		    strrchr(tm_str(l, "socks5"), ':') + 1 : "");
-	snprintf(line, sizeof line, " %s%s %.0f/%.0f | %s %s | %s | %s",
-	    where, _("pending"), tm_num(t->status, "pending"),
-	    tm_num(t->status, "waiting"), _("unmatched:"),
-	    strcmp(tm_str(s, "defaultAction"), "block") == 0 ? _("block") :
-	    _("hold"), strcmp(tm_str(s, "mode"), "limited") == 0 ?
-	    _("limited") : _("full"), mode);
-	attrset(tui_attr(t, CP_BAR, A_REVERSE));
-	tui_text(LINES - 2, 0, COLS, line);
-	attrset(A_NORMAL);
-}
-
-/* The last line: a message, the prompt, or the quick-help bar. */
-static void
-draw_bottom(struct tui *t)
-{
-	char	line[512];
-	size_t	o = 0;
-	int	i;
-
-	if (t->ov == OV_PROMPT) {
-		char	val[4096], fit[4200];
-		int	x, room, wv;
-
-		if (wcstombs(val, t->prompt, sizeof val) == (size_t)-1)
-			val[0] = '\0';
-		if (t->prompt_error[0] != '\0') {
-			attrset(tui_attr(t, CP_BLOCK, A_REVERSE | A_BOLD) |
-			    A_BOLD);
-			tui_text(LINES - 2, 0, COLS, t->prompt_error);
-		}
-		attrset(A_BOLD);
-		tui_text(LINES - 1, 0, COLS, t->prompt_label);
-		attrset(A_NORMAL);
-		x = (int)strlen(t->prompt_label) + 1;
-		room = COLS - x - 1;
-		wv = wcswidth(t->prompt, t->prompt_len);
-		/* A long input scrolls: its end and the cursor stay in view. */
-		if (room > 4 && wv > room) {
-			tm_fit_right_end(val, (size_t)room, fit, sizeof fit);
-			tui_text(LINES - 1, x, COLS - x, fit);
-			move(LINES - 1, x + room);
-		} else {
-			tui_text(LINES - 1, x, COLS - x, val);
-			move(LINES - 1, x + wv < COLS ? x + wv : COLS - 1);
-		}
-		return;
-	}
-	if (t->ov == OV_CONFIRM) {
-		attrset(tui_attr(t, CP_NEW, A_BOLD) | A_BOLD);
-		tui_text(LINES - 1, 0, COLS, t->confirm_text);
-		attrset(A_NORMAL);
-		return;
-	}
-	if (t->msg[0] != '\0') {
-		attrset(t->msg_error ? tui_attr(t, CP_BLOCK, A_BOLD) :
-		    tui_attr(t, CP_ALLOW, A_BOLD));
-		tui_text(LINES - 1, 0, COLS, t->msg);
-		attrset(A_NORMAL);
-		return;
-	}
-	/* "? help" and "q quit" come first, so they show at 80 columns. */
-	/* (gp_key_name returns a static buffer: one call per format.) */
-	o = (size_t)snprintf(line, sizeof line, "%s %s  ",
-	    gp_key_name(gp_keydefs[GP_A_HELP].key), _(gp_keydefs[GP_A_HELP].bar));
-	o += (size_t)snprintf(line + o, sizeof line - o, "%s %s  ",
-	    gp_key_name(gp_keydefs[GP_A_QUIT].key),
-	    _(gp_keydefs[GP_A_QUIT].bar));
-	for (i = 0; i < GP_A__COUNT && o < sizeof line - 40; i++) {
-		const struct gp_keydef *k = &gp_keydefs[i];
-
-		if (k->bar == NULL || !(k->ctx & tui_views[t->view]->ctx) ||
-		    i == GP_A_HELP || i == GP_A_QUIT)
-			continue;
-		o += (size_t)snprintf(line + o, sizeof line - o, "%s %s  ",
-		    gp_key_name(k->key), _(k->bar));
-	}
-	attrset(tui_attr(t, CP_DIM, A_DIM));
-	tui_text(LINES - 1, 0, COLS, line);
-	attrset(A_NORMAL);
-}
-
-static void
 render(struct tui *t)
 {
 	const struct view_ops *v = tui_views[t->view];
@@ -772,14 +568,14 @@ render(struct tui *t)
 		doupdate();
 		return;
 	}
-	draw_tabs(t);
+	tui_draw_tabs(t);
 	if (t->link == NULL || (!t->connected && !t->remote))
 		tui_text(2, 1, COLS - 2, _("Starting…"));
 	else
 		v->draw(t, 1, LINES - 3);
-	draw_status(t);
+	tui_draw_status(t);
 	tui_draw_overlay(t);
-	draw_bottom(t);
+	tui_draw_bottom(t);
 	wnoutrefresh(stdscr);
 	doupdate();
 }

@@ -16,7 +16,7 @@ bad=$(find src tui -name config.h)
 is "$bad" "" "no module header named config.h (it would shadow autoconf's)"
 bad=$(grep -L '^#include "config.h"' src/*.c src/*/*.c tui/*.c)
 is "$bad" "" "every source file includes config.h first"
-bad=$(grep -lE '#include <(n?curses|ncursesw/)' tui/*.c tui/*.h | grep -v -E 'tui/(tui|overlay|view|view-[a-z]+|keys)\.[ch]$')
+bad=$(grep -lE '#include <(n?curses|ncursesw/)' tui/*.c tui/*.h | grep -v -E 'tui/(tui|draw|overlay|view|view-[a-z]+|keys)\.[ch]$')
 is "$bad" "" "curses only in the drawing files of tui/"
 # ctl is the only door: outside src/ctl/ nothing reads or writes the
 # core's fields (struct gp_ctl); interfaces call gp_ctl_* operations.
