@@ -14,7 +14,7 @@
 #include "ctl/ctl.h"
 
 #define FLUSH_MS	250
-#define WATCH_MS	1000
+#define WATCH_MS	250	/* PRAGMA data_version: microseconds */
 
 static void
 dns_answer(void *d, const char *key, const uint8_t *p, size_t n,

@@ -40,7 +40,7 @@ answered_in() {	# answered_in NAME SECONDS: the held curl ends in time
 held c1 "http://cli.par.test:$P/hello"
 wait_for 10 waiting cli.par.test "$P"; ok $? "held"
 rule add allow cli.par.test >/dev/null
-answered_in c1 3; ok $? "greyproxy rule add: the held client is released within the poll"
+answered_in c1 1; ok $? "greyproxy rule add: the held client is released within a second"
 is "$(cat "$T/c1")" 200 "and gets the origin's answer"
 wait_for 5 eval '[ "$(events allowed)" -ge 1 ]'; ok $? "the entry's leaving is announced"
 like "$(grep 'pending_request.allowed' "$T/ws.out" | tail -1)" '"decided_by":"rule"' "as decided by a rule"
