@@ -190,6 +190,44 @@ tm_list_remove(struct tm_list *l, int64_t id)
 }
 
 void
+tm_list_upsert(struct tm_list *l, const cJSON *obj)
+{
+	int64_t	id = tm_id(obj);
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		if (tm_id(l->v[i]) == id) {
+			cJSON_Delete(l->v[i]);
+			l->v[i] = cJSON_Duplicate(obj, 1);
+			refresh(l);
+			return;
+		}
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 32;
+		l->v = gp_xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = cJSON_Duplicate(obj, 1);
+	refresh(l);
+}
+
+int
+tm_list_set_num(struct tm_list *l, int64_t id, const char *key, double v)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		if (tm_id(l->v[i]) != id)
+			continue;
+		cJSON_DeleteItemFromObjectCaseSensitive(l->v[i], key);
+		cJSON_AddNumberToObject(l->v[i], key, v);
+		refresh(l);
+		return 1;
+	}
+	return 0;
+}
+
+void
 tm_list_mark(struct tm_list *l, int64_t id)
 {
 	size_t	i;

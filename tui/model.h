@@ -52,6 +52,11 @@ void		 tm_list_free(struct tm_list *);
  * is now the next item.  Returns 1 if it was there.
  */
 int		 tm_list_remove(struct tm_list *, int64_t id);
+/* Replaces the item with obj's id, or adds it (a pushed event). */
+void		 tm_list_upsert(struct tm_list *, const cJSON *obj);
+/* Sets a number field of the item with this id; 1 if it was there. */
+int		 tm_list_set_num(struct tm_list *, int64_t id, const char *key,
+		    double value);
 /* Marks: toggled by id, dropped when their item leaves the list. */
 void		 tm_list_mark(struct tm_list *, int64_t id);
 int		 tm_list_marked(const struct tm_list *, int64_t id);

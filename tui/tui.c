@@ -217,9 +217,36 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 			if (t->pending.nvis > 0 && t->pending.sel > 0)
 				t->new_above++;
 		}
-		tui_fetch(t, W_PENDING | W_STATUS);
+		/* Events are applied to the list; no refetch of it. */
+		if (strcmp(type, "pending_request.created") == 0 ||
+		    strcmp(type, "pending_request.updated") == 0)
+			tm_list_upsert(&t->pending, d);
+		else if (strcmp(type, "waiters.changed") == 0) {
+			if (!tm_list_set_num(&t->pending, (int64_t)tm_num(d,
+			    "pending_id"), "waiting", tm_num(d,
+			    "current_count")))
+				tui_fetch(t, W_PENDING);	/* not seen yet */
+		} else
+			tm_list_remove(&t->pending, (int64_t)tm_num(d,
+			    "pending_id"));
+		tui_fetch(t, W_STATUS);
+		tui_dirty(t);
+	} else if (strcmp(type, "rule.created") == 0) {
+		tm_list_upsert(&t->rules, d);
+		tui_fetch(t, W_STATUS);
+		tui_dirty(t);
+	} else if (strcmp(type, "rule.deleted") == 0) {
+		tm_list_remove(&t->rules, (int64_t)tm_num(d, "id"));
+		tui_fetch(t, W_STATUS);
+		tui_dirty(t);
 	} else if (strncmp(type, "rule.", 5) == 0) {
-		tui_fetch(t, W_RULES | W_STATUS);
+		/* An update (or an outside change, null): fetch the list. */
+		if (cJSON_IsObject(d))
+			tm_list_upsert(&t->rules, d);
+		else
+			tui_fetch(t, W_RULES);
+		tui_fetch(t, W_STATUS);
+		tui_dirty(t);
 	} else if (strcmp(type, "request_log.created") == 0) {
 		if (t->paused)
 			t->missed++;
@@ -292,7 +319,12 @@ quit_confirmed(struct tui *t, int yes)
 static void
 request_quit(struct tui *t)
 {
-	int waiting = (int)tm_num(t->status, "waiting");
+	int	waiting = 0;
+	size_t	i;
+
+	/* From the list, which events keep current (the status lags). */
+	for (i = 0; i < t->pending.n; i++)
+		waiting += (int)tm_num(t->pending.v[i], "waiting");
 
 	if (!t->remote && waiting > 0) {
 		char text[192];

@@ -139,6 +139,52 @@ main(void)
 	    "a reader scrolled down is not moved by new lines");
 	tm_list_free(&l);
 
+	/* Pushed events applied to a list: upsert, a field, removal. */
+	{
+		struct tm_list	ev;
+		cJSON		*ea = cJSON_Parse("{\"id\":1,\"waiting\":1,"
+		    "\"last_seen\":\"2026-01-01T00:00:01Z\"}");
+		cJSON		*eb = cJSON_Parse("{\"id\":2,\"waiting\":1,"
+		    "\"last_seen\":\"2026-01-01T00:00:02Z\"}");
+		cJSON		*ea2 = cJSON_Parse("{\"id\":1,\"waiting\":3,"
+		    "\"last_seen\":\"2026-01-01T00:00:03Z\"}");
+
+		memset(&ev, 0, sizeof ev);
+		ev.cmp = tm_cmp_pending;
+		tm_list_upsert(&ev, ea);
+		tm_list_upsert(&ev, eb);
+		is_int(ev.n, 2, "two created events, two items");
+		is_int(tm_id(tm_list_row(&ev, 0)), 2, "newest on top");
+		tm_list_upsert(&ev, ea2);
+		is_int(ev.n, 2, "an update replaces, never duplicates");
+		is_int(tm_id(tm_list_row(&ev, 0)), 1, "the updated one moves up");
+		ok(tm_list_set_num(&ev, 2, "waiting", 0), "waiters.changed applied");
+		is_int(tm_id(tm_list_row(&ev, 1)), 2, "nobody waiting: below");
+		ok(!tm_list_set_num(&ev, 9, "waiting", 1), "unknown id: reported");
+		ok(tm_list_remove(&ev, 1) && ev.n == 1, "an allowed event removes");
+		tm_list_mark(&ev, 2);
+		ok(tm_list_marked(&ev, 2), "marked");
+		tm_list_remove(&ev, 2);
+		tm_list_set(&ev, NULL);
+		is_int(ev.nmarks, 0, "marks go with their items");
+		tm_list_free(&ev);
+		cJSON_Delete(ea);
+		cJSON_Delete(eb);
+		cJSON_Delete(ea2);
+	}
+	/* Hosts keep their right end. */
+	{
+		char out[128];
+
+		tm_fit_right_end("registry.example.org.evil.test:443", 20, out,
+		    sizeof out);
+		ok(strstr(out, "evil.test:443") != NULL &&
+		    strncmp(out, "\xe2\x80\xa6", 3) == 0,
+		    "cut on the left: %s", out);
+		tm_fit_right_end("a.test:80", 12, out, sizeof out);
+		is_str(out, "a.test:80   ", "short hosts are padded, not cut");
+	}
+
 	/* The man page documents every key of the table. */
 	{
 		const char	*top = getenv("TOP_SRCDIR");
