@@ -280,7 +280,7 @@ prune_marks(struct tm_list *l)
 void
 tm_fit_right_end(const char *s, size_t width, char *out, size_t outlen)
 {
-	size_t	n = strlen(s), o;
+	size_t	n = strlen(s), head = 0, tail;
 
 	if (outlen == 0)
 		return;
@@ -292,12 +292,24 @@ tm_fit_right_end(const char *s, size_t width, char *out, size_t outlen)
 		snprintf(out, outlen, "%-*s", (int)width, s);
 		return;
 	}
-	/* "…" then the last width - 1 bytes (hosts are ASCII: punycode). */
-	s += n - (width - 1);
-	while ((*s & 0xc0) == 0x80)	/* never start inside a character */
-		s++;
-	o = (size_t)snprintf(out, outlen, "\xe2\x80\xa6%s", s);
-	(void)o;
+	/*
+	 * The right end (domain and port) always; with room, a short head
+	 * too, so hosts that differ on the left stay apart: "host12.a-…
+	 * example.org.evil.test:443".  (Hosts are ASCII: punycode.)
+	 */
+	if (width >= 24)
+		head = width / 3 < 12 ? width / 3 : 12;
+	tail = width - head - 1;
+	s += 0;
+	{
+		const char *t = s + n - tail;
+
+		while ((*t & 0xc0) == 0x80)	/* whole characters only */
+			t++;
+		while (head > 0 && (s[head] & 0xc0) == 0x80)
+			head--;
+		snprintf(out, outlen, "%.*s\xe2\x80\xa6%s", (int)head, s, t);
+	}
 }
 
 void

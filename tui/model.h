@@ -63,10 +63,11 @@ int		 tm_list_marked(const struct tm_list *, int64_t id);
 void		 tm_list_unmark_all(struct tm_list *);
 
 /*
- * Fits s into width columns keeping its right end ("…eu-west.evil.test:
- * 443"): where a host is cut, its registrable domain and port must stay
- * visible, so an agent cannot make one host look like another.  Pads
- * with blanks to width; out gets at most outlen bytes.
+ * Fits s into width columns keeping its right end, and from 24 columns
+ * a short head ("host12.a-…west.evil.test:443"): where a host is cut,
+ * its registrable domain and port stay visible, so an agent cannot make
+ * one host look like another, and hosts differing on the left stay
+ * apart.  Pads with blanks to width; out gets at most outlen bytes.
  */
 void		 tm_fit_right_end(const char *s, size_t width, char *out,
 		    size_t outlen);

@@ -242,14 +242,14 @@ decide_footer(struct tui *t, char *buf, size_t n)
 	int64_t		 left;
 
 	if (p == NULL || tm_num(p, "waiting") <= 0 || !cJSON_IsNumber(to)) {
-		snprintf(n > 0 ? buf : buf, n, "%s", _("No connection waits "
-		    "now. Up/Down scope, Left/Right duration, Enter decides."));
+		snprintf(buf, n, "%s", _("No connection waits now. "
+		    "Left/Right: duration; Enter decides."));
 		return;
 	}
 	left = (int64_t)to->valuedouble - (gp_now() - tm_time(p,
 	    "last_seen"));
-	snprintf(buf, n, _("The agent waits %llds more. Up/Down scope, "
-	    "Left/Right duration, Enter decides, Esc cancels."),
+	snprintf(buf, n, _("The agent waits %llds more. Left/Right: "
+	    "duration; Enter decides."),
 	    (long long)(left > 0 ? left : 0));
 }
 

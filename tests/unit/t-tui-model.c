@@ -180,7 +180,12 @@ main(void)
 		    sizeof out);
 		ok(strstr(out, "evil.test:443") != NULL &&
 		    strncmp(out, "\xe2\x80\xa6", 3) == 0,
-		    "cut on the left: %s", out);
+		    "narrow: cut on the left: %s", out);
+		tm_fit_right_end("host12.a-very-long-name.registry.example.org."
+		    "evil.test:8443", 34, out, sizeof out);
+		ok(strncmp(out, "host12.a-ve\xe2\x80\xa6", 14) == 0 &&
+		    strstr(out, "org.evil.test:8443") != NULL,
+		    "wide: a short head and the right end: %s", out);
 		tm_fit_right_end("a.test:80", 12, out, sizeof out);
 		is_str(out, "a.test:80   ", "short hosts are padded, not cut");
 	}
