@@ -10,6 +10,7 @@
 #include "core/core.h"
 #include "ctl/ctl.h"
 #include "tui/model.h"
+#include "api/fields.h"
 
 const struct tm_choice tm_scope_choices[] = {
 	{ N_("this host and port"), "exact", NULL },
@@ -110,6 +111,20 @@ by_cmp(const void *a, const void *b)
 }
 
 /* Rebuilds the visible index and puts the selection back on its id. */
+/* Decodes every item once more after a change (never per frame). */
+static void
+decode_all(struct tm_list *l)
+{
+	size_t	i;
+
+	if (l->decode == NULL)
+		return;
+	free(l->typed);
+	l->typed = gp_xcalloc(l->n ? l->n : 1, l->tsize);
+	for (i = 0; i < l->n; i++)
+		l->decode(l->v[i], l->typed + i * l->tsize);
+}
+
 static void
 refresh(struct tm_list *l)
 {
@@ -119,6 +134,7 @@ refresh(struct tm_list *l)
 		sort_cmp = l->cmp;
 		qsort(l->v, l->n, sizeof *l->v, by_cmp);
 	}
+	decode_all(l);
 	l->vis = gp_xrealloc(l->vis, (l->n ? l->n : 1) * sizeof *l->vis);
 	l->nvis = 0;
 	for (i = 0; i < l->n; i++)
@@ -165,6 +181,107 @@ tm_list_set(struct tm_list *l, const cJSON *array)
 	}
 	refresh(l);
 	prune_marks(l);
+}
+
+const void *
+tm_list_item(const struct tm_list *l, size_t i)
+{
+	if (l->typed == NULL || i >= l->nvis)
+		return NULL;
+	return l->typed + l->vis[i] * l->tsize;
+}
+
+const void *
+tm_list_selected_item(const struct tm_list *l)
+{
+	return l->nvis > 0 ? tm_list_item(l, l->sel) : NULL;
+}
+
+const void *
+tm_list_find(const struct tm_list *l, int64_t id)
+{
+	size_t	i;
+
+	if (l->typed == NULL)
+		return NULL;
+	for (i = 0; i < l->n; i++)
+		if (tm_id(l->v[i]) == id)
+			return l->typed + i * l->tsize;
+	return NULL;
+}
+
+static void
+str(const cJSON *o, const char *key, char *out, size_t n)
+{
+	snprintf(out, n, "%s", tm_str(o, key));
+}
+
+void
+tm_decode_pending(const cJSON *o, void *out)
+{
+	struct tm_pending *p = out;
+
+	p->id = tm_id(o);
+	str(o, GP_F_HOST, p->host, sizeof p->host);
+	str(o, GP_F_HOSTNAME, p->hostname, sizeof p->hostname);
+	p->port = (unsigned)tm_num(o, GP_F_PORT);
+	str(o, GP_F_CONTAINER, p->container, sizeof p->container);
+	p->waiting = (int)tm_num(o, GP_F_WAITING);
+	p->attempts = (int)tm_num(o, GP_F_ATTEMPTS);
+	p->local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    GP_F_LOCAL));
+	p->first_seen = tm_time(o, GP_F_FIRST_SEEN);
+	p->last_seen = tm_time(o, GP_F_LAST_SEEN);
+	str(o, GP_F_FIRST_SEEN, p->first_seen_s, sizeof p->first_seen_s);
+	str(o, GP_F_LAST_SEEN, p->last_seen_s, sizeof p->last_seen_s);
+	str(o, GP_F_REQUEST, p->request, sizeof p->request);
+	str(o, GP_F_PROTOCOL, p->protocol, sizeof p->protocol);
+	str(o, GP_F_ADDRESSES, p->addresses, sizeof p->addresses);
+}
+
+void
+tm_decode_rule(const cJSON *o, void *out)
+{
+	struct tm_rule *r = out;
+
+	r->id = tm_id(o);
+	str(o, GP_F_ACTION, r->action, sizeof r->action);
+	r->deny = strcmp(r->action, "deny") == 0;
+	str(o, GP_F_DEST_PATTERN, r->dest, sizeof r->dest);
+	str(o, GP_F_PORT_PATTERN, r->ports, sizeof r->ports);
+	str(o, GP_F_CONTAINER_PATTERN, r->container, sizeof r->container);
+	str(o, GP_F_CREATED_AT, r->created_at, sizeof r->created_at);
+	str(o, GP_F_LAST_USED_AT, r->last_used_at, sizeof r->last_used_at);
+	str(o, GP_F_EXPIRES_AT, r->expires_at_s, sizeof r->expires_at_s);
+	r->expires_at = tm_time(o, GP_F_EXPIRES_AT);
+	str(o, GP_F_CREATED_BY, r->created_by, sizeof r->created_by);
+	str(o, GP_F_NOTES, r->notes, sizeof r->notes);
+	str(o, GP_F_RULE_TYPE, r->rule_type, sizeof r->rule_type);
+	r->hits = tm_num(o, GP_F_HIT_COUNT);
+}
+
+void
+tm_decode_log(const cJSON *o, void *out)
+{
+	struct tm_log *e = out;
+
+	e->id = tm_id(o);
+	str(o, GP_F_TIMESTAMP, e->timestamp, sizeof e->timestamp);
+	str(o, GP_F_RESULT, e->result, sizeof e->result);
+	e->allowed = strcmp(e->result, "allowed") == 0;
+	str(o, GP_F_REASON, e->reason, sizeof e->reason);
+	str(o, GP_F_METHOD, e->method, sizeof e->method);
+	str(o, GP_F_REQUEST, e->request, sizeof e->request);
+	str(o, GP_F_CONTAINER, e->container, sizeof e->container);
+	str(o, GP_F_CLIENT_ADDR, e->client, sizeof e->client);
+	str(o, GP_F_HOST, e->host, sizeof e->host);
+	e->port = (unsigned)tm_num(o, GP_F_PORT);
+	str(o, GP_F_RESOLVED_IP, e->resolved_ip, sizeof e->resolved_ip);
+	str(o, GP_F_RULE_SUMMARY, e->rule_summary, sizeof e->rule_summary);
+	e->bytes_up = tm_num(o, GP_F_BYTES_UP);
+	e->bytes_down = tm_num(o, GP_F_BYTES_DOWN);
+	e->ms = tm_num(o, GP_F_RESPONSE_MS);
+	e->count = tm_num(o, GP_F_COUNT);
 }
 
 int
@@ -401,6 +518,8 @@ tm_list_selected(const struct tm_list *l)
 void
 tm_list_free(struct tm_list *l)
 {
+	free(l->typed);
+	l->typed = NULL;
 	tm_list_unmark_all(l);
 	clear_items(l);
 	free(l->v);
@@ -412,12 +531,12 @@ int
 tm_cmp_pending(const cJSON *a, const cJSON *b)
 {
 	/* Those waiting now first, then the newest. */
-	int wa = tm_num(a, "waiting") > 0, wb = tm_num(b, "waiting") > 0;
+	int wa = tm_num(a, GP_F_WAITING) > 0, wb = tm_num(b, GP_F_WAITING) > 0;
 	int r = wb - wa;
 
 	if (r != 0)
 		return r;
-	r = strcmp(tm_str(b, "last_seen"), tm_str(a, "last_seen"));
+	r = strcmp(tm_str(b, GP_F_LAST_SEEN), tm_str(a, GP_F_LAST_SEEN));
 
 	return r != 0 ? r : tm_id(b) > tm_id(a) ? 1 : tm_id(b) < tm_id(a) ?
 	    -1 : 0;
@@ -430,18 +549,18 @@ tm_cmp_rules(const cJSON *a, const cJSON *b)
 }
 
 void
-tm_scope_preview(const cJSON *p, const char *scope, char *out, size_t n)
+tm_scope_preview(const struct tm_pending *p, const char *scope, char *out,
+    size_t n)
 {
 	struct gp_pending_entry	e;
 	struct gp_rule		r;
 	int			s = gp_scope_parse(scope);
-	const char		*res = tm_str(p, "resolved_hostname");
 
 	memset(&e, 0, sizeof e);
-	e.container = (char *)tm_str(p, "container_name");
-	e.host = (char *)tm_str(p, "destination_host");
-	e.resolved_hostname = *res ? (char *)res : NULL;
-	e.port = (unsigned)tm_num(p, "destination_port");
+	e.container = (char *)p->container;
+	e.host = (char *)p->host;
+	e.resolved_hostname = p->hostname[0] ? (char *)p->hostname : NULL;
+	e.port = p->port;
 	if (s < 0 || !gp_scope_rule(&e, s, GP_ALLOW, 0, &r)) {
 		snprintf(out, n, "%s", _("no rule stored"));
 		return;

@@ -12,6 +12,59 @@
 #include <stdint.h>
 
 typedef int	(*tm_cmp_fn)(const cJSON *, const cJSON *);
+typedef void	(*tm_decode_fn)(const cJSON *, void *out);
+
+/*
+ * Typed rows: the API's JSON decoded once, when a list changes (field
+ * names from api/fields.h, shared with the encoder), so the views read
+ * struct fields, never JSON, when they draw or act.
+ */
+struct tm_pending {
+	int64_t		id;
+	char		host[256];
+	char		hostname[256];		/* resolved from an IP, or "" */
+	unsigned	port;
+	char		container[128];
+	int		waiting, attempts, local;
+	int64_t		first_seen, last_seen;
+	char		first_seen_s[32], last_seen_s[32];
+	char		request[320];
+	char		protocol[16];
+	char		addresses[160];
+};
+struct tm_rule {
+	int64_t		id;
+	int		deny;
+	char		action[8];
+	char		dest[256];
+	char		ports[64];
+	char		container[128];
+	char		created_at[32], last_used_at[32], expires_at_s[32];
+	int64_t		expires_at;
+	char		created_by[64];
+	char		notes[256];
+	char		rule_type[16];
+	double		hits;
+};
+struct tm_log {
+	int64_t		id;
+	char		timestamp[32];
+	int		allowed;
+	char		result[16];
+	char		reason[64];
+	char		method[16];
+	char		request[320];
+	char		container[128];
+	char		client[64];
+	char		host[256];
+	unsigned	port;
+	char		resolved_ip[64];
+	char		rule_summary[320];
+	double		bytes_up, bytes_down, ms, count;
+};
+void	tm_decode_pending(const cJSON *, void *);
+void	tm_decode_rule(const cJSON *, void *);
+void	tm_decode_log(const cJSON *, void *);
 
 struct tm_list {
 	cJSON		**v;		/* owned copies */
@@ -27,6 +80,10 @@ struct tm_list {
 	int64_t		  next_seq;	/* ids for items without one */
 	int64_t		 *marks;	/* marked ids (pending: Space) */
 	size_t		  nmarks;
+	/* typed rows (optional): decode fills tsize bytes per item */
+	tm_decode_fn	  decode;
+	size_t		  tsize;
+	unsigned char	 *typed;	/* n items, in v's order */
 };
 
 int64_t		 tm_id(const cJSON *);		/* "id" or "_seq" */
@@ -45,6 +102,11 @@ void		 tm_list_end(struct tm_list *);
 void		 tm_list_scroll(struct tm_list *, size_t rows);
 const cJSON	*tm_list_selected(const struct tm_list *);
 const cJSON	*tm_list_row(const struct tm_list *, size_t visible_index);
+/* The typed row of a visible index / of the selection / by id (NULL
+ * without a decoder or when absent). */
+const void	*tm_list_item(const struct tm_list *, size_t visible_index);
+const void	*tm_list_selected_item(const struct tm_list *);
+const void	*tm_list_find(const struct tm_list *, int64_t id);
 void		 tm_list_free(struct tm_list *);
 /*
  * Removes the item with this id at once (a decision sent: the next key
@@ -89,8 +151,8 @@ extern const struct tm_choice tm_scope_choices[];
 extern const size_t tm_nscope_choices;
 extern const struct tm_choice tm_duration_choices[];
 extern const size_t tm_nduration_choices;
-/* "agent → *.npmjs.org:*" or "nothing stored" for a pending object. */
-void		 tm_scope_preview(const cJSON *pending, const char *scope,
+/* "agent → *.npmjs.org:*" or "nothing stored" for a pending entry. */
+void		 tm_scope_preview(const struct tm_pending *, const char *scope,
 		    char *out, size_t outlen);
 
 /* "12s", "5m", "3h", "2d" for a duration in seconds. */

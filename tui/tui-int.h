@@ -163,9 +163,11 @@ extern const struct view_ops *const tui_views[V__COUNT];
 void	 view_api_send(struct tui *, const char *method, const char *path,
 	    cJSON *body, const char *okfmt, const char *arg);
 /* Draws a header row and the visible rows of l with row_fn. */
+/* A row: the item's JSON and its typed row (NULL without a decoder). */
+typedef void	(*tm_row_fn)(struct tui *, const cJSON *, const void *,
+	    int y, int sel);
 void	 view_draw_list(struct tui *, struct tm_list *, int top, int rows,
-	    const char *header, void (*row_fn)(struct tui *, const cJSON *,
-	    int, int), const char *empty);
+	    const char *header, tm_row_fn, const char *empty);
 void	 view_settings_rebuild(struct tui *);
 /* The current text of the pending entry the details show. */
 char	*view_pending_detail(struct tui *);

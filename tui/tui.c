@@ -19,6 +19,7 @@
 #include <wchar.h>
 
 #include "core/core.h"
+#include "api/fields.h"
 #include "tui/tui-int.h"
 
 #define FRAME_MS	50
@@ -223,12 +224,12 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 			tm_list_upsert(&t->pending, d);
 		else if (strcmp(type, "waiters.changed") == 0) {
 			if (!tm_list_set_num(&t->pending, (int64_t)tm_num(d,
-			    "pending_id"), "waiting", tm_num(d,
-			    "current_count")))
+			    GP_F_PENDING_ID), GP_F_WAITING, tm_num(d,
+			    GP_F_CURRENT_COUNT)))
 				tui_fetch(t, W_PENDING);	/* not seen yet */
 		} else
 			tm_list_remove(&t->pending, (int64_t)tm_num(d,
-			    "pending_id"));
+			    GP_F_PENDING_ID));
 		tui_fetch(t, W_STATUS);
 		tui_dirty(t);
 	} else if (strcmp(type, "rule.created") == 0) {
@@ -236,7 +237,7 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 		tui_fetch(t, W_STATUS);
 		tui_dirty(t);
 	} else if (strcmp(type, "rule.deleted") == 0) {
-		tm_list_remove(&t->rules, (int64_t)tm_num(d, "id"));
+		tm_list_remove(&t->rules, (int64_t)tm_num(d, GP_F_ID));
 		tui_fetch(t, W_STATUS);
 		tui_dirty(t);
 	} else if (strncmp(type, "rule.", 5) == 0) {
@@ -324,7 +325,8 @@ request_quit(struct tui *t)
 
 	/* From the list, which events keep current (the status lags). */
 	for (i = 0; i < t->pending.n; i++)
-		waiting += (int)tm_num(t->pending.v[i], "waiting");
+		waiting += ((const struct tm_pending *)(t->pending.typed +
+		    i * t->pending.tsize))->waiting;
 
 	if (!t->remote && waiting > 0) {
 		char text[192];
@@ -646,8 +648,14 @@ tui_start(struct tui *t, uv_loop_t *loop)
 
 	t->loop = loop;
 	t->pending.cmp = tm_cmp_pending;
+	t->pending.decode = tm_decode_pending;
+	t->pending.tsize = sizeof(struct tm_pending);
 	t->rules.cmp = tm_cmp_rules;
+	t->rules.decode = tm_decode_rule;
+	t->rules.tsize = sizeof(struct tm_rule);
 	t->activity.max = 2000;
+	t->activity.decode = tm_decode_log;
+	t->activity.tsize = sizeof(struct tm_log);
 	if (initscr() == NULL)
 		return -1;
 	/* raw: ^C and ^Z arrive as keys (^C asks like q; ^Z must not

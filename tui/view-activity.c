@@ -16,28 +16,26 @@ l_activity(struct tui *t)
 }
 
 static void
-log_row(struct tui *t, const cJSON *e, int y, int sel)
+log_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 {
-	char		line[512], when[16], dest[300];
-	const char	*ts = tm_str(e, "timestamp");
-	int		ok = strcmp(tm_str(e, "result"), "allowed") == 0, attack;
+	const struct tm_log	*e = item;
+	char			 line[512], when[16], dest[300];
+	const char		*ts = e->timestamp;
+	int			 ok = e->allowed, attack;
 
 	snprintf(when, sizeof when, "%.8s", strlen(ts) >= 19 ? ts + 11 : ts);
 	{
 		char host[300];
 
-		snprintf(host, sizeof host, "%s:%.0f",
-		    tm_str(e, "destination_host"),
-		    tm_num(e, "destination_port"));
+		snprintf(host, sizeof host, "%s:%u", e->host, e->port);
 		tm_fit_right_end(host, 30, dest, sizeof dest);
 	}
 	/* A client trying to reach greyproxy itself is an attack: say so. */
-	attack = strcmp(tm_str(e, "reason"), "attack-greyproxy-itself") == 0;
+	attack = strcmp(e->reason, "attack-greyproxy-itself") == 0;
 	snprintf(line, sizeof line, "%s %-7s %-6s %-16.16s %s %s",
 	    when, ok ? _("allowed") : attack ? _("ATTACK") : _("blocked"),
-	    tm_str(e, "method"), tm_str(e, "container_name"), dest, ok ? "" :
-	    attack ? _("tried to reach greyproxy itself") :
-	    tm_str(e, "reason"));
+	    e->method, e->container, dest, ok ? "" : attack ?
+	    _("tried to reach greyproxy itself") : e->reason);
 	if (ok)
 		attrset(tui_attr(t, CP_ALLOW, A_NORMAL));
 	else
@@ -68,8 +66,8 @@ activity_draw(struct tui *t, int top, int rows)
 static void
 activity_key(struct tui *t, int a)
 {
-	const cJSON	*e = tm_list_selected(&t->activity);
-	char		*d;
+	const struct tm_log	*e = tm_list_selected_item(&t->activity);
+	char			*d;
 
 	if (a == GP_A_PAUSE) {
 		t->paused = !t->paused;
@@ -82,16 +80,11 @@ activity_key(struct tui *t, int a)
 		    "Protocol:     %s\nRequest:      %s\nSource:       %s (%s)\n"
 		    "Destination:  %s:%.0f\nResolved IP:  %s\n"
 		    "Rule:         %s\nBytes:        %.0f up, %.0f down\n"
-		    "Duration:     %.0f ms"), tm_str(e, "timestamp"),
-		    tm_str(e, "result"), tm_str(e, "reason"),
-		    tm_str(e, "method"), tm_str(e, "request"),
-		    tm_str(e, "container_name"), tm_str(e, "client_addr"),
-		    tm_str(e, "destination_host"),
-		    tm_num(e, "destination_port"), *tm_str(e, "resolved_ip") ?
-		    tm_str(e, "resolved_ip") : "-",
-		    *tm_str(e, "rule_summary") ? tm_str(e, "rule_summary") :
-		    "-", tm_num(e, "bytes_up"), tm_num(e, "bytes_down"),
-		    tm_num(e, "response_time_ms"));
+		    "Duration:     %.0f ms"), e->timestamp, e->result,
+		    e->reason, e->method, e->request, e->container, e->client,
+		    e->host, (double)e->port, e->resolved_ip[0] ?
+		    e->resolved_ip : "-", e->rule_summary[0] ?
+		    e->rule_summary : "-", e->bytes_up, e->bytes_down, e->ms);
 		tui_open_detail(t, d);
 	}
 }

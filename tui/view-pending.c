@@ -41,32 +41,31 @@ clear_seen_confirmed(struct tui *t, int yes)
 }
 
 static void
-pending_row(struct tui *t, const cJSON *p, int y, int sel)
+pending_row(struct tui *t, const cJSON *json, const void *item, int y,
+    int sel)
 {
-	char		host[300], dest[320], age[16], when[24], line[512];
-	int64_t		now = gp_now();
-	int64_t		seen = tm_time(p, "last_seen");
-	int		fresh = now - seen < 5, local;
-	int		wide = COLS >= 100;
-	int		waiting = tm_num(p, "waiting") > 0;
+	const struct tm_pending	*p = item;
+	char			 host[300], dest[320], age[16], when[24];
+	char			 line[512];
+	int64_t			 now = gp_now();
+	int			 fresh = now - p->last_seen < 5;
+	int			 wide = COLS >= 100;
+	int			 waiting = p->waiting > 0;
 
-	local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p,
-	    "local_network"));
-	snprintf(host, sizeof host, "%s:%.0f", *tm_str(p, "resolved_hostname")
-	    ? tm_str(p, "resolved_hostname") : tm_str(p, "destination_host"),
-	    tm_num(p, "destination_port"));
+	snprintf(host, sizeof host, "%s:%u", p->hostname[0] ? p->hostname :
+	    p->host, p->port);
 	/* The right end (domain and port) always shows. */
 	tm_fit_right_end(host, wide ? 44 : 34, dest, sizeof dest);
 	/* Waiting now: how long; else when it was last seen. */
-	tm_age(now - tm_time(p, waiting ? "first_seen" : "last_seen"), age,
+	tm_age(now - (waiting ? p->first_seen : p->last_seen), age,
 	    sizeof age);
 	if (waiting)
 		snprintf(when, sizeof when, "%s", age);
 	else
 		snprintf(when, sizeof when, _("%s ago"), age);
-	snprintf(line, sizeof line, wide ? "%s %-24.24s %5.0f %6.0f %8s" :
-	    "%s %-16.16s %4.0f %5.0f %8s", dest, tm_str(p, "container_name"),
-	    tm_num(p, "waiting"), tm_num(p, "attempt_count"), when);
+	snprintf(line, sizeof line, wide ? "%s %-24.24s %5d %6d %8s" :
+	    "%s %-16.16s %4d %5d %8s", dest, p->container, p->waiting,
+	    p->attempts, when);
 	if (fresh)
 		attrset(tui_attr(t, CP_NEW, A_BOLD) | A_BOLD);
 	else if (!waiting)
@@ -75,8 +74,8 @@ pending_row(struct tui *t, const cJSON *p, int y, int sel)
 		attrset(A_NORMAL);
 	tui_text(y, 1, COLS - 6, line);
 	attrset(tui_attr(t, CP_NEW, A_BOLD) | A_BOLD);
-	tui_text(y, 0, 1, tm_list_marked(&t->pending, tm_id(p)) ? "*" : " ");
-	if (local) {
+	tui_text(y, 0, 1, tm_list_marked(&t->pending, p->id) ? "*" : " ");
+	if (p->local) {
 		attrset(tui_attr(t, CP_LOCAL, A_BOLD) | A_BOLD);
 		tui_text(y, COLS - 5, 4, "LAN");
 	}
@@ -112,22 +111,17 @@ static void
 decide_id(struct tui *t, int64_t id, const char *verb, const char *scope,
     const char *duration)
 {
-	const cJSON	*p = NULL;
-	char		 path[96], what[300];
-	size_t		 i;
-	cJSON		*b;
+	const struct tm_pending	*p = tm_list_find(&t->pending, id);
+	char			 path[96], what[300];
+	cJSON			*b;
 
-	for (i = 0; i < t->pending.n; i++)
-		if (tm_id(t->pending.v[i]) == id)
-			p = t->pending.v[i];
 	if (p == NULL) {
 		tui_message(t, 1, "%s", _("that request is no longer pending"));
 		return;
 	}
 	snprintf(path, sizeof path, "/api/pending/%lld/%s", (long long)id,
 	    verb);
-	snprintf(what, sizeof what, "%s:%.0f", tm_str(p, "destination_host"),
-	    tm_num(p, "destination_port"));
+	snprintf(what, sizeof what, "%s:%u", p->host, p->port);
 	b = cJSON_CreateObject();
 	cJSON_AddStringToObject(b, "scope", scope);
 	cJSON_AddStringToObject(b, "duration", duration);
@@ -144,9 +138,9 @@ static void
 decide(struct tui *t, const char *verb, const char *scope,
     const char *duration)
 {
-	const cJSON	*p = tm_list_selected(&t->pending);
-	int64_t		*ids;
-	size_t		 n, i;
+	const struct tm_pending	*p = tm_list_selected_item(&t->pending);
+	int64_t			*ids, id;
+	size_t			 n, i;
 
 	if (t->pending.nmarks > 0) {
 		n = t->pending.nmarks;
@@ -168,9 +162,9 @@ decide(struct tui *t, const char *verb, const char *scope,
 		tui_message(t, 1, "%s", _("nothing selected"));
 		return;
 	}
-	n = (size_t)tm_id(p);
-	decide_id(t, (int64_t)n, verb, scope, duration);
-	tm_list_remove(&t->pending, (int64_t)n);
+	id = p->id;	/* (removing frees p) */
+	decide_id(t, id, verb, scope, duration);
+	tm_list_remove(&t->pending, id);
 }
 
 /* A decision default from the settings, or fallback. */
@@ -201,22 +195,11 @@ open_decide(struct tui *t)
 			t->dur_sel = i;
 }
 
-static const cJSON *
-pending_by_id(struct tui *t, int64_t id)
-{
-	size_t	i;
-
-	for (i = 0; i < t->pending.n; i++)
-		if (tm_id(t->pending.v[i]) == id)
-			return t->pending.v[i];
-	return NULL;
-}
-
 static void
 decide_title(struct tui *t, char *buf, size_t n)
 {
-	const cJSON	*p = pending_by_id(t, t->target_id);
-	const char	*verb = t->action == GP_A_ALLOW ? _("Allow") :
+	const struct tm_pending	*p = tm_list_find(&t->pending, t->target_id);
+	const char		*verb = t->action == GP_A_ALLOW ? _("Allow") :
 	    _("Deny");
 	char		 host[300], fit[320];
 	int		 room;
@@ -226,8 +209,8 @@ decide_title(struct tui *t, char *buf, size_t n)
 		    t->pending.nmarks);
 		return;
 	}
-	snprintf(host, sizeof host, "%s:%.0f", p ? tm_str(p,
-	    "destination_host") : "?", p ? tm_num(p, "destination_port") : 0);
+	snprintf(host, sizeof host, "%s:%u", p ? p->host : "?", p ? p->port :
+	    0);
 	room = (COLS < 74 ? COLS - 2 : 72) - 4 - (int)strlen(verb);
 	tm_fit_right_end(host, room > 12 ? (size_t)room : 12, fit, sizeof fit);
 	snprintf(buf, n, "%s %s", verb, fit);
@@ -236,18 +219,17 @@ decide_title(struct tui *t, char *buf, size_t n)
 static void
 decide_footer(struct tui *t, char *buf, size_t n)
 {
-	const cJSON	*p = pending_by_id(t, t->target_id);
-	const cJSON	*to = cJSON_GetObjectItemCaseSensitive(t->settings_obj,
-	    "pendingTimeout");
-	int64_t		 left;
+	const struct tm_pending	*p = tm_list_find(&t->pending, t->target_id);
+	const cJSON		*to = cJSON_GetObjectItemCaseSensitive(
+	    t->settings_obj, "pendingTimeout");
+	int64_t			 left;
 
-	if (p == NULL || tm_num(p, "waiting") <= 0 || !cJSON_IsNumber(to)) {
+	if (p == NULL || p->waiting <= 0 || !cJSON_IsNumber(to)) {
 		snprintf(buf, n, "%s", _("No connection waits now. "
 		    "Left/Right: duration; Enter decides."));
 		return;
 	}
-	left = (int64_t)to->valuedouble - (gp_now() - tm_time(p,
-	    "last_seen"));
+	left = (int64_t)to->valuedouble - (gp_now() - p->last_seen);
 	snprintf(buf, n, _("The agent waits %llds more. Left/Right: "
 	    "duration; Enter decides."),
 	    (long long)(left > 0 ? left : 0));
@@ -255,7 +237,7 @@ decide_footer(struct tui *t, char *buf, size_t n)
 
 /* The details of a pending entry; caller frees. */
 static char *
-pending_detail_text(struct tui *t, const cJSON *p)
+pending_detail_text(struct tui *t, const struct tm_pending *p)
 {
 	char	*text;
 
@@ -265,25 +247,20 @@ pending_detail_text(struct tui *t, const cJSON *p)
 	    "Local network: %s\nWaiting now:  %.0f connections\n"
 	    "Attempts:     %.0f\nFirst seen:   %s\nLast seen:    %s\n"
 	    "\nKeys: a allow, d deny, A/D choose scope, x dismiss."),
-	    tm_str(p, "destination_host"),
-	    tm_num(p, "destination_port"), tm_str(p, "request"),
-	    tm_str(p, "protocol"), *tm_str(p, "addresses") ?
-	    tm_str(p, "addresses") : _("looked up once allowed"),
-	    *tm_str(p, "resolved_hostname") ?
-	    tm_str(p, "resolved_hostname") : "-",
-	    tm_str(p, "container_name"), cJSON_IsTrue(
-	    cJSON_GetObjectItemCaseSensitive(p, "local_network")) ?
-	    _("yes") : _("no"), tm_num(p, "waiting"),
-	    tm_num(p, "attempt_count"), tm_str(p, "first_seen"),
-	    tm_str(p, "last_seen"));
+	    p->host, (double)p->port, p->request, p->protocol,
+	    p->addresses[0] ? p->addresses : _("looked up once allowed"),
+	    p->hostname[0] ? p->hostname : "-", p->container,
+	    p->local ? _("yes") : _("no"), (double)p->waiting,
+	    (double)p->attempts, p->first_seen_s, p->last_seen_s);
 	return text;
 }
 
 static void
 pending_key(struct tui *t, int a)
 {
-	const cJSON	*p = tm_list_selected(&t->pending);
-	char		 path[64];
+	const struct tm_pending	*p = tm_list_selected_item(&t->pending);
+	char			 path[64], host[256];
+	int64_t			 id;
 
 	switch (a) {
 	case GP_A_ALLOW:
@@ -298,23 +275,24 @@ pending_key(struct tui *t, int a)
 		if (p == NULL && t->pending.nmarks == 0)
 			break;
 		t->action = a == GP_A_ALLOW_SCOPE ? GP_A_ALLOW : GP_A_DENY;
-		t->target_id = p != NULL ? tm_id(p) : t->pending.marks[0];
+		t->target_id = p != NULL ? p->id : t->pending.marks[0];
 		t->decide_marked = t->pending.nmarks > 0;
 		open_decide(t);
 		break;
 	case GP_A_DISMISS:
 		if (p == NULL)
 			break;
-		snprintf(path, sizeof path, "/api/pending/%lld",
-		    (long long)tm_id(p));
+		id = p->id;
+		snprintf(host, sizeof host, "%s", p->host);
+		snprintf(path, sizeof path, "/api/pending/%lld", (long long)id);
 		view_api_send(t, "DELETE", path, NULL, _("dismissed %s"),
-		    tm_str(p, "destination_host"));
-		tm_list_remove(&t->pending, tm_id(p));
+		    host);
+		tm_list_remove(&t->pending, id);
 		break;
 	case GP_A_MARK:
 		if (p == NULL)
 			break;
-		tm_list_mark(&t->pending, tm_id(p));
+		tm_list_mark(&t->pending, p->id);
 		tm_list_move(&t->pending, 1);
 		break;
 	case GP_A_CLEAR_SEEN:
@@ -324,8 +302,9 @@ pending_key(struct tui *t, int a)
 	case GP_A_DETAILS:
 		if (p == NULL)
 			break;
+		id = p->id;
 		tui_open_detail(t, pending_detail_text(t, p));
-		t->detail_id = tm_id(p);	/* kept current, keys work */
+		t->detail_id = id;	/* kept current, keys work */
 		break;
 	}
 }
@@ -333,11 +312,10 @@ pending_key(struct tui *t, int a)
 char *
 view_pending_detail(struct tui *t)
 {
-	size_t	i;
+	const struct tm_pending *p = tm_list_find(&t->pending, t->detail_id);
 
-	for (i = 0; i < t->pending.n; i++)
-		if (tm_id(t->pending.v[i]) == t->detail_id)
-			return pending_detail_text(t, t->pending.v[i]);
+	if (p != NULL)
+		return pending_detail_text(t, p);
 	return gp_xstrdup(_("This entry has left the queue (decided, "
 	    "dismissed or expired).\n\nEsc closes."));
 }
@@ -352,13 +330,9 @@ decide_item(struct tui *t, size_t i, char *buf, size_t n)
 static const char *
 decide_note(struct tui *t, size_t i, char *buf, size_t n)
 {
-	const cJSON	*p = NULL;
-	char		 preview[300];
-	size_t		 k;
+	const struct tm_pending	*p = tm_list_find(&t->pending, t->target_id);
+	char			 preview[300];
 
-	for (k = 0; k < t->pending.n; k++)
-		if (tm_id(t->pending.v[k]) == t->target_id)
-			p = t->pending.v[k];
 	if (p == NULL)
 		return NULL;
 	tm_scope_preview(p, tm_scope_choices[i].scope, preview,

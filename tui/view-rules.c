@@ -24,11 +24,12 @@ l_rules(struct tui *t)
 }
 
 static void
-rule_row(struct tui *t, const cJSON *r, int y, int sel)
+rule_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 {
-	char		line[512], exp[32];
-	int64_t		e = tm_time(r, "expires_at");
-	int		deny = strcmp(tm_str(r, "action"), "deny") == 0;
+	const struct tm_rule	*r = item;
+	char			 line[512], exp[32], dest[320];
+	int64_t			 e = r->expires_at;
+	int			 deny = r->deny;
 
 	if (e == 0)
 		snprintf(exp, sizeof exp, "%s", _("never"));
@@ -36,16 +37,12 @@ rule_row(struct tui *t, const cJSON *r, int y, int sel)
 		snprintf(exp, sizeof exp, "%s", _("expired"));
 	else
 		tm_age(e - gp_now(), exp, sizeof exp);
-	char		dest[320];
-
-	tm_fit_right_end(tm_str(r, "destination_pattern"), COLS >= 100 ? 32 :
-	    24, dest, sizeof dest);
+	tm_fit_right_end(r->dest, COLS >= 100 ? 32 : 24, dest, sizeof dest);
 	snprintf(line, sizeof line, COLS >= 100 ?
 	    "%5lld %-5s %s %-11.11s %-20.20s %6.0f %s" :
 	    "%4lld %-5s %s %-9.9s %-14.14s %5.0f %s",
-	    (long long)tm_id(r), deny ? _("deny") : _("allow"),
-	    dest, tm_str(r, "port_pattern"),
-	    tm_str(r, "container_pattern"), tm_num(r, "hit_count"), exp);
+	    (long long)r->id, deny ? _("deny") : _("allow"), dest, r->ports,
+	    r->container, r->hits, exp);
 	attrset(deny ? tui_attr(t, CP_BLOCK, A_BOLD) : tui_attr(t, CP_ALLOW,
 	    A_NORMAL));
 	tui_text(y, 0, COLS, line);
@@ -148,8 +145,8 @@ send_rule(struct tui *t, int edit, const char *text, int confirmed)
 static void
 rules_key(struct tui *t, int a)
 {
-	const cJSON	*r = tm_list_selected(&t->rules);
-	char		 init[400], text[300];
+	const struct tm_rule	*r = tm_list_selected_item(&t->rules);
+	char			 init[600], text[400];
 
 	switch (a) {
 	case GP_A_RULE_NEW:
@@ -159,19 +156,17 @@ rules_key(struct tui *t, int a)
 	case GP_A_RULE_EDIT:
 		if (r == NULL)
 			break;
-		t->target_id = tm_id(r);
-		snprintf(init, sizeof init, "%s %s %s %s", tm_str(r, "action"),
-		    tm_str(r, "destination_pattern"), tm_str(r, "port_pattern"),
-		    tm_str(r, "container_pattern"));
+		t->target_id = r->id;
+		snprintf(init, sizeof init, "%s %s %s %s", r->action, r->dest,
+		    r->ports, r->container);
 		tui_open_prompt(t, _("Edit rule:"), init, rule_edit_done, NULL);
 		break;
 	case GP_A_RULE_DELETE:
 		if (r == NULL)
 			break;
-		t->target_id = tm_id(r);
+		t->target_id = r->id;
 		snprintf(text, sizeof text, _("Delete rule %lld (%s %s)? (y/n)"),
-		    (long long)tm_id(r), tm_str(r, "action"),
-		    tm_str(r, "destination_pattern"));
+		    (long long)r->id, r->action, r->dest);
 		tui_open_confirm(t, text, rule_delete_confirmed);
 		break;
 	case GP_A_DETAILS: {
@@ -183,14 +178,11 @@ rules_key(struct tui *t, int a)
 		    "Destination:  %s\nPorts:        %s\nSource:       %s\n"
 		    "Type:         %s\nCreated:      %s by %s\nExpires:      %s\n"
 		    "Last used:    %s\nHits:         %.0f\nNotes:        %s"),
-		    (long long)tm_id(r), tm_str(r, "action"),
-		    tm_str(r, "destination_pattern"), tm_str(r, "port_pattern"),
-		    tm_str(r, "container_pattern"), tm_str(r, "rule_type"),
-		    tm_str(r, "created_at"), tm_str(r, "created_by"),
-		    *tm_str(r, "expires_at") ? tm_str(r, "expires_at") :
-		    _("never"), *tm_str(r, "last_used_at") ?
-		    tm_str(r, "last_used_at") : "-", tm_num(r, "hit_count"),
-		    tm_str(r, "notes"));
+		    (long long)r->id, r->action, r->dest, r->ports,
+		    r->container, r->rule_type, r->created_at, r->created_by,
+		    r->expires_at_s[0] ? r->expires_at_s : _("never"),
+		    r->last_used_at[0] ? r->last_used_at : "-", r->hits,
+		    r->notes);
 		tui_open_detail(t, d);
 		break;
 	}

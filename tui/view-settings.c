@@ -83,7 +83,8 @@ view_settings_rebuild(struct tui *t)
 }
 
 static void
-setting_row(struct tui *t, const cJSON *s, int y, int sel)
+setting_row(struct tui *t, const cJSON *s, const void *item, int y,
+    int sel)
 {
 	char	line[256];
 	size_t	i = (size_t)tm_id(s) - 1;

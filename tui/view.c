@@ -60,8 +60,7 @@ view_api_send(struct tui *t, const char *method, const char *path, cJSON *body,
 /* Draws a header row and the visible rows of l with row_fn. */
 void
 view_draw_list(struct tui *t, struct tm_list *l, int top, int rows,
-    const char *header, void (*row_fn)(struct tui *, const cJSON *, int,
-    int), const char *empty)
+    const char *header, tm_row_fn row_fn, const char *empty)
 {
 	size_t	i;
 	int	y;
@@ -82,7 +81,7 @@ view_draw_list(struct tui *t, struct tm_list *l, int top, int rows,
 	    i++, y++) {
 		int sel = i == l->sel;
 
-		row_fn(t, tm_list_row(l, i), y, sel);
+		row_fn(t, tm_list_row(l, i), tm_list_item(l, i), y, sel);
 		if (sel)
 			mvchgat(y, 0, COLS, t->color ? A_NORMAL : A_REVERSE,
 			    t->color ? CP_SEL : 0, NULL);

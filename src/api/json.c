@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/fields.h"
 
 void
 gp_json_time(cJSON *o, const char *key, int64_t t)
@@ -33,23 +34,23 @@ gp_json_rule(const struct gp_rule *r)
 {
 	cJSON	*o = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(o, "id", (double)r->id);
-	cJSON_AddStringToObject(o, "container_pattern", r->container);
-	cJSON_AddStringToObject(o, "destination_pattern", r->dest);
-	cJSON_AddStringToObject(o, "port_pattern", r->ports);
-	cJSON_AddStringToObject(o, "rule_type", r->expires_at ? "temporary" :
+	cJSON_AddNumberToObject(o, GP_F_ID, (double)r->id);
+	cJSON_AddStringToObject(o, GP_F_CONTAINER_PATTERN, r->container);
+	cJSON_AddStringToObject(o, GP_F_DEST_PATTERN, r->dest);
+	cJSON_AddStringToObject(o, GP_F_PORT_PATTERN, r->ports);
+	cJSON_AddStringToObject(o, GP_F_RULE_TYPE, r->expires_at ? "temporary" :
 	    "permanent");
-	cJSON_AddStringToObject(o, "action", r->action == GP_DENY ? "deny" :
+	cJSON_AddStringToObject(o, GP_F_ACTION, r->action == GP_DENY ? "deny" :
 	    "allow");
-	gp_json_time(o, "created_at", r->created_at);
-	gp_json_time(o, "expires_at", r->expires_at);
-	gp_json_time(o, "last_used_at", r->last_used_at);
-	cJSON_AddStringToObject(o, "created_by", r->created_by ?
+	gp_json_time(o, GP_F_CREATED_AT, r->created_at);
+	gp_json_time(o, GP_F_EXPIRES_AT, r->expires_at);
+	gp_json_time(o, GP_F_LAST_USED_AT, r->last_used_at);
+	cJSON_AddStringToObject(o, GP_F_CREATED_BY, r->created_by ?
 	    r->created_by : "admin");
-	add_str_or_null(o, "notes", r->notes);
-	cJSON_AddBoolToObject(o, "is_active", r->expires_at == 0 ||
+	add_str_or_null(o, GP_F_NOTES, r->notes);
+	cJSON_AddBoolToObject(o, GP_F_IS_ACTIVE, r->expires_at == 0 ||
 	    r->expires_at > gp_now());
-	cJSON_AddNumberToObject(o, "hit_count", (double)r->hit_count);
+	cJSON_AddNumberToObject(o, GP_F_HIT_COUNT, (double)r->hit_count);
 	return o;
 }
 
@@ -58,20 +59,20 @@ gp_json_pending(const struct gp_pending_entry *e)
 {
 	cJSON	*o = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(o, "id", (double)e->id);
-	cJSON_AddStringToObject(o, "container_name", e->container);
-	cJSON_AddStringToObject(o, "container_id", "");
-	cJSON_AddStringToObject(o, "destination_host", e->host);
-	cJSON_AddNumberToObject(o, "destination_port", e->port);
-	add_str_or_null(o, "resolved_hostname", e->resolved_hostname);
-	gp_json_time(o, "first_seen", e->first_seen);
-	gp_json_time(o, "last_seen", e->last_seen);
-	cJSON_AddNumberToObject(o, "attempt_count", (double)e->attempts);
-	cJSON_AddNumberToObject(o, "waiting", (double)e->nwaiters);
-	cJSON_AddBoolToObject(o, "local_network", e->local);
-	add_str_or_null(o, "request", e->request);
-	add_str_or_null(o, "protocol", e->protocol);
-	add_str_or_null(o, "addresses", e->addresses);
+	cJSON_AddNumberToObject(o, GP_F_ID, (double)e->id);
+	cJSON_AddStringToObject(o, GP_F_CONTAINER, e->container);
+	cJSON_AddStringToObject(o, GP_F_CONTAINER_ID, "");
+	cJSON_AddStringToObject(o, GP_F_HOST, e->host);
+	cJSON_AddNumberToObject(o, GP_F_PORT, e->port);
+	add_str_or_null(o, GP_F_HOSTNAME, e->resolved_hostname);
+	gp_json_time(o, GP_F_FIRST_SEEN, e->first_seen);
+	gp_json_time(o, GP_F_LAST_SEEN, e->last_seen);
+	cJSON_AddNumberToObject(o, GP_F_ATTEMPTS, (double)e->attempts);
+	cJSON_AddNumberToObject(o, GP_F_WAITING, (double)e->nwaiters);
+	cJSON_AddBoolToObject(o, GP_F_LOCAL, e->local);
+	add_str_or_null(o, GP_F_REQUEST, e->request);
+	add_str_or_null(o, GP_F_PROTOCOL, e->protocol);
+	add_str_or_null(o, GP_F_ADDRESSES, e->addresses);
 	return o;
 }
 
@@ -82,20 +83,20 @@ log_common(int64_t ts, const char *container, const char *host,
 {
 	cJSON	*o = cJSON_CreateObject();
 
-	gp_json_time(o, "timestamp", ts);
-	cJSON_AddStringToObject(o, "container_name", container ? container :
+	gp_json_time(o, GP_F_TIMESTAMP, ts);
+	cJSON_AddStringToObject(o, GP_F_CONTAINER, container ? container :
 	    "");
-	cJSON_AddStringToObject(o, "container_id", "");
-	cJSON_AddStringToObject(o, "destination_host", host ? host : "");
-	cJSON_AddNumberToObject(o, "destination_port", port);
-	add_str_or_null(o, "resolved_hostname", resolved_hostname);
-	cJSON_AddStringToObject(o, "method", method ? method : "unknown");
-	cJSON_AddStringToObject(o, "result", allowed ? "allowed" : "blocked");
+	cJSON_AddStringToObject(o, GP_F_CONTAINER_ID, "");
+	cJSON_AddStringToObject(o, GP_F_HOST, host ? host : "");
+	cJSON_AddNumberToObject(o, GP_F_PORT, port);
+	add_str_or_null(o, GP_F_HOSTNAME, resolved_hostname);
+	cJSON_AddStringToObject(o, GP_F_METHOD, method ? method : "unknown");
+	cJSON_AddStringToObject(o, GP_F_RESULT, allowed ? "allowed" : "blocked");
 	if (rule_id > 0)
-		cJSON_AddNumberToObject(o, "rule_id", (double)rule_id);
+		cJSON_AddNumberToObject(o, GP_F_RULE_ID, (double)rule_id);
 	else
-		cJSON_AddNullToObject(o, "rule_id");
-	cJSON_AddNumberToObject(o, "response_time_ms", (double)duration);
+		cJSON_AddNullToObject(o, GP_F_RULE_ID);
+	cJSON_AddNumberToObject(o, GP_F_RESPONSE_MS, (double)duration);
 	return o;
 }
 
@@ -106,15 +107,15 @@ gp_json_log_row(const struct gp_log_row *r)
 	    r->resolved_hostname, r->method, r->allowed, r->rule_id,
 	    r->duration_ms);
 
-	cJSON_AddNumberToObject(o, "id", (double)r->id);
-	add_str_or_null(o, "rule_summary", r->rule_summary);
-	add_str_or_null(o, "client_addr", r->client_addr);
-	add_str_or_null(o, "request", r->request);
-	add_str_or_null(o, "resolved_ip", r->resolved_ip);
-	cJSON_AddStringToObject(o, "reason", r->reason ? r->reason : "");
-	cJSON_AddNumberToObject(o, "bytes_up", (double)r->bytes_up);
-	cJSON_AddNumberToObject(o, "count", (double)r->count);
-	cJSON_AddNumberToObject(o, "bytes_down", (double)r->bytes_down);
+	cJSON_AddNumberToObject(o, GP_F_ID, (double)r->id);
+	add_str_or_null(o, GP_F_RULE_SUMMARY, r->rule_summary);
+	add_str_or_null(o, GP_F_CLIENT_ADDR, r->client_addr);
+	add_str_or_null(o, GP_F_REQUEST, r->request);
+	add_str_or_null(o, GP_F_RESOLVED_IP, r->resolved_ip);
+	cJSON_AddStringToObject(o, GP_F_REASON, r->reason ? r->reason : "");
+	cJSON_AddNumberToObject(o, GP_F_BYTES_UP, (double)r->bytes_up);
+	cJSON_AddNumberToObject(o, GP_F_COUNT, (double)r->count);
+	cJSON_AddNumberToObject(o, GP_F_BYTES_DOWN, (double)r->bytes_down);
 	return o;
 }
 
@@ -125,14 +126,14 @@ gp_json_conn_log(const struct gp_conn_log *l)
 	    l->resolved_hostname, l->method, l->allowed, l->rule_id,
 	    (int64_t)l->duration_ms);
 
-	add_str_or_null(o, "client_addr", l->client_addr);
-	add_str_or_null(o, "request", l->request);
-	add_str_or_null(o, "resolved_ip", l->resolved_ip);
-	cJSON_AddStringToObject(o, "reason", l->reason ? l->reason : "");
-	cJSON_AddNumberToObject(o, "bytes_up", (double)l->bytes_up);
-	cJSON_AddNumberToObject(o, "count", l->count > 1 ? (double)l->count :
+	add_str_or_null(o, GP_F_CLIENT_ADDR, l->client_addr);
+	add_str_or_null(o, GP_F_REQUEST, l->request);
+	add_str_or_null(o, GP_F_RESOLVED_IP, l->resolved_ip);
+	cJSON_AddStringToObject(o, GP_F_REASON, l->reason ? l->reason : "");
+	cJSON_AddNumberToObject(o, GP_F_BYTES_UP, (double)l->bytes_up);
+	cJSON_AddNumberToObject(o, GP_F_COUNT, l->count > 1 ? (double)l->count :
 	    1);
-	cJSON_AddNumberToObject(o, "bytes_down", (double)l->bytes_down);
+	cJSON_AddNumberToObject(o, GP_F_BYTES_DOWN, (double)l->bytes_down);
 	return o;
 }
 
@@ -150,14 +151,14 @@ gp_json_event(enum gp_event ev, const void *obj)
 		const struct gp_decision *d = obj;
 
 		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "pending_id", (double)d->pending_id);
+		cJSON_AddNumberToObject(o, GP_F_PENDING_ID, (double)d->pending_id);
 		if (d->rule != NULL)
 			cJSON_AddItemToObject(o, "rule", gp_json_rule(d->rule));
 		else if (ev == GP_EV_PENDING_ALLOWED)
 			cJSON_AddNullToObject(o, "rule");
 		/* greyproxy-c: which rule decided, and how. */
 		if (d->rule_id != 0)
-			cJSON_AddNumberToObject(o, "rule_id",
+			cJSON_AddNumberToObject(o, GP_F_RULE_ID,
 			    (double)d->rule_id);
 		cJSON_AddStringToObject(o, "decided_by", d->verdict ==
 		    GP_VERDICT_RULE || (d->verdict == GP_VERDICT_DENY &&
@@ -169,13 +170,13 @@ gp_json_event(enum gp_event ev, const void *obj)
 		const struct gp_waiters_change *c = obj;
 
 		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "pending_id", (double)c->e->id);
-		cJSON_AddStringToObject(o, "container_name", c->e->container);
+		cJSON_AddNumberToObject(o, GP_F_PENDING_ID, (double)c->e->id);
+		cJSON_AddStringToObject(o, GP_F_CONTAINER, c->e->container);
 		cJSON_AddStringToObject(o, "host", c->e->host);
 		cJSON_AddNumberToObject(o, "port", c->e->port);
 		cJSON_AddNumberToObject(o, "previous_count",
 		    (double)c->previous);
-		cJSON_AddNumberToObject(o, "current_count", (double)c->current);
+		cJSON_AddNumberToObject(o, GP_F_CURRENT_COUNT, (double)c->current);
 		return o;
 	}
 	case GP_EV_LOG_CREATED:
@@ -186,7 +187,7 @@ gp_json_event(enum gp_event ev, const void *obj)
 		return obj ? gp_json_rule(obj) : cJSON_CreateNull();
 	case GP_EV_RULE_DELETED:
 		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)*(const int64_t *)obj);
+		cJSON_AddNumberToObject(o, GP_F_ID, (double)*(const int64_t *)obj);
 		return o;
 	case GP_EV_SETTINGS_CHANGED:
 		return gp_settings_json(obj);

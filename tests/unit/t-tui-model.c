@@ -91,17 +91,23 @@ main(void)
 
 	/* Scope menu: the rule each choice would store. */
 	{
-		cJSON *p = pending(9, "registry.npmjs.org", "x");
+		cJSON		 *p = pending(9, "registry.npmjs.org", "x");
+		struct tm_pending tp;
 
-		tm_scope_preview(p, "exact", buf, sizeof buf);
+		/* Decoded once into the typed row the views read. */
+		tm_decode_pending(p, &tp);
+		is_str(tp.host, "registry.npmjs.org", "decoded host");
+		is_int(tp.port, 443, "decoded port");
+		is_str(tp.container, "agent", "decoded source");
+		tm_scope_preview(&tp, "exact", buf, sizeof buf);
 		is_str(buf, "agent \u2192 registry.npmjs.org:443", "exact");
-		tm_scope_preview(p, "any_port", buf, sizeof buf);
+		tm_scope_preview(&tp, "any_port", buf, sizeof buf);
 		is_str(buf, "agent \u2192 registry.npmjs.org:*", "any port");
-		tm_scope_preview(p, "subdomain_wildcard", buf, sizeof buf);
+		tm_scope_preview(&tp, "subdomain_wildcard", buf, sizeof buf);
 		is_str(buf, "agent \u2192 *.npmjs.org:*", "parent domain");
-		tm_scope_preview(p, "all_containers", buf, sizeof buf);
+		tm_scope_preview(&tp, "all_containers", buf, sizeof buf);
 		is_str(buf, "* \u2192 registry.npmjs.org:443", "every source");
-		tm_scope_preview(p, "once", buf, sizeof buf);
+		tm_scope_preview(&tp, "once", buf, sizeof buf);
 		is_str(buf, "no rule stored", "once");
 		is_str(tm_scope_choices[2].scope, "subdomain_wildcard",
 		    "menu order: third is the parent domain");
