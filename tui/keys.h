@@ -33,6 +33,8 @@
 	X(MARK, ' ', 0, C_PENDING, N_("mark"),				\
 	    N_("mark or unmark the selected entry: a, d and their scopes "\
 	    "then act on every marked one"))				\
+	X(MARK_ALL, '*', 0, C_PENDING, NULL,				\
+	    N_("mark every entry the filter shows (again: unmark all)"))	\
 	X(CLEAR_SEEN, 'X', 0, C_PENDING, NULL,				\
 	    N_("remove every entry no connection waits for (asks first)")) \
 	X(RULE_NEW, 'n', 0, C_RULES, N_("new"), N_("add a rule"))	\

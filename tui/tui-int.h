@@ -83,6 +83,7 @@ struct tui {
 	int			 decide_marked;	/* it acts on the marks */
 	char			 pending_rule[512];	/* awaiting a yes */
 	int			 pending_rule_edit;
+	char			 setting_key[64];	/* the = prompt's */
 	char			 prompt_label[96];
 	wchar_t			 prompt[1024];
 	size_t			 prompt_len;

@@ -152,6 +152,8 @@ on_schema(void *d, int status, const cJSON *json)
 	if (t->quit || status != 200 || t->schema != NULL)
 		return;
 	t->schema = cJSON_Duplicate(json, 1);
+	if (t->settings_obj != NULL)
+		view_settings_rebuild(t);
 	tui_dirty(t);
 }
 

@@ -295,6 +295,20 @@ pending_key(struct tui *t, int a)
 		tm_list_mark(&t->pending, p->id);
 		tm_list_move(&t->pending, 1);
 		break;
+	case GP_A_MARK_ALL: {
+		/* Every entry the filter shows, so a / then * then a
+		 * decides all that match; a second * unmarks them all. */
+		size_t i;
+
+		if (t->pending.nmarks > 0) {
+			tm_list_unmark_all(&t->pending);
+			break;
+		}
+		for (i = 0; i < t->pending.nvis; i++)
+			tm_list_mark(&t->pending, ((const struct tm_pending *)
+			    tm_list_item(&t->pending, i))->id);
+		break;
+	}
 	case GP_A_CLEAR_SEEN:
 		tui_open_confirm(t, _("Remove every entry no connection "
 		    "waits for? (y/n)"), clear_seen_confirmed);

@@ -20,32 +20,6 @@ l_settings(struct tui *t)
 	return &t->settings;
 }
 
-/*
- * The rows of the settings view: labels and steps are the interface's;
- * types, limits, choices and defaults come from the core's table
- * (GET /api/settings/schema), so both check the same limits.
- */
-static const struct {
-	const char	*key;
-	const char	*label;		/* N_() */
-	int		 step;		/* numbers */
-} setting_rows[] = {
-	{ "defaultAction", N_("When no rule matches"), 0 },
-	{ "pendingTimeout", N_("Seconds a request waits"), 5 },
-	{ "decisionScope", N_("Scope of a and d"), 0 },
-	{ "decisionDuration", N_("Duration of a and d"), 0 },
-	{ "mode", N_("Mode (limited: GET/HEAD/OPTIONS only)"), 0 },
-	{ "privateNetworkProtection", N_("Local-network protection"), 0 },
-	{ "pendingBell", N_("Bell on a new pending request"), 0 },
-	{ "dnsPolicy", N_("DNS: refuse names a deny rule covers"), 0 },
-	{ "dnsTtlMin", N_("DNS: shortest cache time (s)"), 30 },
-	{ "dnsTtlMax", N_("DNS: longest cache time (s)"), 3600 },
-	{ "pendingMaxEntries", N_("Pending: most destinations listed"), 1000 },
-	{ "pendingMaxWaiters", N_("Pending: most connections held"), 256 },
-	{ "pendingRetention", N_("Pending: keep unwatched entries (s)"), 86400 },
-	{ "logBudgetPerMinute", N_("Log: rows per source a minute"), 100000 },
-};
-
 /* The schema entry of a setting, or NULL before it has arrived. */
 static const cJSON *
 schema_of(struct tui *t, const char *key)
@@ -53,17 +27,27 @@ schema_of(struct tui *t, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(t->schema, key);
 }
 
+/*
+ * The rows come from the core's one settings table (GET
+ * /api/settings/schema: key, label, step, limits, in its order); a
+ * setting without a label is not shown.
+ */
 void
 view_settings_rebuild(struct tui *t)
 {
-	cJSON	*arr = cJSON_CreateArray(), *o;
-	size_t	 i;
+	cJSON		*arr = cJSON_CreateArray(), *o;
+	const cJSON	*sc;
+	int		 id = 0;
 
-	for (i = 0; i < GP_ARRAY_LEN(setting_rows); i++) {
+	cJSON_ArrayForEach(sc, t->schema) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-		    t->settings_obj, setting_rows[i].key);
+		    t->settings_obj, sc->string);
+		const cJSON *label = cJSON_GetObjectItemCaseSensitive(sc,
+		    "label");
 		char val[64];
 
+		if (!cJSON_IsString(label))
+			continue;
 		if (cJSON_IsBool(v))
 			snprintf(val, sizeof val, "%s", cJSON_IsTrue(v) ?
 			    _("on") : _("off"));
@@ -73,8 +57,9 @@ view_settings_rebuild(struct tui *t)
 			snprintf(val, sizeof val, "%s", cJSON_IsString(v) ?
 			    v->valuestring : "?");
 		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)(i + 1));
-		cJSON_AddStringToObject(o, "key", setting_rows[i].key);
+		cJSON_AddNumberToObject(o, "id", (double)++id);
+		cJSON_AddStringToObject(o, "key", sc->string);
+		cJSON_AddStringToObject(o, "label", label->valuestring);
 		cJSON_AddStringToObject(o, "value", val);
 		cJSON_AddItemToArray(arr, o);
 	}
@@ -87,11 +72,9 @@ setting_row(struct tui *t, const cJSON *s, const void *item, int y,
     int sel)
 {
 	char	line[256];
-	size_t	i = (size_t)tm_id(s) - 1;
 
 	snprintf(line, sizeof line, " %-44s %-10s %s",
-	    _(setting_rows[i].label), tm_str(s, "value"),
-	    setting_rows[i].key);
+	    _(tm_str(s, "label")), tm_str(s, "value"), tm_str(s, "key"));
 	tui_text(y, 0, COLS, line);
 }
 
@@ -101,7 +84,7 @@ settings_draw(struct tui *t, int top, int rows)
 	const cJSON	*dns = cJSON_GetObjectItemCaseSensitive(t->status,
 	    "dns");
 	char		 line[256];
-	int		 y = top + (int)GP_ARRAY_LEN(setting_rows) + 2;
+	int		 y = top + (int)t->settings.n + 2;
 
 	view_draw_list(t, &t->settings, top, rows - 3,
 	    _(" SETTING                                      VALUE      KEY"),
@@ -119,29 +102,38 @@ settings_draw(struct tui *t, int top, int rows)
 	tui_text(y + 1, 1, COLS - 2, line);
 }
 
-/* Sends a new value for setting row i. */
+/*
+ * Sends a new value, and shows it at once: the next + steps from it
+ * (three quick + are three steps); the core's answer or event corrects
+ * it if refused.
+ */
 static void
-setting_put(struct tui *t, size_t i, cJSON *value)
+setting_put(struct tui *t, const char *key, cJSON *value)
 {
 	cJSON *b = cJSON_CreateObject();
 
-	cJSON_AddItemToObject(b, setting_rows[i].key, value);
-	view_api_send(t, "PUT", "/api/settings", b, _("%s changed"),
-	    setting_rows[i].key);
+	if (t->settings_obj != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(t->settings_obj, key);
+		cJSON_AddItemToObject(t->settings_obj, key,
+		    cJSON_Duplicate(value, 1));
+		view_settings_rebuild(t);
+	}
+	cJSON_AddItemToObject(b, key, value);
+	view_api_send(t, "PUT", "/api/settings", b, _("%s changed"), key);
 }
 
 /* + and - step a number within its limits: - never raises it. */
 static void
-setting_step(struct tui *t, size_t i, int up)
+setting_step(struct tui *t, const char *key, int up)
 {
 	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(t->settings_obj,
-	    setting_rows[i].key), *sc = schema_of(t, setting_rows[i].key);
+	    key), *sc = schema_of(t, key);
 	double		 lo = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(sc,
 	    "min")) ? tm_num(sc, "min") : 0;
 	double		 hi = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(sc,
 	    "max")) ? tm_num(sc, "max") : 1e9;
-	double		 n = v->valuedouble + (up ? 1 : -1) *
-	    setting_rows[i].step;
+	double		 step = tm_num(sc, "step") > 0 ? tm_num(sc, "step") : 1;
+	double		 n = v->valuedouble + (up ? step : -step);
 
 	if (n < lo)
 		n = lo;
@@ -149,10 +141,10 @@ setting_step(struct tui *t, size_t i, int up)
 		n = hi;
 	if (n == v->valuedouble) {
 		tui_message(t, 1, up ? _("%s is at its maximum (%.0f)") :
-		    _("%s is at its minimum (%.0f)"), setting_rows[i].key, n);
+		    _("%s is at its minimum (%.0f)"), key, n);
 		return;
 	}
-	setting_put(t, i, cJSON_CreateNumber(n));
+	setting_put(t, key, cJSON_CreateNumber(n));
 }
 
 static void
@@ -160,15 +152,14 @@ settings_key(struct tui *t, int a)
 {
 	const cJSON	*s = tm_list_selected(&t->settings);
 	const cJSON	*v, *sc;
-	size_t		 i, k, n;
-	char		*text, limits[256] = "", cur[64];
+	size_t		 k, n;
+	char		*text, limits[256] = "", cur[64], key[64];
 
 	if (s == NULL)
 		return;
-	i = (size_t)tm_id(s) - 1;
-	v = cJSON_GetObjectItemCaseSensitive(t->settings_obj,
-	    setting_rows[i].key);
-	sc = schema_of(t, setting_rows[i].key);
+	snprintf(key, sizeof key, "%s", tm_str(s, "key"));
+	v = cJSON_GetObjectItemCaseSensitive(t->settings_obj, key);
+	sc = schema_of(t, key);
 	switch (a) {
 	case GP_A_DETAILS: {
 		/* Enter explains; it never changes anything. */
@@ -194,8 +185,8 @@ settings_key(struct tui *t, int a)
 		gp_xasprintf(&text, _("Setting:  %s\nKey:      %s\nValue:    "
 		    "%s\nDefault:  %s\nAllowed:  %s\n\nSpace changes it, + "
 		    "and - step a number, = types one; changes apply at once "
-		    "and persist."), _(setting_rows[i].label),
-		    setting_rows[i].key, cur, def ? def : "?", limits);
+		    "and persist."), _(tm_str(s, "label")), key, cur,
+		    def ? def : "?", limits);
 		free(def);
 		tui_open_detail(t, text);
 		return;
@@ -207,14 +198,14 @@ settings_key(struct tui *t, int a)
 			return;
 		}
 		snprintf(cur, sizeof cur, "%d", v->valueint);
-		t->target_id = (int64_t)i;
+		snprintf(t->setting_key, sizeof t->setting_key, "%s", key);
 		tui_open_prompt(t, _("New value:"), cur, setting_value_done,
 		    NULL);
 		return;
 	case GP_A_INCREASE:
 	case GP_A_DECREASE:
 		if (cJSON_IsNumber(v))
-			setting_step(t, i, a == GP_A_INCREASE);
+			setting_step(t, key, a == GP_A_INCREASE);
 		return;
 	case GP_A_TOGGLE:
 		break;
@@ -222,9 +213,9 @@ settings_key(struct tui *t, int a)
 		return;
 	}
 	if (cJSON_IsBool(v)) {
-		setting_put(t, i, cJSON_CreateBool(!cJSON_IsTrue(v)));
+		setting_put(t, key, cJSON_CreateBool(!cJSON_IsTrue(v)));
 	} else if (cJSON_IsNumber(v)) {
-		setting_step(t, i, 1);
+		setting_step(t, key, 1);
 	} else if (cJSON_IsString(v) && (sc = cJSON_GetObjectItemCaseSensitive(
 	    sc, "choices")) != NULL && (n = (size_t)cJSON_GetArraySize(sc)) >
 	    0) {
@@ -233,7 +224,7 @@ settings_key(struct tui *t, int a)
 			    v->valuestring) == 0)
 				break;
 		k = k + 1 >= n ? 0 : k + 1;
-		setting_put(t, i, cJSON_CreateString(
+		setting_put(t, key, cJSON_CreateString(
 		    cJSON_GetArrayItem(sc, (int)k)->valuestring));
 	}
 }
@@ -249,7 +240,7 @@ setting_value_done(struct tui *t, const char *text)
 		return;
 	}
 	/* The core checks the limits and names them if refused. */
-	setting_put(t, (size_t)t->target_id, cJSON_CreateNumber(n));
+	setting_put(t, t->setting_key, cJSON_CreateNumber(n));
 }
 
 const struct view_ops view_settings = {

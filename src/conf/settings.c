@@ -23,40 +23,60 @@ struct sdesc {
 	int		 min, max;	/* int range */
 	const char	*choices[8];	/* enum names, by value */
 	const char	*sdef;		/* string default */
+	const char	*label;		/* N_(): the TUI's; NULL: hidden */
+	int		 step;		/* the TUI's + and - */
 };
 
 #define OFF(f) offsetof(struct gp_settings, f)
+/*
+ * The one settings table: key, type, limits, default, and how the TUI
+ * shows it (label, step; no label: not shown).  It drives parsing,
+ * validation, settings.json, the API and the TUI (GET
+ * /api/settings/schema), in this order.
+ */
 static const struct sdesc table[] = {
 	{ "defaultAction", T_ENUM, OFF(default_action), GP_DEFAULT_PENDING,
-	    0, 0, { "pending", "block", NULL }, NULL },
+	    0, 0, { "pending", "block", NULL }, NULL,
+	    N_("When no rule matches"), 0 },
 	{ "pendingTimeout", T_INT, OFF(pending_timeout), 60, 1, 3600,
-	    { NULL }, NULL },
-	{ "mitmEnabled", T_BOOL, OFF(mitm_enabled), 1, 0, 0, { NULL }, NULL },
-	{ "mode", T_ENUM, OFF(mode), GP_MODE_FULL, 0, 0,
-	    { "full", "limited", NULL }, NULL },
-	{ "privateNetworkProtection", T_BOOL, OFF(private_protection), 1, 0,
-	    0, { NULL }, NULL },
-	{ "notificationsEnabled", T_BOOL, OFF(notifications), 1, 0, 0,
-	    { NULL }, NULL },
-	{ "pendingBell", T_BOOL, OFF(pending_bell), 1, 0, 0, { NULL }, NULL },
-	{ "dnsPolicy", T_BOOL, OFF(dns_policy), 1, 0, 0, { NULL }, NULL },
-	{ "dnsTtlMin", T_INT, OFF(dns_ttl_min), 0, 0, 86400, { NULL }, NULL },
-	{ "dnsTtlMax", T_INT, OFF(dns_ttl_max), 86400, 1, 604800, { NULL },
-	    NULL },
-	{ "theme", T_STR, OFF(theme), 0, 0, 0, { NULL }, "system" },
-	{ "pendingMaxEntries", T_INT, OFF(pending_max_entries), 10000, 10,
-	    1000000, { NULL }, NULL },
-	{ "pendingMaxWaiters", T_INT, OFF(pending_max_waiters), 4096, 1,
-	    100000, { NULL }, NULL },
-	{ "pendingRetention", T_INT, OFF(pending_retention), 7 * 86400, 60,
-	    365 * 86400, { NULL }, NULL },
-	{ "logBudgetPerMinute", T_INT, OFF(log_budget), 1200000, 0,
-	    100000000, { NULL }, NULL },
+	    { NULL }, NULL, N_("Seconds a request waits"), 5 },
 	{ "decisionScope", T_ENUM, OFF(decision_scope), 0, 0, 0,
 	    { "exact", "any_port", "subdomain_wildcard", "all_containers",
-	    "once", NULL }, NULL },
+	    "once", NULL }, NULL, N_("Scope of a and d"), 0 },
 	{ "decisionDuration", T_ENUM, OFF(decision_duration), 0, 0, 0,
-	    { "permanent", "1h", "12h", "24h", "7d", "30d", NULL }, NULL },
+	    { "permanent", "1h", "12h", "24h", "7d", "30d", NULL }, NULL,
+	    N_("Duration of a and d"), 0 },
+	{ "mode", T_ENUM, OFF(mode), GP_MODE_FULL, 0, 0,
+	    { "full", "limited", NULL }, NULL,
+	    N_("Mode (limited: GET/HEAD/OPTIONS only)"), 0 },
+	{ "privateNetworkProtection", T_BOOL, OFF(private_protection), 1, 0,
+	    0, { NULL }, NULL, N_("Local-network protection"), 0 },
+	{ "pendingBell", T_BOOL, OFF(pending_bell), 1, 0, 0, { NULL }, NULL,
+	    N_("Bell on a new pending request"), 0 },
+	{ "dnsPolicy", T_BOOL, OFF(dns_policy), 1, 0, 0, { NULL }, NULL,
+	    N_("DNS: refuse names a deny rule covers"), 0 },
+	{ "dnsTtlMin", T_INT, OFF(dns_ttl_min), 0, 0, 86400, { NULL }, NULL,
+	    N_("DNS: shortest cache time (s)"), 30 },
+	{ "dnsTtlMax", T_INT, OFF(dns_ttl_max), 86400, 1, 604800, { NULL },
+	    NULL, N_("DNS: longest cache time (s)"), 3600 },
+	{ "pendingMaxEntries", T_INT, OFF(pending_max_entries), 10000, 10,
+	    1000000, { NULL }, NULL, N_("Pending: most destinations listed"),
+	    1000 },
+	{ "pendingMaxWaiters", T_INT, OFF(pending_max_waiters), 4096, 1,
+	    100000, { NULL }, NULL, N_("Pending: most connections held"),
+	    256 },
+	{ "pendingRetention", T_INT, OFF(pending_retention), 7 * 86400, 60,
+	    365 * 86400, { NULL }, NULL,
+	    N_("Pending: keep unwatched entries (s)"), 86400 },
+	{ "logBudgetPerMinute", T_INT, OFF(log_budget), 1200000, 0,
+	    100000000, { NULL }, NULL, N_("Log: rows per source a minute"),
+	    100000 },
+	/* the original's, kept for greywall; not built yet: not shown */
+	{ "mitmEnabled", T_BOOL, OFF(mitm_enabled), 1, 0, 0, { NULL }, NULL,
+	    NULL, 0 },
+	{ "notificationsEnabled", T_BOOL, OFF(notifications), 1, 0, 0,
+	    { NULL }, NULL, NULL, 0 },
+	{ "theme", T_STR, OFF(theme), 0, 0, 0, { NULL }, "system", NULL, 0 },
 };
 
 static int *
@@ -223,6 +243,12 @@ gp_settings_schema_json(void)
 
 		o = cJSON_AddObjectToObject(obj, d->key);
 		cJSON_AddStringToObject(o, "type", types[d->type]);
+		if (d->label != NULL)
+			cJSON_AddStringToObject(o, "label", d->label);
+		else
+			cJSON_AddNullToObject(o, "label");
+		if (d->type == T_INT)
+			cJSON_AddNumberToObject(o, "step", d->step);
 		if (d->type == T_INT) {
 			cJSON_AddNumberToObject(o, "min", d->min);
 			cJSON_AddNumberToObject(o, "max", d->max);

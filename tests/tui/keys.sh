@@ -76,6 +76,16 @@ keys a
 for i in 1 2 3; do eval "wait \$m${i}_pid"; done
 is "$(cat "$T/m1") $(cat "$T/m2") $(cat "$T/m3")" "200 200 200" "one a approved the three marked"
 is "$(npending)" 1 "the unmarked one still waits"
+# All that match the filter: / then * then a.
+bg f1 "http://fa.match.localhost:$P/hello"; bg f2 "http://fb.match.localhost:$P/hello"
+wait_for 10 waiting_n 3; ok $? "two more wait"
+keys / match.localhost Enter '*'
+wait_for 5 on_screen "2 marked"; ok $? "* marks every entry the filter shows"
+keys a
+wait "$f1_pid"; wait "$f2_pid"
+is "$(cat "$T/f1") $(cat "$T/f2")" "200 200" "and one a decides them all"
+is "$(npending)" 1 "the one outside the filter still waits"
+keys / C-u Enter
 
 # --- settings: Enter explains, numbers typed, limits named ------------------
 setting() { jget "$(curl -s "http://$GP_API/api/settings")" "d['$1']"; }
@@ -88,6 +98,8 @@ keys Escape = C-u 9999 Enter
 wait_for 5 on_screen "pendingTimeout must be between 1 and 3600"; ok $? "a typed value out of range names the limits"
 keys = C-u 45 Enter
 wait_for 5 eval '[ "$(setting pendingTimeout)" = 45 ]'; ok $? "a typed number is stored"
+keys + + +
+wait_for 5 eval '[ "$(setting pendingTimeout)" = 60 ]'; ok $? "+ + + steps three times (45 to 60)"
 keys g j j j j j j j j	# dnsTtlMin, 0
 wait_for 5 on_screen "dnsTtlMin"
 keys -
