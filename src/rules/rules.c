@@ -1,12 +1,17 @@
 /*
- * rules.c: compiled rule sets.  Exact destinations and "*.d"/"**.d"
- * suffixes are found through hash tables, so a decision costs one lookup
- * per label of the host plus a scan of the few rules that cannot be
- * indexed ("*", CIDR, free-form globs).
+ * rules.c: compiled rule sets.  Every kind of destination is indexed, so
+ * a decision costs a bounded number of hash lookups whatever the number
+ * of rules: exact names (one lookup), "*.d"/"**.d" (one per label of the
+ * host), free globs by their longest literal prefix or suffix (one per
+ * length up to GLOB_KEY), CIDRs by their masked network (one per prefix
+ * length in use).  Only "*" and globs without a literal end are
+ * scanned.  gp_rules_match_reference() checks every rule one by one:
+ * the differential test holds the index to it.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,11 +47,18 @@ struct htab {
 	size_t		  nb;
 };
 
+#define GLOB_KEY	8	/* literal characters a glob is keyed by */
+
 struct gp_ruleset {
 	struct crule	*r;
 	size_t		 n;
 	struct htab	 exact;
 	struct htab	 suffix;
+	struct htab	 gprefix;	/* globs by literal prefix */
+	struct htab	 gsuffix;	/* globs by literal suffix */
+	struct htab	 cidr;		/* "4/24/0a000100" → rules */
+	unsigned char	 plen4[33], plen6[129];	/* prefix lengths in use */
+	size_t		 nprefix, nsuffix, ncidr;	/* skip empty indexes */
 	size_t		*scan;		/* rules that cannot be indexed */
 	size_t		 nscan;
 };
@@ -59,6 +71,10 @@ static int	 compile_one(struct crule *, const struct gp_rule *);
 static int	 cidr_match(const struct crule *, const char *);
 static void	 consider(const struct gp_ruleset *, size_t,
 		    const struct gp_query *, const char *, struct gp_match *);
+static void	 cidr_key(int, int, const unsigned char *, char *, size_t);
+static int	 glob_index(struct gp_ruleset *, const struct crule *, size_t);
+static void	 candidates(const struct gp_ruleset *, const struct gp_query *,
+		    const char *, struct gp_match *);
 
 void
 gp_rule_clear(struct gp_rule *r)
@@ -218,6 +234,63 @@ compile_one(struct crule *c, const struct gp_rule *r)
 	return 0;
 }
 
+/* "4/24/0a000100": family, prefix length, the masked network bytes. */
+static void
+cidr_key(int family, int prefix, const unsigned char *net, char *out,
+    size_t n)
+{
+	int	bytes = family == 4 ? 4 : 16, i, bits = prefix;
+	size_t	o;
+
+	o = (size_t)snprintf(out, n, "%d/%d/", family, prefix);
+	for (i = 0; i < bytes && o + 3 <= n; i++, bits -= 8) {
+		unsigned char mask = bits >= 8 ? 0xff : bits <= 0 ? 0 :
+		    (unsigned char)(0xff << (8 - bits));
+
+		o += (size_t)snprintf(out + o, n - o, "%02x",
+		    (unsigned)(net[i] & mask));
+	}
+}
+
+/*
+ * Keys a glob by its longest literal end (at most GLOB_KEY characters):
+ * the prefix before its first wildcard, or the suffix after its last
+ * (patterns with a [set] use the prefix only).  -1: no literal end.
+ */
+static int
+glob_index(struct gp_ruleset *set, const struct crule *c, size_t idx)
+{
+	const char	*d = c->dest, *m = strpbrk(d, "*?[");
+	size_t		 plen = (size_t)(m - d), slen = 0, len = strlen(d);
+	char		 key[GLOB_KEY + 1];
+
+	if (strchr(d, '[') == NULL) {
+		const char *last = d + len;
+
+		while (last > d && strchr("*?", last[-1]) == NULL)
+			last--;
+		slen = (size_t)(d + len - last);
+	}
+	if (plen == 0 && slen == 0)
+		return -1;
+	if (plen >= slen) {
+		if (plen > GLOB_KEY)
+			plen = GLOB_KEY;
+		memcpy(key, d, plen);
+		key[plen] = '\0';
+		htab_add(&set->gprefix, key, idx);
+		set->nprefix++;
+	} else {
+		if (slen > GLOB_KEY)
+			slen = GLOB_KEY;
+		memcpy(key, d + len - slen, slen);
+		key[slen] = '\0';
+		htab_add(&set->gsuffix, key, idx);
+		set->nsuffix++;
+	}
+	return 0;
+}
+
 struct gp_ruleset *
 gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 {
@@ -226,9 +299,13 @@ gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 
 	set->r = gp_xcalloc(n ? n : 1, sizeof *set->r);
 	set->scan = gp_xcalloc(n ? n : 1, sizeof *set->scan);
-	set->exact.nb = set->suffix.nb = n < 8 ? 16 : n * 2;
+	set->exact.nb = set->suffix.nb = set->gprefix.nb = set->gsuffix.nb =
+	    set->cidr.nb = n < 8 ? 16 : n * 2;
 	set->exact.b = gp_xcalloc(set->exact.nb, sizeof *set->exact.b);
 	set->suffix.b = gp_xcalloc(set->suffix.nb, sizeof *set->suffix.b);
+	set->gprefix.b = gp_xcalloc(set->gprefix.nb, sizeof *set->gprefix.b);
+	set->gsuffix.b = gp_xcalloc(set->gsuffix.nb, sizeof *set->gsuffix.b);
+	set->cidr.b = gp_xcalloc(set->cidr.nb, sizeof *set->cidr.b);
 
 	for (i = 0; i < n; i++) {
 		struct crule *c = &set->r[set->n];
@@ -245,6 +322,22 @@ gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 		case D_SUB_INCL:
 			htab_add(&set->suffix, c->dest, set->n);
 			break;
+		case D_GLOB:
+			if (glob_index(set, c, set->n) != 0)
+				set->scan[set->nscan++] = set->n;
+			break;
+		case D_CIDR: {
+			char key[64];
+
+			cidr_key(c->family, c->prefix, c->net, key, sizeof key);
+			htab_add(&set->cidr, key, set->n);
+			set->ncidr++;
+			if (c->family == 4)
+				set->plen4[c->prefix] = 1;
+			else
+				set->plen6[c->prefix] = 1;
+			break;
+		}
 		default:
 			set->scan[set->nscan++] = set->n;
 			break;
@@ -272,6 +365,9 @@ gp_rules_free(struct gp_ruleset *set)
 	free(set->scan);
 	htab_free(&set->exact);
 	htab_free(&set->suffix);
+	htab_free(&set->gprefix);
+	htab_free(&set->gsuffix);
+	htab_free(&set->cidr);
 	free(set);
 }
 
@@ -389,8 +485,102 @@ gp_rules_match(const struct gp_ruleset *set, const struct gp_query *q,
 					consider(set, e->idx[i], q, NULL, m);
 			}
 		}
+		candidates(set, q, host, m);
 		for (i = 0; i < set->nscan; i++)
 			consider(set, set->scan[i], q, host, m);
+	}
+	return m->matched;
+}
+
+/* Globs by literal ends, CIDRs by masked network: each candidate is
+ * then checked in full by consider(). */
+static void
+candidates(const struct gp_ruleset *set, const struct gp_query *q,
+    const char *host, struct gp_match *m)
+{
+	const struct hent	*e;
+	size_t			 len = strlen(host), k, i;
+	char			 key[GLOB_KEY + 1];
+	unsigned char		 a[16];
+	int			 fam = gp_host_ip_family(host), p;
+
+	for (k = 1; k <= GLOB_KEY && k <= len; k++) {
+		if (set->nprefix > 0) {
+			memcpy(key, host, k);
+			key[k] = '\0';
+			if ((e = htab_get(&set->gprefix, key)) != NULL)
+				for (i = 0; i < e->n; i++)
+					consider(set, e->idx[i], q, host, m);
+		}
+		if (set->nsuffix > 0) {
+			memcpy(key, host + len - k, k);
+			key[k] = '\0';
+			if ((e = htab_get(&set->gsuffix, key)) != NULL)
+				for (i = 0; i < e->n; i++)
+					consider(set, e->idx[i], q, host, m);
+		}
+	}
+	if (fam == 0 || set->ncidr == 0 || inet_pton(fam == 4 ? AF_INET :
+	    AF_INET6, host, a) != 1)
+		return;
+	for (p = 0; p <= (fam == 4 ? 32 : 128); p++) {
+		char ck[64];
+
+		if (!(fam == 4 ? set->plen4[p] : set->plen6[p]))
+			continue;
+		cidr_key(fam, p, a, ck, sizeof ck);
+		if ((e = htab_get(&set->cidr, ck)) != NULL)
+			for (i = 0; i < e->n; i++)
+				consider(set, e->idx[i], q, host, m);
+	}
+}
+
+/* Does rule c's destination cover host?  (The reference's test.) */
+static int
+dest_matches(const struct crule *c, const char *host)
+{
+	size_t	hl = strlen(host), dl;
+
+	switch (c->kind) {
+	case D_ANY:
+		return 1;
+	case D_EXACT:
+		return strcmp(c->dest, host) == 0;
+	case D_SUB_INCL:
+	case D_SUB_STRICT:
+		if (gp_host_ip_family(host))
+			return 0;
+		dl = strlen(c->dest);
+		if (c->kind == D_SUB_INCL && strcmp(c->dest, host) == 0)
+			return 1;
+		return hl > dl + 1 && host[hl - dl - 1] == '.' &&
+		    strcmp(host + hl - dl, c->dest) == 0;
+	case D_CIDR:
+		return cidr_match(c, host);
+	case D_GLOB:
+		return gp_glob_match(c->dest, host);
+	}
+	return 0;
+}
+
+int
+gp_rules_match_reference(const struct gp_ruleset *set,
+    const struct gp_query *q, struct gp_match *m)
+{
+	const char	*hosts[2] = { q->host, q->alt_host };
+	size_t		 h, i;
+
+	memset(m, 0, sizeof *m);
+	if (set == NULL)
+		return 0;
+	for (h = 0; h < 2; h++) {
+		if (hosts[h] == NULL || *hosts[h] == '\0')
+			continue;
+		if (h == 1 && q->host != NULL && strcmp(hosts[h], q->host) == 0)
+			continue;
+		for (i = 0; i < set->n; i++)
+			if (dest_matches(&set->r[i], hosts[h]))
+				consider(set, i, q, NULL, m);
 	}
 	return m->matched;
 }

@@ -108,6 +108,10 @@ struct gp_match {
 /* Fills m with the winning rule; returns 1 when one matched, else 0. */
 int	gp_rules_match(const struct gp_ruleset *, const struct gp_query *,
 	    struct gp_match *m);
+/* The same decision by checking every rule in turn: the reference the
+ * indexed matcher is tested against (tests only; O(rules)). */
+int	gp_rules_match_reference(const struct gp_ruleset *,
+	    const struct gp_query *, struct gp_match *m);
 /*
  * DNS-rebinding guard: may a connection for container:port reach the
  * local-network address ip?  Only when the best rule for the IP itself is

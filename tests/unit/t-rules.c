@@ -281,9 +281,140 @@ test_many_rules(void)
 	free(r);
 }
 
+/* A small deterministic generator (xorshift), so failures reproduce. */
+static uint64_t rng = 88172645463325252ULL;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/*
+ * Differential test: the indexed matcher against the reference (every
+ * rule checked in turn) over random rule sets of every kind and random
+ * queries.  Any difference in the decision is a bug in the index.
+ */
+static void
+test_differential(void)
+{
+	static const char *doms[] = { "example.com", "npmjs.org", "a.b.c",
+	    "evil.test", "api.example.com", "x" };
+	static const char *ids[] = { "*", "agent", "ci-*", "ci-1", "other" };
+	static const char *ports[] = { "*", "443", "80,443", "8000-8100",
+	    "22" };
+	struct gp_rule	*rules;
+	char		 buf[128];
+	size_t		 n, i, k, diffs = 0, queries = 0, matched = 0;
+	int		 round;
+
+	for (round = 0; round < 30; round++) {
+		struct gp_ruleset *set;
+
+		n = 1 + rnd(400);
+		rules = gp_xcalloc(n, sizeof *rules);
+		for (i = 0; i < n; i++) {
+			const char *d = doms[rnd(GP_ARRAY_LEN(doms))];
+
+			switch (rnd(13)) {
+			case 0: snprintf(buf, sizeof buf, "%s", d); break;
+			case 1: snprintf(buf, sizeof buf, "*.%s", d); break;
+			case 2: snprintf(buf, sizeof buf, "**.%s", d); break;
+			case 3: snprintf(buf, sizeof buf, "api-%u.*",
+			    rnd(20)); break;
+			case 4: snprintf(buf, sizeof buf, "*-cdn.%s", d);
+				break;
+			case 5: snprintf(buf, sizeof buf, "h?%u.%s", rnd(5),
+			    d); break;
+			case 6: snprintf(buf, sizeof buf, "[ab]x.%s", d);
+				break;
+			case 7: snprintf(buf, sizeof buf, "10.%u.0.0/%u",
+			    rnd(3), 8 + rnd(17)); break;
+			case 8: snprintf(buf, sizeof buf, "2001:db8:%x::/%u",
+			    rnd(3), 32 + rnd(33)); break;
+			case 9: snprintf(buf, sizeof buf, rnd(8) == 0 ? "*" :
+			    "w*"); break;
+			case 10: snprintf(buf, sizeof buf, "*m"); break;
+			case 11: snprintf(buf, sizeof buf, "1?.%u.*", rnd(3));
+				break;
+			default: snprintf(buf, sizeof buf, "*api*"); break;
+			}
+			rules[i].id = (int64_t)i + 1;
+			rules[i].dest = gp_xstrdup(buf);
+			rules[i].container = gp_xstrdup(ids[rnd(
+			    GP_ARRAY_LEN(ids))]);
+			rules[i].ports = gp_xstrdup(ports[rnd(
+			    GP_ARRAY_LEN(ports))]);
+			rules[i].action = rnd(3) == 0 ? GP_DENY : GP_ALLOW;
+			rules[i].expires_at = rnd(10) == 0 ? 500 : 0;
+		}
+		set = gp_rules_compile(rules, n, NULL);
+		for (k = 0; k < 400; k++) {
+			struct gp_query	 q;
+			struct gp_match	 a, b;
+			char		 host[128];
+			const char	*d = doms[rnd(GP_ARRAY_LEN(doms))];
+			static const unsigned qports[] = { 443, 80, 22, 8050,
+			    9999 };
+
+			switch (rnd(9)) {
+			case 0: snprintf(host, sizeof host, "%s", d); break;
+			case 1: snprintf(host, sizeof host, "www.%s", d); break;
+			case 2: snprintf(host, sizeof host, "api-%u.%s",
+			    rnd(25), d); break;
+			case 3: snprintf(host, sizeof host, "img-cdn.%s", d);
+				break;
+			case 4: snprintf(host, sizeof host, "h%c%u.%s",
+			    'a' + rnd(3), rnd(6), d); break;
+			case 5: snprintf(host, sizeof host, "%cx.%s",
+			    'a' + rnd(3), d); break;
+			case 6: snprintf(host, sizeof host, "10.%u.%u.%u",
+			    rnd(4), rnd(256), rnd(256)); break;
+			case 7: snprintf(host, sizeof host, "2001:db8:%x::%x",
+			    rnd(4), rnd(100)); break;
+			default: snprintf(host, sizeof host, "x.y.api.%s", d);
+				break;
+			}
+			memset(&q, 0, sizeof q);
+			q.host = host;
+			q.alt_host = rnd(4) == 0 ? doms[rnd(GP_ARRAY_LEN(doms))]
+			    : NULL;
+			q.container = ids[1 + rnd(GP_ARRAY_LEN(ids) - 1)];
+			q.port = qports[rnd(GP_ARRAY_LEN(qports))];
+			q.now = 1000;
+			gp_rules_match(set, &q, &a);
+			gp_rules_match_reference(set, &q, &b);
+			queries++;
+			matched += a.matched;
+			if (a.matched != b.matched || a.action != b.action ||
+			    a.rule_id != b.rule_id ||
+			    a.names_host != b.names_host) {
+				if (diffs++ < 5)
+					printf("# differs: %s:%u for %s: "
+					    "index %d/%lld, reference %d/%lld\n",
+					    host, q.port, q.container, a.matched,
+					    (long long)a.rule_id, b.matched,
+					    (long long)b.rule_id);
+			}
+		}
+		gp_rules_free(set);
+		for (i = 0; i < n; i++)
+			gp_rule_clear(&rules[i]);
+		free(rules);
+	}
+	is_int(diffs, 0, "indexed matcher = reference on %zu random queries "
+	    "(%zu matched)", queries, matched);
+	ok(matched > queries / 10 && matched < queries * 9 / 10, "the "
+	    "queries exercise both matches and misses");
+}
+
 int
 main(void)
 {
+	test_differential();
 	test_normalize();
 	test_glob_ports();
 	test_precedence();
