@@ -94,6 +94,31 @@ query_host(size_t n, char *host, size_t len)
 	}
 }
 
+/* One rule removed and put back in place, as a rule edit does: no
+ * recompile of the other n - 1. */
+static void
+churn(struct gp_ruleset *set, struct gp_rule *rules, size_t n)
+{
+	enum { ROUNDS = 1000 };
+	double	 rm[ROUNDS], add[ROUNDS], t0;
+	size_t	 i, k;
+
+	for (i = 0; i < ROUNDS; i++) {
+		k = rnd((unsigned)n);
+		t0 = now_ns();
+		gp_rules_remove(set, rules[k].id);
+		rm[i] = now_ns() - t0;
+		t0 = now_ns();
+		gp_rules_add(set, &rules[k]);
+		add[i] = now_ns() - t0;
+	}
+	qsort(rm, ROUNDS, sizeof *rm, cmp_d);
+	qsort(add, ROUNDS, sizeof *add, cmp_d);
+	printf("%8s        in-place remove median %7.0f ns  p99 %7.0f ns, "
+	    "add median %7.0f ns  p99 %7.0f ns\n", "", rm[ROUNDS / 2],
+	    rm[ROUNDS * 99 / 100], add[ROUNDS / 2], add[ROUNDS * 99 / 100]);
+}
+
 static void
 run(size_t n, size_t queries, int cold)
 {
@@ -125,6 +150,8 @@ run(size_t n, size_t queries, int cold)
 	printf("  %s decision median %7.0f ns  p99 %7.0f ns  (%zu of %zu "
 	    "matched)\n", cold ? "cold" : "warm", t[queries / 2],
 	    t[queries * 99 / 100], hits, queries);
+	if (!cold && n > 1)
+		churn(set, rules, n);
 	gp_rules_free(set);
 	for (i = 0; i < n; i++)
 		gp_rule_clear(&rules[i]);

@@ -8,9 +8,10 @@
 #include "http/http.h"
 
 #define API_MAX_BODY	(1024 * 1024)
+#define API_MAX_INGEST	(32 * 1024 * 1024)	/* POST /api/rules/ingest */
 #define API_WS_QUEUE	128		/* messages queued per client */
 #define API_MAX_CONNS	256		/* open connections at once */
-#define API_MAX_BUFFERED (32 * 1024 * 1024)	/* request bytes, all conns */
+#define API_MAX_BUFFERED (48 * 1024 * 1024)	/* request bytes, all conns */
 #define API_REQUEST_MS	30000		/* a whole request must arrive */
 #define API_IDLE_MS	60000		/* kept-alive, nothing sent */
 

@@ -578,25 +578,37 @@ h_rules_ingest(struct api_req *r, struct api_resp *resp)
 		cJSON_Delete(b);
 		return;
 	}
-	cJSON_ArrayForEach(it, items) {
-		struct gp_rule	 rule;
-		struct api_resp	 scratch = { 0, NULL };
-		const char	*why;
-		int		 existed = 0;
+	{
+		size_t		 n = (size_t)cJSON_GetArraySize(items), k = 0, i;
+		size_t		 imp = 0, skip = 0;
+		struct gp_rule	*rules = gp_xcalloc(n ? n : 1, sizeof *rules);
+		int		 rc;
 
-		memset(&rule, 0, sizeof rule);
-		if (!cJSON_IsObject(it) ||
-		    rule_fields(&scratch, it, &rule, 1) != 0 ||
-		    gp_ctl_rule_add(c, &rule, &existed, &why) != 0 || existed)
-			skipped++;
-		else
-			imported++;
-		cJSON_Delete(scratch.json);
-		gp_rule_clear(&rule);
+		cJSON_ArrayForEach(it, items) {
+			struct api_resp scratch = { 0, NULL };
+
+			if (!cJSON_IsObject(it) || rule_fields(&scratch, it,
+			    &rules[k], 1) != 0) {
+				gp_rule_clear(&rules[k]);
+				skipped++;
+			} else
+				k++;
+			cJSON_Delete(scratch.json);
+		}
+		cJSON_Delete(b);
+		rc = gp_ctl_rules_ingest(c, rules, k, &imp, &skip);
+		for (i = 0; i < k; i++)
+			gp_rule_clear(&rules[i]);
+		free(rules);
+		if (rc != 0) {
+			api_errno(resp, rc, NULL);
+			return;
+		}
+		imported = (int)imp;
+		skipped += (int)skip;
 	}
-	cJSON_Delete(b);
 	/* Pending entries the new rules cover left the queue (re-judged
-	 * and announced by ctl as each rule was added). */
+	 * once, each announced). */
 	cleaned = (int)(before - gp_ctl_pending_count(c));
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "imported", imported);

@@ -446,7 +446,9 @@ process(struct api_conn *c)
 			reply_error(c, 411, "send a Content-Length body", 1);
 			return;
 		}
-		if (m.content_length > API_MAX_BODY) {
+		if (m.content_length > (m.target.n >= 17 && memcmp(m.target.p,
+		    "/api/rules/ingest", 17) == 0 ? API_MAX_INGEST :
+		    API_MAX_BODY)) {
 			reply_error(c, 413, "request body too large", 1);
 			return;
 		}

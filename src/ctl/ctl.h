@@ -142,6 +142,11 @@ int	gp_ctl_rule_add(struct gp_ctl *, struct gp_rule *, int *existed,
 int	gp_ctl_rule_update(struct gp_ctl *, struct gp_rule *,
 	    const char **why);
 int	gp_ctl_rule_delete(struct gp_ctl *, int64_t id);
+/* Validates and stores n rules in one transaction (invalid and
+ * existing ones counted as skipped), then reloads and re-judges once;
+ * takes the rules' contents.  0 or a negative errno (nothing stored). */
+int	gp_ctl_rules_ingest(struct gp_ctl *, struct gp_rule *, size_t n,
+	    size_t *imported, size_t *skipped);
 
 /* Pending decisions. */
 enum gp_scope { GP_SCOPE_EXACT, GP_SCOPE_ANY_PORT, GP_SCOPE_SUBDOMAIN,

@@ -112,6 +112,38 @@ gp_ctl_strerror(int rc)
 	}
 }
 
+/*
+ * Removed rules stay in the set as inert entries; once they outnumber
+ * the live ones (and a thousand), one reload packs the set again, so
+ * the cost of that reload is spread over the edits that made it.
+ */
+static int
+remove_compiled(struct gp_ctl *c, int64_t id)
+{
+	gp_rules_remove(c->rules, id);
+	if (gp_rules_dead(c->rules) <= 1024 ||
+	    gp_rules_dead(c->rules) <= gp_rules_count(c->rules))
+		return 0;
+	gp_ctl_reload_rules(c);	/* from the store, which holds every edit */
+	return 1;
+}
+
+/*
+ * A stored rule joins the compiled set in place — a few hash operations,
+ * never a reload of every row — and the queue is re-judged.
+ */
+static void
+apply_added(struct gp_ctl *c, struct gp_rule *r)
+{
+	gp_store_rule_layer(r);
+	if (gp_rules_add(c->rules, r) != 0) {
+		gp_ctl_reload_rules(c);		/* cannot happen: prepared */
+		return;
+	}
+	if (c->rejudge_hold == 0)
+		gp_ctl_rejudge(c);
+}
+
 int
 gp_ctl_rule_add(struct gp_ctl *c, struct gp_rule *r, int *existed,
     const char **why)
@@ -124,9 +156,10 @@ gp_ctl_rule_add(struct gp_ctl *c, struct gp_rule *r, int *existed,
 		*why = gp_ctl_strerror(rc);
 		return rc;
 	}
-	gp_ctl_reload_rules(c);
-	if (!*existed)
+	if (!*existed) {
+		apply_added(c, r);
 		gp_bus_emit(&c->bus, GP_EV_RULE_CREATED, r);
+	}
 	return 0;
 }
 
@@ -147,7 +180,9 @@ gp_ctl_rule_update(struct gp_ctl *c, struct gp_rule *r, const char **why)
 		return rc;
 	}
 	if (rc > 0) {
-		gp_ctl_reload_rules(c);
+		/* The rule's old form leaves the set, its new form joins. */
+		if (!remove_compiled(c, r->id))	/* a reload re-judges */
+			apply_added(c, r);
 		gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, r);
 	}
 	return rc;
@@ -159,8 +194,51 @@ gp_ctl_rule_delete(struct gp_ctl *c, int64_t id)
 	int	rc = gp_store_rule_delete(c->store, id);
 
 	if (rc > 0) {
-		gp_ctl_reload_rules(c);
+		remove_compiled(c, id);		/* in place, no reload */
 		gp_bus_emit(&c->bus, GP_EV_RULE_DELETED, &id);
 	}
+	return rc;
+}
+
+/*
+ * Many rules in one transaction, then one reload and one re-judging of
+ * the queue (not one per rule), announced as one outside change.
+ */
+int
+gp_ctl_rules_ingest(struct gp_ctl *c, struct gp_rule *rules, size_t n,
+    size_t *imported, size_t *skipped)
+{
+	struct gp_rule	*ok = gp_xcalloc(n ? n : 1, sizeof *ok);
+	int		*existed = gp_xcalloc(n ? n : 1, sizeof *existed);
+	const char	*why;
+	size_t		 i, k = 0;
+	int		 rc;
+
+	*imported = *skipped = 0;
+	for (i = 0; i < n; i++) {
+		if (gp_rule_prepare(&rules[i], &why) != 0) {
+			(*skipped)++;
+			continue;
+		}
+		ok[k++] = rules[i];	/* moved: the caller's copy is cleared */
+		memset(&rules[i], 0, sizeof rules[i]);
+	}
+	rc = k > 0 ? gp_store_rules_add_many(c->store, ok, k, existed) : 0;
+	if (rc == 0) {
+		for (i = 0; i < k; i++) {
+			if (existed[i])
+				(*skipped)++;
+			else
+				(*imported)++;
+		}
+		if (*imported > 0) {
+			gp_ctl_reload_rules(c);
+			gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
+		}
+	}
+	for (i = 0; i < k; i++)
+		gp_rule_clear(&ok[i]);
+	free(ok);
+	free(existed);
 	return rc;
 }

@@ -22,6 +22,7 @@ enum dkind { D_ANY, D_EXACT, D_SUB_STRICT, D_SUB_INCL, D_CIDR, D_GLOB };
 
 struct crule {
 	int64_t		 id;
+	int		 dead;		/* removed: never matches */
 	enum gp_action	 action;
 	enum gp_layer	 layer;
 	int		 score;
@@ -45,6 +46,7 @@ struct hent {
 struct htab {
 	struct hent	**b;
 	size_t		  nb;
+	size_t		  nkeys;
 };
 
 #define GLOB_KEY	8	/* literal characters a glob is keyed by */
@@ -59,6 +61,8 @@ struct gp_ruleset {
 	struct htab	 cidr;		/* "4/24/0a000100" → rules */
 	unsigned char	 plen4[33], plen6[129];	/* prefix lengths in use */
 	size_t		 nprefix, nsuffix, ncidr;	/* skip empty indexes */
+	size_t		 cap, dead;	/* r's room; rules removed */
+	struct htab	 byid;		/* "id" → index, for removal */
 	size_t		*scan;		/* rules that cannot be indexed */
 	size_t		 nscan;
 };
@@ -75,6 +79,7 @@ static void	 cidr_key(int, int, const unsigned char *, char *, size_t);
 static int	 glob_index(struct gp_ruleset *, const struct crule *, size_t);
 static void	 candidates(const struct gp_ruleset *, const struct gp_query *,
 		    const char *, struct gp_match *);
+static void	 index_one(struct gp_ruleset *, const struct crule *, size_t);
 
 void
 gp_rule_clear(struct gp_rule *r)
@@ -102,6 +107,26 @@ hash_str(const char *s)
 	return h;
 }
 
+/* Doubles the buckets, keeping chains short as the set grows. */
+static void
+htab_grow(struct htab *t)
+{
+	struct hent	**b = gp_xcalloc(t->nb * 2, sizeof *b), *e, *next;
+	size_t		  i, k;
+
+	for (i = 0; i < t->nb; i++) {
+		for (e = t->b[i]; e != NULL; e = next) {
+			next = e->next;
+			k = hash_str(e->key) % (t->nb * 2);
+			e->next = b[k];
+			b[k] = e;
+		}
+	}
+	free(t->b);
+	t->b = b;
+	t->nb *= 2;
+}
+
 static void
 htab_add(struct htab *t, const char *key, size_t idx)
 {
@@ -116,6 +141,8 @@ htab_add(struct htab *t, const char *key, size_t idx)
 		e->key = gp_xstrdup(key);
 		e->next = t->b[b];
 		t->b[b] = e;
+		if (++t->nkeys > t->nb * 2)
+			htab_grow(t);	/* rules added one by one */
 	}
 	if (e->n == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 2;
@@ -307,6 +334,9 @@ gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 	set->gsuffix.b = gp_xcalloc(set->gsuffix.nb, sizeof *set->gsuffix.b);
 	set->cidr.b = gp_xcalloc(set->cidr.nb, sizeof *set->cidr.b);
 
+	set->cap = n ? n : 1;
+	set->byid.nb = set->exact.nb;
+	set->byid.b = gp_xcalloc(set->byid.nb, sizeof *set->byid.b);
 	for (i = 0; i < n; i++) {
 		struct crule *c = &set->r[set->n];
 
@@ -314,23 +344,40 @@ gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 			bad++;
 			continue;
 		}
+		index_one(set, c, set->n);
+		set->n++;
+	}
+	if (skipped != NULL)
+		*skipped = bad;
+	return set;
+}
+
+/* Puts rule idx into the index its destination kind uses. */
+static void
+index_one(struct gp_ruleset *set, const struct crule *c, size_t idx)
+{
+	char	idkey[32];
+
+	snprintf(idkey, sizeof idkey, "%lld", (long long)c->id);
+	htab_add(&set->byid, idkey, idx);
+	{
 		switch (c->kind) {
 		case D_EXACT:
-			htab_add(&set->exact, c->dest, set->n);
+			htab_add(&set->exact, c->dest, idx);
 			break;
 		case D_SUB_STRICT:
 		case D_SUB_INCL:
-			htab_add(&set->suffix, c->dest, set->n);
+			htab_add(&set->suffix, c->dest, idx);
 			break;
 		case D_GLOB:
-			if (glob_index(set, c, set->n) != 0)
-				set->scan[set->nscan++] = set->n;
+			if (glob_index(set, c, idx) != 0)
+				set->scan[set->nscan++] = idx;
 			break;
 		case D_CIDR: {
 			char key[64];
 
 			cidr_key(c->family, c->prefix, c->net, key, sizeof key);
-			htab_add(&set->cidr, key, set->n);
+			htab_add(&set->cidr, key, idx);
 			set->ncidr++;
 			if (c->family == 4)
 				set->plen4[c->prefix] = 1;
@@ -339,14 +386,52 @@ gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 			break;
 		}
 		default:
-			set->scan[set->nscan++] = set->n;
+			set->scan[set->nscan++] = idx;
 			break;
 		}
-		set->n++;
 	}
-	if (skipped != NULL)
-		*skipped = bad;
-	return set;
+}
+
+int
+gp_rules_add(struct gp_ruleset *set, const struct gp_rule *r)
+{
+	struct crule	c;
+
+	if (compile_one(&c, r) != 0)
+		return -1;
+	if (set->n == set->cap) {
+		set->cap *= 2;
+		set->r = gp_xrealloc(set->r, set->cap * sizeof *set->r);
+		set->scan = gp_xrealloc(set->scan, set->cap *
+		    sizeof *set->scan);
+	}
+	set->r[set->n] = c;
+	index_one(set, &set->r[set->n], set->n);
+	set->n++;
+	return 0;
+}
+
+int
+gp_rules_remove(struct gp_ruleset *set, int64_t id)
+{
+	const struct hent	*e;
+	char			 idkey[32];
+	size_t			 i;
+	int			 n = 0;
+
+	snprintf(idkey, sizeof idkey, "%lld", (long long)id);
+	if ((e = htab_get(&set->byid, idkey)) == NULL)
+		return 0;
+	for (i = 0; i < e->n; i++) {
+		struct crule *c = &set->r[e->idx[i]];
+
+		if (!c->dead) {
+			c->dead = 1;	/* its index entries stay, inert */
+			set->dead++;
+			n++;
+		}
+	}
+	return n > 0;
 }
 
 void
@@ -368,13 +453,20 @@ gp_rules_free(struct gp_ruleset *set)
 	htab_free(&set->gprefix);
 	htab_free(&set->gsuffix);
 	htab_free(&set->cidr);
+	htab_free(&set->byid);
 	free(set);
 }
 
 size_t
 gp_rules_count(const struct gp_ruleset *set)
 {
-	return set != NULL ? set->n : 0;
+	return set != NULL ? set->n - set->dead : 0;
+}
+
+size_t
+gp_rules_dead(const struct gp_ruleset *set)
+{
+	return set != NULL ? set->dead : 0;
 }
 
 static int
@@ -403,6 +495,8 @@ consider(const struct gp_ruleset *set, size_t i, const struct gp_query *q,
 {
 	const struct crule	*c = &set->r[i];
 
+	if (c->dead)
+		return;
 	if (host != NULL) {	/* not pre-matched by an index */
 		switch (c->kind) {
 		case D_ANY:

@@ -86,6 +86,14 @@ struct gp_ruleset;
 struct gp_ruleset	*gp_rules_compile(const struct gp_rule *, size_t n,
 			    size_t *skipped);
 void			 gp_rules_free(struct gp_ruleset *);
+/*
+ * Changes in place, without a recompile: add one rule (0, or -1 for an
+ * invalid row) or remove every rule with this id (1 removed, 0 none).
+ * Both cost a few hash operations whatever the size of the set.
+ */
+int			 gp_rules_add(struct gp_ruleset *, const struct gp_rule *);
+int			 gp_rules_remove(struct gp_ruleset *, int64_t id);
+size_t			 gp_rules_dead(const struct gp_ruleset *);
 size_t			 gp_rules_count(const struct gp_ruleset *);
 
 struct gp_query {

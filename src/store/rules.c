@@ -46,6 +46,12 @@ row_to_rule(sqlite3_stmt *st, struct gp_rule *r)
 	r->notes = gp_store_col_text(st, 10);
 	r->session_id = gp_store_col_text(st, 11);
 	r->hit_count = sqlite3_column_int64(st, 12);
+	gp_store_rule_layer(r);
+}
+
+void
+gp_store_rule_layer(struct gp_rule *r)
+{
 	if (r->created_by != NULL && strcmp(r->created_by, "builtin") == 0)
 		r->layer = GP_LAYER_BUILTIN;
 	else if (r->session_id != NULL)
@@ -132,8 +138,9 @@ bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-int
-gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
+/* Inside a transaction: see gp_store_rule_add(). */
+static int
+rule_insert(struct gp_store *s, struct gp_rule *r, int *existed)
 {
 	const char	*action = r->action == GP_DENY ? "deny" : "allow";
 	sqlite3_stmt	*st;
@@ -142,9 +149,6 @@ gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
 
 	*existed = 0;
 	gp_time_format_sql(gp_now(), now);
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		goto fail;
 	/* An identical unexpired rule is returned as is. */
 	st = gp_store_stmt(s, ST_RULE_FIND, "SELECT " RULE_COLS " FROM rules"
 	    " WHERE container_pattern = ? AND destination_pattern = ?"
@@ -159,7 +163,6 @@ gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
 		row_to_rule(st, &old);
 		sqlite3_reset(st);
 		if (old.expires_at == 0 || old.expires_at > gp_now()) {
-			sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 			gp_rule_clear(r);
 			*r = old;
 			*existed = 1;
@@ -205,8 +208,6 @@ gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
 		goto rollback;
 	sqlite3_reset(st);
 	r->id = sqlite3_last_insert_rowid(s->db);
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto rollback;
 	r->created_at = gp_time_parse_sql(now);
 	free(r->rule_type);
 	r->rule_type = gp_xstrdup(r->expires_at ? "temporary" : "permanent");
@@ -216,12 +217,41 @@ gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
 rollback:
 	rc = gp_store_errno(s);
 	gp_log(GP_LOG_ERROR, "adding rule: %s", sqlite3_errmsg(s->db));
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
-fail:
-	rc = gp_store_errno(s);
-	gp_log(GP_LOG_ERROR, "adding rule: %s", sqlite3_errmsg(s->db));
-	return rc;
+}
+
+int
+gp_store_rule_add(struct gp_store *s, struct gp_rule *r, int *existed)
+{
+	return gp_store_rules_add_many(s, r, 1, existed);
+}
+
+int
+gp_store_rules_add_many(struct gp_store *s, struct gp_rule *r, size_t n,
+    int *existed)
+{
+	size_t	i;
+	int	rc;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		rc = gp_store_errno(s);
+		gp_log(GP_LOG_ERROR, "adding rules: %s", sqlite3_errmsg(s->db));
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = rule_insert(s, &r[i], &existed[i])) != 0) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = gp_store_errno(s);
+		gp_log(GP_LOG_ERROR, "adding rules: %s", sqlite3_errmsg(s->db));
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return 0;
 }
 
 int

@@ -55,7 +55,12 @@ void	gp_store_rules_free(struct gp_rule *, size_t);
  * full), -EBUSY, -EIO.
  */
 int	gp_store_rule_add(struct gp_store *, struct gp_rule *r, int *existed);
+/* n rules in one transaction (all or none); existed[i] as above. */
+int	gp_store_rules_add_many(struct gp_store *, struct gp_rule *, size_t n,
+	    int *existed);
 int	gp_store_rule_get(struct gp_store *, int64_t id, struct gp_rule *);
+/* The layer a stored rule has (builtin, session, global), as loaded. */
+void	gp_store_rule_layer(struct gp_rule *);
 /* 1 deleted, 0 no such rule, or a negative errno (see rule_add). */
 int	gp_store_rule_delete(struct gp_store *, int64_t id);
 /* Rewrites every editable field; 1 ok, 0 no such rule, -EEXIST for a

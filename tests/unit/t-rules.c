@@ -312,7 +312,7 @@ test_differential(void)
 	int		 round;
 
 	for (round = 0; round < 30; round++) {
-		struct gp_ruleset *set;
+		struct gp_ruleset *set, *fresh;
 
 		n = 1 + rnd(400);
 		rules = gp_xcalloc(n, sizeof *rules);
@@ -351,7 +351,23 @@ test_differential(void)
 			rules[i].action = rnd(3) == 0 ? GP_DENY : GP_ALLOW;
 			rules[i].expires_at = rnd(10) == 0 ? 500 : 0;
 		}
-		set = gp_rules_compile(rules, n, NULL);
+		/* Half the rounds build the set rule by rule and remove a few
+		 * (as the API does), the others compile it whole. */
+		if (round % 2 == 1) {
+			size_t half = n / 2;
+
+			set = gp_rules_compile(rules, half, NULL);
+			for (i = half; i < n; i++)
+				gp_rules_add(set, &rules[i]);
+			/* The reference is compiled afresh without them. */
+			for (i = 0; i < n; i += 7) {
+				gp_rules_remove(set, rules[i].id);
+				free(rules[i].dest);
+				rules[i].dest = NULL;	/* invalid: skipped */
+			}
+			fresh = gp_rules_compile(rules, n, NULL);
+		} else
+			set = fresh = gp_rules_compile(rules, n, NULL);
 		for (k = 0; k < 400; k++) {
 			struct gp_query	 q;
 			struct gp_match	 a, b;
@@ -386,7 +402,7 @@ test_differential(void)
 			q.port = qports[rnd(GP_ARRAY_LEN(qports))];
 			q.now = 1000;
 			gp_rules_match(set, &q, &a);
-			gp_rules_match_reference(set, &q, &b);
+			gp_rules_match_reference(fresh, &q, &b);
 			queries++;
 			matched += a.matched;
 			if (a.matched != b.matched || a.action != b.action ||
@@ -400,13 +416,16 @@ test_differential(void)
 					    (long long)b.rule_id);
 			}
 		}
+		if (fresh != set)
+			gp_rules_free(fresh);
 		gp_rules_free(set);
 		for (i = 0; i < n; i++)
 			gp_rule_clear(&rules[i]);
 		free(rules);
 	}
-	is_int(diffs, 0, "indexed matcher = reference on %zu random queries "
-	    "(%zu matched)", queries, matched);
+	is_int(diffs, 0, "indexed matcher (compiled, or built and pruned "
+	    "rule by rule) = reference on %zu random queries (%zu matched)",
+	    queries, matched);
 	ok(matched > queries / 10 && matched < queries * 9 / 10, "the "
 	    "queries exercise both matches and misses");
 }
