@@ -29,6 +29,7 @@ struct api_conn {
 	int			 closing;
 	int			 close_after;	/* after the reply is written */
 	struct ws		*ws;		/* set once upgraded */
+	struct api_later	*later;		/* a reply owed */
 	struct api_conn		*next, *prev;
 };
 
@@ -60,9 +61,26 @@ struct api_req {
 };
 
 struct api_resp {
-	int	 status;
-	cJSON	*json;
+	int			 status;
+	cJSON			*json;
+	struct api_later	*later;		/* set by api_defer */
 };
+
+/*
+ * A reply owed after slow work (a worker thread): the connection reads
+ * no further request until api_later_reply sends it.  If the client
+ * leaves first the reply is dropped.  Only for requests from a
+ * connection (r->c != NULL).
+ */
+struct api_later {
+	struct api_conn	*c;		/* NULL once the client left */
+	size_t		 total;		/* the request's bytes */
+	int		 close;		/* Connection: close */
+};
+struct api_later	*api_defer(struct api_req *, struct api_resp *);
+/* Sends status and json (taken), frees the token. */
+void			 api_later_reply(struct api_later *, int status,
+			    cJSON *json);
 
 /* server.c */
 void	api_write(struct api_conn *, const void *, size_t);

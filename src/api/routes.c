@@ -560,61 +560,154 @@ h_rules_delete(struct api_req *r, struct api_resp *resp)
 }
 
 /* POST /rules/ingest: many rules at once; pending they now allow go. */
+/*
+ * The rules of an ingest body: a list, or {"items": [...]}.  Pure (a
+ * worker thread runs it): 0, or -1 with *why.
+ */
+static int
+ingest_parse(const char *body, size_t len, struct gp_rule **out,
+    size_t *n, size_t *invalid, const char **why)
+{
+	cJSON		*b = len > 0 ? cJSON_ParseWithLength(body, len) :
+			    cJSON_CreateObject();
+	const cJSON	*items, *it;
+	struct gp_rule	*rules;
+	size_t		 k = 0;
+
+	*out = NULL;
+	*n = *invalid = 0;
+	if (b == NULL) {
+		*why = "request body is not valid JSON";
+		return -1;
+	}
+	items = cJSON_IsArray(b) ? b : cJSON_GetObjectItemCaseSensitive(b,
+	    "items");
+	if (!cJSON_IsArray(items)) {
+		*why = "expected a list of rules";
+		cJSON_Delete(b);
+		return -1;
+	}
+	rules = gp_xcalloc((size_t)cJSON_GetArraySize(items) + 1,
+	    sizeof *rules);
+	cJSON_ArrayForEach(it, items) {
+		struct api_resp scratch = { 0, NULL, NULL };
+
+		if (!cJSON_IsObject(it) || rule_fields(&scratch, it,
+		    &rules[k], 1) != 0) {
+			gp_rule_clear(&rules[k]);
+			(*invalid)++;
+		} else
+			k++;
+		cJSON_Delete(scratch.json);
+	}
+	cJSON_Delete(b);
+	*out = rules;
+	*n = k;
+	return 0;
+}
+
+static void
+ingest_reply(struct api_resp *resp, size_t imported, size_t skipped,
+    size_t cleaned)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "imported", (double)imported);
+	cJSON_AddNumberToObject(o, "skipped", (double)skipped);
+	/* Pending entries the new rules cover left the queue (re-judged
+	 * once, each announced). */
+	cJSON_AddNumberToObject(o, "pending_cleaned", (double)cleaned);
+	ok_json(resp, o);
+}
+
+/* An ingest answered later: the body copied for the worker. */
+struct ingest_later {
+	struct api_later	*later;
+	char			*body;
+	size_t			 len;
+};
+
+static int
+ingest_source(void *arg, struct gp_rule **rules, size_t *n, size_t *invalid,
+    const char **why)
+{
+	struct ingest_later *il = arg;
+
+	return ingest_parse(il->body, il->len, rules, n, invalid, why);
+}
+
+static void
+ingest_done(void *arg, int rc, const char *why, size_t imported,
+    size_t skipped, size_t cleaned)
+{
+	struct ingest_later	*il = arg;
+	struct api_resp		 resp = { 0, NULL, NULL };
+
+	if (rc == -EINVAL) {
+		gp_log(GP_LOG_WARN, "api: POST /api/rules/ingest: %s", why);
+		api_error(&resp, 400, why);
+	}
+	else if (rc != 0)
+		api_errno(&resp, rc, NULL);
+	else
+		ingest_reply(&resp, imported, skipped, cleaned);
+	api_later_reply(il->later, resp.status, resp.json);
+	free(il->body);
+	free(il);
+}
+
+/*
+ * Parsing, storing and compiling happen on a worker thread (a 100 000
+ * rule body takes over a second); the loop serves meanwhile and the
+ * reply follows.  In-process callers are answered at once.
+ */
 static void
 h_rules_ingest(struct api_req *r, struct api_resp *resp)
 {
 	struct gp_ctl		*c = ctl_of(r);
-	const cJSON		*items, *it;
-	int			 imported = 0, skipped = 0, cleaned = 0;
+	struct gp_rule		*rules;
+	size_t			 n, invalid, imp = 0, skip = 0, i;
 	size_t			 before = gp_ctl_pending_count(c);
-	cJSON			*b, *o;
+	const char		*why;
+	int			 rc;
 
-	if ((b = body_json(r, resp)) == NULL)
-		return;
-	items = cJSON_IsArray(b) ? b : cJSON_GetObjectItemCaseSensitive(b,
-	    "items");
-	if (!cJSON_IsArray(items)) {
-		api_error(resp, 400, "expected a list of rules");
-		cJSON_Delete(b);
-		return;
-	}
-	{
-		size_t		 n = (size_t)cJSON_GetArraySize(items), k = 0, i;
-		size_t		 imp = 0, skip = 0;
-		struct gp_rule	*rules = gp_xcalloc(n ? n : 1, sizeof *rules);
-		int		 rc;
+	if (r->c != NULL) {
+		struct ingest_later *il = gp_xcalloc(1, sizeof *il);
 
-		cJSON_ArrayForEach(it, items) {
-			struct api_resp scratch = { 0, NULL };
-
-			if (!cJSON_IsObject(it) || rule_fields(&scratch, it,
-			    &rules[k], 1) != 0) {
-				gp_rule_clear(&rules[k]);
-				skipped++;
-			} else
-				k++;
-			cJSON_Delete(scratch.json);
-		}
-		cJSON_Delete(b);
-		rc = gp_ctl_rules_ingest(c, rules, k, &imp, &skip);
-		for (i = 0; i < k; i++)
-			gp_rule_clear(&rules[i]);
-		free(rules);
-		if (rc != 0) {
-			api_errno(resp, rc, NULL);
+		il->len = r->body_len;
+		il->body = gp_xmalloc(il->len + 1);
+		memcpy(il->body, r->body, il->len);
+		rc = gp_ctl_rules_ingest_async(c, ingest_source, il,
+		    ingest_done, il);
+		if (rc == 0) {
+			il->later = api_defer(r, resp);
 			return;
 		}
-		imported = (int)imp;
-		skipped += (int)skip;
+		free(il->body);
+		free(il);
+		if (rc == -EBUSY) {
+			api_error(resp, 409, "another ingest is running; "
+			    "try again when it ends");
+			return;
+		}
+		/* no worker: answered here */
 	}
-	/* Pending entries the new rules cover left the queue (re-judged
-	 * once, each announced). */
-	cleaned = (int)(before - gp_ctl_pending_count(c));
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "imported", imported);
-	cJSON_AddNumberToObject(o, "skipped", skipped);
-	cJSON_AddNumberToObject(o, "pending_cleaned", cleaned);
-	ok_json(resp, o);
+	if (ingest_parse(r->body, r->body_len, &rules, &n, &invalid,
+	    &why) != 0) {
+		gp_log(GP_LOG_WARN, "api: %s %s: %s", r->method, r->path, why);
+		api_error(resp, 400, why);
+		return;
+	}
+	rc = gp_ctl_rules_ingest(c, rules, n, &imp, &skip);
+	for (i = 0; i < n; i++)
+		gp_rule_clear(&rules[i]);
+	free(rules);
+	if (rc != 0) {
+		api_errno(resp, rc, NULL);
+		return;
+	}
+	ingest_reply(resp, imp, skip + invalid, before -
+	    gp_ctl_pending_count(c));
 }
 
 static void

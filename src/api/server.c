@@ -49,6 +49,8 @@ on_conn_closed(uv_handle_t *h)
 		api->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->later != NULL)
+		c->later->c = NULL;	/* the reply will find nobody */
 	api_ws_free(c);
 	gp_buf_free(&c->in);
 	free(c);
@@ -426,7 +428,7 @@ process(struct api_conn *c)
 	size_t			 total;
 
 	while (!c->closing && !c->close_after && c->ws == NULL &&
-	    c->in.len > 0) {
+	    c->later == NULL && c->in.len > 0) {
 		if (c->head_len == 0) {
 			n = gp_http_scan_head(&c->scan, c->in.data, c->in.len,
 			    1, &err);
@@ -493,12 +495,47 @@ process(struct api_conn *c)
 		memset(&resp, 0, sizeof resp);
 		if (api_route(&r, &resp) != 0)
 			api_error(&resp, 404, "not found");
+		if (resp.later != NULL) {
+			resp.later->total = total;
+			resp.later->close = !m.keep_alive;
+			uv_timer_stop(&c->timer);	/* ours to be slow */
+			return;
+		}
 		reply(c, resp.status, resp.json, !m.keep_alive);
 		cJSON_Delete(resp.json);
 		api_conn_consume(c, total);
 		c->head_len = 0;
 		arm(c);
 	}
+}
+
+struct api_later *
+api_defer(struct api_req *r, struct api_resp *resp)
+{
+	struct api_later *l = gp_xcalloc(1, sizeof *l);
+
+	l->c = r->c;
+	r->c->later = l;
+	resp->later = l;
+	return l;
+}
+
+void
+api_later_reply(struct api_later *l, int status, cJSON *json)
+{
+	struct api_conn	*c = l->c;
+
+	if (c != NULL && !c->closing) {
+		c->later = NULL;
+		reply(c, status, json, l->close);
+		api_conn_consume(c, l->total);
+		c->head_len = 0;
+		arm(c);
+		process(c);		/* requests pipelined behind it */
+	} else if (c != NULL)
+		c->later = NULL;
+	cJSON_Delete(json);
+	free(l);
 }
 
 int

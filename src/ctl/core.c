@@ -48,6 +48,10 @@ on_flush(uv_timer_t *t)
 	gp_pending_expire(&c->pending, gp_now());
 	if (ticks % 4 == 0)		/* a second */
 		gp_dnslog_sweep(c, c->dnslog, gp_now());
+	/* A worker holds the write lock (an ingest): writing now would
+	 * wait for it on the loop; the rows wait for a later tick. */
+	if (c->ingesting)
+		return;
 	if (!gp_store_batch_due(c->store)) {
 		/* The disk is full: back off; log rows are counted drops. */
 		gp_store_log_flush(c->store);
@@ -206,7 +210,8 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	}
 	gp_xasprintf(&path, "%s/greyproxy.db", cfg->data_dir);
 	rc = gp_store_open(path, &c->store, err);
-	free(path);
+	free(c->db_path);
+	c->db_path = path;		/* for workers' own connections */
 	if (rc != 0)
 		goto fail_lock;
 	if (gp_resolver_new(loop, cfg->dns_upstream, 2, &c->res, &why) != 0) {
@@ -354,6 +359,8 @@ gp_ctl_free(struct gp_ctl *c)
 	gp_rules_free(c->rules);
 	c->rules = NULL;
 	gp_bus_free(&c->bus);
+	free(c->db_path);
+	c->db_path = NULL;
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);	/* the data directory is free again */
 	c->lock_fd = -1;

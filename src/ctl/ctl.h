@@ -51,6 +51,9 @@ struct gp_ctl {
 	int			 bus_sub;
 	int			 rejudge_hold;	/* >0: a decision in progress */
 	int			 lock_fd;	/* the data directory's lock */
+	char			*db_path;
+	uint64_t		 rules_gen;	/* edits of the compiled set */
+	int			 ingesting;	/* a worker stores and compiles */
 	struct gp_blocked	 blocked[GP_BLOCKED_RING];
 	size_t			 nblocked;	/* total ever, ring index */
 };
@@ -147,6 +150,20 @@ int	gp_ctl_rule_delete(struct gp_ctl *, int64_t id);
  * takes the rules' contents.  0 or a negative errno (nothing stored). */
 int	gp_ctl_rules_ingest(struct gp_ctl *, struct gp_rule *, size_t n,
 	    size_t *imported, size_t *skipped);
+/*
+ * The same off the loop: on a worker thread, src yields the rules (it
+ * may parse; 0, or -1 with *why for a 400), which are stored through
+ * the worker's own connection and compiled with every stored rule; the
+ * loop only swaps the set in and re-judges, then done is called with
+ * rc (0, -EINVAL with why, a negative errno, -ECANCELED on shutdown).
+ * -EBUSY at once while another ingest runs.
+ */
+typedef int	(*gp_rules_source_fn)(void *, struct gp_rule **, size_t *,
+		    size_t *invalid, const char **why);
+typedef void	(*gp_ctl_ingest_fn)(void *, int rc, const char *why,
+		    size_t imported, size_t skipped, size_t cleaned);
+int	gp_ctl_rules_ingest_async(struct gp_ctl *, gp_rules_source_fn,
+	    void *src_arg, gp_ctl_ingest_fn, void *arg);
 
 /* Pending decisions. */
 enum gp_scope { GP_SCOPE_EXACT, GP_SCOPE_ANY_PORT, GP_SCOPE_SUBDOMAIN,

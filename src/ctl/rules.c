@@ -30,6 +30,7 @@ gp_ctl_reload_rules(struct gp_ctl *c)
 	c->px.rules = set;
 	gp_rules_free(c->rules);
 	c->rules = set;
+	c->rules_gen++;
 	gp_log(GP_LOG_DEBUG, "%zu rules loaded", gp_rules_count(set));
 	if (c->rejudge_hold == 0)
 		gp_ctl_rejudge(c);
@@ -88,9 +89,11 @@ gp_ctl_rejudge(struct gp_ctl *c)
 void
 gp_ctl_poll_changes(struct gp_ctl *c)
 {
-	int64_t	v = gp_store_data_version(c->store);
+	int64_t	v;
 
-	if (v == c->data_version)
+	if (c->ingesting)	/* its worker's commit: the ingest reloads */
+		return;
+	if ((v = gp_store_data_version(c->store)) == c->data_version)
 		return;
 	c->data_version = v;
 	gp_log(GP_LOG_INFO, "database changed by another process; "
@@ -121,6 +124,7 @@ static int
 remove_compiled(struct gp_ctl *c, int64_t id)
 {
 	gp_rules_remove(c->rules, id);
+	c->rules_gen++;
 	if (gp_rules_dead(c->rules) <= 1024 ||
 	    gp_rules_dead(c->rules) <= gp_rules_count(c->rules))
 		return 0;
@@ -136,6 +140,7 @@ static void
 apply_added(struct gp_ctl *c, struct gp_rule *r)
 {
 	gp_store_rule_layer(r);
+	c->rules_gen++;
 	if (gp_rules_add(c->rules, r) != 0) {
 		gp_ctl_reload_rules(c);		/* cannot happen: prepared */
 		return;
@@ -241,4 +246,137 @@ gp_ctl_rules_ingest(struct gp_ctl *c, struct gp_rule *rules, size_t n,
 	free(ok);
 	free(existed);
 	return rc;
+}
+
+struct ingest_job {
+	uv_work_t		 req;
+	struct gp_ctl		*c;
+	char			*db_path;
+	gp_rules_source_fn	 src;
+	void			*src_arg;
+	gp_ctl_ingest_fn	 done;
+	void			*arg;
+	uint64_t		 gen;		/* rules_gen when queued */
+	int			 rc;
+	const char		*why;
+	size_t			 imported, skipped;
+	struct gp_ruleset	*set;		/* every stored rule */
+};
+
+/* Worker thread: nothing here touches the core. */
+static void
+ingest_work(uv_work_t *req)
+{
+	struct ingest_job	*j = req->data;
+	struct gp_rule		*in = NULL, *rows;
+	struct gp_store		*st;
+	size_t			 n = 0, invalid = 0, k = 0, i, nrows, bad;
+	int			*existed;
+	char			*err;
+
+	if (j->src(j->src_arg, &in, &n, &invalid, &j->why) != 0) {
+		j->rc = -EINVAL;
+		return;
+	}
+	j->skipped = invalid;
+	for (i = 0; i < n; i++) {
+		const char *why;
+
+		if (gp_rule_prepare(&in[i], &why) != 0) {
+			gp_rule_clear(&in[i]);
+			j->skipped++;
+		} else
+			in[k++] = in[i];
+	}
+	if (gp_store_open(j->db_path, &st, &err) != 0) {
+		gp_log(GP_LOG_ERROR, "ingest: %s", err);
+		free(err);
+		j->rc = -EIO;
+		goto out;
+	}
+	existed = gp_xcalloc(k ? k : 1, sizeof *existed);
+	j->rc = k > 0 ? gp_store_rules_add_many(st, in, k, existed) : 0;
+	for (i = 0; j->rc == 0 && i < k; i++) {
+		if (existed[i])
+			j->skipped++;
+		else
+			j->imported++;
+	}
+	free(existed);
+	if (j->rc == 0 && j->imported > 0 &&
+	    gp_store_rules_load(st, &rows, &nrows) == 0) {
+		j->set = gp_rules_compile(rows, nrows, &bad);
+		gp_store_rules_free(rows, nrows);
+	}
+	gp_store_close(st);
+out:
+	for (i = 0; i < k; i++)
+		gp_rule_clear(&in[i]);
+	free(in);
+}
+
+/* Loop thread: the set swaps in, unless an edit raced the worker's
+ * read, when the loop reloads (rare; the store holds both). */
+static void
+ingest_after(uv_work_t *req, int status)
+{
+	struct ingest_job	*j = req->data;
+	struct gp_ctl		*c = j->c;
+	size_t			 before = c->pending.count, cleaned = 0;
+
+	c->ingesting = 0;
+	if (status != 0 || !c->started) {
+		gp_rules_free(j->set);
+		j->done(j->arg, -ECANCELED, NULL, 0, 0, 0);
+		goto out;
+	}
+	c->data_version = gp_store_data_version(c->store);
+	if (j->rc == 0 && j->imported > 0) {
+		if (j->set == NULL || j->gen != c->rules_gen) {
+			gp_rules_free(j->set);
+			gp_ctl_reload_rules(c);
+		} else {
+			c->px.rules = j->set;
+			gp_rules_free(c->rules);
+			c->rules = j->set;
+			c->rules_gen++;
+			if (c->rejudge_hold == 0)
+				gp_ctl_rejudge(c);
+		}
+		gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
+		cleaned = before - c->pending.count;
+	} else
+		gp_rules_free(j->set);
+	j->done(j->arg, j->rc, j->why, j->imported, j->skipped, cleaned);
+out:
+	free(j->db_path);
+	free(j);
+}
+
+int
+gp_ctl_rules_ingest_async(struct gp_ctl *c, gp_rules_source_fn src,
+    void *src_arg, gp_ctl_ingest_fn done, void *arg)
+{
+	struct ingest_job	*j;
+	int			 rc;
+
+	if (c->ingesting)
+		return -EBUSY;
+	j = gp_xcalloc(1, sizeof *j);
+	j->req.data = j;
+	j->c = c;
+	j->db_path = gp_xstrdup(c->db_path);
+	j->src = src;
+	j->src_arg = src_arg;
+	j->done = done;
+	j->arg = arg;
+	j->gen = c->rules_gen;
+	if ((rc = uv_queue_work(c->loop, &j->req, ingest_work,
+	    ingest_after)) != 0) {
+		free(j->db_path);
+		free(j);
+		return rc;
+	}
+	c->ingesting = 1;
+	return 0;
 }

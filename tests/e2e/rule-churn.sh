@@ -6,14 +6,10 @@
 # store exactly.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
-python3 "$LIB/fakedns.py" --port-file "$T/up.port" --count-file "$T/up.json" \
-	--a keep.churn.test=127.0.0.1 --a flip.churn.test=127.0.0.1 \
-	--a filler-7.churn.test=127.0.0.1 2>>"$T/fakedns.log" &
-PIDS="$PIDS $!"
-wait_for 10 test -s "$T/up.port" || { echo "Bail out! fake DNS"; exit 1; }
+fake_dns keep.churn.test=127.0.0.1 flip.churn.test=127.0.0.1 filler-7.churn.test=127.0.0.1
 origin_start o; P=$ORIGIN_PORT
 GP_SETTINGS='{"pendingTimeout":1,"privateNetworkProtection":false}'
-gp_start --dns-upstream "127.0.0.1:$(cat "$T/up.port")"
+gp_start --dns-upstream "$DNS_UP"
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 -x "http://$GP_HTTP" "http://$1:$P/hello"; }
 status_rules() { jget "$(api GET /api/status)" 'd["rules"]'; }
 

@@ -114,6 +114,18 @@ origin_start() {
 	ORIGIN_PORT=$(cat "$T/$name.port")
 }
 
+# fake_dns NAME=IP...: an upstream resolver answering those names;
+# sets DNS_UP (host:port) for --dns-upstream.
+fake_dns() {
+	local args=() a
+	for a in "$@"; do args+=(--a "$a"); done
+	python3 "$LIB/fakedns.py" --port-file "$T/up.port" \
+		--count-file "$T/up.json" "${args[@]}" 2>>"$T/fakedns.log" &
+	PIDS="$PIDS $!"
+	wait_for 10 test -s "$T/up.port" || { echo "Bail out! fake DNS"; exit 1; }
+	DNS_UP=127.0.0.1:$(cat "$T/up.port")
+}
+
 # A self-signed certificate for localhost (for TLS origins).
 make_cert() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \

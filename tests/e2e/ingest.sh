@@ -1,0 +1,80 @@
+#!/bin/bash
+# POST /api/rules/ingest parses, stores and compiles on a worker
+# thread: while 50 000 rules go in, the proxy and the API keep
+# answering; a second ingest meanwhile gets 409; the reply follows the
+# swap, keeps the connection (a pipelined request behind it is
+# answered), and every rule survives kill -9.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+
+fake_dns r7.big.test=127.0.0.1 served.test=127.0.0.1 raced.test=127.0.0.1
+origin_start o; P=$ORIGIN_PORT
+GP_SETTINGS='{"pendingTimeout":1,"privateNetworkProtection":false}'
+gp_start --dns-upstream "$DNS_UP"
+code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 -x "http://$GP_HTTP" "http://$1:$P/hello"; }
+rule add allow served.test >/dev/null
+gp_stop; gp_start --dns-upstream "$DNS_UP"
+
+N=50000
+python3 -c '
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps([{"destination_pattern": "r%d.big.test" % i} for i in range(n)]))' $N > "$T/big.json"
+
+curl -s -o "$T/ingest.out" -w '%{http_code}' --max-time 120 -X POST \
+	--data-binary @"$T/big.json" "http://$GP_API/api/rules/ingest" > "$T/ingest.code" &
+ING=$!; PIDS="$PIDS $ING"
+# While it runs: the API and the proxy answer, and a second ingest is
+# refused rather than queued behind it.
+during=0 proxied=0 second= raced=
+while kill -0 $ING 2>/dev/null; do
+	# An edit that races the worker's read of the store.
+	[ -z "$raced" ] && raced=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -d '{"destination_pattern":"raced.test"}' "http://$GP_API/api/rules")
+	h=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$GP_API/api/health")
+	[ "$(code served.test)" = 200 ] && proxied=1
+	s=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -d '[{"destination_pattern":"x.test"}]' "http://$GP_API/api/rules/ingest")
+	kill -0 $ING 2>/dev/null || break	# answered after the ingest: not "during"
+	[ "$h" = 200 ] && during=$((during + 1))
+	[ "$s" = 409 ] && second=409
+done
+wait $ING
+is "$(cat "$T/ingest.code")" 200 "the ingest succeeds"
+is "$(jget "$(cat "$T/ingest.out")" 'd["imported"]')" $N "every rule imported"
+check "$during >= 1" "the API answered while the ingest ran ($during times)"
+is "$proxied" 1 "the proxy served while the ingest ran"
+is "$second" 409 "a second ingest meanwhile: 409"
+# A later "second" ingest may have come in once the first had ended.
+x=$(jget "$(api GET '/api/rules?destination=x.test')" 'd["total"]')
+is "$raced" 200 "a rule added meanwhile"
+is "$(jget "$(api GET /api/status)" 'd["rules"]')" $((N + 2 + x)) "the new set is in, with it"
+is "$(code raced.test)" 200 "the rule added meanwhile decides"
+is "$(code r7.big.test)" 200 "an ingested rule decides"
+
+# The reply keeps the connection: a request pipelined behind it.
+python3 - "$GP_API" > "$T/pipe.out" <<'PY'
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=20)
+body = b'[{"destination_pattern":"piped.test"}]'
+s.sendall(b"POST /api/rules/ingest HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s"
+          b"GET /api/health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+          % (sys.argv[1].encode(), len(body), body, sys.argv[1].encode()))
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(data.count(b"HTTP/1.1 200"), b'"imported":1' in data)
+PY
+is "$(cat "$T/pipe.out")" "2 True" "the ingest's reply, then the pipelined one"
+
+r=$(api POST /api/rules/ingest -d '{"items":3}')
+is "$(api_status)" 400 "a body that is not a list: 400 from the worker"
+r=$(api POST /api/rules/ingest -d '[{"destination_pattern":')
+is "$(api_status)" 400 "invalid JSON: 400"
+
+kill -9 "$GP_PID"; wait "$GP_PID" 2>/dev/null
+gp_start --dns-upstream "$DNS_UP"
+is "$(jget "$(api GET /api/status)" 'd["rules"]')" $((N + 3 + x)) "every rule survives kill -9"
+gp_stop
+done_testing
