@@ -162,9 +162,15 @@ gp_store_open(const char *path, struct gp_store **out, char **err)
 	int		 rc, fd;
 
 	*err = NULL;
-	/* Create the file 0600 before SQLite does; -wal/-shm copy its mode. */
+	/*
+	 * Create the file 0600 before SQLite does; -wal/-shm copy its mode.
+	 * Only when it is new: closing any descriptor of an open database
+	 * drops every POSIX lock this process holds on it, and another
+	 * process that then believes itself the last one checkpoints and
+	 * deletes the WAL under our other connections.
+	 */
 	old = umask(077);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd != -1)
 		close(fd);
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
