@@ -310,6 +310,8 @@ fail_store:
 	gp_store_close(c->store);
 	c->store = NULL;
 fail_lock:
+	free(c->db_path);
+	c->db_path = NULL;
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
 	c->lock_fd = -1;
