@@ -59,7 +59,7 @@ on_flush(uv_timer_t *t)
 	}
 	gp_pending_flush(&c->pending);
 	gp_store_log_flush(c->store);
-	if (c->dns_cache != NULL && gp_store_begin(c->store) == 0) {
+	if (c->dns_cache != NULL && gp_store_try_begin(c->store) == 0) {
 		gp_dns_cache_drain(c->dns_cache, &d);
 		if (ticks % 240 == 0)		/* a minute */
 			gp_store_dns_prune(c->store, gp_now(), 0);
@@ -214,6 +214,8 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	c->db_path = path;		/* for workers' own connections */
 	if (rc != 0)
 		goto fail_lock;
+	if (gp_store_writer_start(c->store, path, err) != 0)
+		goto fail_store;
 	if (gp_resolver_new(loop, cfg->dns_upstream, 2, &c->res, &why) != 0) {
 		gp_xasprintf(err, "%s", why);
 		goto fail_store;

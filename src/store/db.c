@@ -205,6 +205,7 @@ gp_store_close(struct gp_store *s)
 
 	if (s == NULL)
 		return;
+	gp_store_writer_stop(s);	/* its last batch written */
 	gp_store_log_flush(s);
 	for (i = 0; i < GP_ARRAY_LEN(s->stmts); i++)
 		sqlite3_finalize(s->stmts[i]);
@@ -298,6 +299,8 @@ gp_store_health(struct gp_store *s, struct gp_store_health *h)
 	h->log_queued = s->nlog;
 	h->log_dropped = s->dropped;
 	h->over_budget = s->over_budget;
+	if (s->writer != NULL)
+		gp_store_writer_health(s, h);
 }
 
 int

@@ -15,6 +15,17 @@ gp_store_begin(struct gp_store *s)
 }
 
 int
+gp_store_try_begin(struct gp_store *s)
+{
+	int	rc;
+
+	sqlite3_busy_timeout(s->db, 0);
+	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	sqlite3_busy_timeout(s->db, 5000);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int
 gp_store_commit(struct gp_store *s)
 {
 	int	rc;

@@ -170,8 +170,8 @@ bind_opt(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* Drops every queued row (they could not be stored), counting them. */
-static void
-drop_queue(struct gp_store *s)
+void
+gp_store_log_discard(struct gp_store *s)
 {
 	size_t	i;
 
@@ -197,7 +197,7 @@ flush_failed(struct gp_store *s)
 	}
 	gp_store_batch_failed(s, rc);	/* reads the error: before rollback */
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	drop_queue(s);
+	gp_store_log_discard(s);
 	return 0;
 }
 
@@ -208,11 +208,13 @@ gp_store_log_flush(struct gp_store *s)
 	size_t		 i, done = 0;
 	char		 ts[20];
 
+	if (s->writer != NULL)
+		return gp_store_writer_take(s);
 	if (s->nlog == 0 && s->nhits == 0)
 		return 0;
 	if (!gp_store_batch_due(s)) {
 		/* Backing off: what arrives meanwhile is dropped, counted. */
-		drop_queue(s);
+		gp_store_log_discard(s);
 		return 0;
 	}
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
@@ -286,6 +288,16 @@ gp_store_log_flush(struct gp_store *s)
 	return (int)done;
 }
 
+/* Every row queued so far written, by the thread or here. */
+static void
+settle(struct gp_store *s)
+{
+	if (s->writer != NULL)
+		gp_store_writer_sync(s);
+	else
+		gp_store_log_flush(s);
+}
+
 /* Appends the WHERE clause for f and binds nothing (see bind_filter). */
 static void
 filter_sql(struct gp_buf *b, const struct gp_log_filter *f)
@@ -342,7 +354,7 @@ gp_store_log_query(struct gp_store *s, const struct gp_log_filter *f,
 	*n = 0;
 	*total = 0;
 	/* Queued rows first, so a query sees every decision made so far. */
-	gp_store_log_flush(s);
+	settle(s);
 	gp_buf_addstr(&b, "SELECT count(*) FROM request_logs l");
 	filter_sql(&b, f);
 	if (sqlite3_prepare_v2(s->db, b.data, -1, &st, NULL) != SQLITE_OK)
@@ -440,7 +452,7 @@ gp_store_log_stats(struct gp_store *s, int64_t *total, int64_t *allowed,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	gp_store_log_flush(s);
+	settle(s);
 	if (sqlite3_prepare_v2(s->db, "SELECT count(*),"
 	    " sum(result = 'allowed'), sum(result = 'blocked')"
 	    " FROM request_logs", -1, &st, NULL) != SQLITE_OK)

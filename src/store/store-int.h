@@ -15,6 +15,7 @@ enum gp_stmt {
 };
 
 struct gp_logrow;
+struct gp_logwriter;
 /* Per-identity log budget: rows in the current minute. */
 #define GP_BUDGET_SLOTS	256
 struct gp_budget {
@@ -48,7 +49,18 @@ struct gp_store {
 	uint32_t		 budget;	/* rows per identity-minute */
 	uint64_t		 over_budget;	/* rows dropped by it */
 	struct gp_budget	 budgets[GP_BUDGET_SLOTS];
+	struct gp_logwriter	*writer;	/* NULL: the caller writes */
+	char			 wfailure[128];	/* the writer's, copied */
 };
+
+/* writer.c */
+struct gp_logwriter;
+int	gp_store_writer_take(struct gp_store *);
+void	gp_store_writer_health(struct gp_store *, struct gp_store_health *);
+void	gp_store_writer_stop(struct gp_store *);
+void	gp_store_writer_sync(struct gp_store *);
+/* logs.c: drops the queued rows, counted. */
+void	gp_store_log_discard(struct gp_store *);
 
 /* Prepared once, reset and unbound on every call. */
 sqlite3_stmt	*gp_store_stmt(struct gp_store *, enum gp_stmt, const char *);

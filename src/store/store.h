@@ -95,6 +95,13 @@ struct gp_conn_log {
 void	gp_store_log_push(struct gp_store *, const struct gp_conn_log *);
 void	gp_store_log_budget(struct gp_store *, uint32_t rows_per_minute);
 size_t	gp_store_log_queued(struct gp_store *);
+/*
+ * From now on the log is written by a thread with its own connection
+ * to path; gp_store_log_flush only hands it the queue (returns 1 when
+ * it did).  Stopped, after a last batch, by gp_store_close.
+ */
+int	gp_store_writer_start(struct gp_store *, const char *path,
+	    char **err);
 /* Writes the queued rows and rule hit counts; returns rows written. */
 int	gp_store_log_flush(struct gp_store *);
 /* Counts a rule hit (flushed with the log). */
@@ -155,6 +162,9 @@ int	gp_store_pending_load(struct gp_store *,
 
 /* DNS cache persistence; call between gp_store_begin and _commit. */
 int	gp_store_begin(struct gp_store *);
+/* The same, but busy (another writer) fails at once: for the loop's
+ * periodic batches, which try again at the next tick. */
+int	gp_store_try_begin(struct gp_store *);
 int	gp_store_commit(struct gp_store *);
 int	gp_store_dns_answer(struct gp_store *, const char *key, const void *,
 	    size_t, int64_t stored, int64_t expires, int negative);

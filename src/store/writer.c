@@ -1,0 +1,201 @@
+/*
+ * writer.c (store): the connection log's writer thread.  The loop only
+ * queues rows; at each flush it hands its queue to the thread (an
+ * exchange of arrays, under a mutex) when the thread is idle, and the
+ * thread inserts them through its own SQLite connection.  While the
+ * thread is busy the loop's queue grows up to its bound, beyond which
+ * rows are dropped and counted: memory stays bounded, the loop never
+ * waits for the disk.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "core/core.h"
+#include "store/store-int.h"
+
+#define RETRY_MS	200	/* the database busy: try the batch again */
+
+struct gp_logwriter {
+	uv_thread_t	 thread;
+	uv_mutex_t	 mu;
+	uv_cond_t	 cv;
+	struct gp_store	*w;		/* the thread's own connection */
+	int		 busy;		/* w holds a batch */
+	int		 stop;
+	/* Published by the thread for the loop, under mu. */
+	int		 failing;
+	char		 failure[128];
+	uint64_t	 dropped;
+	size_t		 queued;
+};
+
+#define SWAP(a, b) do {						\
+	__typeof__(a) t_ = (a);						\
+	(a) = (b);							\
+	(b) = t_;							\
+} while (0)
+
+static void
+publish(struct gp_logwriter *wr)
+{
+	wr->failing = wr->w->failing;
+	snprintf(wr->failure, sizeof wr->failure, "%s", wr->w->failure);
+	wr->dropped = wr->w->dropped;
+	wr->queued = wr->w->nlog;
+}
+
+static void
+run(void *arg)
+{
+	struct gp_logwriter	*wr = arg;
+
+	uv_mutex_lock(&wr->mu);
+	for (;;) {
+		while (!wr->busy && !wr->stop)
+			uv_cond_wait(&wr->cv, &wr->mu);
+		if (!wr->busy)
+			break;			/* stopping, nothing left */
+		uv_mutex_unlock(&wr->mu);
+		gp_store_log_flush(wr->w);	/* busy: rows kept */
+		uv_mutex_lock(&wr->mu);
+		publish(wr);
+		if (wr->w->nlog > 0 || wr->w->nhits > 0) {
+			if (wr->stop) {		/* last try failed: counted */
+				gp_store_log_discard(wr->w);
+				publish(wr);
+			} else {
+				uv_cond_timedwait(&wr->cv, &wr->mu,
+				    (uint64_t)RETRY_MS * 1000000);
+				continue;
+			}
+		}
+		wr->busy = 0;
+		uv_cond_broadcast(&wr->cv);
+	}
+	uv_mutex_unlock(&wr->mu);
+}
+
+int
+gp_store_writer_start(struct gp_store *s, const char *path, char **err)
+{
+	struct gp_logwriter	*wr = gp_xcalloc(1, sizeof *wr);
+
+	if (gp_store_open(path, &wr->w, err) != 0) {
+		free(wr);
+		return -1;
+	}
+	wr->w->budget = 0;		/* budgets apply when rows are queued */
+	uv_mutex_init(&wr->mu);
+	uv_cond_init(&wr->cv);
+	if (uv_thread_create(&wr->thread, run, wr) != 0) {
+		gp_xasprintf(err, "cannot start the log writer thread");
+		uv_cond_destroy(&wr->cv);
+		uv_mutex_destroy(&wr->mu);
+		gp_store_close(wr->w);
+		free(wr);
+		return -1;
+	}
+	s->writer = wr;
+	return 0;
+}
+
+/* Loop: hands the queue over if the thread is idle; 1 if it did. */
+int
+gp_store_writer_take(struct gp_store *s)
+{
+	struct gp_logwriter	*wr = s->writer;
+	int			 taken = 0;
+
+	if (s->nlog == 0 && s->nhits == 0)
+		return 0;
+	uv_mutex_lock(&wr->mu);
+	if (!wr->busy) {
+		struct gp_store *w = wr->w;
+
+		SWAP(s->logq, w->logq);
+		SWAP(s->nlog, w->nlog);
+		SWAP(s->caplog, w->caplog);
+		SWAP(s->hits, w->hits);
+		SWAP(s->nhits, w->nhits);
+		SWAP(s->caphits, w->caphits);
+		wr->queued = w->nlog;
+		wr->busy = taken = 1;
+		if (s->queue_full) {
+			s->queue_full = 0;
+			gp_log(GP_LOG_WARN, "connection log: the writer caught "
+			    "up; %llu rows were dropped in all",
+			    (unsigned long long)s->dropped);
+		}
+		uv_cond_broadcast(&wr->cv);
+	}
+	uv_mutex_unlock(&wr->mu);
+	return taken;
+}
+
+/* Loop: what the thread reports, merged into h. */
+void
+gp_store_writer_health(struct gp_store *s, struct gp_store_health *h)
+{
+	struct gp_logwriter	*wr = s->writer;
+
+	uv_mutex_lock(&wr->mu);
+	if (!h->failing && wr->failing) {
+		h->failing = wr->failing;
+		snprintf(s->wfailure, sizeof s->wfailure, "%s", wr->failure);
+		h->error = s->wfailure;
+	}
+	h->log_dropped += wr->dropped;
+	h->log_queued += wr->busy ? wr->queued : 0;
+	uv_mutex_unlock(&wr->mu);
+}
+
+static void
+wait_idle(struct gp_logwriter *wr)
+{
+	uv_mutex_lock(&wr->mu);
+	while (wr->busy)
+		uv_cond_wait(&wr->cv, &wr->mu);
+	uv_mutex_unlock(&wr->mu);
+}
+
+/*
+ * Loop: every row queued so far is in the database on return (a query
+ * reads what it logged).  Waits for at most two batches; queries still
+ * run on the loop, so this adds to their cost, not to every request's.
+ */
+void
+gp_store_writer_sync(struct gp_store *s)
+{
+	wait_idle(s->writer);
+	if (gp_store_writer_take(s))
+		wait_idle(s->writer);
+}
+
+/* Loop, closing: the last rows are handed over and written, then the
+ * thread ends. */
+void
+gp_store_writer_stop(struct gp_store *s)
+{
+	struct gp_logwriter	*wr = s->writer;
+
+	if (wr == NULL)
+		return;
+	wait_idle(wr);
+	gp_store_writer_take(s);
+	uv_mutex_lock(&wr->mu);
+	wr->stop = 1;
+	uv_cond_broadcast(&wr->cv);
+	uv_mutex_unlock(&wr->mu);
+	uv_thread_join(&wr->thread);
+	s->dropped += wr->w->dropped;
+	gp_store_close(wr->w);
+	uv_cond_destroy(&wr->cv);
+	uv_mutex_destroy(&wr->mu);
+	free(wr);
+	s->writer = NULL;
+}
