@@ -849,6 +849,7 @@ h_status(struct api_req *r, struct api_resp *resp)
 	cJSON_AddNumberToObject(o, "blocked", (double)s.blocked);
 	cJSON_AddNumberToObject(o, "connections", (double)s.connections);
 	cJSON_AddNumberToObject(o, "rules", (double)s.rules);
+	cJSON_AddBoolToObject(o, "rules_ingesting", s.ingesting);
 	cJSON_AddItemToObject(o, "dns", dns_json(&s));
 	cJSON_AddItemToObject(o, "settings", gp_settings_json(s.settings));
 	st = cJSON_AddObjectToObject(o, "storage");

@@ -78,6 +78,7 @@ int	gp_ctl_settings_reload(struct gp_ctl *, char **err);
 struct gp_ctl_status {
 	struct sockaddr_storage		 http, socks, dns;	/* bound */
 	size_t				 pending, waiting, rules;
+	int				 ingesting;	/* a worker */
 	uint64_t			 allowed, blocked, connections;
 	struct gp_dns_cache_stats	 dns_cache;
 	int				 have_dns_cache;

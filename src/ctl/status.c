@@ -23,6 +23,7 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->blocked = c->px.stats.blocked;
 	s->connections = c->px.stats.flows;
 	s->rules = gp_rules_count(c->rules);
+	s->ingesting = c->ingesting;
 	if (c->dns_cache != NULL) {
 		gp_dns_cache_stats(c->dns_cache, &s->dns_cache);
 		s->have_dns_cache = 1;

@@ -23,6 +23,9 @@ print(json.dumps([{"destination_pattern": "r%d.big.test" % i} for i in range(n)]
 curl -s -o "$T/ingest.out" -w '%{http_code}' --max-time 120 -X POST \
 	--data-binary @"$T/big.json" "http://$GP_API/api/rules/ingest" > "$T/ingest.code" &
 ING=$!; PIDS="$PIDS $ING"
+# The body is on its way; once the worker has it, status says so.
+wait_for 60 eval '[ "$(jget "$(api GET /api/status)" "d[\"rules_ingesting\"]")" = True ]'
+ok $? "the API answers while the ingest is under way, and says so"
 # While it runs: the API and the proxy answer, and a second ingest is
 # refused rather than queued behind it.
 during=0 proxied=0 second= raced=
