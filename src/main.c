@@ -18,6 +18,7 @@ const struct gp_cmd gp_cmds[] = {
 	{ "serve", gp_cmd_serve, N_("run the proxy headless") },
 	{ "rule", gp_cmd_rule, N_("add, list or remove rules") },
 	{ "dns", gp_cmd_dns, N_("flush or show the DNS cache") },
+	{ "logs", gp_cmd_logs, N_("prune the connection log") },
 	{ "version", gp_cmd_version, N_("print the version") },
 	{ NULL, NULL, NULL }
 };

@@ -863,6 +863,8 @@ h_status(struct api_req *r, struct api_resp *resp)
 	    (double)s.storage.log_dropped);
 	cJSON_AddNumberToObject(st, "log_over_budget",
 	    (double)s.storage.over_budget);
+	cJSON_AddNumberToObject(st, "log_pruned",
+	    (double)s.storage.log_pruned);
 	cJSON_AddNumberToObject(st, "dns_folded", (double)s.dns_folded);
 	cJSON_AddNumberToObject(st, "accept_failures",
 	    (double)s.accept_failures);
@@ -886,6 +888,24 @@ h_dns_flush(struct api_req *r, struct api_resp *resp)
 	gp_ctl_dns_flush(ctl_of(r));
 	gp_ctl_status(ctl_of(r), &s);
 	ok_json(resp, dns_json(&s));
+}
+
+/* Retention runs now, in steps on the log's writer thread: 202. */
+static void
+h_logs_prune(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_ctl_status	 s;
+	cJSON			*o = cJSON_CreateObject();
+
+	gp_ctl_logs_prune(ctl_of(r));
+	gp_ctl_status(ctl_of(r), &s);
+	cJSON_AddStringToObject(o, "status", "pruning");
+	cJSON_AddNumberToObject(o, "logRetentionDays",
+	    s.settings->log_retention_days);
+	cJSON_AddNumberToObject(o, "logMaxMB", s.settings->log_max_mb);
+	cJSON_AddNumberToObject(o, "pruned", (double)s.storage.log_pruned);
+	ok_json(resp, o);
+	resp->status = 202;
 }
 
 /* codex-network-proxy admin routes. */
@@ -1024,6 +1044,7 @@ static const struct route {
 	{ "DELETE", "/api/rules/:id", h_rules_delete },
 	{ "GET", "/api/logs", h_logs },
 	{ "GET", "/api/logs/stats", h_logs_stats },
+	{ "POST", "/api/logs/prune", h_logs_prune },
 	{ "GET", "/api/dns", h_dns },
 	{ "POST", "/api/dns/flush", h_dns_flush },
 	{ "GET", "/api/settings", h_settings_get },

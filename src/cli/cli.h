@@ -15,6 +15,10 @@ int	gp_cmd_serve(int, char **);
 int	gp_cmd_rule(int, char **);
 int	gp_cmd_version(int, char **);
 int	gp_cmd_dns(int, char **);
+int	gp_cmd_logs(int, char **);
+struct gp_store;
+int	gp_cli_open_store(const char *cmd, const char *dir,
+	    struct gp_store **);
 
 extern const struct gp_cmd gp_cmds[];
 

@@ -29,21 +29,23 @@ usage(FILE *out)
 	    "N-M or a list.\n"));
 }
 
-static int
-open_store(const char *dir, struct gp_store **st)
+/* Opens DIR's database for a command run beside (or without) the
+ * server; 0, or -1 after a message naming cmd. */
+int
+gp_cli_open_store(const char *cmd, const char *dir, struct gp_store **st)
 {
 	char	*path, *err = NULL;
 	int	 rc;
 
 	if ((rc = gp_data_dir_prepare(dir)) != 0) {
-		fprintf(stderr, _("greyproxy rule: data directory %s: %s\n"),
-		    dir, strerror(-rc));
+		fprintf(stderr, _("greyproxy %s: data directory %s: %s\n"),
+		    cmd, dir, strerror(-rc));
 		return -1;
 	}
 	gp_xasprintf(&path, "%s/greyproxy.db", dir);
 	rc = gp_store_open(path, st, &err);
 	if (rc != 0)
-		fprintf(stderr, "greyproxy rule: %s\n", err);
+		fprintf(stderr, "greyproxy %s: %s\n", cmd, err);
 	free(err);
 	free(path);
 	return rc;
@@ -132,7 +134,7 @@ gp_cmd_rule(int argc, char **argv)
 		dir = gp_data_dir_default();
 
 	if (strcmp(sub, "list") == 0 && optind == argc) {
-		if (open_store(dir, &st) != 0) {
+		if (gp_cli_open_store("rule", dir, &st) != 0) {
 			rc = 1;
 			goto out;
 		}
@@ -154,7 +156,7 @@ gp_cmd_rule(int argc, char **argv)
 			fprintf(stderr, "greyproxy rule add: %s\n", why);
 			goto out;
 		}
-		if (open_store(dir, &st) != 0 ||
+		if (gp_cli_open_store("rule", dir, &st) != 0 ||
 		    gp_store_rule_add(st, &r, &existed) != 0) {
 			rc = 1;
 			goto out;
@@ -171,7 +173,7 @@ gp_cmd_rule(int argc, char **argv)
 			    "rule id\n"), argv[optind]);
 			goto out;
 		}
-		if (open_store(dir, &st) != 0) {
+		if (gp_cli_open_store("rule", dir, &st) != 0) {
 			rc = 1;
 			goto out;
 		}

@@ -69,6 +69,8 @@ struct gp_settings {
 	int		pending_max_waiters;	/* connections held */
 	int		pending_retention;	/* s an unwatched entry stays */
 	int		log_budget;		/* rows/identity/minute, 0 all */
+	int		log_retention_days;	/* 0: forever */
+	int		log_max_mb;		/* database cap, 0: none */
 	int		decision_scope;		/* a/d in the TUI: enum index */
 	int		decision_duration;	/* of "permanent", "1h", ... */
 	char		theme[16];

@@ -71,6 +71,10 @@ static const struct sdesc table[] = {
 	{ "logBudgetPerMinute", T_INT, OFF(log_budget), 1200000, 0,
 	    100000000, { NULL }, NULL, N_("Log: rows per source a minute"),
 	    100000 },
+	{ "logRetentionDays", T_INT, OFF(log_retention_days), 7, 0, 3650,
+	    { NULL }, NULL, N_("Log: keep rows (days, 0 forever)"), 1 },
+	{ "logMaxMB", T_INT, OFF(log_max_mb), 1024, 0, 1048576, { NULL },
+	    NULL, N_("Log: database size cap (MiB, 0 none)"), 256 },
 	/* the original's, kept for greywall; not built yet: not shown */
 	{ "mitmEnabled", T_BOOL, OFF(mitm_enabled), 1, 0, 0, { NULL }, NULL,
 	    NULL, 0 },

@@ -101,6 +101,8 @@ int	gp_ctl_rules_load(struct gp_ctl *, struct gp_rule **, size_t *);
 int	gp_ctl_rule_get(struct gp_ctl *, int64_t id, struct gp_rule *);
 int	gp_ctl_logs_query(struct gp_ctl *, const struct gp_log_filter *,
 	    struct gp_log_row **, size_t *n, int64_t *total);
+/* Starts the log's retention now (on the writer thread). */
+void	gp_ctl_logs_prune(struct gp_ctl *);
 int	gp_ctl_logs_stats(struct gp_ctl *, int64_t *total, int64_t *allowed,
 	    int64_t *blocked);
 /* The i-th most recent refusal (GET /blocked), or NULL. */

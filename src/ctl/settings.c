@@ -42,8 +42,11 @@ gp_ctl_settings_apply(struct gp_ctl *c)
 	c->pending.max_entries = (size_t)s->pending_max_entries;
 	c->pending.max_waiters = (size_t)s->pending_max_waiters;
 	c->pending.retention = s->pending_retention;
-	if (c->store != NULL)
+	if (c->store != NULL) {
 		gp_store_log_budget(c->store, (uint32_t)s->log_budget);
+		gp_store_log_retention(c->store, s->log_retention_days,
+		    (int64_t)s->log_max_mb << 20);
+	}
 }
 
 int

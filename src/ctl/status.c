@@ -91,6 +91,13 @@ gp_ctl_logs_query(struct gp_ctl *c, const struct gp_log_filter *f,
 	return gp_store_log_query(c->store, f, rows, n, total);
 }
 
+void
+gp_ctl_logs_prune(struct gp_ctl *c)
+{
+	gp_store_log_retention(c->store, c->settings.log_retention_days,
+	    (int64_t)c->settings.log_max_mb << 20);
+}
+
 int
 gp_ctl_logs_stats(struct gp_ctl *c, int64_t *total, int64_t *allowed,
     int64_t *blocked)

@@ -466,3 +466,83 @@ gp_store_log_stats(struct gp_store *s, int64_t *total, int64_t *allowed,
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
+
+static int64_t
+pragma_int(struct gp_store *s, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int64_t
+gp_store_used_bytes(struct gp_store *s)
+{
+	int64_t	pages = pragma_int(s, "PRAGMA page_count");
+	int64_t	free_ = pragma_int(s, "PRAGMA freelist_count");
+	int64_t	size = pragma_int(s, "PRAGMA page_size");
+
+	if (pages < 0 || free_ < 0 || size < 0)
+		return -1;
+	return (pages - free_) * size;
+}
+
+/*
+ * One step of retention: up to step rows older than before (0: no age
+ * limit) or, when the database uses more than max_bytes (0: no cap),
+ * the step oldest rows.  Freed pages are reused, so the file stops
+ * growing at the cap.  Returns the rows deleted (0: nothing to do) or
+ * a negative errno.
+ */
+int
+gp_store_log_prune_step(struct gp_store *s, int64_t before,
+    int64_t max_bytes, int step)
+{
+	sqlite3_stmt	*st;
+	char		 ts[20];
+	int		 rc, n = 0;
+
+	if (before > 0) {
+		gp_time_format_sql(before, ts);
+		if (sqlite3_prepare_v2(s->db, "DELETE FROM request_logs WHERE"
+		    " id IN (SELECT id FROM request_logs WHERE timestamp < ?"
+		    " LIMIT ?)", -1, &st, NULL) != SQLITE_OK)
+			return gp_store_errno(s);
+		sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, step);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return gp_store_errno(s);
+		if ((n = sqlite3_changes(s->db)) > 0)
+			return n;
+	}
+	if (max_bytes > 0 && gp_store_used_bytes(s) > max_bytes) {
+		if (sqlite3_prepare_v2(s->db, "DELETE FROM request_logs WHERE"
+		    " id IN (SELECT id FROM request_logs ORDER BY id LIMIT ?)",
+		    -1, &st, NULL) != SQLITE_OK)
+			return gp_store_errno(s);
+		sqlite3_bind_int(st, 1, step);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return gp_store_errno(s);
+		n = sqlite3_changes(s->db);
+	}
+	return n;
+}
+
+void
+gp_store_log_retention(struct gp_store *s, int days, int64_t max_bytes)
+{
+	s->ret_days = days;
+	s->ret_bytes = max_bytes;
+	if (s->writer != NULL)
+		gp_store_writer_retention(s, days, max_bytes);
+}

@@ -50,6 +50,8 @@ struct gp_store {
 	uint64_t		 over_budget;	/* rows dropped by it */
 	struct gp_budget	 budgets[GP_BUDGET_SLOTS];
 	struct gp_logwriter	*writer;	/* NULL: the caller writes */
+	int			 ret_days;	/* log retention: 0 forever */
+	int64_t			 ret_bytes;	/* 0: no cap */
 	char			 wfailure[128];	/* the writer's, copied */
 };
 
@@ -59,6 +61,8 @@ int	gp_store_writer_take(struct gp_store *);
 void	gp_store_writer_health(struct gp_store *, struct gp_store_health *);
 void	gp_store_writer_stop(struct gp_store *);
 void	gp_store_writer_sync(struct gp_store *);
+void	gp_store_writer_retention(struct gp_store *, int days,
+	    int64_t max_bytes);
 /* logs.c: drops the queued rows, counted. */
 void	gp_store_log_discard(struct gp_store *);
 

@@ -42,6 +42,7 @@ struct gp_store_health {
 	size_t		 log_queued;
 	uint64_t	 log_dropped;	/* rows lost since start */
 	uint64_t	 over_budget;	/* of which: identities over budget */
+	uint64_t	 log_pruned;	/* rows removed by retention */
 };
 void	gp_store_health(struct gp_store *, struct gp_store_health *);
 
@@ -102,6 +103,17 @@ size_t	gp_store_log_queued(struct gp_store *);
  */
 int	gp_store_writer_start(struct gp_store *, const char *path,
 	    char **err);
+/*
+ * Retention of the connection log, applied by the writer thread in
+ * small steps (about a second apart while there is work): rows older
+ * than days, and the oldest rows while the database uses more than
+ * max_bytes.  0 turns either off.
+ */
+void	gp_store_log_retention(struct gp_store *, int days,
+	    int64_t max_bytes);
+int	gp_store_log_prune_step(struct gp_store *, int64_t before,
+	    int64_t max_bytes, int step);
+int64_t	gp_store_used_bytes(struct gp_store *);
 /* Writes the queued rows and rule hit counts; returns rows written. */
 int	gp_store_log_flush(struct gp_store *);
 /* Counts a rule hit (flushed with the log). */

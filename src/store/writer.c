@@ -19,6 +19,8 @@
 #include "store/store-int.h"
 
 #define RETRY_MS	200	/* the database busy: try the batch again */
+#define PRUNE_MS	1000	/* between retention steps */
+#define PRUNE_STEP	2000	/* rows deleted per step */
 
 struct gp_logwriter {
 	uv_thread_t	 thread;
@@ -27,6 +29,10 @@ struct gp_logwriter {
 	struct gp_store	*w;		/* the thread's own connection */
 	int		 busy;		/* w holds a batch */
 	int		 stop;
+	int		 ret_days;	/* retention, set by the loop */
+	int64_t		 ret_bytes;
+	uint64_t	 prune_at;	/* next step (monotonic ms) */
+	uint64_t	 pruned;	/* rows deleted, since start */
 	/* Published by the thread for the loop, under mu. */
 	int		 failing;
 	char		 failure[128];
@@ -49,6 +55,30 @@ publish(struct gp_logwriter *wr)
 	wr->queued = wr->w->nlog;
 }
 
+/* Called with mu held; releases it while deleting. */
+static void
+prune(struct gp_logwriter *wr)
+{
+	int	days = wr->ret_days, n;
+	int64_t	bytes = wr->ret_bytes;
+
+	wr->prune_at = gp_now_ms() + PRUNE_MS;
+	if (days <= 0 && bytes <= 0)
+		return;
+	uv_mutex_unlock(&wr->mu);
+	n = gp_store_log_prune_step(wr->w, days > 0 ? gp_now() -
+	    (int64_t)days * 86400 : 0, bytes, PRUNE_STEP);
+	uv_mutex_lock(&wr->mu);
+	if (n > 0) {
+		wr->pruned += (uint64_t)n;
+		wr->prune_at = gp_now_ms();	/* more may be due: go on */
+		if (n < PRUNE_STEP)
+			wr->prune_at += PRUNE_MS;
+	} else if (n < 0)
+		gp_log(GP_LOG_WARN, "connection log retention: %s",
+		    sqlite3_errmsg(wr->w->db));
+}
+
 static void
 run(void *arg)
 {
@@ -56,8 +86,16 @@ run(void *arg)
 
 	uv_mutex_lock(&wr->mu);
 	for (;;) {
-		while (!wr->busy && !wr->stop)
-			uv_cond_wait(&wr->cv, &wr->mu);
+		while (!wr->busy && !wr->stop) {
+			uint64_t now = gp_now_ms();
+
+			if (now >= wr->prune_at) {
+				prune(wr);
+				continue;
+			}
+			uv_cond_timedwait(&wr->cv, &wr->mu,
+			    (wr->prune_at - now) * 1000000);
+		}
 		if (!wr->busy)
 			break;			/* stopping, nothing left */
 		uv_mutex_unlock(&wr->mu);
@@ -137,6 +175,19 @@ gp_store_writer_take(struct gp_store *s)
 	return taken;
 }
 
+void
+gp_store_writer_retention(struct gp_store *s, int days, int64_t max_bytes)
+{
+	struct gp_logwriter	*wr = s->writer;
+
+	uv_mutex_lock(&wr->mu);
+	wr->ret_days = days;
+	wr->ret_bytes = max_bytes;
+	wr->prune_at = 0;		/* a step now */
+	uv_cond_broadcast(&wr->cv);
+	uv_mutex_unlock(&wr->mu);
+}
+
 /* Loop: what the thread reports, merged into h. */
 void
 gp_store_writer_health(struct gp_store *s, struct gp_store_health *h)
@@ -150,6 +201,7 @@ gp_store_writer_health(struct gp_store *s, struct gp_store_health *h)
 		h->error = s->wfailure;
 	}
 	h->log_dropped += wr->dropped;
+	h->log_pruned = wr->pruned;
 	h->log_queued += wr->busy ? wr->queued : 0;
 	uv_mutex_unlock(&wr->mu);
 }

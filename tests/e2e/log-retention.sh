@@ -1,0 +1,60 @@
+#!/bin/bash
+# Retention of the connection log: rows past logRetentionDays and, over
+# logMaxMB, the oldest rows are deleted in small steps by the writer
+# thread; the stats stay right; `greyproxy logs prune` and
+# POST /api/logs/prune do it on demand.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+
+# synth N AGE-SQL [REQUEST-BYTES]: N rows stamped datetime('now', AGE).
+synth() {
+	sql "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $1)
+	     INSERT INTO request_logs (timestamp, container_name, destination_host,
+	       destination_port, result, request)
+	     SELECT datetime('now', '$2'), 'synth', 'old' || i || '.test', 443, 'allowed',
+	       printf('%.*c', ${3:-10}, 'x') FROM s"
+}
+count() { sql "SELECT count(*) FROM request_logs WHERE $1"; }
+used() { sql "SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count())" ; }
+stats_total() { jget "$(api GET /api/logs/stats)" 'd["total_requests"]'; }
+
+gp_start; gp_stop			# the schema
+synth 5000 '-30 days'
+synth 100 '-1 hours'
+gp_start
+wait_for 20 eval '[ "$(count "timestamp < datetime('"'now', '-7 days'"')")" = 0 ]'
+ok $? "rows older than 7 days (the default) are deleted"
+is "$(count 1)" 100 "recent rows stay"
+is "$(stats_total)" 100 "the stats count what stays"
+is "$(jget "$(api GET /api/status)" 'd["storage"]["log_pruned"]')" 5000 "status counts the rows pruned"
+
+# A size cap, set while running: the oldest rows go until it holds.
+synth 4000 '-2 hours' 1000
+page=$(sql 'PRAGMA page_size')
+check "$(used) * $page > 3 * 1048576" "about 4 MB of log rows"
+api PUT /api/settings -d '{"logMaxMB":1,"logRetentionDays":0}' >/dev/null
+wait_for 30 eval '[ $(( $(used) * page )) -le 1048576 ]'
+ok $? "logMaxMB 1: the database shrinks within its cap"
+left=$(count 1)
+check "$left > 0" "the newest rows stay ($left)"
+is "$(count "destination_host = 'old1.test' AND timestamp < datetime('now', '-90 minutes')")" 0 \
+	"the oldest went first"
+is "$(stats_total)" "$(count 1)" "the stats stay right across pruning"
+
+r=$(api POST /api/logs/prune)
+is "$(api_status)" 202 "POST /api/logs/prune: 202"
+is "$(jget "$r" 'd["status"] + " " + str(d["logMaxMB"])')" "pruning 1" "with the retention it applies"
+gp_stop
+
+# The CLI, with no server running.
+synth 300 '-10 days'
+synth 20 '-1 days'
+out=$("$GREYPROXY" logs prune --older-than 5 --max-mb 0 --data-dir "$GP_DATA")
+is "$?" 0 "greyproxy logs prune succeeds"
+like "$out" "^300 rows deleted" "and says how many rows it deleted"
+is "$(count "timestamp < datetime('now', '-5 days')")" 0 "none older than 5 days left"
+check "$(count "timestamp >= datetime('now', '-5 days')") >= 20" "younger rows stay"
+"$GREYPROXY" logs prune --older-than x --data-dir "$GP_DATA" 2>/dev/null
+is "$?" 2 "a bad value: exit 2"
+"$GREYPROXY" logs --data-dir "$GP_DATA" 2>/dev/null
+is "$?" 2 "no subcommand: usage, exit 2"
+done_testing
