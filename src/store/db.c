@@ -90,6 +90,17 @@ static const char *migrations[] = {
 	/* 4: a row may stand for several folded decisions (DNS repeats) */
 	"ALTER TABLE request_logs ADD COLUMN count INTEGER NOT NULL"
 	" DEFAULT 1;",
+	/* 5: log stats kept by triggers, never by counting the table */
+	"CREATE TABLE log_counts (result TEXT PRIMARY KEY,"
+	" n INTEGER NOT NULL);"
+	"INSERT INTO log_counts SELECT 'allowed', count(*) FROM request_logs"
+	" WHERE result = 'allowed';"
+	"INSERT INTO log_counts SELECT 'blocked', count(*) FROM request_logs"
+	" WHERE result = 'blocked';"
+	"CREATE TRIGGER log_counts_ins AFTER INSERT ON request_logs BEGIN"
+	" UPDATE log_counts SET n = n + 1 WHERE result = NEW.result; END;"
+	"CREATE TRIGGER log_counts_del AFTER DELETE ON request_logs BEGIN"
+	" UPDATE log_counts SET n = n - 1 WHERE result = OLD.result; END;",
 };
 
 static int
