@@ -20,7 +20,7 @@ gp_ctl_reload_rules(struct gp_ctl *c)
 	struct gp_ruleset	*set;
 	size_t			 n, skipped;
 
-	if (gp_store_rules_load(c->store, &rows, &n) != 0)
+	if (gp_store_rules_load_matching(c->store, &rows, &n) != 0)
 		return -1;
 	set = gp_rules_compile(rows, n, &skipped);
 	gp_store_rules_free(rows, n);
@@ -304,7 +304,7 @@ ingest_work(uv_work_t *req)
 	}
 	free(existed);
 	if (j->rc == 0 && j->imported > 0 &&
-	    gp_store_rules_load(st, &rows, &nrows) == 0) {
+	    gp_store_rules_load_matching(st, &rows, &nrows) == 0) {
 		j->set = gp_rules_compile(rows, nrows, &bad);
 		gp_store_rules_free(rows, nrows);
 	}

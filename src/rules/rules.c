@@ -37,10 +37,11 @@ struct crule {
 };
 
 struct hent {
-	char		*key;
+	uint64_t	 h;		/* hash_str(key) */
 	size_t		*idx;
 	size_t		 n, cap;
 	struct hent	*next;
+	char		 key[];		/* one allocation with the entry */
 };
 
 struct htab {
@@ -117,7 +118,7 @@ htab_grow(struct htab *t)
 	for (i = 0; i < t->nb; i++) {
 		for (e = t->b[i]; e != NULL; e = next) {
 			next = e->next;
-			k = hash_str(e->key) % (t->nb * 2);
+			k = e->h % (t->nb * 2);
 			e->next = b[k];
 			b[k] = e;
 		}
@@ -131,14 +132,18 @@ static void
 htab_add(struct htab *t, const char *key, size_t idx)
 {
 	struct hent	*e;
-	size_t		 b = hash_str(key) % t->nb;
+	uint64_t	 h = hash_str(key);
+	size_t		 b = h % t->nb, len;
 
 	for (e = t->b[b]; e != NULL; e = e->next)
-		if (strcmp(e->key, key) == 0)
+		if (e->h == h && strcmp(e->key, key) == 0)
 			break;
 	if (e == NULL) {
-		e = gp_xcalloc(1, sizeof *e);
-		e->key = gp_xstrdup(key);
+		len = strlen(key) + 1;
+		e = gp_xmalloc(sizeof *e + len);
+		memset(e, 0, sizeof *e);
+		memcpy(e->key, key, len);
+		e->h = h;
 		e->next = t->b[b];
 		t->b[b] = e;
 		if (++t->nkeys > t->nb * 2)
@@ -155,9 +160,10 @@ static const struct hent *
 htab_get(const struct htab *t, const char *key)
 {
 	const struct hent	*e;
+	uint64_t		 h = hash_str(key);
 
-	for (e = t->b[hash_str(key) % t->nb]; e != NULL; e = e->next)
-		if (strcmp(e->key, key) == 0)
+	for (e = t->b[h % t->nb]; e != NULL; e = e->next)
+		if (e->h == h && strcmp(e->key, key) == 0)
 			return e;
 	return NULL;
 }
@@ -171,7 +177,6 @@ htab_free(struct htab *t)
 	for (i = 0; i < t->nb; i++) {
 		for (e = t->b[i]; e != NULL; e = next) {
 			next = e->next;
-			free(e->key);
 			free(e->idx);
 			free(e);
 		}

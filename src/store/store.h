@@ -49,6 +49,9 @@ void	gp_store_health(struct gp_store *, struct gp_store_health *);
 /* Rules.  Loaded rows are owned by the caller: gp_store_rules_free(). */
 int	gp_store_rules_load(struct gp_store *, struct gp_rule **, size_t *);
 void	gp_store_rules_free(struct gp_rule *, size_t);
+/* The same rows with only what gp_rules_compile reads. */
+int	gp_store_rules_load_matching(struct gp_store *, struct gp_rule **,
+	    size_t *);
 /*
  * Inserts r (id and created_at filled in).  An unexpired rule with the
  * same container, destination, ports and action is returned instead

@@ -15,6 +15,10 @@ out=$(run NO_COLOR=1); ok $? "starts with NO_COLOR"
 printf '%s' "$out" | grep -Eq "$colour"; is $? 1 "NO_COLOR: no colour sequences"
 printf '%s' "$out" | grep -Eq '\[([0-9;]*;)?7[;m]'; is $? 0 "NO_COLOR: reverse video marks the bars"
 keys q
+# The next instance needs the data directory: wait until this one has
+# let it go (its log writer's last batch, then exit).
+wait_for 10 flock -n "$T/data/greyproxy.lock" true
+ok $? "the first instance ends and frees the data directory"
 out=$(run); ok $? "starts with colours"
 printf '%s' "$out" | grep -Eq "$colour"; is $? 0 "colours used when allowed"
 keys q
