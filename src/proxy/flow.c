@@ -125,6 +125,8 @@ unref(struct gp_flow *f)
 		f->ops->free(f);
 	gp_buf_free(&f->c.in);
 	gp_buf_free(&f->u.in);
+	gp_buf_free(&f->c.cork);
+	gp_buf_free(&f->u.cork);
 	if (f->prev != NULL)
 		f->prev->next = f->next;
 	else
@@ -216,6 +218,7 @@ gp_flow_finish(struct gp_flow *f)
 	if (f->closing || f->finishing)
 		return;
 	f->finishing = 1;
+	gp_flow_uncork(&f->c);		/* written before the shutdown */
 	gp_flow_read(&f->c, 0);
 	gp_flow_close_side(&f->u);
 	if (f->c.tcp == NULL) {
@@ -305,6 +308,17 @@ write_owned(struct gp_side *to, char *base, size_t len)
 		free(base);
 		return;
 	}
+	if (to->tcp->write_queue_size == 0) {
+		/* Nothing queued: straight to the socket, no request. */
+		int k = uv_try_write((uv_stream_t *)to->tcp, &b, 1);
+
+		if (k == (int)len) {
+			free(base);
+			return;
+		}
+		if (k > 0)
+			b = uv_buf_init(base + k, (unsigned)(len - (size_t)k));
+	}
 	w = gp_xmalloc(sizeof *w);
 	w->to = to;
 	w->base = base;
@@ -328,9 +342,31 @@ gp_flow_write(struct gp_side *to, const void *p, size_t n)
 
 	if (n == 0)
 		return;
+	if (to->corked) {
+		gp_buf_add(&to->cork, p, n);
+		return;
+	}
 	copy = gp_xmalloc(n);
 	memcpy(copy, p, n);
 	write_owned(to, copy, n);
+}
+
+void
+gp_flow_cork(struct gp_side *s)
+{
+	s->corked = 1;
+}
+
+void
+gp_flow_uncork(struct gp_side *s)
+{
+	struct gp_buf	b = s->cork;
+
+	s->corked = 0;
+	if (b.len == 0)
+		return;
+	memset(&s->cork, 0, sizeof s->cork);
+	write_owned(s, b.data, b.len);		/* takes the buffer */
 }
 
 static void
@@ -352,6 +388,7 @@ tunnel_eof(struct gp_flow *f, struct gp_side *s)
 	}
 	if (!o->shut) {
 		o->shut = 1;
+		gp_flow_uncork(o);
 		req = gp_xmalloc(sizeof *req);
 		if (uv_shutdown(req, (uv_stream_t *)o->tcp, on_shutdown))
 			free(req);
@@ -851,6 +888,8 @@ gp_flow_tunnel(struct gp_flow *f)
 	 * will decide here whether the bytes are relayed raw.
 	 */
 	f->tunnel = 1;
+	gp_flow_uncork(&f->c);		/* relayed bytes come after */
+	gp_flow_uncork(&f->u);
 	gp_flow_set_timeout(f, f->px->opts.idle_timeout_ms);
 	if (f->c.in.len > 0) {
 		gp_flow_write(&f->u, f->c.in.data, f->c.in.len);

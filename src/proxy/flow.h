@@ -23,6 +23,8 @@ struct gp_side {
 	uv_tcp_t	*tcp;		/* NULL when not open */
 	struct gp_flow	*f;
 	struct gp_buf	 in;		/* buffered input (not in tunnel) */
+	struct gp_buf	 cork;		/* output held while corked */
+	unsigned	 corked:1;
 	unsigned	 reading:1;	/* wants data */
 	unsigned	 paused:1;	/* stopped by backpressure */
 	unsigned	 eof:1;
@@ -94,6 +96,10 @@ void		 gp_flow_finish(struct gp_flow *);
 void		 gp_flow_read(struct gp_side *, int on);
 /* Queues bytes to side (copied); applies backpressure to the other. */
 void		 gp_flow_write(struct gp_side *, const void *, size_t);
+/* Writes to a corked side gather into one write (a head and the body
+ * bytes that came with it) until it is uncorked. */
+void		 gp_flow_cork(struct gp_side *);
+void		 gp_flow_uncork(struct gp_side *);
 void		 gp_flow_close_side(struct gp_side *);
 /* Drops n bytes of side->in and resumes a reader held for a full buffer. */
 void		 gp_flow_consume(struct gp_side *, size_t);

@@ -486,8 +486,19 @@ forward_response_body(struct gp_flow *f)
 		h->p = P_DONE;
 }
 
+static void	up_data_1(struct gp_flow *);
+
+/* A response head and the body bytes read with it leave in one write. */
 static void
 up_data(struct gp_flow *f)
+{
+	gp_flow_cork(&f->c);
+	up_data_1(f);
+	gp_flow_uncork(&f->c);
+}
+
+static void
+up_data_1(struct gp_flow *f)
 {
 	struct http *h = f->proto;
 
