@@ -91,7 +91,7 @@ tui_draw_tabs(struct tui *t)
 void
 tui_draw_status(struct tui *t)
 {
-	char		 line[512], mode[96], where[160] = "";
+	char		 line[512], mode[96], where[160] = "", dropped[64];
 	const cJSON	*l = cJSON_GetObjectItemCaseSensitive(t->status,
 	    "listeners");
 	const cJSON	*s = cJSON_GetObjectItemCaseSensitive(t->status,
@@ -137,9 +137,14 @@ tui_draw_status(struct tui *t)
 		    strrchr(tm_str(l, "http"), ':') + 1 : "",
 		    strrchr(tm_str(l, "socks5"), ':') ?
 		    strrchr(tm_str(l, "socks5"), ':') + 1 : "");
-	snprintf(line, sizeof line, " %s%s %.0f/%.0f | %s %s | %s | %s",
+	/* Log rows lost (budget, a writer behind): said, not hidden. */
+	dropped[0] = '\0';
+	if (tm_num(st, "log_dropped") > 0)
+		snprintf(dropped, sizeof dropped, _("log dropped %.0f | "),
+		    tm_num(st, "log_dropped"));
+	snprintf(line, sizeof line, " %s%s %.0f/%.0f | %s%s %s | %s | %s",
 	    where, _("pending"), tm_num(t->status, "pending"),
-	    tm_num(t->status, "waiting"), _("unmatched:"),
+	    tm_num(t->status, "waiting"), dropped, _("unmatched:"),
 	    strcmp(tm_str(s, "defaultAction"), "block") == 0 ? _("block") :
 	    _("hold"), strcmp(tm_str(s, "mode"), "limited") == 0 ?
 	    _("limited") : _("full"), mode);
