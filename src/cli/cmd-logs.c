@@ -27,13 +27,15 @@ usage(FILE *f)
 	    "off.\n"));
 }
 
+/* 0..max, as the settings allow (larger would overflow the arithmetic). */
 static int
-number(const char *s, long *out)
+number(const char *s, long max, long *out)
 {
 	char	*end;
 
 	*out = strtol(s, &end, 10);
-	return *s != '\0' && *end == '\0' && *out >= 0 ? 0 : -1;
+	return *s != '\0' && *end == '\0' && *out >= 0 && *out <= max ?
+	    0 : -1;
 }
 
 int
@@ -60,9 +62,11 @@ gp_cmd_logs(int argc, char **argv)
 		switch (ch) {
 		case 'o':
 		case 'm':
-			if (number(optarg, ch == 'o' ? &days : &mb) != 0) {
+			if (number(optarg, ch == 'o' ? 36500 : 1048576,
+			    ch == 'o' ? &days : &mb) != 0) {
 				fprintf(stderr, _("greyproxy logs: %s needs a "
-				    "number, 0 or more\n"), argv[optind - 1]);
+				    "number from 0 to %ld\n"), argv[optind - 1],
+				    ch == 'o' ? 36500L : 1048576L);
 				goto out;
 			}
 			break;

@@ -149,6 +149,16 @@ void		 gp_bus_emit(struct gp_bus *, enum gp_event, const void *);
 void		 gp_bus_free(struct gp_bus *);
 
 /* time.c */
+/* xorshift64: a small deterministic generator (tests, benchmarks),
+ * never for anything an attacker may predict. */
+static inline uint64_t
+gp_xorshift64(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
 int64_t	 gp_now(void);				/* wall clock, seconds */
 uint64_t gp_now_ms(void);			/* monotonic, milliseconds */
 /* "YYYY-MM-DD HH:MM:SS" (UTC, SQLite datetime()) <-> epoch; -1 on error. */

@@ -55,6 +55,9 @@ is "$(count "timestamp < datetime('now', '-5 days')")" 0 "none older than 5 days
 check "$(count "timestamp >= datetime('now', '-5 days')") >= 20" "younger rows stay"
 "$GREYPROXY" logs prune --older-than x --data-dir "$GP_DATA" 2>/dev/null
 is "$?" 2 "a bad value: exit 2"
+err=$("$GREYPROXY" logs prune --max-mb 99999999999999 --data-dir "$GP_DATA" 2>&1)
+is "$?" 2 "a value past the settings' range: exit 2"
+like "$err" "from 0 to 1048576" "saying the range"
 "$GREYPROXY" logs --data-dir "$GP_DATA" 2>/dev/null
 is "$?" 2 "no subcommand: usage, exit 2"
 

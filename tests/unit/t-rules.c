@@ -287,10 +287,7 @@ static uint64_t rng = 88172645463325252ULL;
 static unsigned
 rnd(unsigned n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
+	return (unsigned)(gp_xorshift64(&rng) % n);
 }
 
 /*
