@@ -215,7 +215,11 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		arm(c);
 	if (c->ws != NULL)
 		api_ws_data(c);
-	else
+	else if (c->later != NULL) {
+		/* A reply is owed: hold what follows, within one body's worth. */
+		if (c->in.len > API_MAX_BODY)
+			uv_read_stop(s);
+	} else
 		process(c);
 }
 
@@ -527,6 +531,7 @@ api_later_reply(struct api_later *l, int status, cJSON *json)
 
 	if (c != NULL && !c->closing) {
 		c->later = NULL;
+		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 		reply(c, status, json, l->close);
 		api_conn_consume(c, l->total);
 		c->head_len = 0;
