@@ -89,13 +89,10 @@ gp_ctl_rejudge(struct gp_ctl *c)
 void
 gp_ctl_poll_changes(struct gp_ctl *c)
 {
-	int64_t	v;
-
 	if (c->ingesting)	/* its worker's commit: the ingest reloads */
 		return;
-	if ((v = gp_store_data_version(c->store)) == c->data_version)
+	if (!gp_store_rules_changed(c->store))
 		return;
-	c->data_version = v;
 	gp_log(GP_LOG_INFO, "database changed by another process; "
 	    "reloading rules");
 	gp_ctl_reload_rules(c);
@@ -330,7 +327,7 @@ ingest_after(uv_work_t *req, int status)
 		j->done(j->arg, -ECANCELED, NULL, 0, 0, 0);
 		goto out;
 	}
-	c->data_version = gp_store_data_version(c->store);
+	gp_store_rules_seen(c->store);
 	if (j->rc == 0 && j->imported > 0) {
 		if (j->set == NULL || j->gen != c->rules_gen) {
 			gp_rules_free(j->set);

@@ -101,6 +101,22 @@ static const char *migrations[] = {
 	" UPDATE log_counts SET n = n + 1 WHERE result = NEW.result; END;"
 	"CREATE TRIGGER log_counts_del AFTER DELETE ON request_logs BEGIN"
 	" UPDATE log_counts SET n = n - 1 WHERE result = OLD.result; END;",
+	/*
+	 * 6: a version of the rule set, moved by every change that can alter
+	 * a decision and by none of the log's (hit counts, last use), so a
+	 * server reloads for another process's rule edit, not for the
+	 * writes of its own log thread.
+	 */
+	"CREATE TABLE rules_version (v INTEGER NOT NULL);"
+	"INSERT INTO rules_version VALUES (0);"
+	"CREATE TRIGGER rules_version_ins AFTER INSERT ON rules BEGIN"
+	" UPDATE rules_version SET v = v + 1; END;"
+	"CREATE TRIGGER rules_version_del AFTER DELETE ON rules BEGIN"
+	" UPDATE rules_version SET v = v + 1; END;"
+	"CREATE TRIGGER rules_version_upd AFTER UPDATE OF container_pattern,"
+	" destination_pattern, port_pattern, rule_type, action, expires_at,"
+	" session_id ON rules BEGIN"
+	" UPDATE rules_version SET v = v + 1; END;",
 };
 
 static int
@@ -335,16 +351,82 @@ gp_store_col_text(sqlite3_stmt *st, int i)
 	return t != NULL ? gp_xstrdup((const char *)t) : NULL;
 }
 
-int64_t
-gp_store_data_version(struct gp_store *s)
+/* One integer from a cached one-row statement; -1 on error. */
+static int64_t
+stmt_int64(struct gp_store *s, enum gp_stmt which, const char *sql)
 {
-	sqlite3_stmt	*st;
+	sqlite3_stmt	*st = gp_store_stmt(s, which, sql);
 	int64_t		 v = -1;
 
-	st = gp_store_stmt(s, ST_DATA_VERSION, "PRAGMA data_version");
 	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	if (st != NULL)
 		sqlite3_reset(st);
 	return v;
+}
+
+static int64_t
+rules_version(struct gp_store *s)
+{
+	return stmt_int64(s, ST_RULES_VERSION, "SELECT v FROM rules_version");
+}
+
+int
+gp_store_rules_changed(struct gp_store *s)
+{
+	int64_t	dv = gp_store_data_version(s), v;
+
+	if (dv == s->dv_seen)
+		return 0;		/* no other connection committed */
+	s->dv_seen = dv;
+	if ((v = rules_version(s)) == s->rules_seen)
+		return 0;		/* the log's writes, say */
+	s->rules_seen = v;
+	return 1;
+}
+
+void
+gp_store_rules_seen(struct gp_store *s)
+{
+	s->dv_seen = gp_store_data_version(s);
+	s->rules_seen = rules_version(s);
+}
+
+/*
+ * Our own rule writes run in a transaction that reads the version before
+ * and after: when nobody else had moved it, the loaded set already holds
+ * the write and no reload follows; when someone had, the next poll
+ * reloads for both.
+ */
+int
+gp_store_rules_write_begin(struct gp_store *s, int64_t *before)
+{
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return gp_store_errno(s);
+	*before = rules_version(s);
+	return 0;
+}
+
+int
+gp_store_rules_write_end(struct gp_store *s, int64_t before, int rc)
+{
+	int64_t after = rules_version(s);
+
+	if (rc < 0 || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		if (rc >= 0)
+			rc = gp_store_errno(s);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	if (before == s->rules_seen)
+		s->rules_seen = after;
+	return rc;
+}
+
+int64_t
+gp_store_data_version(struct gp_store *s)
+{
+	return stmt_int64(s, ST_DATA_VERSION, "PRAGMA data_version");
 }

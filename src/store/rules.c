@@ -277,47 +277,55 @@ gp_store_rules_add_many(struct gp_store *s, struct gp_rule *r, size_t n,
     int *existed)
 {
 	size_t	i;
+	int64_t	v;
 	int	rc;
 
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
-		rc = gp_store_errno(s);
+	if ((rc = gp_store_rules_write_begin(s, &v)) != 0) {
 		gp_log(GP_LOG_ERROR, "adding rules: %s", sqlite3_errmsg(s->db));
 		return rc;
 	}
-	for (i = 0; i < n; i++) {
-		if ((rc = rule_insert(s, &r[i], &existed[i])) != 0) {
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			return rc;
-		}
-	}
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = gp_store_errno(s);
+	for (i = 0, rc = 0; i < n && rc == 0; i++)
+		rc = rule_insert(s, &r[i], &existed[i]);
+	if ((rc = gp_store_rules_write_end(s, v, rc)) < 0)
 		gp_log(GP_LOG_ERROR, "adding rules: %s", sqlite3_errmsg(s->db));
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return rc;
-	}
-	return 0;
+	return rc;
 }
 
 int
 gp_store_rule_delete(struct gp_store *s, int64_t id)
 {
 	sqlite3_stmt	*st;
-
+	int64_t		 v;
 	int		 rc;
 
+	if ((rc = gp_store_rules_write_begin(s, &v)) != 0)
+		return rc;
 	st = gp_store_stmt(s, ST_RULE_DELETE, "DELETE FROM rules WHERE id=?");
 	if (st == NULL)
-		return gp_store_errno(s);
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = gp_store_run(s, st, "deleting rule")) != 0)
-		return rc;
-	return sqlite3_changes(s->db) > 0;
+		rc = gp_store_errno(s);
+	else {
+		sqlite3_bind_int64(st, 1, id);
+		if ((rc = gp_store_run(s, st, "deleting rule")) == 0)
+			rc = sqlite3_changes(s->db) > 0;
+	}
+	return gp_store_rules_write_end(s, v, rc);
 }
+
+static int rule_update(struct gp_store *, const struct gp_rule *);
 
 int
 gp_store_rule_update(struct gp_store *s, const struct gp_rule *r)
+{
+	int64_t	v;
+	int	rc;
+
+	if ((rc = gp_store_rules_write_begin(s, &v)) != 0)
+		return rc;
+	return gp_store_rules_write_end(s, v, rule_update(s, r));
+}
+
+static int
+rule_update(struct gp_store *s, const struct gp_rule *r)
 {
 	sqlite3_stmt	*st;
 	char		 exp[20];
@@ -328,7 +336,7 @@ gp_store_rule_update(struct gp_store *s, const struct gp_rule *r)
 	    " port_pattern = ?, action = ?, notes = ?, expires_at = ?,"
 	    " rule_type = ? WHERE id = ?");
 	if (st == NULL)
-		return -1;
+		return gp_store_errno(s);
 	sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->dest, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->ports, -1, SQLITE_STATIC);

@@ -11,7 +11,7 @@ enum gp_stmt {
 	ST_RULE_GET, ST_RULE_DELETE, ST_RULE_PURGE, ST_LOG_INSERT,
 	ST_RULE_HIT, ST_PENDING_INSERT, ST_PENDING_TOUCH, ST_PENDING_DELETE,
 	ST_PENDING_LOAD, ST_RULE_UPDATE, ST_DNS_ANSWER, ST_DNS_HOST,
-	ST__COUNT
+	ST_RULES_VERSION, ST__COUNT
 };
 
 struct gp_logrow;
@@ -33,6 +33,8 @@ struct gp_hit {
 
 struct gp_store {
 	sqlite3			*db;
+	int64_t			 dv_seen;	/* PRAGMA data_version */
+	int64_t			 rules_seen;	/* rules_version.v loaded */
 	sqlite3_stmt		*stmts[ST__COUNT];
 	struct gp_logrow	*logq;
 	size_t			 nlog, caplog;
@@ -73,5 +75,9 @@ sqlite3_stmt	*gp_store_stmt(struct gp_store *, enum gp_stmt, const char *);
 int		 gp_store_run(struct gp_store *, sqlite3_stmt *, const char *);
 /* A copy of text column i (NULL for SQL NULL); caller frees. */
 char		*gp_store_col_text(sqlite3_stmt *, int i);
+
+/* rules.c's writes: a transaction around them (db.c). */
+int	gp_store_rules_write_begin(struct gp_store *, int64_t *before);
+int	gp_store_rules_write_end(struct gp_store *, int64_t before, int rc);
 
 #endif

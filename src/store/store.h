@@ -23,6 +23,13 @@ int	gp_store_open(const char *path, struct gp_store **, char **err);
 void	gp_store_close(struct gp_store *);
 /* Changes when another connection commits (PRAGMA data_version). */
 int64_t	gp_store_data_version(struct gp_store *);
+/*
+ * Whether another connection changed the rules since we last looked
+ * (the log's own writes do not count); gp_store_rules_seen takes the
+ * current state as known (after a load).
+ */
+int	gp_store_rules_changed(struct gp_store *);
+void	gp_store_rules_seen(struct gp_store *);
 
 /* The last SQLite error as a negative errno: -ENOSPC, -EBUSY or -EIO. */
 int	gp_store_errno(struct gp_store *);
@@ -152,6 +159,13 @@ struct gp_log_row {
 int	gp_store_log_query(struct gp_store *, const struct gp_log_filter *,
 	    struct gp_log_row **, size_t *n, int64_t *total);
 void	gp_store_log_rows_free(struct gp_log_row *, size_t);
+/*
+ * For a query on another connection (another thread) that must see every
+ * row logged so far: the loop takes a barrier, the reader waits for it
+ * (at most ms; 0, or -1 timed out, e.g. while the disk is full).
+ */
+uint64_t gp_store_log_barrier(struct gp_store *);
+int	gp_store_log_wait(struct gp_store *, uint64_t, unsigned ms);
 /* Totals for GET /api/logs/stats. */
 int	gp_store_log_stats(struct gp_store *, int64_t *total, int64_t *allowed,
 	    int64_t *blocked);

@@ -63,7 +63,9 @@ is "$?" 2 "no subcommand: usage, exit 2"
 
 # The stats are kept by triggers (schema 5); a schema-4 database has its
 # rows counted once, at migration.
-sql "DROP TRIGGER log_counts_ins; DROP TRIGGER log_counts_del; DROP TABLE log_counts; PRAGMA user_version = 4"
+sql "DROP TRIGGER log_counts_ins; DROP TRIGGER log_counts_del; DROP TABLE log_counts;
+     DROP TRIGGER rules_version_ins; DROP TRIGGER rules_version_del;
+     DROP TRIGGER rules_version_upd; DROP TABLE rules_version; PRAGMA user_version = 4"
 synth 77 '-1 hours'
 n=$(count 1)
 gp_start
