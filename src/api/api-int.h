@@ -51,6 +51,9 @@ struct gp_api {
 struct api_req {
 	struct gp_ctl			*ctl;
 	struct api_conn			*c;		/* NULL in-process */
+	struct gp_link			*link;		/* in-process: the caller */
+	gp_link_reply_fn		 link_fn;
+	void				*link_data;
 	const struct gp_http_msg	*m;
 	char				 method[16];
 	char				 path[1024];
@@ -76,11 +79,24 @@ struct api_later {
 	struct api_conn	*c;		/* NULL once the client left */
 	size_t		 total;		/* the request's bytes */
 	int		 close;		/* Connection: close */
+	struct gp_link	*link;		/* in-process: answered through it */
+	gp_link_reply_fn fn;
+	void		*data;
 };
+/* Whether the caller can take a deferred reply (a connection, a link). */
+int			 api_can_defer(const struct api_req *);
 struct api_later	*api_defer(struct api_req *, struct api_resp *);
+void			 api_undefer(struct api_req *, struct api_resp *);
 /* Sends status and json (taken), frees the token. */
 void			 api_later_reply(struct api_later *, int status,
 			    cJSON *json);
+
+/* link.c: a deferred reply to an in-process request (json taken); the
+ * link is held from api_defer until then. */
+void	gp_link_hold(struct gp_link *);
+void	gp_link_unref(struct gp_link *);
+void	gp_link_later(struct gp_link *, gp_link_reply_fn, void *, int status,
+	    cJSON *json);
 
 /* server.c */
 void	api_write(struct api_conn *, const void *, size_t);

@@ -52,6 +52,26 @@ gp_link_deliver(uv_timer_t *t)
 	}
 }
 
+void
+gp_link_hold(struct gp_link *l)
+{
+	l->handles++;
+}
+
+void
+gp_link_later(struct gp_link *l, gp_link_reply_fn fn, void *data, int status,
+    cJSON *json)
+{
+	struct lreply *q = gp_xcalloc(1, sizeof *q);
+
+	q->fn = fn;
+	q->data = data;
+	q->status = status;
+	q->json = json;
+	queue(l, q);
+	gp_link_unref(l);	/* api_defer's hold; closing: answered 0 */
+}
+
 static void
 on_bus(void *data, enum gp_event ev, const void *obj)
 {
@@ -112,9 +132,16 @@ local_request(struct gp_link *l, const char *method, const char *path,
 	snprintf(r.query, sizeof r.query, "%s", qm ? qm + 1 : "");
 	r.body = text;
 	r.body_len = text ? strlen(text) : 0;
+	r.link = l;
+	r.link_fn = fn;
+	r.link_data = data;
 	if (api_route(&r, &resp) != 0)
 		api_error(&resp, 404, "not found");
 	free(text);
+	if (resp.later != NULL) {	/* answered by gp_link_later */
+		free(q);
+		return;
+	}
 	q->fn = fn;
 	q->data = data;
 	q->status = resp.status;

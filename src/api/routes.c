@@ -671,7 +671,7 @@ h_rules_ingest(struct api_req *r, struct api_resp *resp)
 	const char		*why;
 	int			 rc;
 
-	if (r->c != NULL) {
+	if (api_can_defer(r)) {
 		struct ingest_later *il = gp_xcalloc(1, sizeof *il);
 
 		il->len = r->body_len;
@@ -711,14 +711,41 @@ h_rules_ingest(struct api_req *r, struct api_resp *resp)
 }
 
 static void
+logs_json(struct api_resp *resp, struct gp_ctl_logs_result *res)
+{
+	cJSON	*o, *items;
+	size_t	 i;
+
+	if (res->rc != 0) {
+		gp_store_log_rows_free(res->rows, res->n);
+		api_error(resp, 500, "database error");
+		return;
+	}
+	o = cJSON_CreateObject();
+	items = cJSON_AddArrayToObject(o, "items");
+	for (i = 0; i < res->n; i++)
+		cJSON_AddItemToArray(items, gp_json_log_row(&res->rows[i]));
+	cJSON_AddNumberToObject(o, "total", (double)res->total);
+	gp_store_log_rows_free(res->rows, res->n);
+	ok_json(resp, o);
+}
+
+/* The query ran on a worker (it can scan); the reply follows. */
+static void
+logs_done(void *arg, struct gp_ctl_logs_result *res)
+{
+	struct api_resp	resp = { 0, NULL, NULL };
+
+	logs_json(&resp, res);
+	api_later_reply(arg, resp.status, resp.json);
+}
+
+static void
 h_logs(struct api_req *r, struct api_resp *resp)
 {
 	struct gp_log_filter	 f;
-	struct gp_log_row	*rows;
-	size_t			 n, i;
-	int64_t			 total;
+	struct gp_ctl_logs_result res = { 0, NULL, 0, 0, 0, 0 };
 	char			 cont[256], dest[256], result[16], t[64];
-	cJSON			*o, *items;
 
 	memset(&f, 0, sizeof f);
 	f.result = -1;
@@ -748,36 +775,57 @@ h_logs(struct api_req *r, struct api_resp *resp)
 		api_error(resp, 400, "invalid to_date");
 		return;
 	}
-	if (gp_ctl_logs_query(ctl_of(r), &f, &rows, &n, &total)) {
+	if (api_can_defer(r) &&
+	    gp_ctl_logs_async(ctl_of(r), &f, logs_done, api_defer(r, resp)) == 0)
+		return;
+	if (resp->later != NULL)	/* no worker took it */
+		api_undefer(r, resp);
+	res.rc = gp_ctl_logs_query(ctl_of(r), &f, &res.rows, &res.n,
+	    &res.total);
+	logs_json(resp, &res);
+}
+
+static void
+stats_json(struct api_resp *resp, struct gp_ctl_logs_result *res)
+{
+	cJSON	*o;
+
+	if (res->rc != 0) {
 		api_error(resp, 500, "database error");
 		return;
 	}
 	o = cJSON_CreateObject();
-	items = cJSON_AddArrayToObject(o, "items");
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(items, gp_json_log_row(&rows[i]));
-	cJSON_AddNumberToObject(o, "total", (double)total);
-	gp_store_log_rows_free(rows, n);
+	cJSON_AddNumberToObject(o, "total_requests", (double)res->total);
+	cJSON_AddNumberToObject(o, "allowed", (double)res->allowed);
+	cJSON_AddNumberToObject(o, "blocked", (double)res->blocked);
+	cJSON_AddNumberToObject(o, "allow_rate", res->total ?
+	    (double)res->allowed / (double)res->total : 0.0);
 	ok_json(resp, o);
+}
+
+static void
+stats_done(void *arg, struct gp_ctl_logs_result *res)
+{
+	struct api_resp	resp = { 0, NULL, NULL };
+
+	stats_json(&resp, res);
+	api_later_reply(arg, resp.status, resp.json);
 }
 
 static void
 h_logs_stats(struct api_req *r, struct api_resp *resp)
 {
-	int64_t	 total = 0, allowed = 0, blocked = 0;
-	cJSON	*o;
+	struct gp_ctl_logs_result res = { 0, NULL, 0, 0, 0, 0 };
 
-	if (gp_ctl_logs_stats(ctl_of(r), &total, &allowed, &blocked)) {
-		api_error(resp, 500, "database error");
+	if (api_can_defer(r) &&
+	    gp_ctl_logs_async(ctl_of(r), NULL, stats_done,
+	    api_defer(r, resp)) == 0)
 		return;
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "total_requests", (double)total);
-	cJSON_AddNumberToObject(o, "allowed", (double)allowed);
-	cJSON_AddNumberToObject(o, "blocked", (double)blocked);
-	cJSON_AddNumberToObject(o, "allow_rate", total ?
-	    (double)allowed / (double)total : 0.0);
-	ok_json(resp, o);
+	if (resp->later != NULL)
+		api_undefer(r, resp);
+	res.rc = gp_ctl_logs_stats(ctl_of(r), &res.total, &res.allowed,
+	    &res.blocked);
+	stats_json(resp, &res);
 }
 
 static void
@@ -850,6 +898,14 @@ h_status(struct api_req *r, struct api_resp *resp)
 	cJSON_AddNumberToObject(o, "connections", (double)s.connections);
 	cJSON_AddNumberToObject(o, "rules", (double)s.rules);
 	cJSON_AddBoolToObject(o, "rules_ingesting", s.ingesting);
+	l = cJSON_AddObjectToObject(o, "loop");
+	cJSON_AddNumberToObject(l, "iterations", (double)s.loop.iterations);
+	cJSON_AddNumberToObject(l, "busy_max_ms",
+	    (double)s.loop.busy_max_ns / 1e6);
+	cJSON_AddNumberToObject(l, "busy_over_1ms",
+	    (double)s.loop.busy_over_1ms);
+	cJSON_AddNumberToObject(l, "busy_over_10ms",
+	    (double)s.loop.busy_over_10ms);
 	cJSON_AddItemToObject(o, "dns", dns_json(&s));
 	cJSON_AddItemToObject(o, "settings", gp_settings_json(s.settings));
 	st = cJSON_AddObjectToObject(o, "storage");

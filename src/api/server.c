@@ -518,10 +518,37 @@ api_defer(struct api_req *r, struct api_resp *resp)
 {
 	struct api_later *l = gp_xcalloc(1, sizeof *l);
 
-	l->c = r->c;
-	r->c->later = l;
+	if (r->c != NULL) {
+		l->c = r->c;
+		r->c->later = l;
+	} else {
+		l->link = r->link;
+		l->fn = r->link_fn;
+		l->data = r->link_data;
+		gp_link_hold(l->link);	/* it lives until answered */
+	}
 	resp->later = l;
 	return l;
+}
+
+/* The work could not start after all: the reply is given now. */
+void
+api_undefer(struct api_req *r, struct api_resp *resp)
+{
+	struct api_later *l = resp->later;
+
+	if (l->link != NULL)
+		gp_link_unref(l->link);	/* not closing: it runs this one */
+	else
+		r->c->later = NULL;
+	free(l);
+	resp->later = NULL;
+}
+
+int
+api_can_defer(const struct api_req *r)
+{
+	return r->c != NULL || r->link != NULL;
 }
 
 void
@@ -529,6 +556,11 @@ api_later_reply(struct api_later *l, int status, cJSON *json)
 {
 	struct api_conn	*c = l->c;
 
+	if (l->link != NULL) {
+		gp_link_later(l->link, l->fn, l->data, status, json);
+		free(l);
+		return;
+	}
 	if (c != NULL && !c->closing) {
 		c->later = NULL;
 		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);

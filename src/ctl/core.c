@@ -169,6 +169,28 @@ gp_ctl_own_listener(struct gp_ctl *c, const struct sockaddr *sa)
 	gp_proxy_add_self(&c->px, sa);
 }
 
+/* Before each poll wait: how long the iteration ran outside the wait. */
+static void
+on_gauge(uv_prepare_t *h)
+{
+	struct gp_ctl		*c = h->data;
+	struct gp_loop_stats	*st = &c->loop_stats;
+	uint64_t		 wall = uv_hrtime();
+	uint64_t		 idle = uv_metrics_idle_time(h->loop);
+	uint64_t		 busy = wall - c->gauge_wall;
+
+	busy = idle - c->gauge_idle < busy ? busy - (idle - c->gauge_idle) : 0;
+	c->gauge_wall = wall;
+	c->gauge_idle = idle;
+	st->iterations++;
+	if (busy > 1000000)
+		st->busy_over_1ms++;
+	if (busy > 10000000)
+		st->busy_over_10ms++;
+	if (busy > st->busy_max_ns)
+		st->busy_max_ns = busy;
+}
+
 int
 gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
     char **err)
@@ -179,6 +201,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 
 	memset(c, 0, sizeof *c);
 	c->lock_fd = -1;
+	c->reader_mu_ok = uv_mutex_init(&c->reader_mu) == 0;
 	c->loop = loop;
 	c->cfg = cfg;
 	*err = NULL;
@@ -220,7 +243,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 		gp_xasprintf(err, "%s", why);
 		goto fail_store;
 	}
-	c->data_version = gp_store_data_version(c->store);
+	gp_store_rules_seen(c->store);
 	gp_pending_init(&c->pending, c->store, &c->bus);
 	gp_ctl_settings_apply(c);
 	c->dnslog = gp_dnslog_new();
@@ -291,6 +314,13 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	uv_timer_init(loop, &c->watch);
 	c->watch.data = c;
 	uv_timer_start(&c->watch, on_watch, WATCH_MS, WATCH_MS);
+	uv_loop_configure(loop, UV_METRICS_IDLE_TIME);
+	uv_prepare_init(loop, &c->gauge);
+	c->gauge.data = c;
+	c->gauge_wall = uv_hrtime();
+	c->gauge_idle = uv_metrics_idle_time(loop);
+	uv_prepare_start(&c->gauge, on_gauge);
+	uv_unref((uv_handle_t *)&c->gauge);
 	c->started = 1;
 	return 0;
 fail_listen:
@@ -330,6 +360,7 @@ gp_ctl_stop(struct gp_ctl *c)
 	uv_close((uv_handle_t *)&c->socks, NULL);
 	uv_close((uv_handle_t *)&c->flush, NULL);
 	uv_close((uv_handle_t *)&c->watch, NULL);
+	uv_close((uv_handle_t *)&c->gauge, NULL);
 	gp_dns_stop(c->dns);
 	c->dns = NULL;
 	gp_proxy_shutdown(&c->px);
@@ -357,6 +388,11 @@ gp_ctl_free(struct gp_ctl *c)
 	c->dns_cache = NULL;
 	c->px.dns_cache = NULL;
 	gp_pending_free(&c->pending);
+	gp_store_close(c->reader);	/* no query runs: the loop has ended */
+	c->reader = NULL;
+	if (c->reader_mu_ok)
+		uv_mutex_destroy(&c->reader_mu);
+	c->reader_mu_ok = 0;
 	gp_store_close(c->store);
 	c->store = NULL;
 	c->px.rules = NULL;

@@ -30,6 +30,16 @@ struct gp_blocked {
 	char		 method[8];
 };
 
+/*
+ * The loop's own health: per iteration, the time spent outside the poll
+ * wait (callbacks, timers, swaps).  A long one stalls every connection.
+ */
+struct gp_loop_stats {
+	uint64_t	iterations;
+	uint64_t	busy_over_1ms, busy_over_10ms;
+	uint64_t	busy_max_ns;
+};
+
 struct gp_ctl {
 	uv_loop_t		*loop;
 	const struct gp_config	*cfg;		/* borrowed */
@@ -40,13 +50,15 @@ struct gp_ctl {
 	struct gp_settings	 settings;
 	struct gp_proxy		 px;
 	struct gp_ruleset	*rules;
-	int64_t			 data_version;
 	uv_tcp_t		 http, socks;
 	struct sockaddr_storage	 http_bound, socks_bound, dns_bound;
 	struct gp_dns_cache	*dns_cache;
 	struct gp_dns_server	*dns;
 	struct gp_dnslog	*dnslog;	/* DNS rows, folded */
 	uv_timer_t		 flush, watch;
+	uv_prepare_t		 gauge;		/* the loop's busy time */
+	uint64_t		 gauge_wall, gauge_idle;
+	struct gp_loop_stats	 loop_stats;
 	int			 started;
 	int			 bus_sub;
 	int			 rejudge_hold;	/* >0: a decision in progress */
@@ -54,6 +66,10 @@ struct gp_ctl {
 	char			*db_path;
 	uint64_t		 rules_gen;	/* edits of the compiled set */
 	int			 ingesting;	/* a worker stores and compiles */
+	/* The log's queries run on workers, through one reader connection. */
+	uv_mutex_t		 reader_mu;
+	int			 reader_mu_ok;
+	struct gp_store		*reader;	/* under reader_mu */
 	struct gp_blocked	 blocked[GP_BLOCKED_RING];
 	size_t			 nblocked;	/* total ever, ring index */
 };
@@ -84,6 +100,7 @@ struct gp_ctl_status {
 	int				 have_dns_cache;
 	size_t				 dns_inflight;
 	struct gp_store_health		 storage;
+	struct gp_loop_stats		 loop;
 	uint64_t			 dns_folded, accept_failures;
 	const struct gp_settings	*settings;
 	const struct gp_config		*cfg;
@@ -101,6 +118,21 @@ int	gp_ctl_rules_load(struct gp_ctl *, struct gp_rule **, size_t *);
 int	gp_ctl_rule_get(struct gp_ctl *, int64_t id, struct gp_rule *);
 int	gp_ctl_logs_query(struct gp_ctl *, const struct gp_log_filter *,
 	    struct gp_log_row **, size_t *n, int64_t *total);
+/*
+ * The same two off the loop: on a worker, through a reader connection,
+ * after every row logged so far is written; fn runs on the loop with the
+ * result (rows are fn's to free with gp_store_log_rows_free).  f NULL
+ * asks for the totals.  0, or -1 when no worker could take it.
+ */
+struct gp_ctl_logs_result {
+	int			 rc;		/* 0, or -1 database error */
+	struct gp_log_row	*rows;
+	size_t			 n;
+	int64_t			 total, allowed, blocked;
+};
+typedef void (*gp_ctl_logs_fn)(void *arg, struct gp_ctl_logs_result *);
+int	gp_ctl_logs_async(struct gp_ctl *, const struct gp_log_filter *f,
+	    gp_ctl_logs_fn, void *arg);
 /* Starts the log's retention now (on the writer thread). */
 void	gp_ctl_logs_prune(struct gp_ctl *);
 int	gp_ctl_logs_stats(struct gp_ctl *, int64_t *total, int64_t *allowed,

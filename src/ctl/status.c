@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -24,6 +25,7 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->connections = c->px.stats.flows;
 	s->rules = gp_rules_count(c->rules);
 	s->ingesting = c->ingesting;
+	s->loop = c->loop_stats;
 	if (c->dns_cache != NULL) {
 		gp_dns_cache_stats(c->dns_cache, &s->dns_cache);
 		s->have_dns_cache = 1;
@@ -89,6 +91,90 @@ gp_ctl_logs_query(struct gp_ctl *c, const struct gp_log_filter *f,
     struct gp_log_row **rows, size_t *n, int64_t *total)
 {
 	return gp_store_log_query(c->store, f, rows, n, total);
+}
+
+struct logjob {
+	uv_work_t			 w;
+	struct gp_ctl			*c;
+	uint64_t			 barrier;
+	int				 stats;
+	struct gp_log_filter		 f;	/* strings owned */
+	struct gp_ctl_logs_result	 res;
+	gp_ctl_logs_fn			 fn;
+	void				*arg;
+};
+
+#define LOG_WAIT_MS	2000	/* for the writer; then read what is there */
+
+/* Worker: the rows logged before the request, then the query. */
+static void
+logjob_run(uv_work_t *w)
+{
+	struct logjob	*j = w->data;
+	struct gp_ctl	*c = j->c;
+	char		*err = NULL;
+
+	if (gp_store_log_wait(c->store, j->barrier, LOG_WAIT_MS) != 0)
+		gp_log(GP_LOG_WARN, "log query: the writer is behind; "
+		    "answering with what is written");
+	uv_mutex_lock(&c->reader_mu);
+	if (c->reader == NULL && gp_store_open(c->db_path, &c->reader,
+	    &err) != 0) {
+		gp_log(GP_LOG_ERROR, "log query: %s", err);
+		free(err);
+		c->reader = NULL;
+		j->res.rc = -1;
+	} else if (j->stats) {
+		j->res.rc = gp_store_log_stats(c->reader, &j->res.total,
+		    &j->res.allowed, &j->res.blocked);
+	} else {
+		j->res.rc = gp_store_log_query(c->reader, &j->f, &j->res.rows,
+		    &j->res.n, &j->res.total);
+	}
+	uv_mutex_unlock(&c->reader_mu);
+}
+
+static void
+logjob_done(uv_work_t *w, int status)
+{
+	struct logjob *j = w->data;
+
+	if (status != 0 && j->res.rc == 0)
+		j->res.rc = -1;
+	j->fn(j->arg, &j->res);
+	free((char *)j->f.container);
+	free((char *)j->f.destination);
+	free(j);
+}
+
+int
+gp_ctl_logs_async(struct gp_ctl *c, const struct gp_log_filter *f,
+    gp_ctl_logs_fn fn, void *arg)
+{
+	struct logjob *j;
+
+	if (c->db_path == NULL || !c->reader_mu_ok)
+		return -1;
+	j = gp_xcalloc(1, sizeof *j);
+	j->c = c;
+	j->fn = fn;
+	j->arg = arg;
+	j->stats = f == NULL;
+	if (f != NULL) {
+		j->f = *f;
+		j->f.container = f->container ? gp_xstrdup(f->container) : NULL;
+		j->f.destination = f->destination ?
+		    gp_xstrdup(f->destination) : NULL;
+	}
+	j->w.data = j;
+	j->barrier = gp_store_log_barrier(c->store);
+	if (uv_queue_work(c->loop, &j->w, logjob_run, logjob_done) != 0) {
+		free((char *)j->f.container);
+		free((char *)j->f.destination);
+		free(j);
+		return -1;
+	}
+	return 0;
 }
 
 void

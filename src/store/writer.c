@@ -33,6 +33,7 @@ struct gp_logwriter {
 	int64_t		 ret_bytes;
 	uint64_t	 prune_at;	/* next step (monotonic ms) */
 	uint64_t	 pruned;	/* rows deleted, since start */
+	uint64_t	 taken, done;	/* batches handed over, written */
 	/* Published by the thread for the loop, under mu. */
 	int		 failing;
 	char		 failure[128];
@@ -113,6 +114,7 @@ run(void *arg)
 			}
 		}
 		wr->busy = 0;
+		wr->done++;
 		uv_cond_broadcast(&wr->cv);
 	}
 	uv_mutex_unlock(&wr->mu);
@@ -163,6 +165,7 @@ gp_store_writer_take(struct gp_store *s)
 		SWAP(s->caphits, w->caphits);
 		wr->queued = w->nlog;
 		wr->busy = taken = 1;
+		wr->taken++;
 		if (s->queue_full) {
 			s->queue_full = 0;
 			gp_log(GP_LOG_WARN, "connection log: the writer caught "
@@ -226,6 +229,54 @@ gp_store_writer_sync(struct gp_store *s)
 	wait_idle(s->writer);
 	if (gp_store_writer_take(s))
 		wait_idle(s->writer);
+}
+
+/*
+ * Loop: hands the queue over if it can, and returns the batch that holds
+ * the last row queued so far: the one just handed over (or being
+ * written), or, while the thread is busy, the next, which the flush
+ * timer hands over.  A reader on another thread waits for it with
+ * gp_store_log_wait, so the loop never waits for the disk.
+ */
+uint64_t
+gp_store_log_barrier(struct gp_store *s)
+{
+	struct gp_logwriter	*wr = s->writer;
+	uint64_t		 b;
+
+	if (wr == NULL) {
+		gp_store_log_flush(s);
+		return 0;
+	}
+	gp_store_writer_take(s);
+	uv_mutex_lock(&wr->mu);
+	b = wr->taken + (s->nlog > 0 || s->nhits > 0);
+	uv_mutex_unlock(&wr->mu);
+	return b;
+}
+
+/* Any thread: until batch b is written, at most ms; 0, -1 timed out. */
+int
+gp_store_log_wait(struct gp_store *s, uint64_t b, unsigned ms)
+{
+	struct gp_logwriter	*wr = s->writer;
+	uint64_t		 end = uv_hrtime() + (uint64_t)ms * 1000000;
+	int			 rc = 0;
+
+	if (wr == NULL)
+		return 0;
+	uv_mutex_lock(&wr->mu);
+	while (wr->done < b) {
+		uint64_t now = uv_hrtime();
+
+		if (now >= end ||
+		    uv_cond_timedwait(&wr->cv, &wr->mu, end - now) != 0) {
+			rc = wr->done < b ? -1 : 0;
+			break;
+		}
+	}
+	uv_mutex_unlock(&wr->mu);
+	return rc;
 }
 
 /* Loop, closing: the last rows are handed over and written, then the
