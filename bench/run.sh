@@ -1,80 +1,410 @@
 #!/bin/bash
-# bench/run.sh: greyproxy against its peers, on loopback, in one run.
-# Run by hand (not in CI):  bench/run.sh [seconds]   (after ./bootstrap)
-# Needs: apt-get install tinyproxy microsocks wrk nginx-light curl
-# Prints requests/s, MB/s and memory for each, and greyproxy's ratio.
+# bench/run.sh: greyproxy beside its peers, on loopback, in one run.
+#
+#   bench/run.sh [--secs N] [--out FILE] [--smoke]
+#
+# Starts an origin (nginx when installed, else bench/gp-load's), greyproxy
+# with 1 rule and with 100 000 mixed rules, and every peer that is
+# installed (squid, tinyproxy, mitmproxy, microsocks, dante), then prints
+# one table per measure: the figure of each, and greyproxy's ratio to it
+# (greyproxy@100k against greyproxy@1 rule).  Figures, never assertions.
+# Results also go to bench/results/DATE-HOST.txt (or --out).
+#
+# --smoke: a few seconds, greyproxy and the origin only, small sizes, so
+# `make check` keeps the harness from rotting (bench/smoke.sh).
+#
+# Peers: apt-get install squid tinyproxy mitmproxy microsocks dante-server
+#        nginx-light curl
 set -u
-SECS=${1:-5}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-GP=$TOP/greyproxy
+B=${GREYPROXY_BUILD:-$TOP}
+GP=$B/greyproxy
+LOAD=$B/bench/gp-load
+SECS=5 SMOKE=0 OUT=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--secs) SECS=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	--smoke) SMOKE=1 ;;
+	*) echo "usage: bench/run.sh [--secs N] [--out FILE] [--smoke]" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ "$SMOKE" = 1 ]; then
+	SECS=0.5 LEVELS="1 5" NRULES=1000 IDLE="200" BIG=8388608 RUNS=1 APPROVALS=2
+else
+	LEVELS="1 50 500" NRULES=100000 IDLE="1000 10000" BIG=104857600 RUNS=3 APPROVALS=5
+fi
+[ -x "$GP" ] && [ -x "$LOAD" ] || { echo "bench: build first (make, make bench/gp-load)" >&2; exit 1; }
+for tool in curl python3; do
+	command -v $tool >/dev/null || { echo "bench: $tool missing" >&2; exit 1; }
+done
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# A tunnel holds two descriptors in the proxy: the idle counts fit the limit.
+FDS=$(ulimit -n)
+IDLE_FIT=""
+for n in $IDLE; do
+	[ $((2 * n + 512)) -gt "$FDS" ] && n=$(( (FDS - 512) / 2 / 100 * 100 ))
+	IDLE_FIT="$IDLE_FIT $n"
+done
+IDLE=$IDLE_FIT
+
 T=$(mktemp -d)
+chmod 755 "$T"		# squid drops to its own user
 PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
-for tool in tinyproxy microsocks wrk nginx curl python3; do
-	command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
-		echo "bench: $tool missing (apt-get install tinyproxy microsocks wrk nginx-light curl)"
-		exit 1; }
-done
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+if [ -z "$OUT" ]; then
+	mkdir -p "$TOP/bench/results"
+	OUT=$TOP/bench/results/$(date -u +%Y-%m-%d)-$(hostname -s).txt
+fi
+: > "$OUT"
+say() { printf '%s\n' "$*" | tee -a "$OUT"; }
+row() { printf '  %-24s %10s %10s %14s\n' "$@" | tee -a "$OUT"; }
 
-# Origin: nginx with a small and a large body.
-OP=$(free_port)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {	# wait_port PORT [tries]: until something accepts there
+	local i
+	for i in $(seq "${2:-200}"); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+tree_pids() {	# tree_pids PID: it and its descendants
+	local p=$1 c
+	echo "$p"
+	for c in $(pgrep -P "$p"); do tree_pids "$c"; done
+}
+rss() {		# rss PID: resident KiB of the process tree
+	local s=0 p r
+	for p in $(tree_pids "$1"); do
+		r=$(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null)
+		s=$((s + ${r:-0}))
+	done
+	echo $s
+}
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1] or 0),float(sys.argv[2] or 0); print('%.2fx' % (a/b) if a and b else '-')" "$1" "$2"; }
+field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i+1)}'; }
+ms() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1] or 0)/1000))" "$1"; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print ""}'; }
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+# ---- the machine
+say "greyproxy bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(hostname -s)"
+say "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)"
+say "greyproxy $("$GP" --version 2>/dev/null | head -1), $( [ "$SMOKE" = 1 ] && echo smoke || echo "full, $SECS s per figure")"
+
+# ---- origin
 mkdir -p "$T/www" "$T/nginx"
-echo "hello" > "$T/www/hello"
-head -c 104857600 /dev/zero > "$T/www/big"
-cat > "$T/nginx/nginx.conf" <<NGX
+if [ "$SMOKE" = 0 ] && [ -x /usr/sbin/nginx ]; then
+	OP=$(free_port)
+	echo "hello" > "$T/www/hello"
+	head -c "$BIG" /dev/zero > "$T/www/big"
+	cat > "$T/nginx/nginx.conf" <<NGX
 daemon off; worker_processes 1; pid $T/nginx/pid; error_log $T/nginx/err;
-events { worker_connections 1024; }
-http { access_log off; sendfile on; keepalive_requests 100000;
+worker_rlimit_nofile 65536;
+events { worker_connections 30000; }
+http { access_log off; sendfile on; keepalive_requests 1000000; keepalive_timeout 300s;
   client_body_temp_path $T/nginx; proxy_temp_path $T/nginx;
   fastcgi_temp_path $T/nginx; uwsgi_temp_path $T/nginx; scgi_temp_path $T/nginx;
-  server { listen 127.0.0.1:$OP; root $T/www; } }
+  server { listen 127.0.0.1:$OP backlog=4096; root $T/www; } }
 NGX
-/usr/sbin/nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" & PIDS="$PIDS $!"
-wait_port "$OP" || { echo "bench: nginx did not start"; exit 1; }
+	/usr/sbin/nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" 2>/dev/null & PIDS="$PIDS $!"
+	BIGPATH=/big ORIGIN=nginx
+else
+	"$LOAD" origin --port-file "$T/origin.port" & PIDS="$PIDS $!"
+	for _ in $(seq 100); do [ -s "$T/origin.port" ] && break; sleep 0.05; done
+	OP=$(cat "$T/origin.port")
+	BIGPATH="/big?$BIG" ORIGIN=gp-load
+fi
+wait_port "$OP" || { echo "bench: origin did not start" >&2; exit 1; }
+say "origin: $ORIGIN on 127.0.0.1:$OP"
 
-# greyproxy, allowing the origin.
-"$GP" rule --data-dir "$T/gp" add allow 127.0.0.1 --port "$OP" >/dev/null
+# ---- greyproxy: one rule, and NRULES mixed rules
+gp_serve() {	# gp_serve NAME: starts one, sets GPID GH GS GA
+	local d=$T/$1
+	"$GP" rule --data-dir "$d" add allow 127.0.0.1 --port "$OP" >/dev/null
+	"$GP" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 \
+		--api 127.0.0.1:0 --data-dir "$d" --log-level error 2>"$T/$1.log" &
+	GPID=$!; PIDS="$PIDS $GPID"
+	for _ in $(seq 200); do [ -s "$d/listen.json" ] && break; sleep 0.05; done
+	GH=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$d/listen.json")
+	GS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socks5"])' "$d/listen.json")
+	GA=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api"])' "$d/listen.json")
+}
+gp_serve gp1; G1=$GPID G1H=$GH G1S=$GS G1A=$GA
+gp_serve gpN; GN=$GPID GNH=$GH GNS=$GS GNA=$GA
+python3 - "$NRULES" > "$T/rules.json" <<'PY'
+import json, sys
+n = int(sys.argv[1]); out = []
+for i in range(n):
+    k = i % 10
+    r = {"destination_pattern": "h%d.example" % i}
+    if k >= 5 and k < 8: r["destination_pattern"] = "*.d%d.example" % i
+    if k >= 8: r["destination_pattern"] = "api-%d.*" % i
+    if i % 97 == 0: r["destination_pattern"] = "**.w%d.example" % i
+    if i % 89 == 0: r["destination_pattern"] = "10.%d.%d.0/24" % (i // 256 % 256, i % 256)
+    if i % 7 == 0: r["port_pattern"] = "443,8443"
+    if i % 11 == 0: r["container_pattern"] = "team-%d" % (i % 50)
+    if i % 3 == 0: r["action"] = "deny"
+    out.append(r)
+print(json.dumps(out))
+PY
+t0=$(date +%s.%N)
+curl -s -o /dev/null --max-time 120 -X POST --data-binary @"$T/rules.json" "http://$GNA/api/rules/ingest"
+t1=$(date +%s.%N)
+n=$(curl -s "http://$GNA/api/status" | jget 'd["rules"]')
+say "greyproxy@$NRULES: $n rules, ingested through the API in $(python3 -c "print('%.2f s' % ($t1 - $t0))")"
+# Start-up with them: from exec to listen.json.
+kill "$GN"; wait "$GN" 2>/dev/null
+rm -f "$T/gpN/listen.json"
+t0=$(date +%s.%N)
 "$GP" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 \
-	--api 127.0.0.1:0 --data-dir "$T/gp" --log-level error 2>"$T/gp.log" &
-GPID=$!; PIDS="$PIDS $GPID"
-for _ in $(seq 100); do [ -s "$T/gp/listen.json" ] && break; sleep 0.05; done
-GH=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$T/gp/listen.json")
-GS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socks5"])' "$T/gp/listen.json")
+	--api 127.0.0.1:0 --data-dir "$T/gpN" --log-level error 2>>"$T/gpN.log" &
+GN=$!; PIDS="$PIDS $GN"
+for _ in $(seq 2000); do [ -s "$T/gpN/listen.json" ] && break; sleep 0.005; done
+t1=$(date +%s.%N)
+GNH=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$T/gpN/listen.json")
+GNS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socks5"])' "$T/gpN/listen.json")
+GNA=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api"])' "$T/gpN/listen.json")
+say "greyproxy@$NRULES start-up: $(python3 -c "print('%.0f ms' % (($t1 - $t0) * 1000))"), $(rss "$GN") KiB resident"
 
-# tinyproxy and microsocks.
-TP=$(free_port)
-printf 'Port %s\nListen 127.0.0.1\nAllow 127.0.0.1\nMaxClients 1024\nTimeout 60\nLogLevel Critical\nLogFile "%s/tp.log"\n' \
-	"$TP" "$T" > "$T/tinyproxy.conf"
-tinyproxy -d -c "$T/tinyproxy.conf" 2>/dev/null & TPID=$!; PIDS="$PIDS $TPID"
-MP=$(free_port)
-microsocks -i 127.0.0.1 -p "$MP" >/dev/null 2>&1 & MPID=$!; PIDS="$PIDS $MPID"
-wait_port "$TP" && wait_port "$MP" || { echo "bench: a peer did not start"; exit 1; }
+# ---- peers, each only if installed (and never in smoke mode)
+SQ= TP= MT= MS= DT=
+if [ "$SMOKE" = 0 ]; then
+	if [ -x /usr/sbin/squid ]; then
+		SQP=$(free_port); mkdir -p "$T/squid"; chmod 777 "$T/squid"
+		cat > "$T/squid/squid.conf" <<SQC
+http_port 127.0.0.1:$SQP
+http_access allow all
+cache deny all
+cache_mem 8 MB
+access_log none
+cache_log $T/squid/cache.log
+pid_filename $T/squid/squid.pid
+coredump_dir $T/squid
+cache_effective_user proxy
+max_filedescriptors 65536
+shutdown_lifetime 1 seconds
+via off
+forwarded_for delete
+SQC
+		/usr/sbin/squid -N -f "$T/squid/squid.conf" 2>/dev/null & SQ=$!; PIDS="$PIDS $SQ"
+		wait_port "$SQP" 400 || SQ=
+	fi
+	if command -v tinyproxy >/dev/null; then
+		TPP=$(free_port)
+		printf 'Port %s\nListen 127.0.0.1\nAllow 127.0.0.1\nMaxClients 12000\nTimeout 600\nLogLevel Critical\nLogFile "%s/tp.log"\n' \
+			"$TPP" "$T" > "$T/tinyproxy.conf"
+		tinyproxy -d -c "$T/tinyproxy.conf" 2>/dev/null & TP=$!; PIDS="$PIDS $TP"
+		wait_port "$TPP" || TP=
+	fi
+	if command -v mitmdump >/dev/null; then
+		MTP=$(free_port)
+		mitmdump -q --listen-host 127.0.0.1 --listen-port "$MTP" \
+			--set confdir="$T/mitm" --set stream_large_bodies=1m \
+			>/dev/null 2>&1 & MT=$!; PIDS="$PIDS $MT"
+		wait_port "$MTP" 400 || MT=
+	fi
+	if command -v microsocks >/dev/null; then
+		MSP=$(free_port)
+		microsocks -i 127.0.0.1 -p "$MSP" >/dev/null 2>&1 & MS=$!; PIDS="$PIDS $MS"
+		wait_port "$MSP" || MS=
+	fi
+	if [ -x /usr/sbin/danted ]; then
+		DTP=$(free_port)
+		cat > "$T/danted.conf" <<DNT
+logoutput: $T/danted.log
+internal: 127.0.0.1 port = $DTP
+external: 127.0.0.1
+socksmethod: none
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect }
+DNT
+		/usr/sbin/danted -f "$T/danted.conf" >/dev/null 2>&1 & DT=$!; PIDS="$PIDS $DT"
+		wait_port "$DTP" || DT=
+	fi
+fi
+say "peers: $( [ -n "$SQ" ] && echo -n "squid ")$( [ -n "$TP" ] && echo -n "tinyproxy ")$( [ -n "$MT" ] && echo -n "mitmproxy ")$( [ -n "$MS" ] && echo -n "microsocks ")$( [ -n "$DT" ] && echo -n "dante")"
+# "name|pid|http proxy" and "name|pid|socks proxy", greyproxy first.
+HTTP_SYS="greyproxy|$G1|$G1H greyproxy@$NRULES|$GN|$GNH"
+[ -n "$SQ" ] && HTTP_SYS="$HTTP_SYS squid|$SQ|127.0.0.1:$SQP"
+[ -n "$TP" ] && HTTP_SYS="$HTTP_SYS tinyproxy|$TP|127.0.0.1:$TPP"
+[ -n "$MT" ] && HTTP_SYS="$HTTP_SYS mitmproxy|$MT|127.0.0.1:$MTP"
+SOCKS_SYS="greyproxy|$G1|$G1S greyproxy@$NRULES|$GN|$GNS"
+[ -n "$MS" ] && SOCKS_SYS="$SOCKS_SYS microsocks|$MS|127.0.0.1:$MSP"
+[ -n "$DT" ] && SOCKS_SYS="$SOCKS_SYS dante|$DT|127.0.0.1:$DTP"
 
+# The ratio column: greyproxy / peer; greyproxy@N / greyproxy.
+rel() {		# rel NAME VALUE GP_VALUE [lower-is-better]
+	case $1 in
+	greyproxy) echo "" ;;
+	greyproxy@*) ratio "$2" "$3" | sed 's/$/ of gp/' ;;
+	*) if [ -n "${4:-}" ]; then ratio "$2" "$3"; else ratio "$3" "$2"; fi ;;
+	esac
+}
+loop_stats() { curl -s "http://$1/api/status" | jget '"%d %d %d %.2f" % (d["loop"]["iterations"], d["loop"]["busy_over_1ms"], d["loop"]["busy_over_10ms"], d["loop"]["busy_max_ms"])'; }
+
+# ---- idle tunnels, first: on fresh processes, before load has grown their heaps
+idle() {	# idle VIA NAME PID ADDR N: KiB per idle tunnel
+	local before after out
+	rm -f "$T/hold"; mkfifo "$T/hold"
+	before=$(rss "$3")
+	"$LOAD" idle --via "$1" --proxy "$4" --target "127.0.0.1:$OP" -n "$5" -d 60 < "$T/hold" > "$T/idle.out" &
+	local lp=$!
+	exec 8>"$T/hold"
+	for _ in $(seq 1300); do grep -q ready "$T/idle.out" && break; sleep 0.05; done
+	after=$(rss "$3")
+	exec 8>&-
+	wait $lp
+	out=$(head -1 "$T/idle.out")
+	echo "$before $after $(echo "$out" | field ready) $(echo "$out" | field errors)"
+}
+say ""
+say "idle tunnels (fd limit $FDS): resident KiB before, KiB per tunnel, ratio (lower is better)"
+for n in $IDLE; do
+	for s in $SOCKS_SYS $HTTP_SYS; do
+		IFS='|' read -r name pid addr <<< "$s"
+		case $name in greyproxy@*) continue ;; esac
+		via=connect; [[ " $SOCKS_SYS " == *" $s "* ]] && via=socks
+		if [ "$name" = greyproxy ]; then	# a fresh one each time
+			gp_serve "idle-$via-$n"
+			pid=$GPID; addr=$GH; [ "$via" = socks ] && addr=$GS
+		fi
+		read -r b a held errs <<< "$(idle "$via" "$name" "$pid" "$addr" "$n")"
+		[ "$name" = greyproxy ] && { kill "$pid"; wait "$pid" 2>/dev/null; }
+		per=$(python3 -c "print('%.1f' % (($a - $b) / $n))")
+		if [ "$name" = greyproxy ]; then
+			[ "$via" = socks ] && GS_PER=$per || GC_PER=$per
+			row "$n $name/$via" "$b" "$per" ""
+		else
+			if [ "$via" = socks ]; then g=$GS_PER; else g=$GC_PER; fi
+			row "$n $name/$via" "$b" "$per" "$(ratio "$g" "$per")"
+		fi
+		[ "${held:-0}" != "$n" ] && say "    ($name: $held of $n held, ${errs:-?} errors)"
+	done
+done
+
+# ---- forward HTTP: wrk when installed (the field's tool), else gp-load;
+# either way one line "rate R p99_us P errors E".
 echo "wrk.path = \"http://127.0.0.1:$OP/hello\"" > "$T/abs.lua"
-reqs() {	# reqs PROXY_ADDR: requests/s through an HTTP proxy
-	wrk -t2 -c32 -d"${SECS}s" -s "$T/abs.lua" "http://$1/" 2>/dev/null |
-		awk '/Requests\/sec/ {printf "%.0f", $2}'
+fwd() {		# fwd CONNS [PROXY]
+	if [ "$SMOKE" = 0 ] && command -v wrk >/dev/null; then
+		local t=2 url="http://127.0.0.1:$OP/hello" script=()
+		[ "$1" -lt 2 ] && t=1
+		[ -n "${2:-}" ] && { url="http://$2/"; script=(-s "$T/abs.lua"); }
+		wrk -t$t -c"$1" -d"${SECS}s" --latency "${script[@]}" "$url" 2>/dev/null | awk '
+			function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1e6; return v }
+			/Requests\/sec/ { r = $2 }
+			/^ +99%/ { p = us($2) }
+			/Socket errors/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+			/Non-2xx/ { e += $NF }
+			END { printf "rate %.0f p99_us %.0f errors %d\n", r, p, e }'
+	else
+		"$LOAD" http --url "http://127.0.0.1:$OP/hello" ${2:+--proxy "$2"} -c "$1" -d "$SECS"
+	fi
 }
-mbps() {	# mbps CURL_PROXY_ARGS...: MB/s for 5 x 100 MiB
-	local t0 t1
-	t0=$(date +%s.%N)
-	for _ in 1 2 3 4 5; do curl -s -o /dev/null "$@" "http://127.0.0.1:$OP/big"; done
-	t1=$(date +%s.%N)
-	python3 -c "print('%.0f' % (500 / ($t1 - $t0)))"
-}
-ratio() { python3 -c "print('%.2f' % ($1 / $2)) if $2 else print('-')"; }
+for c in $LEVELS; do
+	say ""
+	say "forward HTTP, $c connections ($( [ "$SMOKE" = 0 ] && command -v wrk >/dev/null && echo wrk || echo gp-load)): req/s, p99 ms, greyproxy's ratio"
+	out=$(fwd "$c")
+	D_RATE=$(echo "$out" | field rate)
+	row direct "$D_RATE" "$(ms "$(echo "$out" | field p99_us)")" ""
+	GV=
+	for s in $HTTP_SYS; do
+		IFS='|' read -r name pid addr <<< "$s"
+		[ "$name" = greyproxy ] && before=$(loop_stats "$G1A")
+		out=$(fwd "$c" "$addr")
+		v=$(echo "$out" | field rate) e=$(echo "$out" | field errors)
+		if [ "$name" = greyproxy ]; then
+			GV=$v; after=$(loop_stats "$G1A")
+			row "$name" "$v" "$(ms "$(echo "$out" | field p99_us)")" "$(ratio "$v" "$D_RATE") of direct"
+			read -r i0 o10 t10 _ <<< "$before"; read -r i1 o11 t11 mx <<< "$after"
+			say "    loop (log on): $((i1 - i0)) iterations, $((o11 - o10)) over 1 ms, $((t11 - t10)) over 10 ms; longest since start $mx ms"
+		else
+			row "$name" "$v" "$(ms "$(echo "$out" | field p99_us)")" "$(rel "$name" "$v" "$GV")"
+		fi
+		[ "${e:-0}" != 0 ] && say "    ($name: $e errors)"
+	done
+done
 
-printf '%-34s %12s %12s %8s\n' "measure" "greyproxy" "peer" "ratio"
-g=$(reqs "$GH"); p=$(reqs "127.0.0.1:$TP")
-printf '%-34s %12s %12s %8s\n' "HTTP req/s (32 conns) vs tinyproxy" "$g" "$p" "$(ratio "$g" "$p")"
-g=$(mbps -x "http://$GH"); p=$(mbps -x "http://127.0.0.1:$TP")
-printf '%-34s %12s %12s %8s\n' "HTTP MB/s (100 MiB) vs tinyproxy" "$g" "$p" "$(ratio "$g" "$p")"
-g=$(mbps --socks5 "$GS"); p=$(mbps --socks5 "127.0.0.1:$MP")
-printf '%-34s %12s %12s %8s\n' "SOCKS5 MB/s vs microsocks" "$g" "$p" "$(ratio "$g" "$p")"
-g=$(rss "$GPID"); p=$(rss "$TPID")
-printf '%-34s %12s %12s %8s\n' "RSS kB after load vs tinyproxy" "$g" "$p" "$(ratio "$g" "$p")"
-p=$(rss "$MPID")
-printf '%-34s %12s %12s %8s\n' "RSS kB after load vs microsocks" "$g" "$p" "$(ratio "$g" "$p")"
+# ---- bulk through tunnels
+bulk() {	# bulk CURL_ARGS...: median MB/s of RUNS downloads
+	local i
+	for i in $(seq $RUNS); do
+		curl -s -o /dev/null --max-time 60 -w '%{speed_download}\n' "$@" "http://127.0.0.1:$OP$BIGPATH"
+	done | median | python3 -c 'import sys; v=sys.stdin.read().strip(); print("%.0f" % (float(v)/1048576) if v else "-")'
+}
+say ""
+say "bulk $((BIG / 1048576)) MiB: MB/s (curl), greyproxy's ratio"
+D_BULK=$(bulk)
+row direct "$D_BULK" "" ""
+GV=
+for s in $HTTP_SYS; do
+	IFS='|' read -r name pid addr <<< "$s"
+	case $name in greyproxy@*) continue ;; esac
+	v=$(bulk -p -x "http://$addr")
+	[ "$name" = greyproxy ] && { GV=$v; row "CONNECT $name" "$v" "" "$(ratio "$v" "$D_BULK") of direct"; continue; }
+	row "CONNECT $name" "$v" "" "$(rel "$name" "$v" "$GV")"
+done
+GV=
+for s in $SOCKS_SYS; do
+	IFS='|' read -r name pid addr <<< "$s"
+	case $name in greyproxy@*) continue ;; esac
+	v=$(bulk --socks5 "$addr")
+	[ "$name" = greyproxy ] && { GV=$v; row "SOCKS5 $name" "$v" "" "$(ratio "$v" "$D_BULK") of direct"; continue; }
+	row "SOCKS5 $name" "$v" "" "$(rel "$name" "$v" "$GV")"
+done
+
+# ---- tunnel setups
+setups() {	# setups VIA SYSTEMS TITLE
+	local s name pid addr out v GV=
+	say ""
+	say "$3 setups (connect, tunnel, GET, close; 20 in flight): per s, p99 ms, ratio"
+	for s in $2; do
+		IFS='|' read -r name pid addr <<< "$s"
+		out=$("$LOAD" setup --via "$1" --proxy "$addr" --target "127.0.0.1:$OP" -c 20 -d "$SECS")
+		v=$(echo "$out" | field rate)
+		[ "$name" = greyproxy ] && GV=$v
+		row "$name" "$v" "$(ms "$(echo "$out" | field p99_us)")" "$(rel "$name" "$v" "$GV")"
+		e=$(echo "$out" | field errors); [ "${e:-0}" != 0 ] && say "    ($name: $e errors)"
+	done
+}
+setups connect "$HTTP_SYS" CONNECT
+setups socks "$SOCKS_SYS" SOCKS5
+
+# ---- approval latency at NRULES
+say ""
+say "approval at $NRULES rules (POST /api/pending/:id/allow, end to end)"
+lat=
+for i in $(seq $APPROVALS); do
+	p=$(free_port)
+	curl -s -o /dev/null --max-time 30 -x "http://$GNH" "http://127.0.0.1:$p/" &
+	cp=$!
+	id=
+	for _ in $(seq 200); do
+		id=$(curl -s "http://$GNA/api/pending" | python3 -c 'import json,sys
+d=json.load(sys.stdin); p=int(sys.argv[1])
+print(next((e["id"] for e in d["items"] if e["destination_port"]==p), ""))' "$p")
+		[ -n "$id" ] && break
+		sleep 0.02
+	done
+	t=$(curl -s -o /dev/null -w '%{time_total}' -X POST -d '{}' "http://$GNA/api/pending/$id/allow")
+	lat="$lat $(python3 -c "print('%.2f' % ($t * 1000))")"
+	wait $cp 2>/dev/null
+done
+say "  ms:$lat"
+
+# ---- rule decisions
+say ""
+say "rule decisions (bench/rules-bench$( [ "$SMOKE" = 1 ] && echo " --smoke"))"
+if [ "$SMOKE" = 1 ]; then
+	"$B/bench/rules-bench" --smoke 2>&1 | sed 's/^/  /' | tee -a "$OUT"
+else
+	"$B/bench/rules-bench" 2>&1 | sed 's/^/  /' | tee -a "$OUT"
+fi
+say ""
+say "results: $OUT"

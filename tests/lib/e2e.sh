@@ -34,6 +34,11 @@ like() {	# like TEXT REGEX DESCRIPTION
 	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"
 	else ok 1 "$3"; echo "#   '$1' does not match /$2/" | head -5; fi
 }
+unlike() {	# unlike TEXT REGEX DESCRIPTION
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 1 "$3"; printf '%s' "$1" | grep -E -- "$2" | head -3 | sed 's/^/#   matched: /'
+	else ok 0 "$3"; fi
+}
 check() {	# check ARITHMETIC DESCRIPTION: passes when the expression is true
 	if (( $1 )); then ok 0 "$2"; else ok 1 "$2"; echo "#   false: $1"; fi
 }
