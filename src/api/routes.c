@@ -366,48 +366,98 @@ h_bulk_dismiss(struct api_req *r, struct api_resp *resp)
 	bulk(r, resp, 0);
 }
 
-static void
-h_rules_list(struct api_req *r, struct api_resp *resp)
-{
-	struct gp_rule	*v;
-	size_t		 n, i, total = 0;
-	char		 cont[256], dest[256], action[16], inc[8];
-	int		 limit, offset, hc, hd, ha, expired;
-	int64_t		 now = gp_now();
-	cJSON		*o, *items;
+/* GET /api/rules: a filter and a page over every stored rule. */
+struct rules_list {
+	char			 cont[256], dest[256], action[16];
+	int			 hc, hd, ha, expired, limit, offset;
+	int64_t			 now;
+	cJSON			*out;	/* built by the scan */
+	struct api_later	*later;
+};
 
-	if (qint(r, resp, "limit", 100, 1, 10000, &limit) ||
-	    qint(r, resp, "offset", 0, 0, 1 << 30, &offset))
-		return;
-	hc = api_query(r, "container", cont, sizeof cont) && cont[0];
-	hd = api_query(r, "destination", dest, sizeof dest) && dest[0];
-	ha = api_query(r, "action", action, sizeof action) && action[0];
-	expired = api_query(r, "include_expired", inc, sizeof inc) &&
-	    (strcmp(inc, "true") == 0 || strcmp(inc, "1") == 0);
-	if (gp_ctl_rules_load(ctl_of(r), &v, &n) != 0) {
-		api_error(resp, 500, "database error");
-		return;
-	}
-	o = cJSON_CreateObject();
-	items = cJSON_AddArrayToObject(o, "items");
+/* On a worker (or inline): pure, over the rules it is given. */
+static void
+rules_list_scan(void *arg, const struct gp_rule *v, size_t n)
+{
+	struct rules_list	*q = arg;
+	cJSON			*items;
+	size_t			 i, total = 0;
+
+	q->out = cJSON_CreateObject();
+	items = cJSON_AddArrayToObject(q->out, "items");
 	for (i = 0; i < n; i++) {
-		if (!expired && v[i].expires_at && v[i].expires_at <= now)
+		if (!q->expired && v[i].expires_at && v[i].expires_at <= q->now)
 			continue;
-		if (hc && strstr(v[i].container, cont) == NULL)
+		if (q->hc && strstr(v[i].container, q->cont) == NULL)
 			continue;
-		if (hd && strstr(v[i].dest, dest) == NULL)
+		if (q->hd && strstr(v[i].dest, q->dest) == NULL)
 			continue;
-		if (ha && strcmp(action, v[i].action == GP_DENY ? "deny" :
-		    "allow") != 0)
+		if (q->ha && strcmp(q->action, v[i].action == GP_DENY ?
+		    "deny" : "allow") != 0)
 			continue;
-		if (total++ < (size_t)offset || cJSON_GetArraySize(items) >=
-		    limit)
+		if (total++ < (size_t)q->offset ||
+		    cJSON_GetArraySize(items) >= q->limit)
 			continue;
 		cJSON_AddItemToArray(items, gp_json_rule(&v[i]));
 	}
-	cJSON_AddNumberToObject(o, "total", (double)total);
+	cJSON_AddNumberToObject(q->out, "total", (double)total);
+}
+
+static void
+rules_list_done(void *arg, int rc)
+{
+	struct rules_list *q = arg;
+
+	if (rc != 0) {
+		struct api_resp resp = { 0, NULL, NULL };
+
+		cJSON_Delete(q->out);
+		api_error(&resp, 500, "database error");
+		api_later_reply(q->later, resp.status, resp.json);
+	} else
+		api_later_reply(q->later, 200, q->out);
+	free(q);
+}
+
+static void
+h_rules_list(struct api_req *r, struct api_resp *resp)
+{
+	struct rules_list	*q = gp_xcalloc(1, sizeof *q);
+	struct gp_rule		*v;
+	size_t			 n;
+	char			 inc[8];
+
+	if (qint(r, resp, "limit", 100, 1, 10000, &q->limit) ||
+	    qint(r, resp, "offset", 0, 0, 1 << 30, &q->offset)) {
+		free(q);
+		return;
+	}
+	q->hc = api_query(r, "container", q->cont, sizeof q->cont) &&
+	    q->cont[0];
+	q->hd = api_query(r, "destination", q->dest, sizeof q->dest) &&
+	    q->dest[0];
+	q->ha = api_query(r, "action", q->action, sizeof q->action) &&
+	    q->action[0];
+	q->expired = api_query(r, "include_expired", inc, sizeof inc) &&
+	    (strcmp(inc, "true") == 0 || strcmp(inc, "1") == 0);
+	q->now = gp_now();
+	/* At 100 000 rules a listing reads them all: on a worker. */
+	if (api_can_defer(r)) {
+		q->later = api_defer(r, resp);
+		if (gp_ctl_rules_scan_async(ctl_of(r), rules_list_scan,
+		    rules_list_done, q) == 0)
+			return;
+		api_undefer(r, resp);
+	}
+	if (gp_ctl_rules_load(ctl_of(r), &v, &n) != 0) {
+		api_error(resp, 500, "database error");
+		free(q);
+		return;
+	}
+	rules_list_scan(q, v, n);
 	gp_store_rules_free(v, n);
-	ok_json(resp, o);
+	ok_json(resp, q->out);
+	free(q);
 }
 
 /* Fills rule fields present in b; -1 after a 400. */
@@ -1140,6 +1190,70 @@ match(const char *pattern, const char *path, const char **param,
 	return *pattern == '\0' && *path == '\0';
 }
 
+/*
+ * A change requested while an ingest holds the database (about a second
+ * at 100 000 rules) is held and run once it has ended, its reply
+ * deferred: the loop never waits for the lock, and nothing is refused.
+ */
+struct held {
+	struct gp_ctl		*ctl;
+	struct api_later	*later;
+	char			 method[16];
+	char			 path[1024];
+	char			 query[2048];
+	char			*body;
+	size_t			 body_len;
+};
+
+static void
+held_run(void *arg, int ok)
+{
+	struct held	*h = arg;
+	struct api_req	 r;
+	struct api_resp	 resp = { 0, NULL, NULL };
+
+	memset(&r, 0, sizeof r);
+	r.ctl = h->ctl;		/* no connection: it cannot be held again */
+	memcpy(r.method, h->method, sizeof r.method);
+	memcpy(r.path, h->path, sizeof r.path);
+	memcpy(r.query, h->query, sizeof r.query);
+	r.body = h->body;
+	r.body_len = h->body_len;
+	if (!ok)
+		api_error(&resp, 503, "shutting down");
+	else if (api_route(&r, &resp) != 0)
+		api_error(&resp, 404, "not found");
+	else if (resp.status == 0)
+		resp.status = 200;
+	api_later_reply(h->later, resp.status, resp.json);
+	free(h->body);
+	free(h);
+}
+
+static int
+hold_for_ingest(struct api_req *r, struct api_resp *resp)
+{
+	struct held	*h;
+
+	if (!api_can_defer(r) || !gp_ctl_ingesting(ctl_of(r)) ||
+	    strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0 ||
+	    strcmp(r->path, "/api/rules/ingest") == 0)
+		return 0;
+	h = gp_xcalloc(1, sizeof *h);
+	h->ctl = ctl_of(r);
+	memcpy(h->method, r->method, sizeof h->method);
+	memcpy(h->path, r->path, sizeof h->path);
+	memcpy(h->query, r->query, sizeof h->query);
+	h->body_len = r->body_len;
+	h->body = gp_xmalloc(r->body_len + 1);
+	if (r->body_len > 0)
+		memcpy(h->body, r->body, r->body_len);
+	h->body[r->body_len] = '\0';
+	h->later = api_defer(r, resp);
+	gp_ctl_after_ingest(ctl_of(r), held_run, h);
+	return 1;
+}
+
 int
 api_route(struct api_req *r, struct api_resp *resp)
 {
@@ -1147,6 +1261,8 @@ api_route(struct api_req *r, struct api_resp *resp)
 	size_t		 i;
 	int		 path_known = 0;
 
+	if (hold_for_ingest(r, resp))
+		return 0;
 	for (i = 0; i < GP_ARRAY_LEN(routes); i++) {
 		r->param = "";
 		if (!match(routes[i].pattern, r->path, &r->param, pbuf,

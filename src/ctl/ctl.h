@@ -40,6 +40,8 @@ struct gp_loop_stats {
 	uint64_t	busy_max_ns;
 };
 
+struct gp_ctl_waiter;
+
 struct gp_ctl {
 	uv_loop_t		*loop;
 	const struct gp_config	*cfg;		/* borrowed */
@@ -66,6 +68,9 @@ struct gp_ctl {
 	char			*db_path;
 	uint64_t		 rules_gen;	/* edits of the compiled set */
 	int			 ingesting;	/* a worker stores and compiles */
+	int			 reloading;	/* a worker loads and compiles */
+	struct gp_ctl_waiter	*after_ingest;	/* changes held meanwhile */
+	int			 reload_again;	/* asked for meanwhile */
 	/* The log's queries run on workers, through one reader connection. */
 	uv_mutex_t		 reader_mu;
 	int			 reader_mu_ok;
@@ -133,6 +138,24 @@ struct gp_ctl_logs_result {
 typedef void (*gp_ctl_logs_fn)(void *arg, struct gp_ctl_logs_result *);
 int	gp_ctl_logs_async(struct gp_ctl *, const struct gp_log_filter *f,
 	    gp_ctl_logs_fn, void *arg);
+/*
+ * An ingest holds the database's write lock for about a second: a change
+ * that would wait for it on the loop waits here instead, and fn(arg, ok)
+ * runs on the loop once the ingest has ended (ok 0: shutting down).
+ */
+int	gp_ctl_ingesting(struct gp_ctl *);
+void	gp_ctl_after_ingest(struct gp_ctl *, void (*fn)(void *, int),
+	    void *arg);
+/*
+ * Every stored rule, read on a worker through the reader connection:
+ * scan(arg, rules, n) runs there (it must not touch the core), then
+ * done(arg, rc) on the loop.  0, or -1 when no worker could take it.
+ */
+typedef void (*gp_ctl_rules_scan_fn)(void *arg, const struct gp_rule *,
+    size_t n);
+typedef void (*gp_ctl_rules_done_fn)(void *arg, int rc);
+int	gp_ctl_rules_scan_async(struct gp_ctl *, gp_ctl_rules_scan_fn,
+	    gp_ctl_rules_done_fn, void *arg);
 /* Starts the log's retention now (on the writer thread). */
 void	gp_ctl_logs_prune(struct gp_ctl *);
 int	gp_ctl_logs_stats(struct gp_ctl *, int64_t *total, int64_t *allowed,

@@ -13,6 +13,49 @@
 #include "core/core.h"
 #include "ctl/ctl.h"
 
+static void reload_async(struct gp_ctl *);
+
+/* An old set is freed on a worker: at 100 000 rules that takes ~20 ms. */
+struct retired {
+	uv_work_t		 req;
+	struct gp_ruleset	*set;
+};
+
+static void
+retired_work(uv_work_t *req)
+{
+	struct retired *r = req->data;
+
+	gp_rules_free(r->set);
+}
+
+static void
+retired_after(uv_work_t *req, int status)
+{
+	(void)status;
+	free(req->data);
+}
+
+/* The loop's set becomes set: the old one goes, the queue is re-judged. */
+static void
+install_set(struct gp_ctl *c, struct gp_ruleset *set)
+{
+	struct retired *r = gp_xcalloc(1, sizeof *r);
+
+	r->req.data = r;
+	r->set = c->rules;
+	c->px.rules = set;
+	c->rules = set;
+	c->rules_gen++;
+	if (r->set == NULL || uv_queue_work(c->loop, &r->req, retired_work,
+	    retired_after) != 0) {
+		gp_rules_free(r->set);
+		free(r);
+	}
+	if (c->rejudge_hold == 0)
+		gp_ctl_rejudge(c);
+}
+
 int
 gp_ctl_reload_rules(struct gp_ctl *c)
 {
@@ -27,13 +70,8 @@ gp_ctl_reload_rules(struct gp_ctl *c)
 	if (skipped > 0)
 		gp_log(GP_LOG_WARN, "%zu stored rules are invalid and ignored",
 		    skipped);
-	c->px.rules = set;
-	gp_rules_free(c->rules);
-	c->rules = set;
-	c->rules_gen++;
 	gp_log(GP_LOG_DEBUG, "%zu rules loaded", gp_rules_count(set));
-	if (c->rejudge_hold == 0)
-		gp_ctl_rejudge(c);
+	install_set(c, set);
 	return 0;
 }
 
@@ -95,8 +133,7 @@ gp_ctl_poll_changes(struct gp_ctl *c)
 		return;
 	gp_log(GP_LOG_INFO, "database changed by another process; "
 	    "reloading rules");
-	gp_ctl_reload_rules(c);
-	gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
+	reload_async(c);	/* announced when the new set is in */
 }
 
 const char *
@@ -117,16 +154,20 @@ gp_ctl_strerror(int rc)
  * the live ones (and a thousand), one reload packs the set again, so
  * the cost of that reload is spread over the edits that made it.
  */
-static int
+static void
 remove_compiled(struct gp_ctl *c, int64_t id)
 {
 	gp_rules_remove(c->rules, id);
 	c->rules_gen++;
-	if (gp_rules_dead(c->rules) <= 1024 ||
-	    gp_rules_dead(c->rules) <= gp_rules_count(c->rules))
-		return 0;
-	gp_ctl_reload_rules(c);	/* from the store, which holds every edit */
-	return 1;
+}
+
+/* After the edits of one operation: packed, off the loop, when due. */
+static void
+maybe_pack(struct gp_ctl *c)
+{
+	if (gp_rules_dead(c->rules) > 1024 &&
+	    gp_rules_dead(c->rules) > gp_rules_count(c->rules))
+		reload_async(c);	/* from the store: it holds every edit */
 }
 
 /*
@@ -183,8 +224,9 @@ gp_ctl_rule_update(struct gp_ctl *c, struct gp_rule *r, const char **why)
 	}
 	if (rc > 0) {
 		/* The rule's old form leaves the set, its new form joins. */
-		if (!remove_compiled(c, r->id))	/* a reload re-judges */
-			apply_added(c, r);
+		remove_compiled(c, r->id);
+		apply_added(c, r);
+		maybe_pack(c);
 		gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, r);
 	}
 	return rc;
@@ -197,6 +239,7 @@ gp_ctl_rule_delete(struct gp_ctl *c, int64_t id)
 
 	if (rc > 0) {
 		remove_compiled(c, id);		/* in place, no reload */
+		maybe_pack(c);
 		gp_bus_emit(&c->bus, GP_EV_RULE_DELETED, &id);
 	}
 	return rc;
@@ -258,7 +301,11 @@ struct ingest_job {
 	const char		*why;
 	size_t			 imported, skipped;
 	struct gp_ruleset	*set;		/* every stored rule */
+	int			 reload;	/* no source: load and compile */
+	int			 attempts;	/* reloads redone for a race */
 };
+
+static int queue_job(struct gp_ctl *, struct ingest_job *);
 
 /* Worker thread: nothing here touches the core. */
 static void
@@ -271,6 +318,24 @@ ingest_work(uv_work_t *req)
 	int			*existed;
 	char			*err;
 
+	if (j->reload) {
+		if (gp_store_open(j->db_path, &st, &err) != 0) {
+			gp_log(GP_LOG_ERROR, "reloading rules: %s", err);
+			free(err);
+			j->rc = -EIO;
+			return;
+		}
+		if (gp_store_rules_load_matching(st, &rows, &nrows) == 0) {
+			j->set = gp_rules_compile(rows, nrows, &bad);
+			gp_store_rules_free(rows, nrows);
+			if (bad > 0)
+				gp_log(GP_LOG_WARN, "%zu stored rules are "
+				    "invalid and ignored", bad);
+		} else
+			j->rc = -EIO;
+		gp_store_close(st);
+		return;
+	}
 	if (j->src(j->src_arg, &in, &n, &invalid, &j->why) != 0) {
 		j->rc = -EINVAL;
 		return;
@@ -312,6 +377,82 @@ out:
 	free(in);
 }
 
+struct gp_ctl_waiter {
+	struct gp_ctl_waiter	*next;
+	void			(*fn)(void *, int);
+	void			*arg;
+};
+
+int
+gp_ctl_ingesting(struct gp_ctl *c)
+{
+	return c->ingesting;
+}
+
+void
+gp_ctl_after_ingest(struct gp_ctl *c, void (*fn)(void *, int), void *arg)
+{
+	struct gp_ctl_waiter *w = gp_xcalloc(1, sizeof *w), **tail;
+
+	w->fn = fn;
+	w->arg = arg;
+	for (tail = &c->after_ingest; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = w;
+}
+
+/* The changes held during the ingest, in the order they came. */
+static void
+run_after_ingest(struct gp_ctl *c)
+{
+	struct gp_ctl_waiter *w;
+
+	while ((w = c->after_ingest) != NULL && !c->ingesting) {
+		c->after_ingest = w->next;
+		w->fn(w->arg, c->started);
+		free(w);
+	}
+}
+
+/*
+ * Loop thread, a reload's end: the set swaps in unless an edit changed
+ * the loop's set meanwhile (it may or may not be in what the worker
+ * read); then it is read again, and after three races on the loop.
+ */
+static void
+reload_after(struct ingest_job *j, int status)
+{
+	struct gp_ctl	*c = j->c;
+
+	c->reloading = 0;
+	if (status != 0 || !c->started) {
+		gp_rules_free(j->set);
+	} else if (j->rc == 0 && j->set != NULL && j->gen == c->rules_gen) {
+		gp_log(GP_LOG_DEBUG, "%zu rules loaded",
+		    gp_rules_count(j->set));
+		install_set(c, j->set);
+		gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
+	} else {
+		gp_rules_free(j->set);
+		j->set = NULL;
+		if (j->rc == 0 && ++j->attempts < 3) {
+			j->gen = c->rules_gen;
+			if (queue_job(c, j) == 0) {
+				c->reloading = 1;
+				return;
+			}
+		}
+		gp_ctl_reload_rules(c);
+		gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
+	}
+	if (c->reload_again && c->started) {
+		c->reload_again = 0;
+		reload_async(c);
+	}
+	free(j->db_path);
+	free(j);
+}
+
 /* Loop thread: the set swaps in, unless an edit raced the worker's
  * read, when the loop reloads (rare; the store holds both). */
 static void
@@ -321,7 +462,12 @@ ingest_after(uv_work_t *req, int status)
 	struct gp_ctl		*c = j->c;
 	size_t			 before = c->pending.count, cleaned = 0;
 
+	if (j->reload) {
+		reload_after(j, status);
+		return;
+	}
 	c->ingesting = 0;
+	gp_store_busy_wait(c->store, 5000);
 	if (status != 0 || !c->started) {
 		gp_rules_free(j->set);
 		j->done(j->arg, -ECANCELED, NULL, 0, 0, 0);
@@ -330,16 +476,11 @@ ingest_after(uv_work_t *req, int status)
 	gp_store_rules_seen(c->store);
 	if (j->rc == 0 && j->imported > 0) {
 		if (j->set == NULL || j->gen != c->rules_gen) {
+			/* An edit raced the worker's read: the store has both. */
 			gp_rules_free(j->set);
 			gp_ctl_reload_rules(c);
-		} else {
-			c->px.rules = j->set;
-			gp_rules_free(c->rules);
-			c->rules = j->set;
-			c->rules_gen++;
-			if (c->rejudge_hold == 0)
-				gp_ctl_rejudge(c);
-		}
+		} else
+			install_set(c, j->set);
 		gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
 		cleaned = before - c->pending.count;
 	} else
@@ -348,6 +489,43 @@ ingest_after(uv_work_t *req, int status)
 out:
 	free(j->db_path);
 	free(j);
+	run_after_ingest(c);
+}
+
+static int
+queue_job(struct gp_ctl *c, struct ingest_job *j)
+{
+	return uv_queue_work(c->loop, &j->req, ingest_work, ingest_after);
+}
+
+/*
+ * The whole set again from the store, loaded and compiled on a worker
+ * (~150 ms at 100 000 rules), swapped in on the loop.  One at a time: a
+ * request meanwhile runs once the current one ends.
+ */
+static void
+reload_async(struct gp_ctl *c)
+{
+	struct ingest_job *j;
+
+	if (c->reloading) {
+		c->reload_again = 1;
+		return;
+	}
+	j = gp_xcalloc(1, sizeof *j);
+	j->req.data = j;
+	j->c = c;
+	j->reload = 1;
+	j->db_path = gp_xstrdup(c->db_path);
+	j->gen = c->rules_gen;
+	if (queue_job(c, j) != 0) {
+		free(j->db_path);
+		free(j);
+		gp_ctl_reload_rules(c);
+		gp_bus_emit(&c->bus, GP_EV_RULE_UPDATED, NULL);
+		return;
+	}
+	c->reloading = 1;
 }
 
 int
@@ -368,12 +546,12 @@ gp_ctl_rules_ingest_async(struct gp_ctl *c, gp_rules_source_fn src,
 	j->done = done;
 	j->arg = arg;
 	j->gen = c->rules_gen;
-	if ((rc = uv_queue_work(c->loop, &j->req, ingest_work,
-	    ingest_after)) != 0) {
+	if ((rc = queue_job(c, j)) != 0) {
 		free(j->db_path);
 		free(j);
 		return rc;
 	}
 	c->ingesting = 1;
+	gp_store_busy_wait(c->store, 0);	/* the loop never waits for it */
 	return 0;
 }

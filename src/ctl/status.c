@@ -98,6 +98,8 @@ struct logjob {
 	struct gp_ctl			*c;
 	uint64_t			 barrier;
 	int				 stats;
+	gp_ctl_rules_scan_fn		 scan;	/* a rules job */
+	gp_ctl_rules_done_fn		 rdone;
 	struct gp_log_filter		 f;	/* strings owned */
 	struct gp_ctl_logs_result	 res;
 	gp_ctl_logs_fn			 fn;
@@ -114,16 +116,25 @@ logjob_run(uv_work_t *w)
 	struct gp_ctl	*c = j->c;
 	char		*err = NULL;
 
-	if (gp_store_log_wait(c->store, j->barrier, LOG_WAIT_MS) != 0)
+	if (j->scan == NULL &&
+	    gp_store_log_wait(c->store, j->barrier, LOG_WAIT_MS) != 0)
 		gp_log(GP_LOG_WARN, "log query: the writer is behind; "
 		    "answering with what is written");
 	uv_mutex_lock(&c->reader_mu);
 	if (c->reader == NULL && gp_store_open(c->db_path, &c->reader,
 	    &err) != 0) {
-		gp_log(GP_LOG_ERROR, "log query: %s", err);
+		gp_log(GP_LOG_ERROR, "query: %s", err);
 		free(err);
 		c->reader = NULL;
 		j->res.rc = -1;
+	} else if (j->scan != NULL) {
+		struct gp_rule	*v;
+		size_t		 n;
+
+		if ((j->res.rc = gp_store_rules_load(c->reader, &v, &n)) == 0) {
+			j->scan(j->arg, v, n);
+			gp_store_rules_free(v, n);
+		}
 	} else if (j->stats) {
 		j->res.rc = gp_store_log_stats(c->reader, &j->res.total,
 		    &j->res.allowed, &j->res.blocked);
@@ -141,7 +152,10 @@ logjob_done(uv_work_t *w, int status)
 
 	if (status != 0 && j->res.rc == 0)
 		j->res.rc = -1;
-	j->fn(j->arg, &j->res);
+	if (j->scan != NULL)
+		j->rdone(j->arg, j->res.rc);
+	else
+		j->fn(j->arg, &j->res);
 	free((char *)j->f.container);
 	free((char *)j->f.destination);
 	free(j);
@@ -171,6 +185,27 @@ gp_ctl_logs_async(struct gp_ctl *c, const struct gp_log_filter *f,
 	if (uv_queue_work(c->loop, &j->w, logjob_run, logjob_done) != 0) {
 		free((char *)j->f.container);
 		free((char *)j->f.destination);
+		free(j);
+		return -1;
+	}
+	return 0;
+}
+
+int
+gp_ctl_rules_scan_async(struct gp_ctl *c, gp_ctl_rules_scan_fn scan,
+    gp_ctl_rules_done_fn done, void *arg)
+{
+	struct logjob *j;
+
+	if (c->db_path == NULL || !c->reader_mu_ok)
+		return -1;
+	j = gp_xcalloc(1, sizeof *j);
+	j->c = c;
+	j->scan = scan;
+	j->rdone = done;
+	j->arg = arg;
+	j->w.data = j;
+	if (uv_queue_work(c->loop, &j->w, logjob_run, logjob_done) != 0) {
 		free(j);
 		return -1;
 	}

@@ -221,6 +221,7 @@ gp_store_open(const char *path, struct gp_store **out, char **err)
 	}
 	s = gp_xcalloc(1, sizeof *s);
 	s->db = db;
+	s->busy_ms = 5000;
 	*out = s;
 	return 0;
 }

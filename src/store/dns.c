@@ -21,8 +21,15 @@ gp_store_try_begin(struct gp_store *s)
 
 	sqlite3_busy_timeout(s->db, 0);
 	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, s->busy_ms);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+void
+gp_store_busy_wait(struct gp_store *s, int ms)
+{
+	s->busy_ms = ms;
+	sqlite3_busy_timeout(s->db, ms);
 }
 
 int

@@ -35,6 +35,7 @@ struct gp_store {
 	sqlite3			*db;
 	int64_t			 dv_seen;	/* PRAGMA data_version */
 	int64_t			 rules_seen;	/* rules_version.v loaded */
+	int			 busy_ms;	/* waiting for another writer */
 	sqlite3_stmt		*stmts[ST__COUNT];
 	struct gp_logrow	*logq;
 	size_t			 nlog, caplog;

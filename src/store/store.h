@@ -194,6 +194,12 @@ int	gp_store_begin(struct gp_store *);
 /* The same, but busy (another writer) fails at once: for the loop's
  * periodic batches, which try again at the next tick. */
 int	gp_store_try_begin(struct gp_store *);
+/*
+ * How long a write waits for another connection's transaction (5 s by
+ * default); 0 while an ingest holds the lock for a second, so the loop's
+ * writes fail at once (and are kept in memory or retried) instead.
+ */
+void	gp_store_busy_wait(struct gp_store *, int ms);
 int	gp_store_commit(struct gp_store *);
 int	gp_store_dns_answer(struct gp_store *, const char *key, const void *,
 	    size_t, int64_t stored, int64_t expires, int negative);
