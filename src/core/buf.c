@@ -43,15 +43,24 @@ gp_buf_printf(struct gp_buf *b, const char *fmt, ...)
 	va_list	ap;
 	int	n;
 
+	size_t	avail;
+
+	/* Formatted in place when it fits (the usual case): one pass. */
+	gp_buf_reserve(b, 0);
+	avail = b->cap - b->len;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->data + b->len, avail, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		b->data[b->len] = '\0';
 		return;
-	gp_buf_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= avail) {
+		gp_buf_reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 

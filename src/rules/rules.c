@@ -48,6 +48,7 @@ struct htab {
 	struct hent	**b;
 	size_t		  nb;
 	size_t		  nkeys;
+	uint64_t	  lens;		/* bit n: a key of length n (63: longer) */
 };
 
 #define GLOB_KEY	8	/* literal characters a glob is keyed by */
@@ -140,6 +141,7 @@ htab_add(struct htab *t, const char *key, size_t idx)
 			break;
 	if (e == NULL) {
 		len = strlen(key) + 1;
+		t->lens |= 1ULL << (len - 1 < 63 ? len - 1 : 63);
 		e = gp_xmalloc(sizeof *e + len);
 		memset(e, 0, sizeof *e);
 		memcpy(e->key, key, len);
@@ -603,15 +605,17 @@ candidates(const struct gp_ruleset *set, const struct gp_query *q,
 	unsigned char		 a[16];
 	int			 fam = gp_host_ip_family(host), p;
 
+	/* Only the lengths some glob is keyed by: a probe of a cold table
+	 * is a cache miss or two, and most lengths have no key. */
 	for (k = 1; k <= GLOB_KEY && k <= len; k++) {
-		if (set->nprefix > 0) {
+		if (set->nprefix > 0 && (set->gprefix.lens & 1ULL << k)) {
 			memcpy(key, host, k);
 			key[k] = '\0';
 			if ((e = htab_get(&set->gprefix, key)) != NULL)
 				for (i = 0; i < e->n; i++)
 					consider(set, e->idx[i], q, host, m);
 		}
-		if (set->nsuffix > 0) {
+		if (set->nsuffix > 0 && (set->gsuffix.lens & 1ULL << k)) {
 			memcpy(key, host + len - k, k);
 			key[k] = '\0';
 			if ((e = htab_get(&set->gsuffix, key)) != NULL)
