@@ -7,7 +7,10 @@
  *	HTTP/1.1 origin on 127.0.0.1:0: GET /big?N answers N zero bytes,
  *	anything else "hello\n"; keep-alive.
  *   gp-load http --url http://H:P/PATH [--proxy H:P] [-c N] [-d SECS]
- *	keep-alive GETs (absolute URI when proxied) on N connections.
+ *	       [-r RATE] [--every SECS]
+ *	keep-alive GETs (absolute URI when proxied) on N connections; -r
+ *	paces them to RATE requests/s in all (latency counted from the
+ *	send); --every prints a line per interval.
  *   gp-load setup --via connect|socks --proxy H:P --target H:P
  *	      [--user U] [-c N] [-d SECS]
  *	each round: connect to the proxy, open a tunnel, GET /hello
@@ -64,6 +67,13 @@ static char path[1024] = "/hello";
 static const char *user;
 static int conns = 8, idle_n = 100;
 static double secs = 3;
+static double rate_limit;		/* http: requests/s in all, 0 none */
+static double every;			/* http: seconds between reports */
+static struct conn **parked;		/* http -r: waiting for their turn */
+static size_t nparked;
+static uint64_t sent;
+static uv_timer_t pace_timer, report_timer;
+static size_t reported;			/* lat[] already in a report */
 static uint64_t deadline;
 static int stopping;
 static uint64_t *lat;
@@ -186,7 +196,32 @@ send_request(struct conn *c)
 	c->body_left = -1;
 	if (mode == M_HTTP)
 		c->t0 = uv_hrtime();
+	sent++;
 	send_bytes(c, req, reqlen);
+}
+
+/* http -r: the next request waits for the pace timer. */
+static void
+next_request(struct conn *c)
+{
+	if (rate_limit > 0)
+		parked[nparked++] = c;
+	else
+		send_request(c);
+}
+
+static void
+on_pace(uv_timer_t *t)
+{
+	double	due;
+
+	(void)t;
+	if (stopping)
+		return;
+	due = rate_limit * (double)(uv_hrtime() - (deadline -
+	    (uint64_t)(secs * 1e9))) / 1e9;
+	while (nparked > 0 && (double)sent < due)
+		send_request(parked[--nparked]);
 }
 
 static void
@@ -222,7 +257,7 @@ on_connected(uv_connect_t *r, int status)
 	}
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 	if (via == V_DIRECT) {
-		send_request(c);
+		next_request(c);
 	} else if (via == V_CONNECT) {
 		int n = snprintf(head, sizeof head,
 		    "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n%s%s%s\r\n",
@@ -303,10 +338,14 @@ response_done(struct conn *c)
 		if (stopping || uv_hrtime() >= deadline || c->reopen)
 			drop(c, 0);	/* reopen: a fresh connection follows */
 		else
-			send_request(c);
+			next_request(c);
 	} else if (mode == M_SETUP) {
 		record(uv_hrtime() - c->t0);
-		drop(c, 0);
+		/* A reset, not a FIN: no TIME_WAIT left on our side, or tens
+		 * of thousands of rounds would use up the ephemeral ports. */
+		c->closing = 1;
+		if (uv_tcp_close_reset(&c->tcp, on_closed) != 0)
+			uv_close((uv_handle_t *)&c->tcp, on_closed);
 	} else {
 		c->st = S_HELD;
 		ready++;
@@ -434,6 +473,35 @@ cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* --every: the requests answered since the last report. */
+static void
+on_report(uv_timer_t *t)
+{
+	size_t	 n = nlat - reported;
+	uint64_t *v;
+
+	(void)t;
+	if (n == 0) {
+		printf("t %.0f requests 0\n", (double)(uv_hrtime() - (deadline -
+		    (uint64_t)(secs * 1e9))) / 1e9);
+		fflush(stdout);
+		return;
+	}
+	v = malloc(n * sizeof *v);
+	if (v == NULL)
+		return;
+	memcpy(v, lat + reported, n * sizeof *v);
+	qsort(v, n, sizeof *v, cmp_u64);
+	printf("t %.0f requests %zu rate %.0f p50_us %.0f p99_us %.0f "
+	    "max_us %.0f errors %lu\n", (double)(uv_hrtime() - (deadline -
+	    (uint64_t)(secs * 1e9))) / 1e9, n, (double)n / every,
+	    (double)v[n / 2] / 1e3, (double)v[n * 99 / 100] / 1e3,
+	    (double)v[n - 1] / 1e3, errors);
+	fflush(stdout);
+	free(v);
+	reported = nlat;
 }
 
 static void
@@ -673,7 +741,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: gp-load origin [--port-file F]\n"
-	    "       gp-load http --url URL [--proxy H:P] [-c N] [-d SECS]\n"
+	    "       gp-load http --url URL [--proxy H:P] [-c N] [-d SECS] "
+	    "[-r RATE] [--every SECS]\n"
 	    "       gp-load setup|idle --via connect|socks --proxy H:P "
 	    "--target H:P [--user U] [-c N] [-d SECS] [-n N]\n");
 	exit(2);
@@ -712,6 +781,10 @@ main(int argc, char **argv)
 			secs = atof(v);
 		else if (strcmp(a, "-n") == 0)
 			idle_n = atoi(v);
+		else if (strcmp(a, "-r") == 0)
+			rate_limit = atof(v);
+		else if (strcmp(a, "--every") == 0)
+			every = atof(v);
 		else
 			usage();
 		i++;
@@ -816,6 +889,20 @@ main(int argc, char **argv)
 		uv_timer_start(&stop_timer, on_deadline,
 		    (uint64_t)(secs * 1000) + 2000, 0);
 		uv_unref((uv_handle_t *)&stop_timer);
+		if (mode == M_HTTP && rate_limit > 0) {
+			parked = calloc((size_t)conns, sizeof *parked);
+			if (parked == NULL)
+				return 1;
+			uv_timer_init(loop, &pace_timer);
+			uv_timer_start(&pace_timer, on_pace, 1, 1);
+			uv_unref((uv_handle_t *)&pace_timer);
+		}
+		if (mode == M_HTTP && every > 0) {
+			uv_timer_init(loop, &report_timer);
+			uv_timer_start(&report_timer, on_report,
+			    (uint64_t)(every * 1000), (uint64_t)(every * 1000));
+			uv_unref((uv_handle_t *)&report_timer);
+		}
 		for (k = 0; k < conns; k++) {
 			struct conn *c = calloc(1, sizeof *c);
 
@@ -833,6 +920,7 @@ main(int argc, char **argv)
 		report(el);
 	}
 	uv_loop_close(loop);
+	free(parked);
 	free(lat);
 	return 0;
 }

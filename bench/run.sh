@@ -83,6 +83,15 @@ rss() {		# rss PID: resident KiB of the process tree
 	done
 	echo $s
 }
+# Tens of thousands of short connections leave their ports in TIME_WAIT
+# for a minute; the next measure (or a bind to port 0) must not run out.
+drain_tw() {
+	local i
+	for i in $(seq 90); do
+		[ "$(ss -Htan state time-wait 2>/dev/null | wc -l)" -lt 4000 ] && return 0
+		sleep 1
+	done
+}
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1] or 0),float(sys.argv[2] or 0); print('%.2fx' % (a/b) if a and b else '-')" "$1" "$2"; }
 field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i+1)}'; }
 ms() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1] or 0)/1000))" "$1"; }
@@ -169,6 +178,36 @@ GNS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socks5"])
 GNA=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api"])' "$T/gpN/listen.json")
 say "greyproxy@$NRULES start-up: $(python3 -c "print('%.0f ms' % (($t1 - $t0) * 1000))"), $(rss "$GN") KiB resident"
 
+# ---- approval latency at NRULES
+say ""
+say "approval at $NRULES rules (POST /api/pending/:id/allow, end to end)"
+lat=
+for i in $(seq $APPROVALS); do
+	p=$(free_port)
+	curl -s -o /dev/null --max-time 30 -x "http://$GNH" "http://127.0.0.1:$p/" &
+	cp=$!
+	id=
+	for _ in $(seq 200); do
+		id=$(curl -s "http://$GNA/api/pending" | python3 -c 'import json,sys
+d=json.load(sys.stdin); p=int(sys.argv[1])
+print(next((e["id"] for e in d["items"] if e["destination_port"]==p), ""))' "$p")
+		[ -n "$id" ] && break
+		sleep 0.02
+	done
+	t=$(curl -s -o /dev/null -w '%{time_total}' -X POST -d '{}' "http://$GNA/api/pending/$id/allow")
+	lat="$lat $(python3 -c "print('%.2f' % ($t * 1000))")"
+	wait $cp 2>/dev/null
+done
+say "  ms:$lat"
+
+# ---- rule decisions
+say ""
+say "rule decisions (bench/rules-bench$( [ "$SMOKE" = 1 ] && echo " --smoke"))"
+if [ "$SMOKE" = 1 ]; then
+	"$B/bench/rules-bench" --smoke 2>&1 | sed 's/^/  /' | tee -a "$OUT"
+else
+	"$B/bench/rules-bench" 2>&1 | sed 's/^/  /' | tee -a "$OUT"
+fi
 # ---- peers, each only if installed (and never in smoke mode)
 SQ= TP= MT= MS= DT=
 if [ "$SMOKE" = 0 ]; then
@@ -179,7 +218,7 @@ http_port 127.0.0.1:$SQP
 http_access allow all
 cache deny all
 cache_mem 8 MB
-access_log none
+access_log stdio:$T/squid/access.log
 cache_log $T/squid/cache.log
 pid_filename $T/squid/squid.pid
 coredump_dir $T/squid
@@ -308,6 +347,7 @@ fwd() {		# fwd CONNS [PROXY]
 	fi
 }
 for c in $LEVELS; do
+	drain_tw
 	say ""
 	say "forward HTTP, $c connections ($( [ "$SMOKE" = 0 ] && command -v wrk >/dev/null && echo wrk || echo gp-load)): req/s, p99 ms, greyproxy's ratio"
 	out=$(fwd "$c")
@@ -338,6 +378,7 @@ bulk() {	# bulk CURL_ARGS...: median MB/s of RUNS downloads
 		curl -s -o /dev/null --max-time 60 -w '%{speed_download}\n' "$@" "http://127.0.0.1:$OP$BIGPATH"
 	done | median | python3 -c 'import sys; v=sys.stdin.read().strip(); print("%.0f" % (float(v)/1048576) if v else "-")'
 }
+drain_tw
 say ""
 say "bulk $((BIG / 1048576)) MiB: MB/s (curl), greyproxy's ratio"
 D_BULK=$(bulk)
@@ -366,6 +407,7 @@ setups() {	# setups VIA SYSTEMS TITLE
 	say "$3 setups (connect, tunnel, GET, close; 20 in flight): per s, p99 ms, ratio"
 	for s in $2; do
 		IFS='|' read -r name pid addr <<< "$s"
+		drain_tw
 		out=$("$LOAD" setup --via "$1" --proxy "$addr" --target "127.0.0.1:$OP" -c 20 -d "$SECS")
 		v=$(echo "$out" | field rate)
 		[ "$name" = greyproxy ] && GV=$v
@@ -376,35 +418,5 @@ setups() {	# setups VIA SYSTEMS TITLE
 setups connect "$HTTP_SYS" CONNECT
 setups socks "$SOCKS_SYS" SOCKS5
 
-# ---- approval latency at NRULES
-say ""
-say "approval at $NRULES rules (POST /api/pending/:id/allow, end to end)"
-lat=
-for i in $(seq $APPROVALS); do
-	p=$(free_port)
-	curl -s -o /dev/null --max-time 30 -x "http://$GNH" "http://127.0.0.1:$p/" &
-	cp=$!
-	id=
-	for _ in $(seq 200); do
-		id=$(curl -s "http://$GNA/api/pending" | python3 -c 'import json,sys
-d=json.load(sys.stdin); p=int(sys.argv[1])
-print(next((e["id"] for e in d["items"] if e["destination_port"]==p), ""))' "$p")
-		[ -n "$id" ] && break
-		sleep 0.02
-	done
-	t=$(curl -s -o /dev/null -w '%{time_total}' -X POST -d '{}' "http://$GNA/api/pending/$id/allow")
-	lat="$lat $(python3 -c "print('%.2f' % ($t * 1000))")"
-	wait $cp 2>/dev/null
-done
-say "  ms:$lat"
-
-# ---- rule decisions
-say ""
-say "rule decisions (bench/rules-bench$( [ "$SMOKE" = 1 ] && echo " --smoke"))"
-if [ "$SMOKE" = 1 ]; then
-	"$B/bench/rules-bench" --smoke 2>&1 | sed 's/^/  /' | tee -a "$OUT"
-else
-	"$B/bench/rules-bench" 2>&1 | sed 's/^/  /' | tee -a "$OUT"
-fi
 say ""
 say "results: $OUT"
