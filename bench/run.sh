@@ -313,6 +313,7 @@ for n in $IDLE; do
 			gp_serve "idle-$via-$n"
 			pid=$GPID; addr=$GH; [ "$via" = socks ] && addr=$GS
 		fi
+		drain_tw
 		read -r b a held errs <<< "$(idle "$via" "$name" "$pid" "$addr" "$n")"
 		[ "$name" = greyproxy ] && { kill "$pid"; wait "$pid" 2>/dev/null; }
 		per=$(python3 -c "print('%.1f' % (($a - $b) / $n))")
