@@ -33,13 +33,14 @@ struct crule {
 	unsigned char	 net[16];
 	char		*container;	/* NULL: any */
 	char		*dest;		/* exact name, suffix, or glob */
-	char		*ports;
+	char		*ports;		/* NULL: any */
 };
 
 struct hent {
 	uint64_t	 h;		/* hash_str(key) */
-	size_t		*idx;
+	size_t		*idx;		/* &one until a second rule */
 	size_t		 n, cap;
+	size_t		 one;		/* most keys have one rule: no miss */
 	struct hent	*next;
 	char		 key[];		/* one allocation with the entry */
 };
@@ -77,10 +78,11 @@ static int	 compile_one(struct crule *, const struct gp_rule *);
 static int	 cidr_match(const struct crule *, const char *);
 static void	 consider(const struct gp_ruleset *, size_t,
 		    const struct gp_query *, const char *, struct gp_match *);
+static int	 dest_matches(const struct crule *, const char *);
 static void	 cidr_key(int, int, const unsigned char *, char *, size_t);
 static int	 glob_index(struct gp_ruleset *, const struct crule *, size_t);
-static void	 candidates(const struct gp_ruleset *, const struct gp_query *,
-		    const char *, struct gp_match *);
+static void	 cidr_candidates(const struct gp_ruleset *,
+		    const struct gp_query *, const char *, struct gp_match *);
 static void	 index_one(struct gp_ruleset *, const struct crule *, size_t);
 
 void
@@ -151,9 +153,17 @@ htab_add(struct htab *t, const char *key, size_t idx)
 		if (++t->nkeys > t->nb * 2)
 			htab_grow(t);	/* rules added one by one */
 	}
-	if (e->n == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 2;
-		e->idx = gp_xrealloc(e->idx, e->cap * sizeof *e->idx);
+	if (e->cap == 0) {
+		e->idx = &e->one;
+		e->cap = 1;
+	} else if (e->n == e->cap) {
+		size_t *v = gp_xmalloc(e->cap * 2 * sizeof *v);
+
+		memcpy(v, e->idx, e->n * sizeof *v);
+		if (e->idx != &e->one)
+			free(e->idx);
+		e->idx = v;
+		e->cap *= 2;
 	}
 	e->idx[e->n++] = idx;
 }
@@ -179,7 +189,8 @@ htab_free(struct htab *t)
 	for (i = 0; i < t->nb; i++) {
 		for (e = t->b[i]; e != NULL; e = next) {
 			next = e->next;
-			free(e->idx);
+			if (e->idx != &e->one)
+				free(e->idx);
 			free(e);
 		}
 	}
@@ -264,7 +275,8 @@ compile_one(struct crule *c, const struct gp_rule *r)
 	}
 	if (strcmp(r->container, "*") != 0)
 		c->container = gp_xstrdup(r->container);
-	c->ports = gp_xstrdup(r->ports);
+	if (strcmp(r->ports, "*") != 0)
+		c->ports = gp_xstrdup(r->ports);
 	return 0;
 }
 
@@ -495,12 +507,28 @@ cidr_match(const struct crule *c, const char *host)
 	return 1;
 }
 
+/* Precedence: layer, then specificity, then deny, then the older rule. */
+static int
+better(const struct gp_match *c, const struct gp_match *best)
+{
+	if (!best->matched)
+		return 1;
+	if (c->layer != best->layer)
+		return c->layer > best->layer;
+	if (c->score != best->score)
+		return c->score > best->score;
+	if (c->action != best->action)
+		return c->action == GP_DENY;
+	return c->rule_id < best->rule_id;
+}
+
 /* Checks rule i against the query (destination already matched). */
 static void
 consider(const struct gp_ruleset *set, size_t i, const struct gp_query *q,
     const char *host, struct gp_match *best)
 {
 	const struct crule	*c = &set->r[i];
+	struct gp_match		 cand;
 
 	if (c->dead)
 		return;
@@ -525,27 +553,126 @@ consider(const struct gp_ruleset *set, size_t i, const struct gp_query *q,
 	if (c->container != NULL &&
 	    !gp_glob_match(c->container, q->container ? q->container : ""))
 		return;
-	if (!gp_rules_port_match(c->ports, q->port))
+	if (c->ports != NULL && !gp_rules_port_match(c->ports, q->port))
 		return;
-	if (best->matched) {
-		if (c->layer != best->layer) {
-			if (c->layer < best->layer)
-				return;
-		} else if (c->score != best->score) {
-			if (c->score < best->score)
-				return;
-		} else if (c->action != best->action) {
-			if (c->action != GP_DENY)
-				return;
-		} else if (c->id >= best->rule_id)
-			return;
+	cand.matched = 1;
+	cand.action = c->action;
+	cand.rule_id = c->id;
+	cand.score = c->score;
+	cand.layer = c->layer;
+	cand.names_host = c->kind == D_EXACT || c->kind == D_CIDR;
+	if (better(&cand, best))
+		*best = cand;
+}
+
+/*
+ * The hash lookups one decision makes: the host, each parent domain, the
+ * glob keys of the lengths some glob has.  Planned first, so that their
+ * cache misses (bucket, entry, rule) overlap instead of following one
+ * another: a decision with a cold cache costs a few misses, not twenty.
+ */
+enum { P_EXACT, P_SELF, P_PARENT, P_PREFIX, P_SUFFIX };
+
+struct probe {
+	const struct htab	*t;
+	const char		*key;
+	size_t			 len;
+	uint64_t		 h;
+	int			 what;
+	const struct hent	*e;
+};
+
+/* A host under GP_HOST_MAX has at most GP_HOST_MAX / 2 labels. */
+#define PROBES	(2 + GP_HOST_MAX / 2 + 2 * GLOB_KEY)
+
+static uint64_t
+hash_mem(const char *s, size_t n)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	while (n-- > 0) {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
 	}
-	best->matched = 1;
-	best->action = c->action;
-	best->rule_id = c->id;
-	best->score = c->score;
-	best->layer = c->layer;
-	best->names_host = c->kind == D_EXACT || c->kind == D_CIDR;
+	return h;
+}
+
+static void
+plan(struct probe *p, size_t *np, const struct htab *t, const char *key,
+    size_t len, int what)
+{
+	if (*np == PROBES || t->nb == 0)
+		return;
+	p[*np].t = t;
+	p[*np].key = key;
+	p[*np].len = len;
+	p[*np].h = hash_mem(key, len);
+	p[*np].what = what;
+	p[*np].e = NULL;
+	__builtin_prefetch(&t->b[p[*np].h % t->nb]);
+	(*np)++;
+}
+
+static size_t
+plan_all(const struct gp_ruleset *set, const char *host, struct probe *p)
+{
+	size_t		 len = strlen(host), np = 0, i, k;
+	const char	*dot;
+
+	plan(p, &np, &set->exact, host, len, P_EXACT);
+	if (!gp_host_ip_family(host)) {
+		if (set->suffix.nkeys > 0) {
+			p[np] = p[np - 1];	/* same key, same hash */
+			p[np].t = &set->suffix;
+			p[np].what = P_SELF;
+			__builtin_prefetch(&set->suffix.b[p[np].h %
+			    set->suffix.nb]);
+			np++;
+			for (dot = strchr(host, '.'); dot != NULL;
+			    dot = strchr(dot + 1, '.'))
+				plan(p, &np, &set->suffix, dot + 1,
+				    len - (size_t)(dot + 1 - host), P_PARENT);
+		}
+	}
+	for (k = 1; k <= GLOB_KEY && k <= len; k++) {
+		if (set->nprefix > 0 && (set->gprefix.lens & 1ULL << k))
+			plan(p, &np, &set->gprefix, host, k, P_PREFIX);
+		if (set->nsuffix > 0 && (set->gsuffix.lens & 1ULL << k))
+			plan(p, &np, &set->gsuffix, host + len - k, k,
+			    P_SUFFIX);
+	}
+	/* Bucket heads are on their way: fetch the first entries. */
+	for (i = 0; i < np; i++) {
+		const struct hent *e = p[i].t->b[p[i].h % p[i].t->nb];
+
+		if (e != NULL)
+			__builtin_prefetch(e);
+	}
+	for (i = 0; i < np; i++) {
+		const struct hent *e;
+
+		for (e = p[i].t->b[p[i].h % p[i].t->nb]; e != NULL;
+		    e = e->next)
+			if (e->h == p[i].h && memcmp(e->key, p[i].key,
+			    p[i].len) == 0 && e->key[p[i].len] == '\0')
+				break;
+		p[i].e = e;
+		if (e != NULL)
+			__builtin_prefetch(&set->r[e->idx[0]]);
+	}
+	/* Rules are on their way: what their checks read next. */
+	for (i = 0; i < np; i++) {
+		const struct crule *c;
+
+		if (p[i].e == NULL)
+			continue;
+		c = &set->r[p[i].e->idx[0]];
+		if (c->container != NULL)
+			__builtin_prefetch(c->container);
+		if (c->ports != NULL)
+			__builtin_prefetch(c->ports);
+	}
+	return np;
 }
 
 int
@@ -553,76 +680,60 @@ gp_rules_match(const struct gp_ruleset *set, const struct gp_query *q,
     struct gp_match *m)
 {
 	const char		*hosts[2] = { q->host, q->alt_host };
-	const struct hent	*e;
-	size_t			 h, i;
+	struct probe		 p[PROBES];
+	size_t			 h, i, k, np;
 
 	memset(m, 0, sizeof *m);
 	if (set == NULL)
 		return 0;
 	for (h = 0; h < 2; h++) {
-		const char *host = hosts[h], *dot;
+		const char *host = hosts[h];
 
 		if (host == NULL || *host == '\0')
 			continue;
 		if (h == 1 && q->host != NULL && strcmp(host, q->host) == 0)
 			continue;
-		if ((e = htab_get(&set->exact, host)) != NULL)
-			for (i = 0; i < e->n; i++)
-				consider(set, e->idx[i], q, NULL, m);
-		if (!gp_host_ip_family(host)) {
-			/* The host itself: only "**.d" covers d. */
-			if ((e = htab_get(&set->suffix, host)) != NULL)
-				for (i = 0; i < e->n; i++)
-					if (set->r[e->idx[i]].kind ==
-					    D_SUB_INCL)
-						consider(set, e->idx[i], q,
-						    NULL, m);
-			for (dot = strchr(host, '.'); dot != NULL;
-			    dot = strchr(dot + 1, '.')) {
-				if ((e = htab_get(&set->suffix, dot + 1)) ==
-				    NULL)
+		if (strlen(host) >= GP_HOST_MAX) {	/* never from a parser */
+			for (i = 0; i < set->n; i++)	/* the reference's way */
+				if (dest_matches(&set->r[i], host))
+					consider(set, i, q, NULL, m);
+			continue;
+		}
+		np = plan_all(set, host, p);
+		for (k = 0; k < np; k++) {
+			const struct hent *e = p[k].e;
+
+			if (e == NULL)
+				continue;
+			for (i = 0; i < e->n; i++) {
+				/* The host itself: only "**.d" covers d. */
+				if (p[k].what == P_SELF &&
+				    set->r[e->idx[i]].kind != D_SUB_INCL)
 					continue;
-				for (i = 0; i < e->n; i++)
-					consider(set, e->idx[i], q, NULL, m);
+				/* Indexed globs are checked in full. */
+				consider(set, e->idx[i], q, p[k].what ==
+				    P_PREFIX || p[k].what == P_SUFFIX ? host :
+				    NULL, m);
 			}
 		}
-		candidates(set, q, host, m);
+		cidr_candidates(set, q, host, m);
 		for (i = 0; i < set->nscan; i++)
 			consider(set, set->scan[i], q, host, m);
 	}
 	return m->matched;
 }
 
-/* Globs by literal ends, CIDRs by masked network: each candidate is
- * then checked in full by consider(). */
+/* CIDRs by masked network, one probe per prefix length in use; each
+ * candidate is then checked in full by consider(). */
 static void
-candidates(const struct gp_ruleset *set, const struct gp_query *q,
+cidr_candidates(const struct gp_ruleset *set, const struct gp_query *q,
     const char *host, struct gp_match *m)
 {
 	const struct hent	*e;
-	size_t			 len = strlen(host), k, i;
-	char			 key[GLOB_KEY + 1];
+	size_t			 i;
 	unsigned char		 a[16];
 	int			 fam = gp_host_ip_family(host), p;
 
-	/* Only the lengths some glob is keyed by: a probe of a cold table
-	 * is a cache miss or two, and most lengths have no key. */
-	for (k = 1; k <= GLOB_KEY && k <= len; k++) {
-		if (set->nprefix > 0 && (set->gprefix.lens & 1ULL << k)) {
-			memcpy(key, host, k);
-			key[k] = '\0';
-			if ((e = htab_get(&set->gprefix, key)) != NULL)
-				for (i = 0; i < e->n; i++)
-					consider(set, e->idx[i], q, host, m);
-		}
-		if (set->nsuffix > 0 && (set->gsuffix.lens & 1ULL << k)) {
-			memcpy(key, host + len - k, k);
-			key[k] = '\0';
-			if ((e = htab_get(&set->gsuffix, key)) != NULL)
-				for (i = 0; i < e->n; i++)
-					consider(set, e->idx[i], q, host, m);
-		}
-	}
 	if (fam == 0 || set->ncidr == 0 || inet_pton(fam == 4 ? AF_INET :
 	    AF_INET6, host, a) != 1)
 		return;
