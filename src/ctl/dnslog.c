@@ -70,8 +70,7 @@ push(struct gp_ctl *c, const char *identity, const char *client,
 	l.reason = blocked ? gp_reason_label(GP_R_DENYLIST) : "";
 	l.duration_ms = duration_ms;
 	l.count = count;
-	gp_store_log_push(c->store, &l);
-	gp_bus_emit(&c->bus, GP_EV_LOG_CREATED, &l);
+	gp_proxy_log_row(&c->px, &l);
 }
 
 /* Writes the summary row of a window with repeats, and frees the slot. */

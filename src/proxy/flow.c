@@ -492,6 +492,15 @@ gp_flow_set_identity(struct gp_flow *f, const char *user)
 }
 
 void
+gp_proxy_log_row(struct gp_proxy *px, const struct gp_conn_log *l)
+{
+	if (px->store != NULL)
+		gp_store_log_push(px->store, l);
+	if (px->bus != NULL)
+		gp_bus_emit(px->bus, GP_EV_LOG_CREATED, l);
+}
+
+void
 gp_flow_log(struct gp_flow *f)
 {
 	struct gp_conn_log	l;
@@ -516,10 +525,7 @@ gp_flow_log(struct gp_flow *f)
 	l.bytes_up = f->c.nread - f->up0;
 	l.bytes_down = f->u.nread - f->down0;
 	l.duration_ms = uv_now(f->px->loop) - f->t0_ms;
-	if (f->px->store != NULL)
-		gp_store_log_push(f->px->store, &l);
-	if (f->px->bus != NULL)
-		gp_bus_emit(f->px->bus, GP_EV_LOG_CREATED, &l);
+	gp_proxy_log_row(f->px, &l);
 	gp_log(GP_LOG_INFO, "%s %s %s%s%s:%u %s%s%s by %s", f->ops->method,
 	    f->identity, gp_log_escape(esc, sizeof esc, f->host,
 	    strlen(f->host)), f->hostname[0] ? "/" : "", f->hostname,

@@ -70,6 +70,12 @@ void	gp_proxy_shutdown(struct gp_proxy *);
  * gp_proxy_is_self() says whether a destination lands on one of them.
  */
 void	gp_proxy_add_self(struct gp_proxy *, const struct sockaddr *);
+/*
+ * The one way a decision becomes a connection-log row: queued for the
+ * writer (copied) and announced.  Every kind of traffic (HTTP, CONNECT,
+ * SOCKS5, UDP, DNS) fills a gp_conn_log and hands it here.
+ */
+void	gp_proxy_log_row(struct gp_proxy *, const struct gp_conn_log *);
 int	gp_proxy_self_port(const struct gp_proxy *, unsigned port);
 int	gp_proxy_is_self(const struct gp_proxy *, const struct sockaddr *);
 /* How many of the n addresses are greyproxy itself. */

@@ -102,10 +102,7 @@ log_dest(struct gp_udp_assoc *a, struct udest *d, const char *hostname)
 	}
 	l.allowed = d->state == D_ALLOWED;
 	l.reason = gp_reason_label(d->reason);
-	if (f->px->store != NULL)
-		gp_store_log_push(f->px->store, &l);
-	if (f->px->bus != NULL)
-		gp_bus_emit(f->px->bus, GP_EV_LOG_CREATED, &l);
+	gp_proxy_log_row(f->px, &l);
 }
 
 static void
