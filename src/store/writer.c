@@ -10,9 +10,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,14 +84,6 @@ static void
 run(void *arg)
 {
 	struct gp_logwriter	*wr = arg;
-
-	/*
-	 * The log can wait; a request cannot.  On a busy machine the loop
-	 * (and the clients and origins beside it) come first: on 2 cores a
-	 * batch insert at normal priority put p99 at c=1 to 2.3 ms.
-	 */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
-		gp_log(GP_LOG_DEBUG, "log writer: cannot lower its priority");
 
 	uv_mutex_lock(&wr->mu);
 	for (;;) {
