@@ -300,8 +300,10 @@ idle() {	# idle VIA NAME PID ADDR N: KiB per idle tunnel
 	after=$(rss "$3")
 	exec 8>&-
 	wait $lp
-	out=$(head -1 "$T/idle.out")
-	echo "$before $after $(echo "$out" | field ready) $(echo "$out" | field errors)"
+	# "ready N errors E" once all are up or failed; in any case, at exit,
+	# "held N errors E": what was up while the memory was read.
+	out=$(grep -m1 '^held' "$T/idle.out")
+	echo "$before $after $(echo "$out" | field held) $(echo "$out" | field errors)"
 }
 say ""
 say "idle tunnels (fd limit $FDS): resident KiB before, KiB per tunnel, ratio (lower is better)"
@@ -317,7 +319,7 @@ for n in $IDLE; do
 		drain_tw
 		read -r b a held errs <<< "$(idle "$via" "$name" "$pid" "$addr" "$n")"
 		[ "$name" = greyproxy ] && { kill "$pid"; wait "$pid" 2>/dev/null; }
-		per=$(python3 -c "print('%.1f' % (($a - $b) / $n))")
+		per=$(python3 -c "print('%.1f' % (($a - $b) / max(${held:-0}, 1)))")
 		if [ "$name" = greyproxy ]; then
 			[ "$via" = socks ] && GS_PER=$per || GC_PER=$per
 			row "$n $name/$via" "$b" "$per" ""
