@@ -207,6 +207,7 @@ gp_store_log_flush(struct gp_store *s)
 	sqlite3_stmt	*st;
 	size_t		 i, done = 0;
 	char		 ts[20];
+	int64_t		 ts_of = -1;	/* the second ts holds */
 
 	if (s->writer != NULL)
 		return gp_store_writer_take(s);
@@ -234,7 +235,10 @@ gp_store_log_flush(struct gp_store *s)
 
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
-		gp_time_format_sql(l->ts, ts);
+		if (l->ts != ts_of) {	/* a batch spans a second or so */
+			gp_time_format_sql(l->ts, ts);
+			ts_of = l->ts;
+		}
 		sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, l->container ? l->container : "", -1,
 		    SQLITE_STATIC);
