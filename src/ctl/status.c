@@ -161,6 +161,20 @@ logjob_done(uv_work_t *w, int status)
 	free(j);
 }
 
+/* Queues a read job, or frees it: 0, or -1 when no worker took it. */
+static int
+queue_read(struct gp_ctl *c, struct logjob *j)
+{
+	j->c = c;
+	j->w.data = j;
+	if (uv_queue_work(c->loop, &j->w, logjob_run, logjob_done) == 0)
+		return 0;
+	free((char *)j->f.container);
+	free((char *)j->f.destination);
+	free(j);
+	return -1;
+}
+
 int
 gp_ctl_logs_async(struct gp_ctl *c, const struct gp_log_filter *f,
     gp_ctl_logs_fn fn, void *arg)
@@ -170,7 +184,6 @@ gp_ctl_logs_async(struct gp_ctl *c, const struct gp_log_filter *f,
 	if (c->db_path == NULL || !c->reader_mu_ok)
 		return -1;
 	j = gp_xcalloc(1, sizeof *j);
-	j->c = c;
 	j->fn = fn;
 	j->arg = arg;
 	j->stats = f == NULL;
@@ -180,15 +193,8 @@ gp_ctl_logs_async(struct gp_ctl *c, const struct gp_log_filter *f,
 		j->f.destination = f->destination ?
 		    gp_xstrdup(f->destination) : NULL;
 	}
-	j->w.data = j;
 	j->barrier = gp_store_log_barrier(c->store);
-	if (uv_queue_work(c->loop, &j->w, logjob_run, logjob_done) != 0) {
-		free((char *)j->f.container);
-		free((char *)j->f.destination);
-		free(j);
-		return -1;
-	}
-	return 0;
+	return queue_read(c, j);
 }
 
 int
@@ -200,16 +206,10 @@ gp_ctl_rules_scan_async(struct gp_ctl *c, gp_ctl_rules_scan_fn scan,
 	if (c->db_path == NULL || !c->reader_mu_ok)
 		return -1;
 	j = gp_xcalloc(1, sizeof *j);
-	j->c = c;
 	j->scan = scan;
 	j->rdone = done;
 	j->arg = arg;
-	j->w.data = j;
-	if (uv_queue_work(c->loop, &j->w, logjob_run, logjob_done) != 0) {
-		free(j);
-		return -1;
-	}
-	return 0;
+	return queue_read(c, j);
 }
 
 void
