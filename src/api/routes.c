@@ -948,6 +948,8 @@ h_status(struct api_req *r, struct api_resp *resp)
 	cJSON_AddNumberToObject(o, "connections", (double)s.connections);
 	cJSON_AddNumberToObject(o, "rules", (double)s.rules);
 	cJSON_AddBoolToObject(o, "rules_ingesting", s.ingesting);
+	cJSON_AddBoolToObject(o, "rules_reloading", s.reloading);
+	cJSON_AddNumberToObject(o, "rules_generation", (double)s.rules_gen);
 	l = cJSON_AddObjectToObject(o, "loop");
 	cJSON_AddNumberToObject(l, "iterations", (double)s.loop.iterations);
 	cJSON_AddNumberToObject(l, "busy_max_ms",

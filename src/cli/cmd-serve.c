@@ -1,7 +1,7 @@
 /*
  * cmd-serve.c: `greyproxy serve`: the core and the API on one loop,
  * headless; listen.json once every listener is bound; clean exit on
- * SIGINT/SIGTERM.
+ * SIGINT/SIGTERM; SIGHUP reads settings and rules again.
  */
 #include "config.h"
 
@@ -97,7 +97,7 @@ struct serve {
 	uv_loop_t		 loop;
 	struct gp_config	 cfg;
 	struct gp_app		 app;
-	uv_signal_t		 sigint, sigterm;
+	uv_signal_t		 sigint, sigterm, sighup;
 	int			 stopping;
 };
 
@@ -109,6 +109,7 @@ stop(struct serve *s)
 	s->stopping = 1;
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
+	uv_close((uv_handle_t *)&s->sighup, NULL);
 	gp_app_stop(&s->app);
 }
 
@@ -116,6 +117,20 @@ static void
 on_signal(uv_signal_t *sig, int signum)
 {
 	stop(sig->data);
+}
+
+/* SIGHUP: settings and rules read again, as POST /api/reload. */
+static void
+on_hangup(uv_signal_t *sig, int signum)
+{
+	struct serve	*s = sig->data;
+	char		*err = NULL;
+
+	gp_log(GP_LOG_INFO, "SIGHUP: reloading settings and rules");
+	if (gp_ctl_settings_reload(&s->app.ctl, &err) != 0) {
+		gp_log(GP_LOG_WARN, "reload failed: %s", err);
+		free(err);
+	}
 }
 
 int
@@ -145,6 +160,9 @@ gp_cmd_serve(int argc, char **argv)
 	uv_signal_init(&s.loop, &s.sigterm);
 	s.sigterm.data = &s;
 	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+	uv_signal_init(&s.loop, &s.sighup);
+	s.sighup.data = &s;
+	uv_signal_start(&s.sighup, on_hangup, SIGHUP);
 	if (ready >= 0) {	/* tell the parent, then detach fully */
 		(void)!write(ready, "R", 1);
 		close(ready);

@@ -100,6 +100,8 @@ struct gp_ctl_status {
 	struct sockaddr_storage		 http, socks, dns;	/* bound */
 	size_t				 pending, waiting, rules;
 	int				 ingesting;	/* a worker */
+	int				 reloading;	/* a worker */
+	uint64_t			 rules_gen;	/* moves per change */
 	uint64_t			 allowed, blocked, connections;
 	struct gp_dns_cache_stats	 dns_cache;
 	int				 have_dns_cache;
@@ -191,6 +193,9 @@ const char *gp_ctl_strerror(int);
 
 /* Rules.  Every change of the rule set re-judges the pending queue. */
 int	gp_ctl_reload_rules(struct gp_ctl *);
+/* The same, loaded and compiled on a worker and swapped in on the loop
+ * (announced with GP_EV_RULE_UPDATED); requests meanwhile coalesce. */
+void	gp_ctl_rules_reload_async(struct gp_ctl *);
 /* Releases or refuses every pending entry a rule now covers (each
  * announced); returns how many left the queue. */
 size_t	gp_ctl_rejudge(struct gp_ctl *);

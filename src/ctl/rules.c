@@ -13,7 +13,6 @@
 #include "core/core.h"
 #include "ctl/ctl.h"
 
-static void reload_async(struct gp_ctl *);
 
 /* An old set is freed on a worker: at 100 000 rules that takes ~20 ms. */
 struct retired {
@@ -133,7 +132,7 @@ gp_ctl_poll_changes(struct gp_ctl *c)
 		return;
 	gp_log(GP_LOG_INFO, "database changed by another process; "
 	    "reloading rules");
-	reload_async(c);	/* announced when the new set is in */
+	gp_ctl_rules_reload_async(c);	/* announced when the new set is in */
 }
 
 const char *
@@ -167,7 +166,7 @@ maybe_pack(struct gp_ctl *c)
 {
 	if (gp_rules_dead(c->rules) > 1024 &&
 	    gp_rules_dead(c->rules) > gp_rules_count(c->rules))
-		reload_async(c);	/* from the store: it holds every edit */
+		gp_ctl_rules_reload_async(c);	/* from the store: it holds every edit */
 }
 
 /*
@@ -447,7 +446,7 @@ reload_after(struct ingest_job *j, int status)
 	}
 	if (c->reload_again && c->started) {
 		c->reload_again = 0;
-		reload_async(c);
+		gp_ctl_rules_reload_async(c);
 	}
 	free(j->db_path);
 	free(j);
@@ -503,8 +502,8 @@ queue_job(struct gp_ctl *c, struct ingest_job *j)
  * (~150 ms at 100 000 rules), swapped in on the loop.  One at a time: a
  * request meanwhile runs once the current one ends.
  */
-static void
-reload_async(struct gp_ctl *c)
+void
+gp_ctl_rules_reload_async(struct gp_ctl *c)
 {
 	struct ingest_job *j;
 

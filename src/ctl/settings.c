@@ -58,7 +58,7 @@ gp_ctl_settings_reload(struct gp_ctl *c, char **err)
 		return -EINVAL;
 	c->settings = s;
 	gp_ctl_settings_apply(c);
-	gp_ctl_reload_rules(c);
+	gp_ctl_rules_reload_async(c);	/* never on the loop: 150 ms at 100k */
 	gp_bus_emit(&c->bus, GP_EV_SETTINGS_CHANGED, &c->settings);
 	return 0;
 }

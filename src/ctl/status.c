@@ -25,6 +25,8 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->connections = c->px.stats.flows;
 	s->rules = gp_rules_count(c->rules);
 	s->ingesting = c->ingesting;
+	s->reloading = c->reloading;
+	s->rules_gen = c->rules_gen;
 	s->loop = c->loop_stats;
 	if (c->dns_cache != NULL) {
 		gp_dns_cache_stats(c->dns_cache, &s->dns_cache);
