@@ -946,6 +946,9 @@ h_status(struct api_req *r, struct api_resp *resp)
 	cJSON_AddNumberToObject(o, "allowed", (double)s.allowed);
 	cJSON_AddNumberToObject(o, "blocked", (double)s.blocked);
 	cJSON_AddNumberToObject(o, "connections", (double)s.connections);
+	l = cJSON_AddObjectToObject(o, "tunnels");
+	cJSON_AddNumberToObject(l, "spliced", (double)s.spliced);
+	cJSON_AddNumberToObject(l, "copied", (double)s.copied);
 	cJSON_AddNumberToObject(o, "rules", (double)s.rules);
 	cJSON_AddBoolToObject(o, "rules_ingesting", s.ingesting);
 	cJSON_AddBoolToObject(o, "rules_reloading", s.reloading);

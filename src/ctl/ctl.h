@@ -103,6 +103,7 @@ struct gp_ctl_status {
 	int				 reloading;	/* a worker */
 	uint64_t			 rules_gen;	/* moves per change */
 	uint64_t			 allowed, blocked, connections;
+	uint64_t			 spliced, copied;	/* tunnels */
 	struct gp_dns_cache_stats	 dns_cache;
 	int				 have_dns_cache;
 	size_t				 dns_inflight;

@@ -23,6 +23,8 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->allowed = c->px.stats.allowed;
 	s->blocked = c->px.stats.blocked;
 	s->connections = c->px.stats.flows;
+	s->spliced = c->px.stats.spliced;
+	s->copied = c->px.stats.copied;
 	s->rules = gp_rules_count(c->rules);
 	s->ingesting = c->ingesting;
 	s->reloading = c->reloading;

@@ -101,4 +101,82 @@ void	gp_dial_cancel(struct gp_dial *);
 /* uv_close + free of a heap uv_tcp_t. */
 void	gp_tcp_close_free(uv_tcp_t *);
 
+/*
+ * stream.c: a byte stream the proxy reads and writes without knowing
+ * what carries it — TCP now, TLS over a TCP stream next (one ops table
+ * each, after redis's connection.h).
+ *
+ * Reads arrive in pooled blocks of GP_BLOCK bytes: cbs->read(s, block,
+ * n) with n > 0 bytes at the block's start, UV_EOF, or an error (then
+ * block is NULL).  The callback copies what it keeps and returns 0 (the
+ * block goes back to the pool), or returns 1 and owns the block (hand
+ * it on with gp_stream_write_block(), or gp_block_put() it).  An idle
+ * stream holds no block: one is taken just before each read.
+ *
+ * Writes go to the socket at once when nothing is queued; the rest is
+ * queued (a copy for gp_stream_write(), the block itself for
+ * gp_stream_write_block()).  queued() counts bytes accepted but not yet
+ * on the wire — including any a TLS layer holds — and is what
+ * backpressure reads.  cbs->written(s, status) follows each queued
+ * write (status < 0: it failed).
+ *
+ * Life: gp_stream_close() closes the transport and frees the stream
+ * after cb; from that call on no other callback runs, so the cancelled
+ * writes of a closed stream are never mistaken for a failed peer.
+ */
+#define GP_BLOCK	(64 * 1024)
+
+char	*gp_block_get(void);
+void	 gp_block_put(char *);
+
+struct gp_stream;
+struct gp_stream_cbs {
+	int	(*read)(struct gp_stream *, char *block, ssize_t n);
+	void	(*written)(struct gp_stream *, int status);
+};
+struct gp_stream_ops {
+	const char	*name;			/* "tcp" */
+	int		(*read_start)(struct gp_stream *);
+	void		(*read_stop)(struct gp_stream *);
+	/* block NULL: p is copied if it cannot be written at once. */
+	int		(*write)(struct gp_stream *, char *block,
+			    const char *p, size_t n);
+	size_t		(*queued)(const struct gp_stream *);
+	/* Sends EOF after what is queued; cb (may be NULL) once sent. */
+	int		(*shutdown)(struct gp_stream *,
+			    void (*cb)(struct gp_stream *, int));
+	void		(*close)(struct gp_stream *);
+};
+struct gp_stream {
+	const struct gp_stream_ops	*ops;
+	const struct gp_stream_cbs	*cbs;
+	void				*data;		/* the user's */
+	void				(*on_close)(struct gp_stream *);
+	void				(*on_shut)(struct gp_stream *, int);
+	unsigned			 closing:1;
+};
+
+/* Takes a connected, heap-allocated uv_tcp_t (dialed or accepted). */
+struct gp_stream *gp_stream_tcp_new(uv_tcp_t *, const struct gp_stream_cbs *,
+	    void *data);
+/* The TCP handle under a stream (NULL if none): addresses, options. */
+uv_tcp_t *gp_stream_tcp(struct gp_stream *);
+/*
+ * Ends a plain TCP stream with nothing queued and hands over its socket:
+ * returns a duplicate descriptor the caller owns (for splice(2)), or -1
+ * (not TCP, bytes queued, or dup failed).  The stream is closed as by
+ * gp_stream_close().
+ */
+int	gp_stream_detach_fd(struct gp_stream *, void (*cb)(struct gp_stream *));
+
+int	gp_stream_read_start(struct gp_stream *);
+void	gp_stream_read_stop(struct gp_stream *);
+int	gp_stream_write(struct gp_stream *, const void *, size_t);
+int	gp_stream_write_block(struct gp_stream *, char *block, const char *p,
+	    size_t n);
+size_t	gp_stream_queued(const struct gp_stream *);
+int	gp_stream_shutdown(struct gp_stream *,
+	    void (*cb)(struct gp_stream *, int));
+void	gp_stream_close(struct gp_stream *, void (*cb)(struct gp_stream *));
+
 #endif

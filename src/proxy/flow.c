@@ -13,15 +13,9 @@
 
 #include "proxy/flow.h"
 
-struct wreq {
-	uv_write_t	 req;
-	struct gp_side	*to;
-	char		*base;
-};
-
-static void	on_alloc(uv_handle_t *, size_t, uv_buf_t *);
-static void	on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
-static void	on_tcp_closed(uv_handle_t *);
+static int	on_read(struct gp_stream *, char *, ssize_t);
+static void	on_accept_failed(uv_handle_t *);
+static void	on_side_closed(struct gp_stream *);
 static void	on_timer_closed(uv_handle_t *);
 static void	on_timer(uv_timer_t *);
 static void	unref(struct gp_flow *);
@@ -32,6 +26,11 @@ static void	on_dialed(void *, uv_tcp_t *, int, const struct sockaddr *);
 static void	refuse(struct gp_flow *, enum gp_reason);
 static void	on_verdict(struct gp_waiter *, enum gp_verdict, int64_t);
 static void	decide_rules(struct gp_flow *);
+
+static const struct gp_stream_cbs side_cbs = {
+	.read = on_read,
+	.written = gp_flow_written,
+};
 
 
 void
@@ -78,13 +77,13 @@ gp_flow_new(struct gp_proxy *px, uv_stream_t *server,
 	struct gp_flow		*f = gp_xcalloc(1, sizeof *f);
 	struct sockaddr_storage	 ss;
 	int			 len = sizeof ss;
+	uv_tcp_t		*tcp = gp_xmalloc(sizeof *tcp);
 
 	f->px = px;
 	f->ops = ops;
 	f->c.f = f->u.f = f;
-	f->c.tcp = gp_xmalloc(sizeof *f->c.tcp);
-	uv_tcp_init(px->loop, f->c.tcp);
-	f->c.tcp->data = &f->c;
+	uv_tcp_init(px->loop, tcp);
+	tcp->data = f;
 	f->handles = 1;
 	/* Linked first: the last handle's close unlinks it, even when
 	 * the accept fails. */
@@ -93,15 +92,15 @@ gp_flow_new(struct gp_proxy *px, uv_stream_t *server,
 		px->flows->prev = f;
 	px->flows = f;
 	px->stats.flows++;
-	if (uv_accept(server, (uv_stream_t *)f->c.tcp) != 0) {
-		uv_close((uv_handle_t *)f->c.tcp, on_tcp_closed);
-		f->c.tcp = NULL;
+	if (uv_accept(server, (uv_stream_t *)tcp) != 0) {
+		uv_close((uv_handle_t *)tcp, on_accept_failed);
 		f->closing = 1;
 		return NULL;
 	}
-	gp_net_accepted(ops->method, (uv_stream_t *)f->c.tcp);
-	uv_tcp_nodelay(f->c.tcp, 1);
-	if (uv_tcp_getpeername(f->c.tcp, (struct sockaddr *)&ss, &len) == 0) {
+	gp_net_accepted(ops->method, (uv_stream_t *)tcp);
+	uv_tcp_nodelay(tcp, 1);
+	f->c.st = gp_stream_tcp_new(tcp, &side_cbs, &f->c);
+	if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) == 0) {
 		gp_addr_ip((struct sockaddr *)&ss, f->client_ip,
 		    sizeof f->client_ip);
 		gp_addr_format((struct sockaddr *)&ss, f->client_addr,
@@ -150,12 +149,18 @@ gp_flow_release_handle(struct gp_flow *f)
 }
 
 static void
-on_tcp_closed(uv_handle_t *h)
+on_accept_failed(uv_handle_t *h)
 {
-	struct gp_side	*s = h->data;
+	struct gp_flow	*f = h->data;
 
 	free(h);
-	unref(s->f);
+	unref(f);
+}
+
+static void
+on_side_closed(struct gp_stream *st)
+{
+	unref(((struct gp_side *)st->data)->f);
 }
 
 static void
@@ -167,10 +172,12 @@ on_timer_closed(uv_handle_t *h)
 void
 gp_flow_close_side(struct gp_side *s)
 {
-	if (s->tcp == NULL)
+	if (s->st == NULL)
 		return;
-	uv_close((uv_handle_t *)s->tcp, on_tcp_closed);
-	s->tcp = NULL;
+	/* Its queued writes are cancelled silently: the flow lives on
+	 * (a stale upstream is dialed again). */
+	gp_stream_close(s->st, on_side_closed);
+	s->st = NULL;
 	s->reading = s->paused = 0;
 	gp_buf_reset(&s->in);
 }
@@ -196,41 +203,30 @@ gp_flow_close(struct gp_flow *f)
 		gp_dial_cancel(f->dial);
 		f->dial = NULL;
 	}
+	gp_relay_close(f);
 	gp_flow_close_side(&f->c);
 	gp_flow_close_side(&f->u);
 	uv_close((uv_handle_t *)&f->timer, on_timer_closed);
 }
 
 static void
-on_client_shutdown(uv_shutdown_t *req, int status)
+on_client_shutdown(struct gp_stream *st, int status)
 {
-	struct gp_flow	*f = req->data;
-
-	free(req);
-	gp_flow_close(f);
+	gp_flow_close(((struct gp_side *)st->data)->f);
 }
 
 void
 gp_flow_finish(struct gp_flow *f)
 {
-	uv_shutdown_t	*req;
-
 	if (f->closing || f->finishing)
 		return;
 	f->finishing = 1;
 	gp_flow_uncork(&f->c);		/* written before the shutdown */
 	gp_flow_read(&f->c, 0);
 	gp_flow_close_side(&f->u);
-	if (f->c.tcp == NULL) {
+	if (f->c.st == NULL ||
+	    gp_stream_shutdown(f->c.st, on_client_shutdown) != 0)
 		gp_flow_close(f);
-		return;
-	}
-	req = gp_xmalloc(sizeof *req);
-	req->data = f;
-	if (uv_shutdown(req, (uv_stream_t *)f->c.tcp, on_client_shutdown)) {
-		free(req);
-		gp_flow_close(f);
-	}
 }
 
 void
@@ -240,7 +236,7 @@ gp_flow_consume(struct gp_side *s, size_t n)
 
 	gp_buf_consume(&s->in, n);
 	if (s->paused && s->in.len < GP_INBUF_MAX &&
-	    (o->tcp == NULL || o->tcp->write_queue_size < GP_WQ_LOW)) {
+	    (o->st == NULL || gp_stream_queued(o->st) < GP_WQ_LOW)) {
 		s->paused = 0;
 		gp_flow_read(s, s->reading);
 	}
@@ -257,30 +253,38 @@ void
 gp_flow_read(struct gp_side *s, int on)
 {
 	s->reading = on != 0;
-	if (s->tcp == NULL)
+	if (s->st == NULL)
 		return;
 	if (s->reading && !s->paused && !s->eof)
-		uv_read_start((uv_stream_t *)s->tcp, on_alloc, on_read);
+		gp_stream_read_start(s->st);
 	else
-		uv_read_stop((uv_stream_t *)s->tcp);
+		gp_stream_read_stop(s->st);
 }
 
-static void
-on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+void
+gp_flow_pace(struct gp_side *from)
 {
-	buf->base = gp_xmalloc(64 * 1024);
-	buf->len = 64 * 1024;
+	struct gp_side	*to = gp_flow_other(from);
+	size_t		 q = to->st != NULL ? gp_stream_queued(to->st) : 0;
+
+	if (from->st == NULL)
+		return;
+	if (q > GP_WQ_HIGH && !from->paused) {
+		from->paused = 1;
+		gp_stream_read_stop(from->st);
+	} else if (q < GP_WQ_LOW && from->paused &&
+	    from->in.len < GP_INBUF_MAX) {
+		from->paused = 0;
+		gp_flow_read(from, from->reading);
+	}
 }
 
-static void
-on_written(uv_write_t *req, int status)
+void
+gp_flow_written(struct gp_stream *st, int status)
 {
-	struct wreq	*w = (struct wreq *)req;
-	struct gp_side	*to = w->to, *from = gp_flow_other(to);
+	struct gp_side	*to = st->data;
 	struct gp_flow	*f = to->f;
 
-	free(w->base);
-	free(w);
 	if (f->closing)
 		return;
 	if (status != 0) {
@@ -289,66 +293,44 @@ on_written(uv_write_t *req, int status)
 		gp_flow_close(f);
 		return;
 	}
-	if (from->paused && (to->tcp == NULL ||
-	    to->tcp->write_queue_size < GP_WQ_LOW)) {
-		from->paused = 0;
-		gp_flow_read(from, from->reading);
-	}
+	gp_flow_pace(gp_flow_other(to));
 }
 
-/* Queues an owned buffer to side `to`. */
 static void
-write_owned(struct gp_side *to, char *base, size_t len)
+after_write(struct gp_side *to, int rc)
 {
-	struct wreq	*w;
-	struct gp_side	*from = gp_flow_other(to);
-	uv_buf_t	 b = uv_buf_init(base, (unsigned)len);
-
-	if (to->tcp == NULL || to->f->closing) {
-		free(base);
-		return;
-	}
-	if (to->tcp->write_queue_size == 0) {
-		/* Nothing queued: straight to the socket, no request. */
-		int k = uv_try_write((uv_stream_t *)to->tcp, &b, 1);
-
-		if (k == (int)len) {
-			free(base);
-			return;
-		}
-		if (k > 0)
-			b = uv_buf_init(base + k, (unsigned)(len - (size_t)k));
-	}
-	w = gp_xmalloc(sizeof *w);
-	w->to = to;
-	w->base = base;
-	if (uv_write(&w->req, (uv_stream_t *)to->tcp, &b, 1, on_written)) {
-		free(base);
-		free(w);
+	if (rc != 0) {
+		gp_log(GP_LOG_DEBUG, "flow %s: write: %s", to->f->client_addr,
+		    uv_strerror(rc));
 		gp_flow_close(to->f);
 		return;
 	}
-	if (to->tcp->write_queue_size > GP_WQ_HIGH && !from->paused &&
-	    from->tcp != NULL) {
-		from->paused = 1;
-		uv_read_stop((uv_stream_t *)from->tcp);
+	gp_flow_pace(gp_flow_other(to));
+}
+
+void
+gp_flow_write_block(struct gp_side *to, char *block, const char *p,
+    size_t n)
+{
+	if (to->st == NULL || to->f->closing) {
+		gp_block_put(block);
+		return;
 	}
+	after_write(to, gp_stream_write_block(to->st, block, p, n));
 }
 
 void
 gp_flow_write(struct gp_side *to, const void *p, size_t n)
 {
-	char	*copy;
-
 	if (n == 0)
 		return;
 	if (to->corked) {
 		gp_buf_add(&to->cork, p, n);
 		return;
 	}
-	copy = gp_xmalloc(n);
-	memcpy(copy, p, n);
-	write_owned(to, copy, n);
+	if (to->st == NULL || to->f->closing)
+		return;
+	after_write(to, gp_stream_write(to->st, p, n));
 }
 
 void
@@ -366,76 +348,40 @@ gp_flow_uncork(struct gp_side *s)
 	if (b.len == 0)
 		return;
 	memset(&s->cork, 0, sizeof s->cork);
-	write_owned(s, b.data, b.len);		/* takes the buffer */
+	gp_flow_write(s, b.data, b.len);
+	gp_buf_free(&b);
 }
 
-static void
-on_shutdown(uv_shutdown_t *req, int status)
+static int
+on_read(struct gp_stream *st, char *block, ssize_t nread)
 {
-	free(req);
-}
-
-/* Tunnel half-close: pass EOF on; close when both directions ended. */
-static void
-tunnel_eof(struct gp_flow *f, struct gp_side *s)
-{
-	struct gp_side	*o = gp_flow_other(s);
-	uv_shutdown_t	*req;
-
-	if (o->eof || o->tcp == NULL) {
-		gp_flow_close(f);
-		return;
-	}
-	if (!o->shut) {
-		o->shut = 1;
-		gp_flow_uncork(o);
-		req = gp_xmalloc(sizeof *req);
-		if (uv_shutdown(req, (uv_stream_t *)o->tcp, on_shutdown))
-			free(req);
-	}
-}
-
-static void
-on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-	struct gp_side	*s = stream->data;
+	struct gp_side	*s = st->data;
 	struct gp_flow	*f = s->f;
 
 	if (nread > 0) {
 		s->nread += (uint64_t)nread;
 		f->last_active = uv_now(f->px->loop);
-		if (f->tunnel) {
-			write_owned(gp_flow_other(s), buf->base,
-			    (size_t)nread);
-			return;
-		}
-		gp_buf_add(&s->in, buf->base, (size_t)nread);
-		free(buf->base);
+		gp_buf_add(&s->in, block, (size_t)nread);
 		if (s->in.len > GP_INBUF_MAX) {
 			/* The front end is not consuming: hold the reader. */
-			uv_read_stop(stream);
+			gp_stream_read_stop(st);
 			s->paused = 1;
 		}
 		f->ops->data(f, s);
-		return;
+		return 0;
 	}
-	free(buf->base);
-	if (nread == 0)
-		return;
-	uv_read_stop(stream);
-	if (nread != UV_EOF && (f->tunnel || s == &f->c)) {
+	gp_stream_read_stop(st);
+	if (nread != UV_EOF && s == &f->c) {
 		gp_log(GP_LOG_DEBUG, "flow %s: read: %s", f->client_addr,
 		    uv_strerror((int)nread));
 		gp_flow_close(f);
-		return;
+		return 0;
 	}
-	/* An upstream reset outside a tunnel is an end the front end
-	 * judges (a stale keep-alive connection may be retried). */
+	/* An upstream reset is an end the front end judges (a stale
+	 * keep-alive connection may be retried). */
 	s->eof = 1;
-	if (f->tunnel)
-		tunnel_eof(f, s);
-	else
-		f->ops->eof(f, s);
+	f->ops->eof(f, s);
+	return 0;
 }
 
 void
@@ -809,7 +755,7 @@ connect_target(struct gp_flow *f)
 	enum gp_reason		why;
 	size_t			n;
 
-	if (f->u.tcp != NULL) {
+	if (f->u.st != NULL) {
 		f->ops->connected(f);
 		return;
 	}
@@ -870,8 +816,7 @@ on_dialed(void *data, uv_tcp_t *tcp, int status, const struct sockaddr *peer)
 		    GP_R_CONNECT_UNREACHABLE : GP_R_CONNECT_FAILED);
 		return;
 	}
-	f->u.tcp = tcp;
-	tcp->data = &f->u;
+	f->u.st = gp_stream_tcp_new(tcp, &side_cbs, &f->u);
 	f->handles++;
 	f->u.eof = f->u.shut = 0;
 	gp_addr_ip(peer, f->resolved_ip, sizeof f->resolved_ip);
@@ -905,11 +850,6 @@ gp_flow_tunnel(struct gp_flow *f)
 		gp_flow_write(&f->c, f->u.in.data, f->u.in.len);
 		gp_buf_reset(&f->u.in);
 	}
-	f->c.paused = f->u.paused = 0;
-	gp_flow_read(&f->c, 1);
-	gp_flow_read(&f->u, 1);
-	if (f->c.eof)
-		tunnel_eof(f, &f->c);
-	if (!f->closing && f->u.eof)
-		tunnel_eof(f, &f->u);
+	if (!f->closing)
+		gp_relay_start(f);
 }

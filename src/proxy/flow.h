@@ -18,9 +18,10 @@
 #define GP_INBUF_MAX	(GP_HTTP_MAX_HEAD + 64 * 1024)
 
 struct gp_udp_assoc;
+struct gp_relay;
 
 struct gp_side {
-	uv_tcp_t	*tcp;		/* NULL when not open */
+	struct gp_stream *st;		/* NULL when not open */
 	struct gp_flow	*f;
 	struct gp_buf	 in;		/* buffered input (not in tunnel) */
 	struct gp_buf	 cork;		/* output held while corked */
@@ -58,7 +59,7 @@ struct gp_flow {
 	int				 handles;
 	unsigned			 closing:1;
 	unsigned			 finishing:1;
-	unsigned			 tunnel:1;
+	unsigned			 tunnel:1;	/* relay.c has it */
 	unsigned			 need_log:1;
 	unsigned			 held:1;	/* waiting in pending */
 	unsigned			 approved:1;	/* by a person */
@@ -85,6 +86,7 @@ struct gp_flow {
 	struct gp_resolve		*rq;
 	struct gp_dial			*dial;
 	struct gp_udp_assoc		*udp;	/* SOCKS5 UDP ASSOCIATE */
+	struct gp_relay			*relay;	/* while it splices */
 	struct gp_flow			*next, *prev;
 };
 
@@ -112,6 +114,16 @@ void		 gp_flow_decide(struct gp_flow *);
 void		 gp_flow_reconnect(struct gp_flow *);
 /* Raw relay both ways; any buffered input is forwarded first. */
 void		 gp_flow_tunnel(struct gp_flow *);
+/* Queues a pooled block to side (net.h); backpressure as
+ * gp_flow_write(). */
+void		 gp_flow_write_block(struct gp_side *, char *block,
+		    const char *, size_t);
+/* Stops or resumes a side's reader for backpressure: paused while the
+ * other side has more than GP_WQ_HIGH queued. */
+void		 gp_flow_pace(struct gp_side *from);
+/* A side stream's cbs->written: a failed write closes the flow, a
+ * finished one may let the other side read again. */
+void		 gp_flow_written(struct gp_stream *, int status);
 /* Idle timeout: ms without a byte either way. */
 void		 gp_flow_set_timeout(struct gp_flow *, unsigned ms);
 /* Deadline: ms from now whatever arrives (heads, handshakes), so a
@@ -137,6 +149,10 @@ void		 gp_flow_match(struct gp_flow *, const char *host,
 /* Is host known to be on the local network before DNS (a private or
  * loopback literal, localhost, *.localhost)? */
 int		 gp_flow_local_destination(const char *host);
+/* relay.c: the tunnel (copy through pooled blocks, or splice(2) when
+ * both sides are plain TCP); closing the flow ends it. */
+void		 gp_relay_start(struct gp_flow *);
+void		 gp_relay_close(struct gp_flow *);
 /* socks5-udp.c */
 void		 gp_socks5_udp_start(struct gp_flow *);
 void		 gp_socks5_udp_close(struct gp_flow *);

@@ -250,10 +250,10 @@ start_request(struct gp_flow *f)
 		    h->upgrade);
 		gp_flow_consume(&f->c, (size_t)n);
 		/* A different target needs a different upstream connection. */
-		if (f->u.tcp != NULL && (!h->up_keep ||
+		if (f->u.st != NULL && (!h->up_keep ||
 		    strcmp(h->uphost, f->host) != 0 || h->upport != f->port))
 			gp_flow_close_side(&f->u);
-		h->reused = f->u.tcp != NULL;
+		h->reused = f->u.st != NULL;
 		h->retried = 0;
 		h->r = R_WAIT;
 		gp_flow_decide(f);

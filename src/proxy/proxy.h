@@ -37,6 +37,8 @@ struct gp_proxy_stats {
 	uint64_t	flows;		/* open now */
 	uint64_t	allowed;
 	uint64_t	blocked;
+	uint64_t	spliced;	/* tunnels relayed by splice(2) */
+	uint64_t	copied;		/* ... through the streams */
 };
 
 struct gp_proxy {

@@ -344,7 +344,8 @@ gp_socks5_udp_start(struct gp_flow *f)
 	f->udp = a;
 	snprintf(f->request, sizeof f->request, "UDP ASSOCIATE");
 	/* The relay listens where the client reached us. */
-	if (uv_tcp_getsockname(f->c.tcp, (struct sockaddr *)&local, &len) ||
+	if (f->c.st == NULL || uv_tcp_getsockname(gp_stream_tcp(f->c.st),
+	    (struct sockaddr *)&local, &len) ||
 	    uv_udp_init(f->px->loop, &a->relay) != 0) {
 		gp_flow_finish(f);
 		return;
