@@ -36,6 +36,17 @@ int	 gp_xasprintf(char **, const char *, ...)
 void	 gp_panic(const char *, ...) __attribute__((noreturn,
 	    format(printf, 1, 2)));
 
+/* arena.c: allocations freed together; zero-initialize, then
+ * gp_arena_free() releases everything it handed out. */
+struct gp_arena_chunk;
+struct gp_arena {
+	struct gp_arena_chunk	*head;
+	size_t			 total;		/* bytes handed out */
+};
+void	*gp_arena_alloc(struct gp_arena *, size_t);	/* max-aligned */
+char	*gp_arena_strndup(struct gp_arena *, const char *, size_t);
+void	 gp_arena_free(struct gp_arena *);
+
 /*
  * Reasons: one table feeds the X-Proxy-Error header, the log and the UI.
  * X(symbol, wire token, HTTP status, SOCKS5 reply code, log label): the
@@ -51,6 +62,7 @@ void	 gp_panic(const char *, ...) __attribute__((noreturn,
 	X(PENDING_CLOSED, "blocked-by-pending-shutdown", 403, 0x02, NULL) \
 	X(METHOD_POLICY, "blocked-by-method-policy", 403, 0x02, NULL)	\
 	X(POLICY, "blocked-by-policy", 403, 0x02, NULL)			\
+	X(REQUEST_RULE, "blocked-by-request-rule", 403, 0x02, NULL)	\
 	X(SELF, "blocked-by-policy", 403, 0x02, "attack-greyproxy-itself") \
 	X(BAD_REQUEST, "bad-request", 400, 0x01, NULL)			\
 	X(HEADER_TOO_LARGE, "header-too-large", 431, 0x01, NULL)	\

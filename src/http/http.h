@@ -69,7 +69,7 @@ int	gp_http_parse_response(const char *, size_t, struct gp_http_msg *,
 struct gp_http_scan {
 	size_t		off;		/* bytes examined */
 	size_t		line;		/* length of the current line */
-	unsigned	lines;		/* complete lines so far */
+	unsigned	nlines;		/* complete lines so far */
 	int		started;	/* past leading empty lines */
 };
 int	gp_http_scan_head(struct gp_http_scan *, const char *, size_t,
@@ -137,5 +137,71 @@ void	gp_http_build_error(struct gp_buf *, int status, const char *token,
 const char *gp_http_status_text(int);
 /* Decodes "Basic base64(user:pass)" → user (NUL-terminated); 0 or -1. */
 int	gp_http_basic_user(struct gp_iov, char *user, size_t userlen);
+
+/*
+ * txn.c: a transaction — one request and its response as they crossed
+ * the proxy — and the filters that watch it.  The proxy's exchange
+ * creates it when a request head has been parsed, fills it as the
+ * exchange runs, and frees it (its arena with it) after the filters'
+ * end(); everything in it is a copy the transaction owns.  Filters see
+ * transactions and bytes, never connections (haproxy's flt_ops).
+ */
+enum gp_txn_dir { GP_TXN_REQUEST, GP_TXN_RESPONSE };
+
+struct gp_txn_head {
+	struct gp_http_header	*h;	/* arena copies */
+	size_t			 nh;
+};
+
+struct gp_txn {
+	struct gp_arena		 arena;
+	uint64_t		 id;		/* per process, from 1 */
+	const char		*identity;
+	const char		*client_addr;
+	const char		*host;		/* the destination decided on */
+	unsigned		 port;
+	int			 tls;		/* carried inside TLS */
+	const char		*method;
+	const char		*target;	/* as the client sent it */
+	struct gp_txn_head	 req;
+	int			 status;	/* 0 until a response head */
+	const char		*reason;
+	struct gp_txn_head	 resp;
+	uint64_t		 req_body, resp_body;	/* bytes relayed */
+	/* monotonic µs: start (head parsed), sent (head upstream), first
+	 * (first response byte), end; 0 when it did not happen */
+	uint64_t		 t_start, t_sent, t_first, t_end;
+	unsigned		 complete:1;	/* both bodies ended */
+	unsigned		 refused:1;	/* answered by the proxy */
+};
+
+struct gp_http_filter_ops {
+	const char	*name;
+	/* The request head is about to go upstream: GP_R_NONE, or the
+	 * reason to refuse it (its status and X-Proxy-Error token answer;
+	 * *why, if set, is the body's line). */
+	enum gp_reason	(*request_head)(void *arg, struct gp_txn *,
+			    const char **why);
+	void		(*response_head)(void *arg, struct gp_txn *);
+	/* Body bytes as relayed (after framing is checked, before any
+	 * decoding); p is valid only during the call. */
+	void		(*body)(void *arg, struct gp_txn *, enum gp_txn_dir,
+			    const char *p, size_t n);
+	/* The transaction ended; complete says whether both bodies did. */
+	void		(*end)(void *arg, struct gp_txn *);
+};
+
+struct gp_http_filter {
+	const struct gp_http_filter_ops	*ops;
+	void				*arg;
+};
+
+struct gp_txn *gp_txn_new(uint64_t id);
+/* Copies a parsed head's fields into the transaction. */
+void	gp_txn_set_request(struct gp_txn *, const struct gp_http_msg *);
+void	gp_txn_set_response(struct gp_txn *, const struct gp_http_msg *);
+/* A header of a stored head (name case-insensitive), or NULL. */
+const char *gp_txn_header(const struct gp_txn_head *, const char *name);
+void	gp_txn_free(struct gp_txn *);
 
 #endif

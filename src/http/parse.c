@@ -402,7 +402,7 @@ gp_http_scan_head(struct gp_http_scan *sc, const char *buf, size_t len,
 				continue;	/* empty lines before a request */
 			sc->started = 1;
 			sc->line++;
-			if (!sc->lines && request &&
+			if (!sc->nlines && request &&
 			    sc->line > GP_HTTP_MAX_LINE)
 				FAIL(414, "request line too long");
 			continue;
@@ -413,20 +413,20 @@ gp_http_scan_head(struct gp_http_scan *sc, const char *buf, size_t len,
 		eol = buf + i;
 		if (eol > p && eol[-1] == '\r')
 			eol--;
-		if (eol == p && sc->lines > 0) {
+		if (eol == p && sc->nlines > 0) {
 			sc->off = i + 1;
 			if (i + 1 > GP_HTTP_MAX_HEAD)
 				break;
 			return (int)(i + 1);
 		}
-		if (sc->lines == 0 ? (request ? request_line(p, eol, &m, err) :
+		if (sc->nlines == 0 ? (request ? request_line(p, eol, &m, err) :
 		    status_line(p, eol, &m, err)) :
 		    header_line(p, eol, &h, err)) {
 			if (!request)
 				err->status = 502;
 			return GP_EPROTO;
 		}
-		if (sc->lines++ > GP_HTTP_MAX_HEADERS)
+		if (sc->nlines++ > GP_HTTP_MAX_HEADERS)
 			FAIL(request ? 431 : 502, "too many header fields");
 		sc->line = 0;
 	}

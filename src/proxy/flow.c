@@ -480,17 +480,23 @@ gp_flow_log(struct gp_flow *f)
 	    f->client_addr);
 }
 
-/* Refuses the current request: counted, logged, answered by the front. */
-static void
-refuse(struct gp_flow *f, enum gp_reason r)
+void
+gp_flow_refused(struct gp_flow *f, enum gp_reason r)
 {
 	f->reason = r;
 	if (f->allowed) {
-		/* Allowed by policy but the connection failed. */
+		/* Allowed by policy, then refused or failed. */
 		f->px->stats.allowed--;
 		f->allowed = 0;
 	}
 	f->px->stats.blocked++;
+}
+
+/* Refuses the current request: counted, logged, answered by the front. */
+static void
+refuse(struct gp_flow *f, enum gp_reason r)
+{
+	gp_flow_refused(f, r);
 	f->ops->refuse(f, r);
 }
 

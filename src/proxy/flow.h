@@ -19,6 +19,81 @@
 
 struct gp_udp_assoc;
 struct gp_relay;
+struct gp_exchange;
+struct gp_side;
+struct gp_flow;
+
+/*
+ * exchange.c: HTTP/1.1 exchanges between the two sides of a flow —
+ * request and response heads, bodies streamed (Content-Length, chunked,
+ * until close), keep-alive both ways, 1xx, 101 handed to the tunnel, the
+ * stale keep-alive retry — one struct gp_txn per request/response pair,
+ * run past the proxy's filters.  A front end (the forward proxy today,
+ * interception next) owns how a request is judged and where it goes.
+ *
+ * The front end's f->proto starts with a struct gp_exchange.  Its
+ * flow ops delegate data, eof, timeout, closing and free to the
+ * gp_exchange_* functions below.
+ */
+enum gp_ex_next {
+	GP_EX_WAIT,	/* a decision or connection follows: then
+			 * gp_exchange_send() or the flow's refuse() */
+	GP_EX_DONE,	/* the front end answered (gp_exchange_error()) */
+};
+struct gp_exchange_ops {
+	/*
+	 * A request head, n bytes at the front of f->c.in, parsed into m;
+	 * x->txn holds its copy.  The front end consumes it, sets the
+	 * destination, writes the head to send into x->head, and starts
+	 * whatever comes next.
+	 */
+	enum gp_ex_next	(*request)(struct gp_flow *, struct gp_exchange *,
+			    const struct gp_http_msg *, size_t n);
+};
+struct gp_exchange {
+	const struct gp_exchange_ops *ops;
+	int			 r, p;		/* request, response states */
+	int			 connect;	/* a CONNECT request */
+	int			 client_keep;	/* client connection persists */
+	int			 up_keep;	/* upstream connection persists */
+	int			 is_head;	/* HEAD: no response body */
+	int			 upgrade;	/* request asked for Upgrade */
+	int			 got_resp;	/* any response byte forwarded */
+	int			 reused;	/* on a kept-alive upstream */
+	int			 retried;	/* replayed once already */
+	int			 busy;		/* inside client_data() */
+	int			 req_body, resp_body;	/* framing */
+	int64_t			 req_left, resp_left;
+	struct gp_chunked	 req_ck, resp_ck;
+	struct gp_http_scan	 req_scan, resp_scan;	/* heads arriving */
+	char			 uphost[GP_HOST_MAX];	/* f->u's target */
+	unsigned		 upport;
+	struct gp_buf		 head;		/* the request head to send */
+	struct gp_txn		*txn;		/* the exchange in flight */
+};
+void	gp_exchange_init(struct gp_exchange *, const struct gp_exchange_ops *);
+/* The request m (still in f->c.in) starts a transaction (a CONNECT
+ * does not: it is a tunnel). */
+void	gp_exchange_begin(struct gp_flow *, const struct gp_http_msg *);
+void	gp_exchange_data(struct gp_flow *, struct gp_side *);
+void	gp_exchange_eof(struct gp_flow *, struct gp_side *);
+void	gp_exchange_timeout(struct gp_flow *);
+/* The flow is closing: a transaction in flight ends incomplete. */
+void	gp_exchange_closing(struct gp_flow *);
+void	gp_exchange_free(struct gp_exchange *);
+/* Drops f->u unless it is a kept-alive connection to host:port. */
+void	gp_exchange_upstream_for(struct gp_flow *, const char *host,
+	    unsigned port);
+/* f->u is connected to the destination: the filters see the request,
+ * then the head goes out and the bodies flow. */
+void	gp_exchange_send(struct gp_flow *);
+/* Answers the current request with an error; the connection persists
+ * when the client's side allows it, else closes once it is written. */
+void	gp_exchange_refuse(struct gp_flow *, int status, const char *token,
+	    const char *line);
+/* Answers with an error and, when asked, closes after it is written. */
+void	gp_exchange_error(struct gp_flow *, int status, const char *token,
+	    const char *line, int close);
 
 struct gp_side {
 	struct gp_stream *st;		/* NULL when not open */
@@ -129,6 +204,9 @@ void		 gp_flow_set_timeout(struct gp_flow *, unsigned ms);
 /* Deadline: ms from now whatever arrives (heads, handshakes), so a
  * client trickling bytes cannot hold the connection. */
 void		 gp_flow_set_deadline(struct gp_flow *, unsigned ms);
+/* Counts the current request refused for r (its log record says so);
+ * the caller answers. */
+void		 gp_flow_refused(struct gp_flow *, enum gp_reason);
 /* Writes the pending log record, if any. */
 void		 gp_flow_log(struct gp_flow *);
 struct gp_side	*gp_flow_other(struct gp_side *);

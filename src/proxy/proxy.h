@@ -20,6 +20,7 @@
 
 #include "conf/conf.h"
 #include "dns/dns.h"
+#include "http/http.h"
 #include "net/net.h"
 #include "pending/pending.h"
 #include "rules/rules.h"
@@ -41,6 +42,8 @@ struct gp_proxy_stats {
 	uint64_t	copied;		/* ... through the streams */
 };
 
+#define GP_PROXY_FILTERS	8
+
 struct gp_proxy {
 	uv_loop_t		*loop;
 	struct gp_resolver	*resolver;	/* borrowed */
@@ -56,6 +59,9 @@ struct gp_proxy {
 	int			 shutting_down;
 	struct sockaddr_storage	 self[8];	/* our own listeners */
 	size_t			 nself;
+	struct gp_http_filter	 filters[GP_PROXY_FILTERS];
+	size_t			 nfilters;
+	uint64_t		 txn_seq;	/* last transaction id */
 };
 
 void	gp_proxy_init(struct gp_proxy *, uv_loop_t *, struct gp_resolver *,
@@ -65,6 +71,10 @@ void	gp_proxy_init(struct gp_proxy *, uv_loop_t *, struct gp_resolver *,
 void	gp_proxy_accept_http(uv_stream_t *, int status);
 void	gp_proxy_accept_socks5(uv_stream_t *, int status);
 void	gp_proxy_shutdown(struct gp_proxy *);
+/* Adds a filter every HTTP exchange runs (http.h), in the order added;
+ * 0, or -ENOSPC beyond GP_PROXY_FILTERS. */
+int	gp_proxy_add_filter(struct gp_proxy *, const struct gp_http_filter_ops *,
+	    void *arg);
 
 /*
  * self.c: greyproxy's own listeners (API, HTTP, SOCKS5, DNS) are never
