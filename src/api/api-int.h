@@ -67,6 +67,11 @@ struct api_resp {
 	int			 status;
 	cJSON			*json;
 	struct api_later	*later;		/* set by api_defer */
+	/* A file instead of JSON (connections only): raw is taken. */
+	char			*raw;
+	size_t			 raw_len;
+	const char		*content_type;
+	const char		*filename;	/* Content-Disposition */
 };
 
 /*
@@ -105,6 +110,14 @@ void	api_conn_consume(struct api_conn *, size_t);
 /* routes.c: fills resp; returns 0, or -1 when no route matched. */
 int	api_route(struct api_req *, struct api_resp *);
 void	api_error(struct api_resp *, int status, const char *msg);
+/* The status a ctl errno means, with why or its wording. */
+void	api_errno(struct api_resp *, int rc, const char *why);
+void	ok_json(struct api_resp *, cJSON *);
+/* routes-cert.c */
+void	api_cert_status(struct api_req *, struct api_resp *);
+void	api_cert_generate(struct api_req *, struct api_resp *);
+void	api_cert_download(struct api_req *, struct api_resp *);
+void	api_cert_reload(struct api_req *, struct api_resp *);
 /* ws.c */
 int	api_ws_upgrade(struct api_conn *, struct api_req *);
 void	api_ws_data(struct api_conn *);

@@ -146,6 +146,13 @@ local_request(struct gp_link *l, const char *method, const char *path,
 	q->data = data;
 	q->status = resp.status;
 	q->json = resp.json;
+	if (resp.raw != NULL) {		/* a file: its text, as JSON */
+		if (q->json == NULL)
+			q->json = cJSON_CreateObject();
+		cJSON_AddItemToObject(q->json, "content", cJSON_CreateString(
+		    resp.raw));
+		free(resp.raw);
+	}
 	queue(l, q);
 }
 

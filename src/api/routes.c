@@ -32,7 +32,7 @@ api_error(struct api_resp *resp, int status, const char *msg)
 }
 
 /* The answer to a failed ctl operation: the status its errno means. */
-static void
+void
 api_errno(struct api_resp *resp, int rc, const char *why)
 {
 	int	status;
@@ -48,7 +48,7 @@ api_errno(struct api_resp *resp, int rc, const char *why)
 	api_error(resp, status, why != NULL ? why : gp_ctl_strerror(rc));
 }
 
-static void
+void
 ok_json(struct api_resp *resp, cJSON *o)
 {
 	resp->status = 200;
@@ -409,7 +409,7 @@ rules_list_done(void *arg, int rc)
 	struct rules_list *q = arg;
 
 	if (rc != 0) {
-		struct api_resp resp = { 0, NULL, NULL };
+		struct api_resp resp = { .status = 0 };
 
 		cJSON_Delete(q->out);
 		api_error(&resp, 500, "database error");
@@ -640,7 +640,7 @@ ingest_parse(const char *body, size_t len, struct gp_rule **out,
 	rules = gp_xcalloc((size_t)cJSON_GetArraySize(items) + 1,
 	    sizeof *rules);
 	cJSON_ArrayForEach(it, items) {
-		struct api_resp scratch = { 0, NULL, NULL };
+		struct api_resp scratch = { .status = 0 };
 
 		if (!cJSON_IsObject(it) || rule_fields(&scratch, it,
 		    &rules[k], 1) != 0) {
@@ -691,7 +691,7 @@ ingest_done(void *arg, int rc, const char *why, size_t imported,
     size_t skipped, size_t cleaned)
 {
 	struct ingest_later	*il = arg;
-	struct api_resp		 resp = { 0, NULL, NULL };
+	struct api_resp		 resp = { .status = 0 };
 
 	if (rc == -EINVAL) {
 		gp_log(GP_LOG_WARN, "api: POST /api/rules/ingest: %s", why);
@@ -784,7 +784,7 @@ logs_json(struct api_resp *resp, struct gp_ctl_logs_result *res)
 static void
 logs_done(void *arg, struct gp_ctl_logs_result *res)
 {
-	struct api_resp	resp = { 0, NULL, NULL };
+	struct api_resp	resp = { .status = 0 };
 
 	logs_json(&resp, res);
 	api_later_reply(arg, resp.status, resp.json);
@@ -856,7 +856,7 @@ stats_json(struct api_resp *resp, struct gp_ctl_logs_result *res)
 static void
 stats_done(void *arg, struct gp_ctl_logs_result *res)
 {
-	struct api_resp	resp = { 0, NULL, NULL };
+	struct api_resp	resp = { .status = 0 };
 
 	stats_json(&resp, res);
 	api_later_reply(arg, resp.status, resp.json);
@@ -952,6 +952,13 @@ h_status(struct api_req *r, struct api_resp *resp)
 	cJSON_AddNumberToObject(o, "rules", (double)s.rules);
 	cJSON_AddBoolToObject(o, "rules_ingesting", s.ingesting);
 	cJSON_AddBoolToObject(o, "rules_reloading", s.reloading);
+	l = cJSON_AddObjectToObject(o, "mitm");
+	cJSON_AddStringToObject(l, "state", gp_ctl_mitm_state(ctl_of(r)));
+	cJSON_AddStringToObject(l, "fix", strcmp(gp_ctl_mitm_state(
+	    ctl_of(r)), "no-ca") == 0 ? "greyproxy cert generate" :
+	    strcmp(gp_ctl_mitm_state(ctl_of(r)), "invalid-ca") == 0 ?
+	    "greyproxy cert generate --force" : strcmp(gp_ctl_mitm_state(
+	    ctl_of(r)), "off") == 0 ? "set mitmEnabled to true" : "");
 	cJSON_AddNumberToObject(o, "rules_generation", (double)s.rules_gen);
 	l = cJSON_AddObjectToObject(o, "loop");
 	cJSON_AddNumberToObject(l, "iterations", (double)s.loop.iterations);
@@ -1167,6 +1174,10 @@ static const struct route {
 	{ "GET", "/blocked", h_admin_blocked },
 	{ "POST", "/mode", h_admin_mode },
 	{ "POST", "/reload", h_admin_reload },
+	{ "GET", "/api/cert/status", api_cert_status },
+	{ "POST", "/api/cert/generate", api_cert_generate },
+	{ "GET", "/api/cert/download", api_cert_download },
+	{ "POST", "/api/cert/reload", api_cert_reload },
 };
 
 /* Matches path against pattern; sets *param for ":id". */
@@ -1215,7 +1226,7 @@ held_run(void *arg, int ok)
 {
 	struct held	*h = arg;
 	struct api_req	 r;
-	struct api_resp	 resp = { 0, NULL, NULL };
+	struct api_resp	 resp = { .status = 0 };
 
 	memset(&r, 0, sizeof r);
 	r.ctl = h->ctl;		/* no connection: it cannot be held again */

@@ -246,6 +246,26 @@ reply(struct api_conn *c, int status, cJSON *json, int close)
 	free(body);
 }
 
+/* Writes a file as an attachment. */
+static void
+reply_raw(struct api_conn *c, const struct api_resp *resp, int close)
+{
+	struct gp_buf	b = { 0 };
+
+	gp_buf_printf(&b, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Disposition: attachment; filename=\"%s\"\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n%s\r\n", resp->status,
+	    gp_http_status_text(resp->status), resp->content_type,
+	    resp->filename, resp->raw_len, close ? "Connection: close\r\n" :
+	    "");
+	gp_buf_add(&b, resp->raw, resp->raw_len);
+	if (close)
+		c->close_after = 1;
+	api_write(c, b.data, b.len);
+	gp_buf_free(&b);
+}
+
 static void
 reply_error(struct api_conn *c, int status, const char *msg, int close)
 {
@@ -505,8 +525,12 @@ process(struct api_conn *c)
 			uv_timer_stop(&c->timer);	/* ours to be slow */
 			return;
 		}
-		reply(c, resp.status, resp.json, !m.keep_alive);
+		if (resp.raw != NULL)
+			reply_raw(c, &resp, !m.keep_alive);
+		else
+			reply(c, resp.status, resp.json, !m.keep_alive);
 		cJSON_Delete(resp.json);
+		free(resp.raw);
 		api_conn_consume(c, total);
 		c->head_len = 0;
 		arm(c);

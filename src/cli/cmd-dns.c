@@ -21,53 +21,13 @@
 #include "net/net.h"
 #include "store/store.h"
 
-/* One HTTP exchange with the API; returns the status and the body. */
-static int
-api_call(const char *addr, const char *method, const char *path,
-    struct gp_buf *body)
-{
-	struct sockaddr_storage	 ss;
-	const char		*why;
-	char			 req[512], buf[4096], *p;
-	int			 fd, status = -1;
-	ssize_t			 n;
-	struct pollfd		 pfd;
-
-	if (gp_addr_parse(addr, &ss, &why) != 0)
-		return -1;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&ss,
-	    ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in)) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: %s\r\n"
-	    "Content-Length: 0\r\nConnection: close\r\n\r\n", method, path,
-	    addr);
-	if (write(fd, req, (size_t)n) != n)
-		goto out;
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	while (poll(&pfd, 1, 5000) > 0 && (n = read(fd, buf, sizeof buf)) >
-	    0)
-		gp_buf_add(body, buf, (size_t)n);
-	if (body->len > 12 && strncmp(body->data, "HTTP/1.1 ", 9) == 0)
-		status = atoi(body->data + 9);
-	if ((p = strstr(body->data ? body->data : "", "\r\n\r\n")) != NULL)
-		gp_buf_consume(body, (size_t)(p + 4 - body->data));
-out:
-	close(fd);
-	return status;
-}
-
 int
 gp_cmd_dns(int argc, char **argv)
 {
 	struct gp_config	 cfg;
 	struct gp_buf		 body = { 0 };
 	const char		*sub;
+	char			 api[GP_ADDR_STRLEN];
 	int			 rc, status;
 
 	if (argc < 2 || (strcmp(argv[1], "flush") != 0 &&
@@ -82,7 +42,7 @@ gp_cmd_dns(int argc, char **argv)
 		gp_config_free(&cfg);
 		return rc == 1 ? 0 : 2;
 	}
-	status = api_call(cfg.api_addr, strcmp(sub, "flush") == 0 ? "POST" :
+	status = gp_cli_api_call(gp_cli_api_addr(&cfg, api, sizeof api), strcmp(sub, "flush") == 0 ? "POST" :
 	    "GET", strcmp(sub, "flush") == 0 ? "/api/dns/flush" : "/api/dns",
 	    &body);
 	if (status == 200) {
@@ -119,7 +79,7 @@ gp_cmd_dns(int argc, char **argv)
 		free(path);
 	} else {
 		fprintf(stderr, _("greyproxy dns: no greyproxy answers on %s\n"),
-		    cfg.api_addr);
+		    api);
 		rc = 1;
 	}
 	gp_buf_free(&body);

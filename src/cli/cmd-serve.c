@@ -1,7 +1,7 @@
 /*
  * cmd-serve.c: `greyproxy serve`: the core and the API on one loop,
  * headless; listen.json once every listener is bound; clean exit on
- * SIGINT/SIGTERM; SIGHUP reads settings and rules again.
+ * SIGINT/SIGTERM; SIGHUP reads settings, rules and the CA again.
  */
 #include "config.h"
 
@@ -119,18 +119,20 @@ on_signal(uv_signal_t *sig, int signum)
 	stop(sig->data);
 }
 
-/* SIGHUP: settings and rules read again, as POST /api/reload. */
+/* SIGHUP: settings and rules read again, as POST /api/reload, and
+ * the CA, as POST /api/cert/reload. */
 static void
 on_hangup(uv_signal_t *sig, int signum)
 {
 	struct serve	*s = sig->data;
 	char		*err = NULL;
 
-	gp_log(GP_LOG_INFO, "SIGHUP: reloading settings and rules");
+	gp_log(GP_LOG_INFO, "SIGHUP: reloading settings, rules and the CA");
 	if (gp_ctl_settings_reload(&s->app.ctl, &err) != 0) {
 		gp_log(GP_LOG_WARN, "reload failed: %s", err);
 		free(err);
 	}
+	gp_ctl_cert_load(&s->app.ctl);
 }
 
 int

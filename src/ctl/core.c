@@ -256,6 +256,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 		gp_xasprintf(err, _("cannot load rules"));
 		goto fail_res;
 	}
+	gp_ctl_cert_load(c);	/* none or a broken one: said, not fatal */
 	c->bus_sub = gp_bus_subscribe(&c->bus, on_event, c);
 	c->dns_cache = gp_dns_cache_new(10000,
 	    (uint32_t)c->settings.dns_ttl_min,
@@ -337,6 +338,8 @@ fail_store:
 	c->px.rules = NULL;
 	gp_rules_free(c->rules);
 	c->rules = NULL;
+	gp_ca_free(c->ca);
+	c->ca = NULL;
 	gp_bus_free(&c->bus);
 	gp_pending_free(&c->pending);
 	gp_store_close(c->store);
@@ -398,6 +401,8 @@ gp_ctl_free(struct gp_ctl *c)
 	c->px.rules = NULL;
 	gp_rules_free(c->rules);
 	c->rules = NULL;
+	gp_ca_free(c->ca);
+	c->ca = NULL;
 	gp_bus_free(&c->bus);
 	free(c->db_path);
 	c->db_path = NULL;

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "conf/conf.h"
+#include "mitm/mitm.h"
 #include "pending/pending.h"
 #include "proxy/proxy.h"
 #include "rules/rules.h"
@@ -77,6 +78,9 @@ struct gp_ctl {
 	struct gp_store		*reader;	/* under reader_mu */
 	struct gp_blocked	 blocked[GP_BLOCKED_RING];
 	size_t			 nblocked;	/* total ever, ring index */
+	struct gp_ca		*ca;		/* NULL: none loaded */
+	char			 ca_error[256];	/* why the files did not load */
+	int			 ca_generating;	/* a worker makes a key */
 };
 
 /*
@@ -84,6 +88,25 @@ struct gp_ctl {
  * TUI call the gp_ctl_* operations below (tests/unit/layering.sh keeps
  * it so), which store, apply and announce.
  */
+
+/*
+ * mitm.c: interception's CA.  load() reads the data directory's CA again
+ * (start, SIGHUP, POST /api/cert/reload, `cert reload`): 0, -ENOENT (no
+ * CA), or -EINVAL with the reason in the status; the old one stays in
+ * use when the new files cannot be.  generate_async() makes a new key
+ * and certificate on a worker, then loads it; done(arg, rc, why) on the
+ * loop (-EEXIST without force, -EBUSY while one runs).
+ */
+int	gp_ctl_cert_load(struct gp_ctl *);
+int	gp_ctl_cert_generate_async(struct gp_ctl *, int force,
+	    void (*done)(void *, int, const char *), void *arg);
+/* The loaded CA's description, else the files' (loaded says which). */
+void	gp_ctl_cert_info(struct gp_ctl *, struct gp_ca_info *, int *loaded);
+/* The loaded CA certificate as PEM (caller frees); NULL if none. */
+char	*gp_ctl_cert_pem(struct gp_ctl *);
+/* "ready" (a CA is loaded; tunnels are not intercepted yet), "off"
+ * (mitmEnabled false), "no-ca", "invalid-ca". */
+const char *gp_ctl_mitm_state(struct gp_ctl *);
 
 /* Opens state and listens; 0, or -1 with *err (caller frees). */
 int	gp_ctl_start(struct gp_ctl *, uv_loop_t *, const struct gp_config *,

@@ -1,0 +1,153 @@
+/*
+ * routes-cert.c: the /api/cert routes, as the original: status, generate
+ * (?force=true; the key is made on a worker, the reply follows),
+ * download (the certificate, never the key), reload.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api-int.h"
+#include "ctl/ctl.h"
+
+/* certStatus: the files on disk, and what the running core uses. */
+static cJSON *
+cert_status(struct gp_ctl *c)
+{
+	struct gp_ca_info	 disk, used;
+	int			 loaded;
+	char			 when[21], cmd[9000];
+	cJSON			*o = cJSON_CreateObject(), *ic;
+
+	gp_ca_inspect(gp_ctl_config(c)->data_dir, &disk);
+	gp_ctl_cert_info(c, &used, &loaded);
+	cJSON_AddBoolToObject(o, "generated", disk.present);
+	cJSON_AddStringToObject(o, "certPath", disk.cert_path);
+	cJSON_AddStringToObject(o, "keyPath", disk.key_path);
+	if (disk.valid) {
+		cJSON_AddStringToObject(o, "subject", disk.subject);
+		gp_time_format_rfc3339(disk.not_after, when);
+		cJSON_AddStringToObject(o, "expiresAt", when);
+		cJSON_AddStringToObject(o, "fingerprint", disk.sha256);
+	} else if (disk.present)
+		cJSON_AddStringToObject(o, "error", disk.error);
+	cJSON_AddBoolToObject(o, "installed", disk.valid &&
+	    gp_ca_installed(&disk));
+	cJSON_AddBoolToObject(o, "loaded", loaded);
+	cJSON_AddBoolToObject(o, "loadedIsCurrent", loaded && disk.valid &&
+	    strcmp(used.sha256, disk.sha256) == 0);
+	cJSON_AddStringToObject(o, "interception", gp_ctl_mitm_state(c));
+	ic = cJSON_AddObjectToObject(o, "installCommands");
+	snprintf(cmd, sizeof cmd, "sudo install -m 0644 %s %s/%s && sudo %s",
+	    disk.cert_path, gp_ca_trust_dir(), GP_CA_TRUST_NAME,
+	    gp_ca_trust_update());
+	cJSON_AddStringToObject(ic, "linux", cmd);
+	snprintf(cmd, sizeof cmd, "sudo security add-trusted-cert -d -r "
+	    "trustRoot -k /Library/Keychains/System.keychain %s",
+	    disk.cert_path);
+	cJSON_AddStringToObject(ic, "macos", cmd);
+	return o;
+}
+
+static cJSON *
+message(struct gp_ctl *c, const char *text)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "message", text);
+	cJSON_AddItemToObject(o, "certStatus", cert_status(c));
+	return o;
+}
+
+void
+api_cert_status(struct api_req *r, struct api_resp *resp)
+{
+	ok_json(resp, cert_status(r->ctl));
+}
+
+struct gen_later {
+	struct gp_ctl		*c;
+	struct api_later	*later;
+};
+
+static void
+generated(void *arg, int rc, const char *why)
+{
+	struct gen_later	*g = arg;
+	struct api_resp		 resp = { .status = 0 };
+
+	if (rc == 0)
+		ok_json(&resp, message(g->c, "CA generated"));
+	else
+		api_errno(&resp, rc == -EBUSY ? -EBUSY : rc, why);
+	api_later_reply(g->later, resp.status, resp.json);
+	free(g);
+}
+
+void
+api_cert_generate(struct api_req *r, struct api_resp *resp)
+{
+	struct gen_later	*g;
+	char			 force[8] = "";
+	int			 rc;
+
+	if (!api_can_defer(r)) {
+		api_error(resp, 503, "cannot generate a key here");
+		return;
+	}
+	api_query(r, "force", force, sizeof force);
+	g = gp_xcalloc(1, sizeof *g);
+	g->c = r->ctl;
+	rc = gp_ctl_cert_generate_async(r->ctl, strcmp(force, "true") == 0 ||
+	    strcmp(force, "1") == 0, generated, g);
+	if (rc != 0) {
+		free(g);
+		api_errno(resp, rc, rc == -EBUSY ? "a CA is being generated" :
+		    NULL);
+		return;
+	}
+	g->later = api_defer(r, resp);
+}
+
+void
+api_cert_download(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_ca_info	 disk;
+	FILE			*fp;
+	char			 buf[16384];
+	size_t			 n;
+
+	gp_ca_inspect(gp_ctl_config(r->ctl)->data_dir, &disk);
+	if (!disk.valid || (fp = fopen(disk.cert_path, "re")) == NULL) {
+		api_error(resp, 404, "no CA: greyproxy cert generate");
+		return;
+	}
+	n = fread(buf, 1, sizeof buf, fp);
+	fclose(fp);
+	resp->status = 200;
+	resp->raw = gp_xstrndup(buf, n);
+	resp->raw_len = n;
+	resp->content_type = "application/x-pem-file";
+	resp->filename = "greyproxy-ca.pem";
+}
+
+void
+api_cert_reload(struct api_req *r, struct api_resp *resp)
+{
+	int	rc = gp_ctl_cert_load(r->ctl);
+
+	if (rc == 0)
+		ok_json(resp, message(r->ctl, "CA reloaded"));
+	else if (rc == -ENOENT)
+		api_error(resp, 503, "no CA to load: greyproxy cert generate");
+	else {
+		struct gp_ca_info disk;
+
+		gp_ca_inspect(gp_ctl_config(r->ctl)->data_dir, &disk);
+		api_error(resp, 500, disk.error[0] ? disk.error :
+		    "cannot load the CA");
+	}
+}
