@@ -73,6 +73,7 @@ void	 gp_arena_free(struct gp_arena *);
 	X(CONNECT_FAILED, "upstream-connect-failed", 502, 0x01, NULL)	\
 	X(UPSTREAM_TIMEOUT, "upstream-timeout", 504, 0x04, NULL)	\
 	X(UPSTREAM_PROTOCOL, "upstream-bad-response", 502, 0x01, NULL)	\
+	X(UPSTREAM_TLS, "upstream-tls-failed", 502, 0x01, NULL)		\
 	X(SHUTDOWN, "shutting-down", 503, 0x01, NULL)
 enum gp_reason {
 #define X(sym, tok, http, socks, label) GP_R_##sym,

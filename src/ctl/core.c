@@ -257,6 +257,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 		goto fail_res;
 	}
 	gp_ctl_cert_load(c);	/* none or a broken one: said, not fatal */
+	gp_ctl_mitm_start(c);
 	c->bus_sub = gp_bus_subscribe(&c->bus, on_event, c);
 	c->dns_cache = gp_dns_cache_new(10000,
 	    (uint32_t)c->settings.dns_ttl_min,
@@ -338,8 +339,7 @@ fail_store:
 	c->px.rules = NULL;
 	gp_rules_free(c->rules);
 	c->rules = NULL;
-	gp_ca_free(c->ca);
-	c->ca = NULL;
+	gp_ctl_mitm_free(c);
 	gp_bus_free(&c->bus);
 	gp_pending_free(&c->pending);
 	gp_store_close(c->store);
@@ -401,8 +401,7 @@ gp_ctl_free(struct gp_ctl *c)
 	c->px.rules = NULL;
 	gp_rules_free(c->rules);
 	c->rules = NULL;
-	gp_ca_free(c->ca);
-	c->ca = NULL;
+	gp_ctl_mitm_free(c);
 	gp_bus_free(&c->bus);
 	free(c->db_path);
 	c->db_path = NULL;

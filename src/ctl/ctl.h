@@ -79,6 +79,8 @@ struct gp_ctl {
 	struct gp_blocked	 blocked[GP_BLOCKED_RING];
 	size_t			 nblocked;	/* total ever, ring index */
 	struct gp_ca		*ca;		/* NULL: none loaded */
+	EVP_PKEY		*leaf_key;	/* made on a worker at start */
+	struct gp_mitm		*mitm;		/* ca + leaf_key, when both */
 	char			 ca_error[256];	/* why the files did not load */
 	int			 ca_generating;	/* a worker makes a key */
 };
@@ -98,14 +100,19 @@ struct gp_ctl {
  * loop (-EEXIST without force, -EBUSY while one runs).
  */
 int	gp_ctl_cert_load(struct gp_ctl *);
+/* Start: the leaves' key is made on a worker; interception begins when
+ * it and a CA are there.  apply(): mitmEnabled turns it on and off. */
+void	gp_ctl_mitm_start(struct gp_ctl *);
+void	gp_ctl_mitm_apply(struct gp_ctl *);
+void	gp_ctl_mitm_free(struct gp_ctl *);
 int	gp_ctl_cert_generate_async(struct gp_ctl *, int force,
 	    void (*done)(void *, int, const char *), void *arg);
 /* The loaded CA's description, else the files' (loaded says which). */
 void	gp_ctl_cert_info(struct gp_ctl *, struct gp_ca_info *, int *loaded);
 /* The loaded CA certificate as PEM (caller frees); NULL if none. */
 char	*gp_ctl_cert_pem(struct gp_ctl *);
-/* "ready" (a CA is loaded; tunnels are not intercepted yet), "off"
- * (mitmEnabled false), "no-ca", "invalid-ca". */
+/* "on" (tunnels carrying TLS are intercepted), "off" (mitmEnabled
+ * false), "no-ca", "invalid-ca", "starting" (its key is being made). */
 const char *gp_ctl_mitm_state(struct gp_ctl *);
 
 /* Opens state and listens; 0, or -1 with *err (caller frees). */
@@ -127,6 +134,7 @@ struct gp_ctl_status {
 	uint64_t			 rules_gen;	/* moves per change */
 	uint64_t			 allowed, blocked, connections;
 	uint64_t			 spliced, copied;	/* tunnels */
+	uint64_t			 intercepted;
 	struct gp_dns_cache_stats	 dns_cache;
 	int				 have_dns_cache;
 	size_t				 dns_inflight;

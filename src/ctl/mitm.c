@@ -12,6 +12,82 @@
 
 #include "ctl/ctl.h"
 
+/* The interception material from the CA and the leaf key, when both. */
+static void
+rebuild(struct gp_ctl *c)
+{
+	char *err = NULL;
+
+	gp_mitm_free(c->mitm);
+	c->mitm = NULL;
+	if (c->ca != NULL && c->leaf_key != NULL &&
+	    (c->mitm = gp_mitm_new(c->ca, c->leaf_key, 1024, &err)) == NULL) {
+		gp_log(GP_LOG_WARN, "interception off: %s", err);
+		free(err);
+	}
+	gp_ctl_mitm_apply(c);
+}
+
+void
+gp_ctl_mitm_apply(struct gp_ctl *c)
+{
+	c->px.mitm = c->settings.mitm_enabled ? c->mitm : NULL;
+}
+
+struct key_job {
+	uv_work_t	 req;
+	struct gp_ctl	*c;
+	EVP_PKEY	*key;
+};
+
+static void
+key_work(uv_work_t *req)
+{
+	struct key_job *j = req->data;
+
+	j->key = gp_mitm_keygen();
+}
+
+static void
+key_after(uv_work_t *req, int status)
+{
+	struct key_job	*j = req->data;
+	struct gp_ctl	*c = j->c;
+
+	if (c->started && j->key != NULL) {
+		c->leaf_key = j->key;
+		rebuild(c);
+	} else
+		EVP_PKEY_free(j->key);
+	free(j);
+}
+
+void
+gp_ctl_mitm_start(struct gp_ctl *c)
+{
+	struct key_job *j = gp_xcalloc(1, sizeof *j);
+
+	j->req.data = j;
+	j->c = c;
+	if (uv_queue_work(c->loop, &j->req, key_work, key_after) != 0) {
+		gp_log(GP_LOG_WARN, "interception off: no worker thread for "
+		    "its key");
+		free(j);
+	}
+}
+
+void
+gp_ctl_mitm_free(struct gp_ctl *c)
+{
+	c->px.mitm = NULL;
+	gp_mitm_free(c->mitm);
+	c->mitm = NULL;
+	EVP_PKEY_free(c->leaf_key);
+	c->leaf_key = NULL;
+	gp_ca_free(c->ca);
+	c->ca = NULL;
+}
+
 int
 gp_ctl_cert_load(struct gp_ctl *c)
 {
@@ -23,12 +99,13 @@ gp_ctl_cert_load(struct gp_ctl *c)
 		gp_ca_free(c->ca);
 		c->ca = ca;
 		c->ca_error[0] = '\0';
-		gp_log(GP_LOG_INFO, "CA loaded: %s", ca != NULL ?
-		    "interception can start" : "");
+		gp_log(GP_LOG_INFO, "CA loaded");
+		rebuild(c);
 	} else if (rc == -ENOENT) {
 		gp_ca_free(c->ca);
 		c->ca = NULL;
 		c->ca_error[0] = '\0';
+		rebuild(c);
 		gp_log(GP_LOG_INFO, "no CA in %s: HTTPS is tunnelled, not "
 		    "intercepted (greyproxy cert generate)", c->cfg->data_dir);
 	} else {
@@ -133,7 +210,9 @@ gp_ctl_mitm_state(struct gp_ctl *c)
 {
 	if (!c->settings.mitm_enabled)
 		return "off";
+	if (c->px.mitm != NULL)
+		return "on";
 	if (c->ca != NULL)
-		return "ready";	/* "on" once tunnels are intercepted */
+		return "starting";
 	return c->ca_error[0] != '\0' ? "invalid-ca" : "no-ca";
 }

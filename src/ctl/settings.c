@@ -42,6 +42,7 @@ gp_ctl_settings_apply(struct gp_ctl *c)
 	c->pending.max_entries = (size_t)s->pending_max_entries;
 	c->pending.max_waiters = (size_t)s->pending_max_waiters;
 	c->pending.retention = s->pending_retention;
+	gp_ctl_mitm_apply(c);
 	if (c->store != NULL) {
 		gp_store_log_budget(c->store, (uint32_t)s->log_budget);
 		gp_store_log_retention(c->store, s->log_retention_days,

@@ -25,6 +25,7 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->connections = c->px.stats.flows;
 	s->spliced = c->px.stats.spliced;
 	s->copied = c->px.stats.copied;
+	s->intercepted = c->px.stats.intercepted;
 	s->rules = gp_rules_count(c->rules);
 	s->ingesting = c->ingesting;
 	s->reloading = c->reloading;

@@ -53,14 +53,14 @@ ssl_error(char **err, const char *what)
 	ERR_clear_error();
 }
 
-static int
-add_ext(X509 *cert, int nid, const char *value)
+int
+gp_x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 {
 	X509V3_CTX	 ctx;
 	X509_EXTENSION	*ex;
 
 	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+	X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
 	if ((ex = X509V3_EXT_conf_nid(NULL, &ctx, nid, value)) == NULL)
 		return -1;
 	X509_add_ext(cert, ex, -1);
@@ -115,10 +115,13 @@ make_cert(EVP_PKEY *key)
 	    X509_set_issuer_name(x, name) != 1 ||
 	    X509_set_pubkey(x, key) != 1)
 		goto fail;
-	if (add_ext(x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
-	    add_ext(x, NID_key_usage, "critical,keyCertSign,cRLSign") ||
-	    add_ext(x, NID_subject_key_identifier, "hash") ||
-	    add_ext(x, NID_authority_key_identifier, "keyid:always"))
+	if (gp_x509_add_ext(x, x, NID_basic_constraints,
+	    "critical,CA:TRUE,pathlen:0") ||
+	    gp_x509_add_ext(x, x, NID_key_usage,
+	    "critical,keyCertSign,cRLSign") ||
+	    gp_x509_add_ext(x, x, NID_subject_key_identifier, "hash") ||
+	    gp_x509_add_ext(x, x, NID_authority_key_identifier,
+	    "keyid:always"))
 		goto fail;
 	if (X509_sign(x, key, EVP_sha256()) == 0)
 		goto fail;
@@ -364,6 +367,18 @@ gp_ca_installed(const struct gp_ca_info *i)
 		fclose(fb);
 	free(path);
 	return na > 0 && na == nb && memcmp(a, b, na) == 0;
+}
+
+X509 *
+gp_ca_x509(const struct gp_ca *ca)
+{
+	return ca->cert;
+}
+
+EVP_PKEY *
+gp_ca_pkey(const struct gp_ca *ca)
+{
+	return ca->key;
 }
 
 char *

@@ -11,7 +11,10 @@
 #ifndef GP_MITM_H
 #define GP_MITM_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/ssl.h>
 
 #define GP_CA_CERT	"ca-cert.pem"
 #define GP_CA_KEY	"ca-key.pem"
@@ -55,7 +58,49 @@ void	gp_ca_inspect(const char *dir, struct gp_ca_info *);
 const char *gp_ca_trust_dir(void);
 const char *gp_ca_trust_update(void);
 int	gp_ca_installed(const struct gp_ca_info *);
+/* Adds an extension in openssl.cnf syntax ("critical,CA:FALSE"). */
+int	gp_x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
+/* The loaded certificate and key (borrowed). */
+X509	*gp_ca_x509(const struct gp_ca *);
+EVP_PKEY *gp_ca_pkey(const struct gp_ca *);
 /* The certificate as PEM (malloc'd, NUL-terminated); NULL if none. */
 char	*gp_ca_cert_pem(const struct gp_ca *);
+
+/*
+ * leaf.c: interception's TLS material.  gp_mitm_new() takes references
+ * to the CA's certificate and key and to a leaf key (gp_mitm_keygen():
+ * a worker's job); SSLs made from it outlive it safely.  Leaves
+ * are signed per name on first use and cached (max, least recently
+ * used out, re-signed half a day before they expire).  server_ssl(): an
+ * SSL for a client of ours, presenting the leaf for name and the CA;
+ * client_ssl(): an SSL to an origin sending sni (may be empty) and
+ * verifying the certificate against the system store for verify (a
+ * name, or an IP literal).
+ */
+struct gp_mitm;
+EVP_PKEY	*gp_mitm_keygen(void);
+struct gp_mitm	*gp_mitm_new(const struct gp_ca *, EVP_PKEY *leaf_key,
+		    size_t max_leaves, char **err);
+void		 gp_mitm_free(struct gp_mitm *);
+X509		*gp_mitm_leaf(struct gp_mitm *, const char *name);
+SSL		*gp_mitm_server_ssl(struct gp_mitm *, const char *name);
+SSL		*gp_mitm_client_ssl(struct gp_mitm *, const char *sni,
+		    const char *verify);
+void		 gp_mitm_stats(const struct gp_mitm *, uint64_t *issued,
+		    uint64_t *hits, size_t *cached);
+
+/*
+ * sniff.c: the first bytes of a tunnel: a TLS ClientHello (with its SNI
+ * and ALPN offer), something else, or not enough yet.  Pure.
+ */
+#define GP_SNI_MAX	256
+#define GP_SNIFF_MAX	(16384 + 5)	/* more than one record: decide */
+enum gp_tls_sniff { GP_SNIFF_MORE, GP_SNIFF_TLS, GP_SNIFF_OTHER };
+struct gp_tls_hello {
+	int	tls;
+	char	sni[GP_SNI_MAX];	/* "" when none (or not a name) */
+	int	alpn_any, alpn_http11, alpn_h2;
+};
+enum gp_tls_sniff gp_tls_sniff(const void *, size_t, struct gp_tls_hello *);
 
 #endif

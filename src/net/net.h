@@ -169,6 +169,26 @@ uv_tcp_t *gp_stream_tcp(struct gp_stream *);
  */
 int	gp_stream_detach_fd(struct gp_stream *, void (*cb)(struct gp_stream *));
 
+/*
+ * tls.c: TLS over another stream.  Takes inner (its callbacks become
+ * the TLS layer's) and ssl (made by the caller: certificate, name,
+ * verification), both owned from here.  early_in: bytes already read
+ * from the peer (a sniffed ClientHello), processed first.  The handshake
+ * starts on the next loop turn; done(s, 0, NULL) when it succeeded, or
+ * done(s, -EPROTO, why) — why names the verification error when there
+ * is one.  Plain bytes written before it ends are held and sent after.
+ */
+typedef void (*gp_tls_done_cb)(struct gp_stream *, int status,
+	    const char *why);
+struct ssl_st;
+struct gp_stream *gp_stream_tls_new(uv_loop_t *, struct gp_stream *inner,
+	    struct ssl_st *ssl, int server, const void *early_in,
+	    size_t early_len, const struct gp_stream_cbs *, void *data,
+	    gp_tls_done_cb);
+/* The SSL of a TLS stream (NULL for another kind); its inner stream. */
+struct ssl_st *gp_stream_tls_ssl(struct gp_stream *);
+struct gp_stream *gp_stream_tls_inner(struct gp_stream *);
+
 int	gp_stream_read_start(struct gp_stream *);
 void	gp_stream_read_stop(struct gp_stream *);
 int	gp_stream_write(struct gp_stream *, const void *, size_t);

@@ -137,7 +137,8 @@ gp_exchange_refuse(struct gp_flow *f, int status, const char *token,
 		x->txn->status = status;
 		txn_end(f, 1);
 	}
-	gp_flow_log(f);
+	if (!f->intercepted)
+		gp_flow_log(f);
 	/*
 	 * The connection persists only when no request body is left
 	 * unread: otherwise its bytes would be taken for the next request.
@@ -224,11 +225,14 @@ start_request(struct gp_flow *f)
 	    m.content_length > 0 ? B_LENGTH : B_NONE;
 	x->req_left = m.content_length;
 	memset(&x->req_ck, 0, sizeof x->req_ck);
-	snprintf(f->method, sizeof f->method, "%.*s",
-	    (int)(m.method.n < 15 ? m.method.n : 15), m.method.p);
-	gp_url_redact(m.target, target, sizeof target);
-	snprintf(f->request, sizeof f->request, "%.*s %s",
-	    (int)(m.method.n < 32 ? m.method.n : 32), m.method.p, target);
+	if (!f->intercepted) {		/* the tunnel's row stays its own */
+		snprintf(f->method, sizeof f->method, "%.*s",
+		    (int)(m.method.n < 15 ? m.method.n : 15), m.method.p);
+		gp_url_redact(m.target, target, sizeof target);
+		snprintf(f->request, sizeof f->request, "%.*s %s",
+		    (int)(m.method.n < 32 ? m.method.n : 32), m.method.p,
+		    target);
+	}
 	gp_txn_free(x->txn);
 	x->txn = NULL;
 	/* Waiting first: a decision may answer from inside the call. */
@@ -406,7 +410,8 @@ exchange_done(struct gp_flow *f)
 	struct gp_exchange *x = f->proto;
 
 	txn_end(f, x->r == R_DONE);
-	gp_flow_log(f);
+	if (!f->intercepted)
+		gp_flow_log(f);
 	if (x->r != R_DONE || !x->client_keep || f->c.eof) {
 		gp_flow_finish(f);
 		return;
@@ -482,6 +487,7 @@ response_head(struct gp_flow *f)
 	if (m.status == 101) {
 		forward_head(f, &m, (size_t)n, 0, 1);
 		txn_end(f, 1);		/* the switch itself */
+		f->upgraded = 1;
 		gp_flow_tunnel(f);
 		return;
 	}

@@ -32,6 +32,12 @@ static const struct gp_stream_cbs side_cbs = {
 	.written = gp_flow_written,
 };
 
+const struct gp_stream_cbs *
+gp_flow_side_cbs(void)
+{
+	return &side_cbs;
+}
+
 
 void
 gp_proxy_init(struct gp_proxy *px, uv_loop_t *loop, struct gp_resolver *res,
@@ -367,10 +373,18 @@ on_read(struct gp_stream *st, char *block, ssize_t nread)
 			gp_stream_read_stop(st);
 			s->paused = 1;
 		}
-		f->ops->data(f, s);
+		if (f->sniffing)
+			gp_intercept_sniff(f, s);
+		else
+			f->ops->data(f, s);
 		return 0;
 	}
 	gp_stream_read_stop(st);
+	if (f->sniffing && nread == UV_EOF) {
+		s->eof = 1;		/* the relay passes it on */
+		gp_intercept_pass(f);
+		return 0;
+	}
 	if (nread != UV_EOF && s == &f->c) {
 		gp_log(GP_LOG_DEBUG, "flow %s: read: %s", f->client_addr,
 		    uv_strerror((int)nread));
@@ -410,6 +424,11 @@ on_timer(uv_timer_t *t)
 	uint64_t	 now = uv_now(f->px->loop);
 	uint64_t	 idle = now - f->last_active;
 
+	if (f->sniffing) {
+		/* Nothing told TLS apart in time: a plain tunnel. */
+		gp_intercept_pass(f);
+		return;
+	}
 	if (f->held) {
 		/* Nobody decided in time. */
 		f->held = 0;
@@ -483,6 +502,9 @@ gp_flow_log(struct gp_flow *f)
 void
 gp_flow_refused(struct gp_flow *f, enum gp_reason r)
 {
+	if (f->intercepted)
+		return;		/* the tunnel was allowed; its transaction
+				 * says what was refused inside it */
 	f->reason = r;
 	if (f->allowed) {
 		/* Allowed by policy, then refused or failed. */
@@ -848,14 +870,6 @@ gp_flow_tunnel(struct gp_flow *f)
 	gp_flow_uncork(&f->c);		/* relayed bytes come after */
 	gp_flow_uncork(&f->u);
 	gp_flow_set_timeout(f, f->px->opts.idle_timeout_ms);
-	if (f->c.in.len > 0) {
-		gp_flow_write(&f->u, f->c.in.data, f->c.in.len);
-		gp_buf_reset(&f->c.in);
-	}
-	if (f->u.in.len > 0) {
-		gp_flow_write(&f->c, f->u.in.data, f->u.in.len);
-		gp_buf_reset(&f->u.in);
-	}
 	if (!f->closing)
-		gp_relay_start(f);
+		gp_intercept_start(f);
 }

@@ -139,6 +139,9 @@ struct gp_flow {
 	unsigned			 held:1;	/* waiting in pending */
 	unsigned			 approved:1;	/* by a person */
 	unsigned			 deadline:1;	/* timer is total */
+	unsigned			 sniffing:1;	/* tunnel: TLS or not? */
+	unsigned			 intercepted:1;	/* TLS terminated */
+	unsigned			 upgraded:1;	/* tunnel after a 101 */
 	struct gp_waiter		 w;
 	uint64_t			 last_active;
 	unsigned			 timeout_ms;
@@ -227,6 +230,13 @@ void		 gp_flow_match(struct gp_flow *, const char *host,
 /* Is host known to be on the local network before DNS (a private or
  * loopback literal, localhost, *.localhost)? */
 int		 gp_flow_local_destination(const char *host);
+/* The callbacks of a side's stream (a TLS layer wraps it with them). */
+const struct gp_stream_cbs *gp_flow_side_cbs(void);
+/* intercept.c: start() when a tunnel is ready (sniffs when interception
+ * is on); sniff() for bytes that arrive meanwhile; pass() relays. */
+void		 gp_intercept_start(struct gp_flow *);
+void		 gp_intercept_sniff(struct gp_flow *, struct gp_side *);
+void		 gp_intercept_pass(struct gp_flow *);
 /* relay.c: the tunnel (copy through pooled blocks, or splice(2) when
  * both sides are plain TCP); closing the flow ends it. */
 void		 gp_relay_start(struct gp_flow *);

@@ -21,6 +21,7 @@
 #include "conf/conf.h"
 #include "dns/dns.h"
 #include "http/http.h"
+#include "mitm/mitm.h"
 #include "net/net.h"
 #include "pending/pending.h"
 #include "rules/rules.h"
@@ -39,6 +40,7 @@ struct gp_proxy_stats {
 	uint64_t	allowed;
 	uint64_t	blocked;
 	uint64_t	spliced;	/* tunnels relayed by splice(2) */
+	uint64_t	intercepted;	/* tunnels whose TLS we terminated */
 	uint64_t	copied;		/* ... through the streams */
 };
 
@@ -53,6 +55,8 @@ struct gp_proxy {
 	const struct gp_settings *settings;	/* borrowed, live */
 	const struct gp_ruleset	*rules;		/* borrowed, swappable */
 	struct gp_dns_cache	*dns_cache;	/* borrowed; may be NULL */
+	struct gp_mitm		*mitm;		/* borrowed; NULL: no
+						 * interception */
 	struct gp_proxy_opts	 opts;
 	struct gp_proxy_stats	 stats;
 	struct gp_flow		*flows;		/* every open flow */

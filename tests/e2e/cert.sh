@@ -42,7 +42,7 @@ ok $? "self-signed and verifiable"
 F1=$(fp)
 is "$(cst 'd["fingerprint"]')" "$F1" "cert status: the SHA-256 fingerprint"
 is "$(cst 'd["loaded"] and d["loadedIsCurrent"]')" True "cert status: that CA is the one in use"
-is "$(jget "$(api GET /api/status)" 'd["mitm"]["state"]')" ready "status: CA ready"
+is "$(jget "$(api GET /api/status)" 'd["mitm"]["state"]')" on "status: interception on"
 out=$(cert show)
 like "$out" "sha256: +$F1" "cert show: the fingerprint"
 like "$out" "expires: +20[0-9-]+ " "cert show: the expiry"
@@ -74,7 +74,7 @@ j=$(api POST /api/cert/reload)
 is "$(api_status)" 500 "reload of a mismatched pair: 500"
 like "$(jget "$j" 'd["error"]')" "does not belong" "with the reason"
 is "$(cst 'd["loaded"]')" True "the CA in use stays loaded"
-is "$(jget "$(api GET /api/status)" 'd["mitm"]["state"]')" ready "and interception stays ready"
+is "$(jget "$(api GET /api/status)" 'd["mitm"]["state"]')" on "and interception stays on"
 cp "$T/key.keep" "$GP_DATA/ca-key.pem"
 
 # The CLI's --force, then SIGHUP: the new one is loaded without a restart.
