@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "core/core.h"
+#include "net/net.h"
 
 int
 gp_app_start(struct gp_app *a, uv_loop_t *loop, const struct gp_config *cfg,
@@ -68,6 +69,7 @@ gp_app_finish(struct gp_app *a)
 	if (a->started)
 		gp_ctl_free(&a->ctl);
 	a->started = 0;
+	gp_block_pool_drain();
 }
 
 int

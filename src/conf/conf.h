@@ -74,6 +74,7 @@ struct gp_settings {
 	int		decision_scope;		/* a/d in the TUI: enum index */
 	int		decision_duration;	/* of "permanent", "1h", ... */
 	char		theme[16];
+	char		mitm_bypass[2048];	/* host globs, one per line */
 	unsigned	user_set;		/* bit per table entry */
 };
 

@@ -13,14 +13,14 @@
 #include "conf/conf.h"
 #include "core/core.h"
 
-enum stype { T_BOOL, T_INT, T_ENUM, T_STR };
+enum stype { T_BOOL, T_INT, T_ENUM, T_STR, T_LIST };
 
 struct sdesc {
 	const char	*key;
 	enum stype	 type;
 	size_t		 off;
 	int		 def;		/* bool, int, enum index */
-	int		 min, max;	/* int range */
+	int		 min, max;	/* int range; max: string room */
 	const char	*choices[8];	/* enum names, by value */
 	const char	*sdef;		/* string default */
 	const char	*label;		/* N_(): the TUI's; NULL: hidden */
@@ -75,12 +75,18 @@ static const struct sdesc table[] = {
 	    { NULL }, NULL, N_("Log: keep rows (days, 0 forever)"), 1 },
 	{ "logMaxMB", T_INT, OFF(log_max_mb), 1024, 0, 1048576, { NULL },
 	    NULL, N_("Log: database size cap (MiB, 0 none)"), 256 },
-	/* the original's, kept for greywall; not built yet: not shown */
 	{ "mitmEnabled", T_BOOL, OFF(mitm_enabled), 1, 0, 0, { NULL }, NULL,
+	    N_("Interception: HTTPS (with a CA)"), 0 },
+	/* Host globs whose TLS is never intercepted (pinned, sensitive). */
+	{ "mitmBypass", T_LIST, OFF(mitm_bypass), 0, 0,
+	    (int)sizeof(((struct gp_settings *)0)->mitm_bypass), { NULL }, "",
 	    NULL, 0 },
+	/* the original's, kept for greywall; not built yet: not shown */
 	{ "notificationsEnabled", T_BOOL, OFF(notifications), 1, 0, 0,
 	    { NULL }, NULL, NULL, 0 },
-	{ "theme", T_STR, OFF(theme), 0, 0, 0, { NULL }, "system", NULL, 0 },
+	{ "theme", T_STR, OFF(theme), 0, 0,
+	    (int)sizeof(((struct gp_settings *)0)->theme), { NULL }, "system",
+	    NULL, 0 },
 };
 
 static int *
@@ -96,12 +102,57 @@ gp_settings_defaults(struct gp_settings *s)
 
 	memset(s, 0, sizeof *s);
 	for (i = 0; i < GP_ARRAY_LEN(table); i++) {
-		if (table[i].type == T_STR)
-			snprintf((char *)s + table[i].off, sizeof s->theme,
-			    "%s", table[i].sdef);
+		if (table[i].type == T_STR || table[i].type == T_LIST)
+			snprintf((char *)s + table[i].off,
+			    (size_t)table[i].max, "%s", table[i].sdef);
 		else
 			*ival(s, &table[i]) = table[i].def;
 	}
+}
+
+/*
+ * A list of host globs: a JSON array of strings, each non-empty, at most
+ * 253 characters of letters, digits and . - _ * ? [ ] (no space, no
+ * control); kept one per line.
+ */
+static int
+apply_list(char *out, size_t room, const char *key, const cJSON *v,
+    const char **why)
+{
+	static char	 msg[160];
+	const cJSON	*it;
+	struct gp_buf	 b = { 0 };
+	const char	*p;
+
+	if (!cJSON_IsArray(v)) {
+		*why = "value has the wrong type";
+		return -1;
+	}
+	cJSON_ArrayForEach(it, v) {
+		if (!cJSON_IsString(it) || it->valuestring[0] == '\0' ||
+		    strlen(it->valuestring) > 253)
+			goto bad;
+		for (p = it->valuestring; *p != '\0'; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
+			    *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			    strchr(".-_*?[]", *p) != NULL))
+				goto bad;
+		gp_buf_printf(&b, "%s%s", b.len ? "\n" : "", it->valuestring);
+	}
+	if (b.len >= room) {
+		gp_buf_free(&b);
+		*why = "value too long";
+		return -1;
+	}
+	snprintf(out, room, "%s", b.len ? b.data : "");
+	gp_buf_free(&b);
+	return 0;
+bad:
+	gp_buf_free(&b);
+	snprintf(msg, sizeof msg, "%s takes host patterns such as "
+	    "\"*.example.com\"", key);
+	*why = msg;
+	return -1;
 }
 
 /* Validates and applies one value; -1 with *why. */
@@ -158,13 +209,16 @@ apply(struct gp_settings *s, const struct sdesc *d, const cJSON *v,
 	case T_STR:
 		if (!cJSON_IsString(v))
 			goto type;
-		if (strlen(v->valuestring) >= sizeof s->theme) {
+		if (strlen(v->valuestring) >= (size_t)d->max) {
 			*why = "value too long";
 			return -1;
 		}
-		snprintf((char *)s + d->off, sizeof s->theme, "%s",
+		snprintf((char *)s + d->off, (size_t)d->max, "%s",
 		    v->valuestring);
 		return 0;
+	case T_LIST:
+		return apply_list((char *)s + d->off, (size_t)d->max, d->key, v,
+		    why);
 	}
 type:
 	*why = "value has the wrong type";
@@ -204,7 +258,8 @@ static void
 add_item(cJSON *obj, const struct gp_settings *s, size_t i)
 {
 	const struct sdesc	*d = &table[i];
-	int			 v = *ival((struct gp_settings *)s, d);
+	int			 v = d->type == T_STR || d->type == T_LIST ? 0 :
+				    *ival((struct gp_settings *)s, d);
 
 	switch (d->type) {
 	case T_BOOL:
@@ -219,6 +274,24 @@ add_item(cJSON *obj, const struct gp_settings *s, size_t i)
 	case T_STR:
 		cJSON_AddStringToObject(obj, d->key, (const char *)s + d->off);
 		break;
+	case T_LIST: {
+		cJSON		*a = cJSON_AddArrayToObject(obj, d->key);
+		const char	*p = (const char *)s + d->off, *e;
+
+		char		*one;
+
+		while (*p != '\0') {
+			e = strchr(p, '\n');
+			one = gp_xstrndup(p, e != NULL ? (size_t)(e - p) :
+			    strlen(p));
+			cJSON_AddItemToArray(a, cJSON_CreateString(one));
+			free(one);
+			if (e == NULL)
+				break;
+			p = e + 1;
+		}
+		break;
+	}
 	}
 }
 
@@ -238,7 +311,8 @@ gp_settings_schema_json(void)
 {
 	cJSON	*obj = cJSON_CreateObject(), *o, *c;
 	size_t	 i, k;
-	static const char *types[] = { "bool", "int", "enum", "string" };
+	static const char *types[] = { "bool", "int", "enum", "string",
+	    "list" };
 	struct gp_settings def;
 
 	gp_settings_defaults(&def);

@@ -128,6 +128,8 @@ void	gp_tcp_close_free(uv_tcp_t *);
 
 char	*gp_block_get(void);
 void	 gp_block_put(char *);
+/* Frees the calling thread's idle blocks (a loop thread that ends). */
+void	 gp_block_pool_drain(void);
 
 struct gp_stream;
 struct gp_stream_cbs {

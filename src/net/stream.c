@@ -40,6 +40,13 @@ gp_block_put(char *b)
 		free(b);
 }
 
+void
+gp_block_pool_drain(void)
+{
+	while (pool.n > 0)
+		free(pool.free[--pool.n]);
+}
+
 /* The interface: thin calls through the ops, refused once closing. */
 
 int

@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,27 @@ intercept(struct gp_flow *f, const struct gp_tls_hello *h)
 	gp_flow_read(&f->c, 1);
 }
 
+/* Is name on the mitmBypass list (host globs, any case)? */
+static int
+bypassed(const struct gp_flow *f, const char *name)
+{
+	const char	*p = f->px->settings != NULL ?
+			    f->px->settings->mitm_bypass : "", *e;
+	char		 pat[256];
+
+	while (*p != '\0') {
+		e = strchr(p, '\n');
+		snprintf(pat, sizeof pat, "%.*s", (int)(e != NULL ?
+		    (size_t)(e - p) : strlen(p)), p);
+		if (fnmatch(pat, name, FNM_CASEFOLD) == 0)
+			return 1;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
 /* Bytes arrived while sniffing: decide once the first flight says. */
 void
 gp_intercept_sniff(struct gp_flow *f, struct gp_side *s)
@@ -259,6 +281,12 @@ gp_intercept_sniff(struct gp_flow *f, struct gp_side *s)
 	if (v == GP_SNIFF_MORE)
 		return;
 	if (v == GP_SNIFF_OTHER || f->px->mitm == NULL) {
+		gp_intercept_pass(f);
+		return;
+	}
+	if ((h.sni[0] && bypassed(f, h.sni)) || bypassed(f, f->host)) {
+		gp_log(GP_LOG_DEBUG, "%s %s: %s is on mitmBypass: relayed",
+		    f->ops->method, f->identity, h.sni[0] ? h.sni : f->host);
 		gp_intercept_pass(f);
 		return;
 	}

@@ -119,5 +119,20 @@ like "$v" "hello from origin" "the origin answers"
 like "$v" "issuer: CN=localhost" "with its own certificate"
 api PUT /api/settings -d '{"mitmEnabled":true}' >/dev/null
 is "$(st 'd["mitm"]["state"]')" on "back on"
+
+# mitmBypass: a host on it keeps its own TLS.
+api PUT /api/settings -d '{"mitmBypass":["bad pattern"]}' >/dev/null
+is "$(api_status)" 400 "mitmBypass refuses what is not a host pattern"
+j=$(api PUT /api/settings -d '{"mitmBypass":["*.example.org","LOCAL*"]}')
+is "$(api_status)" 200 "mitmBypass set"
+is "$(jget "$j" 'd["mitmBypass"]')" "['*.example.org', 'LOCAL*']" "and read back as a list"
+n=$(st 'd["tunnels"]["intercepted"]')
+v=$(curl -sv --max-time 10 -p -x "http://$GP_HTTP" --cacert "$T/cert.pem" "$S/hello" 2>&1)
+like "$v" "issuer: CN=localhost" "a bypassed host: the origin's own certificate"
+like "$v" "hello from origin" "and its answer"
+is "$(st 'd["tunnels"]["intercepted"]')" "$n" "not intercepted"
+api PUT /api/settings -d '{"mitmBypass":[]}' >/dev/null
+v=$(curl -sv --max-time 10 -p -x "http://$GP_HTTP" --cacert "$CA" "$S/hello" 2>&1)
+like "$v" "issuer: CN=Greyproxy CA" "off the list: intercepted again"
 gp_stop
 done_testing

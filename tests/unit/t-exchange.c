@@ -248,6 +248,7 @@ static void *
 loop_thread(void *arg)
 {
 	uv_run(&loop, UV_RUN_DEFAULT);
+	gp_block_pool_drain();		/* the pool is per thread */
 	return NULL;
 }
 
