@@ -422,5 +422,90 @@ setups() {	# setups VIA SYSTEMS TITLE
 setups connect "$HTTP_SYS" CONNECT
 setups socks "$SOCKS_SYS" SOCKS5
 
+# ---- HTTPS interception: greyproxy (its CA, the origin trusted through
+# SSL_CERT_FILE) beside mitmproxy (the same trust), against a TLS origin:
+# nginx, or in smoke mode tests/lib/origin.py --tls.
+TLSL=$B/bench/tls-load
+mkdir -p "$T/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	-days 1 -subj /CN=localhost -addext "subjectAltName=DNS:localhost" \
+	-keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" 2>/dev/null
+OTP=$(free_port)
+if [ "$ORIGIN" = nginx ]; then
+	sed "s|server { listen 127.0.0.1:$OP backlog=4096; root $T/www; } }|server { listen 127.0.0.1:$OP backlog=4096; root $T/www; }\n  server { listen 127.0.0.1:$OTP ssl backlog=4096; ssl_certificate $T/tls/cert.pem; ssl_certificate_key $T/tls/key.pem; root $T/www; } }|; s|pid $T/nginx/pid|pid $T/nginx/pid2|" \
+		"$T/nginx/nginx.conf" > "$T/nginx/tls.conf"
+	/usr/sbin/nginx -c "$T/nginx/tls.conf" -p "$T/nginx" 2>/dev/null & PIDS="$PIDS $!"
+	TBIG=/big
+else
+	echo hello > "$T/tls/hello"
+	python3 "$(dirname "$0")/../tests/lib/origin.py" --port-file "$T/tls/port" \
+		--tls "$T/tls/cert.pem" "$T/tls/key.pem" 2>/dev/null & PIDS="$PIDS $!"
+	for _ in $(seq 100); do [ -s "$T/tls/port" ] && break; sleep 0.05; done
+	OTP=$(cat "$T/tls/port")
+	TBIG=/bytes/$BIG
+fi
+if wait_port "$OTP"; then
+	d=$T/gpm; mkdir -p -m 700 "$d"
+	"$GP" cert generate --data-dir "$d" >/dev/null
+	"$GP" rule --data-dir "$d" add allow localhost >/dev/null
+	SSL_CERT_FILE=$T/tls/cert.pem "$GP" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+		--dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$d" --log-level error 2>"$T/gpm.log" &
+	GMP=$!; PIDS="$PIDS $GMP"
+	for _ in $(seq 200); do [ -s "$d/listen.json" ] && break; sleep 0.05; done
+	GMH=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$d/listen.json")
+	GMA=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api"])' "$d/listen.json")
+	for _ in $(seq 100); do curl -s "http://$GMA/api/status" | grep -q '"state":"on"' && break; sleep 0.05; done
+	TLS_SYS="greyproxy|$GMH|$d/ca-cert.pem"
+	if command -v mitmdump >/dev/null; then
+		MTTP=$(free_port)
+		mitmdump -q --listen-host 127.0.0.1 --listen-port "$MTTP" \
+			--set confdir="$T/mitm2" --set stream_large_bodies=1m \
+			--set ssl_verify_upstream_trusted_ca="$T/tls/cert.pem" \
+			>/dev/null 2>&1 & PIDS="$PIDS $!"
+		wait_port "$MTTP" 400 && for _ in $(seq 100); do
+			[ -s "$T/mitm2/mitmproxy-ca-cert.pem" ] && break; sleep 0.05; done &&
+			TLS_SYS="$TLS_SYS mitmproxy|127.0.0.1:$MTTP|$T/mitm2/mitmproxy-ca-cert.pem"
+	fi
+	tls_table() {	# tls_table TITLE TLS-LOAD-ARGS...
+		local s name addr ca out v GV= title=$1; shift
+		say ""
+		say "$title: per s, p50 ms, p99 ms, ratio"
+		for s in $TLS_SYS; do
+			IFS='|' read -r name addr ca <<< "$s"
+			drain_tw
+			out=$("$TLSL" --proxy "$addr" --target "localhost:$OTP" --cafile "$ca" -d "$SECS" "$@" 2>&1)
+			v=$(echo "$out" | field rate)
+			[ "$name" = greyproxy ] && GV=$v
+			printf '  %-24s %10s %10s %10s %14s\n' "$name" "$v" "$(ms "$(echo "$out" | field p50_us)")" \
+				"$(ms "$(echo "$out" | field p99_us)")" "$(rel "$name" "$v" "$GV")" | tee -a "$OUT"
+			e=$(echo "$out" | field errors); [ "${e:-0}" != 0 ] && say "    ($name: $e errors)"
+		done
+	}
+	tls_table "intercepted: fresh TLS handshake + GET (4 clients)" -c 4
+	tls_table "intercepted: keep-alive GETs (4 clients)" -c 4 --keepalive
+	# The first byte's extra cost: keep-alive GETs intercepted against the
+	# same through a plain tunnel (mitmEnabled off), greyproxy alone.
+	a=$("$TLSL" --proxy "$GMH" --target "localhost:$OTP" --cafile "$d/ca-cert.pem" -c 1 --keepalive -d "$SECS" | field p50_us)
+	curl -s -X PUT "http://$GMA/api/settings" -d '{"mitmEnabled":false}' >/dev/null
+	b=$("$TLSL" --proxy "$GMH" --target "localhost:$OTP" --cafile "$T/tls/cert.pem" -c 1 --keepalive -d "$SECS" | field p50_us)
+	curl -s -X PUT "http://$GMA/api/settings" -d '{"mitmEnabled":true}' >/dev/null
+	say ""
+	say "added first-byte latency of an intercepted request (median, keep-alive): $(python3 -c "import sys; print('%.3f ms' % ((float(sys.argv[1] or 0) - float(sys.argv[2] or 0)) / 1000))" "$a" "$b") ($(ms "$a") ms intercepted, $(ms "$b") ms tunnelled)"
+	say ""
+	say "intercepted bulk $((BIG / 1048576)) MiB: MB/s (curl), ratio"
+	tbulk() { local i; for i in $(seq $RUNS); do curl -s -o /dev/null --max-time 60 -w '%{speed_download}\n' "$@" "https://localhost:$OTP$TBIG"; done | median | python3 -c 'import sys; v=sys.stdin.read().strip(); print("%.0f" % (float(v)/1048576) if v else "-")'; }
+	v=$(tbulk --cacert "$T/tls/cert.pem"); row "direct TLS" "$v" "" ""
+	GV=
+	for s in $TLS_SYS; do
+		IFS='|' read -r name addr ca <<< "$s"
+		v=$(tbulk -p -x "http://$addr" --cacert "$ca")
+		[ "$name" = greyproxy ] && GV=$v
+		row "$name" "$v" "" "$(rel "$name" "$v" "$GV")"
+	done
+else
+	say ""
+	say "interception: the TLS origin did not start; skipped"
+fi
+
 say ""
 say "results: $OUT"

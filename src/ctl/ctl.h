@@ -134,7 +134,7 @@ struct gp_ctl_status {
 	uint64_t			 rules_gen;	/* moves per change */
 	uint64_t			 allowed, blocked, connections;
 	uint64_t			 spliced, copied;	/* tunnels */
-	uint64_t			 intercepted;
+	uint64_t			 intercepted, resumed;
 	struct gp_dns_cache_stats	 dns_cache;
 	int				 have_dns_cache;
 	size_t				 dns_inflight;

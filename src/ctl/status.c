@@ -26,6 +26,7 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->spliced = c->px.stats.spliced;
 	s->copied = c->px.stats.copied;
 	s->intercepted = c->px.stats.intercepted;
+	s->resumed = c->px.stats.resumed;
 	s->rules = gp_rules_count(c->rules);
 	s->ingesting = c->ingesting;
 	s->reloading = c->reloading;

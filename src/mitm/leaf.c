@@ -26,6 +26,7 @@
 #define LEAF_PAST	(24 * 3600)		/* a clock behind still works */
 #define LEAF_FUTURE	(3 * 24 * 3600)
 #define LEAF_REISSUE	(12 * 3600)		/* before expiry: a new one */
+#define SESSIONS	256			/* origins resumed, by name */
 
 struct leaf {
 	char			 name[GP_SNI_MAX];
@@ -42,7 +43,51 @@ struct gp_mitm {
 	TAILQ_HEAD(leaves_head, leaf) leaves;
 	size_t		 n, max;
 	uint64_t	 issued, hits;
+	/* The last session of each origin (by the name verified), so the
+	 * next tunnel to it resumes instead of a full handshake. */
+	struct {
+		char		 name[GP_SNI_MAX];
+		SSL_SESSION	*sess;
+	} sessions[SESSIONS];
 };
+
+static size_t
+slot(const char *name)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)(*name | 0x20)) * 16777619u;
+	return h % SESSIONS;
+}
+
+/* Each client SSL carries the name it verifies (freed with it). */
+static int	name_idx = -1;
+
+static void
+free_name(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	free(ptr);
+}
+
+/* A new session from an origin: kept under the name it was verified
+ * for (a session is only ever offered to that same name again). */
+static int
+new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct gp_mitm	*m = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	const char	*name = SSL_get_ex_data(ssl, name_idx);
+	size_t		 i;
+
+	if (m == NULL || name == NULL)
+		return 0;
+	i = slot(name);
+	SSL_SESSION_free(m->sessions[i].sess);
+	snprintf(m->sessions[i].name, sizeof m->sessions[i].name, "%s", name);
+	m->sessions[i].sess = sess;
+	return 1;		/* the reference is ours */
+}
 
 /* ALPN: http/1.1 when offered; otherwise no ALPN (the client falls back
  * or gives up, as with any server that does not speak h2). */
@@ -105,7 +150,13 @@ gp_mitm_new(const struct gp_ca *ca, EVP_PKEY *leaf_key, size_t max_leaves,
 	/* The system store; SSL_CERT_FILE and SSL_CERT_DIR are honoured. */
 	SSL_CTX_set_default_verify_paths(m->client);
 	SSL_CTX_set_alpn_protos(m->client, alpn, sizeof alpn - 1);
-	SSL_CTX_set_session_cache_mode(m->client, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_session_cache_mode(m->client, SSL_SESS_CACHE_CLIENT |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(m->client, new_session);
+	if (name_idx < 0)
+		name_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    free_name);
+	SSL_CTX_set_app_data(m->client, m);
 	return m;
 }
 
@@ -127,6 +178,9 @@ gp_mitm_free(struct gp_mitm *m)
 		TAILQ_REMOVE(&m->leaves, l, lru);
 		leaf_free(l);
 	}
+	for (size_t i = 0; i < SESSIONS; i++)
+		SSL_SESSION_free(m->sessions[i].sess);
+	SSL_CTX_set_app_data(m->client, NULL);	/* SSLs may outlive us */
 	SSL_CTX_free(m->server);
 	SSL_CTX_free(m->client);
 	EVP_PKEY_free(m->key);
@@ -251,6 +305,7 @@ gp_mitm_client_ssl(struct gp_mitm *m, const char *sni, const char *verify)
 	SSL		*ssl = SSL_new(m->client);
 	X509_VERIFY_PARAM *vp;
 	unsigned char	 ip[16];
+	size_t		 i;
 
 	if (ssl == NULL)
 		return NULL;
@@ -262,6 +317,12 @@ gp_mitm_client_ssl(struct gp_mitm *m, const char *sni, const char *verify)
 		X509_VERIFY_PARAM_set1_ip_asc(vp, verify);
 	else
 		SSL_set1_host(ssl, verify);
+	i = slot(verify);
+	if (m->sessions[i].sess != NULL &&
+	    strcasecmp(m->sessions[i].name, verify) == 0 &&
+	    SSL_SESSION_is_resumable(m->sessions[i].sess))
+		SSL_set_session(ssl, m->sessions[i].sess);
+	SSL_set_ex_data(ssl, name_idx, gp_xstrdup(verify));
 	return ssl;
 }
 

@@ -283,6 +283,11 @@ tls_close(struct gp_stream *s)
 {
 	struct tls_stream *t = (struct tls_stream *)s;
 
+	/* A connection that worked keeps its session resumable (OpenSSL
+	 * drops a session freed without close_notify sent). */
+	if (t->done && !t->failed)
+		SSL_set_shutdown(t->ssl, SSL_get_shutdown(t->ssl) |
+		    SSL_SENT_SHUTDOWN);
 	gp_stream_close(t->inner, inner_closed);
 	uv_close((uv_handle_t *)&t->kick, kick_closed);
 }

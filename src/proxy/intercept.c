@@ -110,6 +110,8 @@ upstream_done(struct gp_stream *st, int status, const char *why)
 
 	if (status == 0) {
 		mf->up = 1;
+		if (SSL_session_reused(gp_stream_tls_ssl(st)))
+			f->px->stats.resumed++;
 		return;
 	}
 	mf->up = -1;

@@ -56,6 +56,7 @@ like "$v" "subject: CN=localhost" "for the name asked"
 like "$v" "ALPN: server accepted http/1.1" "ALPN http/1.1"
 is "$(curl -s --max-time 10 --socks5-hostname "$GP_SOCKS" --cacert "$CA" "$S/hello")" "hello from origin" "SOCKS5: the origin's body"
 is "$(st 'd["tunnels"]["intercepted"]')" 2 "both tunnels were intercepted"
+check "$(st 'd["tunnels"]["upstream_resumed"]') >= 1" "the second resumed its TLS session with the origin"
 
 want=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); from origin import pattern; import hashlib; print(hashlib.sha256(pattern(10485760)).hexdigest())' "$LIB")
 got=$(curl -s --max-time 30 -p -x "http://$GP_HTTP" --cacert "$CA" "$S/bytes/10485760" | sha256sum | cut -d' ' -f1)
