@@ -88,10 +88,38 @@ tui_draw_tabs(struct tui *t)
 	attrset(A_NORMAL);
 }
 
+/* Interception, and when it is not on, the command that turns it on;
+ * 1 when HTTPS is seen. */
+static int
+https_state(struct tui *t, char *out, size_t len)
+{
+	const cJSON	*m = cJSON_GetObjectItemCaseSensitive(t->status,
+			    "mitm");
+	const char	*st = tm_str(m, "state");
+
+	if (strcmp(st, "on") == 0) {
+		snprintf(out, len, "%s", _("https: seen"));
+		return 1;
+	}
+	if (strcmp(st, "off") == 0)
+		snprintf(out, len, "%s",
+		    _("https: tunnelled (mitmEnabled off)"));
+	else if (strcmp(st, "no-ca") == 0)
+		snprintf(out, len, "%s", _("no CA: greyproxy cert generate"));
+	else if (strcmp(st, "invalid-ca") == 0)
+		snprintf(out, len, "%s", _("bad CA: greyproxy cert show"));
+	else
+		snprintf(out, len, "%s", _("https: starting"));
+	return 0;
+}
+
 void
 tui_draw_status(struct tui *t)
 {
 	char		 line[512], mode[96], where[160] = "", dropped[64];
+	char		 https[96], lead[100] = "", tail[100] = "";
+	char		 modew[64];
+	int		 seen, compact, limited;
 	const cJSON	*l = cJSON_GetObjectItemCaseSensitive(t->status,
 	    "listeners");
 	const cJSON	*s = cJSON_GetObjectItemCaseSensitive(t->status,
@@ -127,11 +155,22 @@ tui_draw_status(struct tui *t)
 		    gp_link_target(t->link));
 	else
 		snprintf(mode, sizeof mode, "%s", _("local"));
-	/* Compact under 100 columns: the HTTP and SOCKS5 ports only. */
-	if (COLS >= 100)
+	/* HTTPS not seen comes first, with its fix; seen, last. */
+	seen = https_state(t, https, sizeof https);
+	if (seen)
+		snprintf(tail, sizeof tail, " | %s", https);
+	else
+		snprintf(lead, sizeof lead, "%s | ", https);
+	/*
+	 * Compact under 100 columns: the HTTP and SOCKS5 ports only, and
+	 * none while HTTPS's fix needs the room; the unmatched action's
+	 * value alone; the mode only when limited.
+	 */
+	compact = COLS < 100;
+	if (!compact)
 		snprintf(where, sizeof where, "http %s socks %s | ",
 		    tm_str(l, "http"), tm_str(l, "socks5"));
-	else if (*tm_str(l, "http"))
+	else if (*tm_str(l, "http") && seen)
 		snprintf(where, sizeof where, ":%s :%s | ",
 		    strrchr(tm_str(l, "http"), ':') ?
 		    strrchr(tm_str(l, "http"), ':') + 1 : "",
@@ -142,12 +181,17 @@ tui_draw_status(struct tui *t)
 	if (tm_num(st, "log_dropped") > 0)
 		snprintf(dropped, sizeof dropped, _("log dropped %.0f | "),
 		    tm_num(st, "log_dropped"));
-	snprintf(line, sizeof line, " %s%s %.0f/%.0f | %s%s %s | %s | %s",
-	    where, _("pending"), tm_num(t->status, "pending"),
-	    tm_num(t->status, "waiting"), dropped, _("unmatched:"),
+	limited = strcmp(tm_str(s, "mode"), "limited") == 0;
+	modew[0] = '\0';
+	if (limited || !compact)
+		snprintf(modew, sizeof modew, "%s | ", limited ? _("limited") :
+		    _("full"));
+	snprintf(line, sizeof line, " %s%s%s %.0f/%.0f | %s%s%s%s | %s%s%s",
+	    where, lead, _("pending"), tm_num(t->status, "pending"),
+	    tm_num(t->status, "waiting"), dropped, compact ? "" :
+	    _("unmatched:"), compact ? "" : " ",
 	    strcmp(tm_str(s, "defaultAction"), "block") == 0 ? _("block") :
-	    _("hold"), strcmp(tm_str(s, "mode"), "limited") == 0 ?
-	    _("limited") : _("full"), mode);
+	    _("hold"), modew, mode, tail);
 	attrset(tui_attr(t, CP_BAR, A_REVERSE));
 	tui_text(LINES - 2, 0, COLS, line);
 	attrset(A_NORMAL);
