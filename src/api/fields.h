@@ -28,6 +28,8 @@
 #define GP_F_CONTAINER_PATTERN	"container_pattern"
 #define GP_F_DEST_PATTERN	"destination_pattern"
 #define GP_F_PORT_PATTERN	"port_pattern"
+#define GP_F_METHOD_PATTERN	"method_pattern"
+#define GP_F_PATH_PATTERN	"path_pattern"
 #define GP_F_RULE_TYPE		"rule_type"
 #define GP_F_ACTION		"action"
 #define GP_F_CREATED_AT		"created_at"

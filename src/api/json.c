@@ -38,6 +38,10 @@ gp_json_rule(const struct gp_rule *r)
 	cJSON_AddStringToObject(o, GP_F_CONTAINER_PATTERN, r->container);
 	cJSON_AddStringToObject(o, GP_F_DEST_PATTERN, r->dest);
 	cJSON_AddStringToObject(o, GP_F_PORT_PATTERN, r->ports);
+	cJSON_AddStringToObject(o, GP_F_METHOD_PATTERN, r->method ?
+	    r->method : "*");
+	cJSON_AddStringToObject(o, GP_F_PATH_PATTERN, r->path ? r->path :
+	    "*");
 	cJSON_AddStringToObject(o, GP_F_RULE_TYPE, r->expires_at ? "temporary" :
 	    "permanent");
 	cJSON_AddStringToObject(o, GP_F_ACTION, r->action == GP_DENY ? "deny" :

@@ -469,6 +469,8 @@ rule_fields(struct api_resp *resp, const cJSON *b, struct gp_rule *rule,
 		{ "container_pattern", offsetof(struct gp_rule, container) },
 		{ "destination_pattern", offsetof(struct gp_rule, dest) },
 		{ "port_pattern", offsetof(struct gp_rule, ports) },
+		{ "method_pattern", offsetof(struct gp_rule, method) },
+		{ "path_pattern", offsetof(struct gp_rule, path) },
 		{ "notes", offsetof(struct gp_rule, notes) },
 	};
 	const cJSON	*v;

@@ -20,13 +20,17 @@ usage(FILE *out)
 	fprintf(out, _("Usage: greyproxy rule add allow|deny PATTERN "
 	    "[--port PORTS] [--container GLOB]\n"
 	    "                          [--expires SECONDS] [--notes TEXT]\n"
+	    "                          [--method METHOD] [--path GLOB]\n"
 	    "       greyproxy rule list\n"
 	    "       greyproxy rule rm ID\n"
 	    "Every form takes --data-dir DIR.\n"
 	    "PATTERN: host, *.domain (subdomains), **.domain (domain and "
 	    "subdomains),\n"
 	    "         a glob, ADDR/PREFIX, or * for any host.  PORTS: *, N, "
-	    "N-M or a list.\n"));
+	    "N-M or a list.\n"
+	    "--method and --path make a request rule: it judges each HTTP "
+	    "request\n"
+	    "(plain or intercepted), never a connection.\n"));
 }
 
 /* Opens DIR's database for a command run beside (or without) the
@@ -60,15 +64,18 @@ rule_list(struct gp_store *st)
 
 	if (gp_store_rules_load(st, &v, &n) != 0)
 		return 1;
-	printf("%-6s %-6s %-12s %-32s %-12s %s\n", "ID", "ACTION",
-	    "CONTAINER", "DESTINATION", "PORTS", "EXPIRES");
+	printf("%-6s %-6s %-12s %-32s %-12s %-20s %s\n", "ID", "ACTION",
+	    "CONTAINER", "DESTINATION", "PORTS", "EXPIRES", "REQUEST");
 	for (i = 0; i < n; i++) {
 		if (v[i].expires_at)
 			gp_time_format_rfc3339(v[i].expires_at, exp);
-		printf("%-6lld %-6s %-12s %-32s %-12s %s\n",
+		printf("%-6lld %-6s %-12s %-32s %-12s %-20s %s%s%s\n",
 		    (long long)v[i].id, v[i].action == GP_DENY ? "deny" :
 		    "allow", v[i].container, v[i].dest, v[i].ports,
-		    v[i].expires_at ? exp : "never");
+		    v[i].expires_at ? exp : "never",
+		    gp_rule_is_request(&v[i]) ? v[i].method : "-",
+		    gp_rule_is_request(&v[i]) ? " " : "",
+		    gp_rule_is_request(&v[i]) ? v[i].path : "");
 	}
 	gp_store_rules_free(v, n);
 	return 0;
@@ -82,6 +89,8 @@ gp_cmd_rule(int argc, char **argv)
 		{ "container", required_argument, NULL, 'c' },
 		{ "expires", required_argument, NULL, 'e' },
 		{ "notes", required_argument, NULL, 'n' },
+		{ "method", required_argument, NULL, 'm' },
+		{ "path", required_argument, NULL, 'P' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -106,6 +115,8 @@ gp_cmd_rule(int argc, char **argv)
 			r.container = gp_xstrdup(optarg);
 			break;
 		case 'n': free(r.notes); r.notes = gp_xstrdup(optarg); break;
+		case 'm': free(r.method); r.method = gp_xstrdup(optarg); break;
+		case 'P': free(r.path); r.path = gp_xstrdup(optarg); break;
 		case 'd': free(dir); dir = gp_xstrdup(optarg); break;
 		case 'e':
 			expires = strtoll(optarg, &end, 10);

@@ -256,6 +256,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 		gp_xasprintf(err, _("cannot load rules"));
 		goto fail_res;
 	}
+	gp_ctl_request_rules_attach(c);
 	gp_ctl_cert_load(c);	/* none or a broken one: said, not fatal */
 	gp_ctl_mitm_start(c);
 	c->bus_sub = gp_bus_subscribe(&c->bus, on_event, c);

@@ -228,6 +228,8 @@ int	gp_ctl_reload_rules(struct gp_ctl *);
 /* The same, loaded and compiled on a worker and swapped in on the loop
  * (announced with GP_EV_RULE_UPDATED); requests meanwhile coalesce. */
 void	gp_ctl_rules_reload_async(struct gp_ctl *);
+/* Puts request rules (method, path) on every HTTP request relayed. */
+void	gp_ctl_request_rules_attach(struct gp_ctl *);
 /* Releases or refuses every pending entry a rule now covers (each
  * announced); returns how many left the queue. */
 size_t	gp_ctl_rejudge(struct gp_ctl *);

@@ -554,3 +554,63 @@ gp_ctl_rules_ingest_async(struct gp_ctl *c, gp_rules_source_fn src,
 	gp_store_busy_wait(c->store, 0);	/* the loop never waits for it */
 	return 0;
 }
+
+/*
+ * Request rules, as a filter on every HTTP request the proxy relays
+ * (plain and intercepted): a deny that names the request's method or
+ * path answers 403 blocked-by-request-rule.
+ */
+static void
+request_path(const char *target, char *out, size_t len)
+{
+	const char	*p = target, *s;
+	size_t		 n;
+
+	if ((s = strstr(p, "://")) != NULL && s < p + strcspn(p, "/?#"))
+		p = (s = strchr(s + 3, '/')) != NULL ? s : "/";
+	n = strcspn(p, "?#");
+	if (n == 0) {
+		p = "/";
+		n = 1;
+	}
+	snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
+}
+
+static enum gp_reason
+request_head(void *arg, struct gp_txn *t, const char **why)
+{
+	static char	 line[1200];	/* one loop thread */
+	struct gp_ctl	*c = arg;
+	struct gp_query	 q;
+	struct gp_match	 m;
+	char		 path[1024];
+
+	if (gp_rules_request_count(c->rules) == 0 || t->host == NULL)
+		return GP_R_NONE;
+	request_path(t->target, path, sizeof path);
+	memset(&q, 0, sizeof q);
+	q.container = t->identity;
+	q.host = t->host;
+	q.port = t->port;
+	q.now = gp_now();
+	if (!gp_rules_match_request(c->rules, &q, t->method, path, &m) ||
+	    m.action != GP_DENY)
+		return GP_R_NONE;
+	if (c->store != NULL)
+		gp_store_rule_hit(c->store, m.rule_id, q.now);
+	snprintf(line, sizeof line, "greyproxy: %s %s%s is denied by rule "
+	    "%lld", t->method, t->host, path, (long long)m.rule_id);
+	*why = line;
+	return GP_R_REQUEST_RULE;
+}
+
+static const struct gp_http_filter_ops request_rules = {
+	.name = "request rules",
+	.request_head = request_head,
+};
+
+void
+gp_ctl_request_rules_attach(struct gp_ctl *c)
+{
+	gp_proxy_add_filter(&c->px, &request_rules, c);
+}

@@ -515,6 +515,51 @@ bad:
 	return gp_host_normalize(in, strlen(in), out, outlen, why);
 }
 
+/* Method: a token, upper-cased, or "*"; path: "*" or a glob from "/"
+ * without spaces, controls or a query. */
+static int
+prepare_request(struct gp_rule *r, const char **why)
+{
+	char	*p;
+
+	if (r->method == NULL || *r->method == '\0') {
+		free(r->method);
+		r->method = gp_xstrdup("*");
+	}
+	if (r->path == NULL || *r->path == '\0') {
+		free(r->path);
+		r->path = gp_xstrdup("*");
+	}
+	if (strcmp(r->method, "*") != 0) {
+		if (strlen(r->method) > 20) {
+			*why = "method too long";
+			return -1;
+		}
+		for (p = r->method; *p != '\0'; p++) {
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+			if (!(*p >= 'A' && *p <= 'Z') && *p != '-' && *p != '_') {
+				*why = "method must be a token such as POST, or *";
+				return -1;
+			}
+		}
+	}
+	if (strcmp(r->path, "*") != 0) {
+		if (r->path[0] != '/' || strlen(r->path) > 1024) {
+			*why = "path pattern must start with / (or be *)";
+			return -1;
+		}
+		for (p = r->path; *p != '\0'; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' ||
+			    *p == '#') {
+				*why = "path pattern: no spaces, controls, ? "
+				    "or #";
+				return -1;
+			}
+	}
+	return 0;
+}
+
 int
 gp_rule_prepare(struct gp_rule *r, const char **why)
 {
@@ -540,5 +585,14 @@ gp_rule_prepare(struct gp_rule *r, const char **why)
 		return -1;
 	free(r->dest);
 	r->dest = gp_xstrdup(out);
+	if (prepare_request(r, why) != 0)
+		return -1;
 	return gp_rules_check_ports(r->ports, why);
+}
+
+int
+gp_rule_is_request(const struct gp_rule *r)
+{
+	return (r->method != NULL && strcmp(r->method, "*") != 0) ||
+	    (r->path != NULL && strcmp(r->path, "*") != 0);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/core.h"
 #include "rules/rules.h"
@@ -68,6 +69,15 @@ struct gp_ruleset {
 	struct htab	 byid;		/* "id" → index, for removal */
 	size_t		*scan;		/* rules that cannot be indexed */
 	size_t		 nscan;
+	/* Request rules: few, judged per HTTP request by a scan. */
+	struct reqrule	*rq;
+	size_t		 nrq, caprq, deadrq;
+};
+
+struct reqrule {
+	struct crule	 c;
+	char		*method;	/* NULL: any */
+	char		*path;		/* NULL: any */
 };
 
 static uint64_t	 hash_str(const char *);
@@ -84,6 +94,7 @@ static int	 glob_index(struct gp_ruleset *, const struct crule *, size_t);
 static void	 cidr_candidates(const struct gp_ruleset *,
 		    const struct gp_query *, const char *, struct gp_match *);
 static void	 index_one(struct gp_ruleset *, const struct crule *, size_t);
+static int	 add_request(struct gp_ruleset *, const struct gp_rule *);
 
 void
 gp_rule_clear(struct gp_rule *r)
@@ -95,6 +106,8 @@ gp_rule_clear(struct gp_rule *r)
 	free(r->created_by);
 	free(r->notes);
 	free(r->session_id);
+	free(r->method);
+	free(r->path);
 	memset(r, 0, sizeof *r);
 }
 
@@ -359,6 +372,11 @@ gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 	for (i = 0; i < n; i++) {
 		struct crule *c = &set->r[set->n];
 
+		if (gp_rule_is_request(&rules[i])) {
+			if (add_request(set, &rules[i]) != 0)
+				bad++;
+			continue;
+		}
 		if (compile_one(c, &rules[i]) != 0) {
 			bad++;
 			continue;
@@ -416,6 +434,8 @@ gp_rules_add(struct gp_ruleset *set, const struct gp_rule *r)
 {
 	struct crule	c;
 
+	if (gp_rule_is_request(r))
+		return add_request(set, r);
 	if (compile_one(&c, r) != 0)
 		return -1;
 	if (set->n == set->cap) {
@@ -438,9 +458,15 @@ gp_rules_remove(struct gp_ruleset *set, int64_t id)
 	size_t			 i;
 	int			 n = 0;
 
+	for (i = 0; i < set->nrq; i++)
+		if (set->rq[i].c.id == id && !set->rq[i].c.dead) {
+			set->rq[i].c.dead = 1;
+			set->deadrq++;
+			n++;
+		}
 	snprintf(idkey, sizeof idkey, "%lld", (long long)id);
 	if ((e = htab_get(&set->byid, idkey)) == NULL)
-		return 0;
+		return n > 0;
 	for (i = 0; i < e->n; i++) {
 		struct crule *c = &set->r[e->idx[i]];
 
@@ -465,6 +491,14 @@ gp_rules_free(struct gp_ruleset *set)
 		free(set->r[i].dest);
 		free(set->r[i].ports);
 	}
+	for (i = 0; i < set->nrq; i++) {
+		free(set->rq[i].c.container);
+		free(set->rq[i].c.dest);
+		free(set->rq[i].c.ports);
+		free(set->rq[i].method);
+		free(set->rq[i].path);
+	}
+	free(set->rq);
 	free(set->r);
 	free(set->scan);
 	htab_free(&set->exact);
@@ -479,7 +513,13 @@ gp_rules_free(struct gp_ruleset *set)
 size_t
 gp_rules_count(const struct gp_ruleset *set)
 {
-	return set != NULL ? set->n - set->dead : 0;
+	return set != NULL ? set->n - set->dead + set->nrq - set->deadrq : 0;
+}
+
+size_t
+gp_rules_request_count(const struct gp_ruleset *set)
+{
+	return set != NULL ? set->nrq - set->deadrq : 0;
 }
 
 size_t
@@ -522,13 +562,36 @@ better(const struct gp_match *c, const struct gp_match *best)
 	return c->rule_id < best->rule_id;
 }
 
+/* A rule whose destination matched: its expiry, identity and ports,
+ * then the ranking. */
+static void
+offer(const struct crule *c, const struct gp_query *q, struct gp_match *best)
+{
+	struct gp_match	cand;
+
+	if (c->expires_at != 0 && c->expires_at <= q->now)
+		return;
+	if (c->container != NULL &&
+	    !gp_glob_match(c->container, q->container ? q->container : ""))
+		return;
+	if (c->ports != NULL && !gp_rules_port_match(c->ports, q->port))
+		return;
+	cand.matched = 1;
+	cand.action = c->action;
+	cand.rule_id = c->id;
+	cand.score = c->score;
+	cand.layer = c->layer;
+	cand.names_host = c->kind == D_EXACT || c->kind == D_CIDR;
+	if (better(&cand, best))
+		*best = cand;
+}
+
 /* Checks rule i against the query (destination already matched). */
 static void
 consider(const struct gp_ruleset *set, size_t i, const struct gp_query *q,
     const char *host, struct gp_match *best)
 {
 	const struct crule	*c = &set->r[i];
-	struct gp_match		 cand;
 
 	if (c->dead)
 		return;
@@ -548,21 +611,7 @@ consider(const struct gp_ruleset *set, size_t i, const struct gp_query *q,
 			return;
 		}
 	}
-	if (c->expires_at != 0 && c->expires_at <= q->now)
-		return;
-	if (c->container != NULL &&
-	    !gp_glob_match(c->container, q->container ? q->container : ""))
-		return;
-	if (c->ports != NULL && !gp_rules_port_match(c->ports, q->port))
-		return;
-	cand.matched = 1;
-	cand.action = c->action;
-	cand.rule_id = c->id;
-	cand.score = c->score;
-	cand.layer = c->layer;
-	cand.names_host = c->kind == D_EXACT || c->kind == D_CIDR;
-	if (better(&cand, best))
-		*best = cand;
+	offer(c, q, best);
 }
 
 /*
@@ -814,4 +863,58 @@ gp_rules_names_ip(const struct gp_ruleset *set, const char *container,
 	q.host = "localhost";
 	return gp_rules_match(set, &q, &m) && m.action == GP_ALLOW &&
 	    m.names_host;
+}
+
+/* Request rules: compiled like any rule, kept apart, scanned. */
+static int
+add_request(struct gp_ruleset *set, const struct gp_rule *r)
+{
+	struct reqrule	*q;
+
+	if (set->nrq == set->caprq) {
+		set->caprq = set->caprq ? set->caprq * 2 : 8;
+		set->rq = gp_xrealloc(set->rq, set->caprq * sizeof *set->rq);
+	}
+	q = &set->rq[set->nrq];
+	if (compile_one(&q->c, r) != 0)
+		return -1;
+	q->method = r->method != NULL && strcmp(r->method, "*") != 0 ?
+	    gp_xstrdup(r->method) : NULL;
+	q->path = r->path != NULL && strcmp(r->path, "*") != 0 ?
+	    gp_xstrdup(r->path) : NULL;
+	/* Naming a method or a path is more specific than not. */
+	q->c.score += (q->method != NULL ? 1 : 0) + (q->path != NULL ?
+	    2 + (int)strcspn(q->path, "*?[") : 0);
+	set->nrq++;
+	return 0;
+}
+
+int
+gp_rules_match_request(const struct gp_ruleset *set,
+    const struct gp_query *q, const char *method, const char *path,
+    struct gp_match *m)
+{
+	const char	*hosts[2] = { q->host, q->alt_host };
+	size_t		 i, h;
+
+	memset(m, 0, sizeof *m);
+	if (set == NULL)
+		return 0;
+	for (i = 0; i < set->nrq; i++) {
+		const struct reqrule	*r = &set->rq[i];
+		const struct crule	*c = &r->c;
+
+		if (c->dead)
+			continue;
+		for (h = 0; h < 2; h++)
+			if (hosts[h] != NULL && *hosts[h] != '\0' &&
+			    dest_matches(c, hosts[h]))
+				break;
+		if (h == 2 || (r->method != NULL &&
+		    strcasecmp(r->method, method) != 0) || (r->path != NULL &&
+		    !gp_glob_match(r->path, path)))
+			continue;
+		offer(c, q, m);
+	}
+	return m->matched;
 }

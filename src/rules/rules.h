@@ -29,6 +29,10 @@ struct gp_rule {
 	char		*container;	/* "*" or shell glob (case-sensitive) */
 	char		*dest;		/* normalized pattern, see below */
 	char		*ports;		/* "*", "443", "80,443", "8000-8100" */
+	/* A request rule names a method or a path glob (NULL or "*": any);
+	 * it judges HTTP requests, never a connection. */
+	char		*method;	/* "POST" (upper case) */
+	char		*path;		/* "/v1/files*": glob, no query */
 	enum gp_action	 action;
 	enum gp_layer	 layer;
 	char		*rule_type;	/* "permanent" | "temporary" */
@@ -95,6 +99,21 @@ int			 gp_rules_add(struct gp_ruleset *, const struct gp_rule *);
 int			 gp_rules_remove(struct gp_ruleset *, int64_t id);
 size_t			 gp_rules_dead(const struct gp_ruleset *);
 size_t			 gp_rules_count(const struct gp_ruleset *);
+
+/* Does r name a method or a path (a request rule)? */
+int	gp_rule_is_request(const struct gp_rule *);
+/*
+ * The request rules' decision for one HTTP request: method, and path
+ * without its query; m as gp_rules_match() (most specific wins: layer,
+ * then the host/identity/port score plus what the method and path name,
+ * then deny).  Returns 1 when one matched.
+ */
+struct gp_query;
+struct gp_match;
+int	gp_rules_match_request(const struct gp_ruleset *,
+	    const struct gp_query *, const char *method, const char *path,
+	    struct gp_match *);
+size_t	gp_rules_request_count(const struct gp_ruleset *);
 
 struct gp_query {
 	const char	*container;	/* identity of the source */

@@ -117,6 +117,50 @@ static const char *migrations[] = {
 	" destination_pattern, port_pattern, rule_type, action, expires_at,"
 	" session_id ON rules BEGIN"
 	" UPDATE rules_version SET v = v + 1; END;",
+	/*
+	 * 7: request rules: a method and a path glob, part of what makes a
+	 * rule unique (the table is rebuilt: SQLite cannot change a UNIQUE
+	 * constraint in place; foreign keys are off while migrating, so the
+	 * log's rule_id survive the old table's DROP).
+	 */
+	"CREATE TABLE rules_new ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" container_pattern TEXT NOT NULL DEFAULT '*',"
+	" destination_pattern TEXT NOT NULL,"
+	" port_pattern TEXT NOT NULL DEFAULT '*',"
+	" method_pattern TEXT NOT NULL DEFAULT '*',"
+	" path_pattern TEXT NOT NULL DEFAULT '*',"
+	" rule_type TEXT NOT NULL DEFAULT 'permanent'"
+	"  CHECK (rule_type IN ('permanent','temporary')),"
+	" action TEXT NOT NULL DEFAULT 'allow'"
+	"  CHECK (action IN ('allow','deny')),"
+	" created_at DATETIME NOT NULL DEFAULT (datetime('now')),"
+	" expires_at DATETIME,"
+	" last_used_at DATETIME,"
+	" created_by TEXT NOT NULL DEFAULT 'admin',"
+	" notes TEXT,"
+	" session_id TEXT,"
+	" hit_count INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (container_pattern, destination_pattern, port_pattern,"
+	"  method_pattern, path_pattern, action));"
+	"INSERT INTO rules_new (id, container_pattern, destination_pattern,"
+	" port_pattern, rule_type, action, created_at, expires_at,"
+	" last_used_at, created_by, notes, session_id, hit_count)"
+	" SELECT id, container_pattern, destination_pattern, port_pattern,"
+	" rule_type, action, created_at, expires_at, last_used_at,"
+	" created_by, notes, session_id, hit_count FROM rules;"
+	"DROP TABLE rules;"
+	"ALTER TABLE rules_new RENAME TO rules;"
+	"CREATE INDEX idx_rules_session ON rules(session_id);"
+	"CREATE TRIGGER rules_version_ins AFTER INSERT ON rules BEGIN"
+	" UPDATE rules_version SET v = v + 1; END;"
+	"CREATE TRIGGER rules_version_del AFTER DELETE ON rules BEGIN"
+	" UPDATE rules_version SET v = v + 1; END;"
+	"CREATE TRIGGER rules_version_upd AFTER UPDATE OF container_pattern,"
+	" destination_pattern, port_pattern, method_pattern, path_pattern,"
+	" rule_type, action, expires_at, session_id ON rules BEGIN"
+	" UPDATE rules_version SET v = v + 1; END;"
+	"UPDATE rules_version SET v = v + 1;",
 };
 
 static int
@@ -164,6 +208,9 @@ migrate(sqlite3 *db, char **err)
 		    "greyproxy (%d)", v, n);
 		return -1;
 	}
+	/* Off while tables are rebuilt (no migration relies on them). */
+	if (v < n && exec(db, "PRAGMA foreign_keys=OFF", err) != 0)
+		return -1;
 	for (; v < n; v++) {
 		if (exec(db, "BEGIN IMMEDIATE", err) != 0)
 			return -1;
@@ -177,7 +224,7 @@ migrate(sqlite3 *db, char **err)
 			return -1;
 		gp_log(GP_LOG_INFO, "database migrated to schema %d", v + 1);
 	}
-	return 0;
+	return exec(db, "PRAGMA foreign_keys=ON", err);
 }
 
 int

@@ -11,7 +11,8 @@
 
 #define RULE_COLS "id, container_pattern, destination_pattern, "	\
 	"port_pattern, rule_type, action, created_at, expires_at, "	\
-	"last_used_at, created_by, notes, session_id, hit_count"
+	"last_used_at, created_by, notes, session_id, hit_count, "	\
+	"method_pattern, path_pattern"
 
 static int64_t
 col_time(sqlite3_stmt *st, int i)
@@ -46,6 +47,8 @@ row_to_rule(sqlite3_stmt *st, struct gp_rule *r)
 	r->notes = gp_store_col_text(st, 10);
 	r->session_id = gp_store_col_text(st, 11);
 	r->hit_count = sqlite3_column_int64(st, 12);
+	r->method = gp_store_col_text(st, 13);
+	r->path = gp_store_col_text(st, 14);
 	gp_store_rule_layer(r);
 }
 
@@ -116,6 +119,8 @@ row_to_matching(sqlite3_stmt *st, struct gp_rule *r)
 	r->expires_at = col_time(st, 5);
 	r->layer = sqlite3_column_int(st, 6) ? GP_LAYER_BUILTIN :
 	    sqlite3_column_int(st, 7) ? GP_LAYER_SESSION : GP_LAYER_GLOBAL;
+	r->method = gp_store_col_text(st, 8);
+	r->path = gp_store_col_text(st, 9);
 }
 
 /*
@@ -131,7 +136,8 @@ gp_store_rules_load_matching(struct gp_store *s, struct gp_rule **out,
 
 	if (sqlite3_prepare_v2(s->db, "SELECT id, container_pattern,"
 	    " destination_pattern, port_pattern, action = 'deny', expires_at,"
-	    " created_by = 'builtin', session_id IS NOT NULL FROM rules"
+	    " created_by = 'builtin', session_id IS NOT NULL, method_pattern,"
+	    " path_pattern FROM rules"
 	    " ORDER BY created_at DESC, id DESC", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	return load_rows(s, st, 1, row_to_matching, out, n);
@@ -165,14 +171,17 @@ gp_store_rule_get(struct gp_store *s, int64_t id, struct gp_rule *r)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Binds the four columns that make a rule unique, from position 1. */
+/* Binds the six columns that make a rule unique, from position 1. */
 static void
 bind_key(sqlite3_stmt *st, const struct gp_rule *r, const char *action)
 {
 	sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->dest, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->ports, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->method ? r->method : "*", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, r->path ? r->path : "*", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, action, -1, SQLITE_STATIC);
 }
 
 static void
@@ -198,7 +207,8 @@ rule_insert(struct gp_store *s, struct gp_rule *r, int *existed)
 	/* An identical unexpired rule is returned as is. */
 	st = gp_store_stmt(s, ST_RULE_FIND, "SELECT " RULE_COLS " FROM rules"
 	    " WHERE container_pattern = ? AND destination_pattern = ?"
-	    " AND port_pattern = ? AND action = ?");
+	    " AND port_pattern = ? AND method_pattern = ?"
+	    " AND path_pattern = ? AND action = ?");
 	if (st == NULL)
 		goto rollback;
 	bind_key(st, r, action);
@@ -218,7 +228,8 @@ rule_insert(struct gp_store *s, struct gp_rule *r, int *existed)
 		/* Expired duplicate: purge it before the insert. */
 		st = gp_store_stmt(s, ST_RULE_PURGE, "DELETE FROM rules WHERE"
 		    " container_pattern = ? AND destination_pattern = ?"
-		    " AND port_pattern = ? AND action = ?");
+		    " AND port_pattern = ? AND method_pattern = ?"
+		    " AND path_pattern = ? AND action = ?");
 		if (st == NULL)
 			goto rollback;
 		bind_key(st, r, action);
@@ -231,7 +242,8 @@ rule_insert(struct gp_store *s, struct gp_rule *r, int *existed)
 	st = gp_store_stmt(s, ST_RULE_INSERT, "INSERT INTO rules"
 	    " (container_pattern, destination_pattern, port_pattern,"
 	    " rule_type, action, created_at, expires_at, created_by, notes,"
-	    " session_id) VALUES (?,?,?,?,?,?,?,?,?,?)");
+	    " session_id, method_pattern, path_pattern)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (st == NULL)
 		goto rollback;
 	sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
@@ -250,6 +262,9 @@ rule_insert(struct gp_store *s, struct gp_rule *r, int *existed)
 	    SQLITE_TRANSIENT);
 	bind_text_or_null(st, 9, r->notes);
 	bind_text_or_null(st, 10, r->session_id);
+	sqlite3_bind_text(st, 11, r->method ? r->method : "*", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, r->path ? r->path : "*", -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto rollback;
 	sqlite3_reset(st);
@@ -334,7 +349,8 @@ rule_update(struct gp_store *s, const struct gp_rule *r)
 	st = gp_store_stmt(s, ST_RULE_UPDATE, "UPDATE rules SET"
 	    " container_pattern = ?, destination_pattern = ?,"
 	    " port_pattern = ?, action = ?, notes = ?, expires_at = ?,"
-	    " rule_type = ? WHERE id = ?");
+	    " rule_type = ?, method_pattern = ?, path_pattern = ?"
+	    " WHERE id = ?");
 	if (st == NULL)
 		return gp_store_errno(s);
 	sqlite3_bind_text(st, 1, r->container, -1, SQLITE_STATIC);
@@ -350,7 +366,10 @@ rule_update(struct gp_store *s, const struct gp_rule *r)
 		sqlite3_bind_null(st, 6);
 	sqlite3_bind_text(st, 7, r->expires_at ? "temporary" : "permanent",
 	    -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, r->id);
+	sqlite3_bind_text(st, 8, r->method ? r->method : "*", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, r->path ? r->path : "*", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, r->id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT) {
 		sqlite3_reset(st);

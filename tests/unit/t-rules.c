@@ -427,6 +427,96 @@ test_differential(void)
 	    "queries exercise both matches and misses");
 }
 
+/* A request rule: mk() plus a method and a path. */
+static void
+mkreq(struct gp_rule *r, int64_t id, const char *action, const char *cont,
+    const char *dest, const char *method, const char *path)
+{
+	const char *why;
+
+	mk(r, id, action, cont, dest, "*");
+	r->method = gp_xstrdup(method);
+	r->path = gp_xstrdup(path);
+	if (gp_rule_prepare(r, &why) != 0)
+		printf("# bad request rule: %s\n", why);
+}
+
+static const char *
+decide_req(const struct gp_ruleset *set, const char *cont, const char *host,
+    const char *method, const char *path)
+{
+	static char	buf[32];
+	struct gp_match	m;
+	struct gp_query	q = { cont, host, NULL, 443, 1000 };
+
+	if (!gp_rules_match_request(set, &q, method, path, &m))
+		return "none";
+	snprintf(buf, sizeof buf, "%s:%lld", m.action == GP_DENY ? "deny" :
+	    "allow", (long long)m.rule_id);
+	return buf;
+}
+
+static void
+test_request_rules(void)
+{
+	struct gp_rule		 r[6], extra;
+	struct gp_ruleset	*set;
+	const char		*why;
+	size_t			 i;
+
+	mk(&r[0], 1, "allow", "*", "api.example.com", "*");
+	mkreq(&r[1], 2, "deny", "*", "api.example.com", "post", "/v1/files*");
+	mkreq(&r[2], 3, "allow", "*", "api.example.com", "POST",
+	    "/v1/files/ok*");
+	mkreq(&r[3], 4, "deny", "team-*", "**.example.com", "*", "/admin*");
+	mkreq(&r[4], 5, "deny", "*", "*", "DELETE", "*");
+	mkreq(&r[5], 6, "allow", "*", "*", "DELETE", "*");
+	is_str(r[1].method, "POST", "a method is upper-cased");
+	ok(gp_rule_is_request(&r[1]) && !gp_rule_is_request(&r[0]),
+	    "a rule naming a method or a path is a request rule");
+	set = gp_rules_compile(r, 6, NULL);
+	is_int(gp_rules_count(set), 6, "all six compiled");
+	is_int(gp_rules_request_count(set), 5, "five of them request rules");
+	is_str(decide(set, "c", "api.example.com", NULL, 443, 1000), "allow:1",
+	    "request rules never judge a connection");
+	is_str(decide(set, "c", "other.example.com", NULL, 443, 1000), "none",
+	    "nor match one");
+	is_str(decide_req(set, "c", "api.example.com", "POST", "/v1/files/x"),
+	    "deny:2", "POST on the path: denied");
+	is_str(decide_req(set, "c", "api.example.com", "post", "/v1/files/x"),
+	    "deny:2", "the method compares without case");
+	is_str(decide_req(set, "c", "api.example.com", "GET", "/v1/files/x"),
+	    "none", "another method: not covered");
+	is_str(decide_req(set, "c", "api.example.com", "POST", "/v1/files/ok1"),
+	    "allow:3", "a narrower path wins over the broader deny");
+	is_str(decide_req(set, "team-a", "x.example.com", "GET", "/admin/y"),
+	    "deny:4", "identity and host patterns apply");
+	is_str(decide_req(set, "solo", "x.example.com", "GET", "/admin/y"),
+	    "none", "another identity: not covered");
+	is_str(decide_req(set, "c", "any.host", "DELETE", "/x"), "deny:5",
+	    "deny wins a tie");
+	ok(gp_rules_remove(set, 2) == 1, "a request rule is removed in place");
+	is_str(decide_req(set, "c", "api.example.com", "POST", "/v1/files/x"),
+	    "none", "and no longer decides");
+	mkreq(&extra, 7, "deny", "*", "api.example.com", "PUT", "/v2/*");
+	extra.expires_at = 500;
+	ok(gp_rules_add(set, &extra) == 0, "one is added in place");
+	is_str(decide_req(set, "c", "api.example.com", "PUT", "/v2/a"),
+	    "none", "an expired one never decides");
+	gp_rule_clear(&extra);
+	mk(&extra, 8, "deny", "*", "x", "*");
+	extra.method = gp_xstrdup("P T");
+	ok(gp_rule_prepare(&extra, &why) != 0, "a bad method is refused");
+	free(extra.method);
+	extra.method = NULL;
+	extra.path = gp_xstrdup("no-slash");
+	ok(gp_rule_prepare(&extra, &why) != 0, "a path not from / is refused");
+	gp_rule_clear(&extra);
+	gp_rules_free(set);
+	for (i = 0; i < 6; i++)
+		gp_rule_clear(&r[i]);
+}
+
 int
 main(void)
 {
@@ -436,5 +526,6 @@ main(void)
 	test_precedence();
 	test_prepare();
 	test_many_rules();
+	test_request_rules();
 	return tap_done();
 }
