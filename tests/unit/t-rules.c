@@ -435,6 +435,8 @@ mkreq(struct gp_rule *r, int64_t id, const char *action, const char *cont,
 	const char *why;
 
 	mk(r, id, action, cont, dest, "*");
+	free(r->method);
+	free(r->path);
 	r->method = gp_xstrdup(method);
 	r->path = gp_xstrdup(path);
 	if (gp_rule_prepare(r, &why) != 0)
@@ -505,10 +507,12 @@ test_request_rules(void)
 	    "none", "an expired one never decides");
 	gp_rule_clear(&extra);
 	mk(&extra, 8, "deny", "*", "x", "*");
+	free(extra.method);
 	extra.method = gp_xstrdup("P T");
 	ok(gp_rule_prepare(&extra, &why) != 0, "a bad method is refused");
 	free(extra.method);
 	extra.method = NULL;
+	free(extra.path);
 	extra.path = gp_xstrdup("no-slash");
 	ok(gp_rule_prepare(&extra, &why) != 0, "a path not from / is refused");
 	gp_rule_clear(&extra);
