@@ -113,6 +113,20 @@ void	api_error(struct api_resp *, int status, const char *msg);
 /* The status a ctl errno means, with why or its wording. */
 void	api_errno(struct api_resp *, int rc, const char *why);
 void	ok_json(struct api_resp *, cJSON *);
+/* routes.c helpers for the route families: an integer query parameter
+ * in bounds, the ":id" segment, a time (RFC 3339 or YYYY-MM-DDTHH:MM);
+ * -1 after a 400 (parse_time: -1 if invalid, nothing answered). */
+int	qint(struct api_req *, struct api_resp *, const char *key, int def,
+	    int min, int max, int *out);
+int	param_id(struct api_req *, struct api_resp *, int64_t *);
+int	qpage(struct api_req *, struct api_resp *, int *limit, int *offset);
+const char *qstr(struct api_req *, const char *key, char *, size_t);
+int	qtimes(struct api_req *, struct api_resp *, int64_t *from,
+	    int64_t *to);
+int64_t	parse_time(const char *);
+/* routes-tx.c */
+void	api_tx_list(struct api_req *, struct api_resp *);
+void	api_tx_get(struct api_req *, struct api_resp *);
 /* routes-cert.c */
 void	api_cert_status(struct api_req *, struct api_resp *);
 void	api_cert_generate(struct api_req *, struct api_resp *);

@@ -59,6 +59,7 @@ cJSON	*gp_json_rule(const struct gp_rule *);
 cJSON	*gp_json_pending(const struct gp_pending_entry *);
 cJSON	*gp_json_log_row(const struct gp_log_row *);
 cJSON	*gp_json_conn_log(const struct gp_conn_log *);
+cJSON	*gp_json_tx(int64_t id, const struct gp_tx_row *);
 /* The "data" of a WebSocket event. */
 cJSON	*gp_json_event(enum gp_event, const void *obj);
 void	 gp_json_time(cJSON *, const char *key, int64_t epoch);	/* or null */

@@ -141,6 +141,55 @@ gp_json_conn_log(const struct gp_conn_log *l)
 	return o;
 }
 
+/* HttpTransaction, as the original's, without bodies. */
+cJSON *
+gp_json_tx(int64_t id, const struct gp_tx_row *r)
+{
+	cJSON	*o = cJSON_CreateObject(), *h;
+	char	 ts[21];
+
+	cJSON_AddNumberToObject(o, GP_F_ID, (double)id);
+	gp_time_format_rfc3339(r->ts, ts);
+	cJSON_AddStringToObject(o, "timestamp", ts);
+	cJSON_AddStringToObject(o, "container_name", r->container);
+	cJSON_AddStringToObject(o, "destination_host", r->host);
+	cJSON_AddNumberToObject(o, "destination_port", r->port);
+	cJSON_AddStringToObject(o, "method", r->method);
+	cJSON_AddStringToObject(o, "url", r->url);
+	h = r->req_headers ? cJSON_Parse(r->req_headers) : NULL;
+	cJSON_AddItemToObject(o, "request_headers", h ? h : cJSON_CreateNull());
+	cJSON_AddNumberToObject(o, "request_body_size", (double)r->req_size);
+	if (r->req_type != NULL)
+		cJSON_AddStringToObject(o, "request_content_type", r->req_type);
+	else
+		cJSON_AddNullToObject(o, "request_content_type");
+	if (r->status > 0)
+		cJSON_AddNumberToObject(o, "status_code", r->status);
+	else
+		cJSON_AddNullToObject(o, "status_code");
+	h = r->resp_headers ? cJSON_Parse(r->resp_headers) : NULL;
+	cJSON_AddItemToObject(o, "response_headers", h ? h :
+	    cJSON_CreateNull());
+	cJSON_AddNumberToObject(o, "response_body_size", (double)r->resp_size);
+	if (r->resp_type != NULL)
+		cJSON_AddStringToObject(o, "response_content_type",
+		    r->resp_type);
+	else
+		cJSON_AddNullToObject(o, "response_content_type");
+	cJSON_AddNumberToObject(o, "duration_ms", (double)r->duration_ms);
+	cJSON_AddNullToObject(o, "rule_id");
+	cJSON_AddStringToObject(o, "result", "auto");
+	/* greyproxy-c */
+	cJSON_AddBoolToObject(o, "complete", r->complete);
+	cJSON_AddBoolToObject(o, "tls", r->tls);
+	cJSON_AddBoolToObject(o, "request_body_truncated", r->req_trunc);
+	cJSON_AddBoolToObject(o, "response_body_truncated", r->resp_trunc);
+	if (r->first_byte_ms >= 0)
+		cJSON_AddNumberToObject(o, "first_byte_ms",
+		    (double)r->first_byte_ms);
+	return o;
+}
+
 cJSON *
 gp_json_event(enum gp_event ev, const void *obj)
 {
@@ -195,6 +244,11 @@ gp_json_event(enum gp_event ev, const void *obj)
 		return o;
 	case GP_EV_SETTINGS_CHANGED:
 		return gp_settings_json(obj);
+	case GP_EV_TRANSACTION_NEW: {
+		const struct gp_tx_event *e = obj;
+
+		return gp_json_tx(e->id, e->row);
+	}
 	default:
 		return cJSON_CreateNull();
 	}

@@ -81,7 +81,7 @@ jstr(const cJSON *o, const char *key)
 }
 
 /* Integer query parameter with bounds; -1 after a 400. */
-static int
+int
 qint(struct api_req *r, struct api_resp *resp, const char *key, int def,
     int min, int max, int *out)
 {
@@ -103,8 +103,42 @@ qint(struct api_req *r, struct api_resp *resp, const char *key, int def,
 	return 0;
 }
 
+/* limit (1-1000, 50) and offset; -1 after a 400. */
+int
+qpage(struct api_req *r, struct api_resp *resp, int *limit, int *offset)
+{
+	return qint(r, resp, "limit", 50, 1, 1000, limit) ||
+	    qint(r, resp, "offset", 0, 0, 1 << 30, offset) ? -1 : 0;
+}
+
+/* A query parameter's value, or NULL when absent or empty. */
+const char *
+qstr(struct api_req *r, const char *key, char *buf, size_t len)
+{
+	return api_query(r, key, buf, len) && buf[0] != '\0' ? buf : NULL;
+}
+
+/* from_date and to_date, when given; -1 after a 400. */
+int
+qtimes(struct api_req *r, struct api_resp *resp, int64_t *from, int64_t *to)
+{
+	char	t[64];
+
+	if (api_query(r, "from_date", t, sizeof t) && t[0] &&
+	    (*from = parse_time(t)) < 0) {
+		api_error(resp, 400, "invalid from_date");
+		return -1;
+	}
+	if (api_query(r, "to_date", t, sizeof t) && t[0] &&
+	    (*to = parse_time(t)) < 0) {
+		api_error(resp, 400, "invalid to_date");
+		return -1;
+	}
+	return 0;
+}
+
 /* The ":id" segment as a positive id; -1 after a 400. */
-static int
+int
 param_id(struct api_req *r, struct api_resp *resp, int64_t *id)
 {
 	char		*end;
@@ -119,7 +153,7 @@ param_id(struct api_req *r, struct api_resp *resp, int64_t *id)
 }
 
 /* RFC 3339 or "YYYY-MM-DDTHH:MM"; -1 if invalid. */
-static int64_t
+int64_t
 parse_time(const char *s)
 {
 	static const char *fmts[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
@@ -797,17 +831,14 @@ h_logs(struct api_req *r, struct api_resp *resp)
 {
 	struct gp_log_filter	 f;
 	struct gp_ctl_logs_result res = { 0, NULL, 0, 0, 0, 0 };
-	char			 cont[256], dest[256], result[16], t[64];
+	char			 cont[256], dest[256], result[16];
 
 	memset(&f, 0, sizeof f);
 	f.result = -1;
-	if (qint(r, resp, "limit", 50, 1, 1000, &f.limit) ||
-	    qint(r, resp, "offset", 0, 0, 1 << 30, &f.offset))
+	if (qpage(r, resp, &f.limit, &f.offset) != 0)
 		return;
-	if (api_query(r, "container", cont, sizeof cont) && cont[0])
-		f.container = cont;
-	if (api_query(r, "destination", dest, sizeof dest) && dest[0])
-		f.destination = dest;
+	f.container = qstr(r, "container", cont, sizeof cont);
+	f.destination = qstr(r, "destination", dest, sizeof dest);
 	if (api_query(r, "result", result, sizeof result) && result[0]) {
 		if (strcmp(result, "allowed") != 0 &&
 		    strcmp(result, "blocked") != 0) {
@@ -817,16 +848,8 @@ h_logs(struct api_req *r, struct api_resp *resp)
 		}
 		f.result = strcmp(result, "allowed") == 0;
 	}
-	if (api_query(r, "from_date", t, sizeof t) && t[0] &&
-	    (f.from = parse_time(t)) < 0) {
-		api_error(resp, 400, "invalid from_date");
+	if (qtimes(r, resp, &f.from, &f.to) != 0)
 		return;
-	}
-	if (api_query(r, "to_date", t, sizeof t) && t[0] &&
-	    (f.to = parse_time(t)) < 0) {
-		api_error(resp, 400, "invalid to_date");
-		return;
-	}
 	if (api_can_defer(r) &&
 	    gp_ctl_logs_async(ctl_of(r), &f, logs_done, api_defer(r, resp)) == 0)
 		return;
@@ -983,6 +1006,8 @@ h_status(struct api_req *r, struct api_resp *resp)
 	cJSON_AddNumberToObject(st, "log_queued", (double)s.storage.log_queued);
 	cJSON_AddNumberToObject(st, "log_dropped",
 	    (double)s.storage.log_dropped);
+	cJSON_AddNumberToObject(st, "transactions_dropped",
+	    (double)s.tx_dropped);
 	cJSON_AddNumberToObject(st, "log_over_budget",
 	    (double)s.storage.over_budget);
 	cJSON_AddNumberToObject(st, "log_pruned",
@@ -1182,6 +1207,8 @@ static const struct route {
 	{ "POST", "/api/cert/generate", api_cert_generate },
 	{ "GET", "/api/cert/download", api_cert_download },
 	{ "POST", "/api/cert/reload", api_cert_reload },
+	{ "GET", "/api/transactions", api_tx_list },
+	{ "GET", "/api/transactions/:id", api_tx_get },
 };
 
 /* Matches path against pattern; sets *param for ":id". */

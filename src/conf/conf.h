@@ -75,6 +75,8 @@ struct gp_settings {
 	int		decision_duration;	/* of "permanent", "1h", ... */
 	char		theme[16];
 	char		mitm_bypass[2048];	/* host globs, one per line */
+	int		max_body_bytes;		/* stored per body */
+	char		redacted_headers[2048];	/* header globs, one per line */
 	unsigned	user_set;		/* bit per table entry */
 };
 

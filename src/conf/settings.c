@@ -81,6 +81,13 @@ static const struct sdesc table[] = {
 	{ "mitmBypass", T_LIST, OFF(mitm_bypass), 0, 0,
 	    (int)sizeof(((struct gp_settings *)0)->mitm_bypass), { NULL }, "",
 	    NULL, 0 },
+	{ "maxBodyBytes", T_INT, OFF(max_body_bytes), 2 * 1024 * 1024, 0,
+	    64 * 1024 * 1024, { NULL }, NULL, NULL, 0 },
+	/* Header names (globs, any case) stored as [REDACTED], beyond the
+	 * built-in Authorization, Cookie, *token*, *secret*, *api-key*. */
+	{ "redactedHeaders", T_LIST, OFF(redacted_headers), 0, 0,
+	    (int)sizeof(((struct gp_settings *)0)->redacted_headers), { NULL },
+	    "", NULL, 0 },
 	/* the original's, kept for greywall; not built yet: not shown */
 	{ "notificationsEnabled", T_BOOL, OFF(notifications), 1, 0, 0,
 	    { NULL }, NULL, NULL, 0 },

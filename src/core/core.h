@@ -25,6 +25,10 @@
 #define GP_AGAIN  (-11)		/* need more input */
 #define GP_EPROTO (-71)		/* malformed input; see the reason */
 
+/* Does s match one of the shell globs in globs (one per line), case
+ * ignored?  Settings such as mitmBypass and redactedHeaders. */
+int	 gp_globs_match(const char *globs, const char *s);
+
 /* mem.c: allocation failure aborts (tmux xmalloc). */
 void	*gp_xmalloc(size_t);
 void	*gp_xcalloc(size_t, size_t);
@@ -138,7 +142,8 @@ void	 gp_buf_free(struct gp_buf *);
 	X(RULE_CREATED, "rule.created")					\
 	X(RULE_UPDATED, "rule.updated")					\
 	X(RULE_DELETED, "rule.deleted")					\
-	X(SETTINGS_CHANGED, "settings.changed")
+	X(SETTINGS_CHANGED, "settings.changed")				\
+	X(TRANSACTION_NEW, "transaction.new")
 enum gp_event {
 #define X(sym, name) GP_EV_##sym,
 	GP_EVENTS(X)

@@ -1,6 +1,8 @@
 /* mem.c: allocation wrappers that abort when memory runs out. */
 #include "config.h"
 
+#include <fnmatch.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +130,21 @@ gp_reason_socks_reply(enum gp_reason r)
 	};
 
 	return (unsigned)r < GP_R__COUNT ? rep[r] : 0x01;
+}
+
+int
+gp_globs_match(const char *globs, const char *s)
+{
+	const char	*p = globs, *e;
+	char		 pat[256];
+
+	while (p != NULL && *p != '\0') {
+		e = strchr(p, '\n');
+		snprintf(pat, sizeof pat, "%.*s", (int)(e != NULL ?
+		    (size_t)(e - p) : strlen(p)), p);
+		if (fnmatch(pat, s, FNM_CASEFOLD) == 0)
+			return 1;
+		p = e != NULL ? e + 1 : NULL;
+	}
+	return 0;
 }

@@ -46,6 +46,7 @@ on_flush(uv_timer_t *t)
 
 	ticks++;
 	gp_pending_expire(&c->pending, gp_now());
+	gp_ctl_capture_flush(c);	/* its own connection, on a worker */
 	if (ticks % 4 == 0)		/* a second */
 		gp_dnslog_sweep(c, c->dnslog, gp_now());
 	/* A worker holds the write lock (an ingest): writing now would
@@ -257,6 +258,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 		goto fail_res;
 	}
 	gp_ctl_request_rules_attach(c);
+	gp_ctl_capture_attach(c);
 	gp_ctl_cert_load(c);	/* none or a broken one: said, not fatal */
 	gp_ctl_mitm_start(c);
 	c->bus_sub = gp_bus_subscribe(&c->bus, on_event, c);
@@ -380,6 +382,7 @@ gp_ctl_free(struct gp_ctl *c)
 	c->dnslog = NULL;
 	if (c->store != NULL)
 		gp_store_log_flush(c->store);
+	gp_ctl_capture_free(c);
 	if (c->dns_cache != NULL && c->store != NULL &&
 	    gp_store_begin(c->store) == 0) {
 		struct gp_dns_dirty d = { dns_answer, dns_host, dns_cleared,

@@ -83,6 +83,13 @@ struct gp_ctl {
 	struct gp_mitm		*mitm;		/* ca + leaf_key, when both */
 	char			 ca_error[256];	/* why the files did not load */
 	int			 ca_generating;	/* a worker makes a key */
+	/* capture.c: transactions waiting for the writer (a worker with
+	 * its own connection, one batch at a time). */
+	struct gp_ctl_tx	*tx_head, **tx_tail;
+	size_t			 tx_bytes;
+	uint64_t		 tx_dropped;
+	int			 tx_writing, tx_failing;
+	struct gp_store		*tx_store;
 };
 
 /*
@@ -135,6 +142,7 @@ struct gp_ctl_status {
 	uint64_t			 allowed, blocked, connections;
 	uint64_t			 spliced, copied;	/* tunnels */
 	uint64_t			 intercepted, resumed;
+	uint64_t			 tx_dropped;	/* not stored */
 	struct gp_dns_cache_stats	 dns_cache;
 	int				 have_dns_cache;
 	size_t				 dns_inflight;
@@ -228,6 +236,19 @@ int	gp_ctl_reload_rules(struct gp_ctl *);
 /* The same, loaded and compiled on a worker and swapped in on the loop
  * (announced with GP_EV_RULE_UPDATED); requests meanwhile coalesce. */
 void	gp_ctl_rules_reload_async(struct gp_ctl *);
+/* capture.c: stores every HTTP transaction relayed (filter), in batches
+ * written by a worker; free() writes what is left once the loop ended. */
+void	gp_ctl_capture_attach(struct gp_ctl *);
+void	gp_ctl_capture_flush(struct gp_ctl *);
+void	gp_ctl_capture_free(struct gp_ctl *);
+/* Stored transactions (store.h's filter), read on a worker; fn on the
+ * loop (rows are freed after it returns; rc < 0: the query failed). */
+/* status.c, for workers: the reader connection under reader_mu. */
+struct gp_store *gp_ctl_reader_lock(struct gp_ctl *);
+typedef void (*gp_ctl_tx_fn)(void *arg, int rc, struct gp_tx_stored *,
+	    size_t n, int64_t total);
+int	gp_ctl_tx_query_async(struct gp_ctl *, const struct gp_tx_filter *,
+	    gp_ctl_tx_fn, void *arg);
 /* Puts request rules (method, path) on every HTTP request relayed. */
 void	gp_ctl_request_rules_attach(struct gp_ctl *);
 /* Releases or refuses every pending entry a rule now covers (each

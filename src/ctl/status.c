@@ -27,6 +27,7 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->copied = c->px.stats.copied;
 	s->intercepted = c->px.stats.intercepted;
 	s->resumed = c->px.stats.resumed;
+	s->tx_dropped = c->tx_dropped;
 	s->rules = gp_rules_count(c->rules);
 	s->ingesting = c->ingesting;
 	s->reloading = c->reloading;
@@ -120,18 +121,12 @@ logjob_run(uv_work_t *w)
 {
 	struct logjob	*j = w->data;
 	struct gp_ctl	*c = j->c;
-	char		*err = NULL;
 
 	if (j->scan == NULL &&
 	    gp_store_log_wait(c->store, j->barrier, LOG_WAIT_MS) != 0)
 		gp_log(GP_LOG_WARN, "log query: the writer is behind; "
 		    "answering with what is written");
-	uv_mutex_lock(&c->reader_mu);
-	if (c->reader == NULL && gp_store_open(c->db_path, &c->reader,
-	    &err) != 0) {
-		gp_log(GP_LOG_ERROR, "query: %s", err);
-		free(err);
-		c->reader = NULL;
+	if (gp_ctl_reader_lock(c) == NULL) {
 		j->res.rc = -1;
 	} else if (j->scan != NULL) {
 		struct gp_rule	*v;
@@ -149,6 +144,23 @@ logjob_run(uv_work_t *w)
 		    &j->res.n, &j->res.total);
 	}
 	uv_mutex_unlock(&c->reader_mu);
+}
+
+/* Worker: the core's one reader connection, opened on first use, under
+ * reader_mu (held on return, even when NULL: unlock it). */
+struct gp_store *
+gp_ctl_reader_lock(struct gp_ctl *c)
+{
+	char *err = NULL;
+
+	uv_mutex_lock(&c->reader_mu);
+	if (c->reader == NULL && gp_store_open(c->db_path, &c->reader,
+	    &err) != 0) {
+		gp_log(GP_LOG_ERROR, "query: %s", err);
+		free(err);
+		c->reader = NULL;
+	}
+	return c->reader;
 }
 
 static void

@@ -173,6 +173,7 @@ struct gp_txn {
 	uint64_t		 t_start, t_sent, t_first, t_end;
 	unsigned		 complete:1;	/* both bodies ended */
 	unsigned		 refused:1;	/* answered by the proxy */
+	void			*capture;	/* the capture filter's */
 };
 
 struct gp_http_filter_ops {

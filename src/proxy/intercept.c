@@ -13,7 +13,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,21 +250,8 @@ intercept(struct gp_flow *f, const struct gp_tls_hello *h)
 static int
 bypassed(const struct gp_flow *f, const char *name)
 {
-	const char	*p = f->px->settings != NULL ?
-			    f->px->settings->mitm_bypass : "", *e;
-	char		 pat[256];
-
-	while (*p != '\0') {
-		e = strchr(p, '\n');
-		snprintf(pat, sizeof pat, "%.*s", (int)(e != NULL ?
-		    (size_t)(e - p) : strlen(p)), p);
-		if (fnmatch(pat, name, FNM_CASEFOLD) == 0)
-			return 1;
-		if (e == NULL)
-			break;
-		p = e + 1;
-	}
-	return 0;
+	return f->px->settings != NULL &&
+	    gp_globs_match(f->px->settings->mitm_bypass, name);
 }
 
 /* Bytes arrived while sniffing: decide once the first flight says. */

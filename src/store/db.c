@@ -161,6 +161,40 @@ static const char *migrations[] = {
 	" rule_type, action, expires_at, session_id ON rules BEGIN"
 	" UPDATE rules_version SET v = v + 1; END;"
 	"UPDATE rules_version SET v = v + 1;",
+	/* 8: HTTP transactions, as the original's, and what it loses */
+	"CREATE TABLE http_transactions ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" timestamp DATETIME NOT NULL DEFAULT (datetime('now')),"
+	" container_name TEXT NOT NULL,"
+	" destination_host TEXT NOT NULL,"
+	" destination_port INTEGER NOT NULL,"
+	" method TEXT NOT NULL,"
+	" url TEXT NOT NULL,"
+	" request_headers TEXT,"
+	" request_body BLOB,"
+	" request_body_size INTEGER,"
+	" request_content_type TEXT,"
+	" request_body_truncated INTEGER NOT NULL DEFAULT 0,"
+	" status_code INTEGER,"
+	" response_headers TEXT,"
+	" response_body BLOB,"
+	" response_body_size INTEGER,"
+	" response_content_type TEXT,"
+	" response_body_truncated INTEGER NOT NULL DEFAULT 0,"
+	" duration_ms INTEGER,"
+	" first_byte_ms INTEGER,"
+	" rule_id INTEGER,"
+	" result TEXT NOT NULL DEFAULT 'auto',"
+	" complete INTEGER NOT NULL DEFAULT 1,"
+	" tls INTEGER NOT NULL DEFAULT 0,"
+	" substituted_credentials TEXT,"
+	" session_id TEXT,"
+	" conversation_id TEXT);"
+	"CREATE INDEX idx_tx_timestamp ON http_transactions(timestamp);"
+	"CREATE INDEX idx_tx_host ON http_transactions(destination_host);"
+	"CREATE INDEX idx_tx_session ON http_transactions(session_id);"
+	"CREATE INDEX idx_tx_conversation ON"
+	" http_transactions(conversation_id);",
 };
 
 static int
@@ -344,9 +378,11 @@ gp_store_batch_failed(struct gp_store *s, int rc)
 		snprintf(s->failure, sizeof s->failure, "%s%s",
 		    rc == -ENOSPC ? "disk or database full: " : "",
 		    sqlite3_errmsg(s->db));
-		gp_log(GP_LOG_ERROR, "database writes failing (%s): "
-		    "connection log rows are dropped and counted until they "
-		    "succeed again; traffic is not affected", s->failure);
+		if (!s->quiet)
+			gp_log(GP_LOG_ERROR, "database writes failing (%s): "
+			    "connection log rows are dropped and counted until "
+			    "they succeed again; traffic is not affected",
+			    s->failure);
 		s->backoff_ms = 1000;
 		s->episode_dropped = 0;
 	} else if (s->backoff_ms < 30000)
@@ -360,6 +396,10 @@ gp_store_batch_ok(struct gp_store *s)
 {
 	if (!s->failing)
 		return;
+	if (s->quiet) {
+		s->failing = 0;
+		return;
+	}
 	gp_log(GP_LOG_WARN, "database writes succeed again; %llu connection "
 	    "log rows were dropped", (unsigned long long)s->episode_dropped);
 	s->failing = 0;
@@ -477,4 +517,76 @@ int64_t
 gp_store_data_version(struct gp_store *s)
 {
 	return stmt_int64(s, ST_DATA_VERSION, "PRAGMA data_version");
+}
+
+int
+gp_store_page(struct gp_store *s, const struct gp_store_page_q *q,
+    const void *arg, void **out, size_t *n, int64_t *total)
+{
+	struct gp_buf	 b = { 0 };
+	sqlite3_stmt	*st = NULL;
+	char		*v = NULL;
+	size_t		 cnt = 0, cap = 0;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	gp_buf_printf(&b, "SELECT count(*) FROM %s", q->from);
+	q->where(&b, arg);
+	if (sqlite3_prepare_v2(s->db, b.data, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	q->bind(st, arg);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	gp_buf_reset(&b);
+	gp_buf_printf(&b, "SELECT %s FROM %s", q->cols, q->from);
+	q->where(&b, arg);
+	gp_buf_printf(&b, " ORDER BY %s DESC LIMIT %d OFFSET %d", q->order,
+	    q->limit, q->offset);
+	if (sqlite3_prepare_v2(s->db, b.data, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	q->bind(st, arg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 32;
+			v = gp_xrealloc(v, cap * q->size);
+		}
+		memset(v + cnt * q->size, 0, q->size);
+		q->row(st, v + cnt * q->size, arg);
+		cnt++;
+	}
+	sqlite3_finalize(st);
+	gp_buf_free(&b);
+	if (rc != SQLITE_DONE) {
+		q->free_rows(v, cnt);
+		return -1;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+fail:
+	gp_log(GP_LOG_ERROR, "%s query: %s", q->what, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	gp_buf_free(&b);
+	return -1;
+}
+
+void
+gp_store_bind_named(sqlite3_stmt *st, const char *name, const char *text)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0)
+		sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
+}
+
+void
+gp_store_bind_time(sqlite3_stmt *st, const char *name, int64_t t)
+{
+	char	buf[20];
+
+	gp_time_format_sql(t, buf);
+	gp_store_bind_named(st, name, buf);
 }

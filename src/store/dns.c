@@ -48,6 +48,18 @@ gp_store_commit(struct gp_store *s)
 	return rc;
 }
 
+void
+gp_store_set_quiet(struct gp_store *s, int quiet)
+{
+	s->quiet = quiet;
+}
+
+void
+gp_store_rollback(struct gp_store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 int
 gp_store_dns_answer(struct gp_store *s, const char *key, const void *p,
     size_t n, int64_t stored, int64_t expires, int negative)

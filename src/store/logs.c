@@ -304,8 +304,10 @@ settle(struct gp_store *s)
 
 /* Appends the WHERE clause for f and binds nothing (see bind_filter). */
 static void
-filter_sql(struct gp_buf *b, const struct gp_log_filter *f)
+filter_sql(struct gp_buf *b, const void *arg)
 {
+	const struct gp_log_filter *f = arg;
+
 	gp_buf_addstr(b, " WHERE 1=1");
 	if (f->container != NULL)
 		gp_buf_addstr(b, " AND l.container_name = :c");
@@ -321,113 +323,77 @@ filter_sql(struct gp_buf *b, const struct gp_log_filter *f)
 }
 
 static void
-bind_filter(sqlite3_stmt *st, const struct gp_log_filter *f, char *from,
-    char *to)
+bind_filter(sqlite3_stmt *st, const void *arg)
 {
-	int	i;
+	const struct gp_log_filter *f = arg;
 
-	if ((i = sqlite3_bind_parameter_index(st, ":c")) > 0)
-		sqlite3_bind_text(st, i, f->container, -1, SQLITE_STATIC);
-	if ((i = sqlite3_bind_parameter_index(st, ":d")) > 0)
-		sqlite3_bind_text(st, i, f->destination, -1, SQLITE_STATIC);
-	if ((i = sqlite3_bind_parameter_index(st, ":r")) > 0)
-		sqlite3_bind_text(st, i, f->result ? "allowed" : "blocked", -1,
-		    SQLITE_STATIC);
-	if ((i = sqlite3_bind_parameter_index(st, ":f")) > 0) {
-		gp_time_format_sql(f->from, from);
-		sqlite3_bind_text(st, i, from, -1, SQLITE_STATIC);
-	}
-	if ((i = sqlite3_bind_parameter_index(st, ":t")) > 0) {
-		gp_time_format_sql(f->to, to);
-		sqlite3_bind_text(st, i, to, -1, SQLITE_STATIC);
-	}
+	gp_store_bind_named(st, ":c", f->container);
+	gp_store_bind_named(st, ":d", f->destination);
+	gp_store_bind_named(st, ":r", f->result ? "allowed" : "blocked");
+	gp_store_bind_time(st, ":f", f->from);
+	gp_store_bind_time(st, ":t", f->to);
+}
+
+static void
+log_row(sqlite3_stmt *st, void *elem, const void *arg)
+{
+	struct gp_log_row *r = elem;
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->ts = gp_time_parse_sql((const char *)sqlite3_column_text(st, 1));
+	r->container = gp_store_col_text(st, 2);
+	r->client_addr = gp_store_col_text(st, 3);
+	r->method = gp_store_col_text(st, 4);
+	r->request = gp_store_col_text(st, 5);
+	r->host = gp_store_col_text(st, 6);
+	r->port = (unsigned)sqlite3_column_int(st, 7);
+	r->resolved_hostname = gp_store_col_text(st, 8);
+	r->resolved_ip = gp_store_col_text(st, 9);
+	r->allowed = sqlite3_column_text(st, 10) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(st, 10), "allowed") == 0;
+	r->rule_id = sqlite3_column_int64(st, 11);
+	r->reason = gp_store_col_text(st, 12);
+	r->bytes_up = sqlite3_column_int64(st, 13);
+	r->bytes_down = sqlite3_column_int64(st, 14);
+	r->duration_ms = sqlite3_column_int64(st, 15);
+	r->rule_summary = gp_store_col_text(st, 16);
+	r->count = sqlite3_column_int64(st, 17);
+}
+
+static void
+log_rows_free(void *v, size_t n)
+{
+	gp_store_log_rows_free(v, n);
 }
 
 int
 gp_store_log_query(struct gp_store *s, const struct gp_log_filter *f,
     struct gp_log_row **out, size_t *n, int64_t *total)
 {
-	struct gp_buf	 b = { 0 };
-	sqlite3_stmt	*st = NULL;
-	struct gp_log_row *v = NULL;
-	size_t		 cnt = 0, cap = 0;
-	char		 from[20], to[20];
-	int		 rc;
+	struct gp_store_page_q q = {
+		.what = "log",
+		.cols = "l.id, l.timestamp, l.container_name, l.client_addr,"
+		    " l.method, l.request, l.destination_host,"
+		    " l.destination_port, l.resolved_hostname, l.resolved_ip,"
+		    " l.result, l.rule_id, l.reason, l.bytes_up, l.bytes_down,"
+		    " l.response_time_ms, CASE WHEN r.id IS NULL THEN NULL"
+		    " ELSE r.container_pattern || ' → ' ||"
+		    " r.destination_pattern || ':' || r.port_pattern END,"
+		    " l.count",
+		.from = "request_logs l LEFT JOIN rules r ON r.id = l.rule_id",
+		.order = "l.id",
+		.limit = f->limit,
+		.offset = f->offset,
+		.size = sizeof(struct gp_log_row),
+		.where = filter_sql,
+		.bind = bind_filter,
+		.row = log_row,
+		.free_rows = log_rows_free,
+	};
 
-	*out = NULL;
-	*n = 0;
-	*total = 0;
 	/* Queued rows first, so a query sees every decision made so far. */
 	settle(s);
-	gp_buf_addstr(&b, "SELECT count(*) FROM request_logs l");
-	filter_sql(&b, f);
-	if (sqlite3_prepare_v2(s->db, b.data, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	bind_filter(st, f, from, to);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*total = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-
-	gp_buf_reset(&b);
-	gp_buf_addstr(&b, "SELECT l.id, l.timestamp, l.container_name,"
-	    " l.client_addr, l.method, l.request, l.destination_host,"
-	    " l.destination_port, l.resolved_hostname, l.resolved_ip,"
-	    " l.result, l.rule_id, l.reason, l.bytes_up, l.bytes_down,"
-	    " l.response_time_ms, CASE WHEN r.id IS NULL THEN NULL ELSE"
-	    " r.container_pattern || ' → ' || r.destination_pattern || ':' ||"
-	    " r.port_pattern END, l.count FROM request_logs l"
-	    " LEFT JOIN rules r ON r.id = l.rule_id");
-	filter_sql(&b, f);
-	gp_buf_printf(&b, " ORDER BY l.id DESC LIMIT %d OFFSET %d", f->limit,
-	    f->offset);
-	if (sqlite3_prepare_v2(s->db, b.data, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	bind_filter(st, f, from, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct gp_log_row *r;
-
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 32;
-			v = gp_xrealloc(v, cap * sizeof *v);
-		}
-		r = &v[cnt++];
-		memset(r, 0, sizeof *r);
-		r->id = sqlite3_column_int64(st, 0);
-		r->ts = gp_time_parse_sql((const char *)
-		    sqlite3_column_text(st, 1));
-		r->container = gp_store_col_text(st, 2);
-		r->client_addr = gp_store_col_text(st, 3);
-		r->method = gp_store_col_text(st, 4);
-		r->request = gp_store_col_text(st, 5);
-		r->host = gp_store_col_text(st, 6);
-		r->port = (unsigned)sqlite3_column_int(st, 7);
-		r->resolved_hostname = gp_store_col_text(st, 8);
-		r->resolved_ip = gp_store_col_text(st, 9);
-		r->allowed = sqlite3_column_text(st, 10) != NULL &&
-		    strcmp((const char *)sqlite3_column_text(st, 10),
-		    "allowed") == 0;
-		r->rule_id = sqlite3_column_int64(st, 11);
-		r->reason = gp_store_col_text(st, 12);
-		r->bytes_up = sqlite3_column_int64(st, 13);
-		r->bytes_down = sqlite3_column_int64(st, 14);
-		r->duration_ms = sqlite3_column_int64(st, 15);
-		r->rule_summary = gp_store_col_text(st, 16);
-		r->count = sqlite3_column_int64(st, 17);
-	}
-	sqlite3_finalize(st);
-	gp_buf_free(&b);
-	if (rc != SQLITE_DONE) {
-		gp_store_log_rows_free(v, cnt);
-		return -1;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
-fail:
-	gp_log(GP_LOG_ERROR, "log query: %s", sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
-	gp_buf_free(&b);
-	return -1;
+	return gp_store_page(s, &q, f, (void **)out, n, total);
 }
 
 void

@@ -11,7 +11,7 @@ enum gp_stmt {
 	ST_RULE_GET, ST_RULE_DELETE, ST_RULE_PURGE, ST_LOG_INSERT,
 	ST_RULE_HIT, ST_PENDING_INSERT, ST_PENDING_TOUCH, ST_PENDING_DELETE,
 	ST_PENDING_LOAD, ST_RULE_UPDATE, ST_DNS_ANSWER, ST_DNS_HOST,
-	ST_RULES_VERSION, ST__COUNT
+	ST_RULES_VERSION, ST_TX_INSERT, ST__COUNT
 };
 
 struct gp_logrow;
@@ -43,6 +43,7 @@ struct gp_store {
 	size_t			 nhits, caphits;
 	/* batched writes failing (disk full): one episode at a time */
 	int			 failing;	/* -errno of the episode, or 0 */
+	int			 quiet;		/* its owner words failures */
 	char			 failure[128];	/* its SQLite message */
 	uint64_t		 retry_ms;	/* next attempt (monotonic) */
 	unsigned		 backoff_ms;
@@ -71,6 +72,25 @@ void	gp_store_log_discard(struct gp_store *);
 
 /* Prepared once, reset and unbound on every call. */
 sqlite3_stmt	*gp_store_stmt(struct gp_store *, enum gp_stmt, const char *);
+/*
+ * A count and one page of rows, newest first: "SELECT count(*) FROM
+ * from" and "SELECT cols FROM from", both with where()'s clause and
+ * bind()'s values; each row filled by row() into an element of size.
+ */
+struct gp_store_page_q {
+	const char	*what, *cols, *from, *order;
+	int		 limit, offset;
+	size_t		 size;
+	void		(*where)(struct gp_buf *, const void *);
+	void		(*bind)(sqlite3_stmt *, const void *);
+	void		(*row)(sqlite3_stmt *, void *, const void *);
+	void		(*free_rows)(void *, size_t);
+};
+/* Binds a named parameter if the statement has it (values copied). */
+void	gp_store_bind_named(sqlite3_stmt *, const char *name, const char *);
+void	gp_store_bind_time(sqlite3_stmt *, const char *name, int64_t);
+int	gp_store_page(struct gp_store *, const struct gp_store_page_q *,
+	    const void *arg, void **out, size_t *n, int64_t *total);
 /* Runs a statement that returns no rows, resets it, logs a failure
  * naming what (once per failing episode); 0 or a negative errno. */
 int		 gp_store_run(struct gp_store *, sqlite3_stmt *, const char *);

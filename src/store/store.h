@@ -189,6 +189,51 @@ int	gp_store_pending_delete(struct gp_store *, int64_t id);
 int	gp_store_pending_load(struct gp_store *,
 	    void (*)(void *, const struct gp_store_pending *), void *);
 
+/*
+ * txn.c: HTTP transactions.  Heads are stored as JSON {Name:[values]}
+ * already redacted; bodies as captured (up to the cap).  insert() runs
+ * between gp_store_begin and _commit (a worker's connection); *id is the
+ * new row's.
+ */
+struct gp_tx_row {
+	int64_t		 ts;		/* epoch seconds */
+	const char	*container, *host, *method, *url;
+	unsigned	 port;
+	const char	*req_headers, *resp_headers;	/* JSON */
+	const char	*req_type, *resp_type;		/* may be NULL */
+	const void	*req_body, *resp_body;
+	size_t		 req_len, resp_len;		/* stored */
+	int64_t		 req_size, resp_size;		/* relayed */
+	int		 req_trunc, resp_trunc;
+	int		 status;			/* 0: none */
+	int64_t		 duration_ms, first_byte_ms;	/* -1: none */
+	int		 complete, tls;
+};
+int	gp_store_tx_insert(struct gp_store *, const struct gp_tx_row *,
+	    int64_t *id);
+/* Stored transactions, newest first: a page (bodies left out), or the
+ * one with id (bodies in).  Contains-matches on identity and host. */
+struct gp_tx_filter {
+	int64_t		 id;		/* > 0: that one, with bodies */
+	const char	*container, *destination, *method;
+	int64_t		 from, to;	/* epoch s, 0: open */
+	int		 limit, offset;
+};
+struct gp_tx_stored {
+	int64_t			 id;
+	struct gp_tx_row	 row;	/* points into s[] and b[] */
+	char			*s[8];
+	void			*b[2];
+};
+int	gp_store_tx_query(struct gp_store *, const struct gp_tx_filter *,
+	    struct gp_tx_stored **, size_t *n, int64_t *total);
+void	gp_store_tx_free(struct gp_tx_stored *, size_t n);
+/* The payload of transaction.new. */
+struct gp_tx_event {
+	int64_t			 id;
+	const struct gp_tx_row	*row;
+};
+
 /* DNS cache persistence; call between gp_store_begin and _commit. */
 int	gp_store_begin(struct gp_store *);
 /* The same, but busy (another writer) fails at once: for the loop's
@@ -201,6 +246,10 @@ int	gp_store_try_begin(struct gp_store *);
  */
 void	gp_store_busy_wait(struct gp_store *, int ms);
 int	gp_store_commit(struct gp_store *);
+void	gp_store_rollback(struct gp_store *);
+/* A connection whose owner reports its own write failures (the
+ * connection log's wording is not theirs). */
+void	gp_store_set_quiet(struct gp_store *, int);
 int	gp_store_dns_answer(struct gp_store *, const char *key, const void *,
 	    size_t, int64_t stored, int64_t expires, int negative);
 int	gp_store_dns_host(struct gp_store *, const char *ip, const char *host,

@@ -65,7 +65,8 @@ is "$?" 2 "no subcommand: usage, exit 2"
 # rows counted once, at migration.
 sql "DROP TRIGGER log_counts_ins; DROP TRIGGER log_counts_del; DROP TABLE log_counts;
      DROP TRIGGER rules_version_ins; DROP TRIGGER rules_version_del;
-     DROP TRIGGER rules_version_upd; DROP TABLE rules_version; PRAGMA user_version = 4"
+     DROP TRIGGER rules_version_upd; DROP TABLE rules_version;
+     DROP TABLE http_transactions; PRAGMA user_version = 4"
 synth 77 '-1 hours'
 n=$(count 1)
 gp_start

@@ -13,22 +13,11 @@ sqlite3 "$T/old/greyproxy.db" < "$TOP_SRCDIR/tests/e2e/fixtures/schema6.sql"
 out=$("$GREYPROXY" rule --data-dir "$T/old" list)
 like "$out" "example.com" "a schema-6 database opens, its rules kept"
 like "$out" "bad.example +443" "every one of them"
-is "$(sqlite3 "$T/old/greyproxy.db" 'PRAGMA user_version')" 7 "migrated to schema 7"
+check "$(sqlite3 "$T/old/greyproxy.db" 'PRAGMA user_version') >= 7" "migrated to schema 7 and on"
 is "$(sqlite3 "$T/old/greyproxy.db" 'SELECT group_concat(rule_id) FROM request_logs ORDER BY id')" "1,2" "the log still names its rules"
 is "$(sqlite3 "$T/old/greyproxy.db" 'PRAGMA foreign_key_check' | wc -l)" 0 "no dangling reference"
 
-make_cert
-origin_start plain; PP=$ORIGIN_PORT
-origin_start tls --tls "$T/cert.pem" "$T/key.pem"; OP=$ORIGIN_PORT
-mkdir -p -m 700 "$T/data"
-"$GREYPROXY" cert generate --data-dir "$T/data" >/dev/null
-export SSL_CERT_FILE="$T/cert.pem"
-GP_SETTINGS='{"defaultAction":"block","privateNetworkProtection":false}'
-gp_start
-unset SSL_CERT_FILE
-CA=$T/data/ca-cert.pem
-api POST /api/rules -d '{"destination_pattern":"127.0.0.1","action":"allow"}' >/dev/null
-api POST /api/rules -d '{"destination_pattern":"localhost","action":"allow"}' >/dev/null
+mitm_start
 
 j=$(api POST /api/rules -d '{"destination_pattern":"127.0.0.1","action":"deny","method_pattern":"post","path_pattern":"/echo*"}')
 is "$(api_status)" 200 "a request rule is created"
@@ -56,7 +45,6 @@ is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -x "http://$GP_HTTP" 
 is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -x "http://$GP_HTTP" -d x "$H/echo/no")" 403 "the deny holds elsewhere"
 
 # Inside interception.
-wait_for 10 eval '[ "$(jget "$(api GET /api/status)" "d[\"mitm\"][\"state\"]")" = on ]'
 api POST /api/rules -d '{"destination_pattern":"localhost","action":"deny","method_pattern":"GET","path_pattern":"/hello"}' >/dev/null
 h=$(curl -s -i --max-time 10 -p -x "http://$GP_HTTP" --cacert "$CA" "https://localhost:$OP/hello" | tr -d '\r')
 like "$h" "^HTTP/1.1 403" "intercepted GET /hello: 403"

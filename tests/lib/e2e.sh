@@ -138,6 +138,26 @@ make_cert() {
 		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
 }
 
+# mitm_start [SETTINGS-JSON-FIELDS]: a plain origin (PP) and a TLS one
+# with its own throwaway CA (OP), greyproxy with a CA of its own (CA)
+# that trusts the origin through SSL_CERT_FILE, unmatched destinations
+# blocked, 127.0.0.1 and localhost allowed; returns once interception is
+# on.  Extra settings are JSON fields: mitm_start '"maxBodyBytes":1000'.
+mitm_start() {
+	make_cert
+	origin_start plain; PP=$ORIGIN_PORT
+	origin_start tls --tls "$T/cert.pem" "$T/key.pem"; OP=$ORIGIN_PORT
+	mkdir -p -m 700 "$T/data"
+	"$GREYPROXY" cert generate --data-dir "$T/data" >/dev/null
+	GP_SETTINGS="{\"defaultAction\":\"block\",\"privateNetworkProtection\":false${1:+,$1}}"
+	SSL_CERT_FILE="$T/cert.pem" gp_start
+	CA=$T/data/ca-cert.pem
+	api POST /api/rules -d '{"destination_pattern":"127.0.0.1","action":"allow"}' >/dev/null
+	api POST /api/rules -d '{"destination_pattern":"localhost","action":"allow"}' >/dev/null
+	wait_for 10 eval '[ "$(jget "$(api GET /api/status)" "d[\"mitm\"][\"state\"]")" = on ]' ||
+		{ echo "Bail out! interception did not start"; exit 1; }
+}
+
 # proxy_status URL [curl args]: HTTP status through the HTTP proxy.
 proxy_status() {
 	local url=$1; shift

@@ -1,0 +1,405 @@
+/*
+ * capture.c: every HTTP transaction the proxy relays (plain, or inside
+ * intercepted TLS) stored in SQLite: both heads with credentials
+ * redacted (the stored copy only: what was forwarded is untouched),
+ * bodies up to maxBodyBytes each (beyond: truncated and marked), sizes,
+ * timings, and whether it completed — a client that hangs up early
+ * still leaves its row.  A filter (http.h) collects; the loop only
+ * queues; a worker with its own connection writes a batch per tick; then
+ * each row is announced (transaction.new, no bodies).
+ */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ctl/ctl.h"
+
+#define QUEUE_BYTES	(64u * 1024 * 1024)	/* held for the writer */
+
+struct cap {
+	struct gp_buf	body[2];	/* request, response */
+	int		trunc[2];
+};
+
+struct gp_ctl_tx {
+	struct gp_ctl_tx	*next;
+	struct gp_tx_row	 row;
+	int64_t			 id;
+	char			*container, *host, *method, *url;
+	char			*req_headers, *resp_headers;
+	char			*req_type, *resp_type;
+	struct gp_buf		 body[2];
+};
+
+struct tx_job {
+	uv_work_t		 req;
+	struct gp_ctl		*c;
+	struct gp_ctl_tx	*list;
+	int			 rc;
+};
+
+static const char *const builtin_redacted[] = {
+	"authorization", "proxy-authorization", "cookie", "set-cookie",
+	"*api-key*", "*api_key*", "*token*", "*secret*",
+};
+
+static int
+redacted(const struct gp_ctl *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < GP_ARRAY_LEN(builtin_redacted); i++)
+		if (fnmatch(builtin_redacted[i], name, FNM_CASEFOLD) == 0)
+			return 1;
+	return gp_globs_match(c->settings.redacted_headers, name);
+}
+
+/* {Name:[values]} with redacted values replaced; names keep the case
+ * they first came in. */
+static char *
+heads_json(const struct gp_ctl *c, const struct gp_txn_head *h)
+{
+	cJSON	*o = cJSON_CreateObject(), *a;
+	char	*out;
+	size_t	 i, k;
+
+	for (i = 0; i < h->nh; i++) {
+		const char *name = h->h[i].name.p;
+
+		a = NULL;
+		for (k = 0; k < i && a == NULL; k++)
+			if (strcasecmp(h->h[k].name.p, name) == 0)
+				a = cJSON_GetObjectItemCaseSensitive(o,
+				    h->h[k].name.p);
+		if (a == NULL)
+			a = cJSON_AddArrayToObject(o, name);
+		if (a == NULL)
+			continue;	/* a name cJSON refused */
+		cJSON_AddItemToArray(a, cJSON_CreateString(redacted(c, name) ?
+		    "[REDACTED]" : h->h[i].value.p));
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? gp_xstrdup(s) : NULL;
+}
+
+static void
+tx_free(struct gp_ctl_tx *x)
+{
+	free(x->container);
+	free(x->host);
+	free(x->method);
+	free(x->url);
+	free(x->req_headers);
+	free(x->resp_headers);
+	free(x->req_type);
+	free(x->resp_type);
+	gp_buf_free(&x->body[0]);
+	gp_buf_free(&x->body[1]);
+	free(x);
+}
+
+static void
+cap_free(struct cap *k)
+{
+	if (k == NULL)
+		return;
+	gp_buf_free(&k->body[0]);
+	gp_buf_free(&k->body[1]);
+	free(k);
+}
+
+static void
+on_body(void *arg, struct gp_txn *t, enum gp_txn_dir dir, const char *p,
+    size_t n)
+{
+	struct gp_ctl	*c = arg;
+	struct cap	*k = t->capture;
+	size_t		 max = (size_t)c->settings.max_body_bytes, room;
+	int		 d = dir == GP_TXN_REQUEST ? 0 : 1;
+
+	if (k == NULL)
+		k = t->capture = gp_xcalloc(1, sizeof *k);
+	room = k->body[d].len < max ? max - k->body[d].len : 0;
+	if (n > room)
+		k->trunc[d] = 1;
+	if (room > 0)
+		gp_buf_add(&k->body[d], p, n < room ? n : room);
+}
+
+/* The URL as the client meant it, without any userinfo. */
+static char *
+tx_url(const struct gp_txn *t)
+{
+	char	target[4096], port[16] = "", *out;
+	int	v6 = strchr(t->host, ':') != NULL;
+
+	if (t->target[0] != '/') {	/* absolute-form: as sent */
+		gp_url_redact((struct gp_iov){ t->target, strlen(t->target) },
+		    target, sizeof target);
+		return gp_xstrdup(target);
+	}
+	if (t->port != (t->tls ? 443u : 80u))
+		snprintf(port, sizeof port, ":%u", t->port);
+	gp_xasprintf(&out, "%s://%s%s%s%s%s", t->tls ? "https" : "http",
+	    v6 ? "[" : "", t->host, v6 ? "]" : "", port, t->target);
+	return out;
+}
+
+static void
+on_end(void *arg, struct gp_txn *t)
+{
+	struct gp_ctl		*c = arg;
+	struct cap		*k = t->capture;
+	struct gp_ctl_tx	*x;
+	size_t			 held;
+
+	t->capture = NULL;
+	held = (k != NULL ? k->body[0].len + k->body[1].len : 0) + 4096;
+	if (c->tx_bytes + held > QUEUE_BYTES || t->host == NULL) {
+		if (t->host != NULL)
+			c->tx_dropped++;	/* the writer is behind */
+		cap_free(k);
+		return;
+	}
+	x = gp_xcalloc(1, sizeof *x);
+	x->container = gp_xstrdup(t->identity);
+	x->host = gp_xstrdup(t->host);
+	x->method = gp_xstrdup(t->method);
+	x->url = tx_url(t);
+	x->req_headers = heads_json(c, &t->req);
+	x->resp_headers = t->status > 0 && t->resp.nh > 0 ?
+	    heads_json(c, &t->resp) : NULL;
+	x->req_type = dup_or_null(gp_txn_header(&t->req, "content-type"));
+	x->resp_type = dup_or_null(gp_txn_header(&t->resp, "content-type"));
+	if (k != NULL) {
+		x->body[0] = k->body[0];
+		x->body[1] = k->body[1];
+		x->row.req_trunc = k->trunc[0];
+		x->row.resp_trunc = k->trunc[1];
+		free(k);
+	}
+	x->row.ts = gp_now() - (int64_t)((t->t_end - t->t_start) / 1000000);
+	x->row.container = x->container;
+	x->row.host = x->host;
+	x->row.port = t->port;
+	x->row.method = x->method;
+	x->row.url = x->url;
+	x->row.req_headers = x->req_headers;
+	x->row.resp_headers = x->resp_headers;
+	x->row.req_type = x->req_type;
+	x->row.resp_type = x->resp_type;
+	x->row.req_body = x->body[0].data;
+	x->row.req_len = x->body[0].len;
+	x->row.resp_body = x->body[1].data;
+	x->row.resp_len = x->body[1].len;
+	x->row.req_size = (int64_t)t->req_body;
+	x->row.resp_size = (int64_t)t->resp_body;
+	x->row.status = t->status;
+	x->row.duration_ms = (int64_t)((t->t_end - t->t_start) / 1000);
+	x->row.first_byte_ms = t->t_first ? (int64_t)((t->t_first -
+	    t->t_start) / 1000) : -1;
+	x->row.complete = t->complete;
+	x->row.tls = t->tls;
+	c->tx_bytes += held;
+	*c->tx_tail = x;
+	c->tx_tail = &x->next;
+}
+
+static const struct gp_http_filter_ops capture = {
+	.name = "capture",
+	.body = on_body,
+	.end = on_end,
+};
+
+void
+gp_ctl_capture_attach(struct gp_ctl *c)
+{
+	c->tx_tail = &c->tx_head;
+	gp_proxy_add_filter(&c->px, &capture, c);
+}
+
+static int
+write_list(struct gp_store *st, struct gp_ctl_tx *list)
+{
+	struct gp_ctl_tx	*x;
+	int			 rc;
+
+	if ((rc = gp_store_begin(st)) != 0)
+		return rc;
+	for (x = list; x != NULL && rc == 0; x = x->next)
+		rc = gp_store_tx_insert(st, &x->row, &x->id);
+	if (rc != 0) {
+		gp_store_rollback(st);
+		for (x = list; x != NULL; x = x->next)
+			x->id = 0;
+		return rc;
+	}
+	return gp_store_commit(st);
+}
+
+static void
+tx_work(uv_work_t *req)
+{
+	struct tx_job	*j = req->data;
+	char		*err = NULL;
+
+	if (j->c->tx_store == NULL &&
+	    gp_store_open(j->c->db_path, &j->c->tx_store, &err) != 0) {
+		gp_log(GP_LOG_ERROR, "transactions: %s", err);
+		free(err);
+		j->rc = -1;
+		return;
+	}
+	gp_store_set_quiet(j->c->tx_store, 1);
+	j->rc = write_list(j->c->tx_store, j->list);
+}
+
+static void
+tx_after(uv_work_t *req, int status)
+{
+	struct tx_job		*j = req->data;
+	struct gp_ctl		*c = j->c;
+	struct gp_ctl_tx	*x, *next;
+
+	c->tx_writing = 0;
+	/* Said once per episode, as the connection log's failures. */
+	if (j->rc != 0 && !c->tx_failing)
+		gp_log(GP_LOG_ERROR, "transactions cannot be stored (%s): "
+		    "they are dropped and counted until writes succeed again",
+		    gp_ctl_strerror(j->rc));
+	else if (j->rc == 0 && c->tx_failing)
+		gp_log(GP_LOG_WARN, "transactions are stored again");
+	c->tx_failing = j->rc != 0;
+	for (x = j->list; x != NULL; x = next) {
+		next = x->next;
+		if (x->id > 0 && c->started) {
+			struct gp_tx_event ev = { x->id, &x->row };
+
+			gp_bus_emit(&c->bus, GP_EV_TRANSACTION_NEW, &ev);
+		}
+		else if (x->id <= 0)
+			c->tx_dropped++;
+		tx_free(x);
+	}
+	free(j);
+}
+
+/* The loop's tick: the queue to a worker, one batch at a time. */
+void
+gp_ctl_capture_flush(struct gp_ctl *c)
+{
+	struct tx_job *j;
+
+	if (c->tx_head == NULL || c->tx_writing)
+		return;
+	j = gp_xcalloc(1, sizeof *j);
+	j->req.data = j;
+	j->c = c;
+	j->list = c->tx_head;
+	if (uv_queue_work(c->loop, &j->req, tx_work, tx_after) != 0) {
+		free(j);
+		return;
+	}
+	c->tx_head = NULL;
+	c->tx_tail = &c->tx_head;
+	c->tx_bytes = 0;
+	c->tx_writing = 1;
+}
+
+/* After the loop: what is still queued, written on the main connection. */
+void
+gp_ctl_capture_free(struct gp_ctl *c)
+{
+	struct gp_ctl_tx *x, *next;
+
+	if (c->tx_head != NULL && c->store != NULL)
+		write_list(c->store, c->tx_head);
+	for (x = c->tx_head; x != NULL; x = next) {
+		next = x->next;
+		tx_free(x);
+	}
+	c->tx_head = NULL;
+	c->tx_tail = &c->tx_head;
+	gp_store_close(c->tx_store);
+	c->tx_store = NULL;
+}
+
+struct txq_job {
+	uv_work_t		 w;
+	struct gp_ctl		*c;
+	struct gp_tx_filter	 f;		/* strings owned */
+	struct gp_tx_stored	*rows;
+	size_t			 n;
+	int64_t			 total;
+	int			 rc;
+	gp_ctl_tx_fn		 fn;
+	void			*arg;
+};
+
+static void
+txq_free(struct txq_job *j)
+{
+	free((char *)j->f.container);
+	free((char *)j->f.destination);
+	free((char *)j->f.method);
+	gp_store_tx_free(j->rows, j->n);
+	free(j);
+}
+
+/* Worker: through the core's one reader connection. */
+static void
+txq_run(uv_work_t *w)
+{
+	struct txq_job	*j = w->data;
+	struct gp_ctl	*c = j->c;
+	struct gp_store	*r = gp_ctl_reader_lock(c);
+
+	j->rc = r == NULL ? -1 : gp_store_tx_query(r, &j->f, &j->rows, &j->n,
+	    &j->total);
+	uv_mutex_unlock(&c->reader_mu);
+}
+
+static void
+txq_done(uv_work_t *w, int status)
+{
+	struct txq_job *j = w->data;
+
+	j->fn(j->arg, status != 0 ? -1 : j->rc, j->rows, j->n, j->total);
+	txq_free(j);
+}
+
+int
+gp_ctl_tx_query_async(struct gp_ctl *c, const struct gp_tx_filter *f,
+    gp_ctl_tx_fn fn, void *arg)
+{
+	struct txq_job *j;
+
+	if (c->db_path == NULL || !c->reader_mu_ok)
+		return -1;
+	j = gp_xcalloc(1, sizeof *j);
+	j->w.data = j;
+	j->c = c;
+	j->f = *f;
+	j->f.container = dup_or_null(f->container);
+	j->f.destination = dup_or_null(f->destination);
+	j->f.method = dup_or_null(f->method);
+	j->fn = fn;
+	j->arg = arg;
+	if (uv_queue_work(c->loop, &j->w, txq_run, txq_done) != 0) {
+		txq_free(j);
+		return -1;
+	}
+	return 0;
+}

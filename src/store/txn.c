@@ -1,0 +1,243 @@
+/* txn.c (store): the http_transactions table. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "store/store-int.h"
+
+static void
+text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+blob_or_null(sqlite3_stmt *st, int i, const void *p, size_t n, int64_t size)
+{
+	if (size > 0)
+		sqlite3_bind_blob64(st, i, n ? p : "", n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+int_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int
+gp_store_tx_insert(struct gp_store *s, const struct gp_tx_row *r,
+    int64_t *id)
+{
+	sqlite3_stmt	*st;
+	char		 ts[20];
+	int		 rc;
+
+	st = gp_store_stmt(s, ST_TX_INSERT, "INSERT INTO http_transactions"
+	    " (timestamp, container_name, destination_host, destination_port,"
+	    " method, url, request_headers, request_body, request_body_size,"
+	    " request_content_type, request_body_truncated, status_code,"
+	    " response_headers, response_body, response_body_size,"
+	    " response_content_type, response_body_truncated, duration_ms,"
+	    " first_byte_ms, complete, tls)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	if (st == NULL)
+		return gp_store_errno(s);
+	gp_time_format_sql(r->ts, ts);
+	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->container, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, (int)r->port);
+	sqlite3_bind_text(st, 5, r->method, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->url, -1, SQLITE_STATIC);
+	text_or_null(st, 7, r->req_headers);
+	blob_or_null(st, 8, r->req_body, r->req_len, r->req_size);
+	sqlite3_bind_int64(st, 9, r->req_size);
+	text_or_null(st, 10, r->req_type);
+	sqlite3_bind_int(st, 11, r->req_trunc);
+	int_or_null(st, 12, r->status > 0 ? r->status : -1);
+	text_or_null(st, 13, r->resp_headers);
+	blob_or_null(st, 14, r->resp_body, r->resp_len, r->resp_size);
+	sqlite3_bind_int64(st, 15, r->resp_size);
+	text_or_null(st, 16, r->resp_type);
+	sqlite3_bind_int(st, 17, r->resp_trunc);
+	int_or_null(st, 18, r->duration_ms);
+	int_or_null(st, 19, r->first_byte_ms);
+	sqlite3_bind_int(st, 20, r->complete);
+	sqlite3_bind_int(st, 21, r->tls);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		gp_log(GP_LOG_ERROR, "storing a transaction: %s",
+		    sqlite3_errmsg(s->db));
+		return gp_store_errno(s);
+	}
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static void
+tx_where(struct gp_buf *b, const void *arg)
+{
+	const struct gp_tx_filter *f = arg;
+
+	gp_buf_addstr(b, " WHERE 1=1");
+	if (f->id > 0)
+		gp_buf_addstr(b, " AND id = :id");
+	if (f->container != NULL)
+		gp_buf_addstr(b, " AND instr(container_name, :c) > 0");
+	if (f->destination != NULL)
+		gp_buf_addstr(b, " AND instr(destination_host, :d) > 0");
+	if (f->method != NULL)
+		gp_buf_addstr(b, " AND method = :m");
+	if (f->from > 0)
+		gp_buf_addstr(b, " AND timestamp >= :f");
+	if (f->to > 0)
+		gp_buf_addstr(b, " AND timestamp <= :t");
+}
+
+static void
+tx_bind(sqlite3_stmt *st, const void *arg)
+{
+	const struct gp_tx_filter	*f = arg;
+	int				 i;
+
+	if ((i = sqlite3_bind_parameter_index(st, ":id")) > 0)
+		sqlite3_bind_int64(st, i, f->id);
+	gp_store_bind_named(st, ":c", f->container);
+	gp_store_bind_named(st, ":d", f->destination);
+	gp_store_bind_named(st, ":m", f->method);
+	gp_store_bind_time(st, ":f", f->from);
+	gp_store_bind_time(st, ":t", f->to);
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? gp_xstrdup((const char *)t) : NULL;
+}
+
+static void *
+blob_dup(sqlite3_stmt *st, int i, size_t *n)
+{
+	const void	*p = sqlite3_column_blob(st, i);
+	char		*out;
+
+	*n = (size_t)sqlite3_column_bytes(st, i);
+	if (p == NULL)
+		return NULL;
+	out = gp_xmalloc(*n + 1);
+	memcpy(out, p, *n);
+	out[*n] = '\0';
+	return out;
+}
+
+static int64_t
+int_or(sqlite3_stmt *st, int i, int64_t none)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? none :
+	    sqlite3_column_int64(st, i);
+}
+
+#define TX_COLS "id, timestamp, container_name, destination_host,"	\
+	" destination_port, method, url, request_headers,"		\
+	" request_body_size, request_content_type,"			\
+	" request_body_truncated, status_code, response_headers,"	\
+	" response_body_size, response_content_type,"			\
+	" response_body_truncated, duration_ms, first_byte_ms,"	\
+	" complete, tls"
+
+static void
+row_to_tx(sqlite3_stmt *st, struct gp_tx_stored *x, int bodies)
+{
+	struct gp_tx_row *r = &x->row;
+
+	memset(x, 0, sizeof *x);
+	x->id = sqlite3_column_int64(st, 0);
+	r->ts = gp_time_parse_sql((const char *)sqlite3_column_text(st, 1));
+	r->container = x->s[0] = col_dup(st, 2);
+	r->host = x->s[1] = col_dup(st, 3);
+	r->port = (unsigned)sqlite3_column_int(st, 4);
+	r->method = x->s[2] = col_dup(st, 5);
+	r->url = x->s[3] = col_dup(st, 6);
+	r->req_headers = x->s[4] = col_dup(st, 7);
+	r->req_size = sqlite3_column_int64(st, 8);
+	r->req_type = x->s[5] = col_dup(st, 9);
+	r->req_trunc = sqlite3_column_int(st, 10);
+	r->status = (int)int_or(st, 11, 0);
+	r->resp_headers = x->s[6] = col_dup(st, 12);
+	r->resp_size = sqlite3_column_int64(st, 13);
+	r->resp_type = x->s[7] = col_dup(st, 14);
+	r->resp_trunc = sqlite3_column_int(st, 15);
+	r->duration_ms = int_or(st, 16, -1);
+	r->first_byte_ms = int_or(st, 17, -1);
+	r->complete = sqlite3_column_int(st, 18);
+	r->tls = sqlite3_column_int(st, 19);
+	if (bodies) {
+		r->req_body = x->b[0] = blob_dup(st, 20, &r->req_len);
+		r->resp_body = x->b[1] = blob_dup(st, 21, &r->resp_len);
+	}
+}
+
+static void
+tx_row_cb(sqlite3_stmt *st, void *elem, const void *arg)
+{
+	const struct gp_tx_filter *f = arg;
+
+	row_to_tx(st, elem, f->id > 0);
+}
+
+static void
+tx_rows_free(void *v, size_t n)
+{
+	gp_store_tx_free(v, n);
+}
+
+int
+gp_store_tx_query(struct gp_store *s, const struct gp_tx_filter *f,
+    struct gp_tx_stored **out, size_t *n, int64_t *total)
+{
+	struct gp_store_page_q q = {
+		.what = "transactions",
+		.cols = f->id > 0 ? TX_COLS ", request_body, response_body" :
+		    TX_COLS,
+		.from = "http_transactions",
+		.order = "id",
+		.limit = f->limit,
+		.offset = f->offset,
+		.size = sizeof(struct gp_tx_stored),
+		.where = tx_where,
+		.bind = tx_bind,
+		.row = tx_row_cb,
+		.free_rows = tx_rows_free,
+	};
+
+	return gp_store_page(s, &q, f, (void **)out, n, total);
+}
+
+void
+gp_store_tx_free(struct gp_tx_stored *v, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < GP_ARRAY_LEN(v[i].s); k++)
+			free(v[i].s[k]);
+		free(v[i].b[0]);
+		free(v[i].b[1]);
+	}
+	free(v);
+}

@@ -1,0 +1,82 @@
+#!/bin/bash
+# Transactions: every HTTP request relayed — plain, and inside
+# intercepted TLS — is stored with both heads (credentials redacted in
+# the stored copy only), bodies up to maxBodyBytes (beyond: truncated and
+# marked, the full size kept), timings, and whether it completed; a
+# client that hangs up mid-response still leaves its row.  Served by
+# GET /api/transactions (filters, paging) and /api/transactions/:id
+# (bodies: text, or binary in base64), announced as transaction.new.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+
+mitm_start '"maxBodyBytes":1000,"redactedHeaders":["X-Internal-*"]'
+AH=${GP_API%:*}; AP=${GP_API##*:}
+python3 "$LIB/wsclient.py" "$AH" "$AP" < /dev/null > "$T/ws.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 5 grep -q '"type":"connected"' "$T/ws.out"; ok $? "event stream open"
+txs() { api GET "/api/transactions$1"; }
+count() { jget "$(txs "?limit=1")" 'd["total"]'; }
+
+# Plain: credentials redacted in the stored copy, forwarded untouched.
+seen=$(curl -s --max-time 10 -x "http://$GP_HTTP" -H 'Authorization: Bearer sekrit-1' \
+	-H 'X-Api-Key: key-2' -H 'X-Internal-Trace: t-3' -H 'Cookie: c=4' "http://127.0.0.1:$PP/headers")
+like "$seen" "Bearer sekrit-1" "the origin got the real Authorization"
+wait_for 10 eval '[ "$(count)" -ge 1 ]'; ok $? "a plain request is stored"
+j=$(txs "?method=GET&destination=127.0.0.1")
+id=$(jget "$j" 'd["items"][0]["id"]')
+h=$(jget "$j" 'd["items"][0]["request_headers"]')
+like "$h" "'Authorization': \\['\\[REDACTED\\]'\\]" "Authorization redacted"
+like "$h" "'X-Api-Key': \\['\\[REDACTED\\]'\\]" "*api-key* redacted"
+like "$h" "'X-Internal-Trace': \\['\\[REDACTED\\]'\\]" "a redactedHeaders pattern applied"
+like "$h" "'Cookie': \\['\\[REDACTED\\]'\\]" "Cookie redacted"
+is "$(sql "SELECT count(*) FROM http_transactions WHERE request_headers LIKE '%sekrit%' OR request_headers LIKE '%key-2%' OR request_headers LIKE '%t-3%'")" 0 "no secret in the database"
+is "$(jget "$j" 'd["items"][0]["url"]')" "http://127.0.0.1:$PP/headers" "the URL"
+is "$(jget "$j" 'd["items"][0]["status_code"]')" 200 "the status"
+is "$(jget "$j" '"request_body" in d["items"][0]')" False "the list carries no bodies"
+
+# Intercepted: a POST over the cap is stored truncated, sized whole.
+head -c 5000 /dev/urandom | base64 -w0 | head -c 5000 > "$T/up.txt"
+got=$(curl -s --max-time 10 -p -x "http://$GP_HTTP" --cacert "$CA" --data-binary @"$T/up.txt" "https://localhost:$OP/echo")
+is "$got" "$(cat "$T/up.txt")" "the whole body crosses"
+wait_for 10 eval '[ "$(jget "$(txs "?method=POST")" "d[\"total\"]")" = 1 ]'; ok $? "an intercepted POST is stored"
+p=$(txs "?method=POST")
+pid=$(jget "$p" 'd["items"][0]["id"]')
+is "$(jget "$p" 'd["items"][0]["url"]')" "https://localhost:$OP/echo" "as an https URL"
+is "$(jget "$p" 'd["items"][0]["tls"]')" True "marked TLS"
+one=$(txs "/$pid")
+is "$(jget "$one" 'len(d["request_body"])')" 1000 "the stored request body is capped at maxBodyBytes"
+is "$(jget "$one" 'd["request_body_size"]')" 5000 "the size is the whole body's"
+is "$(jget "$one" 'd["request_body_truncated"]')" True "and it says it was truncated"
+is "$(jget "$one" 'd["request_body"]')" "$(head -c 1000 "$T/up.txt")" "the first 1000 bytes, as text"
+
+# Binary bodies come back in base64.
+curl -s -o /dev/null --max-time 10 -p -x "http://$GP_HTTP" --cacert "$CA" "https://localhost:$OP/bytes/300"
+wait_for 10 eval '[ "$(jget "$(txs "?destination=localhost")" "d[\"total\"]")" -ge 2 ]'
+bid=$(jget "$(txs "?destination=localhost&limit=1")" 'd["items"][0]["id"]')
+b=$(txs "/$bid")
+is "$(jget "$b" 'd["response_body_binary"]')" True "a binary body is marked"
+is "$(jget "$b" '__import__("base64").b64decode(d["response_body_base64"]) == bytes(range(256)) + bytes(range(44))')" True "and given whole in base64"
+like "$(jget "$b" 'd["first_byte_ms"] >= 0 and d["duration_ms"] >= d["first_byte_ms"]')" True "with its timings"
+
+# A client that hangs up mid-response still leaves its row.
+n=$(count)
+curl -s --max-time 10 -x "http://$GP_HTTP" "http://127.0.0.1:$PP/bytes/50000000" | head -c 1000 > /dev/null
+wait_for 10 eval '[ "$(count)" -gt "$n" ]'; ok $? "a hung-up request is stored"
+l=$(txs "?limit=1")
+is "$(jget "$l" 'd["items"][0]["complete"]')" False "marked incomplete"
+is "$(jget "$l" 'd["items"][0]["status_code"]')" 200 "with the status it had"
+
+# Paging and bad input.
+t=$(count)
+j=$(txs "?limit=2&offset=2")
+is "$(jget "$j" 'd["page"]')" 2 "page from offset and limit"
+is "$(jget "$j" 'd["pages"]')" "$(( (t + 1) / 2 ))" "pages from the total"
+api GET "/api/transactions?limit=0" >/dev/null; is "$(api_status)" 400 "limit 0: 400"
+api GET "/api/transactions/x" >/dev/null; is "$(api_status)" 400 "a bad id: 400"
+api GET "/api/transactions/99999" >/dev/null; is "$(api_status)" 404 "an unknown id: 404"
+
+# The event.
+wait_for 5 grep -q '"type":"transaction.new"' "$T/ws.out"; ok $? "transaction.new announced"
+! grep '"type":"transaction.new"' "$T/ws.out" | grep -q '"request_body"'; ok $? "without bodies"
+! grep -q 'sekrit-1' "$T/ws.out"; ok $? "nor secrets"
+gp_stop
+done_testing
