@@ -54,6 +54,7 @@ int	gp_data_dir_in_use(const char *dir, long *holder);
  */
 enum gp_default_action { GP_DEFAULT_PENDING, GP_DEFAULT_BLOCK };
 enum gp_mode { GP_MODE_FULL, GP_MODE_LIMITED };
+enum gp_capture { GP_CAPTURE_ALL, GP_CAPTURE_INTERCEPTED, GP_CAPTURE_NONE };
 
 struct gp_settings {
 	int		default_action;		/* enum gp_default_action */
@@ -76,6 +77,7 @@ struct gp_settings {
 	char		theme[16];
 	char		mitm_bypass[2048];	/* host globs, one per line */
 	int		max_body_bytes;		/* stored per body */
+	int		capture;		/* enum gp_capture */
 	char		redacted_headers[2048];	/* header globs, one per line */
 	unsigned	user_set;		/* bit per table entry */
 };

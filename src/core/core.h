@@ -25,8 +25,11 @@
 #define GP_AGAIN  (-11)		/* need more input */
 #define GP_EPROTO (-71)		/* malformed input; see the reason */
 
-/* Does s match one of the shell globs in globs (one per line), case
- * ignored?  Settings such as mitmBypass and redactedHeaders. */
+/* A glob of * and ? matched against s, ASCII case ignored (no locale,
+ * no classes: host and header names). */
+int	 gp_glob_icase(const char *pat, const char *s);
+/* Does s match one of the globs in globs (one per line), as above?
+ * Settings such as mitmBypass and redactedHeaders. */
 int	 gp_globs_match(const char *globs, const char *s);
 
 /* mem.c: allocation failure aborts (tmux xmalloc). */

@@ -1,7 +1,6 @@
 /* mem.c: allocation wrappers that abort when memory runs out. */
 #include "config.h"
 
-#include <fnmatch.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +131,36 @@ gp_reason_socks_reply(enum gp_reason r)
 	return (unsigned)r < GP_R__COUNT ? rep[r] : 0x01;
 }
 
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+int
+gp_glob_icase(const char *p, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s != '\0') {
+		if (*p == '*') {
+			star = ++p;
+			resume = s;
+		} else if (*p != '\0' && (*p == '?' ||
+		    lower((unsigned char)*p) == lower((unsigned char)*s))) {
+			p++;
+			s++;
+		} else if (star != NULL) {
+			p = star;
+			s = ++resume;
+		} else
+			return 0;
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
 int
 gp_globs_match(const char *globs, const char *s)
 {
@@ -142,7 +171,7 @@ gp_globs_match(const char *globs, const char *s)
 		e = strchr(p, '\n');
 		snprintf(pat, sizeof pat, "%.*s", (int)(e != NULL ?
 		    (size_t)(e - p) : strlen(p)), p);
-		if (fnmatch(pat, s, FNM_CASEFOLD) == 0)
+		if (gp_glob_icase(pat, s))
 			return 1;
 		p = e != NULL ? e + 1 : NULL;
 	}

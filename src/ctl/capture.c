@@ -10,8 +10,6 @@
  */
 #include "config.h"
 
-#include <cjson/cJSON.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,38 +52,74 @@ redacted(const struct gp_ctl *c, const char *name)
 	size_t i;
 
 	for (i = 0; i < GP_ARRAY_LEN(builtin_redacted); i++)
-		if (fnmatch(builtin_redacted[i], name, FNM_CASEFOLD) == 0)
+		if (gp_glob_icase(builtin_redacted[i], name))
 			return 1;
 	return gp_globs_match(c->settings.redacted_headers, name);
 }
 
-/* {Name:[values]} with redacted values replaced; names keep the case
- * they first came in. */
+/* A JSON string of s, escaped (RFC 8259 7). */
+static void
+json_str(struct gp_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+
+	gp_buf_add(b, "\"", 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			char e[2] = { '\\', (char)*p };
+
+			gp_buf_add(b, e, 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4],
+			    hex[*p & 15] };
+
+			gp_buf_add(b, e, 6);
+		} else
+			gp_buf_add(b, p, 1);
+	}
+	gp_buf_add(b, "\"", 1);
+}
+
+/*
+ * {Name:[values]} with redacted values replaced; a name keeps the case
+ * it first came in, its values in order.  Built directly (a head is a
+ * few dozen headers: the quadratic grouping costs less than objects).
+ */
 static char *
 heads_json(const struct gp_ctl *c, const struct gp_txn_head *h)
 {
-	cJSON	*o = cJSON_CreateObject(), *a;
-	char	*out;
-	size_t	 i, k;
+	struct gp_buf	 b = { 0 };
+	size_t		 i, k;
+	int		 first, red;
 
+	gp_buf_add(&b, "{", 1);
 	for (i = 0; i < h->nh; i++) {
 		const char *name = h->h[i].name.p;
 
-		a = NULL;
-		for (k = 0; k < i && a == NULL; k++)
+		for (k = 0; k < i; k++)
 			if (strcasecmp(h->h[k].name.p, name) == 0)
-				a = cJSON_GetObjectItemCaseSensitive(o,
-				    h->h[k].name.p);
-		if (a == NULL)
-			a = cJSON_AddArrayToObject(o, name);
-		if (a == NULL)
-			continue;	/* a name cJSON refused */
-		cJSON_AddItemToArray(a, cJSON_CreateString(redacted(c, name) ?
-		    "[REDACTED]" : h->h[i].value.p));
+				break;
+		if (k < i)
+			continue;		/* listed with the first */
+		if (i > 0)
+			gp_buf_add(&b, ",", 1);
+		json_str(&b, name);
+		gp_buf_add(&b, ":[", 2);
+		first = 1;
+		red = redacted(c, name);
+		for (k = i; k < h->nh; k++) {
+			if (k != i && strcasecmp(h->h[k].name.p, name) != 0)
+				continue;
+			if (!first)
+				gp_buf_add(&b, ",", 1);
+			first = 0;
+			json_str(&b, red ? "[REDACTED]" : h->h[k].value.p);
+		}
+		gp_buf_add(&b, "]", 1);
 	}
-	out = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return out;
+	gp_buf_add(&b, "}", 2);		/* with its NUL */
+	return b.data;
 }
 
 static char *
@@ -120,6 +154,14 @@ cap_free(struct cap *k)
 	free(k);
 }
 
+/* captureTransactions: all, those inside intercepted TLS, or none. */
+static int
+wanted(const struct gp_ctl *c, const struct gp_txn *t)
+{
+	return c->settings.capture == GP_CAPTURE_ALL ||
+	    (c->settings.capture == GP_CAPTURE_INTERCEPTED && t->tls);
+}
+
 static void
 on_body(void *arg, struct gp_txn *t, enum gp_txn_dir dir, const char *p,
     size_t n)
@@ -129,6 +171,8 @@ on_body(void *arg, struct gp_txn *t, enum gp_txn_dir dir, const char *p,
 	size_t		 max = (size_t)c->settings.max_body_bytes, room;
 	int		 d = dir == GP_TXN_REQUEST ? 0 : 1;
 
+	if (!wanted(c, t))
+		return;
 	if (k == NULL)
 		k = t->capture = gp_xcalloc(1, sizeof *k);
 	room = k->body[d].len < max ? max - k->body[d].len : 0;
@@ -167,6 +211,10 @@ on_end(void *arg, struct gp_txn *t)
 
 	t->capture = NULL;
 	held = (k != NULL ? k->body[0].len + k->body[1].len : 0) + 4096;
+	if (!wanted(c, t)) {
+		cap_free(k);
+		return;
+	}
 	if (c->tx_bytes + held > QUEUE_BYTES || t->host == NULL) {
 		if (t->host != NULL)
 			c->tx_dropped++;	/* the writer is behind */

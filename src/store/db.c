@@ -191,10 +191,7 @@ static const char *migrations[] = {
 	" session_id TEXT,"
 	" conversation_id TEXT);"
 	"CREATE INDEX idx_tx_timestamp ON http_transactions(timestamp);"
-	"CREATE INDEX idx_tx_host ON http_transactions(destination_host);"
-	"CREATE INDEX idx_tx_session ON http_transactions(session_id);"
-	"CREATE INDEX idx_tx_conversation ON"
-	" http_transactions(conversation_id);",
+	"CREATE INDEX idx_tx_host ON http_transactions(destination_host);",
 };
 
 static int

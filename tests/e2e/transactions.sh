@@ -74,6 +74,24 @@ api GET "/api/transactions?limit=0" >/dev/null; is "$(api_status)" 400 "limit 0:
 api GET "/api/transactions/x" >/dev/null; is "$(api_status)" 400 "a bad id: 400"
 api GET "/api/transactions/99999" >/dev/null; is "$(api_status)" 404 "an unknown id: 404"
 
+# captureTransactions: intercepted only, then none.
+api PUT /api/settings -d '{"captureTransactions":"intercepted"}' >/dev/null
+n=$(count)
+curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" "http://127.0.0.1:$PP/hello"
+curl -s -o /dev/null --max-time 10 -p -x "http://$GP_HTTP" --cacert "$CA" "https://localhost:$OP/hello"
+wait_for 10 eval '[ "$(count)" -gt "$n" ]'
+is "$(( $(count) - n ))" 1 "intercepted: one of the two stored"
+is "$(jget "$(txs "?limit=1")" 'd["items"][0]["tls"]')" True "the intercepted one, not the plain one"
+api PUT /api/settings -d '{"captureTransactions":"none"}' >/dev/null
+n=$(count)
+curl -s -o /dev/null --max-time 10 -p -x "http://$GP_HTTP" --cacert "$CA" "https://localhost:$OP/hello"
+curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" "http://127.0.0.1:$PP/hello"
+api PUT /api/settings -d '{"captureTransactions":"all"}' >/dev/null
+curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" "http://127.0.0.1:$PP/hello?marker"
+wait_for 10 eval '[ "$(count)" -gt "$n" ]'
+is "$(( $(count) - n ))" 1 "none: nothing stored (only the request made after 'all' again)"
+like "$(jget "$(txs "?limit=1")" 'd["items"][0]["url"]')" "marker" "which is that one"
+
 # The event.
 wait_for 5 grep -q '"type":"transaction.new"' "$T/ws.out"; ok $? "transaction.new announced"
 ! grep '"type":"transaction.new"' "$T/ws.out" | grep -q '"request_body"'; ok $? "without bodies"

@@ -531,5 +531,14 @@ main(void)
 	test_prepare();
 	test_many_rules();
 	test_request_rules();
+	ok(gp_glob_icase("*.Example.COM", "api.example.com"), "icase glob: "
+	    "any case");
+	ok(gp_glob_icase("x-*-key*", "X-Api-Key-2") &&
+	    !gp_glob_icase("x-*-key", "X-Api-Key-2"), "icase glob: * anywhere");
+	ok(gp_glob_icase("a?c", "abc") && !gp_glob_icase("a?c", "ac"),
+	    "icase glob: ? is one character");
+	ok(gp_globs_match("one.example\n*.two.example", "x.two.example") &&
+	    !gp_globs_match("one.example\n*.two.example", "two.example"),
+	    "a list of globs, one per line");
 	return tap_done();
 }
