@@ -22,7 +22,7 @@ GP_API=$(json_get "$GP_DATA/listen.json" api)
 
 # Auto-detect: the TUI is given the daemon's --api address.
 tm_start "$GREYPROXY" tui --api "$GP_API" --data-dir "$T/tui"
-wait_for 10 on_screen "attached $GP_API"; ok $? "tui attaches to the running daemon"
+wait_for 20 on_screen "attached $GP_API"; ok $? "tui attaches to the running daemon"
 test ! -e "$T/tui/listen.json"; ok $? "and starts no second core"
 
 ( curl -s -o /dev/null -w '%{http_code}' --max-time 30 -x "http://$GP_HTTP" \
@@ -44,7 +44,8 @@ kill -0 "$DPID"; ok $? "the daemon keeps running"
 rm -f "$T/ui.exit"
 tm kill-session -t ui
 tm_start "$GREYPROXY" tui --api 127.0.0.1:1 --data-dir "$GP_DATA"
-wait_for 10 on_screen "attached $GP_API"; ok $? "tui on the daemon's data dir attaches to it, not to --api"
+wait_for 20 on_screen "attached $GP_API"; r=$?; ok $r "tui on the daemon's data dir attaches to it, not to --api"
+[ $r -eq 0 ] || screen | sed "s/^/# /"
 keys q
 wait_for 10 test -s "$T/ui.exit"; ok $? "and quits"
 out=$("$GREYPROXY" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 \
@@ -63,7 +64,7 @@ kill -0 "$DPID"; ok $? "the daemon is untouched"
 rm -f "$T/ui.exit"
 tm kill-session -t ui
 tm_start "$GREYPROXY" tui --attach "http://$GP_API/" --data-dir "$T/tui"
-wait_for 10 on_screen "attached $GP_API"; ok $? "--attach URL"
+wait_for 20 on_screen "attached $GP_API"; ok $? "--attach URL"
 kill "$DPID"
 wait_for 10 on_screen "NOT CONNECTED to $GP_API"; ok $? "losing the daemon is shown"
 like "$(screen)" "NOT CONNECTED to [^ ]*, retrying: nothing shown is current" "unmistakably"
