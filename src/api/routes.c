@@ -1008,6 +1008,8 @@ h_status(struct api_req *r, struct api_resp *resp)
 	    (double)s.storage.log_dropped);
 	cJSON_AddNumberToObject(st, "transactions_dropped",
 	    (double)s.tx_dropped);
+	cJSON_AddNumberToObject(st, "transactions_pruned",
+	    (double)s.tx_pruned);
 	cJSON_AddNumberToObject(st, "log_over_budget",
 	    (double)s.storage.over_budget);
 	cJSON_AddNumberToObject(st, "log_pruned",

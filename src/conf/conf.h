@@ -78,6 +78,8 @@ struct gp_settings {
 	char		mitm_bypass[2048];	/* host globs, one per line */
 	int		max_body_bytes;		/* stored per body */
 	int		capture;		/* enum gp_capture */
+	int		tx_retention_days;	/* 0: forever */
+	int		tx_max_mb;		/* stored bytes cap, 0: none */
 	char		redacted_headers[2048];	/* header globs, one per line */
 	unsigned	user_set;		/* bit per table entry */
 };

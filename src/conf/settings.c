@@ -85,6 +85,10 @@ static const struct sdesc table[] = {
 	 * intercepted TLS, or none (forward HTTP is ~15 % faster). */
 	{ "captureTransactions", T_ENUM, OFF(capture), GP_CAPTURE_ALL, 0, 0,
 	    { "all", "intercepted", "none", NULL }, NULL, NULL, 0 },
+	{ "transactionRetentionDays", T_INT, OFF(tx_retention_days), 7, 0,
+	    3650, { NULL }, NULL, NULL, 0 },
+	{ "transactionMaxMB", T_INT, OFF(tx_max_mb), 512, 0, 1048576,
+	    { NULL }, NULL, NULL, 0 },
 	{ "maxBodyBytes", T_INT, OFF(max_body_bytes), 2 * 1024 * 1024, 0,
 	    64 * 1024 * 1024, { NULL }, NULL, NULL, 0 },
 	/* Header names (globs, any case) stored as [REDACTED], beyond the

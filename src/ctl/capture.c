@@ -18,6 +18,8 @@
 #include "ctl/ctl.h"
 
 #define QUEUE_BYTES	(64u * 1024 * 1024)	/* held for the writer */
+#define PRUNE_STEP	500			/* rows per retention step */
+#define PRUNE_EVERY_MS	5000
 
 struct cap {
 	struct gp_buf	body[2];	/* request, response */
@@ -39,6 +41,9 @@ struct tx_job {
 	struct gp_ctl		*c;
 	struct gp_ctl_tx	*list;
 	int			 rc;
+	int			 prune;		/* a retention step too */
+	int64_t			 before, max_bytes;
+	int			 pruned;
 };
 
 static const char *const builtin_redacted[] = {
@@ -311,7 +316,10 @@ tx_work(uv_work_t *req)
 		return;
 	}
 	gp_store_set_quiet(j->c->tx_store, 1);
-	j->rc = write_list(j->c->tx_store, j->list);
+	j->rc = j->list != NULL ? write_list(j->c->tx_store, j->list) : 0;
+	if (j->prune)
+		j->pruned = gp_store_tx_prune(j->c->tx_store, j->before,
+		    j->max_bytes, PRUNE_STEP);
 }
 
 static void
@@ -322,6 +330,11 @@ tx_after(uv_work_t *req, int status)
 	struct gp_ctl_tx	*x, *next;
 
 	c->tx_writing = 0;
+	if (j->pruned > 0) {
+		c->tx_pruned += (uint64_t)j->pruned;
+		if (j->pruned >= PRUNE_STEP)	/* more to do: soon */
+			c->tx_prune_at = 0;
+	}
 	/* Said once per episode, as the connection log's failures. */
 	if (j->rc != 0 && !c->tx_failing)
 		gp_log(GP_LOG_ERROR, "transactions cannot be stored (%s): "
@@ -348,14 +361,23 @@ tx_after(uv_work_t *req, int status)
 void
 gp_ctl_capture_flush(struct gp_ctl *c)
 {
-	struct tx_job *j;
+	struct tx_job	*j;
+	uint64_t	 now = uv_now(c->loop);
+	int		 prune = now >= c->tx_prune_at;
 
-	if (c->tx_head == NULL || c->tx_writing)
+	if ((c->tx_head == NULL && !prune) || c->tx_writing)
 		return;
 	j = gp_xcalloc(1, sizeof *j);
 	j->req.data = j;
 	j->c = c;
 	j->list = c->tx_head;
+	if (prune) {
+		j->prune = 1;
+		j->before = c->settings.tx_retention_days > 0 ? gp_now() -
+		    (int64_t)c->settings.tx_retention_days * 86400 : 0;
+		j->max_bytes = (int64_t)c->settings.tx_max_mb << 20;
+		c->tx_prune_at = now + PRUNE_EVERY_MS;
+	}
 	if (uv_queue_work(c->loop, &j->req, tx_work, tx_after) != 0) {
 		free(j);
 		return;

@@ -89,6 +89,8 @@ struct gp_ctl {
 	size_t			 tx_bytes;
 	uint64_t		 tx_dropped;
 	int			 tx_writing, tx_failing;
+	uint64_t		 tx_prune_at;	/* loop ms */
+	uint64_t		 tx_pruned;
 	struct gp_store		*tx_store;
 };
 
@@ -143,6 +145,7 @@ struct gp_ctl_status {
 	uint64_t			 spliced, copied;	/* tunnels */
 	uint64_t			 intercepted, resumed;
 	uint64_t			 tx_dropped;	/* not stored */
+	uint64_t			 tx_pruned;	/* by retention */
 	struct gp_dns_cache_stats	 dns_cache;
 	int				 have_dns_cache;
 	size_t				 dns_inflight;

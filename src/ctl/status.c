@@ -28,6 +28,7 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->intercepted = c->px.stats.intercepted;
 	s->resumed = c->px.stats.resumed;
 	s->tx_dropped = c->tx_dropped;
+	s->tx_pruned = c->tx_pruned;
 	s->rules = gp_rules_count(c->rules);
 	s->ingesting = c->ingesting;
 	s->reloading = c->reloading;

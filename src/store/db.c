@@ -191,7 +191,20 @@ static const char *migrations[] = {
 	" session_id TEXT,"
 	" conversation_id TEXT);"
 	"CREATE INDEX idx_tx_timestamp ON http_transactions(timestamp);"
-	"CREATE INDEX idx_tx_host ON http_transactions(destination_host);",
+	"CREATE INDEX idx_tx_host ON http_transactions(destination_host);"
+	/* what the rows hold, for the size cap: kept by triggers */
+	"CREATE TABLE tx_bytes (n INTEGER NOT NULL);"
+	"INSERT INTO tx_bytes VALUES (0);"
+	"CREATE TRIGGER tx_bytes_ins AFTER INSERT ON http_transactions BEGIN"
+	" UPDATE tx_bytes SET n = n + ifnull(length(NEW.request_body), 0) +"
+	" ifnull(length(NEW.response_body), 0) +"
+	" ifnull(length(NEW.request_headers), 0) +"
+	" ifnull(length(NEW.response_headers), 0) + length(NEW.url); END;"
+	"CREATE TRIGGER tx_bytes_del AFTER DELETE ON http_transactions BEGIN"
+	" UPDATE tx_bytes SET n = n - ifnull(length(OLD.request_body), 0) -"
+	" ifnull(length(OLD.response_body), 0) -"
+	" ifnull(length(OLD.request_headers), 0) -"
+	" ifnull(length(OLD.response_headers), 0) - length(OLD.url); END;",
 };
 
 static int

@@ -228,6 +228,9 @@ struct gp_tx_stored {
 int	gp_store_tx_query(struct gp_store *, const struct gp_tx_filter *,
 	    struct gp_tx_stored **, size_t *n, int64_t *total);
 void	gp_store_tx_free(struct gp_tx_stored *, size_t n);
+/* A step of retention (txn.c): deleted rows, or -errno. */
+int	gp_store_tx_prune(struct gp_store *, int64_t before,
+	    int64_t max_bytes, int limit);
 /* The payload of transaction.new. */
 struct gp_tx_event {
 	int64_t			 id;

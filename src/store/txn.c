@@ -241,3 +241,48 @@ gp_store_tx_free(struct gp_tx_stored *v, size_t n)
 	}
 	free(v);
 }
+
+/*
+ * One step of retention: at most limit of the oldest rows before
+ * `before` (epoch s, 0: none), then, while the rows hold more than
+ * max_bytes (0: no cap), at most limit more of the oldest.  Returns how
+ * many were deleted, or -errno.  In its own transaction.
+ */
+int
+gp_store_tx_prune(struct gp_store *s, int64_t before, int64_t max_bytes,
+    int limit)
+{
+	sqlite3_stmt	*st;
+	char		 ts[20];
+	int		 rc, n = 0;
+
+	if ((rc = gp_store_begin(s)) != 0)
+		return rc;
+	if (before > 0 && sqlite3_prepare_v2(s->db, "DELETE FROM"
+	    " http_transactions WHERE id IN (SELECT id FROM http_transactions"
+	    " WHERE timestamp < ? ORDER BY id LIMIT ?)", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		gp_time_format_sql(before, ts);
+		sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, limit);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			n += sqlite3_changes(s->db);
+		sqlite3_finalize(st);
+	}
+	/* The oldest, one at a time, while over the cap: never more. */
+	if (max_bytes > 0 && sqlite3_prepare_v2(s->db, "DELETE FROM"
+	    " http_transactions WHERE (SELECT n FROM tx_bytes) > ? AND id ="
+	    " (SELECT min(id) FROM http_transactions)", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, max_bytes);
+		while (n < 2 * limit && sqlite3_step(st) == SQLITE_DONE &&
+		    sqlite3_changes(s->db) > 0) {
+			n++;
+			sqlite3_reset(st);
+		}
+		sqlite3_finalize(st);
+	}
+	if ((rc = gp_store_commit(s)) != 0)
+		return rc;
+	return n;
+}

@@ -92,6 +92,23 @@ wait_for 10 eval '[ "$(count)" -gt "$n" ]'
 is "$(( $(count) - n ))" 1 "none: nothing stored (only the request made after 'all' again)"
 like "$(jget "$(txs "?limit=1")" 'd["items"][0]["url"]')" "marker" "which is that one"
 
+# Retention: rows past transactionRetentionDays go, in steps, by a
+# worker; then the size cap deletes the oldest until under it.
+sql "INSERT INTO http_transactions (timestamp, container_name, destination_host, destination_port, method, url) SELECT datetime('now', '-10 days'), 'old', 'old.example', 80, 'GET', 'http://old.example/' FROM (WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 700) SELECT i FROM k)"
+is "$(sql "SELECT count(*) FROM http_transactions WHERE container_name = 'old'")" 700 "700 rows ten days old"
+n=$(sql "SELECT count(*) FROM http_transactions WHERE container_name != 'old'")
+wait_for 30 eval '[ "$(sql "SELECT count(*) FROM http_transactions WHERE container_name = '"'"'old'"'"'")" = 0 ]'
+ok $? "older than 7 days: pruned"
+is "$(sql "SELECT count(*) FROM http_transactions WHERE container_name != 'old'")" "$n" "the recent ones stay"
+check "$(jget "$(api GET /api/status)" 'd["storage"]["transactions_pruned"]') >= 700" "counted in /api/status"
+sql "INSERT INTO http_transactions (container_name, destination_host, destination_port, method, url, response_body, response_body_size) SELECT 'big', 'big.example', 80, 'GET', 'http://big.example/', zeroblob(600000), 600000 FROM (WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 4) SELECT i FROM k)"
+api PUT /api/settings -d '{"transactionMaxMB":1}' >/dev/null
+wait_for 30 eval '[ "$(sql "SELECT n FROM tx_bytes")" -le 1048576 ]'
+ok $? "over transactionMaxMB: the oldest go until under it"
+b=$(sql "SELECT count(*) FROM http_transactions WHERE container_name = 'big'")
+is "$b" 1 "only as many as needed (the newest 600 kB row stays)"
+is "$(sql "SELECT n FROM tx_bytes")" "$(sql "SELECT sum(ifnull(length(request_body),0) + ifnull(length(response_body),0) + ifnull(length(request_headers),0) + ifnull(length(response_headers),0) + length(url)) FROM http_transactions")" "the byte count matches the rows"
+
 # The event.
 wait_for 5 grep -q '"type":"transaction.new"' "$T/ws.out"; ok $? "transaction.new announced"
 ! grep '"type":"transaction.new"' "$T/ws.out" | grep -q '"request_body"'; ok $? "without bodies"
