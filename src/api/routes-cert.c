@@ -134,20 +134,39 @@ api_cert_download(struct api_req *r, struct api_resp *resp)
 	resp->filename = "greyproxy-ca.pem";
 }
 
+static void
+reloaded(void *arg, int rc, const char *why)
+{
+	struct gen_later	*g = arg;
+	struct api_resp		 resp = { .status = 0 };
+
+	if (rc == 0)
+		ok_json(&resp, message(g->c, "CA reloaded"));
+	else if (rc == -ENOENT)
+		api_error(&resp, 503, "no CA to load: greyproxy cert generate");
+	else
+		api_error(&resp, 500, why != NULL && why[0] ? why :
+		    "cannot load the CA");
+	api_later_reply(g->later, resp.status, resp.json);
+	free(g);
+}
+
+/* The files are read and checked on a worker; the reply follows. */
 void
 api_cert_reload(struct api_req *r, struct api_resp *resp)
 {
-	int	rc = gp_ctl_cert_load(r->ctl);
+	struct gen_later *g;
 
-	if (rc == 0)
-		ok_json(resp, message(r->ctl, "CA reloaded"));
-	else if (rc == -ENOENT)
-		api_error(resp, 503, "no CA to load: greyproxy cert generate");
-	else {
-		struct gp_ca_info disk;
-
-		gp_ca_inspect(gp_ctl_config(r->ctl)->data_dir, &disk);
-		api_error(resp, 500, disk.error[0] ? disk.error :
-		    "cannot load the CA");
+	if (!api_can_defer(r)) {
+		api_error(resp, 503, "cannot load the CA here");
+		return;
+	}
+	g = gp_xcalloc(1, sizeof *g);
+	g->c = r->ctl;
+	g->later = api_defer(r, resp);
+	if (gp_ctl_cert_load_async(r->ctl, reloaded, g) != 0) {
+		api_undefer(r, resp);
+		free(g);
+		api_error(resp, 503, "no worker to load the CA");
 	}
 }

@@ -132,7 +132,7 @@ on_hangup(uv_signal_t *sig, int signum)
 		gp_log(GP_LOG_WARN, "reload failed: %s", err);
 		free(err);
 	}
-	gp_ctl_cert_load(&s->app.ctl);
+	gp_ctl_cert_load_async(&s->app.ctl, NULL, NULL);
 }
 
 int

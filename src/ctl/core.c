@@ -260,7 +260,6 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	gp_ctl_request_rules_attach(c);
 	gp_ctl_capture_attach(c);
 	gp_ctl_cert_load(c);	/* none or a broken one: said, not fatal */
-	gp_ctl_mitm_start(c);
 	c->bus_sub = gp_bus_subscribe(&c->bus, on_event, c);
 	c->dns_cache = gp_dns_cache_new(10000,
 	    (uint32_t)c->settings.dns_ttl_min,

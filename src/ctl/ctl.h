@@ -81,6 +81,7 @@ struct gp_ctl {
 	struct gp_ca		*ca;		/* NULL: none loaded */
 	EVP_PKEY		*leaf_key;	/* made on a worker at start */
 	struct gp_mitm		*mitm;		/* ca + leaf_key, when both */
+	uint64_t		 mitm_gen;	/* moves with each CA load */
 	char			 ca_error[256];	/* why the files did not load */
 	int			 ca_generating;	/* a worker makes a key */
 	/* capture.c: transactions waiting for the writer (a worker with
@@ -109,9 +110,14 @@ struct gp_ctl {
  * loop (-EEXIST without force, -EBUSY while one runs).
  */
 int	gp_ctl_cert_load(struct gp_ctl *);
-/* Start: the leaves' key is made on a worker; interception begins when
- * it and a CA are there.  apply(): mitmEnabled turns it on and off. */
-void	gp_ctl_mitm_start(struct gp_ctl *);
+/* The same on a worker (the files and a key check take milliseconds);
+ * done(arg, rc, why) on the loop, or nothing when done is NULL. */
+int	gp_ctl_cert_load_async(struct gp_ctl *,
+	    void (*done)(void *, int, const char *), void *arg);
+/* Each load that changes the CA has the interception material (the
+ * leaves' key the first time, the TLS contexts) made on a worker;
+ * interception begins when it is in.  apply(): mitmEnabled turns it on
+ * and off. */
 void	gp_ctl_mitm_apply(struct gp_ctl *);
 void	gp_ctl_mitm_free(struct gp_ctl *);
 int	gp_ctl_cert_generate_async(struct gp_ctl *, int force,

@@ -12,66 +12,98 @@
 
 #include "ctl/ctl.h"
 
-/* The interception material from the CA and the leaf key, when both. */
-static void
-rebuild(struct gp_ctl *c)
-{
-	char *err = NULL;
-
-	gp_mitm_free(c->mitm);
-	c->mitm = NULL;
-	if (c->ca != NULL && c->leaf_key != NULL &&
-	    (c->mitm = gp_mitm_new(c->ca, c->leaf_key, 1024, &err)) == NULL) {
-		gp_log(GP_LOG_WARN, "interception off: %s", err);
-		free(err);
-	}
-	gp_ctl_mitm_apply(c);
-}
-
 void
 gp_ctl_mitm_apply(struct gp_ctl *c)
 {
 	c->px.mitm = c->settings.mitm_enabled ? c->mitm : NULL;
 }
 
-struct key_job {
+/*
+ * The interception material for the CA now loaded, made on a worker:
+ * the leaf key the first time, then the TLS contexts (they read the
+ * system's CA bundle, ~17 ms).  The job holds its own references; a
+ * newer CA meanwhile makes its result stale (mitm_gen), and it is
+ * dropped.  Until it is in, tunnels are relayed ("starting").
+ */
+struct mitm_job {
 	uv_work_t	 req;
 	struct gp_ctl	*c;
-	EVP_PKEY	*key;
+	uint64_t	 gen;
+	X509		*cacert;
+	EVP_PKEY	*cakey, *leaf;
+	int		 made_leaf;
+	struct gp_mitm	*m;
+	char		*err;
 };
 
 static void
-key_work(uv_work_t *req)
+mitm_work(uv_work_t *req)
 {
-	struct key_job *j = req->data;
+	struct mitm_job *j = req->data;
 
-	j->key = gp_mitm_keygen();
+	if (j->leaf == NULL) {
+		if ((j->leaf = gp_mitm_keygen()) == NULL) {
+			j->err = gp_xstrdup("cannot make the leaf key");
+			return;
+		}
+		j->made_leaf = 1;
+	}
+	j->m = gp_mitm_new(j->cacert, j->cakey, j->leaf, 1024, &j->err);
 }
 
 static void
-key_after(uv_work_t *req, int status)
+mitm_after(uv_work_t *req, int status)
 {
-	struct key_job	*j = req->data;
+	struct mitm_job	*j = req->data;
 	struct gp_ctl	*c = j->c;
 
-	if (c->started && j->key != NULL) {
-		c->leaf_key = j->key;
-		rebuild(c);
-	} else
-		EVP_PKEY_free(j->key);
+	if (c->started && j->made_leaf && c->leaf_key == NULL) {
+		c->leaf_key = j->leaf;		/* kept for the next CA */
+		EVP_PKEY_up_ref(c->leaf_key);
+	}
+	if (c->started && j->gen == c->mitm_gen && j->m != NULL) {
+		gp_mitm_free(c->mitm);
+		c->mitm = j->m;
+		j->m = NULL;
+		gp_ctl_mitm_apply(c);
+	} else if (j->err != NULL)
+		gp_log(GP_LOG_WARN, "interception off: %s", j->err);
+	gp_mitm_free(j->m);
+	X509_free(j->cacert);
+	EVP_PKEY_free(j->cakey);
+	EVP_PKEY_free(j->leaf);
+	free(j->err);
 	free(j);
 }
 
-void
-gp_ctl_mitm_start(struct gp_ctl *c)
+/* The CA changed (or the core starts): the old material goes, the new
+ * one follows from a worker. */
+static void
+rebuild(struct gp_ctl *c)
 {
-	struct key_job *j = gp_xcalloc(1, sizeof *j);
+	struct mitm_job *j;
 
+	c->mitm_gen++;
+	gp_mitm_free(c->mitm);
+	c->mitm = NULL;
+	gp_ctl_mitm_apply(c);
+	if (c->ca == NULL)
+		return;
+	j = gp_xcalloc(1, sizeof *j);
 	j->req.data = j;
 	j->c = c;
-	if (uv_queue_work(c->loop, &j->req, key_work, key_after) != 0) {
-		gp_log(GP_LOG_WARN, "interception off: no worker thread for "
-		    "its key");
+	j->gen = c->mitm_gen;
+	j->cacert = gp_ca_x509(c->ca);
+	j->cakey = gp_ca_pkey(c->ca);
+	X509_up_ref(j->cacert);
+	EVP_PKEY_up_ref(j->cakey);
+	if ((j->leaf = c->leaf_key) != NULL)
+		EVP_PKEY_up_ref(j->leaf);
+	if (uv_queue_work(c->loop, &j->req, mitm_work, mitm_after) != 0) {
+		gp_log(GP_LOG_WARN, "interception off: no worker thread");
+		X509_free(j->cacert);
+		EVP_PKEY_free(j->cakey);
+		EVP_PKEY_free(j->leaf);
 		free(j);
 	}
 }
@@ -88,13 +120,10 @@ gp_ctl_mitm_free(struct gp_ctl *c)
 	c->ca = NULL;
 }
 
-int
-gp_ctl_cert_load(struct gp_ctl *c)
+/* A load's outcome applied on the loop; takes ca and err. */
+static int
+loaded(struct gp_ctl *c, int rc, struct gp_ca *ca, char *err)
 {
-	struct gp_ca	*ca;
-	char		*err = NULL;
-	int		 rc = gp_ca_load(c->cfg->data_dir, &ca, &err);
-
 	if (rc == 0) {
 		gp_ca_free(c->ca);
 		c->ca = ca;
@@ -119,67 +148,108 @@ gp_ctl_cert_load(struct gp_ctl *c)
 	return rc;
 }
 
-struct gen_job {
+int
+gp_ctl_cert_load(struct gp_ctl *c)
+{
+	struct gp_ca	*ca = NULL;
+	char		*err = NULL;
+	int		 rc = gp_ca_load(c->cfg->data_dir, &ca, &err);
+
+	return loaded(c, rc, ca, err);
+}
+
+/* Generating (a key) and loading (files, a key check: milliseconds) run
+ * on a worker; the outcome is applied on the loop. */
+struct ca_job {
 	uv_work_t	 req;
 	struct gp_ctl	*c;
 	char		*dir;
-	int		 force, rc;
+	int		 generate, force, rc;
 	char		*err;
+	struct gp_ca	*ca;
+	int		 lrc;
+	char		*lerr;
 	void		(*done)(void *, int, const char *);
 	void		*arg;
 };
 
 static void
-gen_work(uv_work_t *req)
+ca_work(uv_work_t *req)
 {
-	struct gen_job *j = req->data;
+	struct ca_job *j = req->data;
 
-	j->rc = gp_ca_generate(j->dir, j->force, &j->err);
+	if (j->generate && (j->rc = gp_ca_generate(j->dir, j->force,
+	    &j->err)) != 0)
+		return;
+	j->lrc = gp_ca_load(j->dir, &j->ca, &j->lerr);
 }
 
 static void
-gen_after(uv_work_t *req, int status)
+ca_after(uv_work_t *req, int status)
 {
-	struct gen_job	*j = req->data;
+	struct ca_job	*j = req->data;
 	struct gp_ctl	*c = j->c;
 
-	c->ca_generating = 0;
+	if (j->generate)
+		c->ca_generating = 0;
 	if (status != 0 && j->rc == 0)
 		j->rc = -ECANCELED;
 	if (j->rc == 0 && c->started) {
-		gp_log(GP_LOG_INFO, "a new CA was generated");
-		if (gp_ctl_cert_load(c) != 0)
+		if (j->generate)
+			gp_log(GP_LOG_INFO, "a new CA was generated");
+		j->rc = loaded(c, j->lrc, j->ca, j->lerr);
+		if (j->generate && j->rc != 0)
 			j->rc = -EIO;
+	} else {
+		gp_ca_free(j->ca);
+		free(j->lerr);
 	}
-	j->done(j->arg, j->rc, j->err != NULL ? j->err : c->ca_error);
+	if (j->done != NULL)
+		j->done(j->arg, j->rc, j->err != NULL ? j->err : c->ca_error);
 	free(j->err);
 	free(j->dir);
 	free(j);
+}
+
+static int
+queue_ca_job(struct gp_ctl *c, int generate, int force,
+    void (*done)(void *, int, const char *), void *arg)
+{
+	struct ca_job	*j = gp_xcalloc(1, sizeof *j);
+	int		 rc;
+
+	j->req.data = j;
+	j->c = c;
+	j->dir = gp_xstrdup(c->cfg->data_dir);
+	j->generate = generate;
+	j->force = force;
+	j->done = done;
+	j->arg = arg;
+	if ((rc = uv_queue_work(c->loop, &j->req, ca_work, ca_after)) != 0) {
+		free(j->dir);
+		free(j);
+	}
+	return rc;
+}
+
+int
+gp_ctl_cert_load_async(struct gp_ctl *c,
+    void (*done)(void *, int, const char *), void *arg)
+{
+	return queue_ca_job(c, 0, 0, done, arg);
 }
 
 int
 gp_ctl_cert_generate_async(struct gp_ctl *c, int force,
     void (*done)(void *, int, const char *), void *arg)
 {
-	struct gen_job	*j;
-	int		 rc;
+	int rc;
 
 	if (c->ca_generating)
 		return -EBUSY;
-	j = gp_xcalloc(1, sizeof *j);
-	j->req.data = j;
-	j->c = c;
-	j->dir = gp_xstrdup(c->cfg->data_dir);
-	j->force = force;
-	j->done = done;
-	j->arg = arg;
-	if ((rc = uv_queue_work(c->loop, &j->req, gen_work, gen_after)) != 0) {
-		free(j->dir);
-		free(j);
-		return rc;
-	}
-	c->ca_generating = 1;
-	return 0;
+	if ((rc = queue_ca_job(c, 1, force, done, arg)) == 0)
+		c->ca_generating = 1;
+	return rc;
 }
 
 void

@@ -118,15 +118,15 @@ gp_mitm_keygen(void)
 }
 
 struct gp_mitm *
-gp_mitm_new(const struct gp_ca *ca, EVP_PKEY *leaf_key, size_t max_leaves,
-    char **err)
+gp_mitm_new(X509 *cacert, EVP_PKEY *cakey, EVP_PKEY *leaf_key,
+    size_t max_leaves, char **err)
 {
 	struct gp_mitm		*m = gp_xcalloc(1, sizeof *m);
 	static const unsigned char alpn[] = "\x08http/1.1";
 
 	*err = NULL;
-	m->cacert = gp_ca_x509(ca);
-	m->cakey = gp_ca_pkey(ca);
+	m->cacert = cacert;
+	m->cakey = cakey;
 	m->key = leaf_key;
 	X509_up_ref(m->cacert);
 	EVP_PKEY_up_ref(m->cakey);

@@ -68,8 +68,9 @@ char	*gp_ca_cert_pem(const struct gp_ca *);
 
 /*
  * leaf.c: interception's TLS material.  gp_mitm_new() takes references
- * to the CA's certificate and key and to a leaf key (gp_mitm_keygen():
- * a worker's job); SSLs made from it outlive it safely.  Leaves
+ * to the CA's certificate and key and to a leaf key (gp_mitm_keygen()).
+ * Both read files (the system's CA bundle: ~17 ms) or make a key: a
+ * worker's job, never the loop's.  SSLs made from it outlive it safely.  Leaves
  * are signed per name on first use and cached (max, least recently
  * used out, re-signed half a day before they expire).  server_ssl(): an
  * SSL for a client of ours, presenting the leaf for name and the CA;
@@ -79,8 +80,8 @@ char	*gp_ca_cert_pem(const struct gp_ca *);
  */
 struct gp_mitm;
 EVP_PKEY	*gp_mitm_keygen(void);
-struct gp_mitm	*gp_mitm_new(const struct gp_ca *, EVP_PKEY *leaf_key,
-		    size_t max_leaves, char **err);
+struct gp_mitm	*gp_mitm_new(X509 *cacert, EVP_PKEY *cakey,
+		    EVP_PKEY *leaf_key, size_t max_leaves, char **err);
 void		 gp_mitm_free(struct gp_mitm *);
 X509		*gp_mitm_leaf(struct gp_mitm *, const char *name);
 SSL		*gp_mitm_server_ssl(struct gp_mitm *, const char *name);
