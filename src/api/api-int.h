@@ -127,6 +127,7 @@ int64_t	parse_time(const char *);
 /* routes-tx.c */
 void	api_tx_list(struct api_req *, struct api_resp *);
 void	api_tx_get(struct api_req *, struct api_resp *);
+void	api_tx_redact(struct api_req *, struct api_resp *);
 /* routes-cert.c */
 void	api_cert_status(struct api_req *, struct api_resp *);
 void	api_cert_generate(struct api_req *, struct api_resp *);

@@ -249,6 +249,20 @@ gp_json_event(enum gp_event ev, const void *obj)
 
 		return gp_json_tx(e->id, e->row);
 	}
+	case GP_EV_MAINTENANCE_PROGRESS: {
+		const struct gp_maint_progress *p = obj;
+
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "task", p->task);
+		cJSON_AddNumberToObject(o, "processed", (double)p->processed);
+		cJSON_AddNumberToObject(o, "total", (double)p->total);
+		cJSON_AddBoolToObject(o, "done", p->done);
+		/* greyproxy-c: how many rows were rewritten. */
+		cJSON_AddNumberToObject(o, "changed", (double)p->changed);
+		if (p->error != NULL)
+			cJSON_AddStringToObject(o, "error", p->error);
+		return o;
+	}
 	default:
 		return cJSON_CreateNull();
 	}

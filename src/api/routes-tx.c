@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,4 +156,24 @@ api_tx_get(struct api_req *r, struct api_resp *resp)
 		return;
 	f.limit = 1;
 	run(r, resp, &f, 1);
+}
+
+/* POST /api/maintenance/redact-headers: started, progress by events. */
+void
+api_tx_redact(struct api_req *r, struct api_resp *resp)
+{
+	int rc = gp_ctl_tx_redact_start(r->ctl);
+	cJSON *o;
+
+	if (rc == -EBUSY) {
+		api_error(resp, 409, "redaction already running");
+		return;
+	}
+	if (rc != 0) {
+		api_errno(resp, rc, "redaction could not start");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "redaction started");
+	ok_json(resp, o);
 }

@@ -1211,6 +1211,7 @@ static const struct route {
 	{ "POST", "/api/cert/reload", api_cert_reload },
 	{ "GET", "/api/transactions", api_tx_list },
 	{ "GET", "/api/transactions/:id", api_tx_get },
+	{ "POST", "/api/maintenance/redact-headers", api_tx_redact },
 };
 
 /* Matches path against pattern; sets *param for ":id". */

@@ -146,7 +146,8 @@ void	 gp_buf_free(struct gp_buf *);
 	X(RULE_UPDATED, "rule.updated")					\
 	X(RULE_DELETED, "rule.deleted")					\
 	X(SETTINGS_CHANGED, "settings.changed")				\
-	X(TRANSACTION_NEW, "transaction.new")
+	X(TRANSACTION_NEW, "transaction.new")				\
+	X(MAINTENANCE_PROGRESS, "maintenance.progress")
 enum gp_event {
 #define X(sym, name) GP_EV_##sym,
 	GP_EVENTS(X)

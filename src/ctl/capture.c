@@ -10,10 +10,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <cjson/cJSON.h>
 
 #include "ctl/ctl.h"
 
@@ -33,6 +36,8 @@ struct gp_ctl_tx {
 	char			*container, *host, *method, *url;
 	char			*req_headers, *resp_headers;
 	char			*req_type, *resp_type;
+	char			*coding[2];	/* Content-Encoding */
+	int			 chunked[2];
 	struct gp_buf		 body[2];
 };
 
@@ -44,6 +49,7 @@ struct tx_job {
 	int			 prune;		/* a retention step too */
 	int64_t			 before, max_bytes;
 	int			 pruned;
+	size_t			 max_body;
 };
 
 static const char *const builtin_redacted[] = {
@@ -51,15 +57,22 @@ static const char *const builtin_redacted[] = {
 	"*api-key*", "*api_key*", "*token*", "*secret*",
 };
 
+/* Is a header redacted: built in, or one of the user's globs? */
 static int
-redacted(const struct gp_ctl *c, const char *name)
+redacted_by(const char *globs, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < GP_ARRAY_LEN(builtin_redacted); i++)
 		if (gp_glob_icase(builtin_redacted[i], name))
 			return 1;
-	return gp_globs_match(c->settings.redacted_headers, name);
+	return gp_globs_match(globs, name);
+}
+
+static int
+redacted(const struct gp_ctl *c, const char *name)
+{
+	return redacted_by(c->settings.redacted_headers, name);
 }
 
 /* A JSON string of s, escaped (RFC 8259 7). */
@@ -144,6 +157,8 @@ tx_free(struct gp_ctl_tx *x)
 	free(x->resp_headers);
 	free(x->req_type);
 	free(x->resp_type);
+	free(x->coding[0]);
+	free(x->coding[1]);
 	gp_buf_free(&x->body[0]);
 	gp_buf_free(&x->body[1]);
 	free(x);
@@ -206,6 +221,17 @@ tx_url(const struct gp_txn *t)
 	return out;
 }
 
+/* What the worker needs to store a body as its data (prepare()). */
+static void
+framing(struct gp_ctl_tx *x, int d, const struct gp_txn_head *h)
+{
+	const char *te = gp_txn_header(h, "transfer-encoding");
+
+	x->chunked[d] = te != NULL && gp_http_has_token((struct gp_iov){ te,
+	    strlen(te) }, "chunked");
+	x->coding[d] = dup_or_null(gp_txn_header(h, "content-encoding"));
+}
+
 static void
 on_end(void *arg, struct gp_txn *t)
 {
@@ -236,6 +262,9 @@ on_end(void *arg, struct gp_txn *t)
 	    heads_json(c, &t->resp) : NULL;
 	x->req_type = dup_or_null(gp_txn_header(&t->req, "content-type"));
 	x->resp_type = dup_or_null(gp_txn_header(&t->resp, "content-type"));
+	framing(x, 0, &t->req);
+	if (t->status > 0)
+		framing(x, 1, &t->resp);
 	if (k != NULL) {
 		x->body[0] = k->body[0];
 		x->body[1] = k->body[1];
@@ -283,6 +312,67 @@ gp_ctl_capture_attach(struct gp_ctl *c)
 	gp_proxy_add_filter(&c->px, &capture, c);
 }
 
+/*
+ * Worker: a captured body as its data — chunked framing removed, and a
+ * text or JSON body's Content-Encoding undone (capped at max; what a
+ * cut-short capture holds decodes to its prefix, marked truncated).
+ * A body that does not decode is stored as it came.
+ */
+static void
+prepare(struct gp_ctl_tx *x, int d, const char *type, size_t max)
+{
+	struct gp_buf	 out = { 0 };
+	int		*trunc = d == 0 ? &x->row.req_trunc : &x->row.resp_trunc;
+	int		 r;
+
+	if (x->body[d].len == 0)
+		return;
+	if (x->chunked[d]) {
+		r = gp_http_dechunk(x->body[d].data, x->body[d].len, &out);
+		if (r == GP_DECODE_BAD) {
+			gp_log(GP_LOG_DEBUG, "transaction %s: malformed "
+			    "chunked %s body kept as relayed", x->url,
+			    d == 0 ? "request" : "response");
+			gp_buf_free(&out);
+		} else {
+			gp_buf_free(&x->body[d]);
+			x->body[d] = out;
+			memset(&out, 0, sizeof out);
+		}
+	}
+	if (x->coding[d] == NULL || !gp_http_type_is_text(type))
+		return;
+	r = gp_http_decode(x->coding[d], x->body[d].data, x->body[d].len,
+	    max, &out);
+	if (r == GP_DECODE_OK || r == GP_DECODE_PARTIAL) {
+		gp_buf_free(&x->body[d]);
+		x->body[d] = out;
+		if (r == GP_DECODE_PARTIAL)
+			*trunc = 1;
+		return;
+	}
+	if (r == GP_DECODE_BAD)
+		gp_log(GP_LOG_DEBUG, "transaction %s: %s body not decodable "
+		    "as %s: kept as relayed", x->url, d == 0 ? "request" :
+		    "response", x->coding[d]);
+	gp_buf_free(&out);
+}
+
+static void
+prepare_list(struct gp_ctl_tx *list, size_t max)
+{
+	struct gp_ctl_tx *x;
+
+	for (x = list; x != NULL; x = x->next) {
+		prepare(x, 0, x->req_type, max);
+		prepare(x, 1, x->resp_type, max);
+		x->row.req_body = x->body[0].data;
+		x->row.req_len = x->body[0].len;
+		x->row.resp_body = x->body[1].data;
+		x->row.resp_len = x->body[1].len;
+	}
+}
+
 static int
 write_list(struct gp_store *st, struct gp_ctl_tx *list)
 {
@@ -316,6 +406,7 @@ tx_work(uv_work_t *req)
 		return;
 	}
 	gp_store_set_quiet(j->c->tx_store, 1);
+	prepare_list(j->list, j->max_body);
 	j->rc = j->list != NULL ? write_list(j->c->tx_store, j->list) : 0;
 	if (j->prune)
 		j->pruned = gp_store_tx_prune(j->c->tx_store, j->before,
@@ -371,6 +462,7 @@ gp_ctl_capture_flush(struct gp_ctl *c)
 	j->req.data = j;
 	j->c = c;
 	j->list = c->tx_head;
+	j->max_body = (size_t)c->settings.max_body_bytes;
 	if (prune) {
 		j->prune = 1;
 		j->before = c->settings.tx_retention_days > 0 ? gp_now() -
@@ -394,8 +486,10 @@ gp_ctl_capture_free(struct gp_ctl *c)
 {
 	struct gp_ctl_tx *x, *next;
 
-	if (c->tx_head != NULL && c->store != NULL)
+	if (c->tx_head != NULL && c->store != NULL) {
+		prepare_list(c->tx_head, (size_t)c->settings.max_body_bytes);
 		write_list(c->store, c->tx_head);
+	}
 	for (x = c->tx_head; x != NULL; x = next) {
 		next = x->next;
 		tx_free(x);
@@ -471,5 +565,147 @@ gp_ctl_tx_query_async(struct gp_ctl *c, const struct gp_tx_filter *f,
 		txq_free(j);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * POST /api/maintenance/redact-headers: today's redaction applied to
+ * every stored head (after redactedHeaders changed), in batches of 500
+ * rows, one worker job each on its own connection; progress announced
+ * after each (maintenance.progress).  The patterns are those of the
+ * moment it started.
+ */
+#define REDACT_BATCH	500
+
+struct redact_job {
+	uv_work_t	 w;
+	struct gp_ctl	*c;
+	struct gp_store	*st;
+	char		*globs;
+	int64_t		 after, total, processed, changed;
+	int		 rc, seen, last;
+};
+
+/* A stored head {Name:[values]} with today's redaction, or NULL. */
+static char *
+reredact(void *arg, const char *json)
+{
+	const char	*globs = arg;
+	cJSON		*o = cJSON_Parse(json), *h, *v;
+	char		*out = NULL;
+	int		 changed = 0;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_ArrayForEach(h, o) {
+		if (h->string == NULL || !redacted_by(globs, h->string))
+			continue;
+		cJSON_ArrayForEach(v, h)
+			if (cJSON_IsString(v) &&
+			    strcmp(v->valuestring, "[REDACTED]") != 0 &&
+			    cJSON_SetValuestring(v, "[REDACTED]") != NULL)
+				changed = 1;
+	}
+	if (changed)
+		out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
+static void
+redact_run(uv_work_t *w)
+{
+	struct redact_job	*j = w->data;
+	char			*err = NULL;
+	int			 changed = 0;
+
+	if (j->st == NULL) {
+		if (gp_store_open(j->c->db_path, &j->st, &err) != 0) {
+			gp_log(GP_LOG_ERROR, "redaction: %s", err);
+			free(err);
+			j->rc = -EIO;
+			return;
+		}
+		gp_store_set_quiet(j->st, 1);
+		j->total = gp_store_tx_count(j->st);
+	}
+	j->seen = gp_store_tx_rewrite_heads(j->st, &j->after, REDACT_BATCH,
+	    reredact, j->globs, &changed);
+	if (j->seen < 0) {
+		j->rc = j->seen;
+		j->seen = 0;
+	}
+	j->processed += j->seen;
+	j->changed += changed;
+	j->last = j->rc != 0 || j->seen < REDACT_BATCH;
+	if (j->last) {
+		gp_store_close(j->st);
+		j->st = NULL;
+	}
+}
+
+/* Loop: the batch's progress announced, then the next one queued (j is
+ * the worker's again from then on) or the job ended. */
+static void
+redact_done(uv_work_t *w, int status)
+{
+	struct redact_job		*j = w->data;
+	struct gp_ctl			*c = j->c;
+	struct gp_maint_progress	 p;
+
+	if (!j->last && (status != 0 || !c->started)) {
+		/* cancelled, or the loop is ending: stop here */
+		gp_store_close(j->st);
+		j->st = NULL;
+		j->last = 1;
+		j->rc = -ECANCELED;
+	}
+	memset(&p, 0, sizeof p);
+	p.task = "redact_headers";
+	p.processed = j->processed;
+	p.total = j->total > j->processed ? j->total : j->processed;
+	p.changed = j->changed;
+	p.done = j->last;
+	p.error = j->rc != 0 ? gp_ctl_strerror(j->rc) : NULL;
+	if (c->started)
+		gp_bus_emit(&c->bus, GP_EV_MAINTENANCE_PROGRESS, &p);
+	if (!j->last &&
+	    uv_queue_work(c->loop, &j->w, redact_run, redact_done) == 0)
+		return;
+	if (!j->last) {
+		gp_store_close(j->st);
+		j->rc = -EAGAIN;
+	}
+	if (j->rc != 0)
+		gp_log(GP_LOG_ERROR, "redaction stopped after %lld rows: %s",
+		    (long long)j->processed, gp_ctl_strerror(j->rc));
+	else
+		gp_log(GP_LOG_INFO, "redaction: %lld stored transactions "
+		    "checked, %lld rewritten", (long long)j->processed,
+		    (long long)j->changed);
+	c->redacting = 0;
+	free(j->globs);
+	free(j);
+}
+
+int
+gp_ctl_tx_redact_start(struct gp_ctl *c)
+{
+	struct redact_job *j;
+
+	if (c->db_path == NULL)
+		return -ENOENT;
+	if (c->redacting)
+		return -EBUSY;
+	j = gp_xcalloc(1, sizeof *j);
+	j->w.data = j;
+	j->c = c;
+	j->globs = gp_xstrdup(c->settings.redacted_headers);
+	if (uv_queue_work(c->loop, &j->w, redact_run, redact_done) != 0) {
+		free(j->globs);
+		free(j);
+		return -EAGAIN;
+	}
+	c->redacting = 1;
 	return 0;
 }

@@ -63,6 +63,7 @@ struct gp_ctl {
 	uint64_t		 gauge_wall, gauge_idle;
 	struct gp_loop_stats	 loop_stats;
 	int			 started;
+	int			 redacting;	/* a redaction job runs */
 	int			 bus_sub;
 	int			 rejudge_hold;	/* >0: a decision in progress */
 	int			 lock_fd;	/* the data directory's lock */
@@ -256,6 +257,16 @@ void	gp_ctl_capture_free(struct gp_ctl *);
 struct gp_store *gp_ctl_reader_lock(struct gp_ctl *);
 typedef void (*gp_ctl_tx_fn)(void *arg, int rc, struct gp_tx_stored *,
 	    size_t n, int64_t total);
+/* Re-applies header redaction to every stored transaction, on workers,
+ * announcing maintenance.progress: 0, -EBUSY while one runs. */
+int	gp_ctl_tx_redact_start(struct gp_ctl *);
+/* The maintenance.progress event's object. */
+struct gp_maint_progress {
+	const char	*task;
+	int64_t		 processed, total, changed;
+	int		 done;
+	const char	*error;		/* NULL when none */
+};
 int	gp_ctl_tx_query_async(struct gp_ctl *, const struct gp_tx_filter *,
 	    gp_ctl_tx_fn, void *arg);
 /* Puts request rules (method, path) on every HTTP request relayed. */

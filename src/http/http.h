@@ -205,4 +205,22 @@ void	gp_txn_set_response(struct gp_txn *, const struct gp_http_msg *);
 const char *gp_txn_header(const struct gp_txn_head *, const char *name);
 void	gp_txn_free(struct gp_txn *);
 
+/*
+ * decode.c: stored bodies.  gp_http_decode undoes a Content-Encoding
+ * list (gzip, x-gzip, deflate, br, zstd, identity) into out, at most max
+ * bytes at every stage; gp_http_dechunk removes chunked framing.  Both
+ * return GP_DECODE_OK, _PARTIAL (input cut short or output capped: out
+ * holds the prefix), _BAD (out unchanged for decode) or _UNKNOWN (a
+ * coding not listed: nothing done).
+ */
+#define GP_DECODE_OK		0
+#define GP_DECODE_PARTIAL	1
+#define GP_DECODE_BAD		(-1)
+#define GP_DECODE_UNKNOWN	(-2)
+int	gp_http_decode(const char *codings, const void *, size_t, size_t max,
+	    struct gp_buf *out);
+int	gp_http_dechunk(const void *, size_t, struct gp_buf *out);
+/* Is a Content-Type text or JSON (worth decoding and showing)? */
+int	gp_http_type_is_text(const char *);
+
 #endif

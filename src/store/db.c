@@ -205,6 +205,14 @@ static const char *migrations[] = {
 	" ifnull(length(OLD.response_body), 0) -"
 	" ifnull(length(OLD.request_headers), 0) -"
 	" ifnull(length(OLD.response_headers), 0) - length(OLD.url); END;",
+	/* 9: heads rewritten in place (redaction re-applied) keep the
+	 * count true. */
+	"CREATE TRIGGER tx_bytes_upd AFTER UPDATE OF request_headers,"
+	" response_headers ON http_transactions BEGIN"
+	" UPDATE tx_bytes SET n = n + ifnull(length(NEW.request_headers), 0) -"
+	" ifnull(length(OLD.request_headers), 0) +"
+	" ifnull(length(NEW.response_headers), 0) -"
+	" ifnull(length(OLD.response_headers), 0); END;",
 };
 
 static int

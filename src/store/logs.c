@@ -439,8 +439,8 @@ gp_store_log_stats(struct gp_store *s, int64_t *total, int64_t *allowed,
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-static int64_t
-pragma_int(struct gp_store *s, const char *sql)
+int64_t
+gp_store_int(struct gp_store *s, const char *sql)
 {
 	sqlite3_stmt	*st;
 	int64_t		 v = -1;
@@ -456,9 +456,9 @@ pragma_int(struct gp_store *s, const char *sql)
 int64_t
 gp_store_used_bytes(struct gp_store *s)
 {
-	int64_t	pages = pragma_int(s, "PRAGMA page_count");
-	int64_t	free_ = pragma_int(s, "PRAGMA freelist_count");
-	int64_t	size = pragma_int(s, "PRAGMA page_size");
+	int64_t	pages = gp_store_int(s, "PRAGMA page_count");
+	int64_t	free_ = gp_store_int(s, "PRAGMA freelist_count");
+	int64_t	size = gp_store_int(s, "PRAGMA page_size");
 
 	if (pages < 0 || free_ < 0 || size < 0)
 		return -1;

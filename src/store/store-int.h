@@ -101,4 +101,7 @@ char		*gp_store_col_text(sqlite3_stmt *, int i);
 int	gp_store_rules_write_begin(struct gp_store *, int64_t *before);
 int	gp_store_rules_write_end(struct gp_store *, int64_t before, int rc);
 
+/* The first column of a one-row query (a count, a pragma), or -1. */
+int64_t	gp_store_int(struct gp_store *, const char *sql);
+
 #endif

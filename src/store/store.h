@@ -229,6 +229,16 @@ int	gp_store_tx_query(struct gp_store *, const struct gp_tx_filter *,
 	    struct gp_tx_stored **, size_t *n, int64_t *total);
 void	gp_store_tx_free(struct gp_tx_stored *, size_t n);
 /* A step of retention (txn.c): deleted rows, or -errno. */
+/*
+ * Worker: rewrites the stored heads of up to limit rows after *after (id
+ * order), in one transaction: fn returns a new head (malloc'd) or NULL to
+ * keep it.  Returns the rows seen (0: no more) or -errno; *after moves
+ * past them, *changed counts the rows updated.
+ */
+typedef char *(*gp_store_head_fn)(void *, const char *json);
+int	gp_store_tx_rewrite_heads(struct gp_store *, int64_t *after, int limit,
+	    gp_store_head_fn, void *, int *changed);
+int64_t	gp_store_tx_count(struct gp_store *);
 int	gp_store_tx_prune(struct gp_store *, int64_t before,
 	    int64_t max_bytes, int limit);
 /* The payload of transaction.new. */

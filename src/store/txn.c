@@ -286,3 +286,74 @@ gp_store_tx_prune(struct gp_store *s, int64_t before, int64_t max_bytes,
 		return rc;
 	return n;
 }
+
+int64_t
+gp_store_tx_count(struct gp_store *s)
+{
+	return gp_store_int(s, "SELECT count(*) FROM http_transactions");
+}
+
+int
+gp_store_tx_rewrite_heads(struct gp_store *s, int64_t *after, int limit,
+    gp_store_head_fn fn, void *arg, int *changed)
+{
+	sqlite3_stmt	*sel = NULL, *upd = NULL;
+	int		 rc, n = 0;
+
+	*changed = 0;
+	if ((rc = gp_store_begin(s)) != 0)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "SELECT id, request_headers,"
+	    " response_headers FROM http_transactions WHERE id > ?"
+	    " ORDER BY id LIMIT ?", -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE http_transactions SET"
+	    " request_headers = ?, response_headers = ? WHERE id = ?", -1,
+	    &upd, NULL) != SQLITE_OK) {
+		rc = gp_store_errno(s);
+		goto out;
+	}
+	sqlite3_bind_int64(sel, 1, *after);
+	sqlite3_bind_int(sel, 2, limit);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		const char	*h[2];
+		char		*nh[2];
+		int		 i;
+
+		*after = sqlite3_column_int64(sel, 0);
+		n++;
+		for (i = 0; i < 2; i++) {
+			h[i] = (const char *)sqlite3_column_text(sel, 1 + i);
+			nh[i] = h[i] != NULL ? fn(arg, h[i]) : NULL;
+		}
+		if (nh[0] == NULL && nh[1] == NULL)
+			continue;
+		for (i = 0; i < 2; i++) {
+			const char *v = nh[i] != NULL ? nh[i] : h[i];
+
+			if (v != NULL)
+				sqlite3_bind_text(upd, 1 + i, v, -1,
+				    SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(upd, 1 + i);
+		}
+		sqlite3_bind_int64(upd, 3, *after);
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		free(nh[0]);
+		free(nh[1]);
+		if (rc != SQLITE_DONE)
+			break;
+		(*changed)++;
+	}
+	rc = rc == SQLITE_DONE ? 0 : gp_store_errno(s);
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	if (rc != 0) {
+		gp_store_rollback(s);
+		return rc;
+	}
+	if ((rc = gp_store_commit(s)) != 0)
+		return rc;
+	return n;
+}

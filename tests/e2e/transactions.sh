@@ -109,6 +109,29 @@ b=$(sql "SELECT count(*) FROM http_transactions WHERE container_name = 'big'")
 is "$b" 1 "only as many as needed (the newest 600 kB row stays)"
 is "$(sql "SELECT n FROM tx_bytes")" "$(sql "SELECT sum(ifnull(length(request_body),0) + ifnull(length(response_body),0) + ifnull(length(request_headers),0) + ifnull(length(response_headers),0) + length(url)) FROM http_transactions")" "the byte count matches the rows"
 
+# Redaction re-applied to stored rows after redactedHeaders changed: by
+# a worker, in batches, announced as maintenance.progress.
+api PUT /api/settings -d '{"transactionMaxMB":512}' >/dev/null
+curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" -H 'X-Later-Tag: later-1' "http://127.0.0.1:$PP/hello?later"
+wait_for 10 eval '[ "$(sql "SELECT count(*) FROM http_transactions WHERE url LIKE '"'"'%later'"'"'")" = 1 ]'
+like "$(sql "SELECT request_headers FROM http_transactions WHERE url LIKE '%later'")" "later-1" "a header not yet redacted is stored"
+sql "INSERT INTO http_transactions (container_name, destination_host, destination_port, method, url, request_headers) SELECT 'many', 'many.example', 80, 'GET', 'http://many.example/', '{\"X-Later-Tag\":[\"later-2\",\"later-3\"],\"Accept\":[\"*/*\"]}' FROM (WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 20000) SELECT i FROM k)"
+api PUT /api/settings -d '{"redactedHeaders":["X-Internal-*","x-later-*"]}' >/dev/null
+r=$(curl -s -w ' %{http_code}' -X POST "http://$GP_API/api/maintenance/redact-headers" -X POST "http://$GP_API/api/maintenance/redact-headers")
+like "$r" '^\{"status":"redaction started"\} 200' "redact-headers: started"
+like "$r" '409$' "a second one while it runs: 409"
+wait_for 30 grep -q '"maintenance.progress".*"done":true' "$T/ws.out"; ok $? "progress announced until done"
+check "$(grep -c '"maintenance.progress"' "$T/ws.out") > 1" "in steps ($(grep -c '"maintenance.progress"' "$T/ws.out") events)"
+is "$(sql "SELECT count(*) FROM http_transactions WHERE request_headers LIKE '%\"later-%'")" 0 "every stored value of the new pattern redacted"
+like "$(sql "SELECT request_headers FROM http_transactions WHERE container_name = 'many' LIMIT 1")" '"X-Later-Tag":\["\[REDACTED\]","\[REDACTED\]"\],"Accept":\["\*/\*"\]' "both values, the other headers as they were"
+grep '"maintenance.progress".*"done":true' "$T/ws.out" | grep -q '"changed":20001'; ok $? "20001 rows rewritten, said in the last event"
+is "$(sql "SELECT n FROM tx_bytes")" "$(sql "SELECT sum(ifnull(length(request_body),0) + ifnull(length(response_body),0) + ifnull(length(request_headers),0) + ifnull(length(response_headers),0) + length(url)) FROM http_transactions")" "the byte count still matches the rows"
+curl -s -o "$T/r2" -w '%{http_code}' -X POST "http://$GP_API/api/maintenance/redact-headers" > "$T/c2"
+is "$(cat "$T/c2")" 200 "once done, another may start"
+[ "$(cat "$T/c2")" = 200 ] || { tail -5 "$T/serve.log"; cat "$T/r2"; } | sed "s/^/# /"
+wait_for 30 eval '[ "$(grep -c '"'"'"maintenance.progress".*"done":true'"'"' "$T/ws.out")" = 2 ]'
+like "$(grep '"maintenance.progress".*"done":true' "$T/ws.out" | tail -1)" '"changed":0' "and finds nothing left to change"
+
 # The event.
 wait_for 5 grep -q '"type":"transaction.new"' "$T/ws.out"; ok $? "transaction.new announced"
 ! grep '"type":"transaction.new"' "$T/ws.out" | grep -q '"request_body"'; ok $? "without bodies"

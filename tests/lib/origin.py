@@ -3,9 +3,11 @@
 
 Routes: /hello, /bytes/N, /echo (POST/PUT, chunked or sized bodies),
 /headers (the request head as received), /chunked, /close (no length,
-closes), /status/N.  --tls CERT KEY serves HTTPS.  The bound port is
+closes), /status/N, /encoded/KIND (a JSON text gzip'd, deflated, raw
+deflated, gzip'd and chunked, or gzip'd as an image: ENCODED_TEXT).  --tls CERT KEY serves HTTPS.  The bound port is
 written to --port-file once listening."""
 import argparse
+import gzip
 import http.server
 import socketserver
 import ssl
@@ -15,6 +17,23 @@ import sys
 def pattern(n):
     block = bytes(range(256))
     return (block * (n // 256 + 1))[:n]
+
+
+ENCODED_TEXT = b"".join(b'{"n":%d,"text":"encoded body"}\n' % i
+                       for i in range(2000))
+
+
+def encoded(kind):
+    """(body, Content-Encoding, Content-Type) for /encoded/KIND."""
+    import zlib
+    if kind == "deflate":
+        return zlib.compress(ENCODED_TEXT), "deflate", "application/json"
+    if kind == "rawdeflate":
+        c = zlib.compressobj(wbits=-15)
+        return (c.compress(ENCODED_TEXT) + c.flush(), "deflate",
+                "application/json")
+    ctype = "image/png" if kind == "gzip-png" else "application/json"
+    return gzip.compress(ENCODED_TEXT), "gzip", ctype
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -81,6 +100,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # what an origin's idle timeout does to a proxy's pool.
             self.send(200, b"dropped after this\n")
             self.drop_next = True
+        elif p.startswith("/encoded/"):
+            data, coding, ctype = encoded(p[9:])
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Encoding", coding)
+            if p.endswith("-chunked"):
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for i in range(0, len(data), 1000):
+                    part = data[i:i + 1000]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         elif p.startswith("/status/"):
             code = int(p[8:])
             self.send_response(code)
