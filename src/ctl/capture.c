@@ -232,6 +232,35 @@ framing(struct gp_ctl_tx *x, int d, const struct gp_txn_head *h)
 	x->coding[d] = dup_or_null(gp_txn_header(h, "content-encoding"));
 }
 
+/* The row's bodies: where they are now. */
+static void
+body_rows(struct gp_ctl_tx *x)
+{
+	x->row.req_body = x->body[0].data;
+	x->row.req_len = x->body[0].len;
+	x->row.resp_body = x->body[1].data;
+	x->row.resp_len = x->body[1].len;
+}
+
+/* A row for the writer (held: what it weighs in the queue); its
+ * fields pointed at the strings x owns. */
+static void
+enqueue(struct gp_ctl *c, struct gp_ctl_tx *x, size_t held)
+{
+	x->row.container = x->container;
+	x->row.host = x->host;
+	x->row.method = x->method;
+	x->row.url = x->url;
+	x->row.req_headers = x->req_headers;
+	x->row.resp_headers = x->resp_headers;
+	x->row.req_type = x->req_type;
+	x->row.resp_type = x->resp_type;
+	body_rows(x);
+	c->tx_bytes += held;
+	*c->tx_tail = x;
+	c->tx_tail = &x->next;
+}
+
 static void
 on_end(void *arg, struct gp_txn *t)
 {
@@ -273,19 +302,7 @@ on_end(void *arg, struct gp_txn *t)
 		free(k);
 	}
 	x->row.ts = gp_now() - (int64_t)((t->t_end - t->t_start) / 1000000);
-	x->row.container = x->container;
-	x->row.host = x->host;
 	x->row.port = t->port;
-	x->row.method = x->method;
-	x->row.url = x->url;
-	x->row.req_headers = x->req_headers;
-	x->row.resp_headers = x->resp_headers;
-	x->row.req_type = x->req_type;
-	x->row.resp_type = x->resp_type;
-	x->row.req_body = x->body[0].data;
-	x->row.req_len = x->body[0].len;
-	x->row.resp_body = x->body[1].data;
-	x->row.resp_len = x->body[1].len;
 	x->row.req_size = (int64_t)t->req_body;
 	x->row.resp_size = (int64_t)t->resp_body;
 	x->row.status = t->status;
@@ -294,15 +311,160 @@ on_end(void *arg, struct gp_txn *t)
 	    t->t_start) / 1000) : -1;
 	x->row.complete = t->complete;
 	x->row.tls = t->tls;
-	c->tx_bytes += held;
-	*c->tx_tail = x;
-	c->tx_tail = &x->next;
+	enqueue(c, x, held);
+}
+
+/*
+ * WebSocket: after a 101, each message in each direction is a row of its
+ * own (method WS_REQ from the client, WS_RESP from the server, status
+ * 101, the payload in request_body as the original stores it),
+ * reassembled across fragments and, when permessage-deflate was agreed,
+ * inflated with one context per direction (the client's offer is not
+ * rewritten).  Inflating runs on the loop, at most maxBodyBytes per
+ * message; a message cut there loses its direction's context, and later
+ * compressed ones are stored as they came.
+ */
+struct ws_dir {
+	struct ws_cap		*w;
+	int			 d;
+	struct gp_wsf		 f;
+	struct gp_inflater	*inf;
+	int			 dead;
+};
+
+struct ws_cap {
+	struct gp_ctl	*c;
+	char		*container, *host, *url;
+	unsigned	 port;
+	int		 tls;
+	struct ws_dir	 dir[2];
+};
+
+static void
+ws_message(void *arg, const struct gp_ws_msg *m)
+{
+	struct ws_dir		*wd = arg;
+	struct ws_cap		*w = wd->w;
+	struct gp_ctl		*c = w->c;
+	struct gp_ctl_tx	*x;
+	size_t			 held = m->n + 1024;
+	int			 r;
+
+	if (c->tx_bytes + held > QUEUE_BYTES) {
+		c->tx_dropped++;
+		return;
+	}
+	x = gp_xcalloc(1, sizeof *x);
+	if (m->compressed && wd->inf != NULL) {
+		r = gp_inflater_message(wd->inf, m->p, m->n,
+		    (size_t)c->settings.max_body_bytes, &x->body[0]);
+		if (r == GP_DECODE_BAD) {
+			gp_log(GP_LOG_DEBUG, "websocket %s: a compressed %s "
+			    "message does not inflate: stored as it came",
+			    w->url, wd->d == 0 ? "client" : "server");
+			gp_buf_reset(&x->body[0]);
+			gp_buf_add(&x->body[0], m->p, m->n);
+		}
+		x->row.req_trunc = m->truncated || r == GP_DECODE_PARTIAL;
+	} else {
+		gp_buf_add(&x->body[0], m->p, m->n);
+		x->row.req_trunc = m->truncated;
+	}
+	x->container = gp_xstrdup(w->container);
+	x->host = gp_xstrdup(w->host);
+	x->method = gp_xstrdup(wd->d == 0 ? "WS_REQ" : "WS_RESP");
+	x->url = gp_xstrdup(w->url);
+	x->req_type = gp_xstrdup(m->opcode == 1 ? "text/plain; charset=utf-8"
+	    : "application/octet-stream");
+	x->row.ts = gp_now();
+	x->row.port = w->port;
+	x->row.req_size = (int64_t)m->wire;
+	x->row.status = 101;
+	x->row.duration_ms = 0;
+	x->row.first_byte_ms = -1;
+	x->row.complete = 1;
+	x->row.tls = w->tls;
+	enqueue(c, x, held);
+}
+
+static void
+ws_data(void *tap, enum gp_txn_dir dir, const char *p, size_t n)
+{
+	struct ws_cap	*w = tap;
+	struct ws_dir	*wd = &w->dir[dir == GP_TXN_REQUEST ? 0 : 1];
+
+	if (wd->dead || !w->c->started)
+		return;
+	if (gp_wsf_feed(&wd->f, p, n, ws_message, wd) != 0) {
+		gp_log(GP_LOG_WARN, "websocket %s: %s frames not captured "
+		    "from here on: %s", w->url, wd->d == 0 ? "client" :
+		    "server", wd->f.error);
+		wd->dead = 1;
+	}
+}
+
+static void
+ws_end(void *tap)
+{
+	struct ws_cap	*w = tap;
+	int		 d;
+
+	for (d = 0; d < 2; d++) {
+		gp_wsf_free(&w->dir[d].f);
+		gp_inflater_free(w->dir[d].inf);
+	}
+	free(w->container);
+	free(w->host);
+	free(w->url);
+	free(w);
+}
+
+static const struct gp_tap_ops ws_tap = {
+	.data = ws_data,
+	.end = ws_end,
+};
+
+static const struct gp_tap_ops *
+on_upgraded(void *arg, struct gp_txn *t, void **tap)
+{
+	struct gp_ctl	*c = arg;
+	struct ws_cap	*w;
+	const char	*up = gp_txn_header(&t->resp, "upgrade");
+	const char	*ext = gp_txn_header(&t->resp,
+	    "sec-websocket-extensions");
+	char		*url;
+	int		 d, deflate;
+
+	if (!wanted(c, t) || t->host == NULL || up == NULL ||
+	    strcasecmp(up, "websocket") != 0)
+		return NULL;
+	deflate = ext != NULL && strcasestr(ext, "permessage-deflate") != NULL;
+	w = gp_xcalloc(1, sizeof *w);
+	w->c = c;
+	w->container = gp_xstrdup(t->identity);
+	w->host = gp_xstrdup(t->host);
+	w->port = t->port;
+	w->tls = t->tls;
+	url = tx_url(t);		/* http(s)://… → ws(s)://… */
+	gp_xasprintf(&w->url, "ws%s", strncmp(url, "http", 4) == 0 ?
+	    url + 4 : url);
+	free(url);
+	for (d = 0; d < 2; d++) {
+		w->dir[d].w = w;
+		w->dir[d].d = d;
+		gp_wsf_init(&w->dir[d].f, (size_t)c->settings.max_body_bytes);
+		if (deflate && (w->dir[d].inf = gp_inflater_new()) == NULL)
+			w->dir[d].dead = 1;
+	}
+	*tap = w;
+	return &ws_tap;
 }
 
 static const struct gp_http_filter_ops capture = {
 	.name = "capture",
 	.body = on_body,
 	.end = on_end,
+	.upgraded = on_upgraded,
 };
 
 void
@@ -366,10 +528,7 @@ prepare_list(struct gp_ctl_tx *list, size_t max)
 	for (x = list; x != NULL; x = x->next) {
 		prepare(x, 0, x->req_type, max);
 		prepare(x, 1, x->resp_type, max);
-		x->row.req_body = x->body[0].data;
-		x->row.req_len = x->body[0].len;
-		x->row.resp_body = x->body[1].data;
-		x->row.resp_len = x->body[1].len;
+		body_rows(x);
 	}
 }
 

@@ -176,6 +176,8 @@ struct gp_txn {
 	void			*capture;	/* the capture filter's */
 };
 
+struct gp_tap_ops;
+
 struct gp_http_filter_ops {
 	const char	*name;
 	/* The request head is about to go upstream: GP_R_NONE, or the
@@ -190,6 +192,17 @@ struct gp_http_filter_ops {
 			    const char *p, size_t n);
 	/* The transaction ended; complete says whether both bodies did. */
 	void		(*end)(void *arg, struct gp_txn *);
+	/* A 101 switched the connection (before end): a filter may watch
+	 * what crosses it from now on by returning tap ops and *tap. */
+	const struct gp_tap_ops *(*upgraded)(void *arg, struct gp_txn *,
+			    void **tap);
+};
+
+/* The bytes of an upgraded connection, in order per direction, as they
+ * are relayed (valid only during the call); end once, when it closes. */
+struct gp_tap_ops {
+	void	(*data)(void *tap, enum gp_txn_dir, const char *p, size_t n);
+	void	(*end)(void *tap);
 };
 
 struct gp_http_filter {
@@ -222,5 +235,48 @@ int	gp_http_decode(const char *codings, const void *, size_t, size_t max,
 int	gp_http_dechunk(const void *, size_t, struct gp_buf *out);
 /* Is a Content-Type text or JSON (worth decoding and showing)? */
 int	gp_http_type_is_text(const char *);
+
+/*
+ * wsframe.c: WebSocket frames seen in one direction (RFC 6455 5).  Feed
+ * every byte in order; each data message, reassembled and unmasked, is
+ * handed to fn with at most max bytes kept (truncated set beyond; wire
+ * is the payload's full length).  Control frames are checked, not
+ * handed on.  A protocol error stops the parser (-1, error says why);
+ * the caller keeps relaying.
+ */
+struct gp_ws_msg {
+	int		 opcode;	/* 1 text, 2 binary */
+	int		 compressed;	/* RSV1: permessage-deflate */
+	const char	*p;
+	size_t		 n;
+	uint64_t	 wire;
+	int		 truncated;
+};
+typedef void (*gp_wsf_fn)(void *arg, const struct gp_ws_msg *);
+struct gp_wsf {
+	unsigned char	 hdr[14];
+	size_t		 hlen;
+	int		 have_hdr, fin, masked, control;
+	unsigned char	 mask[4];
+	size_t		 mpos;
+	uint64_t	 left;		/* payload bytes of this frame */
+	int		 in_msg, msg_op, msg_rsv1, msg_trunc;
+	uint64_t	 msg_wire;
+	struct gp_buf	 msg;
+	size_t		 max;
+	uint64_t	 messages;
+	const char	*error;
+};
+void	gp_wsf_init(struct gp_wsf *, size_t max);
+int	gp_wsf_feed(struct gp_wsf *, const char *, size_t, gp_wsf_fn, void *);
+void	gp_wsf_free(struct gp_wsf *);
+/* permessage-deflate, one context per direction: a message's payload
+ * inflated into out (at most max): GP_DECODE_OK, _PARTIAL (capped: the
+ * context is lost, later messages are _BAD) or _BAD. */
+struct gp_inflater;
+struct gp_inflater *gp_inflater_new(void);
+int	gp_inflater_message(struct gp_inflater *, const void *, size_t,
+	    size_t max, struct gp_buf *out);
+void	gp_inflater_free(struct gp_inflater *);
 
 #endif

@@ -486,6 +486,11 @@ response_head(struct gp_flow *f)
 	}
 	if (m.status == 101) {
 		forward_head(f, &m, (size_t)n, 0, 1);
+		for (i = 0; x->txn != NULL && i < f->px->nfilters &&
+		    f->tap_ops == NULL; i++)
+			if (f->px->filters[i].ops->upgraded != NULL)
+				f->tap_ops = f->px->filters[i].ops->upgraded(
+				    f->px->filters[i].arg, x->txn, &f->tap);
 		txn_end(f, 1);		/* the switch itself */
 		f->upgraded = 1;
 		gp_flow_tunnel(f);

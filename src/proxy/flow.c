@@ -210,6 +210,10 @@ gp_flow_close(struct gp_flow *f)
 		f->dial = NULL;
 	}
 	gp_relay_close(f);
+	if (f->tap_ops != NULL) {
+		f->tap_ops->end(f->tap);
+		f->tap_ops = NULL;
+	}
 	gp_flow_close_side(&f->c);
 	gp_flow_close_side(&f->u);
 	uv_close((uv_handle_t *)&f->timer, on_timer_closed);

@@ -165,6 +165,8 @@ struct gp_flow {
 	struct gp_dial			*dial;
 	struct gp_udp_assoc		*udp;	/* SOCKS5 UDP ASSOCIATE */
 	struct gp_relay			*relay;	/* while it splices */
+	const struct gp_tap_ops		*tap_ops;	/* after a 101 */
+	void				*tap;
 	struct gp_flow			*next, *prev;
 };
 

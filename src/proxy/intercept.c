@@ -75,6 +75,14 @@ gp_intercept_pass(struct gp_flow *f)
 	if (f->sniffing)
 		gp_flow_set_timeout(f, f->px->opts.idle_timeout_ms);
 	f->sniffing = 0;
+	if (f->tap_ops != NULL) {	/* bytes read with the 101's head */
+		if (f->c.in.len > 0)
+			f->tap_ops->data(f->tap, GP_TXN_REQUEST, f->c.in.data,
+			    f->c.in.len);
+		if (f->u.in.len > 0)
+			f->tap_ops->data(f->tap, GP_TXN_RESPONSE,
+			    f->u.in.data, f->u.in.len);
+	}
 	if (f->c.in.len > 0) {
 		gp_flow_write(&f->u, f->c.in.data, f->c.in.len);
 		gp_buf_reset(&f->c.in);

@@ -103,6 +103,9 @@ copy_read(struct gp_stream *st, char *block, ssize_t n)
 	if (n > 0) {
 		s->nread += (uint64_t)n;
 		f->last_active = uv_now(f->px->loop);
+		if (f->tap_ops != NULL)
+			f->tap_ops->data(f->tap, s == &f->c ? GP_TXN_REQUEST :
+			    GP_TXN_RESPONSE, block, (size_t)n);
 		gp_flow_write_block(gp_flow_other(s), block, block, (size_t)n);
 		return 1;
 	}
@@ -327,6 +330,8 @@ splice_wanted(struct gp_flow *f)
 
 	if (m != NULL && strcmp(m, "copy") == 0)
 		return 0;
+	if (f->tap_ops != NULL)
+		return 0;		/* watched: the bytes pass through us */
 	return f->c.st != NULL && f->u.st != NULL &&
 	    gp_stream_tcp(f->c.st) != NULL && gp_stream_tcp(f->u.st) != NULL &&
 	    gp_stream_queued(f->c.st) == 0 && gp_stream_queued(f->u.st) == 0 &&

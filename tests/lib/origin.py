@@ -147,15 +147,20 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     a = ap.parse_args()
-    srv = Server(("127.0.0.1", 0), Handler)
-    if a.tls:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(a.tls[0], a.tls[1])
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    with open(a.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
+    listen(Server(("127.0.0.1", 0), Handler), a.tls, a.port_file)
+
+
+def listen(srv, tls, port_file):
+    """TLS when tls is (CERT, KEY); the port written to port_file (whole,
+    by a rename) once listening; then serve."""
     import os
-    os.rename(a.port_file + ".tmp", a.port_file)
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls[0], tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    with open(port_file + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(port_file + ".tmp", port_file)
     srv.serve_forever()
 
 

@@ -12,6 +12,8 @@ import struct
 import sys
 import threading
 
+import wsdeflate
+
 ap = argparse.ArgumentParser()
 ap.add_argument("host")
 ap.add_argument("port", type=int)
@@ -35,12 +37,7 @@ req = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
 if a.origin:
     req += "Origin: %s\r\n" % a.origin
 s.sendall((req + "\r\n").encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    chunk = s.recv(1)
-    if not chunk:
-        break
-    head += chunk
+head = wsdeflate.read_head(s)
 status = head.split(b" ")[1].decode() if head else "none"
 print("HANDSHAKE", status, flush=True)
 if status != "101":
@@ -48,16 +45,7 @@ if status != "101":
 
 
 def frame(opcode, payload, fin=True):
-    mask = os.urandom(4)
-    b0 = (0x80 if fin else 0) | opcode
-    n = len(payload)
-    if n < 126:
-        hdr = struct.pack("!BB", b0, 0x80 | n)
-    elif n < 65536:
-        hdr = struct.pack("!BBH", b0, 0x80 | 126, n)
-    else:
-        hdr = struct.pack("!BBQ", b0, 0x80 | 127, n)
-    return hdr + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+    return wsdeflate.frame(opcode, payload, fin=fin, mask=True)
 
 
 def writer():
@@ -88,13 +76,7 @@ if a.stall_until:
 
 
 def recv_exact(n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
+    return wsdeflate.read_exact(s, n)
 
 
 try:

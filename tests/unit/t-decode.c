@@ -1,5 +1,7 @@
 /* t-decode.c: stored bodies — Content-Encoding undone, chunked framing
- * removed, text types told apart.  Inputs are made with the encoders. */
+ * removed, text types told apart — and WebSocket messages: frames
+ * reassembled, permessage-deflate inflated.  Inputs are made with the
+ * encoders. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -243,6 +245,175 @@ types(void)
 	ok(!gp_http_type_is_text("+json"), "a bare suffix");
 }
 
+/* A frame: FIN, RSV1, opcode, masked or not. */
+static size_t
+ws_frame(char *out, int fin, int rsv1, int op, int masked, const char *p,
+    size_t n)
+{
+	static const unsigned char key[4] = { 0x12, 0x34, 0x56, 0x78 };
+	unsigned char	*o = (unsigned char *)out;
+	size_t		 h = 2, i;
+
+	o[0] = (unsigned char)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | op);
+	if (n < 126)
+		o[1] = (unsigned char)n;
+	else if (n < 65536) {
+		o[1] = 126;
+		o[2] = (unsigned char)(n >> 8);
+		o[3] = (unsigned char)n;
+		h = 4;
+	} else {
+		o[1] = 127;
+		for (i = 0; i < 8; i++)
+			o[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+		h = 10;
+	}
+	if (masked) {
+		o[1] |= 0x80;
+		memcpy(o + h, key, 4);
+		h += 4;
+	}
+	for (i = 0; i < n; i++)
+		o[h + i] = (unsigned char)p[i] ^ (masked ? key[i & 3] : 0);
+	return h + n;
+}
+
+struct got {
+	int		count, opcode, compressed, truncated;
+	struct gp_buf	last;
+	uint64_t	wire;
+};
+
+static void
+on_msg(void *arg, const struct gp_ws_msg *m)
+{
+	struct got *g = arg;
+
+	g->count++;
+	g->opcode = m->opcode;
+	g->compressed = m->compressed;
+	g->truncated = m->truncated;
+	g->wire = m->wire;
+	gp_buf_reset(&g->last);
+	gp_buf_add(&g->last, m->p, m->n);
+}
+
+static void
+ws(void)
+{
+	char		*buf = malloc(200000), *big = malloc(70000);
+	struct gp_wsf	 w;
+	struct got	 g;
+	size_t		 n, i;
+
+	memset(&g, 0, sizeof g);
+	memset(big, 'b', 70000);
+	gp_wsf_init(&w, 1000);
+	n = ws_frame(buf, 1, 0, 1, 1, "hello", 5);
+	for (i = 0; i < n; i++)
+		gp_wsf_feed(&w, buf + i, 1, on_msg, &g);
+	ok(g.count == 1 && g.opcode == 1 && same(&g.last, "hello", 5),
+	    "ws: a masked text frame, fed byte by byte, unmasked");
+
+	n = ws_frame(buf, 0, 0, 1, 1, "hel", 3);
+	n += ws_frame(buf + n, 1, 0, 9, 1, "ping", 4);
+	n += ws_frame(buf + n, 1, 0, 0, 1, "lo", 2);
+	is_int(gp_wsf_feed(&w, buf, n, on_msg, &g), 0, "ws: fragments fed");
+	ok(g.count == 2 && same(&g.last, "hello", 5),
+	    "ws: reassembled across fragments, a ping between them skipped");
+
+	n = ws_frame(buf, 1, 1, 2, 0, big, 300);
+	n += ws_frame(buf + n, 1, 0, 2, 0, big, 70000);
+	gp_wsf_feed(&w, buf, n, on_msg, &g);
+	ok(g.count == 4 && g.opcode == 2 && g.last.len == 1000 &&
+	    g.truncated && g.wire == 70000,
+	    "ws: 64-bit length, kept up to the cap, wire length whole");
+	gp_wsf_free(&w);
+
+	{
+		static const struct {
+			const char *why;
+			int fin, rsv1, op;
+			size_t n;
+			int pre;	/* an unfinished text first */
+		} bad[] = {
+			{ "continuation without a message", 1, 0, 0, 2, 0 },
+			{ "reserved opcode", 1, 0, 3, 2, 0 },
+			{ "long control frame", 1, 0, 9, 126, 0 },
+			{ "fragmented control frame", 0, 0, 10, 2, 0 },
+			{ "a new message inside a fragmented one", 1, 0, 1,
+			    2, 1 },
+			{ "RSV1 on a continuation", 1, 1, 0, 2, 1 },
+		};
+		size_t k;
+
+		for (k = 0; k < GP_ARRAY_LEN(bad); k++) {
+			gp_wsf_init(&w, 1000);
+			n = bad[k].pre ? ws_frame(buf, 0, 0, 1, 1, "x", 1) : 0;
+			n += ws_frame(buf + n, bad[k].fin, bad[k].rsv1,
+			    bad[k].op, 1, big, bad[k].n);
+			ok(gp_wsf_feed(&w, buf, n, on_msg, &g) == -1 &&
+			    w.error != NULL && gp_wsf_feed(&w, "x", 1, on_msg,
+			    &g) == -1, "ws: %s refused (%s)", bad[k].why,
+			    w.error ? w.error : "none");
+			gp_wsf_free(&w);
+		}
+	}
+	free(buf);
+	free(big);
+	gp_buf_free(&g.last);
+}
+
+/* permessage-deflate as a sender with context takeover makes it. */
+static size_t
+pmd(z_stream *z, const char *in, size_t n, char *out, size_t cap)
+{
+	z->next_in = (unsigned char *)(uintptr_t)in;
+	z->avail_in = (unsigned)n;
+	z->next_out = (unsigned char *)out;
+	z->avail_out = (unsigned)cap;
+	if (deflate(z, Z_SYNC_FLUSH) != Z_OK)
+		abort();
+	return cap - z->avail_out - 4;	/* without 00 00 ff ff */
+}
+
+static void
+inflater(void)
+{
+	static const char m1[] = "the same words, said twice: the same words";
+	z_stream		 z;
+	struct gp_inflater	*f = gp_inflater_new();
+	struct gp_buf		 out = { 0 };
+	char			 enc[4096], *big = calloc(1, 200000);
+	size_t			 n, n2;
+
+	memset(&z, 0, sizeof z);
+	deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+	n = pmd(&z, m1, sizeof m1 - 1, enc, sizeof enc);
+	ok(gp_inflater_message(f, enc, n, 65536, &out) == GP_DECODE_OK &&
+	    same(&out, m1, sizeof m1 - 1), "pmd: a message inflated");
+	n2 = pmd(&z, m1, sizeof m1 - 1, enc, sizeof enc);
+	ok(n2 < n, "pmd: the second refers to the first (%zu < %zu bytes)",
+	    n2, n);
+	ok(gp_inflater_message(f, enc, n2, 65536, &out) == GP_DECODE_OK &&
+	    same(&out, m1, sizeof m1 - 1), "pmd: inflated with the context");
+	n = pmd(&z, big, 200000, enc, sizeof enc);
+	is_int(gp_inflater_message(f, enc, n, 1000, &out), GP_DECODE_PARTIAL,
+	    "pmd: over the cap: partial");
+	is_int(out.len, 1000, "pmd: the cap kept");
+	n = pmd(&z, m1, sizeof m1 - 1, enc, sizeof enc);
+	is_int(gp_inflater_message(f, enc, n, 65536, &out), GP_DECODE_BAD,
+	    "pmd: after a cut message the context is lost: not guessed");
+	gp_inflater_free(f);
+	f = gp_inflater_new();
+	is_int(gp_inflater_message(f, "\xff\xff\xff", 3, 65536, &out),
+	    GP_DECODE_BAD, "pmd: garbage");
+	gp_inflater_free(f);
+	deflateEnd(&z);
+	gp_buf_free(&out);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -254,6 +425,8 @@ main(void)
 	limits(enc, cap);
 	dechunk();
 	types();
+	ws();
+	inflater();
 	free(text);
 	free(enc);
 	return tap_done();
