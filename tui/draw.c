@@ -49,6 +49,20 @@ tui_text(int y, int x, int w, const char *s)
 		addch(' ');
 }
 
+/* Columns s takes on the screen (not bytes: "Réglages" is 8). */
+static int
+text_width(const char *s)
+{
+	wchar_t	w[128];
+	size_t	n = mbstowcs(w, s, GP_ARRAY_LEN(w) - 1);
+	int	cols;
+
+	if (n == (size_t)-1 || n >= GP_ARRAY_LEN(w) - 1)
+		return (int)strlen(s);
+	cols = wcswidth(w, n);
+	return cols < 0 ? (int)n : cols;
+}
+
 void
 tui_draw_tabs(struct tui *t)
 {
@@ -63,7 +77,7 @@ tui_draw_tabs(struct tui *t)
 		else
 			snprintf(buf[i], sizeof buf[i], " %d %s ", i + 1,
 			    _(tui_views[i]->title));
-		total += (int)strlen(buf[i]);
+		total += text_width(buf[i]);
 	}
 	/* Too wide: other tabs shrink to their digit, never the count. */
 	if (total > COLS)
@@ -79,10 +93,10 @@ tui_draw_tabs(struct tui *t)
 			attrset(tui_attr(t, CP_NEW, A_REVERSE) | (int)A_BOLD);
 		else
 			attrset(tui_attr(t, CP_BAR, A_REVERSE));
-		tui_text(0, x, COLS - x < (int)strlen(buf[i]) ? COLS - x :
-		    (int)strlen(buf[i]), buf[i]);
+		tui_text(0, x, COLS - x < text_width(buf[i]) ? COLS - x :
+		    text_width(buf[i]), buf[i]);
 		t->tab_x[i] = x;
-		x += (int)strlen(buf[i]);
+		x += text_width(buf[i]);
 	}
 	t->tab_x[V__COUNT] = x;
 	attrset(A_NORMAL);

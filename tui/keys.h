@@ -16,7 +16,9 @@
 #define C_CONV		0x08
 #define C_CREDS		0x10
 #define C_SETTINGS	0x20
-#define C_LISTS		(C_PENDING | C_RULES | C_ACTIVITY | C_SETTINGS)
+#define C_TRAFFIC	0x40
+#define C_LISTS		(C_PENDING | C_RULES | C_ACTIVITY | C_SETTINGS | \
+			    C_TRAFFIC)
 #define GP_CTRL(c)	((c) & 0x1f)
 
 #define GP_KEYS(X)							\
@@ -44,6 +46,9 @@
 	    N_("delete the selected rule (asks first)"))		\
 	X(PAUSE, ' ', 0, C_ACTIVITY, N_("pause"),			\
 	    N_("pause or resume the live tail"))			\
+	X(CA_CREATE, 'c', 0, C_TRAFFIC, N_("create CA"),		\
+	    N_("create greyproxy's CA, so HTTPS can be read (then trust "\
+	    "it: greyproxy cert install)"))				\
 	X(TOGGLE, ' ', 0, C_SETTINGS, N_("change"),			\
 	    N_("toggle or cycle the selected setting"))			\
 	X(INCREASE, '+', 0, C_SETTINGS, N_("more"),			\
@@ -54,7 +59,7 @@
 	    N_("type a new value for the selected number"))		\
 	X(DETAILS, '\n', KEY_ENTER, C_LISTS, N_("details"),		\
 	    N_("show details of the selected line"))			\
-	X(FILTER, '/', 0, C_PENDING | C_RULES | C_ACTIVITY,		\
+	X(FILTER, '/', 0, C_PENDING | C_RULES | C_ACTIVITY | C_TRAFFIC, \
 	    N_("filter"), N_("filter the list (empty clears)"))		\
 	X(DOWN, 'j', KEY_DOWN, C_ALL, NULL, N_("move down"))		\
 	X(UP, 'k', KEY_UP, C_ALL, NULL, N_("move up"))			\
@@ -69,9 +74,11 @@
 	X(VIEW_PENDING, '1', 0, C_ALL, NULL, N_("pending requests"))	\
 	X(VIEW_RULES, '2', 0, C_ALL, NULL, N_("rules"))			\
 	X(VIEW_ACTIVITY, '3', 0, C_ALL, NULL, N_("activity"))		\
-	X(VIEW_CONV, '4', 0, C_ALL, NULL, N_("conversations"))		\
-	X(VIEW_CREDS, '5', 0, C_ALL, NULL, N_("credentials"))		\
-	X(VIEW_SETTINGS, '6', 'O', C_ALL, NULL, N_("settings"))		\
+	X(VIEW_TRAFFIC, '4', 0, C_ALL, NULL,				\
+	    N_("traffic: HTTP requests and responses"))			\
+	X(VIEW_CONV, '5', 0, C_ALL, NULL, N_("conversations"))		\
+	X(VIEW_CREDS, '6', 0, C_ALL, NULL, N_("credentials"))		\
+	X(VIEW_SETTINGS, '7', 'O', C_ALL, NULL, N_("settings"))		\
 	X(REDRAW, GP_CTRL('l'), 0, C_ALL, NULL, N_("redraw the screen"))	\
 	X(HELP, '?', KEY_F(1), C_ALL, N_("help"), N_("show this help"))	\
 	X(QUIT, 'q', 'Q', C_ALL, N_("quit"),				\

@@ -284,6 +284,140 @@ tm_decode_log(const cJSON *o, void *out)
 	e->count = tm_num(o, GP_F_COUNT);
 }
 
+void
+tm_decode_tx(const cJSON *o, void *out)
+{
+	struct tm_tx	*x = out;
+	const char	*p;
+
+	x->id = tm_id(o);
+	str(o, GP_F_TIMESTAMP, x->timestamp, sizeof x->timestamp);
+	str(o, GP_F_CONTAINER, x->container, sizeof x->container);
+	str(o, GP_F_METHOD, x->method, sizeof x->method);
+	str(o, GP_F_HOST, x->host, sizeof x->host);
+	x->port = (unsigned)tm_num(o, GP_F_PORT);
+	str(o, "url", x->url, sizeof x->url);
+	/* the path: after "scheme://authority", or all of it */
+	p = strstr(x->url, "://");
+	p = p != NULL ? strchr(p + 3, '/') : NULL;
+	x->path_off = p != NULL ? (size_t)(p - x->url) : 0;
+	x->status = (int)tm_num(o, "status_code");
+	x->req_size = tm_num(o, "request_body_size");
+	x->resp_size = tm_num(o, "response_body_size");
+	x->ms = tm_num(o, "duration_ms");
+	x->complete = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o,
+	    "complete"));
+	x->tls = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "tls"));
+}
+
+/* Appends s, at most max bytes, hostile bytes made visible. */
+static void
+tx_clean(struct gp_buf *b, const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < n && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\t')
+			gp_buf_add(b, "  ", 2);
+		else if (c == '\n')
+			gp_buf_add(b, "\n", 1);
+		else if (c < 0x20 || c == 0x7f)
+			gp_buf_add(b, "?", 1);
+		else
+			gp_buf_add(b, &s[i], 1);
+	}
+	if (n > max)
+		gp_buf_printf(b, "\n... %zu more bytes not shown", n - max);
+}
+
+static void
+tx_heads(struct gp_buf *b, const cJSON *o, const char *key)
+{
+	const cJSON *h, *v;
+
+	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(o, key))
+		cJSON_ArrayForEach(v, h) {
+			if (!cJSON_IsString(v) || h->string == NULL)
+				continue;
+			tx_clean(b, h->string, 256);
+			gp_buf_add(b, ": ", 2);
+			tx_clean(b, v->valuestring, 4096);
+			gp_buf_add(b, "\n", 1);
+		}
+}
+
+static void
+tx_body(struct gp_buf *b, const cJSON *o, const char *which, size_t max)
+{
+	char		 k[64];
+	const cJSON	*body;
+	cJSON		*json;
+	double		 size;
+
+	snprintf(k, sizeof k, "%s_body", which);
+	body = cJSON_GetObjectItemCaseSensitive(o, k);
+	snprintf(k, sizeof k, "%s_body_size", which);
+	size = tm_num(o, k);
+	snprintf(k, sizeof k, "%s_body_truncated", which);
+	gp_buf_printf(b, " \n-- %s body, %.0f bytes%s\n", strcmp(which,
+	    "request") == 0 ? _("Request") : _("Response"), size,
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k)) ?
+	    _(", stored truncated") : "");
+	snprintf(k, sizeof k, "%s_body_binary", which);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k))) {
+		gp_buf_addstr(b, _("(binary: not shown)\n"));
+		return;
+	}
+	if (!cJSON_IsString(body) || body->valuestring[0] == '\0') {
+		gp_buf_addstr(b, _("(empty)\n"));
+		return;
+	}
+	if ((json = cJSON_Parse(body->valuestring)) != NULL &&
+	    (cJSON_IsObject(json) || cJSON_IsArray(json))) {
+		char *pretty = cJSON_Print(json);
+
+		tx_clean(b, pretty != NULL ? pretty : body->valuestring, max);
+		free(pretty);
+	} else
+		tx_clean(b, body->valuestring, max);
+	cJSON_Delete(json);
+	gp_buf_add(b, "\n", 1);
+}
+
+char *
+tm_tx_text(const cJSON *o, size_t max_body)
+{
+	struct gp_buf	b = { 0 };
+	double		st = tm_num(o, "status_code");
+
+	tx_clean(&b, tm_str(o, GP_F_METHOD), 32);
+	gp_buf_add(&b, " ", 1);
+	tx_clean(&b, tm_str(o, "url"), 4096);
+	gp_buf_printf(&b, "\n%s %s, %s\n", _("Time:"), tm_str(o,
+	    GP_F_TIMESTAMP), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "tls")) ? _("inside intercepted TLS") : _("plain HTTP"));
+	gp_buf_printf(&b, "%s ", _("Source:"));
+	tx_clean(&b, tm_str(o, GP_F_CONTAINER), 128);
+	if (st > 0)
+		gp_buf_printf(&b, "\n%s %.0f", _("Status:"), st);
+	else
+		gp_buf_printf(&b, "\n%s %s", _("Status:"), _("no response"));
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "complete")))
+		gp_buf_printf(&b, " (%s)", _("incomplete: a side left "
+		    "before the end"));
+	gp_buf_printf(&b, "\n%s %.0f ms\n \n-- %s\n", _("Duration:"),
+	    tm_num(o, "duration_ms"), _("Request headers"));
+	tx_heads(&b, o, "request_headers");
+	tx_body(&b, o, "request", max_body);
+	gp_buf_printf(&b, " \n-- %s\n", _("Response headers"));
+	tx_heads(&b, o, "response_headers");
+	tx_body(&b, o, "response", max_body);
+	gp_buf_add(&b, "", 1);
+	return b.data;
+}
+
 int
 tm_list_remove(struct tm_list *l, int64_t id)
 {

@@ -62,7 +62,30 @@ struct tm_log {
 	char		rule_summary[320];
 	double		bytes_up, bytes_down, ms, count;
 };
+/* A stored HTTP transaction as the list shows it (no bodies). */
+struct tm_tx {
+	int64_t		id;
+	char		timestamp[32];
+	char		container[128];
+	char		method[16];
+	char		host[256];
+	unsigned	port;
+	char		url[1024];
+	size_t		path_off;	/* where the path starts in url */
+	int		status;		/* 0: no response */
+	double		req_size, resp_size, ms;
+	int		complete, tls;
+};
 void	tm_decode_pending(const cJSON *, void *);
+void	tm_decode_tx(const cJSON *, void *);
+/*
+ * A transaction with its bodies (GET /api/transactions/:id) as the
+ * details show it: what was asked and answered, both heads, and each body
+ * as text (JSON pretty-printed), binary said as such, control characters
+ * shown as '?', at most max_body bytes of each.  Blank lines are " " (the
+ * details drop empty ones).  Returns malloc'd text.
+ */
+char	*tm_tx_text(const cJSON *, size_t max_body);
 void	tm_decode_rule(const cJSON *, void *);
 void	tm_decode_log(const cJSON *, void *);
 

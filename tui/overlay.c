@@ -74,6 +74,7 @@ tui_open_detail(struct tui *t, char *text)
 	free(t->detail);
 	t->detail = text;
 	t->detail_id = 0;
+	t->help_top = 0;		/* a new text starts at its top */
 	t->ov = OV_DETAIL;
 	tui_dirty(t);
 }

@@ -13,8 +13,8 @@
 #include "tui/keys.h"
 #include "tui/model.h"
 
-enum view_id { V_PENDING, V_RULES, V_ACTIVITY, V_CONV, V_CREDS, V_SETTINGS,
-	V__COUNT };
+enum view_id { V_PENDING, V_RULES, V_ACTIVITY, V_TRAFFIC, V_CONV, V_CREDS,
+	V_SETTINGS, V__COUNT };
 
 enum overlay { OV_NONE, OV_HELP, OV_MENU, OV_PROMPT, OV_CONFIRM, OV_DETAIL };
 
@@ -55,7 +55,7 @@ struct tui {
 	int			 quit;
 
 	enum view_id		 view;
-	struct tm_list		 pending, rules, activity, settings;
+	struct tm_list		 pending, rules, activity, settings, traffic;
 	cJSON			*status;	/* GET /api/status */
 	cJSON			*settings_obj;	/* GET /api/settings */
 	cJSON			*schema;	/* GET /api/settings/schema */
@@ -84,6 +84,7 @@ struct tui {
 	char			 pending_rule[512];	/* awaiting a yes */
 	int			 pending_rule_edit;
 	char			 setting_key[64];	/* the = prompt's */
+	char			 ca_path[512];	/* the CA certificate's file */
 	char			 prompt_label[96];
 	wchar_t			 prompt[1024];
 	size_t			 prompt_len;
@@ -108,7 +109,8 @@ struct tui {
 #define W_STATUS	0x04
 #define W_SETTINGS	0x08
 #define W_LOGS		0x10
-#define W_ALL		0x1f
+#define W_TX		0x20
+#define W_ALL		0x3f
 
 /* tui.c */
 /* Can this terminal be drawn on?  0 with why when it cannot. */
@@ -157,7 +159,7 @@ struct view_ops {
 	void		(*done)(struct tui *);	/* the interface ends; NULL */
 };
 extern const struct view_ops view_pending, view_rules, view_activity,
-	    view_conv, view_creds, view_settings;
+	    view_traffic, view_conv, view_creds, view_settings;
 extern const struct view_ops *const tui_views[V__COUNT];
 /* A request whose answer is a message: okfmt with arg (its right end
  * kept) on success, the API's error otherwise.  Takes body. */
@@ -170,6 +172,8 @@ typedef void	(*tm_row_fn)(struct tui *, const cJSON *, const void *,
 void	 view_draw_list(struct tui *, struct tm_list *, int top, int rows,
 	    const char *header, tm_row_fn, const char *empty);
 void	 view_settings_rebuild(struct tui *);
+/* Asks where the CA certificate is (Traffic's steps show it). */
+void	 view_traffic_cert(struct tui *);
 /* The current text of the pending entry the details show. */
 char	*view_pending_detail(struct tui *);
 

@@ -120,6 +120,12 @@ on_logs(void *d, int status, const cJSON *json)
 }
 
 static void
+on_tx(void *d, int status, const cJSON *json)
+{
+	on_list(d, &((struct tui *)d)->traffic, status, json);
+}
+
+static void
 on_status(void *d, int status, const cJSON *json)
 {
 	struct tui *t = d;
@@ -176,6 +182,9 @@ do_fetch(uv_timer_t *tm)
 	if (w & W_LOGS)
 		gp_link_request(t->link, "GET", "/api/logs?limit=500", NULL,
 		    on_logs, t);
+	if (w & W_TX)
+		gp_link_request(t->link, "GET", "/api/transactions?limit=500",
+		    NULL, on_tx, t);
 	if (w & W_SETTINGS) {
 		gp_link_request(t->link, "GET", "/api/settings", NULL,
 		    on_settings, t);
@@ -183,9 +192,12 @@ do_fetch(uv_timer_t *tm)
 			gp_link_request(t->link, "GET", "/api/settings/schema",
 			    NULL, on_schema, t);
 	}
-	if (w & W_STATUS)
+	if (w & W_STATUS) {
 		gp_link_request(t->link, "GET", "/api/status", NULL, on_status,
 		    t);
+		if (t->ca_path[0] == '\0')
+			view_traffic_cert(t);
+	}
 }
 
 #define BELL_GAP_MS	2000	/* quiet this long: the next entry rings */
@@ -257,6 +269,9 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 			tm_list_push(&t->activity, d);
 		tui_fetch(t, W_STATUS);
 		tui_dirty(t);
+	} else if (strcmp(type, "transaction.new") == 0) {
+		tm_list_push(&t->traffic, d);
+		tui_dirty(t);
 	} else if (strcmp(type, "settings.changed") == 0) {
 		on_settings(t, 200, d);
 		tui_fetch(t, W_STATUS);
@@ -294,6 +309,8 @@ switch_view(struct tui *t, int v)
 	t->view = (enum view_id)((v + V__COUNT) % V__COUNT);
 	if (t->view == V_PENDING)
 		t->pending_flag = 0;
+	if (tui_views[t->view]->open != NULL)
+		tui_views[t->view]->open(t);
 	tui_dirty(t);
 }
 
@@ -376,6 +393,7 @@ global_key(struct tui *t, int a)
 	case GP_A_VIEW_PENDING: switch_view(t, V_PENDING); break;
 	case GP_A_VIEW_RULES: switch_view(t, V_RULES); break;
 	case GP_A_VIEW_ACTIVITY: switch_view(t, V_ACTIVITY); break;
+	case GP_A_VIEW_TRAFFIC: switch_view(t, V_TRAFFIC); break;
 	case GP_A_VIEW_CONV: switch_view(t, V_CONV); break;
 	case GP_A_VIEW_CREDS: switch_view(t, V_CREDS); break;
 	case GP_A_VIEW_SETTINGS: switch_view(t, V_SETTINGS); break;
@@ -658,6 +676,9 @@ tui_start(struct tui *t, uv_loop_t *loop)
 	t->activity.max = 2000;
 	t->activity.decode = tm_decode_log;
 	t->activity.tsize = sizeof(struct tm_log);
+	t->traffic.max = 1000;
+	t->traffic.decode = tm_decode_tx;
+	t->traffic.tsize = sizeof(struct tm_tx);
 	if (initscr() == NULL)
 		return -1;
 	/* raw: ^C and ^Z arrive as keys (^C asks like q; ^Z must not
@@ -724,6 +745,7 @@ tui_stop(struct tui *t)
 	tm_list_free(&t->pending);
 	tm_list_free(&t->rules);
 	tm_list_free(&t->activity);
+	tm_list_free(&t->traffic);
 	tm_list_free(&t->settings);
 	cJSON_Delete(t->status);
 	cJSON_Delete(t->settings_obj);

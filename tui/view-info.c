@@ -32,15 +32,15 @@ conv_draw(struct tui *t, int top, int rows)
 	attrset(A_BOLD);
 	tui_text(top + 1, 2, COLS - 4, _("No LLM conversations yet."));
 	attrset(A_NORMAL);
-	paragraph(t, top + 3, _("Conversations are assembled from HTTPS "
+	paragraph(t, top + 3, _("Conversations will be assembled from HTTPS "
 	    "traffic to LLM APIs\n(Anthropic, OpenAI, Gemini) that greyproxy "
 	    "intercepts, which needs\nTLS interception (MITM) and its CA "
-	    "trusted by the client.\n\nThis build does not intercept TLS yet; "
-	    "the view fills once it does."));
+	    "trusted by the client.\n\nThis build stores that traffic (4 "
+	    "Traffic) but does not rebuild\nconversations from it yet."));
 	tui_text(top + 10, 2, COLS - 4, cJSON_IsTrue(
 	    cJSON_GetObjectItemCaseSensitive(s, "mitmEnabled")) ?
 	    _("Setting mitmEnabled: on") : _("Setting mitmEnabled: off "
-	    "(6 Settings to change it)"));
+	    "(7 Settings to change it)"));
 }
 
 static void

@@ -1,7 +1,8 @@
 /*
  * view.c: what the views share: requests whose answer is a message,
  * the list drawing, and the table of views (one file per view:
- * view-pending.c, view-rules.c, view-activity.c, view-info.c,
+ * view-pending.c, view-rules.c, view-activity.c, view-traffic.c,
+ * view-info.c,
  * view-settings.c, each with its own keys and state).
  */
 #include "config.h"
@@ -99,6 +100,6 @@ view_draw_list(struct tui *t, struct tm_list *l, int top, int rows,
 
 
 const struct view_ops *const tui_views[V__COUNT] = {
-	&view_pending, &view_rules, &view_activity, &view_conv, &view_creds,
-	&view_settings,
+	&view_pending, &view_rules, &view_activity, &view_traffic, &view_conv,
+	&view_creds, &view_settings,
 };

@@ -32,11 +32,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gp_wsf	w;
-	struct ctx	c = { gp_inflater_new(), { 0 } };
+	struct ctx	c = { NULL, { 0 } };
 	size_t		cut;
 
 	if (size == 0)
 		return 0;
+	c.inf = gp_inflater_new();
 	cut = (size_t)data[0] % size;
 	gp_wsf_init(&w, 4096);
 	if (gp_wsf_feed(&w, (const char *)data + 1, cut, on_msg, &c) == 0)

@@ -119,7 +119,7 @@ wait_for 5 on_screen "ATTACK  *HTTP"; ok $? "activity marks it ATTACK"
 like "$(screen | grep ATTACK)" "127.0.0.1:${GP_API##*:} *tried" "with the destination, and says what it was"
 
 # Settings: Space cycles defaultAction.
-keys 6
+keys 7
 wait_for 5 on_screen "When no rule matches"; ok $? "settings view"
 like "$(screen)" "DNS cache: [0-9]+ answers" "DNS cache size and hit rate shown"
 keys g Space

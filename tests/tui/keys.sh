@@ -89,7 +89,7 @@ keys / C-u Enter
 
 # --- settings: Enter explains, numbers typed, limits named ------------------
 setting() { jget "$(curl -s "http://$GP_API/api/settings")" "d['$1']"; }
-keys 6
+keys 7
 wait_for 5 on_screen "Seconds a request waits"; ok $? "settings view"
 keys g j Enter		# pendingTimeout
 wait_for 5 on_screen "Allowed:  from 1 to 3600"; ok $? "Enter shows the setting's limits"

@@ -227,6 +227,48 @@ main(void)
 		free(man);
 	}
 
+	/* A transaction: the row, and the details' text. */
+	{
+		cJSON		*o = cJSON_Parse("{\"id\":7,\"timestamp\":"
+		    "\"2026-11-24T05:00:01Z\",\"container_name\":\"agent\","
+		    "\"destination_host\":\"api.example\",\"destination_port\""
+		    ":443,\"method\":\"POST\",\"url\":\"https://api.example/v1"
+		    "/x?q=1\",\"status_code\":200,\"complete\":false,\"tls\":"
+		    "true,\"request_headers\":{\"Authorization\":"
+		    "[\"[REDACTED]\"],\"X-Two\":[\"a\",\"b\"]},"
+		    "\"request_body\":\"{\\\"model\\\":\\\"m\\\",\\\"n\\\""
+		    ":[1,2]}\",\"request_body_size\":25,"
+		    "\"response_body\":null,\"response_body_binary\":true,"
+		    "\"response_body_size\":300,\"response_headers\":"
+		    "{\"Evil\":[\"a\\u001b[2Jb\"]}}");
+		struct tm_tx	 x;
+		char		*text;
+
+		ok(o != NULL, "transaction JSON parses");
+		tm_decode_tx(o, &x);
+		ok(x.id == 7 && x.port == 443 && x.status == 200 &&
+		    !x.complete && x.tls, "tx: decoded");
+		is_str(x.url + x.path_off, "/v1/x?q=1", "tx: the path");
+		text = tm_tx_text(o, 1000);
+		ok(strstr(text, "POST https://api.example/v1/x?q=1\n") == text,
+		    "tx text: the request line first");
+		ok(strstr(text, "Authorization: [REDACTED]\n") != NULL &&
+		    strstr(text, "X-Two: a\nX-Two: b\n") != NULL,
+		    "tx text: each header value a line");
+		ok(strstr(text, "\"model\":  \"m\"") != NULL ||
+		    strstr(text, "\"model\": \"m\"") != NULL,
+		    "tx text: JSON pretty-printed");
+		ok(strstr(text, "(binary: not shown)") != NULL,
+		    "tx text: binary said as such");
+		ok(strstr(text, "\033") == NULL && strstr(text, "a?[2Jb") !=
+		    NULL, "tx text: an escape sequence is shown, not sent");
+		ok(strstr(text, "\n\n") == NULL,
+		    "tx text: no empty line (the details would drop it)");
+		ok(strstr(text, "incomplete") != NULL, "tx text: incomplete");
+		free(text);
+		cJSON_Delete(o);
+	}
+
 	tm_age(42, buf, sizeof buf);
 	is_str(buf, "42s", "age seconds");
 	tm_age(7200, buf, sizeof buf);
