@@ -56,7 +56,7 @@
 	X(DECREASE, '-', 0, C_SETTINGS, N_("less"),			\
 	    N_("decrease the selected number"))				\
 	X(SET_VALUE, '=', 0, C_SETTINGS, N_("type"),			\
-	    N_("type a new value for the selected number"))		\
+	    N_("type a new value for the selected number or list"))		\
 	X(DETAILS, '\n', KEY_ENTER, C_LISTS, N_("details"),		\
 	    N_("show details of the selected line"))			\
 	X(FILTER, '/', 0, C_PENDING | C_RULES | C_ACTIVITY | C_TRAFFIC, \

@@ -13,6 +13,21 @@
 #include "tui/tui-int.h"
 
 static void	setting_value_done(struct tui *, const char *);
+static void	setting_list_done(struct tui *, const char *);
+
+/* A list setting as it is typed: "a, b, c" ("" when empty). */
+static void
+list_text(const cJSON *v, char *out, size_t n)
+{
+	const cJSON	*it;
+	size_t		 len = 0;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(it, v)
+		if (cJSON_IsString(it) && len < n)
+			len += (size_t)snprintf(out + len, n - len, "%s%s",
+			    len ? ", " : "", it->valuestring);
+}
 
 static struct tm_list *
 l_settings(struct tui *t)
@@ -53,6 +68,8 @@ view_settings_rebuild(struct tui *t)
 			    _("on") : _("off"));
 		else if (cJSON_IsNumber(v))
 			snprintf(val, sizeof val, "%d", v->valueint);
+		else if (cJSON_IsArray(v))
+			list_text(v, val, sizeof val);
 		else
 			snprintf(val, sizeof val, "%s", cJSON_IsString(v) ?
 			    v->valuestring : "?");
@@ -85,6 +102,9 @@ settings_draw(struct tui *t, int top, int rows)
 	    "dns");
 	char		 line[256];
 	int		 y = top + (int)t->settings.n + 2;
+
+	if (y > top + rows - 2)		/* more settings than rows */
+		y = top + rows - 2;
 
 	view_draw_list(t, &t->settings, top, rows - 3,
 	    _(" SETTING                                      VALUE      KEY"),
@@ -177,7 +197,10 @@ settings_key(struct tui *t, int a)
 				snprintf(limits + strlen(limits), sizeof limits -
 				    strlen(limits), "%s%s", limits[0] ? ", " : "",
 				    it->valuestring);
-		} else
+		} else if (cJSON_IsArray(v))
+			snprintf(limits, sizeof limits, "%s", _("a list, "
+			    "comma-separated (* matches any characters)"));
+		else
 			snprintf(limits, sizeof limits, "%s", _("on or off"));
 		char *def = d != NULL ? cJSON_PrintUnformatted(d) : NULL;
 
@@ -192,6 +215,8 @@ settings_key(struct tui *t, int a)
 		return;
 	}
 	case GP_A_SET_VALUE:
+		if (cJSON_IsArray(v))
+			break;		/* typed as a list, below */
 		if (!cJSON_IsNumber(v)) {
 			tui_message(t, 1, "%s", _("only numbers are typed; Space "
 			    "changes this one"));
@@ -212,7 +237,14 @@ settings_key(struct tui *t, int a)
 	default:
 		return;
 	}
-	if (cJSON_IsBool(v)) {
+	if (cJSON_IsArray(v)) {
+		char cur_list[2048];
+
+		list_text(v, cur_list, sizeof cur_list);
+		snprintf(t->setting_key, sizeof t->setting_key, "%s", key);
+		tui_open_prompt(t, _("Comma-separated:"), cur_list,
+		    setting_list_done, NULL);
+	} else if (cJSON_IsBool(v)) {
 		setting_put(t, key, cJSON_CreateBool(!cJSON_IsTrue(v)));
 	} else if (cJSON_IsNumber(v)) {
 		setting_step(t, key, 1);
@@ -241,6 +273,21 @@ setting_value_done(struct tui *t, const char *text)
 	}
 	/* The core checks the limits and names them if refused. */
 	setting_put(t, t->setting_key, cJSON_CreateNumber(n));
+}
+
+/* "a, b c" → ["a","b","c"]; empty clears the list. */
+static void
+setting_list_done(struct tui *t, const char *text)
+{
+	cJSON	*arr = cJSON_CreateArray();
+	char	*copy = gp_xstrdup(text), *save, *w;
+
+	for (w = strtok_r(copy, ", \t", &save); w != NULL;
+	    w = strtok_r(NULL, ", \t", &save))
+		cJSON_AddItemToArray(arr, cJSON_CreateString(w));
+	free(copy);
+	/* The core checks each item and names one it refuses. */
+	setting_put(t, t->setting_key, arr);
 }
 
 const struct view_ops view_settings = {

@@ -80,22 +80,25 @@ static const struct sdesc table[] = {
 	/* Host globs whose TLS is never intercepted (pinned, sensitive). */
 	{ "mitmBypass", T_LIST, OFF(mitm_bypass), 0, 0,
 	    (int)sizeof(((struct gp_settings *)0)->mitm_bypass), { NULL }, "",
-	    NULL, 0 },
+	    N_("Interception: hosts left unread (globs)"), 0 },
 	/* Which transactions are stored: every one, those inside
 	 * intercepted TLS, or none (forward HTTP is ~15 % faster). */
 	{ "captureTransactions", T_ENUM, OFF(capture), GP_CAPTURE_ALL, 0, 0,
-	    { "all", "intercepted", "none", NULL }, NULL, NULL, 0 },
+	    { "all", "intercepted", "none", NULL }, NULL,
+	    N_("Transactions: which are stored"), 0 },
 	{ "transactionRetentionDays", T_INT, OFF(tx_retention_days), 7, 0,
-	    3650, { NULL }, NULL, NULL, 0 },
+	    3650, { NULL }, NULL, N_("Transactions: keep (days, 0 forever)"),
+	    1 },
 	{ "transactionMaxMB", T_INT, OFF(tx_max_mb), 512, 0, 1048576,
-	    { NULL }, NULL, NULL, 0 },
+	    { NULL }, NULL, N_("Transactions: size cap (MiB, 0 none)"), 64 },
 	{ "maxBodyBytes", T_INT, OFF(max_body_bytes), 2 * 1024 * 1024, 0,
-	    64 * 1024 * 1024, { NULL }, NULL, NULL, 0 },
+	    64 * 1024 * 1024, { NULL }, NULL,
+	    N_("Transactions: bytes kept of a body"), 262144 },
 	/* Header names (globs, any case) stored as [REDACTED], beyond the
 	 * built-in Authorization, Cookie, *token*, *secret*, *api-key*. */
 	{ "redactedHeaders", T_LIST, OFF(redacted_headers), 0, 0,
 	    (int)sizeof(((struct gp_settings *)0)->redacted_headers), { NULL },
-	    "", NULL, 0 },
+	    "", N_("Transactions: more headers redacted"), 0 },
 	/* the original's, kept for greywall; not built yet: not shown */
 	{ "notificationsEnabled", T_BOOL, OFF(notifications), 1, 0, 0,
 	    { NULL }, NULL, NULL, 0 },

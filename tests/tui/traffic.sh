@@ -72,6 +72,32 @@ keys Enter
 wait_for 5 on_screen "Authorization: \[REDACTED\]"; ok $? "the oldest (plain) one: Authorization redacted"
 not_on_screen "tui-secret"; ok $? "the secret never on screen"
 keys Escape
+# Settings: the interception bypass list and the capture settings are
+# edited from the keyboard.
+keys 7
+wait_for 5 on_screen "When no rule matches"
+keys G
+wait_for 5 eval 'screen | grep "Transactions: more headers redacted" | grep -q "redactedHeaders"'
+ok $? "7, G: the last setting, scrolled to"
+on_screen "Interception: hosts left unread"; ok $? "the bypass list is a setting"
+on_screen "Transactions: which are stored"; ok $? "and which transactions are stored"
+not_on_screen "When no rule matches"; ok $? "the first ones scrolled away (more settings than rows)"
+like "$(screen | tail -3 | head -1)" "DNS cache:" "the footer stays inside the view"
+keys k k k k k
+keys =
+wait_for 5 on_screen "Comma-separated:"; ok $? "= on a list: a prompt"
+keys -l "*.bank.example, pinned.test"
+keys Enter
+wait_for 5 eval '[ "$(jget "$(api GET /api/settings)" "d[\"mitmBypass\"]")" = "['"'"'*.bank.example'"'"', '"'"'pinned.test'"'"']" ]'
+ok $? "mitmBypass set from the TUI"
+wait_for 5 eval 'screen | grep "hosts left unread" | grep -q "\*.bank.example, pinned"'; ok $? "and shown"
+keys Space
+wait_for 5 on_screen "Comma-separated: \*.bank.example, pinned.test"; ok $? "Space too, with the current list to edit"
+keys C-u Enter
+wait_for 5 eval '[ "$(jget "$(api GET /api/settings)" "d[\"mitmBypass\"]")" = "[]" ]'; ok $? "emptied"
+keys j
+keys Space
+wait_for 5 eval '[ "$(jget "$(api GET /api/settings)" "d[\"captureTransactions\"]")" = intercepted ]'; ok $? "captureTransactions cycled by Space"
 keys q
 wait_for 10 test -s "$T/ui.exit"; ok $? "quits"
 done_testing
