@@ -95,6 +95,8 @@ void			 api_undefer(struct api_req *, struct api_resp *);
 /* Sends status and json (taken), frees the token. */
 void			 api_later_reply(struct api_later *, int status,
 			    cJSON *json);
+/* The same for any reply (a file too); resp's json and raw are taken. */
+void			 api_later_send(struct api_later *, struct api_resp *);
 
 /* link.c: a deferred reply to an in-process request (json taken); the
  * link is held from api_defer until then. */

@@ -578,24 +578,44 @@ api_can_defer(const struct api_req *r)
 void
 api_later_reply(struct api_later *l, int status, cJSON *json)
 {
+	struct api_resp resp = { .status = status, .json = json };
+
+	api_later_send(l, &resp);
+}
+
+void
+api_later_send(struct api_later *l, struct api_resp *resp)
+{
 	struct api_conn	*c = l->c;
 
 	if (l->link != NULL) {
-		gp_link_later(l->link, l->fn, l->data, status, json);
+		if (resp->raw != NULL) {	/* a file: its text, as JSON */
+			if (resp->json == NULL)
+				resp->json = cJSON_CreateObject();
+			cJSON_AddItemToObject(resp->json, "content",
+			    cJSON_CreateString(resp->raw));
+		}
+		gp_link_later(l->link, l->fn, l->data, resp->status,
+		    resp->json);
+		free(resp->raw);
 		free(l);
 		return;
 	}
 	if (c != NULL && !c->closing) {
 		c->later = NULL;
 		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-		reply(c, status, json, l->close);
+		if (resp->raw != NULL)
+			reply_raw(c, resp, l->close);
+		else
+			reply(c, resp->status, resp->json, l->close);
 		api_conn_consume(c, l->total);
 		c->head_len = 0;
 		arm(c);
 		process(c);		/* requests pipelined behind it */
 	} else if (c != NULL)
 		c->later = NULL;
-	cJSON_Delete(json);
+	cJSON_Delete(resp->json);
+	free(resp->raw);
 	free(l);
 }
 

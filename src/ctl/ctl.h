@@ -125,6 +125,21 @@ int	gp_ctl_cert_generate_async(struct gp_ctl *, int force,
 	    void (*done)(void *, int, const char *), void *arg);
 /* The loaded CA's description, else the files' (loaded says which). */
 void	gp_ctl_cert_info(struct gp_ctl *, struct gp_ca_info *, int *loaded);
+/*
+ * The CA's files as they are on disk, read on a worker (never the loop:
+ * a slow disk stalls every connection): fn on the loop with what was
+ * found, whether the system store holds it, and with_pem its
+ * certificate's PEM (never the key).  0 or a libuv error.
+ */
+struct gp_ca_disk {
+	struct gp_ca_info	 info;
+	int			 installed;
+	char			*pem;		/* with_pem and valid */
+	size_t			 pem_len;
+};
+typedef void (*gp_ctl_disk_fn)(void *, const struct gp_ca_disk *);
+int	gp_ctl_cert_disk_async(struct gp_ctl *, int with_pem, gp_ctl_disk_fn,
+	    void *);
 /* The loaded CA certificate as PEM (caller frees); NULL if none. */
 char	*gp_ctl_cert_pem(struct gp_ctl *);
 /* "on" (tunnels carrying TLS are intercepted), "off" (mitmEnabled

@@ -286,3 +286,61 @@ gp_ctl_mitm_state(struct gp_ctl *c)
 		return "starting";
 	return c->ca_error[0] != '\0' ? "invalid-ca" : "no-ca";
 }
+
+struct disk_job {
+	uv_work_t		 req;
+	char			*dir;
+	int			 with_pem;
+	struct gp_ca_disk	 d;
+	gp_ctl_disk_fn		 fn;
+	void			*arg;
+};
+
+static void
+disk_work(uv_work_t *req)
+{
+	struct disk_job	*j = req->data;
+	FILE		*fp;
+	char		 buf[16384];
+
+	gp_ca_inspect(j->dir, &j->d.info);
+	j->d.installed = j->d.info.valid && gp_ca_installed(&j->d.info);
+	if (j->with_pem && j->d.info.valid &&
+	    (fp = fopen(j->d.info.cert_path, "re")) != NULL) {
+		j->d.pem_len = fread(buf, 1, sizeof buf, fp);
+		j->d.pem = gp_xstrndup(buf, j->d.pem_len);
+		fclose(fp);
+	}
+}
+
+static void
+disk_after(uv_work_t *req, int status)
+{
+	struct disk_job *j = req->data;
+
+	(void)status;
+	j->fn(j->arg, &j->d);
+	free(j->d.pem);
+	free(j->dir);
+	free(j);
+}
+
+int
+gp_ctl_cert_disk_async(struct gp_ctl *c, int with_pem, gp_ctl_disk_fn fn,
+    void *arg)
+{
+	struct disk_job	*j = gp_xcalloc(1, sizeof *j);
+	int		 rc;
+
+	j->req.data = j;
+	j->dir = gp_xstrdup(c->cfg->data_dir);
+	j->with_pem = with_pem;
+	j->fn = fn;
+	j->arg = arg;
+	if ((rc = uv_queue_work(c->loop, &j->req, disk_work, disk_after)) !=
+	    0) {
+		free(j->dir);
+		free(j);
+	}
+	return rc;
+}
