@@ -27,12 +27,14 @@
 #define LEAF_FUTURE	(3 * 24 * 3600)
 #define LEAF_REISSUE	(12 * 3600)		/* before expiry: a new one */
 #define SESSIONS	256			/* origins resumed, by name */
+#define BUCKETS		2048			/* leaves by name */
 
 struct leaf {
 	char			 name[GP_SNI_MAX];
 	X509			*cert;
 	time_t			 not_after;
 	TAILQ_ENTRY(leaf)	 lru;		/* newest first */
+	struct leaf		*hnext;		/* same bucket */
 };
 
 struct gp_mitm {
@@ -41,6 +43,7 @@ struct gp_mitm {
 	EVP_PKEY	*key;			/* the leaves' key */
 	SSL_CTX		*server, *client;
 	TAILQ_HEAD(leaves_head, leaf) leaves;
+	struct leaf	*bucket[BUCKETS];
 	size_t		 n, max;
 	uint64_t	 issued, hits;
 	/* The last session of each origin (by the name verified), so the
@@ -51,14 +54,21 @@ struct gp_mitm {
 	} sessions[SESSIONS];
 };
 
-static size_t
-slot(const char *name)
+/* FNV-1a over the name, any case (names compare without case). */
+static uint32_t
+name_hash(const char *name)
 {
 	uint32_t	h = 2166136261u;
 
 	for (; *name != '\0'; name++)
 		h = (h ^ (unsigned char)(*name | 0x20)) * 16777619u;
-	return h % SESSIONS;
+	return h;
+}
+
+static size_t
+slot(const char *name)
+{
+	return name_hash(name) % SESSIONS;
 }
 
 /* Each client SSL carries the name it verifies (freed with it). */
@@ -238,31 +248,52 @@ fail:
 	return NULL;
 }
 
+/* The bucket a name's leaf hangs from. */
+static struct leaf **
+bucket_of(struct gp_mitm *m, const char *name)
+{
+	return &m->bucket[name_hash(name) % BUCKETS];
+}
+
+/* Out of the cache (the use order and its bucket), freed. */
+static void
+leaf_drop(struct gp_mitm *m, struct leaf *l)
+{
+	struct leaf **pp;
+
+	for (pp = bucket_of(m, l->name); *pp != l; pp = &(*pp)->hnext)
+		;
+	*pp = l->hnext;
+	TAILQ_REMOVE(&m->leaves, l, lru);
+	leaf_free(l);
+	m->n--;
+}
+
 /*
  * The leaf for name, from the cache or signed now (an ECDSA signature,
- * tens of microseconds: no key is made here).  The cache is a list in
- * use order, bounded; a linear search over at most max entries is
- * cheaper than the handshake it serves.
+ * tens of microseconds: no key is made here).  The cache is bounded, in
+ * use order, and found by a hash of the name.
  */
 X509 *
 gp_mitm_leaf(struct gp_mitm *m, const char *name)
 {
-	struct leaf	*l;
+	struct leaf	*l, **b = bucket_of(m, name);
 	time_t		 now = time(NULL);
 
-	TAILQ_FOREACH(l, &m->leaves, lru)
+	for (l = *b; l != NULL; l = l->hnext)
 		if (strcasecmp(l->name, name) == 0)
 			break;
 	if (l != NULL) {
-		TAILQ_REMOVE(&m->leaves, l, lru);
 		if (l->not_after - now > LEAF_REISSUE) {
 			m->hits++;
+			TAILQ_REMOVE(&m->leaves, l, lru);
 			TAILQ_INSERT_HEAD(&m->leaves, l, lru);
 			return l->cert;
 		}
-		leaf_free(l);
-		m->n--;
+		leaf_drop(m, l);	/* near its end: a new one */
 	}
+	if (strlen(name) >= sizeof l->name)
+		return NULL;		/* no DNS name is this long */
 	l = gp_xcalloc(1, sizeof *l);
 	snprintf(l->name, sizeof l->name, "%s", name);
 	if ((l->cert = issue(m, name, &l->not_after)) == NULL) {
@@ -271,13 +302,10 @@ gp_mitm_leaf(struct gp_mitm *m, const char *name)
 	}
 	m->issued++;
 	TAILQ_INSERT_HEAD(&m->leaves, l, lru);
-	if (++m->n > m->max) {
-		struct leaf *old = TAILQ_LAST(&m->leaves, leaves_head);
-
-		TAILQ_REMOVE(&m->leaves, old, lru);
-		leaf_free(old);
-		m->n--;
-	}
+	l->hnext = *b;
+	*b = l;
+	if (++m->n > m->max)
+		leaf_drop(m, TAILQ_LAST(&m->leaves, leaves_head));
 	return l->cert;
 }
 
