@@ -19,9 +19,9 @@ struct ws;
 
 struct api_conn {
 	struct gp_api		*api;
-	uv_tcp_t		 tcp;
+	struct gp_stream	*st;		/* NULL until accepted */
 	uv_timer_t		 timer;		/* request deadline, idle */
-	int			 handles;	/* tcp + timer */
+	int			 handles;	/* stream + timer */
 	int			 in_request;	/* bytes of one arrived */
 	struct gp_buf		 in;
 	struct gp_http_scan	 scan;		/* the head arriving */
@@ -107,6 +107,8 @@ void	gp_link_later(struct gp_link *, gp_link_reply_fn, void *, int status,
 
 /* server.c */
 void	api_write(struct api_conn *, const void *, size_t);
+/* Bytes written but not yet sent (backpressure). */
+size_t	api_queued(const struct api_conn *);
 void	api_conn_close(struct api_conn *);
 void	api_conn_consume(struct api_conn *, size_t);
 /* routes.c: fills resp; returns 0, or -1 when no route matched. */

@@ -19,8 +19,8 @@
 #include "api/api-int.h"
 #include "net/net.h"
 
-static void	on_alloc(uv_handle_t *, size_t, uv_buf_t *);
-static void	on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+static int	on_read(struct gp_stream *, char *, ssize_t);
+static void	on_written(struct gp_stream *, int);
 static void	process(struct api_conn *);
 static void	on_listener_closed(uv_handle_t *);
 
@@ -33,10 +33,14 @@ api_unref(struct gp_api *api)
 
 static void	on_timer(uv_timer_t *);
 
+static const struct gp_stream_cbs conn_cbs = {
+	.read = on_read,
+	.written = on_written,
+};
+
 static void
-on_conn_closed(uv_handle_t *h)
+conn_unref(struct api_conn *c)
 {
-	struct api_conn	*c = h->data;
 	struct gp_api	*api = c->api;
 
 	if (--c->handles > 0)
@@ -57,14 +61,36 @@ on_conn_closed(uv_handle_t *h)
 	api_unref(api);
 }
 
+static void
+on_timer_closed(uv_handle_t *h)
+{
+	conn_unref(h->data);
+}
+
+static void
+on_stream_closed(struct gp_stream *st)
+{
+	conn_unref(st->data);
+}
+
+static void
+on_tcp_closed(uv_handle_t *h)
+{
+	struct api_conn *c = h->data;
+
+	free(h);
+	conn_unref(c);
+}
+
 void
 api_conn_close(struct api_conn *c)
 {
 	if (c->closing)
 		return;
 	c->closing = 1;
-	uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
-	uv_close((uv_handle_t *)&c->timer, on_conn_closed);
+	if (c->st != NULL)
+		gp_stream_close(c->st, on_stream_closed);
+	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }
 
 /* Drops n request bytes from the front of the connection's buffer. */
@@ -104,45 +130,41 @@ on_timer(uv_timer_t *t)
 		api_conn_close(c);
 }
 
-struct wreq {
-	uv_write_t	 req;
-	struct api_conn	*c;
-	char		 data[];
-};
-
+/* Written: a WebSocket continues; a reply that ends the connection
+ * closes it once everything is out. */
 static void
-on_written(uv_write_t *req, int status)
+on_written(struct gp_stream *st, int status)
 {
-	struct wreq	*w = (struct wreq *)req;
-	struct api_conn	*c = w->c;
+	struct api_conn *c = st->data;
 
-	free(w);
 	if (c->closing)
 		return;
 	if (status != 0)
 		api_conn_close(c);
 	else if (c->ws != NULL)
 		api_ws_written(c);	/* wslay's state decides the close */
-	else if (c->close_after && c->tcp.write_queue_size == 0)
+	else if (c->close_after && gp_stream_queued(c->st) == 0)
 		api_conn_close(c);
 }
 
 void
 api_write(struct api_conn *c, const void *p, size_t n)
 {
-	struct wreq	*w;
-	uv_buf_t	 b;
-
 	if (c->closing || n == 0)
 		return;
-	w = gp_xmalloc(sizeof *w + n);
-	w->c = c;
-	memcpy(w->data, p, n);
-	b = uv_buf_init(w->data, (unsigned)n);
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written)) {
-		free(w);
+	if (gp_stream_write(c->st, p, n) != 0) {
 		api_conn_close(c);
+		return;
 	}
+	/* Written at once (no callback follows): the close is now. */
+	if (c->close_after && c->ws == NULL && gp_stream_queued(c->st) == 0)
+		api_conn_close(c);
+}
+
+size_t
+api_queued(const struct api_conn *c)
+{
+	return c->st != NULL ? gp_stream_queued(c->st) : 0;
 }
 
 static void
@@ -150,6 +172,7 @@ on_connection(uv_stream_t *server, int status)
 {
 	struct gp_api	*api = server->data;
 	struct api_conn	*c;
+	uv_tcp_t	*tcp;
 
 	if (status != 0) {
 		gp_net_accept_failed("api", status);
@@ -159,8 +182,9 @@ on_connection(uv_stream_t *server, int status)
 		return;
 	c = gp_xcalloc(1, sizeof *c);
 	c->api = api;
-	uv_tcp_init(server->loop, &c->tcp);
-	c->tcp.data = c;
+	tcp = gp_xcalloc(1, sizeof *tcp);
+	uv_tcp_init(server->loop, tcp);
+	tcp->data = c;
 	uv_timer_init(server->loop, &c->timer);
 	c->timer.data = c;
 	c->handles = 2;
@@ -170,10 +194,13 @@ on_connection(uv_stream_t *server, int status)
 	if (api->conns != NULL)
 		api->conns->prev = c;
 	api->conns = c;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
-		api_conn_close(c);
+	if (uv_accept(server, (uv_stream_t *)tcp) != 0) {
+		uv_close((uv_handle_t *)tcp, on_tcp_closed);
+		c->closing = 1;
+		uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 		return;
 	}
+	c->st = gp_stream_tcp_new(tcp, &conn_cbs, c);
 	if (api->nconns > API_MAX_CONNS) {
 		if (api->refused++ == 0)
 			gp_log(GP_LOG_WARN, "api: more than %d connections; "
@@ -186,29 +213,22 @@ on_connection(uv_stream_t *server, int status)
 		    "were refused", (unsigned long long)api->refused);
 		api->refused = 0;
 	}
-	gp_net_accepted("api", (uv_stream_t *)&c->tcp);
+	gp_net_accepted("api", (uv_stream_t *)gp_stream_tcp(c->st));
 	arm(c);
-	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	gp_stream_read_start(c->st);
 }
 
-static void
-on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* A read: appended to the connection's input (the block goes back). */
+static int
+on_read(struct gp_stream *st, char *block, ssize_t n)
 {
-	struct api_conn *c = h->data;
-
-	buf->base = gp_buf_tail(&c->in, 16384, &buf->len);
-}
-
-static void
-on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	struct api_conn *c = s->data;
+	struct api_conn *c = st->data;
 
 	if (n < 0) {
 		api_conn_close(c);
-		return;
+		return 0;
 	}
-	c->in.len += (size_t)n;
+	gp_buf_add(&c->in, block, (size_t)n);
 	c->api->buffered += (size_t)n;
 	c->in.data[c->in.len] = '\0';
 	if (c->ws == NULL && !c->in_request && c->in.len > 0)
@@ -218,9 +238,10 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	else if (c->later != NULL) {
 		/* A reply is owed: hold what follows, within one body's worth. */
 		if (c->in.len > API_MAX_BODY)
-			uv_read_stop(s);
+			gp_stream_read_stop(st);
 	} else
 		process(c);
+	return 0;
 }
 
 /* Writes a complete JSON response. */
@@ -603,7 +624,7 @@ api_later_send(struct api_later *l, struct api_resp *resp)
 	}
 	if (c != NULL && !c->closing) {
 		c->later = NULL;
-		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+		gp_stream_read_start(c->st);
 		if (resp->raw != NULL)
 			reply_raw(c, resp, l->close);
 		else

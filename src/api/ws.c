@@ -54,7 +54,7 @@ send_cb(wslay_event_context_ptr ctx, const uint8_t *p, size_t len, int flags,
 {
 	struct api_conn	*c = data;
 
-	if (c->closing || c->tcp.write_queue_size > WS_WQ_MAX) {
+	if (c->closing || api_queued(c) > WS_WQ_MAX) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
@@ -261,8 +261,8 @@ api_ws_upgrade(struct api_conn *c, struct api_req *r)
 		static const char bad[] = "HTTP/1.1 400 Bad Request\r\n"
 		    "Content-Length: 0\r\nConnection: close\r\n\r\n";
 
-		api_write(c, bad, sizeof bad - 1);
 		c->close_after = 1;
+		api_write(c, bad, sizeof bad - 1);
 		return -1;
 	}
 	if (ver == NULL || !gp_iov_eq(ver->value, "13")) {
@@ -270,8 +270,8 @@ api_ws_upgrade(struct api_conn *c, struct api_req *r)
 		    "Required\r\nSec-WebSocket-Version: 13\r\n"
 		    "Content-Length: 0\r\nConnection: close\r\n\r\n";
 
-		api_write(c, upgrade, sizeof upgrade - 1);
 		c->close_after = 1;
+		api_write(c, upgrade, sizeof upgrade - 1);
 		return -1;
 	}
 	snprintf(buf, sizeof buf, "%.*s%s", 24, key->value.p, WS_GUID);
@@ -310,7 +310,7 @@ flush(struct api_conn *c)
 	/* Done once wslay has nothing left to do, or, for a client being
 	 * dropped, once its close frame is out (no reply awaited). */
 	if ((!wslay_event_want_read(ws->ctx) || ws->dropping) &&
-	    !wslay_event_want_write(ws->ctx) && c->tcp.write_queue_size == 0)
+	    !wslay_event_want_write(ws->ctx) && api_queued(c) == 0)
 		api_conn_close(c);
 }
 
