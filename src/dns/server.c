@@ -56,13 +56,18 @@ struct dq {
 
 struct tconn {
 	struct gp_dns_server	*s;
-	uv_tcp_t		 tcp;
+	struct gp_stream	*st;		/* NULL until accepted */
 	uv_timer_t		 idle;
 	struct gp_buf		 in;
 	int			 closing, handles;
 	int			 partial;	/* a message is arriving */
+	int			 paused;	/* answers not read yet */
 	struct tconn		*next, *prev;
 };
+
+#define TCONN_QUEUE_MAX	(256 * 1024)	/* answers held for one client */
+static void	tconn_close(struct tconn *);
+static void	tconn_pace(struct tconn *);
 
 struct gp_dns_server {
 	uv_loop_t		*loop;
@@ -100,7 +105,6 @@ on_server_handle_closed(uv_handle_t *h)
 
 struct sreq {
 	uv_udp_send_t	 req;
-	uv_write_t	 w;
 	uint8_t		 data[];
 };
 
@@ -108,12 +112,6 @@ static void
 udp_sent(uv_udp_send_t *req, int status)
 {
 	free(req->data);
-}
-
-static void
-tcp_written(uv_write_t *w, int status)
-{
-	free(w->data);
 }
 
 /* Sends to a UDP client (truncating past its size) or a TCP client. */
@@ -135,22 +133,21 @@ reply(struct gp_dns_server *s, const struct gp_dns_msg *q,
 	}
 	if (n == 0)
 		return;
-	r = gp_xmalloc(sizeof *r + n + 2);
 	if (tc != NULL) {
-		if (tc->closing) {
-			free(r);
+		uint8_t framed[2 + 65535];
+
+		if (tc->closing || n > 65535)
 			return;
-		}
-		r->data[0] = (uint8_t)(n >> 8);
-		r->data[1] = (uint8_t)n;
-		memcpy(r->data + 2, p, n);
-		b = uv_buf_init((char *)r->data, (unsigned)n + 2);
-		r->w.data = r;
-		if (uv_write(&r->w, (uv_stream_t *)&tc->tcp, &b, 1,
-		    tcp_written) != 0)
-			free(r);
+		framed[0] = (uint8_t)(n >> 8);
+		framed[1] = (uint8_t)n;
+		memcpy(framed + 2, p, n);
+		if (gp_stream_write(tc->st, framed, n + 2) != 0)
+			tconn_close(tc);
+		else
+			tconn_pace(tc);
 		return;
 	}
+	r = gp_xmalloc(sizeof *r + n);
 	memcpy(r->data, p, n);
 	b = uv_buf_init((char *)r->data, (unsigned)n);
 	r->req.data = r;
@@ -172,7 +169,7 @@ log_query(struct gp_dns_server *s, const struct gp_dns_msg *q,
 		return;
 	if (client != NULL)
 		gp_addr_ip(client, ip, sizeof ip);
-	else if (tc != NULL && uv_tcp_getpeername(&tc->tcp,
+	else if (tc != NULL && uv_tcp_getpeername(gp_stream_tcp(tc->st),
 	    (struct sockaddr *)&ss, &len) == 0)
 		gp_addr_ip((struct sockaddr *)&ss, ip, sizeof ip);
 	memset(&i, 0, sizeof i);
@@ -618,9 +615,8 @@ udp_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b,
 }
 
 static void
-tconn_closed(uv_handle_t *h)
+tconn_unref(struct tconn *c)
 {
-	struct tconn		*c = h->data;
 	struct gp_dns_server	*s = c->s;
 
 	if (--c->handles > 0)
@@ -628,6 +624,27 @@ tconn_closed(uv_handle_t *h)
 	gp_buf_free(&c->in);
 	free(c);
 	server_unref(s);
+}
+
+static void
+tconn_closed(uv_handle_t *h)
+{
+	tconn_unref(h->data);
+}
+
+static void
+tconn_stream_closed(struct gp_stream *st)
+{
+	tconn_unref(st->data);
+}
+
+static void
+tconn_tcp_closed(uv_handle_t *h)
+{
+	struct tconn *c = h->data;
+
+	free(h);
+	tconn_unref(c);
 }
 
 static void
@@ -650,8 +667,38 @@ tconn_close(struct tconn *c)
 		c->s->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	uv_close((uv_handle_t *)&c->tcp, tconn_closed);
+	if (c->st != NULL)
+		gp_stream_close(c->st, tconn_stream_closed);
 	uv_close((uv_handle_t *)&c->idle, tconn_closed);
+}
+
+/* A client that sends queries without reading the answers is not read
+ * until they are written (its answers are all it can make us hold). */
+static void
+tconn_pace(struct tconn *c)
+{
+	if (c->closing)
+		return;
+	if (gp_stream_queued(c->st) > TCONN_QUEUE_MAX) {
+		if (!c->paused) {
+			c->paused = 1;
+			gp_stream_read_stop(c->st);
+		}
+	} else if (c->paused) {
+		c->paused = 0;
+		gp_stream_read_start(c->st);
+	}
+}
+
+static void
+tconn_written(struct gp_stream *st, int status)
+{
+	struct tconn *c = st->data;
+
+	if (status != 0)
+		tconn_close(c);
+	else
+		tconn_pace(c);
 }
 
 static void
@@ -660,25 +707,17 @@ tconn_idle(uv_timer_t *t)
 	tconn_close(t->data);
 }
 
-static void
-tconn_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
-{
-	struct tconn *c = h->data;
-
-	b->base = gp_buf_tail(&c->in, 4096, &b->len);
-}
-
-static void
-tconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+static int
+tconn_read(struct gp_stream *st, char *block, ssize_t n)
 {
 	struct tconn	*c = st->data;
 	size_t		 len;
 
 	if (n < 0) {
 		tconn_close(c);
-		return;
+		return 0;
 	}
-	c->in.len += (size_t)n;
+	gp_buf_add(&c->in, block, (size_t)n);
 	/* Deadlines are total: trickled bytes do not extend them. */
 	if (!c->partial) {
 		c->partial = 1;
@@ -691,10 +730,10 @@ tconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 			gp_log(GP_LOG_WARN, "dns: bad TCP message length %zu",
 			    len);
 			tconn_close(c);
-			return;
+			return 0;
 		}
 		if (c->in.len < len + 2)
-			return;
+			return 0;
 		query(c->s, (uint8_t *)c->in.data + 2, len, NULL, c);
 		gp_buf_consume(&c->in, len + 2);
 		if (c->in.len == 0 && !c->closing) {
@@ -703,13 +742,20 @@ tconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		} else if (!c->closing)
 			uv_timer_start(&c->idle, tconn_idle, c->s->msg_ms, 0);
 	}
+	return 0;
 }
+
+static const struct gp_stream_cbs tconn_cbs = {
+	.read = tconn_read,
+	.written = tconn_written,
+};
 
 static void
 on_tcp_conn(uv_stream_t *server, int status)
 {
 	struct gp_dns_server	*s = server->data;
 	struct tconn		*c;
+	uv_tcp_t		*tcp;
 
 	if (status != 0) {
 		gp_net_accept_failed("dns", status);
@@ -719,22 +765,25 @@ on_tcp_conn(uv_stream_t *server, int status)
 		return;
 	c = gp_xcalloc(1, sizeof *c);
 	c->s = s;
-	uv_tcp_init(s->loop, &c->tcp);
+	tcp = gp_xcalloc(1, sizeof *tcp);
+	uv_tcp_init(s->loop, tcp);
 	uv_timer_init(s->loop, &c->idle);
-	c->tcp.data = c->idle.data = c;
+	tcp->data = c->idle.data = c;
 	c->handles = 2;
 	s->handles++;
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+	if (uv_accept(server, (uv_stream_t *)tcp) != 0) {
 		tconn_close(c);
+		uv_close((uv_handle_t *)tcp, tconn_tcp_closed);
 		return;
 	}
-	gp_net_accepted("dns", (uv_stream_t *)&c->tcp);
+	c->st = gp_stream_tcp_new(tcp, &tconn_cbs, c);
+	gp_net_accepted("dns", (uv_stream_t *)tcp);
 	uv_timer_start(&c->idle, tconn_idle, CONN_IDLE_MS, 0);
-	uv_read_start((uv_stream_t *)&c->tcp, tconn_alloc, tconn_read);
+	gp_stream_read_start(c->st);
 }
 
 /*

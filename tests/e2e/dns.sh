@@ -50,6 +50,32 @@ is "$(q +tcp +short api.example.test)" 127.0.0.1 "query over TCP"
 n=$(q +tcp +short big.example.test | wc -l)
 is "$n" 40 "truncated upstream answer fetched over TCP"
 is "$(seen 'big.example.test A tcp')" 1 "greyproxy retried over TCP once"
+# A TCP client that sends 4000 queries before reading an answer: the
+# answers (~1 MB: more than greyproxy holds for one client) are paced,
+# none lost, in order.
+r=$(python3 - "$DH" "$DP" <<'PY'
+import socket, struct, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+q = lambda i: struct.pack("!HHHHHH", i, 0x0100, 1, 0, 0, 0) + \
+    b"".join(bytes([len(l)]) + l for l in b"big.example.test".split(b".")) + b"\0\0\1\0\1"
+out = b"".join(struct.pack("!H", len(m)) + m for m in (q(i) for i in range(4000)))
+s.sendall(out)
+buf, got, order = b"", 0, True
+while got < 4000:
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+    while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+        n = struct.unpack("!H", buf[:2])[0]
+        order &= struct.unpack("!H", buf[2:4])[0] == got
+        buf = buf[2 + n:]
+        got += 1
+print(got, order)
+PY
+)
+is "$r" "4000 True" "4000 pipelined TCP queries, answers paced, all in order"
 out=$(q +noedns +ignore big.example.test)
 like "$out" "flags: qr[a-z ]*tc" "a too-large answer is truncated for a 512-byte client"
 n=$(q +bufsize=4096 +short big.example.test | wc -l)
