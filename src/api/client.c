@@ -2,7 +2,8 @@
  * client.c: the remote link: each request is one HTTP/1.1 exchange on a
  * fresh loopback connection (Connection: close); events arrive on a
  * WebSocket (wslay client context) that is reopened every two seconds
- * while the server is away.
+ * while the server is away.  Both dial (net/dial.c) and then read and
+ * write through a gp_stream.
  */
 #include "config.h"
 
@@ -15,27 +16,27 @@
 
 #include "api/link-int.h"
 #include "http/http.h"
+#include "net/net.h"
 
 #define REQ_TIMEOUT_MS	10000
 #define RETRY_MS	2000
 
 struct hreq {
 	struct gp_link		*l;
-	uv_tcp_t		 tcp;
-	uv_connect_t		 conn;
-	uv_write_t		 w;
+	struct gp_dial		*dial;		/* while connecting */
+	struct gp_stream	*st;		/* once connected */
 	uv_timer_t		 timer;
 	struct gp_buf		 out, in;
 	gp_link_reply_fn	 fn;
 	void			*data;
 	int			 done;
-	int			 open;		/* handles still open */
+	int			 open;		/* timer + stream */
 };
 
 struct wsclient {
 	struct gp_link		*l;
-	uv_tcp_t		 tcp;
-	uv_connect_t		 conn;
+	struct gp_dial		*dial;
+	struct gp_stream	*st;
 	struct gp_buf		 in;
 	wslay_event_context_ptr	 ctx;
 	int			 upgraded;
@@ -47,9 +48,8 @@ static void	ws_connect(struct gp_link *);
 /* --- HTTP requests ------------------------------------------------ */
 
 static void
-hreq_closed(uv_handle_t *h)
+hreq_unref(struct hreq *q)
 {
-	struct hreq	*q = h->data;
 	struct gp_link	*l = q->l;
 
 	if (--q->open > 0)
@@ -58,6 +58,18 @@ hreq_closed(uv_handle_t *h)
 	gp_buf_free(&q->in);
 	free(q);
 	gp_link_unref(l);
+}
+
+static void
+hreq_timer_closed(uv_handle_t *h)
+{
+	hreq_unref(h->data);
+}
+
+static void
+hreq_stream_closed(struct gp_stream *st)
+{
+	hreq_unref(st->data);
 }
 
 /* Reports once (status 0 and NULL on failure), then closes. */
@@ -71,8 +83,13 @@ hreq_finish(struct hreq *q, int status, const cJSON *json)
 	if (q->fn != NULL)
 		q->fn(q->data, q->l->closing ? 0 : status, q->l->closing ?
 		    NULL : json);
-	uv_close((uv_handle_t *)&q->tcp, hreq_closed);
-	uv_close((uv_handle_t *)&q->timer, hreq_closed);
+	if (q->dial != NULL) {
+		gp_dial_cancel(q->dial);
+		q->dial = NULL;
+	}
+	if (q->st != NULL)
+		gp_stream_close(q->st, hreq_stream_closed);
+	uv_close((uv_handle_t *)&q->timer, hreq_timer_closed);
 }
 
 static void
@@ -93,53 +110,50 @@ hreq_parse(struct hreq *q)
 	cJSON_Delete(json);
 }
 
-static void
-hreq_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
+static int
+hreq_read(struct gp_stream *st, char *block, ssize_t n)
 {
-	struct hreq *q = h->data;
+	struct hreq *q = st->data;
 
-	b->base = gp_buf_tail(&q->in, 16384, &b->len);
-}
-
-static void
-hreq_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	struct hreq *q = s->data;
-
+	if (q->done)
+		return 0;
 	if (n > 0) {
-		q->in.len += (size_t)n;
-		q->in.data[q->in.len] = '\0';
+		gp_buf_add(&q->in, block, (size_t)n);
 		if (q->in.len > 16 * 1024 * 1024)
 			hreq_finish(q, 0, NULL);
-		return;
+		return 0;
 	}
-	if (n < 0)
-		hreq_parse(q);	/* EOF ends the response (Connection: close) */
+	hreq_parse(q);	/* EOF ends the response (Connection: close) */
+	return 0;
 }
 
 static void
-hreq_written(uv_write_t *w, int status)
+hreq_written(struct gp_stream *st, int status)
 {
-	struct hreq *q = w->data;
-
 	if (status != 0)
-		hreq_finish(q, 0, NULL);
+		hreq_finish(st->data, 0, NULL);
 }
 
-static void
-hreq_connected(uv_connect_t *c, int status)
-{
-	struct hreq	*q = c->data;
-	uv_buf_t	 b;
+static const struct gp_stream_cbs hreq_cbs = {
+	.read = hreq_read,
+	.written = hreq_written,
+};
 
-	if (status != 0) {
+static void
+hreq_dialed(void *data, uv_tcp_t *tcp, int status,
+    const struct sockaddr *peer)
+{
+	struct hreq *q = data;
+
+	q->dial = NULL;
+	if (tcp == NULL) {
 		hreq_finish(q, 0, NULL);
 		return;
 	}
-	b = uv_buf_init(q->out.data, (unsigned)q->out.len);
-	q->w.data = q;
-	if (uv_write(&q->w, (uv_stream_t *)&q->tcp, &b, 1, hreq_written) ||
-	    uv_read_start((uv_stream_t *)&q->tcp, hreq_alloc, hreq_read))
+	q->st = gp_stream_tcp_new(tcp, &hreq_cbs, q);
+	q->open++;
+	if (gp_stream_write(q->st, q->out.data, q->out.len) != 0 ||
+	    gp_stream_read_start(q->st) != 0)
 		hreq_finish(q, 0, NULL);
 }
 
@@ -167,15 +181,13 @@ gp_link_remote_request(struct gp_link *l, const char *method,
 	if (text != NULL)
 		gp_buf_add(&q->out, text, blen);
 	free(text);
-	uv_tcp_init(l->loop, &q->tcp);
 	uv_timer_init(l->loop, &q->timer);
-	q->tcp.data = q->timer.data = q->conn.data = q;
-	q->open = 2;
+	q->timer.data = q;
+	q->open = 1;
 	l->handles++;
 	uv_timer_start(&q->timer, hreq_timeout, REQ_TIMEOUT_MS, 0);
-	if (uv_tcp_connect(&q->conn, &q->tcp, (struct sockaddr *)&l->addr,
-	    hreq_connected) != 0)
-		hreq_finish(q, 0, NULL);
+	q->dial = gp_dial_start(l->loop, &l->addr, 1, REQ_TIMEOUT_MS,
+	    hreq_dialed, q);
 }
 
 /* --- WebSocket events --------------------------------------------- */
@@ -196,24 +208,13 @@ ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 	return (ssize_t)n;
 }
 
-static void
-ws_written(uv_write_t *req, int status)
-{
-	free(req);
-}
-
 static ssize_t
 ws_send(wslay_event_context_ptr ctx, const uint8_t *p, size_t len, int flags,
     void *data)
 {
-	struct wsclient	*w = data;
-	uv_write_t	*req = gp_xmalloc(sizeof *req + len);
-	uv_buf_t	 b;
+	struct wsclient *w = data;
 
-	memcpy(req + 1, p, len);
-	b = uv_buf_init((char *)(req + 1), (unsigned)len);
-	if (uv_write(req, (uv_stream_t *)&w->tcp, &b, 1, ws_written) != 0) {
-		free(req);
+	if (w->st == NULL || gp_stream_write(w->st, p, len) != 0) {
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 		return -1;
 	}
@@ -255,9 +256,8 @@ ws_retry(uv_timer_t *t)
 }
 
 static void
-ws_closed(uv_handle_t *h)
+ws_free(struct wsclient *w)
 {
-	struct wsclient	*w = h->data;
 	struct gp_link	*l = w->l;
 
 	if (w->ctx != NULL)
@@ -269,6 +269,26 @@ ws_closed(uv_handle_t *h)
 	if (!l->closing)
 		uv_timer_start(&l->timer, ws_retry, RETRY_MS, 0);
 	gp_link_unref(l);
+}
+
+static void
+ws_closed(struct gp_stream *st)
+{
+	ws_free(st->data);
+}
+
+/* Closed: the stream if connected, else the dial (no callback then). */
+static void
+ws_close(struct wsclient *w)
+{
+	if (w->st != NULL)
+		gp_stream_close(w->st, ws_closed);
+	else {
+		if (w->dial != NULL)
+			gp_dial_cancel(w->dial);
+		w->dial = NULL;
+		ws_free(w);
+	}
 }
 
 static void
@@ -287,42 +307,35 @@ ws_fail(struct wsclient *w, const char *why)
 		l->up = 0;
 		l->retry_ms = RETRY_MS;
 	}
-	uv_close((uv_handle_t *)&w->tcp, ws_closed);
+	ws_close(w);
 }
 
-static void
-ws_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
-{
-	struct wsclient *w = h->data;
-
-	b->base = gp_buf_tail(&w->in, 16384, &b->len);
-}
-
-static void
-ws_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+static int
+ws_read(struct gp_stream *st, char *block, ssize_t n)
 {
 	static const struct wslay_event_callbacks cbs = {
 		ws_recv, ws_send, ws_genmask, NULL, NULL, NULL, ws_msg,
 	};
-	struct wsclient	*w = s->data;
+	struct wsclient	*w = st->data;
 	char		*end;
 
+	if (w->closing)
+		return 0;
 	if (n < 0) {
 		ws_fail(w, n == UV_EOF ? "connection closed" :
 		    uv_strerror((int)n));
-		return;
+		return 0;
 	}
-	w->in.len += (size_t)n;
-	w->in.data[w->in.len] = '\0';
+	gp_buf_add(&w->in, block, (size_t)n);
 	if (!w->upgraded) {
 		if ((end = strstr(w->in.data, "\r\n\r\n")) == NULL) {
 			if (w->in.len > 16384)
 				ws_fail(w, "bad handshake");
-			return;
+			return 0;
 		}
 		if (strncmp(w->in.data, "HTTP/1.1 101", 12) != 0) {
 			ws_fail(w, "not a greyproxy API");
-			return;
+			return 0;
 		}
 		gp_buf_consume(&w->in, (size_t)(end + 4 - w->in.data));
 		if (wslay_event_context_client_init(&w->ctx, &cbs, w) != 0)
@@ -335,37 +348,44 @@ ws_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (wslay_event_recv(w->ctx) != 0 || wslay_event_send(w->ctx) != 0 ||
 	    (!wslay_event_want_read(w->ctx) && !wslay_event_want_write(w->ctx)))
 		ws_fail(w, "event stream closed");
+	return 0;
 }
 
 static void
-ws_connected(uv_connect_t *c, int status)
+ws_written(struct gp_stream *st, int status)
 {
-	struct wsclient	*w = c->data;
+	if (status != 0)
+		ws_fail(st->data, uv_strerror(status));
+}
+
+static const struct gp_stream_cbs ws_cbs = {
+	.read = ws_read,
+	.written = ws_written,
+};
+
+static void
+ws_dialed(void *data, uv_tcp_t *tcp, int status, const struct sockaddr *peer)
+{
+	struct wsclient	*w = data;
 	unsigned char	 key[16];
 	char		 b64[32], req[512];
-	uv_write_t	*wr;
-	uv_buf_t	 b;
 	int		 n;
 
-	if (status != 0) {
+	w->dial = NULL;
+	if (tcp == NULL) {
 		ws_fail(w, uv_strerror(status));
 		return;
 	}
+	w->st = gp_stream_tcp_new(tcp, &ws_cbs, w);
 	RAND_bytes(key, sizeof key);
 	EVP_EncodeBlock((unsigned char *)b64, key, sizeof key);
 	n = snprintf(req, sizeof req, "GET /ws HTTP/1.1\r\nHost: %s\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
 	    w->l->target, b64);
-	wr = gp_xmalloc(sizeof *wr + (size_t)n);
-	memcpy(wr + 1, req, (size_t)n);
-	b = uv_buf_init((char *)(wr + 1), (unsigned)n);
-	if (uv_write(wr, (uv_stream_t *)&w->tcp, &b, 1, ws_written) != 0) {
-		free(wr);
+	if (gp_stream_write(w->st, req, (size_t)n) != 0 ||
+	    gp_stream_read_start(w->st) != 0)
 		ws_fail(w, "write failed");
-		return;
-	}
-	uv_read_start((uv_stream_t *)&w->tcp, ws_alloc, ws_read);
 }
 
 static void
@@ -376,11 +396,8 @@ ws_connect(struct gp_link *l)
 	w->l = l;
 	l->ws = w;
 	l->handles++;
-	uv_tcp_init(l->loop, &w->tcp);
-	w->tcp.data = w->conn.data = w;
-	if (uv_tcp_connect(&w->conn, &w->tcp, (struct sockaddr *)&l->addr,
-	    ws_connected) != 0)
-		ws_fail(w, "cannot connect");
+	w->dial = gp_dial_start(l->loop, &l->addr, 1, REQ_TIMEOUT_MS,
+	    ws_dialed, w);
 }
 
 struct gp_link *
@@ -410,6 +427,6 @@ gp_link_remote_close(struct gp_link *l)
 {
 	if (l->ws != NULL && !l->ws->closing) {
 		l->ws->closing = 1;
-		uv_close((uv_handle_t *)&l->ws->tcp, ws_closed);
+		ws_close(l->ws);
 	}
 }

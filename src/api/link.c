@@ -217,10 +217,10 @@ gp_link_close(struct gp_link *l)
 	if (l == NULL || l->closing)
 		return;
 	l->closing = 1;
+	l->handles++;		/* the timer's: held before anything closes */
 	if (l->ctl != NULL)
 		gp_bus_unsubscribe(gp_ctl_bus(l->ctl), l->bus_sub);
 	else
 		gp_link_remote_close(l);
-	l->handles++;
 	uv_close((uv_handle_t *)&l->timer, on_timer_closed);
 }
