@@ -41,14 +41,14 @@ struct dq {
 	int			 via_tcp;
 	uint16_t		 up_id;
 	uv_udp_t		 up;
-	uv_tcp_t		 uptcp;
-	uv_connect_t		 conn;
+	struct gp_dial		*dial;		/* TCP upstream: dialing */
+	struct gp_stream	*upst;		/* then connected */
 	struct gp_buf		 tin;
 	uv_timer_t		 timer;
 	int			 tries;
 	int			 done;
 	int			 orphan;	/* TCP client gone */
-	int			 up_open, tcp_open;
+	int			 up_open;
 	int			 handles;
 	uint64_t		 t0;
 	struct dq		*next, *prev;
@@ -188,9 +188,8 @@ log_query(struct gp_dns_server *s, const struct gp_dns_msg *q,
 /* --- in-flight queries -------------------------------------------- */
 
 static void
-dq_closed(uv_handle_t *h)
+dq_closed_one(struct dq *d)
 {
-	struct dq		*d = h->data;
 	struct gp_dns_server	*s = d->s;
 
 	if (--d->handles > 0)
@@ -202,15 +201,31 @@ dq_closed(uv_handle_t *h)
 }
 
 static void
+dq_closed(uv_handle_t *h)
+{
+	dq_closed_one(h->data);
+}
+
+static void
+dq_stream_closed(struct gp_stream *st)
+{
+	dq_closed_one(st->data);
+}
+
+static void
 dq_close_sockets(struct dq *d)
 {
 	if (d->up_open) {
 		d->up_open = 0;
 		uv_close((uv_handle_t *)&d->up, dq_closed);
 	}
-	if (d->tcp_open) {
-		d->tcp_open = 0;
-		uv_close((uv_handle_t *)&d->uptcp, dq_closed);
+	if (d->dial != NULL) {
+		gp_dial_cancel(d->dial);	/* no callback after this */
+		d->dial = NULL;
+	}
+	if (d->upst != NULL) {
+		gp_stream_close(d->upst, dq_stream_closed);
+		d->upst = NULL;
 	}
 }
 
@@ -422,85 +437,65 @@ on_timeout(uv_timer_t *t)
 	dq_finish(d, NULL, 0, GP_DNS_SERVFAIL);
 }
 
-static void
-tcp_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
-{
-	struct dq *d = h->data;
-
-	b->base = gp_buf_tail(&d->tin, 4096, &b->len);
-}
-
-static void
-tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+/* The upstream's answer over TCP: one length-prefixed message. */
+static int
+tcp_read(struct gp_stream *st, char *block, ssize_t n)
 {
 	struct dq	*d = st->data;
 	size_t		 len;
 
 	if (d->done)
-		return;
+		return 0;
 	if (n < 0) {
 		dq_finish(d, NULL, 0, GP_DNS_SERVFAIL);
-		return;
+		return 0;
 	}
-	d->tin.len += (size_t)n;
+	gp_buf_add(&d->tin, block, (size_t)n);
 	if (d->tin.len < 2)
-		return;
+		return 0;
 	len = (size_t)((uint8_t)d->tin.data[0] << 8 | (uint8_t)d->tin.data[1]);
 	if (d->tin.len < len + 2)
-		return;
+		return 0;
 	if (!matches(d, (uint8_t *)d->tin.data + 2, len))
 		dq_finish(d, NULL, 0, GP_DNS_SERVFAIL);
 	else
 		dq_finish(d, (uint8_t *)d->tin.data + 2, len, GP_DNS_SERVFAIL);
+	return 0;
 }
 
-static void
-tcp_written_up(uv_write_t *w, int status)
-{
-	free(w);
-}
+static const struct gp_stream_cbs up_cbs = {
+	.read = tcp_read,
+};
 
 static void
-tcp_connected(uv_connect_t *c, int status)
+tcp_dialed(void *data, uv_tcp_t *tcp, int status, const struct sockaddr *peer)
 {
-	struct dq	*d = c->data;
-	uv_write_t	*w;
-	uint8_t		*p;
-	uv_buf_t	 b;
+	struct dq	*d = data;
+	uint8_t		 p[2 + 65535];
 
-	if (d->done)
-		return;
-	if (status != 0) {
+	d->dial = NULL;
+	if (tcp == NULL) {
 		dq_finish(d, NULL, 0, GP_DNS_SERVFAIL);
 		return;
 	}
-	w = gp_xmalloc(sizeof *w + d->qlen + 2);
-	p = (uint8_t *)(w + 1);
+	d->upst = gp_stream_tcp_new(tcp, &up_cbs, d);
+	d->handles++;
 	p[0] = (uint8_t)(d->qlen >> 8);
 	p[1] = (uint8_t)d->qlen;
 	memcpy(p + 2, d->query, d->qlen);
 	gp_dns_set_id(p + 2, d->up_id);
-	b = uv_buf_init((char *)p, (unsigned)d->qlen + 2);
-	if (uv_write(w, (uv_stream_t *)&d->uptcp, &b, 1, tcp_written_up) ||
-	    uv_read_start((uv_stream_t *)&d->uptcp, tcp_alloc, tcp_read)) {
-		free(w);
+	if (gp_stream_write(d->upst, p, d->qlen + 2) != 0 ||
+	    gp_stream_read_start(d->upst) != 0)
 		dq_finish(d, NULL, 0, GP_DNS_SERVFAIL);
-	}
 }
 
 static void
 start_tcp(struct dq *d)
 {
 	d->via_tcp = 1;
-	uv_tcp_init(d->s->loop, &d->uptcp);
-	d->uptcp.data = d;
-	d->tcp_open = 1;
-	d->handles++;
-	d->conn.data = d;
 	uv_timer_start(&d->timer, on_timeout, TCP_TIMEOUT_MS, 0);
-	if (uv_tcp_connect(&d->conn, &d->uptcp,
-	    (struct sockaddr *)&d->s->upstream, tcp_connected) != 0)
-		dq_finish(d, NULL, 0, GP_DNS_SERVFAIL);
+	d->dial = gp_dial_start(d->s->loop, &d->s->upstream, 1,
+	    TCP_TIMEOUT_MS, tcp_dialed, d);
 }
 
 /* --- client side -------------------------------------------------- */
