@@ -128,6 +128,12 @@ const char *qstr(struct api_req *, const char *key, char *, size_t);
 int	qtimes(struct api_req *, struct api_resp *, int64_t *from,
 	    int64_t *to);
 int64_t	parse_time(const char *);
+/* The request body as JSON ({} when empty); NULL after a 400. */
+cJSON	*body_json(struct api_req *, struct api_resp *);
+/* routes-cred.c */
+void	api_creds_list(struct api_req *, struct api_resp *);
+void	api_creds_create(struct api_req *, struct api_resp *);
+void	api_creds_delete(struct api_req *, struct api_resp *);
 /* routes-tx.c */
 void	api_tx_list(struct api_req *, struct api_resp *);
 void	api_tx_get(struct api_req *, struct api_resp *);

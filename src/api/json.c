@@ -249,6 +249,17 @@ gp_json_event(enum gp_event ev, const void *obj)
 
 		return gp_json_tx(e->id, e->row);
 	}
+	case GP_EV_CREDENTIAL_BLOCKED: {
+		const struct gp_cred_block *b = obj;
+
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "label", b->label);
+		cJSON_AddStringToObject(o, GP_F_CONTAINER, b->identity);
+		cJSON_AddStringToObject(o, GP_F_HOST, b->host);
+		cJSON_AddNumberToObject(o, GP_F_PORT, b->port);
+		cJSON_AddStringToObject(o, "reason", b->reason);
+		return o;
+	}
 	case GP_EV_MAINTENANCE_PROGRESS: {
 		const struct gp_maint_progress *p = obj;
 

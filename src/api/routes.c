@@ -56,7 +56,7 @@ ok_json(struct api_resp *resp, cJSON *o)
 }
 
 /* Parses the body as JSON; an empty body is {}.  NULL after a 400. */
-static cJSON *
+cJSON *
 body_json(struct api_req *r, struct api_resp *resp)
 {
 	cJSON	*o;
@@ -1212,6 +1212,9 @@ static const struct route {
 	{ "GET", "/api/transactions", api_tx_list },
 	{ "GET", "/api/transactions/:id", api_tx_get },
 	{ "POST", "/api/maintenance/redact-headers", api_tx_redact },
+	{ "GET", "/api/credentials", api_creds_list },
+	{ "POST", "/api/credentials", api_creds_create },
+	{ "DELETE", "/api/credentials/:id", api_creds_delete },
 };
 
 /* Matches path against pattern; sets *param for ":id". */

@@ -70,6 +70,10 @@ void	 gp_arena_free(struct gp_arena *);
 	X(METHOD_POLICY, "blocked-by-method-policy", 403, 0x02, NULL)	\
 	X(POLICY, "blocked-by-policy", 403, 0x02, NULL)			\
 	X(REQUEST_RULE, "blocked-by-request-rule", 403, 0x02, NULL)	\
+	X(CRED_DESTINATION, "blocked-credential-destination", 403, 0x02,	\
+	    "credential-sent-elsewhere")				\
+	X(CRED_PLAINTEXT, "blocked-credential-plaintext", 403, 0x02,	\
+	    "credential-sent-in-clear")					\
 	X(SELF, "blocked-by-policy", 403, 0x02, "attack-greyproxy-itself") \
 	X(BAD_REQUEST, "bad-request", 400, 0x01, NULL)			\
 	X(HEADER_TOO_LARGE, "header-too-large", 431, 0x01, NULL)	\
@@ -147,7 +151,8 @@ void	 gp_buf_free(struct gp_buf *);
 	X(RULE_DELETED, "rule.deleted")					\
 	X(SETTINGS_CHANGED, "settings.changed")				\
 	X(TRANSACTION_NEW, "transaction.new")				\
-	X(MAINTENANCE_PROGRESS, "maintenance.progress")
+	X(MAINTENANCE_PROGRESS, "maintenance.progress")			\
+	X(CREDENTIAL_BLOCKED, "credential.blocked")
 enum gp_event {
 #define X(sym, name) GP_EV_##sym,
 	GP_EVENTS(X)

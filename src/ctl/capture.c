@@ -17,6 +17,9 @@
 #include <strings.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+
+#include "cred/cred.h"
 
 #include "ctl/ctl.h"
 
@@ -38,6 +41,10 @@ struct gp_ctl_tx {
 	char			*req_type, *resp_type;
 	char			*coding[2];	/* Content-Encoding */
 	int			 chunked[2];
+	/* value, placeholder, ...: secrets that went out in the request,
+	 * to be put back as placeholders wherever the answer echoes them */
+	char			**secrets;
+	size_t			 nsecrets;
 	struct gp_buf		 body[2];
 };
 
@@ -159,6 +166,9 @@ tx_free(struct gp_ctl_tx *x)
 	free(x->resp_type);
 	free(x->coding[0]);
 	free(x->coding[1]);
+	for (size_t i = 0; i < x->nsecrets; i++)
+		gp_secret_free(x->secrets[i]);
+	free(x->secrets);
 	gp_buf_free(&x->body[0]);
 	gp_buf_free(&x->body[1]);
 	free(x);
@@ -219,6 +229,66 @@ tx_url(const struct gp_txn *t)
 	gp_xasprintf(&out, "%s://%s%s%s%s%s", t->tls ? "https" : "http",
 	    v6 ? "[" : "", t->host, v6 ? "]" : "", port, t->target);
 	return out;
+}
+
+/* The credentials' values, with their placeholders, for unsubstitute(). */
+static void
+keep_secrets(struct gp_ctl *c, struct gp_ctl_tx *x)
+{
+	size_t i, n = 0;
+
+	x->secrets = gp_xcalloc(2 * c->ncreds + 1, sizeof *x->secrets);
+	for (i = 0; i < c->ncreds; i++) {
+		if (c->creds[i].value == NULL)
+			continue;
+		x->secrets[n++] = gp_xstrdup(c->creds[i].value);
+		x->secrets[n++] = gp_xstrdup(c->creds[i].placeholder);
+	}
+	x->nsecrets = n;
+}
+
+/* Every occurrence of a secret in b (n bytes, b grown as needed: a
+ * gp_buf) put back as its placeholder. */
+static void
+unsubstitute_buf(struct gp_buf *b, char **secrets, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2) {
+		const char	*v = secrets[i], *ph = secrets[i + 1];
+		size_t		 vl = strlen(v);
+		struct gp_buf	 out = { 0 };
+		const char	*p, *hit, *end;
+
+		if (b->data == NULL || vl == 0 ||
+		    memmem(b->data, b->len, v, vl) == NULL)
+			continue;
+		for (p = b->data, end = b->data + b->len;
+		    (hit = memmem(p, (size_t)(end - p), v, vl)) != NULL;
+		    p = hit + vl) {
+			gp_buf_add(&out, p, (size_t)(hit - p));
+			gp_buf_addstr(&out, ph);
+		}
+		gp_buf_add(&out, p, (size_t)(end - p));
+		OPENSSL_cleanse(b->data, b->len);
+		gp_buf_free(b);
+		*b = out;
+	}
+}
+
+/* A string field the same way (NULL stays NULL). */
+static void
+unsubstitute_str(char **s, char **secrets, size_t n)
+{
+	struct gp_buf b = { 0 };
+
+	if (*s == NULL)
+		return;
+	gp_buf_addstr(&b, *s);
+	unsubstitute_buf(&b, secrets, n);
+	gp_buf_add(&b, "", 1);
+	gp_secret_free(*s);
+	*s = b.data;
 }
 
 /* What the worker needs to store a body as its data (prepare()). */
@@ -294,6 +364,8 @@ on_end(void *arg, struct gp_txn *t)
 	framing(x, 0, &t->req);
 	if (t->status > 0)
 		framing(x, 1, &t->resp);
+	if (t->substituted)
+		keep_secrets(c, x);
 	if (k != NULL) {
 		x->body[0] = k->body[0];
 		x->body[1] = k->body[1];
@@ -528,6 +600,13 @@ prepare_list(struct gp_ctl_tx *list, size_t max)
 	for (x = list; x != NULL; x = x->next) {
 		prepare(x, 0, x->req_type, max);
 		prepare(x, 1, x->resp_type, max);
+		if (x->nsecrets > 0) {	/* echoed back: stored as placeholders */
+			unsubstitute_buf(&x->body[0], x->secrets, x->nsecrets);
+			unsubstitute_buf(&x->body[1], x->secrets, x->nsecrets);
+			unsubstitute_str(&x->resp_headers, x->secrets,
+			    x->nsecrets);
+			x->row.resp_headers = x->resp_headers;
+		}
 		body_rows(x);
 	}
 }

@@ -64,6 +64,10 @@ struct gp_ctl {
 	struct gp_loop_stats	 loop_stats;
 	int			 started;
 	int			 redacting;	/* a redaction job runs */
+	struct gp_cred		*creds;		/* global, newest first */
+	size_t			 ncreds, capcreds;
+	unsigned char		 vkey[32];	/* session.key, once read */
+	int			 vkey_ok;
 	int			 bus_sub;
 	int			 rejudge_hold;	/* >0: a decision in progress */
 	int			 lock_fd;	/* the data directory's lock */
@@ -272,6 +276,33 @@ void	gp_ctl_capture_free(struct gp_ctl *);
 struct gp_store *gp_ctl_reader_lock(struct gp_ctl *);
 typedef void (*gp_ctl_tx_fn)(void *arg, int rc, struct gp_tx_stored *,
 	    size_t n, int64_t total);
+/*
+ * cred.c: global credentials.  add(): hosts NULL takes the label's
+ * suggested destinations; 0 and *out, or -EINVAL / -EEXIST with *why.
+ * The value never leaves this module but into the request it is for.
+ */
+struct gp_cred {
+	char		 id[32];
+	char		 label[128];
+	char		 placeholder[96];
+	char		 preview[32];
+	char		*value;		/* NULL: could not be unsealed */
+	char		*hosts;		/* globs a line; "" any */
+	int64_t		 created_at;
+};
+void	gp_ctl_creds_load(struct gp_ctl *);
+void	gp_ctl_creds_attach(struct gp_ctl *);
+void	gp_ctl_creds_free(struct gp_ctl *);
+const struct gp_cred *gp_ctl_creds(struct gp_ctl *, size_t *n);
+int	gp_ctl_cred_add(struct gp_ctl *, const char *label, const char *value,
+	    const char *hosts, const struct gp_cred **out, const char **why);
+int	gp_ctl_cred_delete(struct gp_ctl *, const char *id);
+/* The credential.blocked event's object. */
+struct gp_cred_block {
+	const char	*label, *identity, *host;
+	unsigned	 port;
+	const char	*reason;
+};
 /* Re-applies header redaction to every stored transaction, on workers,
  * announcing maintenance.progress: 0, -EBUSY while one runs. */
 int	gp_ctl_tx_redact_start(struct gp_ctl *);

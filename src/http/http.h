@@ -173,6 +173,7 @@ struct gp_txn {
 	uint64_t		 t_start, t_sent, t_first, t_end;
 	unsigned		 complete:1;	/* both bodies ended */
 	unsigned		 refused:1;	/* answered by the proxy */
+	unsigned		 substituted:1;	/* a secret went out in it */
 	void			*capture;	/* the capture filter's */
 };
 
@@ -192,6 +193,11 @@ struct gp_http_filter_ops {
 			    const char *p, size_t n);
 	/* The transaction ended; complete says whether both bodies did. */
 	void		(*end)(void *arg, struct gp_txn *);
+	/* The head about to go upstream, after every filter allowed it:
+	 * a filter may rewrite those bytes (the transaction keeps what the
+	 * client sent). */
+	void		(*rewrite_head)(void *arg, struct gp_txn *,
+			    struct gp_buf *head);
 	/* A 101 switched the connection (before end): a filter may watch
 	 * what crosses it from now on by returning tap ops and *tap. */
 	const struct gp_tap_ops *(*upgraded)(void *arg, struct gp_txn *,

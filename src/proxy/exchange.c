@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "proxy/flow.h"
 
 enum rstate { R_HEAD, R_WAIT, R_BODY, R_DONE };
@@ -32,7 +34,7 @@ gp_exchange_init(struct gp_exchange *x, const struct gp_exchange_ops *ops)
 void
 gp_exchange_free(struct gp_exchange *x)
 {
-	gp_buf_free(&x->head);
+	gp_exchange_head_reset(x, 1);
 	gp_txn_free(x->txn);
 	x->txn = NULL;
 }
@@ -371,6 +373,37 @@ filters_allow(struct gp_flow *f)
 	return 0;
 }
 
+/* The filters' rewrites of the head that goes upstream. */
+static void
+rewrite_head(struct gp_flow *f)
+{
+	struct gp_exchange	*x = f->proto;
+	size_t			 i;
+
+	if (x->txn == NULL)
+		return;
+	for (i = 0; i < f->px->nfilters; i++)
+		if (f->px->filters[i].ops->rewrite_head != NULL)
+			f->px->filters[i].ops->rewrite_head(
+			    f->px->filters[i].arg, x->txn, &x->head);
+	if (x->txn->substituted)
+		x->head_secret = 1;
+}
+
+/* The head buffer emptied for the next request, or freed: wiped first
+ * when a secret was written into it. */
+void
+gp_exchange_head_reset(struct gp_exchange *x, int free_it)
+{
+	if (x->head_secret && x->head.data != NULL)
+		OPENSSL_cleanse(x->head.data, x->head.cap);
+	x->head_secret = 0;
+	if (free_it)
+		gp_buf_free(&x->head);
+	else
+		gp_buf_reset(&x->head);
+}
+
 void
 gp_exchange_send(struct gp_flow *f)
 {
@@ -383,6 +416,7 @@ gp_exchange_send(struct gp_flow *f)
 	}
 	if (filters_allow(f) != 0)
 		return;
+	rewrite_head(f);
 	snprintf(x->uphost, sizeof x->uphost, "%s", f->host);
 	x->upport = f->port;
 	x->up_keep = 1;

@@ -69,6 +69,7 @@ struct gp_exchange {
 	char			 uphost[GP_HOST_MAX];	/* f->u's target */
 	unsigned		 upport;
 	struct gp_buf		 head;		/* the request head to send */
+	int			 head_secret;	/* a credential is in it */
 	struct gp_txn		*txn;		/* the exchange in flight */
 };
 void	gp_exchange_init(struct gp_exchange *, const struct gp_exchange_ops *);
@@ -87,6 +88,8 @@ void	gp_exchange_upstream_for(struct gp_flow *, const char *host,
 /* f->u is connected to the destination: the filters see the request,
  * then the head goes out and the bodies flow. */
 void	gp_exchange_send(struct gp_flow *);
+/* Empties (or frees) the head to send, wiping a secret written in it. */
+void	gp_exchange_head_reset(struct gp_exchange *, int free_it);
 /* Answers the current request with an error; the connection persists
  * when the client's side allows it, else closes once it is written. */
 void	gp_exchange_refuse(struct gp_flow *, int status, const char *token,

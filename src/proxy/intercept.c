@@ -194,7 +194,7 @@ mitm_request(struct gp_flow *f, struct gp_exchange *x,
 	u.port = f->port;
 	u.path = m->target;
 	u.https = 1;
-	gp_buf_reset(&x->head);
+	gp_exchange_head_reset(x, 0);
 	gp_http_build_request(&x->head, m, &u, !x->client_keep, x->upgrade);
 	gp_exchange_begin(f, m);
 	if (x->txn != NULL)

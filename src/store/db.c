@@ -213,6 +213,16 @@ static const char *migrations[] = {
 	" ifnull(length(OLD.request_headers), 0) +"
 	" ifnull(length(NEW.response_headers), 0) -"
 	" ifnull(length(OLD.response_headers), 0); END;",
+	/* 10: global credentials, the value sealed (cred/vault.c); hosts:
+	 * the destinations it may go to, one glob a line ("" any). */
+	"CREATE TABLE credentials ("
+	" id TEXT PRIMARY KEY,"
+	" label TEXT NOT NULL UNIQUE,"
+	" placeholder TEXT NOT NULL UNIQUE,"
+	" value_enc BLOB NOT NULL,"
+	" value_preview TEXT NOT NULL,"
+	" hosts TEXT NOT NULL DEFAULT '',"
+	" created_at TEXT NOT NULL);",
 };
 
 static int

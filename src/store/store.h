@@ -275,4 +275,26 @@ int	gp_store_dns_load(struct gp_store *, int64_t now,
 	    void (*host)(void *, const char *, const char *, int64_t),
 	    void *);
 
+/* cred.c: global credentials (the value only ever sealed). */
+struct gp_cred_row {
+	char		 id[32];
+	char		 label[128];
+	char		 placeholder[96];
+	unsigned char	*value_enc;
+	size_t		 value_len;
+	char		 preview[32];
+	char		*hosts;		/* globs, one a line */
+	int64_t		 created_at;
+};
+/* 0; -EEXIST when the label is taken. */
+int	gp_store_cred_insert(struct gp_store *, const struct gp_cred_row *);
+/* 0, or -ENOENT. */
+int	gp_store_cred_delete(struct gp_store *, const char *id);
+int	gp_store_cred_set_hosts(struct gp_store *, const char *id,
+	    const char *hosts);
+/* Every row, newest first (caller frees with gp_store_creds_free). */
+int	gp_store_creds_load(struct gp_store *, struct gp_cred_row **,
+	    size_t *);
+void	gp_store_creds_free(struct gp_cred_row *, size_t);
+
 #endif

@@ -66,7 +66,8 @@ is "$?" 2 "no subcommand: usage, exit 2"
 sql "DROP TRIGGER log_counts_ins; DROP TRIGGER log_counts_del; DROP TABLE log_counts;
      DROP TRIGGER rules_version_ins; DROP TRIGGER rules_version_del;
      DROP TRIGGER rules_version_upd; DROP TABLE rules_version;
-     DROP TABLE http_transactions; DROP TABLE tx_bytes; PRAGMA user_version = 4"
+     DROP TABLE http_transactions; DROP TABLE tx_bytes; DROP TABLE credentials;
+     PRAGMA user_version = 4"
 synth 77 '-1 hours'
 n=$(count 1)
 gp_start

@@ -2,7 +2,7 @@
 """Local origin server for the end-to-end tests (loopback only).
 
 Routes: /hello, /bytes/N, /echo (POST/PUT, chunked or sized bodies),
-/headers (the request head as received), /chunked, /close (no length,
+/headers (the request line and head as received), /chunked, /close (no length,
 closes), /status/N, /encoded/KIND (a JSON text gzip'd, deflated, raw
 deflated, gzip'd and chunked, or gzip'd as an image: ENCODED_TEXT).  --tls CERT KEY serves HTTPS.  The bound port is
 written to --port-file once listening."""
@@ -79,8 +79,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, b"hello from origin\n")
         elif p.startswith("/bytes/"):
             self.send(200, pattern(int(p[7:])), "application/octet-stream")
-        elif p == "/headers":
-            self.send(200, str(self.headers).encode())
+        elif p.split("?")[0] == "/headers":
+            self.send(200, (self.requestline + "\n" +
+                            str(self.headers)).encode())
         elif p == "/chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")

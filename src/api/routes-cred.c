@@ -1,0 +1,140 @@
+/*
+ * routes-cred.c: global credentials, as the original's routes: POST
+ * {label, value} (plus hosts: the destinations it is bound to), GET (newest
+ * first), DELETE /:id.  No answer ever carries a value: the placeholder
+ * and a preview only.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "api/api-int.h"
+#include "ctl/ctl.h"
+
+static cJSON *
+cred_json(const struct gp_cred *k)
+{
+	cJSON	*o = cJSON_CreateObject(), *h;
+	char	 when[21], *copy, *save, *g;
+
+	cJSON_AddStringToObject(o, "id", k->id);
+	cJSON_AddStringToObject(o, "label", k->label);
+	cJSON_AddStringToObject(o, "placeholder", k->placeholder);
+	cJSON_AddStringToObject(o, "value_preview", k->preview);
+	gp_time_format_rfc3339(k->created_at, when);
+	cJSON_AddStringToObject(o, "created_at", when);
+	/* greyproxy-c: where it may go ([]: anywhere), and whether its
+	 * value could be read with this session.key */
+	h = cJSON_AddArrayToObject(o, "hosts");
+	copy = gp_xstrdup(k->hosts ? k->hosts : "");
+	for (g = strtok_r(copy, "\n", &save); g != NULL;
+	    g = strtok_r(NULL, "\n", &save))
+		cJSON_AddItemToArray(h, cJSON_CreateString(g));
+	free(copy);
+	cJSON_AddBoolToObject(o, "readable", k->value != NULL);
+	return o;
+}
+
+void
+api_creds_list(struct api_req *r, struct api_resp *resp)
+{
+	const struct gp_cred	*v;
+	size_t			 n, i;
+	cJSON			*a = cJSON_CreateArray();
+
+	v = gp_ctl_creds(r->ctl, &n);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cred_json(&v[i]));
+	ok_json(resp, a);
+}
+
+/* A JSON string wiped before it is freed (the body held a secret). */
+static void
+wipe_strings(cJSON *o)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, o) {
+		if (cJSON_IsString(it) && it->valuestring != NULL)
+			OPENSSL_cleanse(it->valuestring,
+			    strlen(it->valuestring));
+		else if (cJSON_IsArray(it) || cJSON_IsObject(it))
+			wipe_strings(it);
+	}
+}
+
+void
+api_creds_create(struct api_req *r, struct api_resp *resp)
+{
+	const struct gp_cred	*k;
+	const cJSON		*label, *value, *hosts, *it;
+	const char		*why = NULL;
+	struct gp_buf		 hb = { 0 };
+	cJSON			*b;
+	int			 rc, bad = 0;
+
+	if ((b = body_json(r, resp)) == NULL)
+		return;
+	label = cJSON_GetObjectItemCaseSensitive(b, "label");
+	value = cJSON_GetObjectItemCaseSensitive(b, "value");
+	hosts = cJSON_GetObjectItemCaseSensitive(b, "hosts");
+	if (hosts != NULL && !cJSON_IsNull(hosts)) {
+		if (!cJSON_IsArray(hosts))
+			bad = 1;
+		cJSON_ArrayForEach(it, hosts) {
+			if (!cJSON_IsString(it) || it->valuestring[0] == '\0' ||
+			    strchr(it->valuestring, '\n') != NULL)
+				bad = 1;
+			else
+				gp_buf_printf(&hb, "%s%s", hb.len ? "\n" : "",
+				    it->valuestring);
+		}
+		if (hb.data == NULL)
+			gp_buf_addstr(&hb, "");
+	}
+	if (bad) {
+		api_error(resp, 400, "hosts must be an array of host names or "
+		    "globs");
+		rc = 0;
+	} else if (!cJSON_IsString(label) || !cJSON_IsString(value)) {
+		api_error(resp, 400, "label and value are required");
+		rc = 0;
+	} else if ((rc = gp_ctl_cred_add(r->ctl, label->valuestring,
+	    value->valuestring, hb.data, &k, &why)) == 0)
+		ok_json(resp, cred_json(k));
+	else if (rc == -EINVAL)
+		api_error(resp, 400, why);
+	else if (rc == -EEXIST)
+		api_error(resp, 409, why);
+	else
+		api_errno(resp, rc, why);
+	gp_buf_free(&hb);
+	wipe_strings(b);
+	cJSON_Delete(b);
+	/* the request's bytes held the value too */
+	OPENSSL_cleanse((char *)(uintptr_t)r->body, r->body_len);
+}
+
+void
+api_creds_delete(struct api_req *r, struct api_resp *resp)
+{
+	cJSON	*o;
+	int	 rc = gp_ctl_cred_delete(r->ctl, r->param);
+
+	if (rc == -ENOENT) {
+		api_error(resp, 404, "credential not found");
+		return;
+	}
+	if (rc != 0) {
+		api_errno(resp, rc, NULL);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", r->param);
+	cJSON_AddBoolToObject(o, "deleted", 1);
+	ok_json(resp, o);
+}
