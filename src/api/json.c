@@ -249,6 +249,12 @@ gp_json_event(enum gp_event ev, const void *obj)
 
 		return gp_json_tx(e->id, e->row);
 	}
+	case GP_EV_SESSION_CREATED:
+	case GP_EV_SESSION_DELETED:
+	case GP_EV_SESSION_EXPIRED:
+	case GP_EV_SESSION_HEARTBEAT:
+		return cJSON_CreateString(obj);	/* the session id, as the
+						 * original */
 	case GP_EV_CREDENTIAL_BLOCKED: {
 		const struct gp_cred_block *b = obj;
 

@@ -138,3 +138,124 @@ api_creds_delete(struct api_req *r, struct api_resp *resp)
 	cJSON_AddBoolToObject(o, "deleted", 1);
 	ok_json(resp, o);
 }
+
+/* greywall's sessions: the original's routes, answers and messages. */
+static void
+time_z(int64_t t, char out[21])
+{
+	gp_time_format_rfc3339(t, out);
+}
+
+void
+api_sessions_create(struct api_req *r, struct api_resp *resp)
+{
+	struct gp_session_answer	 a;
+	const struct gp_cred		*g;
+	const char			*why = NULL;
+	cJSON				*b, *o, *gl;
+	char				 when[21];
+	size_t				 i, k, n;
+	int				 rc;
+
+	if ((b = body_json(r, resp)) == NULL)
+		return;
+	rc = gp_ctl_session_register(r->ctl, b, &a, &why);
+	wipe_strings(b);
+	cJSON_Delete(b);
+	OPENSSL_cleanse((char *)(uintptr_t)r->body, r->body_len);
+	if (rc == -EINVAL) {
+		api_error(resp, 400, why);
+		return;
+	}
+	if (rc != 0) {
+		api_error(resp, 500, why != NULL ? why : "cannot store the "
+		    "session");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "session_id", a.id);
+	time_z(a.expires_at, when);
+	cJSON_AddStringToObject(o, "expires_at", when);
+	cJSON_AddNumberToObject(o, "credential_count", a.credential_count);
+	cJSON_AddNumberToObject(o, "rules_created", a.rules_created);
+	if (a.nglobals > 0) {
+		gl = cJSON_AddObjectToObject(o, "global_credentials");
+		g = gp_ctl_creds(r->ctl, &n);
+		for (i = 0; i < a.nglobals; i++)
+			for (k = 0; k < n; k++)
+				if (strcmp(g[k].label, a.globals[i]) == 0)
+					cJSON_AddStringToObject(gl, g[k].label,
+					    g[k].placeholder);
+	}
+	ok_json(resp, o);
+}
+
+void
+api_sessions_heartbeat(struct api_req *r, struct api_resp *resp)
+{
+	int64_t	 exp;
+	char	 when[21];
+	cJSON	*o;
+
+	/* A body (greywall's fs events) is optional and not used here. */
+	if (gp_ctl_session_heartbeat(r->ctl, r->param, &exp) != 0) {
+		api_error(resp, 404, "session not found or expired");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "session_id", r->param);
+	time_z(exp, when);
+	cJSON_AddStringToObject(o, "expires_at", when);
+	ok_json(resp, o);
+}
+
+void
+api_sessions_delete(struct api_req *r, struct api_resp *resp)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "session_id", r->param);
+	cJSON_AddBoolToObject(o, "deleted", gp_ctl_session_delete(r->ctl,
+	    r->param) > 0);
+	ok_json(resp, o);
+}
+
+void
+api_sessions_list(struct api_req *r, struct api_resp *resp)
+{
+	const struct gp_session	*v;
+	size_t			 n, i, k;
+	cJSON			*a = cJSON_CreateArray(), *o, *l, *m;
+	char			 when[21];
+
+	v = gp_ctl_sessions(r->ctl, &n);
+	for (i = n; i-- > 0; ) {		/* newest first */
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "session_id", v[i].id);
+		cJSON_AddStringToObject(o, "container_name", v[i].container);
+		cJSON_AddNumberToObject(o, "credential_count",
+		    (double)(v[i].nmap + v[i].nglobals));
+		l = cJSON_AddArrayToObject(o, "credential_labels");
+		for (k = 0; k < v[i].nmap; k++)
+			cJSON_AddItemToArray(l, cJSON_CreateString(
+			    v[i].map[k].label));
+		for (k = 0; k < v[i].nglobals; k++)
+			cJSON_AddItemToArray(l, cJSON_CreateString(
+			    v[i].globals[k]));
+		if (v[i].metadata != NULL &&
+		    (m = cJSON_Parse(v[i].metadata)) != NULL)
+			cJSON_AddItemToObject(o, "metadata", m);
+		cJSON_AddNumberToObject(o, "ttl_seconds", v[i].ttl);
+		time_z(v[i].created_at, when);
+		cJSON_AddStringToObject(o, "created_at", when);
+		time_z(v[i].expires_at, when);
+		cJSON_AddStringToObject(o, "expires_at", when);
+		time_z(v[i].last_heartbeat, when);
+		cJSON_AddStringToObject(o, "last_heartbeat", when);
+		cJSON_AddNumberToObject(o, "substitution_count",
+		    (double)v[i].substitutions);
+		cJSON_AddBoolToObject(o, "allow_all", v[i].allow_all);
+		cJSON_AddItemToArray(a, o);
+	}
+	ok_json(resp, a);
+}

@@ -74,6 +74,8 @@ void	 gp_arena_free(struct gp_arena *);
 	    "credential-sent-elsewhere")				\
 	X(CRED_PLAINTEXT, "blocked-credential-plaintext", 403, 0x02,	\
 	    "credential-sent-in-clear")					\
+	X(CRED_IDENTITY, "blocked-credential-identity", 403, 0x02,	\
+	    "credential-from-another-sandbox")				\
 	X(SELF, "blocked-by-policy", 403, 0x02, "attack-greyproxy-itself") \
 	X(BAD_REQUEST, "bad-request", 400, 0x01, NULL)			\
 	X(HEADER_TOO_LARGE, "header-too-large", 431, 0x01, NULL)	\
@@ -152,7 +154,11 @@ void	 gp_buf_free(struct gp_buf *);
 	X(SETTINGS_CHANGED, "settings.changed")				\
 	X(TRANSACTION_NEW, "transaction.new")				\
 	X(MAINTENANCE_PROGRESS, "maintenance.progress")			\
-	X(CREDENTIAL_BLOCKED, "credential.blocked")
+	X(CREDENTIAL_BLOCKED, "credential.blocked")			\
+	X(SESSION_CREATED, "session.created")				\
+	X(SESSION_DELETED, "session.deleted")				\
+	X(SESSION_EXPIRED, "session.expired")				\
+	X(SESSION_HEARTBEAT, "session.heartbeat")
 enum gp_event {
 #define X(sym, name) GP_EV_##sym,
 	GP_EVENTS(X)

@@ -237,13 +237,23 @@ keep_secrets(struct gp_ctl *c, struct gp_ctl_tx *x)
 {
 	size_t i, n = 0;
 
-	x->secrets = gp_xcalloc(2 * c->ncreds + 1, sizeof *x->secrets);
+	size_t total = c->ncreds, k;
+
+	for (i = 0; i < c->nsessions; i++)
+		total += c->sessions[i].nmap;
+	x->secrets = gp_xcalloc(2 * total + 1, sizeof *x->secrets);
 	for (i = 0; i < c->ncreds; i++) {
 		if (c->creds[i].value == NULL)
 			continue;
 		x->secrets[n++] = gp_xstrdup(c->creds[i].value);
 		x->secrets[n++] = gp_xstrdup(c->creds[i].placeholder);
 	}
+	for (i = 0; i < c->nsessions; i++)
+		for (k = 0; k < c->sessions[i].nmap; k++) {
+			x->secrets[n++] = gp_xstrdup(
+			    c->sessions[i].map[k].value);
+			x->secrets[n++] = gp_xstrdup(c->sessions[i].map[k].ph);
+		}
 	x->nsecrets = n;
 }
 

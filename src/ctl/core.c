@@ -260,6 +260,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	gp_ctl_request_rules_attach(c);
 	gp_ctl_capture_attach(c);
 	gp_ctl_creds_load(c);
+	gp_ctl_sessions_load(c);
 	gp_ctl_creds_attach(c);
 	gp_ctl_cert_load(c);	/* none or a broken one: said, not fatal */
 	c->bus_sub = gp_bus_subscribe(&c->bus, on_event, c);
@@ -407,6 +408,7 @@ gp_ctl_free(struct gp_ctl *c)
 	gp_rules_free(c->rules);
 	c->rules = NULL;
 	gp_ctl_mitm_free(c);
+	gp_ctl_sessions_free(c);
 	gp_ctl_creds_free(c);
 	gp_bus_free(&c->bus);
 	free(c->db_path);

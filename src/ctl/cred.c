@@ -49,8 +49,8 @@ key_forget(struct gp_ctl *c)
 }
 
 /* The key, made on first use when asked; 0 or -errno (logged). */
-static int
-key_get(struct gp_ctl *c, int create)
+int
+gp_ctl_vault_key(struct gp_ctl *c, int create)
 {
 	char	*err = NULL;
 	int	 rc;
@@ -79,7 +79,7 @@ gp_ctl_creds_load(struct gp_ctl *c)
 			gp_store_creds_free(v, n);
 		return;
 	}
-	keyrc = key_get(c, 0);
+	keyrc = gp_ctl_vault_key(c, 0);
 	c->creds = gp_xcalloc(n, sizeof *c->creds);
 	c->ncreds = c->capcreds = n;
 	for (i = 0; i < n; i++) {
@@ -181,7 +181,7 @@ gp_ctl_cred_add(struct gp_ctl *c, const char *label, const char *value,
 			*why = "a credential with this label exists";
 			return -EEXIST;
 		}
-	if ((rc = key_get(c, 1)) != 0) {
+	if ((rc = gp_ctl_vault_key(c, 1)) != 0) {
 		*why = "session.key cannot be made or read (see the log)";
 		return rc;
 	}
@@ -278,41 +278,63 @@ ph_len(const char *p, const char *end)
 	return (size_t)(q - p);
 }
 
-/* Whether a host is one of the credential's destinations. */
+/* What a placeholder stands for: a global credential's or a session's
+ * value, its label, the hosts it may go to, its session. */
+struct secret {
+	const char		*value, *label, *hosts;
+	struct gp_session	*s;
+};
+
 static int
-bound_to(const struct gp_cred *k, const char *host)
+find_secret(struct gp_ctl *c, const char *p, size_t n, struct secret *out)
+{
+	const struct gp_cred		*k;
+	const struct gp_session_map	*m;
+
+	memset(out, 0, sizeof *out);
+	if ((k = lookup(c, p, n)) != NULL && k->value != NULL) {
+		out->value = k->value;
+		out->label = k->label;
+		out->hosts = k->hosts;
+		return 1;
+	}
+	if ((m = gp_ctl_session_find(c, p, n, &out->s)) != NULL) {
+		out->value = m->value;
+		out->label = m->label;
+		out->hosts = gp_cred_default_hosts(m->label);
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether a host is one of the secret's destinations. */
+static int
+bound_to(const struct secret *k, const char *host)
 {
 	return k->hosts == NULL || k->hosts[0] == '\0' ||
 	    gp_globs_match(k->hosts, host);
 }
 
-struct seen {
-	const struct gp_cred	*k[16];
-	size_t			 n;
-};
-
 /* Each placeholder in [p, end): checked; 0, or the reason to refuse. */
 static enum gp_reason
 scan(struct gp_ctl *c, const struct gp_txn *t, const char *p,
-    const char *end, struct seen *s, const struct gp_cred **bad)
+    const char *end, const char **bad)
 {
-	const struct gp_cred	*k;
-	size_t			 n;
+	struct secret	k;
+	size_t		n;
 
 	while ((p = memmem(p, (size_t)(end - p), PH_PREFIX,
 	    sizeof PH_PREFIX - 1)) != NULL) {
 		n = ph_len(p, end);
-		if ((k = lookup(c, p, n)) != NULL && k->value != NULL) {
-			if (!t->tls) {
-				*bad = k;
+		if (find_secret(c, p, n, &k)) {
+			*bad = k.label;
+			if (!t->tls)
 				return GP_R_CRED_PLAINTEXT;
-			}
-			if (!bound_to(k, t->host)) {
-				*bad = k;
+			if (k.s != NULL && strcmp(t->identity,
+			    k.s->container) != 0)
+				return GP_R_CRED_IDENTITY;
+			if (!bound_to(&k, t->host))
 				return GP_R_CRED_DESTINATION;
-			}
-			if (s->n < GP_ARRAY_LEN(s->k))
-				s->k[s->n++] = k;
 		}
 		p += n > 0 ? n : 1;
 	}
@@ -323,35 +345,37 @@ static enum gp_reason
 on_request(void *arg, struct gp_txn *t, const char **why)
 {
 	struct gp_ctl		*c = arg;
-	const struct gp_cred	*bad = NULL;
-	struct seen		 s = { .n = 0 };
+	const char		*bad = NULL;
 	enum gp_reason		 r = GP_R_NONE;
 	const char		*q;
 	size_t			 i;
 
-	if (c->ncreds == 0)
+	if (c->ncreds == 0 && c->nsessions == 0)
 		return GP_R_NONE;
 	if ((q = strchr(t->target, '?')) != NULL)
-		r = scan(c, t, q, q + strlen(q), &s, &bad);
+		r = scan(c, t, q, q + strlen(q), &bad);
 	for (i = 0; r == GP_R_NONE && i < t->req.nh; i++)
 		r = scan(c, t, t->req.h[i].value.p, t->req.h[i].value.p +
-		    t->req.h[i].value.n, &s, &bad);
+		    t->req.h[i].value.n, &bad);
 	if (r == GP_R_NONE)
 		return r;
 	{
-		struct gp_cred_block ev = { bad->label, t->identity, t->host,
+		struct gp_cred_block ev = { bad, t->identity, t->host,
 		    t->port, gp_reason_token(r) };
 
 		gp_log(GP_LOG_WARN, "POSSIBLE EXFILTRATION: %s sent the "
 		    "placeholder of credential %s to %s:%u%s: refused",
-		    t->identity, bad->label, t->host, t->port,
+		    t->identity, bad, t->host, t->port,
 		    r == GP_R_CRED_PLAINTEXT ? " in clear" :
-		    ", not one of its hosts");
+		    r == GP_R_CRED_IDENTITY ? ", from another sandbox than "
+		    "its own" : ", not one of its hosts");
 		gp_bus_emit(&c->bus, GP_EV_CREDENTIAL_BLOCKED, &ev);
 	}
 	*why = r == GP_R_CRED_PLAINTEXT ? "greyproxy: a credential "
-	    "placeholder is only substituted inside HTTPS" : "greyproxy: "
-	    "this credential may not be sent to this host";
+	    "placeholder is only substituted inside HTTPS" :
+	    r == GP_R_CRED_IDENTITY ? "greyproxy: this credential belongs "
+	    "to another sandbox" : "greyproxy: this credential may not be "
+	    "sent to this host";
 	return r;
 }
 
@@ -392,7 +416,7 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 	const char	*q = NULL, *sp;
 	int		 n_sub = 0;
 
-	if (c->ncreds == 0 || line_end == NULL)
+	if ((c->ncreds == 0 && c->nsessions == 0) || line_end == NULL)
 		return;
 	/* the request line: "METHOD SP target SP version" */
 	sp = memchr(p, ' ', (size_t)(line_end - p));
@@ -401,8 +425,8 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 	while (p < end) {
 		const char *hit = memmem(p, (size_t)(end - p), "greyproxy",
 		    9);
-		const struct gp_cred *k;
-		int in_query, in_value;
+		struct secret k;
+		int in_query, in_value, found;
 		size_t n;
 
 		if (hit == NULL) {
@@ -430,28 +454,33 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 					break;
 			}
 			dec[dn] = '\0';
-			if ((k = lookup(c, dec, ph_len(dec, dec + dn))) != NULL &&
-			    k->value != NULL && ph_len(dec, dec + dn) == dn) {
+			if (ph_len(dec, dec + dn) == dn &&
+			    find_secret(c, dec, dn, &k)) {
 				gp_buf_add(&out, p, (size_t)(hit - p));
-				pct(&out, k->value, strlen(k->value));
+				pct(&out, k.value, strlen(k.value));
 				p = s;
 				n_sub++;
+				if (k.s != NULL)
+					k.s->substitutions++;
 				continue;
 			}
 		}
-		k = n > 0 ? lookup(c, hit, n) : NULL;
-		if (k == NULL || k->value == NULL || !(in_query || in_value)) {
+		found = n > 0 && (in_query || in_value) &&
+		    find_secret(c, hit, n, &k);
+		if (!found) {
 			gp_buf_add(&out, p, (size_t)(hit - p) + 1);
 			p = hit + 1;
 			continue;
 		}
 		gp_buf_add(&out, p, (size_t)(hit - p));
 		if (in_query)
-			pct(&out, k->value, strlen(k->value));
+			pct(&out, k.value, strlen(k.value));
 		else
-			gp_buf_addstr(&out, k->value);
+			gp_buf_addstr(&out, k.value);
 		p = hit + n;
 		n_sub++;
+		if (k.s != NULL)
+			k.s->substitutions++;
 	}
 	if (n_sub > 0) {
 		OPENSSL_cleanse(head->data, head->len);

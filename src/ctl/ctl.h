@@ -11,6 +11,7 @@
 #ifndef GP_CTL_H
 #define GP_CTL_H
 
+#include <cjson/cJSON.h>
 #include <uv.h>
 
 #include "conf/conf.h"
@@ -68,6 +69,9 @@ struct gp_ctl {
 	size_t			 ncreds, capcreds;
 	unsigned char		 vkey[32];	/* session.key, once read */
 	int			 vkey_ok;
+	struct gp_session	*sessions;	/* greywall's, live */
+	size_t			 nsessions;
+	char			 session_why[256];
 	int			 bus_sub;
 	int			 rejudge_hold;	/* >0: a decision in progress */
 	int			 lock_fd;	/* the data directory's lock */
@@ -297,6 +301,48 @@ const struct gp_cred *gp_ctl_creds(struct gp_ctl *, size_t *n);
 int	gp_ctl_cred_add(struct gp_ctl *, const char *label, const char *value,
 	    const char *hosts, const struct gp_cred **out, const char **why);
 int	gp_ctl_cred_delete(struct gp_ctl *, const char *id);
+/* session.key, read (or, with create, made) once; 0 or -errno. */
+int	gp_ctl_vault_key(struct gp_ctl *, int create);
+
+/*
+ * session.c: greywall's sessions.  register() takes the request's JSON
+ * (validated as the original: *why is its message); heartbeat() 0 or
+ * -ENOENT (unknown or expired); delete() 1 when one was deleted.
+ */
+struct gp_session_map {
+	char		*ph, *value, *label;
+};
+struct gp_session {
+	char			 id[80];
+	char			 container[128];
+	struct gp_session_map	*map;
+	size_t			 nmap;
+	char			**globals;	/* global labels asked for */
+	size_t			 nglobals;
+	char			*metadata;	/* JSON text or NULL */
+	int			 ttl, allow_all;
+	int64_t			 created_at, expires_at, last_heartbeat;
+	uint64_t		 substitutions;
+	int64_t			*rule_ids;
+	size_t			 nrules;
+};
+struct gp_session_answer {
+	const char	*id;
+	int64_t		 expires_at;
+	int		 credential_count, rules_created;
+	char *const	*globals;
+	size_t		 nglobals;
+};
+int	gp_ctl_session_register(struct gp_ctl *, const cJSON *,
+	    struct gp_session_answer *, const char **why);
+int	gp_ctl_session_heartbeat(struct gp_ctl *, const char *id,
+	    int64_t *expires_at);
+int	gp_ctl_session_delete(struct gp_ctl *, const char *id);
+const struct gp_session *gp_ctl_sessions(struct gp_ctl *, size_t *n);
+const struct gp_session_map *gp_ctl_session_find(struct gp_ctl *,
+	    const char *ph, size_t n, struct gp_session **);
+void	gp_ctl_sessions_load(struct gp_ctl *);
+void	gp_ctl_sessions_free(struct gp_ctl *);
 /* The credential.blocked event's object. */
 struct gp_cred_block {
 	const char	*label, *identity, *host;

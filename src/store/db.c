@@ -223,6 +223,17 @@ static const char *migrations[] = {
 	" value_preview TEXT NOT NULL,"
 	" hosts TEXT NOT NULL DEFAULT '',"
 	" created_at TEXT NOT NULL);",
+	/* 11: greywall's sessions; the mappings sealed. */
+	"CREATE TABLE sessions ("
+	" session_id TEXT PRIMARY KEY,"
+	" container_name TEXT NOT NULL,"
+	" mappings_enc BLOB NOT NULL,"
+	" labels TEXT, global_labels TEXT, metadata TEXT, rule_ids TEXT,"
+	" ttl_seconds INTEGER NOT NULL,"
+	" allow_all INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	" last_heartbeat INTEGER NOT NULL,"
+	" substitution_count INTEGER NOT NULL DEFAULT 0);",
 };
 
 static int

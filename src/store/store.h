@@ -297,4 +297,20 @@ int	gp_store_creds_load(struct gp_store *, struct gp_cred_row **,
 	    size_t *);
 void	gp_store_creds_free(struct gp_cred_row *, size_t);
 
+/* cred.c: greywall's sessions (mappings sealed). */
+struct gp_session_row {
+	const char	*id, *container;
+	unsigned char	*mappings_enc;
+	size_t		 mappings_len;
+	char		*labels, *globals, *metadata, *rule_ids;	/* JSON */
+	int		 ttl, allow_all;
+	int64_t		 created_at, expires_at, last_heartbeat;
+	int64_t		 substitutions;
+};
+int	gp_store_session_put(struct gp_store *, const struct gp_session_row *);
+int	gp_store_session_delete(struct gp_store *, const char *id);
+int	gp_store_sessions_load(struct gp_store *, struct gp_session_row **,
+	    size_t *);
+void	gp_store_sessions_free(struct gp_session_row *, size_t);
+
 #endif

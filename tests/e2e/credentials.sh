@@ -9,10 +9,7 @@
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 mitm_start
-AH=${GP_API%:*}; AP=${GP_API##*:}
-python3 "$LIB/wsclient.py" "$AH" "$AP" < /dev/null > "$T/ws.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for 5 grep -q '"type":"connected"' "$T/ws.out"
+ws_events
 SECRET="sk-real-secret-$RANDOM$RANDOM-xyz"
 c=$(api POST /api/credentials -d "{\"label\":\"LOCAL_TOKEN\",\"value\":\"$SECRET\",\"hosts\":[\"localhost\"]}")
 is "$(api_status)" 200 "a credential added"

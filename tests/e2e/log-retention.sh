@@ -67,6 +67,7 @@ sql "DROP TRIGGER log_counts_ins; DROP TRIGGER log_counts_del; DROP TABLE log_co
      DROP TRIGGER rules_version_ins; DROP TRIGGER rules_version_del;
      DROP TRIGGER rules_version_upd; DROP TABLE rules_version;
      DROP TABLE http_transactions; DROP TABLE tx_bytes; DROP TABLE credentials;
+     DROP TABLE sessions;
      PRAGMA user_version = 4"
 synth 77 '-1 hours'
 n=$(count 1)

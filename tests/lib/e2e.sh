@@ -158,6 +158,15 @@ mitm_start() {
 		{ echo "Bail out! interception did not start"; exit 1; }
 }
 
+# ws_events: the API's event stream recorded in $T/ws.out (connected).
+ws_events() {
+	python3 "$LIB/wsclient.py" "${GP_API%:*}" "${GP_API##*:}" < /dev/null \
+		> "$T/ws.out" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 5 grep -q '"type":"connected"' "$T/ws.out" ||
+		{ echo "Bail out! no event stream"; exit 1; }
+}
+
 # proxy_status URL [curl args]: HTTP status through the HTTP proxy.
 proxy_status() {
 	local url=$1; shift
