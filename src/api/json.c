@@ -187,6 +187,16 @@ gp_json_tx(int64_t id, const struct gp_tx_row *r)
 	if (r->first_byte_ms >= 0)
 		cJSON_AddNumberToObject(o, "first_byte_ms",
 		    (double)r->first_byte_ms);
+	/* as the original: the labels substituted, the session ("" for
+	 * none); greyproxy-c: a placeholder seen where nothing is
+	 * substituted (a body) */
+	h = r->subst ? cJSON_Parse(r->subst) : NULL;
+	cJSON_AddItemToObject(o, "substituted_credentials", h ? h :
+	    cJSON_CreateArray());
+	cJSON_AddStringToObject(o, "session_id", r->session_id ?
+	    r->session_id : "");
+	cJSON_AddBoolToObject(o, "placeholder_in_body",
+	    r->placeholder_in_body);
 	return o;
 }
 

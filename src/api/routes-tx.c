@@ -133,11 +133,12 @@ void
 api_tx_list(struct api_req *r, struct api_resp *resp)
 {
 	struct gp_tx_filter	f;
-	char			cont[256], dest[256], method[32];
+	char			cont[256], dest[256], method[32], sid[96];
 
 	memset(&f, 0, sizeof f);
 	if (qpage(r, resp, &f.limit, &f.offset) != 0)
 		return;
+	f.session_id = qstr(r, "session_id", sid, sizeof sid);
 	f.container = qstr(r, "container", cont, sizeof cont);
 	f.destination = qstr(r, "destination", dest, sizeof dest);
 	f.method = qstr(r, "method", method, sizeof method);

@@ -39,6 +39,7 @@ struct gp_ctl_tx {
 	char			*container, *host, *method, *url;
 	char			*req_headers, *resp_headers;
 	char			*req_type, *resp_type;
+	char			*subst, *session_id;
 	char			*coding[2];	/* Content-Encoding */
 	int			 chunked[2];
 	/* value, placeholder, ...: secrets that went out in the request,
@@ -166,6 +167,8 @@ tx_free(struct gp_ctl_tx *x)
 	free(x->resp_type);
 	free(x->coding[0]);
 	free(x->coding[1]);
+	free(x->subst);
+	free(x->session_id);
 	for (size_t i = 0; i < x->nsecrets; i++)
 		gp_secret_free(x->secrets[i]);
 	free(x->secrets);
@@ -228,6 +231,22 @@ tx_url(const struct gp_txn *t)
 		snprintf(port, sizeof port, ":%u", t->port);
 	gp_xasprintf(&out, "%s://%s%s%s%s%s", t->tls ? "https" : "http",
 	    v6 ? "[" : "", t->host, v6 ? "]" : "", port, t->target);
+	return out;
+}
+
+/* "A\nB" → ["A","B"] */
+static char *
+labels_json(const char *lines)
+{
+	cJSON	*a = cJSON_CreateArray();
+	char	*copy = gp_xstrdup(lines ? lines : ""), *save, *l, *out;
+
+	for (l = strtok_r(copy, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save))
+		cJSON_AddItemToArray(a, cJSON_CreateString(l));
+	free(copy);
+	out = cJSON_PrintUnformatted(a);
+	cJSON_Delete(a);
 	return out;
 }
 
@@ -335,6 +354,8 @@ enqueue(struct gp_ctl *c, struct gp_ctl_tx *x, size_t held)
 	x->row.resp_headers = x->resp_headers;
 	x->row.req_type = x->req_type;
 	x->row.resp_type = x->resp_type;
+	x->row.subst = x->subst;
+	x->row.session_id = x->session_id;
 	body_rows(x);
 	c->tx_bytes += held;
 	*c->tx_tail = x;
@@ -374,8 +395,11 @@ on_end(void *arg, struct gp_txn *t)
 	framing(x, 0, &t->req);
 	if (t->status > 0)
 		framing(x, 1, &t->resp);
-	if (t->substituted)
+	if (t->substituted) {
 		keep_secrets(c, x);
+		x->subst = labels_json(t->sub_labels);
+		x->session_id = dup_or_null(t->session_id);
+	}
 	if (k != NULL) {
 		x->body[0] = k->body[0];
 		x->body[1] = k->body[1];
@@ -617,6 +641,10 @@ prepare_list(struct gp_ctl_tx *list, size_t max)
 			    x->nsecrets);
 			x->row.resp_headers = x->resp_headers;
 		}
+		/* never substituted in a body: said when one is there */
+		x->row.placeholder_in_body = x->body[0].data != NULL &&
+		    memmem(x->body[0].data, x->body[0].len,
+		    "greyproxy:credential:v1:", 24) != NULL;
 		body_rows(x);
 	}
 }
@@ -766,6 +794,7 @@ txq_free(struct txq_job *j)
 	free((char *)j->f.container);
 	free((char *)j->f.destination);
 	free((char *)j->f.method);
+	free((char *)j->f.session_id);
 	gp_store_tx_free(j->rows, j->n);
 	free(j);
 }
@@ -807,6 +836,7 @@ gp_ctl_tx_query_async(struct gp_ctl *c, const struct gp_tx_filter *f,
 	j->f.container = dup_or_null(f->container);
 	j->f.destination = dup_or_null(f->destination);
 	j->f.method = dup_or_null(f->method);
+	j->f.session_id = dup_or_null(f->session_id);
 	j->fn = fn;
 	j->arg = arg;
 	if (uv_queue_work(c->loop, &j->w, txq_run, txq_done) != 0) {

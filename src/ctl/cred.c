@@ -379,6 +379,34 @@ on_request(void *arg, struct gp_txn *t, const char **why)
 	return r;
 }
 
+/* A substitution noted: its label once, its session (the first), its
+ * session's count. */
+static void
+note(struct gp_buf *labels, const char **sid, const struct secret *k)
+{
+	size_t	n = strlen(k->label);
+	char	*p = labels->data;
+
+	if (k->s != NULL) {
+		k->s->substitutions++;
+		if (*sid == NULL)
+			*sid = k->s->id;
+	}
+	while (p != NULL && p < labels->data + labels->len) {
+		char *e = memchr(p, '\n', (size_t)(labels->data +
+		    labels->len - p));
+
+		if (e == NULL)
+			e = labels->data + labels->len;
+		if ((size_t)(e - p) == n && memcmp(p, k->label, n) == 0)
+			return;
+		p = e + 1;
+	}
+	if (labels->len > 0)
+		gp_buf_add(labels, "\n", 1);
+	gp_buf_add(labels, k->label, n);
+}
+
 /* Appends p[0..n) percent-encoded (RFC 3986 unreserved kept). */
 static void
 pct(struct gp_buf *b, const char *p, size_t n)
@@ -415,6 +443,8 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 	const char	*line_end = memchr(p, '\n', head->len);
 	const char	*q = NULL, *sp;
 	int		 n_sub = 0;
+	struct gp_buf	 labels = { 0 };
+	const char	*sid = NULL;
 
 	if ((c->ncreds == 0 && c->nsessions == 0) || line_end == NULL)
 		return;
@@ -460,8 +490,7 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 				pct(&out, k.value, strlen(k.value));
 				p = s;
 				n_sub++;
-				if (k.s != NULL)
-					k.s->substitutions++;
+				note(&labels, &sid, &k);
 				continue;
 			}
 		}
@@ -479,18 +508,23 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 			gp_buf_addstr(&out, k.value);
 		p = hit + n;
 		n_sub++;
-		if (k.s != NULL)
-			k.s->substitutions++;
+		note(&labels, &sid, &k);
 	}
 	if (n_sub > 0) {
 		OPENSSL_cleanse(head->data, head->len);
 		gp_buf_free(head);
 		*head = out;
 		t->substituted = 1;
+		t->sub_labels = gp_arena_strndup(&t->arena, labels.data,
+		    labels.len);
+		if (sid != NULL)
+			t->session_id = gp_arena_strndup(&t->arena, sid,
+			    strlen(sid));
 	} else {
 		OPENSSL_cleanse(out.data, out.len);
 		gp_buf_free(&out);
 	}
+	gp_buf_free(&labels);
 }
 
 static const struct gp_http_filter_ops subst = {

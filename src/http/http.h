@@ -174,6 +174,8 @@ struct gp_txn {
 	unsigned		 complete:1;	/* both bodies ended */
 	unsigned		 refused:1;	/* answered by the proxy */
 	unsigned		 substituted:1;	/* a secret went out in it */
+	const char		*sub_labels;	/* their labels, a line each */
+	const char		*session_id;	/* the first session's */
 	void			*capture;	/* the capture filter's */
 };
 

@@ -234,6 +234,11 @@ static const char *migrations[] = {
 	" created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
 	" last_heartbeat INTEGER NOT NULL,"
 	" substitution_count INTEGER NOT NULL DEFAULT 0);",
+	/* 12: whether a placeholder was seen where nothing is substituted
+	 * (a body); the labels substituted and the session have had their
+	 * columns since 8. */
+	"ALTER TABLE http_transactions ADD COLUMN placeholder_in_body"
+	" INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int

@@ -208,6 +208,9 @@ struct gp_tx_row {
 	int		 status;			/* 0: none */
 	int64_t		 duration_ms, first_byte_ms;	/* -1: none */
 	int		 complete, tls;
+	const char	*subst;		/* JSON array of labels, or NULL */
+	const char	*session_id;	/* or NULL */
+	int		 placeholder_in_body;
 };
 int	gp_store_tx_insert(struct gp_store *, const struct gp_tx_row *,
 	    int64_t *id);
@@ -216,13 +219,14 @@ int	gp_store_tx_insert(struct gp_store *, const struct gp_tx_row *,
 struct gp_tx_filter {
 	int64_t		 id;		/* > 0: that one, with bodies */
 	const char	*container, *destination, *method;
+	const char	*session_id;
 	int64_t		 from, to;	/* epoch s, 0: open */
 	int		 limit, offset;
 };
 struct gp_tx_stored {
 	int64_t			 id;
 	struct gp_tx_row	 row;	/* points into s[] and b[] */
-	char			*s[8];
+	char			*s[10];
 	void			*b[2];
 };
 int	gp_store_tx_query(struct gp_store *, const struct gp_tx_filter *,

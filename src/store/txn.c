@@ -49,8 +49,9 @@ gp_store_tx_insert(struct gp_store *s, const struct gp_tx_row *r,
 	    " request_content_type, request_body_truncated, status_code,"
 	    " response_headers, response_body, response_body_size,"
 	    " response_content_type, response_body_truncated, duration_ms,"
-	    " first_byte_ms, complete, tls)"
-	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	    " first_byte_ms, complete, tls, substituted_credentials,"
+	    " session_id, placeholder_in_body)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (st == NULL)
 		return gp_store_errno(s);
 	gp_time_format_sql(r->ts, ts);
@@ -75,6 +76,9 @@ gp_store_tx_insert(struct gp_store *s, const struct gp_tx_row *r,
 	int_or_null(st, 19, r->first_byte_ms);
 	sqlite3_bind_int(st, 20, r->complete);
 	sqlite3_bind_int(st, 21, r->tls);
+	text_or_null(st, 22, r->subst);
+	text_or_null(st, 23, r->session_id);
+	sqlite3_bind_int(st, 24, r->placeholder_in_body);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -101,6 +105,8 @@ tx_where(struct gp_buf *b, const void *arg)
 		gp_buf_addstr(b, " AND instr(destination_host, :d) > 0");
 	if (f->method != NULL)
 		gp_buf_addstr(b, " AND method = :m");
+	if (f->session_id != NULL)
+		gp_buf_addstr(b, " AND session_id = :sid");
 	if (f->from > 0)
 		gp_buf_addstr(b, " AND timestamp >= :f");
 	if (f->to > 0)
@@ -118,6 +124,7 @@ tx_bind(sqlite3_stmt *st, const void *arg)
 	gp_store_bind_named(st, ":c", f->container);
 	gp_store_bind_named(st, ":d", f->destination);
 	gp_store_bind_named(st, ":m", f->method);
+	gp_store_bind_named(st, ":sid", f->session_id);
 	gp_store_bind_time(st, ":f", f->from);
 	gp_store_bind_time(st, ":t", f->to);
 }
@@ -158,7 +165,8 @@ int_or(sqlite3_stmt *st, int i, int64_t none)
 	" request_body_truncated, status_code, response_headers,"	\
 	" response_body_size, response_content_type,"			\
 	" response_body_truncated, duration_ms, first_byte_ms,"	\
-	" complete, tls"
+	" complete, tls, substituted_credentials, session_id,"		\
+	" placeholder_in_body"
 
 static void
 row_to_tx(sqlite3_stmt *st, struct gp_tx_stored *x, int bodies)
@@ -186,9 +194,12 @@ row_to_tx(sqlite3_stmt *st, struct gp_tx_stored *x, int bodies)
 	r->first_byte_ms = int_or(st, 17, -1);
 	r->complete = sqlite3_column_int(st, 18);
 	r->tls = sqlite3_column_int(st, 19);
+	r->subst = x->s[8] = col_dup(st, 20);
+	r->session_id = x->s[9] = col_dup(st, 21);
+	r->placeholder_in_body = sqlite3_column_int(st, 22);
 	if (bodies) {
-		r->req_body = x->b[0] = blob_dup(st, 20, &r->req_len);
-		r->resp_body = x->b[1] = blob_dup(st, 21, &r->resp_len);
+		r->req_body = x->b[0] = blob_dup(st, 23, &r->req_len);
+		r->resp_body = x->b[1] = blob_dup(st, 24, &r->resp_len);
 	}
 }
 

@@ -54,6 +54,15 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -D "$T/h" --max-time 10 -x "socks5h
 like "$(tr -d '\r' < "$T/h" | grep -i x-proxy-error)" "blocked-credential-identity" "blocked-credential-identity"
 wait_for 5 grep -q '"credential.blocked".*"label":"MY_TOKEN".*"container_name":"intruder"' "$T/ws.out"; ok $? "reported"
 wait_for 5 eval '[ "$(jget "$(api GET /api/sessions)" "[s[\"substitution_count\"] for s in d if s[\"session_id\"] == \"'"$SID"'\"][0]")" = 1 ]'; ok $? "one substitution counted"
+wait_for 10 eval '[ "$(jget "$(api GET "/api/transactions?session_id=$SID")" "d[\"total\"]")" = 1 ]'; ok $? "its transaction found by session_id"
+tx=$(api GET "/api/transactions?session_id=$SID")
+is "$(jget "$tx" 'd["items"][0]["substituted_credentials"]')" "['MY_TOKEN']" "substituted_credentials: the label"
+is "$(jget "$tx" 'd["items"][0]["session_id"]')" "$SID" "session_id"
+# A body is never substituted: the transaction says a placeholder was there.
+got=$(curl -s --max-time 10 -x "socks5h://claude:proxy@$GP_SOCKS" --cacert "$CA" --data-binary "token=$PH" "https://localhost:$OP/echo")
+is "$got" "token=$PH" "a placeholder in a body goes as it is"
+wait_for 10 eval '[ "$(jget "$(api GET "/api/transactions?method=POST")" "d[\"total\"]")" -ge 1 ]'
+is "$(jget "$(api GET "/api/transactions?method=POST&limit=1")" 'd["items"][0]["placeholder_in_body"]')" True "and the transaction says a placeholder was in its body"
 
 # Heartbeat; a restart keeps the session and its mapping.
 r=$(gw heartbeat "$SID"); is "$(status "$r")" 200 "heartbeat: 200"
