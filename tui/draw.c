@@ -223,7 +223,14 @@ tui_draw_bottom(struct tui *t)
 		char	val[4096], fit[4200];
 		int	x, room, wv;
 
-		if (wcstombs(val, t->prompt, sizeof val) == (size_t)-1)
+		if (t->prompt_secret) {		/* never drawn */
+			size_t k, m = t->prompt_len < 64 ? t->prompt_len : 64;
+
+			for (k = 0; k < m; k++)
+				val[k] = '*';
+			val[m] = '\0';
+		} else if (wcstombs(val, t->prompt, sizeof val) ==
+		    (size_t)-1)
 			val[0] = '\0';
 		if (t->prompt_error[0] != '\0') {
 			attrset(tui_attr(t, CP_BLOCK, A_REVERSE | A_BOLD) |
@@ -235,7 +242,8 @@ tui_draw_bottom(struct tui *t)
 		attrset(A_NORMAL);
 		x = (int)strlen(t->prompt_label) + 1;
 		room = COLS - x - 1;
-		wv = wcswidth(t->prompt, t->prompt_len);
+		wv = t->prompt_secret ? (int)strlen(val) :
+		    wcswidth(t->prompt, t->prompt_len);
 		/* A long input scrolls: its end and the cursor stay in view. */
 		if (room > 4 && wv > room) {
 			tm_fit_right_end(val, (size_t)room, fit, sizeof fit);

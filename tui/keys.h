@@ -18,7 +18,7 @@
 #define C_SETTINGS	0x20
 #define C_TRAFFIC	0x40
 #define C_LISTS		(C_PENDING | C_RULES | C_ACTIVITY | C_SETTINGS | \
-			    C_TRAFFIC)
+			    C_TRAFFIC | C_CREDS)
 #define GP_CTRL(c)	((c) & 0x1f)
 
 #define GP_KEYS(X)							\
@@ -49,6 +49,10 @@
 	X(CA_CREATE, 'c', 0, C_TRAFFIC, N_("create CA"),		\
 	    N_("create greyproxy's CA, so HTTPS can be read (then trust "\
 	    "it: greyproxy cert install)"))				\
+	X(CRED_NEW, 'n', 0, C_CREDS, N_("new"),				\
+	    N_("add a global credential (the value is typed unseen)"))	\
+	X(CRED_DELETE, 'x', KEY_DC, C_CREDS, N_("delete"),		\
+	    N_("delete the selected global credential (asks first)"))	\
 	X(TOGGLE, ' ', 0, C_SETTINGS, N_("change"),			\
 	    N_("toggle or cycle the selected setting"))			\
 	X(INCREASE, '+', 0, C_SETTINGS, N_("more"),			\

@@ -41,6 +41,19 @@ tm_id(const cJSON *o)
 	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 }
 
+void
+tm_join(const cJSON *a, char *out, size_t n)
+{
+	const cJSON	*it;
+	size_t		 len = 0;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(it, a)
+		if (cJSON_IsString(it) && len < n)
+			len += (size_t)snprintf(out + len, n - len, "%s%s",
+			    len ? ", " : "", it->valuestring);
+}
+
 const char *
 tm_str(const cJSON *o, const char *key)
 {
@@ -308,6 +321,8 @@ tm_decode_tx(const cJSON *o, void *out)
 	x->complete = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o,
 	    "complete"));
 	x->tls = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "tls"));
+	x->substituted = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o,
+	    "substituted_credentials")) > 0;
 }
 
 /* Appends s, at most max bytes, hostile bytes made visible. */

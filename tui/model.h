@@ -75,6 +75,7 @@ struct tm_tx {
 	int		status;		/* 0: no response */
 	double		req_size, resp_size, ms;
 	int		complete, tls;
+	int		substituted;	/* a credential went out in it */
 };
 void	tm_decode_pending(const cJSON *, void *);
 void	tm_decode_tx(const cJSON *, void *);
@@ -110,6 +111,8 @@ struct tm_list {
 };
 
 int64_t		 tm_id(const cJSON *);		/* "id" or "_seq" */
+/* "a, b, c" from a JSON array of strings (others skipped). */
+void		 tm_join(const cJSON *, char *out, size_t outlen);
 const char	*tm_str(const cJSON *, const char *key);	/* "" if absent */
 double		 tm_num(const cJSON *, const char *key);
 

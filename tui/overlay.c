@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <curses.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ tui_open_prompt(struct tui *t, const char *label, const char *initial,
 	t->prompt_live = live;
 	t->prompt_overflow = 0;
 	t->prompt_error[0] = '\0';
+	t->prompt_secret = 0;
 	snprintf(t->prompt_label, sizeof t->prompt_label, "%s", label);
 	n = mbstowcs(t->prompt, initial ? initial : "",
 	    GP_ARRAY_LEN(t->prompt) - 1);
@@ -102,6 +104,25 @@ prompt_changed(struct tui *t)
 	tui_dirty(t);
 }
 
+void
+tui_open_secret_prompt(struct tui *t, const char *label, tui_text_fn done)
+{
+	tui_open_prompt(t, label, "", done, NULL);
+	t->prompt_secret = 1;
+}
+
+/* A secret typed: out of the prompt's memory once used. */
+static void
+prompt_wipe(struct tui *t, char *buf, size_t n)
+{
+	if (!t->prompt_secret)
+		return;
+	OPENSSL_cleanse(t->prompt, sizeof t->prompt);
+	OPENSSL_cleanse(buf, n);
+	t->prompt_len = 0;
+	t->prompt_secret = 0;
+}
+
 static void
 prompt_key(struct tui *t, wint_t ch, int fkey)
 {
@@ -109,6 +130,7 @@ prompt_key(struct tui *t, wint_t ch, int fkey)
 
 	if (!fkey && ch == 27) {
 		close_overlay(t);
+		prompt_wipe(t, buf, 0);
 		if (t->prompt_live != NULL)
 			t->prompt_live(t, "");	/* Esc undoes a live prompt */
 	} else if ((!fkey && (ch == '\n' || ch == '\r')) ||
@@ -120,12 +142,17 @@ prompt_key(struct tui *t, wint_t ch, int fkey)
 			    GP_ARRAY_LEN(t->prompt) - 1);
 			return;
 		}
+		int secret = t->prompt_secret;
+
 		t->prompt[t->prompt_len] = L'\0';
 		if (wcstombs(buf, t->prompt, sizeof buf) == (size_t)-1)
 			buf[0] = '\0';
+		prompt_wipe(t, buf, 0);	/* done may open the next prompt */
 		close_overlay(t);
 		if (t->prompt_done != NULL)
 			t->prompt_done(t, buf);
+		if (secret)
+			OPENSSL_cleanse(buf, sizeof buf);
 	} else if ((fkey && ch == KEY_BACKSPACE) || (!fkey && (ch == 127 ||
 	    ch == 8))) {
 		if (t->prompt_len > 0)

@@ -56,6 +56,12 @@ struct tui {
 
 	enum view_id		 view;
 	struct tm_list		 pending, rules, activity, settings, traffic;
+	struct tm_list		 creds;		/* sessions, then globals */
+	cJSON			*sessions_obj, *creds_obj;	/* as fetched */
+	char			 blocked[8][160];	/* latest refusals */
+	int			 nblocked;
+	char			 cred_label[128];	/* the n dialog's */
+	char			 cred_value[8193];
 	cJSON			*status;	/* GET /api/status */
 	cJSON			*settings_obj;	/* GET /api/settings */
 	cJSON			*schema;	/* GET /api/settings/schema */
@@ -89,6 +95,7 @@ struct tui {
 	wchar_t			 prompt[1024];
 	size_t			 prompt_len;
 	int			 prompt_overflow;	/* typed past the end */
+	int			 prompt_secret;	/* drawn as dots, wiped after */
 	char			 prompt_error[200];	/* why it reopened */
 	char			 confirm_text[192];
 	char			*detail;	/* OV_DETAIL text */
@@ -110,7 +117,8 @@ struct tui {
 #define W_SETTINGS	0x08
 #define W_LOGS		0x10
 #define W_TX		0x20
-#define W_ALL		0x3f
+#define W_CREDS		0x40
+#define W_ALL		0x7f
 
 /* tui.c */
 /* Can this terminal be drawn on?  0 with why when it cannot. */
@@ -128,6 +136,9 @@ void	 tui_on_state(void *, int connected, const char *why);
  * gets "" on Esc. */
 void	 tui_open_prompt(struct tui *, const char *label, const char *initial,
 	    tui_text_fn done, tui_text_fn live);
+/* A prompt whose text is never drawn (dots) and is wiped once done. */
+void	 tui_open_secret_prompt(struct tui *, const char *label,
+	    tui_text_fn done);
 /* Shows why the prompt (re)opened, over the status bar, in red. */
 void	 tui_prompt_error(struct tui *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -172,6 +183,10 @@ typedef void	(*tm_row_fn)(struct tui *, const cJSON *, const void *,
 void	 view_draw_list(struct tui *, struct tm_list *, int top, int rows,
 	    const char *header, tm_row_fn, const char *empty);
 void	 view_settings_rebuild(struct tui *);
+/* The Credentials view's rows from the fetched sessions and
+ * credentials; a refusal event noted. */
+void	 view_creds_rebuild(struct tui *);
+void	 view_creds_blocked(struct tui *, const cJSON *);
 /* Asks where the CA certificate is (Traffic's steps show it). */
 void	 view_traffic_cert(struct tui *);
 /* The current text of the pending entry the details show. */

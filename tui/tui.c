@@ -126,6 +126,32 @@ on_tx(void *d, int status, const cJSON *json)
 }
 
 static void
+on_sessions(void *d, int status, const cJSON *json)
+{
+	struct tui *t = d;
+
+	if (t->quit || status != 200)
+		return;
+	cJSON_Delete(t->sessions_obj);
+	t->sessions_obj = cJSON_Duplicate(json, 1);
+	view_creds_rebuild(t);
+	tui_dirty(t);
+}
+
+static void
+on_creds(void *d, int status, const cJSON *json)
+{
+	struct tui *t = d;
+
+	if (t->quit || status != 200)
+		return;
+	cJSON_Delete(t->creds_obj);
+	t->creds_obj = cJSON_Duplicate(json, 1);
+	view_creds_rebuild(t);
+	tui_dirty(t);
+}
+
+static void
 on_status(void *d, int status, const cJSON *json)
 {
 	struct tui *t = d;
@@ -185,6 +211,12 @@ do_fetch(uv_timer_t *tm)
 	if (w & W_TX)
 		gp_link_request(t->link, "GET", "/api/transactions?limit=500",
 		    NULL, on_tx, t);
+	if (w & W_CREDS) {
+		gp_link_request(t->link, "GET", "/api/sessions", NULL,
+		    on_sessions, t);
+		gp_link_request(t->link, "GET", "/api/credentials", NULL,
+		    on_creds, t);
+	}
 	if (w & W_SETTINGS) {
 		gp_link_request(t->link, "GET", "/api/settings", NULL,
 		    on_settings, t);
@@ -268,6 +300,11 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 		else
 			tm_list_push(&t->activity, d);
 		tui_fetch(t, W_STATUS);
+		tui_dirty(t);
+	} else if (strncmp(type, "session.", 8) == 0) {
+		tui_fetch(t, W_CREDS);
+	} else if (strcmp(type, "credential.blocked") == 0) {
+		view_creds_blocked(t, d);
 		tui_dirty(t);
 	} else if (strcmp(type, "transaction.new") == 0) {
 		tm_list_push(&t->traffic, d);
@@ -746,6 +783,9 @@ tui_stop(struct tui *t)
 	tm_list_free(&t->rules);
 	tm_list_free(&t->activity);
 	tm_list_free(&t->traffic);
+	tm_list_free(&t->creds);
+	cJSON_Delete(t->sessions_obj);
+	cJSON_Delete(t->creds_obj);
 	tm_list_free(&t->settings);
 	cJSON_Delete(t->status);
 	cJSON_Delete(t->settings_obj);

@@ -1,6 +1,6 @@
 /*
- * view-info.c: conversations and credentials, which later steps fill;
- * until then they say what they will show and why they are empty.
+ * view-info.c: conversations, which a later step fills; until then it
+ * says what it will show and why it is empty.
  */
 #include "config.h"
 
@@ -43,23 +43,6 @@ conv_draw(struct tui *t, int top, int rows)
 	    "(7 Settings to change it)"));
 }
 
-static void
-creds_draw(struct tui *t, int top, int rows)
-{
-	attrset(A_BOLD);
-	tui_text(top + 1, 2, COLS - 4, _("No credential sessions."));
-	attrset(A_NORMAL);
-	paragraph(t, top + 3, _("greywall registers a session for each "
-	    "sandbox it starts, with\nplaceholders that greyproxy swaps for "
-	    "the real secrets on the way out.\nSessions and global "
-	    "credentials are listed here by label, never by value.\n\n"
-	    "This build has no credential store yet."));
-}
-
 const struct view_ops view_conv = {
 	N_("Convers."), C_CONV, NULL, NULL, conv_draw, NULL, NULL,
-};
-
-const struct view_ops view_creds = {
-	N_("Creds"), C_CREDS, NULL, NULL, creds_draw, NULL, NULL,
 };

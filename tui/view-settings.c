@@ -15,20 +15,6 @@
 static void	setting_value_done(struct tui *, const char *);
 static void	setting_list_done(struct tui *, const char *);
 
-/* A list setting as it is typed: "a, b, c" ("" when empty). */
-static void
-list_text(const cJSON *v, char *out, size_t n)
-{
-	const cJSON	*it;
-	size_t		 len = 0;
-
-	out[0] = '\0';
-	cJSON_ArrayForEach(it, v)
-		if (cJSON_IsString(it) && len < n)
-			len += (size_t)snprintf(out + len, n - len, "%s%s",
-			    len ? ", " : "", it->valuestring);
-}
-
 static struct tm_list *
 l_settings(struct tui *t)
 {
@@ -69,7 +55,7 @@ view_settings_rebuild(struct tui *t)
 		else if (cJSON_IsNumber(v))
 			snprintf(val, sizeof val, "%d", v->valueint);
 		else if (cJSON_IsArray(v))
-			list_text(v, val, sizeof val);
+			tm_join(v, val, sizeof val);
 		else
 			snprintf(val, sizeof val, "%s", cJSON_IsString(v) ?
 			    v->valuestring : "?");
@@ -240,7 +226,7 @@ settings_key(struct tui *t, int a)
 	if (cJSON_IsArray(v)) {
 		char cur_list[2048];
 
-		list_text(v, cur_list, sizeof cur_list);
+		tm_join(v, cur_list, sizeof cur_list);
 		snprintf(t->setting_key, sizeof t->setting_key, "%s", key);
 		tui_open_prompt(t, _("Comma-separated:"), cur_list,
 		    setting_list_done, NULL);

@@ -66,8 +66,10 @@ tx_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 		    "!");
 	else
 		snprintf(st, sizeof st, "%s", x->complete ? "-" : "!");
-	snprintf(line, sizeof line, "%s %-8.8s %-7.7s %s %s %-4s %5s %6s",
-	    when, x->container, x->method, dest, path, st, size, dur);
+	/* "*" before the method: a credential was substituted in it */
+	snprintf(line, sizeof line, "%s %-8.8s %s%-6.6s %s %s %-4s %5s %6s",
+	    when, x->container, x->substituted ? "*" : " ", x->method, dest,
+	    path, st, size, dur);
 	if (!x->complete)
 		attrset(tui_attr(t, CP_NEW, A_BOLD));
 	else if (x->status >= 400 || x->status == 0)

@@ -201,6 +201,17 @@ tm_start() {
 		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 $*; echo EXITED \$? > $T/ui.exit; sleep 30"
 }
 screen() { tm capture-pane -p -t ui; }
+# tui_core [ENV=VALUE...]: `greyproxy tui` running the core on port 0
+# with a fresh data directory, in the tmux session; sets GP_API, GP_HTTP.
+tui_core() {
+	GP_DATA=$T/data
+	mkdir -p -m 700 "$GP_DATA"
+	tm_start "$@" "$GREYPROXY" tui --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+		--dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$GP_DATA"
+	wait_for 10 test -s "$GP_DATA/listen.json"; ok $? "tui runs the core"
+	GP_API=$(json_get "$GP_DATA/listen.json" api)
+	GP_HTTP=$(json_get "$GP_DATA/listen.json" http)
+}
 on_screen() { screen | grep -q -- "$1"; }		# on_screen REGEX
 not_on_screen() { ! on_screen "$1"; }
 keys() { tm send-keys -t ui "$@"; }

@@ -4,12 +4,7 @@
 # another terminal (the running core loads it), then mitmEnabled off.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
-GP_DATA=$T/data
-mkdir -p -m 700 "$GP_DATA"
-tm_start "$GREYPROXY" tui --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 \
-	--api 127.0.0.1:0 --data-dir "$GP_DATA"
-wait_for 10 test -s "$GP_DATA/listen.json"; ok $? "tui runs the core"
-GP_API=$(json_get "$GP_DATA/listen.json" api)
+tui_core
 bar() { screen | tail -2 | head -1; }
 wait_for 5 eval 'bar | grep -q "no CA: greyproxy cert generate"'
 ok $? "no CA: the status bar gives the command"

@@ -29,7 +29,7 @@ on_screen "NODE_EXTRA_CA_CERTS=$GP_DATA/ca-cert.pem"; ok $? "the per-tool variab
 
 # Plain HTTP is stored without a CA: it shows at once.
 curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" -H 'Authorization: Bearer tui-secret' "http://127.0.0.1:$PP/hello"
-wait_for 5 on_screen "GET     127.0.0.1:$PP"; ok $? "a plain request appears live"
+wait_for 5 on_screen "GET \+127.0.0.1:$PP"; ok $? "a plain request appears live"
 like "$(screen | grep "127.0.0.1:$PP")" "/hello +200" "with its path and status"
 
 keys c

@@ -1,0 +1,268 @@
+/*
+ * view-creds.c: greywall's sessions (identity, command, labels, time
+ * left, substitutions) and the global credentials (label, preview,
+ * hosts), then the latest refusals (a placeholder sent in clear, to
+ * another host, from another sandbox), highlighted.  n adds a global
+ * credential — its value typed unseen, its destinations suggested for a
+ * well-known label and confirmed — x deletes one.  Never a value.
+ */
+#include "config.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "core/core.h"
+#include "cred/cred.h"
+#include "tui/tui-int.h"
+
+static struct tm_list *
+l_creds(struct tui *t)
+{
+	return &t->creds;
+}
+
+/* Rows: {id (a row number), kind, ...} with what each line shows. */
+void
+view_creds_rebuild(struct tui *t)
+{
+	cJSON		*arr = cJSON_CreateArray(), *o;
+	const cJSON	*it;
+	int		 id = 0;
+	char		 buf[512];
+
+	cJSON_ArrayForEach(it, t->sessions_obj) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(it,
+		    "metadata");
+
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", ++id);
+		cJSON_AddStringToObject(o, "kind", "session");
+		cJSON_AddStringToObject(o, "sid", tm_str(it, "session_id"));
+		cJSON_AddStringToObject(o, "who", tm_str(it,
+		    "container_name"));
+		cJSON_AddStringToObject(o, "cmd", tm_str(m, "cmd"));
+		tm_join(cJSON_GetObjectItemCaseSensitive(it,
+		    "credential_labels"), buf, sizeof buf);
+		cJSON_AddStringToObject(o, "labels", buf);
+		cJSON_AddNumberToObject(o, "left", (double)(tm_time(it,
+		    "expires_at") - (int64_t)time(NULL)));
+		cJSON_AddNumberToObject(o, "subs", tm_num(it,
+		    "substitution_count"));
+		cJSON_AddItemToArray(arr, o);
+	}
+	cJSON_ArrayForEach(it, t->creds_obj) {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", ++id);
+		cJSON_AddStringToObject(o, "kind", "global");
+		cJSON_AddStringToObject(o, "cid", tm_str(it, "id"));
+		cJSON_AddStringToObject(o, "label", tm_str(it, "label"));
+		cJSON_AddStringToObject(o, "preview", tm_str(it,
+		    "value_preview"));
+		tm_join(cJSON_GetObjectItemCaseSensitive(it, "hosts"), buf,
+		    sizeof buf);
+		cJSON_AddStringToObject(o, "hosts", buf[0] ? buf :
+		    _("any host"));
+		cJSON_AddBoolToObject(o, "readable", cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(it, "readable")));
+		cJSON_AddStringToObject(o, "placeholder", tm_str(it,
+		    "placeholder"));
+		cJSON_AddItemToArray(arr, o);
+	}
+	tm_list_set(&t->creds, arr);
+	cJSON_Delete(arr);
+}
+
+void
+view_creds_blocked(struct tui *t, const cJSON *d)
+{
+	char	line[160], host[80];
+	time_t	now = time(NULL);
+	struct tm tmv;
+
+	gmtime_r(&now, &tmv);
+	tm_fit_right_end(tm_str(d, "destination_host"), 24, host, sizeof host);
+	for (size_t n = strlen(host); n > 0 && host[n - 1] == ' '; n--)
+		host[n - 1] = '\0';		/* the padding */
+	/* which, why (the token's last word), from whom, where */
+	{
+		const char *why = strrchr(tm_str(d, "reason"), '-');
+
+		snprintf(line, sizeof line, "%02d:%02d:%02d %-18.18s %-11s "
+		    "from %s -> %s", tmv.tm_hour, tmv.tm_min, tmv.tm_sec,
+		    tm_str(d, "label"), why != NULL ? why + 1 : "",
+		    tm_str(d, "container_name"), host);
+	}
+	memmove(t->blocked[1], t->blocked[0], sizeof t->blocked[0] *
+	    (GP_ARRAY_LEN(t->blocked) - 1));
+	snprintf(t->blocked[0], sizeof t->blocked[0], "%s", line);
+	if (t->nblocked < (int)GP_ARRAY_LEN(t->blocked))
+		t->nblocked++;
+}
+
+static void
+cred_row(struct tui *t, const cJSON *o, const void *item, int y, int sel)
+{
+	char line[512], left[16];
+
+	if (strcmp(tm_str(o, "kind"), "session") == 0) {
+		tm_age((int64_t)tm_num(o, "left") > 0 ?
+		    (int64_t)tm_num(o, "left") : 0, left, sizeof left);
+		snprintf(line, sizeof line, " session %-14.14s %-10.10s %-26.26s "
+		    "%5s %4.0f", tm_str(o, "who"), tm_str(o, "cmd"),
+		    tm_str(o, "labels"), left, tm_num(o, "subs"));
+	} else {
+		snprintf(line, sizeof line, " global  %-25.25s %-13.13s %s%s",
+		    tm_str(o, "label"), tm_str(o, "preview"),
+		    tm_str(o, "hosts"), cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(o, "readable")) ? "" :
+		    _(" (UNREADABLE: session.key)"));
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+		    "readable")))
+			attrset(tui_attr(t, CP_BLOCK, A_BOLD));
+	}
+	tui_text(y, 0, COLS, line);
+	attrset(A_NORMAL);
+}
+
+static void
+creds_draw(struct tui *t, int top, int rows)
+{
+	int	shown = t->nblocked > 0 ? t->nblocked + 2 : 0, i, y;
+
+	if (shown > rows / 2)
+		shown = rows / 2;
+	view_draw_list(t, &t->creds, top, rows - shown,
+	    _(" KIND    IDENTITY/LABEL  COMMAND/PREVIEW  LABELS/HOSTS"),
+	    cred_row, _("No sessions or credentials. greywall registers a "
+	    "session per sandbox; n adds a global credential."));
+	if (shown == 0)
+		return;
+	y = top + rows - shown;
+	attrset(tui_attr(t, CP_BLOCK, A_BOLD) | A_BOLD);
+	tui_text(y++, 0, COLS, _(" REFUSED: a placeholder sent where it may "
+	    "not go (possible exfiltration)"));
+	for (i = 0; i < t->nblocked && y < top + rows; i++)
+		tui_text(y++, 1, COLS - 1, t->blocked[i]);
+	attrset(A_NORMAL);
+}
+
+static void
+hosts_done(struct tui *t, const char *text)
+{
+	cJSON	*b = cJSON_CreateObject(), *h = cJSON_AddArrayToObject(b,
+	    "hosts");
+	char	*copy = gp_xstrdup(text), *save, *w;
+
+	for (w = strtok_r(copy, ", \t", &save); w != NULL;
+	    w = strtok_r(NULL, ", \t", &save))
+		cJSON_AddItemToArray(h, cJSON_CreateString(w));
+	free(copy);
+	cJSON_AddStringToObject(b, "label", t->cred_label);
+	cJSON_AddStringToObject(b, "value", t->cred_value);
+	OPENSSL_cleanse(t->cred_value, sizeof t->cred_value);
+	view_api_send(t, "POST", "/api/credentials", b,
+	    _("credential %s added"), t->cred_label);
+	tui_fetch(t, W_CREDS);
+}
+
+static void
+value_done(struct tui *t, const char *text)
+{
+	char hosts[512], *p;
+
+	if (text[0] == '\0') {
+		tui_message(t, 1, "%s", _("no value: nothing added"));
+		return;
+	}
+	snprintf(t->cred_value, sizeof t->cred_value, "%s", text);
+	/* the label's usual destinations, to confirm or change */
+	snprintf(hosts, sizeof hosts, "%s", gp_cred_default_hosts(
+	    t->cred_label));
+	for (p = hosts; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = ',';
+	tui_open_prompt(t, _("Hosts it may go to (empty: any):"), hosts,
+	    hosts_done, NULL);
+}
+
+static void
+label_done(struct tui *t, const char *text)
+{
+	if (text[0] == '\0')
+		return;
+	snprintf(t->cred_label, sizeof t->cred_label, "%s", text);
+	tui_open_secret_prompt(t, _("Value (not shown):"), value_done);
+}
+
+static void
+delete_confirmed(struct tui *t, int yes)
+{
+	const cJSON	*o = tm_list_selected(&t->creds);
+	char		 path[128];
+
+	if (!yes || o == NULL || strcmp(tm_str(o, "kind"), "global") != 0)
+		return;
+	snprintf(path, sizeof path, "/api/credentials/%s", tm_str(o, "cid"));
+	view_api_send(t, "DELETE", path, NULL, _("credential %s deleted"),
+	    tm_str(o, "label"));
+	tui_fetch(t, W_CREDS);
+}
+
+static void
+creds_key(struct tui *t, int a)
+{
+	const cJSON	*o = tm_list_selected(&t->creds);
+	char		*d, q[192];
+
+	switch (a) {
+	case GP_A_CRED_NEW:
+		tui_open_prompt(t, _("Label (e.g. ANTHROPIC_API_KEY):"), "",
+		    label_done, NULL);
+		break;
+	case GP_A_CRED_DELETE:
+		if (o == NULL || strcmp(tm_str(o, "kind"), "global") != 0) {
+			tui_message(t, 1, "%s", _("only global credentials are "
+			    "deleted here (greywall ends its sessions)"));
+			break;
+		}
+		snprintf(q, sizeof q, _("Delete credential %s? (y/n)"),
+		    tm_str(o, "label"));
+		tui_open_confirm(t, q, delete_confirmed);
+		break;
+	case GP_A_DETAILS:
+		if (o == NULL)
+			break;
+		if (strcmp(tm_str(o, "kind"), "session") == 0)
+			gp_xasprintf(&d, _("Session:       %s\nIdentity:      "
+			    "%s\nCommand:       %s\nLabels:        %s\n"
+			    "Time left:     %.0f s\nSubstitutions: %.0f"),
+			    tm_str(o, "sid"), tm_str(o, "who"), tm_str(o,
+			    "cmd"), tm_str(o, "labels"), tm_num(o, "left"),
+			    tm_num(o, "subs"));
+		else
+			gp_xasprintf(&d, _("Credential:    %s\nPreview:       "
+			    "%s\nPlaceholder:   %s\nHosts:         %s\n"
+			    "Readable:      %s"), tm_str(o, "label"),
+			    tm_str(o, "preview"), tm_str(o, "placeholder"),
+			    tm_str(o, "hosts"), cJSON_IsTrue(
+			    cJSON_GetObjectItemCaseSensitive(o, "readable")) ?
+			    _("yes") : _("no: session.key is missing or another"));
+		tui_open_detail(t, d);
+		break;
+	}
+}
+
+static void
+creds_open(struct tui *t)
+{
+	tui_fetch(t, W_CREDS);
+}
+
+const struct view_ops view_creds = {
+	N_("Creds"), C_CREDS, l_creds, creds_open, creds_draw, creds_key, NULL,
+};
