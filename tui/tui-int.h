@@ -58,7 +58,8 @@ struct tui {
 	struct tm_list		 pending, rules, activity, settings, traffic;
 	struct tm_list		 creds;		/* sessions, then globals */
 	cJSON			*sessions_obj, *creds_obj;	/* as fetched */
-	char			 blocked[8][160];	/* latest refusals */
+	char			 blocked[8][160];	/* latest events: */
+	int			 blocked_bad[8];	/* a refusal, or a use */
 	int			 nblocked;
 	char			 cred_label[128];	/* the n dialog's */
 	char			 cred_value[8193];
@@ -187,6 +188,7 @@ void	 view_settings_rebuild(struct tui *);
  * credentials; a refusal event noted. */
 void	 view_creds_rebuild(struct tui *);
 void	 view_creds_blocked(struct tui *, const cJSON *);
+void	 view_creds_used(struct tui *, const cJSON *);
 /* Asks where the CA certificate is (Traffic's steps show it). */
 void	 view_traffic_cert(struct tui *);
 /* The current text of the pending entry the details show. */

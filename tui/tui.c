@@ -301,6 +301,9 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 			tm_list_push(&t->activity, d);
 		tui_fetch(t, W_STATUS);
 		tui_dirty(t);
+	} else if (strcmp(type, "session.substitution") == 0) {
+		view_creds_used(t, d);
+		tui_fetch(t, W_CREDS);
 	} else if (strncmp(type, "session.", 8) == 0) {
 		tui_fetch(t, W_CREDS);
 	} else if (strcmp(type, "credential.blocked") == 0) {

@@ -77,31 +77,63 @@ view_creds_rebuild(struct tui *t)
 	cJSON_Delete(arr);
 }
 
+/* One more line in the latest events, newest first. */
+static void
+recent(struct tui *t, const char *line, int bad)
+{
+	memmove(t->blocked[1], t->blocked[0], sizeof t->blocked[0] *
+	    (GP_ARRAY_LEN(t->blocked) - 1));
+	memmove(&t->blocked_bad[1], &t->blocked_bad[0],
+	    sizeof t->blocked_bad[0] * (GP_ARRAY_LEN(t->blocked_bad) - 1));
+	snprintf(t->blocked[0], sizeof t->blocked[0], "%s", line);
+	t->blocked_bad[0] = bad;
+	if (t->nblocked < (int)GP_ARRAY_LEN(t->blocked))
+		t->nblocked++;
+}
+
+/* "HH:MM:SS", and the host cut to its right end, unpadded. */
+static void
+stamp(char *when, size_t wn, const char *h, char *host, size_t hn)
+{
+	time_t		now = time(NULL);
+	struct tm	tmv;
+	size_t		n;
+
+	gmtime_r(&now, &tmv);
+	snprintf(when, wn, "%02d:%02d:%02d", tmv.tm_hour, tmv.tm_min,
+	    tmv.tm_sec);
+	tm_fit_right_end(h, 24, host, hn);
+	for (n = strlen(host); n > 0 && host[n - 1] == ' '; n--)
+		host[n - 1] = '\0';		/* the padding */
+}
+
 void
 view_creds_blocked(struct tui *t, const cJSON *d)
 {
-	char	line[160], host[80];
-	time_t	now = time(NULL);
-	struct tm tmv;
+	char		 line[160], host[80], when[16];
+	const char	*why = strrchr(tm_str(d, "reason"), '-');
 
-	gmtime_r(&now, &tmv);
-	tm_fit_right_end(tm_str(d, "destination_host"), 24, host, sizeof host);
-	for (size_t n = strlen(host); n > 0 && host[n - 1] == ' '; n--)
-		host[n - 1] = '\0';		/* the padding */
 	/* which, why (the token's last word), from whom, where */
-	{
-		const char *why = strrchr(tm_str(d, "reason"), '-');
+	stamp(when, sizeof when, tm_str(d, "destination_host"), host,
+	    sizeof host);
+	snprintf(line, sizeof line, "%s %-18.18s %-11s from %s -> %s", when,
+	    tm_str(d, "label"), why != NULL ? why + 1 : "", tm_str(d,
+	    "container_name"), host);
+	recent(t, line, 1);
+}
 
-		snprintf(line, sizeof line, "%02d:%02d:%02d %-18.18s %-11s "
-		    "from %s -> %s", tmv.tm_hour, tmv.tm_min, tmv.tm_sec,
-		    tm_str(d, "label"), why != NULL ? why + 1 : "",
-		    tm_str(d, "container_name"), host);
-	}
-	memmove(t->blocked[1], t->blocked[0], sizeof t->blocked[0] *
-	    (GP_ARRAY_LEN(t->blocked) - 1));
-	snprintf(t->blocked[0], sizeof t->blocked[0], "%s", line);
-	if (t->nblocked < (int)GP_ARRAY_LEN(t->blocked))
-		t->nblocked++;
+void
+view_creds_used(struct tui *t, const cJSON *d)
+{
+	char	line[160], host[80], when[16], labels[64];
+
+	stamp(when, sizeof when, tm_str(d, "destination_host"), host,
+	    sizeof host);
+	tm_join(cJSON_GetObjectItemCaseSensitive(d, "labels"), labels,
+	    sizeof labels);
+	snprintf(line, sizeof line, "%s %-18.18s %-11s from %s -> %s", when,
+	    labels, _("substituted"), tm_str(d, "container_name"), host);
+	recent(t, line, 0);
 }
 
 static void
@@ -143,25 +175,24 @@ creds_draw(struct tui *t, int top, int rows)
 	if (shown == 0)
 		return;
 	y = top + rows - shown;
-	attrset(tui_attr(t, CP_BLOCK, A_BOLD) | A_BOLD);
-	tui_text(y++, 0, COLS, _(" REFUSED: a placeholder sent where it may "
-	    "not go (possible exfiltration)"));
-	for (i = 0; i < t->nblocked && y < top + rows; i++)
+	attrset(A_BOLD);
+	tui_text(y++, 0, COLS, _(" LATEST: substitutions, and REFUSALS (a "
+	    "placeholder sent where it may not go)"));
+	for (i = 0; i < t->nblocked && y < top + rows; i++) {
+		attrset(t->blocked_bad[i] ? tui_attr(t, CP_BLOCK, A_BOLD) |
+		    A_BOLD : A_NORMAL);
 		tui_text(y++, 1, COLS - 1, t->blocked[i]);
+	}
 	attrset(A_NORMAL);
 }
+
+static cJSON	*hosts_body(const char *);
 
 static void
 hosts_done(struct tui *t, const char *text)
 {
-	cJSON	*b = cJSON_CreateObject(), *h = cJSON_AddArrayToObject(b,
-	    "hosts");
-	char	*copy = gp_xstrdup(text), *save, *w;
+	cJSON	*b = hosts_body(text);
 
-	for (w = strtok_r(copy, ", \t", &save); w != NULL;
-	    w = strtok_r(NULL, ", \t", &save))
-		cJSON_AddItemToArray(h, cJSON_CreateString(w));
-	free(copy);
 	cJSON_AddStringToObject(b, "label", t->cred_label);
 	cJSON_AddStringToObject(b, "value", t->cred_value);
 	OPENSSL_cleanse(t->cred_value, sizeof t->cred_value);
@@ -199,6 +230,32 @@ label_done(struct tui *t, const char *text)
 	tui_open_secret_prompt(t, _("Value (not shown):"), value_done);
 }
 
+/* "a, b c" → {"hosts": ["a", "b", "c"]} */
+static cJSON *
+hosts_body(const char *text)
+{
+	cJSON	*b = cJSON_CreateObject(), *h = cJSON_AddArrayToObject(b,
+	    "hosts");
+	char	*copy = gp_xstrdup(text), *save, *w;
+
+	for (w = strtok_r(copy, ", \t", &save); w != NULL;
+	    w = strtok_r(NULL, ", \t", &save))
+		cJSON_AddItemToArray(h, cJSON_CreateString(w));
+	free(copy);
+	return b;
+}
+
+static void
+edit_done(struct tui *t, const char *text)
+{
+	char path[160];
+
+	snprintf(path, sizeof path, "/api/credentials/%s", t->cred_label);
+	view_api_send(t, "PUT", path, hosts_body(text),
+	    _("hosts changed%s"), "");
+	tui_fetch(t, W_CREDS);
+}
+
 static void
 delete_confirmed(struct tui *t, int yes)
 {
@@ -223,6 +280,17 @@ creds_key(struct tui *t, int a)
 	case GP_A_CRED_NEW:
 		tui_open_prompt(t, _("Label (e.g. ANTHROPIC_API_KEY):"), "",
 		    label_done, NULL);
+		break;
+	case GP_A_CRED_EDIT:
+		if (o == NULL || strcmp(tm_str(o, "kind"), "global") != 0) {
+			tui_message(t, 1, "%s", _("select a global credential"));
+			break;
+		}
+		snprintf(t->cred_label, sizeof t->cred_label, "%s",
+		    tm_str(o, "cid"));
+		tui_open_prompt(t, _("Hosts it may go to (empty: any):"),
+		    strcmp(tm_str(o, "hosts"), _("any host")) == 0 ? "" :
+		    tm_str(o, "hosts"), edit_done, NULL);
 		break;
 	case GP_A_CRED_DELETE:
 		if (o == NULL || strcmp(tm_str(o, "kind"), "global") != 0) {

@@ -134,6 +134,7 @@ cJSON	*body_json(struct api_req *, struct api_resp *);
 void	api_creds_list(struct api_req *, struct api_resp *);
 void	api_creds_create(struct api_req *, struct api_resp *);
 void	api_creds_delete(struct api_req *, struct api_resp *);
+void	api_creds_update(struct api_req *, struct api_resp *);
 void	api_sessions_create(struct api_req *, struct api_resp *);
 void	api_sessions_heartbeat(struct api_req *, struct api_resp *);
 void	api_sessions_delete(struct api_req *, struct api_resp *);

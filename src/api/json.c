@@ -265,6 +265,26 @@ gp_json_event(enum gp_event ev, const void *obj)
 	case GP_EV_SESSION_HEARTBEAT:
 		return cJSON_CreateString(obj);	/* the session id, as the
 						 * original */
+	case GP_EV_SESSION_SUBSTITUTION: {
+		const struct gp_subst_event *e = obj;
+		char *copy = gp_xstrdup(e->labels ? e->labels : ""), *save,
+		    *l;
+		cJSON *a;
+
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "session_id", e->session_id ?
+		    e->session_id : "");
+		a = cJSON_AddArrayToObject(o, "labels");
+		for (l = strtok_r(copy, "\n", &save); l != NULL;
+		    l = strtok_r(NULL, "\n", &save))
+			cJSON_AddItemToArray(a, cJSON_CreateString(l));
+		free(copy);
+		cJSON_AddStringToObject(o, GP_F_CONTAINER, e->identity);
+		cJSON_AddStringToObject(o, GP_F_HOST, e->host);
+		cJSON_AddNumberToObject(o, "substitution_count",
+		    (double)e->count);
+		return o;
+	}
 	case GP_EV_CREDENTIAL_BLOCKED: {
 		const struct gp_cred_block *b = obj;
 

@@ -39,6 +39,27 @@ cred_json(const struct gp_cred *k)
 	return o;
 }
 
+/* A JSON array of host globs as lines in hb ("" when empty); 1 when
+ * it is not one. */
+static int
+hosts_lines(const cJSON *hosts, struct gp_buf *hb)
+{
+	const cJSON	*it;
+	int		 bad = !cJSON_IsArray(hosts);
+
+	cJSON_ArrayForEach(it, hosts) {
+		if (!cJSON_IsString(it) || it->valuestring[0] == '\0' ||
+		    strchr(it->valuestring, '\n') != NULL)
+			bad = 1;
+		else
+			gp_buf_printf(hb, "%s%s", hb->len ? "\n" : "",
+			    it->valuestring);
+	}
+	if (hb->data == NULL)
+		gp_buf_addstr(hb, "");
+	return bad;
+}
+
 void
 api_creds_list(struct api_req *r, struct api_resp *resp)
 {
@@ -71,7 +92,7 @@ void
 api_creds_create(struct api_req *r, struct api_resp *resp)
 {
 	const struct gp_cred	*k;
-	const cJSON		*label, *value, *hosts, *it;
+	const cJSON		*label, *value, *hosts;
 	const char		*why = NULL;
 	struct gp_buf		 hb = { 0 };
 	cJSON			*b;
@@ -82,20 +103,8 @@ api_creds_create(struct api_req *r, struct api_resp *resp)
 	label = cJSON_GetObjectItemCaseSensitive(b, "label");
 	value = cJSON_GetObjectItemCaseSensitive(b, "value");
 	hosts = cJSON_GetObjectItemCaseSensitive(b, "hosts");
-	if (hosts != NULL && !cJSON_IsNull(hosts)) {
-		if (!cJSON_IsArray(hosts))
-			bad = 1;
-		cJSON_ArrayForEach(it, hosts) {
-			if (!cJSON_IsString(it) || it->valuestring[0] == '\0' ||
-			    strchr(it->valuestring, '\n') != NULL)
-				bad = 1;
-			else
-				gp_buf_printf(&hb, "%s%s", hb.len ? "\n" : "",
-				    it->valuestring);
-		}
-		if (hb.data == NULL)
-			gp_buf_addstr(&hb, "");
-	}
+	if (hosts != NULL && !cJSON_IsNull(hosts))
+		bad = hosts_lines(hosts, &hb);
 	if (bad) {
 		api_error(resp, 400, "hosts must be an array of host names or "
 		    "globs");
@@ -117,6 +126,37 @@ api_creds_create(struct api_req *r, struct api_resp *resp)
 	cJSON_Delete(b);
 	/* the request's bytes held the value too */
 	OPENSSL_cleanse((char *)(uintptr_t)r->body, r->body_len);
+}
+
+/* PUT /api/credentials/:id {hosts}: where it may go ([]: anywhere). */
+void
+api_creds_update(struct api_req *r, struct api_resp *resp)
+{
+	const struct gp_cred	*k;
+	const cJSON		*hosts;
+	const char		*why = NULL;
+	struct gp_buf		 hb = { 0 };
+	cJSON			*b;
+	int			 rc, bad = 0;
+
+	if ((b = body_json(r, resp)) == NULL)
+		return;
+	hosts = cJSON_GetObjectItemCaseSensitive(b, "hosts");
+	bad = hosts_lines(hosts, &hb);
+	if (bad)
+		api_error(resp, 400, "hosts must be an array of host names or "
+		    "globs");
+	else if ((rc = gp_ctl_cred_set_hosts(r->ctl, r->param, hb.data ?
+	    hb.data : "", &k, &why)) == 0)
+		ok_json(resp, cred_json(k));
+	else if (rc == -ENOENT)
+		api_error(resp, 404, "credential not found");
+	else if (rc == -EINVAL)
+		api_error(resp, 400, why);
+	else
+		api_errno(resp, rc, why);
+	gp_buf_free(&hb);
+	cJSON_Delete(b);
 }
 
 void

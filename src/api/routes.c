@@ -1215,6 +1215,7 @@ static const struct route {
 	{ "GET", "/api/credentials", api_creds_list },
 	{ "POST", "/api/credentials", api_creds_create },
 	{ "DELETE", "/api/credentials/:id", api_creds_delete },
+	{ "PUT", "/api/credentials/:id", api_creds_update },
 	{ "GET", "/api/sessions", api_sessions_list },
 	{ "POST", "/api/sessions", api_sessions_create },
 	{ "POST", "/api/sessions/:id/heartbeat", api_sessions_heartbeat },

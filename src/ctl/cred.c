@@ -229,16 +229,49 @@ gp_ctl_cred_add(struct gp_ctl *c, const char *label, const char *value,
 	return 0;
 }
 
+/* The credential with this id (its index), or ncreds. */
+static size_t
+index_of(struct gp_ctl *c, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncreds; i++)
+		if (strcmp(c->creds[i].id, id) == 0)
+			break;
+	return i;
+}
+
+int
+gp_ctl_cred_set_hosts(struct gp_ctl *c, const char *id, const char *hosts,
+    const struct gp_cred **out, const char **why)
+{
+	size_t	i;
+	int	rc;
+
+	*why = NULL;
+	if ((i = index_of(c, id)) == c->ncreds)
+		return -ENOENT;
+	if (!hosts_ok(hosts)) {
+		*why = "hosts: host names or globs, one a line";
+		return -EINVAL;
+	}
+	if ((rc = gp_store_cred_set_hosts(c->store, id, hosts)) != 0)
+		return rc;
+	free(c->creds[i].hosts);
+	c->creds[i].hosts = gp_xstrdup(hosts);
+	gp_log(GP_LOG_INFO, "credential %s now %s", c->creds[i].label,
+	    hosts[0] ? "bound to its hosts" : "sent to any host");
+	*out = &c->creds[i];
+	return 0;
+}
+
 int
 gp_ctl_cred_delete(struct gp_ctl *c, const char *id)
 {
 	size_t	i;
 	int	rc;
 
-	for (i = 0; i < c->ncreds; i++)
-		if (strcmp(c->creds[i].id, id) == 0)
-			break;
-	if (i == c->ncreds)
+	if ((i = index_of(c, id)) == c->ncreds)
 		return -ENOENT;
 	if ((rc = gp_store_cred_delete(c->store, id)) != 0 && rc != -ENOENT)
 		return rc;
@@ -520,6 +553,18 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 		if (sid != NULL)
 			t->session_id = gp_arena_strndup(&t->arena, sid,
 			    strlen(sid));
+		{
+			struct gp_subst_event ev = { t->session_id,
+			    t->sub_labels, t->identity, t->host, 0 };
+			struct gp_session *s = NULL;
+			size_t i;
+
+			for (i = 0; sid != NULL && i < c->nsessions; i++)
+				if (strcmp(c->sessions[i].id, sid) == 0)
+					s = &c->sessions[i];
+			ev.count = s != NULL ? s->substitutions : 0;
+			gp_bus_emit(&c->bus, GP_EV_SESSION_SUBSTITUTION, &ev);
+		}
 	} else {
 		OPENSSL_cleanse(out.data, out.len);
 		gp_buf_free(&out);

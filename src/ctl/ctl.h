@@ -301,6 +301,14 @@ const struct gp_cred *gp_ctl_creds(struct gp_ctl *, size_t *n);
 int	gp_ctl_cred_add(struct gp_ctl *, const char *label, const char *value,
 	    const char *hosts, const struct gp_cred **out, const char **why);
 int	gp_ctl_cred_delete(struct gp_ctl *, const char *id);
+/* A credential's destinations replaced: 0, -ENOENT, -EINVAL (*why). */
+int	gp_ctl_cred_set_hosts(struct gp_ctl *, const char *id,
+	    const char *hosts, const struct gp_cred **out, const char **why);
+/* The session.substitution event's object. */
+struct gp_subst_event {
+	const char	*session_id, *labels, *identity, *host;
+	uint64_t	 count;		/* the session's, so far */
+};
 /* session.key, read (or, with create, made) once; 0 or -errno. */
 int	gp_ctl_vault_key(struct gp_ctl *, int create);
 

@@ -73,6 +73,12 @@ is "$(jget "$(api GET /api/credentials)" '[k["readable"] for k in d]')" "[False,
 out=$(curl -s --max-time 10 -p -x "http://$GP_HTTP" --cacert "$CA" -H "Authorization: Bearer $PH" "https://localhost:$OP/headers")
 like "$out" "Bearer $PH" "an unreadable one is not substituted"
 
+# Its destinations changed.
+u=$(api PUT "/api/credentials/$ID" -d '{"hosts":["localhost","*.example"]}')
+is "$(api_status) $(jget "$u" 'd["hosts"]')" "200 ['localhost', '*.example']" "PUT hosts: changed"
+api PUT "/api/credentials/$ID" -d '{"hosts":"x"}' >/dev/null; is "$(api_status)" 400 "hosts not an array: 400"
+api PUT "/api/credentials/cred_nope" -d '{"hosts":[]}' >/dev/null; is "$(api_status)" 404 "unknown: 404"
+
 # Deleted: the placeholder passes unchanged.
 api DELETE "/api/credentials/$ID" >/dev/null; is "$(api_status)" 200 "deleted"
 api DELETE "/api/credentials/$ID" >/dev/null; is "$(api_status)" 404 "deleted twice: 404"

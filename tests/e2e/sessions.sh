@@ -50,6 +50,8 @@ unlike "$l" "$SECRET" "the list never holds a value"
 # Substituted for its own sandbox only (SOCKS5 user = container_name).
 out=$(curl -s --max-time 10 -x "socks5h://claude:proxy@$GP_SOCKS" --cacert "$CA" -H "Authorization: Bearer $PH" "https://localhost:$OP/headers")
 like "$out" "Authorization: Bearer $SECRET" "its sandbox, through SOCKS5: the real value arrives"
+wait_for 5 grep -q "\"session.substitution\".*\"session_id\":\"$SID\",\"labels\":\[\"MY_TOKEN\"\].*\"container_name\":\"claude\"" "$T/ws.out"; ok $? "session.substitution announced, with its label"
+! grep -q -- "$SECRET" "$T/ws.out"; ok $? "events never carry the value"
 is "$(curl -s -o /dev/null -w '%{http_code}' -D "$T/h" --max-time 10 -x "socks5h://intruder:proxy@$GP_SOCKS" --cacert "$CA" -H "Authorization: Bearer $PH" "https://localhost:$OP/headers")" 403 "another sandbox: 403"
 like "$(tr -d '\r' < "$T/h" | grep -i x-proxy-error)" "blocked-credential-identity" "blocked-credential-identity"
 wait_for 5 grep -q '"credential.blocked".*"label":"MY_TOKEN".*"container_name":"intruder"' "$T/ws.out"; ok $? "reported"

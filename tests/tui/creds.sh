@@ -35,9 +35,18 @@ wait_for 5 on_screen "session claude"; ok $? "greywall's session appears live"
 like "$(screen | grep "session claude")" "claude +MY_TOKEN +1[45]m" "its command, label and time left"
 
 curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" -H "Authorization: Bearer $PH" "http://127.0.0.1:$PP/hello"
-wait_for 5 on_screen "REFUSED: a placeholder sent where it may not go"; ok $? "a refusal is shown"
+wait_for 5 on_screen "LATEST: substitutions, and REFUSALS"; ok $? "a refusal is shown"
 on_screen "ANTHROPIC_API_KEY \+plaintext \+from unknown-127.0.0.1 -> 127.0.0.1"; ok $? "which, why, from whom, where"
 
+# e changes where it may go.
+keys G
+keys e
+wait_for 5 on_screen "Hosts it may go to (empty: any): api.anthropic.com"; ok $? "e: its hosts to edit"
+keys C-u
+keys -l "127.0.0.1, localhost"
+keys Enter
+wait_for 5 eval '[ "$(jget "$(api GET /api/credentials)" "d[0][\"hosts\"]")" = "['"'"'127.0.0.1'"'"', '"'"'localhost'"'"']" ]'; ok $? "stored"
+wait_for 5 eval 'screen | grep "ANTHROPIC_API_KEY" | grep -q "127.0.0.1, localhost"'; ok $? "and shown"
 keys G
 keys x
 wait_for 5 on_screen "Delete credential ANTHROPIC_API_KEY? (y/n)"; ok $? "x asks"
