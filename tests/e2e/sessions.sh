@@ -72,15 +72,21 @@ is "$(jget "$(body "$r")" 'sorted(d)')" "['expires_at', 'session_id']" "with ses
 r=$(gw heartbeat gw-unknown); is "$(status "$r") $(err "$r")" "404 session not found or expired" "unknown: 404, greywall re-registers"
 gp_stop
 SSL_CERT_FILE="$T/cert.pem" gp_start
+ws_events
 r=$(gw heartbeat "$SID"); is "$(status "$r")" 200 "after a restart the session is known"
 out=$(curl -s --max-time 10 -x "socks5h://claude:proxy@$GP_SOCKS" --cacert "$CA" -H "x-api-key: $PH" "https://localhost:$OP/headers")
 like "$out" "x-api-key: $SECRET" "and its mapping still substituted"
 n=$(grep -r -a -l -- "$SECRET" "$GP_DATA" "$T/serve.log" 2>/dev/null | wc -l)
 is "$n" 0 "no file of the data directory nor the log holds the session's value"
 
-# Expiry at the moment of use.
-gw register gw-short c --allow-all --ttl 1 >/dev/null
-wait_for 5 eval '[ "$(status "$(gw heartbeat gw-short)")" = 404 ]'; ok $? "a 1 s session: expired when next used"
+# Expiry at the moment of use: no heartbeat, no substitution.
+PH2="greyproxy:credential:v1:gw-short:ffeeddccbbaa99887766554433221100"
+gw register gw-short claude --map "$PH2=short-lived-value:SHORT" --ttl 1 >/dev/null
+through() { curl -s --max-time 10 -x "socks5h://claude:proxy@$GP_SOCKS" --cacert "$CA" -H "X-Token-Two: $PH2" "https://localhost:$OP/headers"; }
+like "$(through)" "X-Token-Two: short-lived-value" "a 1 s session substitutes while alive"
+wait_for 5 eval 'through | grep -q "X-Token-Two: $PH2"'; ok $? "once expired its placeholder passes unchanged"
+is "$(status "$(gw heartbeat gw-short)")" 404 "and its heartbeat is 404"
+wait_for 5 grep -q '"type":"session.expired","data":"gw-short"' "$T/ws.out"; ok $? "session.expired announced"
 
 # Delete: its rules go, the placeholder passes unchanged.
 r=$(gw delete "$SID"); is "$(status "$r")" 200 "delete: 200"
