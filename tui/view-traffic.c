@@ -116,11 +116,15 @@ no_ca(struct tui *t, int top)
 static void
 traffic_draw(struct tui *t, int top, int rows)
 {
-	int used = no_ca(t, top);
+	int	used = no_ca(t, top), pathw = COLS - 67 > 8 ? COLS - 67 : 8;
+	char	hdr[512];
 
-	view_draw_list(t, &t->traffic, top + used, rows - used,
-	    _("TIME     SOURCE   METHOD  DESTINATION            PATH"),
-	    tx_row, _("No HTTP transactions yet. Requests through the proxy "
+	/* the rows' widths: a marker column before the method */
+	snprintf(hdr, sizeof hdr, "%-8s %-8s  %-6s %-22s %-*s %-4s %5s %6s",
+	    _("TIME"), _("SOURCE"), _("METHOD"), _("DESTINATION"), pathw,
+	    _("PATH"), _("ST"), _("SIZE"), _("TOOK"));
+	view_draw_list(t, &t->traffic, top + used, rows - used, hdr, tx_row,
+	    _("No HTTP transactions yet. Requests through the proxy "
 	    "appear here."));
 }
 
