@@ -48,6 +48,29 @@ view_creds_rebuild(struct tui *t)
 		cJSON_AddStringToObject(o, "cmd", tm_str(m, "cmd"));
 		tm_join(cJSON_GetObjectItemCaseSensitive(it,
 		    "credential_labels"), buf, sizeof buf);
+		{
+			/* where each of its credentials may go */
+			struct gp_buf	 bd = { 0 };
+			const cJSON	*lab;
+
+			cJSON_ArrayForEach(lab, cJSON_GetObjectItemCaseSensitive(
+			    it, "credential_labels")) {
+				const char *h = cJSON_IsString(lab) ?
+				    gp_cred_default_hosts(lab->valuestring) :
+				    "";
+
+				if (!cJSON_IsString(lab))
+					continue;
+				gp_buf_printf(&bd, "\n  %s -> %s",
+				    lab->valuestring, h[0] ? h : _("any host"));
+			}
+			gp_buf_add(&bd, "", 1);
+			for (char *q = bd.data; *q != '\0'; q++)
+				if (*q == '\n' && q[1] != ' ')
+					*q = ',';	/* hosts a line */
+			cJSON_AddStringToObject(o, "bound", bd.data);
+			gp_buf_free(&bd);
+		}
 		cJSON_AddStringToObject(o, "labels", buf);
 		cJSON_AddNumberToObject(o, "left", (double)(tm_time(it,
 		    "expires_at") - (int64_t)time(NULL)));
@@ -308,10 +331,12 @@ creds_key(struct tui *t, int a)
 		if (strcmp(tm_str(o, "kind"), "session") == 0)
 			gp_xasprintf(&d, _("Session:       %s\nIdentity:      "
 			    "%s\nCommand:       %s\nLabels:        %s\n"
-			    "Time left:     %.0f s\nSubstitutions: %.0f"),
-			    tm_str(o, "sid"), tm_str(o, "who"), tm_str(o,
-			    "cmd"), tm_str(o, "labels"), tm_num(o, "left"),
-			    tm_num(o, "subs"));
+			    "Time left:     %.0f s\nSubstitutions: %.0f\n"
+			    "Substituted only for %s, inside HTTPS, and only "
+			    "to:%s"), tm_str(o, "sid"), tm_str(o, "who"),
+			    tm_str(o, "cmd"), tm_str(o, "labels"), tm_num(o,
+			    "left"), tm_num(o, "subs"), tm_str(o, "who"),
+			    tm_str(o, "bound"));
 		else
 			gp_xasprintf(&d, _("Credential:    %s\nPreview:       "
 			    "%s\nPlaceholder:   %s\nHosts:         %s\n"

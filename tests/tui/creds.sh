@@ -33,6 +33,11 @@ python3 "$LIB/fakegreywall.py" "$GP_API" register gw-00aa11bb22cc33dd claude \
 	--map "greyproxy:credential:v1:gw-00aa11bb22cc33dd:0123456789abcdef0123456789abcdef=v:MY_TOKEN" >/dev/null
 wait_for 5 on_screen "session claude"; ok $? "greywall's session appears live"
 like "$(screen | grep "session claude")" "claude +MY_TOKEN +1[45]m" "its command, label and time left"
+keys g
+keys Enter
+wait_for 5 on_screen "Substituted only for claude, inside HTTPS, and only to:"; ok $? "Enter on a session: its binding"
+on_screen "MY_TOKEN -> any host"; ok $? "each label with where it may go"
+keys Escape
 
 curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" -H "Authorization: Bearer $PH" "http://127.0.0.1:$PP/hello"
 wait_for 5 on_screen "LATEST: substitutions, and REFUSALS"; ok $? "a refusal is shown"
