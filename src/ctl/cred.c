@@ -415,15 +415,16 @@ on_request(void *arg, struct gp_txn *t, const char **why)
 /* A substitution noted: its label once, its session (the first), its
  * session's count. */
 static void
-note(struct gp_buf *labels, const char **sid, const struct secret *k)
+note(struct gp_buf *labels, char sid[80], const struct secret *k)
 {
 	size_t	n = strlen(k->label);
 	char	*p = labels->data;
 
+	/* the id copied: a later lookup may expire and move sessions */
 	if (k->s != NULL) {
 		k->s->substitutions++;
-		if (*sid == NULL)
-			*sid = k->s->id;
+		if (sid[0] == '\0')
+			snprintf(sid, 80, "%s", k->s->id);
 	}
 	while (p != NULL && p < labels->data + labels->len) {
 		char *e = memchr(p, '\n', (size_t)(labels->data +
@@ -477,7 +478,7 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 	const char	*q = NULL, *sp;
 	int		 n_sub = 0;
 	struct gp_buf	 labels = { 0 };
-	const char	*sid = NULL;
+	char		 sid[80] = "";
 
 	if ((c->ncreds == 0 && c->nsessions == 0) || line_end == NULL)
 		return;
@@ -523,7 +524,7 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 				pct(&out, k.value, strlen(k.value));
 				p = s;
 				n_sub++;
-				note(&labels, &sid, &k);
+				note(&labels, sid, &k);
 				continue;
 			}
 		}
@@ -541,7 +542,7 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 			gp_buf_addstr(&out, k.value);
 		p = hit + n;
 		n_sub++;
-		note(&labels, &sid, &k);
+		note(&labels, sid, &k);
 	}
 	if (n_sub > 0) {
 		OPENSSL_cleanse(head->data, head->len);
@@ -550,7 +551,7 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 		t->substituted = 1;
 		t->sub_labels = gp_arena_strndup(&t->arena, labels.data,
 		    labels.len);
-		if (sid != NULL)
+		if (sid[0] != '\0')
 			t->session_id = gp_arena_strndup(&t->arena, sid,
 			    strlen(sid));
 		{
@@ -559,7 +560,7 @@ on_rewrite(void *arg, struct gp_txn *t, struct gp_buf *head)
 			struct gp_session *s = NULL;
 			size_t i;
 
-			for (i = 0; sid != NULL && i < c->nsessions; i++)
+			for (i = 0; sid[0] != '\0' && i < c->nsessions; i++)
 				if (strcmp(c->sessions[i].id, sid) == 0)
 					s = &c->sessions[i];
 			ev.count = s != NULL ? s->substitutions : 0;

@@ -433,7 +433,9 @@ gp_ctl_session_find(struct gp_ctl *c, const char *ph, size_t n,
 	const char	*sid = ph + 24, *colon;
 	size_t		 i, k;
 
-	if (n <= 24 || (colon = memchr(sid, ':', n - 24)) == NULL)
+	/* "…:v1:<session id>:<hex>": the id ends at the last ':' (an id
+	 * may hold one; the hex never does) */
+	if (n <= 24 || (colon = memrchr(sid, ':', n - 24)) == NULL)
 		return NULL;
 	for (i = 0; i < c->nsessions; i++) {
 		struct gp_session *s = &c->sessions[i];
