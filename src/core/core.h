@@ -25,9 +25,10 @@
 #define GP_AGAIN  (-11)		/* need more input */
 #define GP_EPROTO (-71)		/* malformed input; see the reason */
 
-/* A glob of * and ? matched against s, ASCII case ignored (no locale,
- * no classes: host and header names). */
-int	 gp_glob_icase(const char *pat, const char *s);
+/* A glob of * and ? matched against s, with icase ASCII case ignored
+ * (no locale, no classes: host and header names, paths). */
+int	 gp_glob(const char *pat, const char *s, int icase);
+int	 gp_glob_icase(const char *pat, const char *s);	/* icase 1 */
 /* Does s match one of the globs in globs (one per line), as above?
  * Settings such as mitmBypass and redactedHeaders. */
 int	 gp_globs_match(const char *globs, const char *s);

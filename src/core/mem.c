@@ -138,7 +138,7 @@ lower(int c)
 }
 
 int
-gp_glob_icase(const char *p, const char *s)
+gp_glob(const char *p, const char *s, int icase)
 {
 	const char *star = NULL, *resume = NULL;
 
@@ -146,8 +146,8 @@ gp_glob_icase(const char *p, const char *s)
 		if (*p == '*') {
 			star = ++p;
 			resume = s;
-		} else if (*p != '\0' && (*p == '?' ||
-		    lower((unsigned char)*p) == lower((unsigned char)*s))) {
+		} else if (*p != '\0' && (*p == '?' || *p == *s || (icase &&
+		    lower((unsigned char)*p) == lower((unsigned char)*s)))) {
 			p++;
 			s++;
 		} else if (star != NULL) {
@@ -159,6 +159,12 @@ gp_glob_icase(const char *p, const char *s)
 	while (*p == '*')
 		p++;
 	return *p == '\0';
+}
+
+int
+gp_glob_icase(const char *p, const char *s)
+{
+	return gp_glob(p, s, 1);
 }
 
 int

@@ -10,8 +10,8 @@ bad=$(grep -rl 'sqlite3' src --include='*.c' --include='*.h' | grep -v '^src/sto
 is "$bad" "" "SQL only in src/store/"
 bad=$(grep -rlE '#include "(\.\./)*tui/' src | grep -v '^src/main.c$')
 is "$bad" "" "src/ does not include tui/ (main.c aside)"
-bad=$(grep -lE '#include <uv.h>|"net/|"store/' src/rules/*.[ch] src/http/*.[ch])
-is "$bad" "" "rules and http parsing are pure (no libuv, no store)"
+bad=$(grep -lE '#include <uv.h>|"net/|"store/' src/rules/*.[ch] src/http/*.[ch] src/dissect/*.[ch])
+is "$bad" "" "rules, http parsing and dissectors are pure (no libuv, no store)"
 bad=$(find src tui -name config.h)
 is "$bad" "" "no module header named config.h (it would shadow autoconf's)"
 bad=$(grep -L '^#include "config.h"' src/*.c src/*/*.c tui/*.c)
