@@ -19,6 +19,8 @@ const struct gp_cmd gp_cmds[] = {
 	{ "rule", gp_cmd_rule, N_("add, list or remove rules") },
 	{ "dns", gp_cmd_dns, N_("flush or show the DNS cache") },
 	{ "logs", gp_cmd_logs, N_("prune the connection log") },
+	{ "conversations", gp_cmd_conv, N_("list, show, export or rebuild "
+	    "LLM conversations") },
 	{ "cert", gp_cmd_cert, N_("the CA for HTTPS interception: generate, "
 	    "show, reload, install") },
 	{ "version", gp_cmd_version, N_("print the version") },

@@ -18,7 +18,7 @@
 #define C_SETTINGS	0x20
 #define C_TRAFFIC	0x40
 #define C_LISTS		(C_PENDING | C_RULES | C_ACTIVITY | C_SETTINGS | \
-			    C_TRAFFIC | C_CREDS)
+			    C_TRAFFIC | C_CREDS | C_CONV)
 #define GP_CTRL(c)	((c) & 0x1f)
 
 #define GP_KEYS(X)							\
@@ -49,6 +49,25 @@
 	X(CA_CREATE, 'c', 0, C_TRAFFIC, N_("create CA"),		\
 	    N_("create greyproxy's CA, so HTTPS can be read (then trust "\
 	    "it: greyproxy cert install)"))				\
+	X(THREAD_NEXT, 'n', 0, C_CONV, N_("next"),			\
+	    N_("in a conversation: go to the next line the search matches"))\
+	X(THREAD_PREV, 'N', 0, C_CONV, NULL,				\
+	    N_("in a conversation: go to the previous match"))		\
+	X(THREAD_OPEN, 'o', 0, C_CONV, N_("sub-agent"),			\
+	    N_("in a conversation: open the sub-agent the tool call at the "\
+	    "cursor started"))						\
+	X(THREAD_BACK, 'b', KEY_BACKSPACE, C_CONV, N_("back"),		\
+	    N_("in a conversation: back to its parent, or to the list "	\
+	    "(Esc too)"))						\
+	X(EXPORT, 'E', 0, C_CONV, N_("export"),				\
+	    N_("write the open conversation to a file: Markdown, or JSON "\
+	    "for a .json name (also: greyproxy conversations export ID)"))	\
+	X(UTILITY, 'u', 0, C_CONV, NULL,				\
+	    N_("show or hide utility requests (titles, warm-ups, quota "	\
+	    "probes, scorers)"))					\
+	X(TX_CONV, 'o', 0, C_TRAFFIC, N_("conversation"),		\
+	    N_("open the LLM conversation the selected transaction is part "\
+	    "of"))							\
 	X(CRED_NEW, 'n', 0, C_CREDS, N_("new"),				\
 	    N_("add a global credential (the value is typed unseen)"))	\
 	X(CRED_EDIT, 'e', 0, C_CREDS, N_("hosts"),			\
@@ -64,9 +83,11 @@
 	X(SET_VALUE, '=', 0, C_SETTINGS, N_("type"),			\
 	    N_("type a new value for the selected number or list"))		\
 	X(DETAILS, '\n', KEY_ENTER, C_LISTS, N_("details"),		\
-	    N_("show details of the selected line"))			\
-	X(FILTER, '/', 0, C_PENDING | C_RULES | C_ACTIVITY | C_TRAFFIC, \
-	    N_("filter"), N_("filter the list (empty clears)"))		\
+	    N_("show details of the selected line (in a conversation: "	\
+	    "open or close the thinking or tool call)"))			\
+	X(FILTER, '/', 0, C_PENDING | C_RULES | C_ACTIVITY | C_TRAFFIC | \
+	    C_CONV, N_("filter"), N_("filter the list (empty clears; in a "\
+	    "conversation: search it)"))		\
 	X(DOWN, 'j', KEY_DOWN, C_ALL, NULL, N_("move down"))		\
 	X(UP, 'k', KEY_UP, C_ALL, NULL, N_("move up"))			\
 	X(PAGE_DOWN, GP_CTRL('f'), KEY_NPAGE, C_ALL, NULL,			\

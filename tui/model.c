@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "dissect/dissect.h"
 #include "ctl/ctl.h"
 #include "tui/model.h"
 #include "api/fields.h"
@@ -415,6 +416,10 @@ tm_tx_text(const cJSON *o, size_t max_body)
 	    "tls")) ? _("inside intercepted TLS") : _("plain HTTP"));
 	gp_buf_printf(&b, "%s ", _("Source:"));
 	tx_clean(&b, tm_str(o, GP_F_CONTAINER), 128);
+	if (*tm_str(o, "conversation_id") != '\0') {
+		gp_buf_printf(&b, "\n%s ", _("Conversation (o opens it):"));
+		tx_clean(&b, tm_str(o, "conversation_id"), 64);
+	}
 	if (st > 0)
 		gp_buf_printf(&b, "\n%s %.0f", _("Status:"), st);
 	else
@@ -716,4 +721,339 @@ tm_scope_preview(const struct tm_pending *p, const char *scope, char *out,
 	}
 	snprintf(out, n, "%s \u2192 %s:%s", r.container, r.dest, r.ports);
 	gp_rule_clear(&r);
+}
+
+/* "512", "12k", "3.4M": a count or a size in a few columns. */
+void
+tm_si(double v, char *out, size_t n)
+{
+	if (v < 1000)
+		snprintf(out, n, "%.0f", v);
+	else if (v < 1e6)
+		snprintf(out, n, "%.0fk", v / 1e3);
+	else
+		snprintf(out, n, "%.1fM", v / 1e6);
+}
+
+/* --- conversations --- */
+
+static int64_t
+cid_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return (int64_t)(h & ((1ULL << 52) - 1)) + 1;	/* exact in a double */
+}
+
+void
+tm_conv_ids(cJSON *items)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, items) {
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "_seq");
+		cJSON_AddNumberToObject(it, "_seq", (double)cid_hash(tm_str(it,
+		    "id")));
+	}
+}
+
+void
+tm_decode_conv(const cJSON *o, void *out)
+{
+	struct tm_conv	*c = out;
+	const cJSON	*tok = cJSON_GetObjectItemCaseSensitive(o, "tokens");
+
+	memset(c, 0, sizeof *c);
+	c->id = tm_id(o);
+	str(o, "id", c->cid, sizeof c->cid);
+	str(o, "client_name", c->client, sizeof c->client);
+	str(o, "model", c->model, sizeof c->model);
+	str(o, "container_name", c->container, sizeof c->container);
+	str(o, "kind", c->kind, sizeof c->kind);
+	str(o, "ended_at", c->ended, sizeof c->ended);
+	str(o, "first_prompt", c->prompt, sizeof c->prompt);
+	c->turns = (int)tm_num(o, "turn_count");
+	c->subagents = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o,
+	    "linked_subagents"));
+	c->incomplete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "incomplete"));
+	c->tok_in = tm_num(tok, "input") + tm_num(tok, "cache_read") +
+	    tm_num(tok, "cache_write");
+	c->tok_out = tm_num(tok, "output");
+}
+
+/* Appends s made harmless: controls and bidi overrides as '?', tabs as
+ * two spaces. */
+static void
+harmless(struct gp_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '\t')
+			gp_buf_add(b, "  ", 2);
+		else if (*p == '\n')
+			gp_buf_add(b, "\n", 1);
+		else if (*p < 0x20 || *p == 0x7f)
+			gp_buf_add(b, "?", 1);
+		else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa &&
+		    p[2] <= 0xae) {		/* U+202A..202E */
+			gp_buf_add(b, "?", 1);
+			p += 2;
+		} else if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 &&
+		    p[2] <= 0xa9) {		/* U+2066..2069 */
+			gp_buf_add(b, "?", 1);
+			p += 2;
+		} else
+			gp_buf_add(b, p, 1);
+	}
+}
+
+/* The first line of s, at most max bytes, whole UTF-8 characters, "…"
+ * when cut. */
+static void
+first_line(const char *s, size_t max, char *out, size_t n)
+{
+	size_t k = strcspn(s, "\n");
+	int cut = k > max || s[k] != '\0';
+
+	if (k > max)
+		k = max;
+	while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+		k--;
+	snprintf(out, n, "%.*s%s", (int)k, s, cut ? "…" : "");
+}
+
+static void
+tline(struct tm_thread *th, int kind, int item, const char *text,
+    const char *link)
+{
+	struct tm_tline *l;
+
+	if (th->n == th->cap) {
+		th->cap = th->cap ? th->cap * 2 : 64;
+		th->l = gp_xrealloc(th->l, th->cap * sizeof *th->l);
+	}
+	l = &th->l[th->n++];
+	l->kind = kind;
+	l->item = item;
+	l->text = gp_xstrdup(text);
+	snprintf(l->link, sizeof l->link, "%s", link != NULL ? link : "");
+}
+
+/* Text as lines of at most width bytes-as-columns (whole UTF-8
+ * characters), breaking at a space where one is near; prefix first. */
+static void
+wrapped(struct tm_thread *th, int kind, int item, const char *prefix,
+    const char *text, const char *link)
+{
+	struct gp_buf	 b = { 0 };
+	char		*copy, *save, *ln;
+	size_t		 w = th->width > 10 ? (size_t)th->width : 10;
+	size_t		 pl = strlen(prefix);
+
+	harmless(&b, text);
+	gp_buf_add(&b, "", 1);
+	copy = b.data;
+	for (ln = strtok_r(copy, "\n", &save); ln != NULL;
+	    ln = strtok_r(NULL, "\n", &save)) {
+		size_t len = strlen(ln), off = 0;
+
+		do {
+			char	line[1024];
+			size_t	k = len - off, room = w > pl ? w - pl : 1, s;
+
+			if (k > room) {
+				k = room;
+				for (s = k; s > room / 2; s--)
+					if (ln[off + s] == ' ')
+						break;
+				if (s > room / 2)
+					k = s + 1;
+				while (k > 0 && ((unsigned char)ln[off + k] &
+				    0xc0) == 0x80)
+					k--;
+				if (k == 0)
+					k = 1;
+			}
+			snprintf(line, sizeof line, "%s%.*s", prefix, (int)k,
+			    ln + off);
+			tline(th, kind, item, line, link);
+			off += k;
+		} while (off < len);
+	}
+	free(copy);
+}
+
+static void
+clear_lines(struct tm_thread *th)
+{
+	size_t i;
+
+	for (i = 0; i < th->n; i++)
+		free(th->l[i].text);
+	th->n = 0;
+}
+
+void
+tm_thread_layout(struct tm_thread *th, int width)
+{
+	const cJSON	*t, *st, *tc, *tok;
+	char		 head[512];
+	int		 item = 0;
+
+	clear_lines(th);
+	th->width = width;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(th->doc,
+	    "turns")) {
+		tok = cJSON_GetObjectItemCaseSensitive(t, "tokens");
+		snprintf(head, sizeof head, "── %s %d · %d %s · %.0f/%.0f "
+		    "tokens · %.1fs ──", "turn", (int)tm_num(t, "turn_number"),
+		    (int)tm_num(t, "api_calls_in_turn"), "requests",
+		    tm_num(tok, "input") + tm_num(tok, "cache_read"),
+		    tm_num(tok, "output"), tm_num(t, "duration_ms") / 1000);
+		tline(th, TL_HEAD, -1, head, NULL);
+		wrapped(th, TL_USER, -1, "> ", tm_str(t, "user_prompt"), NULL);
+		cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(t,
+		    "steps")) {
+			const char *think = tm_str(st, "thinking_preview");
+
+			if (*think != '\0') {
+				int open = (size_t)item < th->nitems &&
+				    th->open[item];
+
+				if (open) {
+					tline(th, TL_THINK, item, "▾ thinking",
+					    NULL);
+					wrapped(th, TL_THINK, item, "  ", think,
+					    NULL);
+				} else {
+					char first[80];
+
+					first_line(think, 60, first,
+					    sizeof first);
+					snprintf(head, sizeof head, "▸ thinking: "
+					    "%s", first);
+					wrapped(th, TL_THINK, item, "", head,
+					    NULL);
+				}
+				item++;
+			}
+			if (*tm_str(st, "text") != '\0')
+				wrapped(th, TL_TEXT, -1, "", tm_str(st, "text"),
+				    NULL);
+			cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(
+			    st, "tool_calls")) {
+				const char *link = tm_str(tc,
+				    "linked_conversation_id");
+				const char *sum = tm_str(tc, "tool_summary");
+				int err = cJSON_IsTrue(
+				    cJSON_GetObjectItemCaseSensitive(tc,
+				    "is_error"));
+				int open = (size_t)item < th->nitems &&
+				    th->open[item];
+
+				snprintf(head, sizeof head, "%s %s%s%s%s",
+				    open ? "▾" : "▸", tm_str(tc, "tool"),
+				    *sum ? ": " : "", sum, err ? "  [error]" :
+				    cJSON_GetObjectItemCaseSensitive(tc,
+				    "result_preview") ? "" : "  [no result]");
+				wrapped(th, err ? TL_ERROR : TL_TOOL, item, "",
+				    head, link);
+				if (*link != '\0') {
+					snprintf(head, sizeof head, "  ↳ "
+					    "sub-agent %s (o opens it)", link);
+					tline(th, TL_INFO, item, head, link);
+				}
+				if (open) {
+					char	*pretty = gp_json_pretty(
+					    tm_str(tc, "input_preview"));
+
+					tline(th, TL_INFO, item, "  input:",
+					    NULL);
+					wrapped(th, TL_TOOL, item, "    ",
+					    pretty != NULL ? pretty :
+					    tm_str(tc, "input_preview"), link);
+					free(pretty);
+					if (cJSON_GetObjectItemCaseSensitive(tc,
+					    "result_preview") != NULL) {
+						tline(th, TL_INFO, item,
+						    "  result:", NULL);
+						wrapped(th, err ? TL_ERROR :
+						    TL_RESULT, item, "    ",
+						    tm_str(tc,
+						    "result_preview"), link);
+					}
+				}
+				item++;
+			}
+		}
+	}
+	if (th->n == 0)
+		tline(th, TL_INFO, -1, "(no turns: nothing of this "
+		    "conversation could be read)", NULL);
+	if ((size_t)item > th->nitems) {
+		th->open = gp_xrealloc(th->open, (size_t)item);
+		memset(th->open + th->nitems, 0, (size_t)item - th->nitems);
+		th->nitems = (size_t)item;
+	}
+	if (th->cur >= th->n)
+		th->cur = th->n - 1;
+}
+
+void
+tm_thread_set(struct tm_thread *th, cJSON *doc, int width)
+{
+	tm_thread_free(th);
+	th->doc = doc;
+	tm_thread_layout(th, width);
+}
+
+int
+tm_thread_toggle(struct tm_thread *th)
+{
+	int	item;
+	size_t	i;
+
+	if (th->cur >= th->n || (item = th->l[th->cur].item) < 0 ||
+	    (size_t)item >= th->nitems)
+		return 0;
+	th->open[item] = !th->open[item];
+	tm_thread_layout(th, th->width);
+	for (i = 0; i < th->n; i++)	/* the cursor on the item's head */
+		if (th->l[i].item == item) {
+			th->cur = i;
+			break;
+		}
+	return 1;
+}
+
+long
+tm_thread_find(const struct tm_thread *th, const char *s, size_t from,
+    int dir)
+{
+	size_t	i, k;
+
+	if (*s == '\0' || th->n == 0)
+		return -1;
+	for (k = 1; k <= th->n; k++) {
+		i = (from + th->n + (dir > 0 ? k : th->n - k)) % th->n;
+		if (strcasestr(th->l[i].text, s) != NULL)
+			return (long)i;
+	}
+	return -1;
+}
+
+void
+tm_thread_free(struct tm_thread *th)
+{
+	clear_lines(th);
+	free(th->l);
+	free(th->open);
+	cJSON_Delete(th->doc);
+	memset(th, 0, sizeof *th);
 }

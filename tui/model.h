@@ -186,4 +186,58 @@ void		 tm_age(int64_t seconds, char *out, size_t outlen);
 /* Parses an RFC 3339 time from the API; 0 if absent or invalid. */
 int64_t		 tm_time(const cJSON *, const char *key);
 
+/* "512", "12k", "3.4M". */
+void	tm_si(double, char *out, size_t n);
+
+/* A conversation as the list shows it. */
+struct tm_conv {
+	int64_t		id;		/* a hash of cid: the selection's key */
+	char		cid[64];
+	char		client[32], model[64], container[128], kind[16];
+	char		ended[32];
+	int		turns, subagents, incomplete;
+	double		tok_in, tok_out;
+	char		prompt[256];
+};
+void	tm_decode_conv(const cJSON *, void *);
+/* Gives each item of a conversations list a numeric id ("_seq") from
+ * its string id, so the selection follows it across refreshes. */
+void	tm_conv_ids(cJSON *items);
+
+/*
+ * A thread (GET /api/conversations/:id) as lines: a head per turn, the
+ * prompt, the assistant's text, thinking and tool calls collapsed to a
+ * line each until opened (item), results with their call, sub-agents
+ * named (link).  Text is wrapped at width columns and made harmless:
+ * control and bidirectional-override characters become '?'.
+ */
+enum tm_tl { TL_HEAD, TL_USER, TL_TEXT, TL_THINK, TL_TOOL, TL_RESULT,
+	TL_ERROR, TL_INFO };
+struct tm_tline {
+	int		 kind;
+	int		 item;		/* -1: not collapsible */
+	char		*text;
+	char		 link[64];	/* a sub-agent's id, or "" */
+};
+struct tm_thread {
+	cJSON		*doc;		/* owned */
+	unsigned char	*open;		/* per item: expanded */
+	size_t		 nitems;
+	struct tm_tline	*l;
+	size_t		 n, cap;
+	size_t		 top, cur;	/* first line shown, cursor */
+	int		 width;
+	char		 search[128];
+};
+void	tm_thread_set(struct tm_thread *, cJSON *doc, int width);
+void	tm_thread_layout(struct tm_thread *, int width);
+/* Opens or closes the item of the cursor's line; the cursor stays on
+ * it.  Returns 0 if the line has none. */
+int	tm_thread_toggle(struct tm_thread *);
+/* The next line (dir 1) or previous (-1) after from containing s, case
+ * ignored; -1 if none. */
+long	tm_thread_find(const struct tm_thread *, const char *s, size_t from,
+	    int dir);
+void	tm_thread_free(struct tm_thread *);
+
 #endif

@@ -57,6 +57,7 @@ struct tui {
 	enum view_id		 view;
 	struct tm_list		 pending, rules, activity, settings, traffic;
 	struct tm_list		 creds;		/* sessions, then globals */
+	struct tm_list		 convs;		/* conversations */
 	cJSON			*sessions_obj, *creds_obj;	/* as fetched */
 	char			 blocked[8][160];	/* latest events: */
 	int			 blocked_bad[8];	/* a refusal, or a use */
@@ -119,7 +120,8 @@ struct tui {
 #define W_LOGS		0x10
 #define W_TX		0x20
 #define W_CREDS		0x40
-#define W_ALL		0x7f
+#define W_CONV		0x80
+#define W_ALL		0xff
 
 /* tui.c */
 /* Can this terminal be drawn on?  0 with why when it cannot. */
@@ -131,6 +133,7 @@ void	 tui_dirty(struct tui *);
 void	 tui_message(struct tui *, int error, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 tui_fetch(struct tui *, unsigned what);
+void	 tui_switch_view(struct tui *, int view);
 void	 tui_on_event(void *, const char *type, const cJSON *data);
 void	 tui_on_state(void *, int connected, const char *why);
 /* overlay.c.  live (may be NULL) follows the text as it is typed and
@@ -189,6 +192,13 @@ void	 view_settings_rebuild(struct tui *);
 void	 view_creds_rebuild(struct tui *);
 void	 view_creds_blocked(struct tui *, const cJSON *);
 void	 view_creds_used(struct tui *, const cJSON *);
+/* Conversations: the list's query (utility shown or not), a refresh,
+ * and an update of the thread on screen. */
+const char *view_conv_query(void);
+void	 view_conv_fetch(struct tui *);
+void	 view_conv_updated(struct tui *, const char *id);
+/* Shows the Conversations view with that thread open. */
+void	 view_conv_open(struct tui *, const char *id);
 /* Asks where the CA certificate is (Traffic's steps show it). */
 void	 view_traffic_cert(struct tui *);
 /* The current text of the pending entry the details show. */

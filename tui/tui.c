@@ -126,6 +126,19 @@ on_tx(void *d, int status, const cJSON *json)
 }
 
 static void
+on_convs(void *d, int status, const cJSON *json)
+{
+	cJSON *copy;
+
+	if (status != 200 || json == NULL)
+		return;
+	copy = cJSON_Duplicate(json, 1);
+	tm_conv_ids(cJSON_GetObjectItemCaseSensitive(copy, "items"));
+	on_list(d, &((struct tui *)d)->convs, status, copy);
+	cJSON_Delete(copy);
+}
+
+static void
 on_sessions(void *d, int status, const cJSON *json)
 {
 	struct tui *t = d;
@@ -211,6 +224,9 @@ do_fetch(uv_timer_t *tm)
 	if (w & W_TX)
 		gp_link_request(t->link, "GET", "/api/transactions?limit=500",
 		    NULL, on_tx, t);
+	if (w & W_CONV)
+		gp_link_request(t->link, "GET", view_conv_query(), NULL,
+		    on_convs, t);
 	if (w & W_CREDS) {
 		gp_link_request(t->link, "GET", "/api/sessions", NULL,
 		    on_sessions, t);
@@ -312,6 +328,9 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 	} else if (strcmp(type, "transaction.new") == 0) {
 		tm_list_push(&t->traffic, d);
 		tui_dirty(t);
+	} else if (strcmp(type, "conversation.updated") == 0) {
+		tui_fetch(t, W_CONV);
+		view_conv_updated(t, tm_str(d, "conversation_id"));
 	} else if (strcmp(type, "settings.changed") == 0) {
 		on_settings(t, 200, d);
 		tui_fetch(t, W_STATUS);
@@ -343,8 +362,8 @@ tui_attach_link(struct tui *t, struct gp_link *l, int remote)
 
 /* --- overlays ----------------------------------------------------- */
 
-static void
-switch_view(struct tui *t, int v)
+void
+tui_switch_view(struct tui *t, int v)
 {
 	t->view = (enum view_id)((v + V__COUNT) % V__COUNT);
 	if (t->view == V_PENDING)
@@ -428,26 +447,36 @@ global_key(struct tui *t, int a)
 		t->ov = OV_HELP;
 		t->help_top = 0;
 		break;
-	case GP_A_NEXT_VIEW: switch_view(t, (int)t->view + 1); break;
-	case GP_A_PREV_VIEW: switch_view(t, (int)t->view - 1); break;
-	case GP_A_VIEW_PENDING: switch_view(t, V_PENDING); break;
-	case GP_A_VIEW_RULES: switch_view(t, V_RULES); break;
-	case GP_A_VIEW_ACTIVITY: switch_view(t, V_ACTIVITY); break;
-	case GP_A_VIEW_TRAFFIC: switch_view(t, V_TRAFFIC); break;
-	case GP_A_VIEW_CONV: switch_view(t, V_CONV); break;
-	case GP_A_VIEW_CREDS: switch_view(t, V_CREDS); break;
-	case GP_A_VIEW_SETTINGS: switch_view(t, V_SETTINGS); break;
+	case GP_A_NEXT_VIEW: tui_switch_view(t, (int)t->view + 1); break;
+	case GP_A_PREV_VIEW: tui_switch_view(t, (int)t->view - 1); break;
+	case GP_A_VIEW_PENDING: tui_switch_view(t, V_PENDING); break;
+	case GP_A_VIEW_RULES: tui_switch_view(t, V_RULES); break;
+	case GP_A_VIEW_ACTIVITY: tui_switch_view(t, V_ACTIVITY); break;
+	case GP_A_VIEW_TRAFFIC: tui_switch_view(t, V_TRAFFIC); break;
+	case GP_A_VIEW_CONV: tui_switch_view(t, V_CONV); break;
+	case GP_A_VIEW_CREDS: tui_switch_view(t, V_CREDS); break;
+	case GP_A_VIEW_SETTINGS: tui_switch_view(t, V_SETTINGS); break;
 	case GP_A_REDRAW: clearok(curscr, TRUE); break;
-	case GP_A_DOWN: if (l) tm_list_move(l, 1); break;
-	case GP_A_UP: if (l) tm_list_move(l, -1); break;
-	case GP_A_PAGE_DOWN: if (l) tm_list_move(l, rows > 1 ? rows - 1 : 1);
-		break;
-	case GP_A_PAGE_UP: if (l) tm_list_move(l, -(rows > 1 ? rows - 1 : 1));
-		break;
-	case GP_A_TOP: if (l) tm_list_home(l); break;
-	case GP_A_BOTTOM: if (l) tm_list_end(l); break;
-	case GP_A_FILTER:
-		if (l != NULL)
+	case GP_A_DOWN: case GP_A_UP: case GP_A_PAGE_DOWN: case GP_A_PAGE_UP:
+	case GP_A_TOP: case GP_A_BOTTOM: case GP_A_FILTER:
+		if (l == NULL) {	/* a view without a list moves itself */
+			if (v->key != NULL)
+				v->key(t, a);
+			break;
+		}
+		if (a == GP_A_DOWN)
+			tm_list_move(l, 1);
+		else if (a == GP_A_UP)
+			tm_list_move(l, -1);
+		else if (a == GP_A_PAGE_DOWN)
+			tm_list_move(l, rows > 1 ? rows - 1 : 1);
+		else if (a == GP_A_PAGE_UP)
+			tm_list_move(l, -(rows > 1 ? rows - 1 : 1));
+		else if (a == GP_A_TOP)
+			tm_list_home(l);
+		else if (a == GP_A_BOTTOM)
+			tm_list_end(l);
+		else
 			tui_open_prompt(t, _("Filter:"), l->filter, set_filter,
 			    set_filter);
 		break;
@@ -477,7 +506,7 @@ mouse_event(struct tui *t)
 
 			for (i = 0; i < V__COUNT; i++)
 				if (me.x >= t->tab_x[i] && me.x < t->tab_x[i + 1])
-					switch_view(t, i);
+					tui_switch_view(t, i);
 			return;
 		}
 		if (l != NULL && me.y >= 2 && me.y < LINES - 2) {
@@ -506,7 +535,8 @@ clear_filter(struct tui *t)
 	if (l != NULL && l->filter[0] != '\0') {
 		tm_list_set_filter(l, "");
 		tui_dirty(t);
-	}
+	} else if (l == NULL && v->key != NULL)	/* a thread: back */
+		v->key(t, GP_A_THREAD_BACK);
 }
 
 /*
@@ -719,6 +749,8 @@ tui_start(struct tui *t, uv_loop_t *loop)
 	t->traffic.max = 1000;
 	t->traffic.decode = tm_decode_tx;
 	t->traffic.tsize = sizeof(struct tm_tx);
+	t->convs.decode = tm_decode_conv;
+	t->convs.tsize = sizeof(struct tm_conv);
 	if (initscr() == NULL)
 		return -1;
 	/* raw: ^C and ^Z arrive as keys (^C asks like q; ^Z must not
@@ -786,6 +818,7 @@ tui_stop(struct tui *t)
 	tm_list_free(&t->rules);
 	tm_list_free(&t->activity);
 	tm_list_free(&t->traffic);
+	tm_list_free(&t->convs);
 	tm_list_free(&t->creds);
 	cJSON_Delete(t->sessions_obj);
 	cJSON_Delete(t->creds_obj);

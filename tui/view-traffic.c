@@ -22,18 +22,6 @@ l_traffic(struct tui *t)
 	return &t->traffic;
 }
 
-/* "512", "12k", "3.4M" */
-static void
-size_str(double b, char *out, size_t n)
-{
-	if (b < 1000)
-		snprintf(out, n, "%.0f", b);
-	else if (b < 1e6)
-		snprintf(out, n, "%.0fk", b / 1e3);
-	else
-		snprintf(out, n, "%.1fM", b / 1e6);
-}
-
 static const char *
 mitm_state(struct tui *t)
 {
@@ -56,7 +44,7 @@ tx_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	tm_fit_right_end(host, 22, dest, sizeof dest);
 	snprintf(path, sizeof path, "%-*.*s", pathw, pathw,
 	    x->url + x->path_off);
-	size_str(x->resp_size, size, sizeof size);
+	tm_si(x->resp_size, size, sizeof size);
 	if (x->ms < 10000)
 		snprintf(dur, sizeof dur, "%.0fms", x->ms);
 	else
@@ -143,6 +131,22 @@ on_tx_one(void *d, int status, const cJSON *json)
 	tui_open_detail(t, tm_tx_text(json, BODY_SHOWN));
 }
 
+/* o: the transaction asked for again (a fresh row does not know yet
+ * whether it joined a conversation), then its conversation. */
+static void
+on_tx_conv(void *d, int status, const cJSON *json)
+{
+	struct tui *t = d;
+
+	if (t->quit)
+		return;
+	if (status == 200 && *tm_str(json, "conversation_id") != '\0')
+		view_conv_open(t, tm_str(json, "conversation_id"));
+	else
+		tui_message(t, 1, "%s", _("this transaction is part of no LLM "
+		    "conversation"));
+}
+
 static void
 on_cert(void *d, int status, const cJSON *json)
 {
@@ -191,6 +195,10 @@ traffic_key(struct tui *t, int a)
 		snprintf(path, sizeof path, "/api/transactions/%lld",
 		    (long long)x->id);
 		gp_link_request(t->link, "GET", path, NULL, on_tx_one, t);
+	} else if (a == GP_A_TX_CONV && x != NULL) {
+		snprintf(path, sizeof path, "/api/transactions/%lld",
+		    (long long)x->id);
+		gp_link_request(t->link, "GET", path, NULL, on_tx_conv, t);
 	} else if (a == GP_A_CA_CREATE) {
 		if (strcmp(mitm_state(t), "no-ca") != 0) {
 			tui_message(t, 1, "%s", _("a CA exists already "

@@ -2,8 +2,8 @@
  * view.c: what the views share: requests whose answer is a message,
  * the list drawing, and the table of views (one file per view:
  * view-pending.c, view-rules.c, view-activity.c, view-traffic.c,
- * view-info.c,
- * view-settings.c, each with its own keys and state).
+ * view-conv.c, view-creds.c, view-settings.c, each with its own keys and
+ * state).
  */
 #include "config.h"
 

@@ -143,6 +143,17 @@ void	api_sessions_list(struct api_req *, struct api_resp *);
 void	api_tx_list(struct api_req *, struct api_resp *);
 void	api_tx_get(struct api_req *, struct api_resp *);
 void	api_tx_redact(struct api_req *, struct api_resp *);
+/* routes-conv.c */
+void	api_conv_list(struct api_req *, struct api_resp *);
+void	api_conv_get(struct api_req *, struct api_resp *);
+void	api_conv_subagents(struct api_req *, struct api_resp *);
+void	api_dissectors(struct api_req *, struct api_resp *);
+void	api_endpoints_list(struct api_req *, struct api_resp *);
+void	api_endpoints_create(struct api_req *, struct api_resp *);
+void	api_endpoints_update(struct api_req *, struct api_resp *);
+void	api_endpoints_delete(struct api_req *, struct api_resp *);
+void	api_conv_rebuild(struct api_req *, struct api_resp *);
+void	api_maintenance_status(struct api_req *, struct api_resp *);
 /* routes-cert.c */
 void	api_cert_status(struct api_req *, struct api_resp *);
 void	api_cert_generate(struct api_req *, struct api_resp *);

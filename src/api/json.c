@@ -197,6 +197,11 @@ gp_json_tx(int64_t id, const struct gp_tx_row *r)
 	    r->session_id : "");
 	cJSON_AddBoolToObject(o, "placeholder_in_body",
 	    r->placeholder_in_body);
+	/* greyproxy-c: the conversation it belongs to (the original has
+	 * the column but not the field) */
+	if (r->conversation_id != NULL)
+		cJSON_AddStringToObject(o, "conversation_id",
+		    r->conversation_id);
 	return o;
 }
 
@@ -296,6 +301,10 @@ gp_json_event(enum gp_event ev, const void *obj)
 		cJSON_AddStringToObject(o, "reason", b->reason);
 		return o;
 	}
+	case GP_EV_CONVERSATION_UPDATED:
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "conversation_id", obj);
+		return o;
 	case GP_EV_MAINTENANCE_PROGRESS: {
 		const struct gp_maint_progress *p = obj;
 

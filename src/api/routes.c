@@ -1220,6 +1220,16 @@ static const struct route {
 	{ "POST", "/api/sessions", api_sessions_create },
 	{ "POST", "/api/sessions/:id/heartbeat", api_sessions_heartbeat },
 	{ "DELETE", "/api/sessions/:id", api_sessions_delete },
+	{ "GET", "/api/conversations", api_conv_list },
+	{ "GET", "/api/conversations/:id", api_conv_get },
+	{ "GET", "/api/conversations/:id/subagents", api_conv_subagents },
+	{ "GET", "/api/dissectors", api_dissectors },
+	{ "GET", "/api/endpoint-rules", api_endpoints_list },
+	{ "POST", "/api/endpoint-rules", api_endpoints_create },
+	{ "PUT", "/api/endpoint-rules/:id", api_endpoints_update },
+	{ "DELETE", "/api/endpoint-rules/:id", api_endpoints_delete },
+	{ "POST", "/api/maintenance/rebuild-conversations", api_conv_rebuild },
+	{ "GET", "/api/maintenance/status", api_maintenance_status },
 };
 
 /* Matches path against pattern; sets *param for ":id". */

@@ -17,6 +17,7 @@ int	gp_cmd_version(int, char **);
 int	gp_cmd_dns(int, char **);
 int	gp_cmd_logs(int, char **);
 int	gp_cmd_cert(int, char **);
+int	gp_cmd_conv(int, char **);
 struct gp_store;
 struct gp_buf;
 struct gp_config;

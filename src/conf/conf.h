@@ -5,6 +5,8 @@
 #ifndef GP_CONFIG_H
 #define GP_CONFIG_H
 
+#include <stdint.h>
+
 struct gp_config {
 	char		*data_dir;
 	char		*http_addr;
@@ -81,7 +83,8 @@ struct gp_settings {
 	int		tx_retention_days;	/* 0: forever */
 	int		tx_max_mb;		/* stored bytes cap, 0: none */
 	char		redacted_headers[2048];	/* header globs, one per line */
-	unsigned	user_set;		/* bit per table entry */
+	int		conversations;		/* assemble LLM conversations */
+	uint64_t	user_set;		/* bit per table entry */
 };
 
 struct cJSON;

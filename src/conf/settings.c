@@ -99,6 +99,10 @@ static const struct sdesc table[] = {
 	{ "redactedHeaders", T_LIST, OFF(redacted_headers), 0, 0,
 	    (int)sizeof(((struct gp_settings *)0)->redacted_headers), { NULL },
 	    "", N_("Transactions: more headers redacted"), 0 },
+	/* LLM conversations rebuilt from transactions (off: rows are
+	 * still stored, nothing is assembled) */
+	{ "conversationsEnabled", T_BOOL, OFF(conversations), 1, 0, 0,
+	    { NULL }, NULL, N_("Conversations: assemble LLM traffic"), 0 },
 	/* the original's, kept for greywall; not built yet: not shown */
 	{ "notificationsEnabled", T_BOOL, OFF(notifications), 1, 0, 0,
 	    { NULL }, NULL, NULL, 0 },
@@ -106,6 +110,8 @@ static const struct sdesc table[] = {
 	    (int)sizeof(((struct gp_settings *)0)->theme), { NULL }, "system",
 	    NULL, 0 },
 };
+
+_Static_assert(GP_ARRAY_LEN(table) <= 64, "user_set has a bit per entry");
 
 static int *
 ival(struct gp_settings *s, const struct sdesc *d)
@@ -265,7 +271,7 @@ gp_settings_patch(struct gp_settings *s, const cJSON *patch,
 		}
 		if (apply(&tmp, &table[i], item, why) != 0)
 			return -1;
-		tmp.user_set |= 1u << i;
+		tmp.user_set |= (uint64_t)1 << i;
 	}
 	*s = tmp;
 	return 0;
@@ -413,7 +419,7 @@ gp_settings_save(const struct gp_settings *s, const char *dir)
 	int	 fd, rc = 0;
 
 	for (i = 0; i < GP_ARRAY_LEN(table); i++)
-		if (s->user_set & (1u << i))
+		if (s->user_set & ((uint64_t)1 << i))
 			add_item(obj, s, i);
 	text = cJSON_Print(obj);
 	cJSON_Delete(obj);

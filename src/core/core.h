@@ -160,7 +160,8 @@ void	 gp_buf_free(struct gp_buf *);
 	X(SESSION_DELETED, "session.deleted")				\
 	X(SESSION_EXPIRED, "session.expired")				\
 	X(SESSION_HEARTBEAT, "session.heartbeat")			\
-	X(SESSION_SUBSTITUTION, "session.substitution")
+	X(SESSION_SUBSTITUTION, "session.substitution")		\
+	X(CONVERSATION_UPDATED, "conversation.updated")
 enum gp_event {
 #define X(sym, name) GP_EV_##sym,
 	GP_EVENTS(X)

@@ -58,6 +58,9 @@ struct tx_job {
 	int64_t			 before, max_bytes;
 	int			 pruned;
 	size_t			 max_body;
+	struct gp_conv_step_in	 conv_in;
+	struct gp_conv_step_out	 conv_out;
+	int			 conv_rc;
 };
 
 static const char *const builtin_redacted[] = {
@@ -577,6 +580,7 @@ void
 gp_ctl_capture_attach(struct gp_ctl *c)
 {
 	c->tx_tail = &c->tx_head;
+	c->conv_version = -1;
 	gp_proxy_add_filter(&c->px, &capture, c);
 }
 
@@ -687,6 +691,52 @@ tx_work(uv_work_t *req)
 	if (j->prune)
 		j->pruned = gp_store_tx_prune(j->c->tx_store, j->before,
 		    j->max_bytes, PRUNE_STEP);
+	/* conversations from what is stored (conv.c): same connection */
+	j->conv_rc = gp_conv_step(&j->c->conv_env, j->c->tx_store,
+	    &j->conv_in, &j->conv_out);
+}
+
+/* Loop: conversation.updated for each id, rebuild progress, and the
+ * next step at once while transactions are left to read. */
+static void
+conv_after(struct gp_ctl *c, struct tx_job *j)
+{
+	struct gp_conv_step_out	*o = &j->conv_out;
+	size_t			 i;
+
+	if (j->conv_rc != 0) {
+		gp_log(GP_LOG_ERROR, "conversations: %s",
+		    gp_ctl_strerror(j->conv_rc));
+		c->conv_more = 0;
+		return;
+	}
+	if (o->rebuilt) {
+		c->conv_rebuilding = 1;
+		c->conv_done = 0;
+		c->conv_total = o->processed + o->remaining;
+	}
+	c->conv_version = GP_ASSEMBLER_VERSION;
+	c->conv_more = o->remaining > 0;
+	for (i = 0; i < o->nids && c->started; i++)
+		gp_bus_emit(&c->bus, GP_EV_CONVERSATION_UPDATED, o->ids[i]);
+	if (c->conv_rebuilding) {
+		struct gp_maint_progress p = { 0 };
+
+		c->conv_done += o->processed;
+		p.task = "rebuild_conversations";
+		p.processed = c->conv_done;
+		p.total = c->conv_done + o->remaining;
+		p.changed = (int64_t)o->nids;
+		p.done = !c->conv_more;
+		if (c->started)
+			gp_bus_emit(&c->bus, GP_EV_MAINTENANCE_PROGRESS, &p);
+		if (p.done) {
+			c->conv_rebuilding = 0;
+			gp_log(GP_LOG_INFO, "conversations rebuilt from %lld "
+			    "transactions", (long long)c->conv_done);
+		}
+	}
+	gp_conv_step_out_free(o);
 }
 
 static void
@@ -721,7 +771,10 @@ tx_after(uv_work_t *req, int status)
 			c->tx_dropped++;
 		tx_free(x);
 	}
+	conv_after(c, j);
 	free(j);
+	if (c->conv_more && c->started)
+		gp_ctl_capture_flush(c);
 }
 
 /* The loop's tick: the queue to a worker, one batch at a time. */
@@ -732,13 +785,17 @@ gp_ctl_capture_flush(struct gp_ctl *c)
 	uint64_t	 now = uv_now(c->loop);
 	int		 prune = now >= c->tx_prune_at;
 
-	if ((c->tx_head == NULL && !prune) || c->tx_writing)
+	if ((c->tx_head == NULL && !prune && !c->conv_more &&
+	    !c->conv_rebuild) || c->tx_writing)
 		return;
 	j = gp_xcalloc(1, sizeof *j);
 	j->req.data = j;
 	j->c = c;
 	j->list = c->tx_head;
 	j->max_body = (size_t)c->settings.max_body_bytes;
+	j->conv_in.enabled = c->settings.conversations;
+	j->conv_in.rebuild = c->conv_rebuild;
+	j->conv_in.rules_gen = c->endpoint_gen + 1;	/* 0: never loaded */
 	if (prune) {
 		j->prune = 1;
 		j->before = c->settings.tx_retention_days > 0 ? gp_now() -
@@ -754,6 +811,7 @@ gp_ctl_capture_flush(struct gp_ctl *c)
 	c->tx_tail = &c->tx_head;
 	c->tx_bytes = 0;
 	c->tx_writing = 1;
+	c->conv_rebuild = 0;
 }
 
 /* After the loop: what is still queued, written on the main connection. */
@@ -774,6 +832,8 @@ gp_ctl_capture_free(struct gp_ctl *c)
 	c->tx_tail = &c->tx_head;
 	gp_store_close(c->tx_store);
 	c->tx_store = NULL;
+	gp_conv_env_free(c->conv_env);
+	c->conv_env = NULL;
 }
 
 struct txq_job {

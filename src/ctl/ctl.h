@@ -102,6 +102,14 @@ struct gp_ctl {
 	uint64_t		 tx_prune_at;	/* loop ms */
 	uint64_t		 tx_pruned;
 	struct gp_store		*tx_store;
+	/* conv.c: the assembler runs in the same worker jobs. */
+	struct gp_conv_env	*conv_env;	/* the worker's */
+	uint64_t		 endpoint_gen;	/* endpoint rules' edits */
+	int			 conv_rebuild;	/* asked: next job clears */
+	int			 conv_rebuilding;	/* until caught up */
+	int			 conv_more;	/* transactions left to read */
+	int64_t			 conv_done, conv_total;	/* rebuild progress */
+	int			 conv_version;	/* stored; -1 unknown */
 };
 
 /*
@@ -357,6 +365,49 @@ struct gp_cred_block {
 	unsigned	 port;
 	const char	*reason;
 };
+/*
+ * conv.c: LLM conversations, assembled on the capture worker (see the
+ * file's comment).  A step reads up to 200 transactions past the cursor;
+ * the loop emits conversation.updated for the ids it returns.
+ */
+#define GP_ASSEMBLER_VERSION	1
+struct gp_conv_env;
+struct gp_conv_step_in {
+	int		 enabled, rebuild;
+	uint64_t	 rules_gen;
+};
+struct gp_conv_step_out {
+	int64_t		 processed, remaining;
+	char		**ids;
+	size_t		 nids;
+	int		 rebuilt;
+};
+int	gp_conv_step(struct gp_conv_env **, struct gp_store *,
+	    const struct gp_conv_step_in *, struct gp_conv_step_out *);
+void	gp_conv_step_out_free(struct gp_conv_step_out *);
+void	gp_conv_env_free(struct gp_conv_env *);
+/* Clears and re-assembles every conversation from the stored
+ * transactions, on the worker, announcing maintenance.progress. */
+int	gp_ctl_conv_rebuild(struct gp_ctl *);
+/* {assembler_version_current, _stored, needs_rebuild, running}. */
+cJSON	*gp_ctl_conv_status(struct gp_ctl *);
+/* Queries on workers: done(arg, json or NULL) on the loop; json is
+ * the callee's to delete. */
+typedef void (*gp_ctl_json_fn)(void *, cJSON *);
+int	gp_ctl_conv_list_async(struct gp_ctl *, const struct gp_conv_filter *,
+	    gp_ctl_json_fn, void *);
+int	gp_ctl_conv_get_async(struct gp_ctl *, const char *id, int subagents,
+	    gp_ctl_json_fn, void *);
+/* Endpoint rules: {rules:[...]} (enabled, as the original) and, ours,
+ * suggestions:[...]; put/delete return 0 or -errno with *why. */
+cJSON	*gp_ctl_endpoint_rules(struct gp_ctl *, int all);
+int	gp_ctl_endpoint_put(struct gp_ctl *, struct gp_endpoint_rule *,
+	    const char **why);
+int	gp_ctl_endpoint_delete(struct gp_ctl *, int64_t id, const char **why);
+cJSON	*gp_ctl_dissectors(void);
+/* A rule in the original's fields. */
+cJSON	*gp_ctl_endpoint_json(const struct gp_endpoint_rule *);
+
 /* Re-applies header redaction to every stored transaction, on workers,
  * announcing maintenance.progress: 0, -EBUSY while one runs. */
 int	gp_ctl_tx_redact_start(struct gp_ctl *);

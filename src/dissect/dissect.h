@@ -202,4 +202,10 @@ struct cJSON *gp_llm_turns(struct gp_llm_call *, const struct gp_llm_msg *,
 /* A UTF-8 safe cut of s at most max bytes (arena), "…" marked. */
 const char *gp_llm_cut(struct gp_llm_call *, const char *s, size_t max);
 
+/* --- export.c --- */
+/* A conversation's detail JSON as Markdown, appended to b. */
+void	gp_conv_markdown(const struct cJSON *, struct gp_buf *);
+/* JSON text indented by two spaces, "key": value; NULL if not JSON. */
+char	*gp_json_pretty(const char *);
+
 #endif

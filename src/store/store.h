@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dissect/dissect.h"
 #include "rules/rules.h"
 
 struct gp_store;
@@ -211,6 +212,7 @@ struct gp_tx_row {
 	const char	*subst;		/* JSON array of labels, or NULL */
 	const char	*session_id;	/* or NULL */
 	int		 placeholder_in_body;
+	const char	*conversation_id;	/* read back only */
 };
 int	gp_store_tx_insert(struct gp_store *, const struct gp_tx_row *,
 	    int64_t *id);
@@ -226,7 +228,7 @@ struct gp_tx_filter {
 struct gp_tx_stored {
 	int64_t			 id;
 	struct gp_tx_row	 row;	/* points into s[] and b[] */
-	char			*s[10];
+	char			*s[11];
 	void			*b[2];
 };
 int	gp_store_tx_query(struct gp_store *, const struct gp_tx_filter *,
@@ -316,5 +318,96 @@ int	gp_store_session_delete(struct gp_store *, const char *id);
 int	gp_store_sessions_load(struct gp_store *, struct gp_session_row **,
 	    size_t *);
 void	gp_store_sessions_free(struct gp_session_row *, size_t);
+
+/*
+ * conv.c: LLM conversations (assembled by ctl/conv.c on the capture
+ * worker's connection).  tok[]: input, output, cache read, cache write.
+ */
+struct gp_conv_row {
+	const char	*id, *container, *client, *provider, *model, *kind;
+	const char	*utility_reason, *session_key, *parent_id;
+	const char	*parent_tool_use_id, *system_prompt, *first_prompt;
+	const char	*messages_json, *req_fp, *last_response_id;
+	const char	*incomplete_reason;
+	int64_t		 started_at, ended_at;
+	int		 turn_count, last_turn_has_response, incomplete;
+	int		 requests, parseable, truncated, messages_in_best;
+	int64_t		 best_request_id;
+	int64_t		 tok[4];
+};
+struct gp_conv_loaded {		/* a row read back: s[] owns its strings */
+	struct gp_conv_row	 row;
+	char			*s[16];
+};
+struct gp_conv_cand {
+	char	*id, *fp;
+};
+struct gp_conv_req {
+	int64_t		 tx_id, ts, duration_ms, first_token_ms;
+	const char	*conversation_id, *model, *stop_reason, *error, *why;
+	int		 turn_number, status, stream;
+	int64_t		 tok[4];
+};
+struct gp_conv_txref {		/* a transaction the assembler may read */
+	int64_t	 id, req_len;
+	char	*host, *method, *url, *req_type;
+};
+struct gp_conv_filter {
+	const char	*client, *model, *provider, *container, *text;
+	int64_t		 from, to;
+	int		 limit, offset, utility, children;
+};
+int	gp_store_conv_put(struct gp_store *, const struct gp_conv_row *);
+int	gp_store_conv_get(struct gp_store *, const char *id,
+	    struct gp_conv_loaded *);
+int	gp_store_conv_by_response(struct gp_store *, const char *container,
+	    const char *response_id, struct gp_conv_loaded *);
+void	gp_store_conv_loaded_free(struct gp_conv_loaded *);
+/* Conversations key k's (container, client, kind, session) may continue,
+ * most recently updated first. */
+int	gp_store_conv_candidates(struct gp_store *, const struct gp_conv_row *k,
+	    int limit, struct gp_conv_cand **, size_t *n);
+void	gp_store_conv_cand_free(struct gp_conv_cand *, size_t n);
+struct cJSON;
+int	gp_store_conv_turns(struct gp_store *, const char *id,
+	    const struct cJSON *turns);
+int	gp_store_conv_request(struct gp_store *, const struct gp_conv_req *);
+int	gp_store_conv_agent_put(struct gp_store *, const char *parent,
+	    const char *tool_use_id, const char *tool, const char *container,
+	    const char *session_key, const char *prompt_fp);
+/* The oldest unclaimed agent call whose prompt is prompt_fp, now child's:
+ * its parent and tool_use_id (malloc'd), or -ENOENT. */
+int	gp_store_conv_agent_claim(struct gp_store *, const char *container,
+	    const char *session_key, const char *prompt_fp, const char *child,
+	    char **parent, char **tool_use_id);
+int	gp_store_tx_set_conversation(struct gp_store *, int64_t tx_id,
+	    const char *conv);
+int	gp_store_conv_clear(struct gp_store *);
+int	gp_store_conv_state(struct gp_store *, const char *key, int64_t *);
+int	gp_store_conv_state_set(struct gp_store *, const char *key, int64_t);
+/* Up to limit transactions after id after (no bodies); *remaining: how
+ * many more there are past them. */
+int	gp_store_conv_todo(struct gp_store *, int64_t after, int limit,
+	    struct gp_conv_txref **, size_t *n, int64_t *remaining);
+void	gp_store_conv_txref_free(struct gp_conv_txref *, size_t n);
+/* Query workers: cJSON in the original's names (NULL: not found). */
+struct cJSON *gp_store_conv_list(struct gp_store *,
+	    const struct gp_conv_filter *);
+struct cJSON *gp_store_conv_detail(struct gp_store *, const char *id);
+struct cJSON *gp_store_conv_subagents(struct gp_store *, const char *id);
+/* Endpoint rules: built-ins seeded (user_defined 0), users' own. */
+int	gp_store_endpoint_seed(struct gp_store *,
+	    const struct gp_endpoint_rule *, size_t n);
+int	gp_store_endpoint_list(struct gp_store *, int enabled_only,
+	    struct gp_endpoint_rule **, size_t *n);
+void	gp_store_endpoint_free(struct gp_endpoint_rule *, size_t n);
+/* Inserts (id 0: *id set) or updates a user rule; -ENOENT: no such user
+ * rule; -EEXIST: the same rule exists. */
+int	gp_store_endpoint_put(struct gp_store *, struct gp_endpoint_rule *);
+int	gp_store_endpoint_delete(struct gp_store *, int64_t id);
+int	gp_store_endpoint_suggest(struct gp_store *, const char *host,
+	    const char *path, const char *method, const char *decoder,
+	    int64_t ts, int64_t tx_id);
+struct cJSON *gp_store_endpoint_suggestions(struct gp_store *);
 
 #endif

@@ -166,7 +166,7 @@ int_or(sqlite3_stmt *st, int i, int64_t none)
 	" response_body_size, response_content_type,"			\
 	" response_body_truncated, duration_ms, first_byte_ms,"	\
 	" complete, tls, substituted_credentials, session_id,"		\
-	" placeholder_in_body"
+	" placeholder_in_body, conversation_id"
 
 static void
 row_to_tx(sqlite3_stmt *st, struct gp_tx_stored *x, int bodies)
@@ -197,9 +197,10 @@ row_to_tx(sqlite3_stmt *st, struct gp_tx_stored *x, int bodies)
 	r->subst = x->s[8] = col_dup(st, 20);
 	r->session_id = x->s[9] = col_dup(st, 21);
 	r->placeholder_in_body = sqlite3_column_int(st, 22);
+	r->conversation_id = x->s[10] = col_dup(st, 23);
 	if (bodies) {
-		r->req_body = x->b[0] = blob_dup(st, 23, &r->req_len);
-		r->resp_body = x->b[1] = blob_dup(st, 24, &r->resp_len);
+		r->req_body = x->b[0] = blob_dup(st, 24, &r->req_len);
+		r->resp_body = x->b[1] = blob_dup(st, 25, &r->resp_len);
 	}
 }
 

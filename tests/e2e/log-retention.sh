@@ -67,7 +67,10 @@ sql "DROP TRIGGER log_counts_ins; DROP TRIGGER log_counts_del; DROP TABLE log_co
      DROP TRIGGER rules_version_ins; DROP TRIGGER rules_version_del;
      DROP TRIGGER rules_version_upd; DROP TABLE rules_version;
      DROP TABLE http_transactions; DROP TABLE tx_bytes; DROP TABLE credentials;
-     DROP TABLE sessions;
+     DROP TABLE sessions; DROP TABLE conversation_agent_calls;
+     DROP TABLE conversation_requests; DROP TABLE turns;
+     DROP TABLE conversations; DROP TABLE conversation_processing_state;
+     DROP TABLE endpoint_rules; DROP TABLE endpoint_suggestions;
      PRAGMA user_version = 4"
 synth 77 '-1 hours'
 n=$(count 1)

@@ -3,7 +3,8 @@
 # a crash, a sanitizer report or a hang in any seed fails the suite.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 B=$(dirname "$GREYPROXY")
-for h in http socks5 dns json tls decode ws; do
+for h in http socks5 dns json tls decode ws sse anthropic openai openaiws chat \
+	gemini; do
 	dir=$TOP_SRCDIR/tests/fuzz/corpus/$h
 	out=$(timeout 60 "$B/tests/fuzz/$h-replay" "$dir" 2>"$T/$h.err"); rc=$?
 	seeds=$(ls "$dir" | wc -l)

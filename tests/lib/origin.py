@@ -7,6 +7,7 @@ closes), /status/N, /encoded/KIND (a JSON text gzip'd, deflated, raw
 deflated, gzip'd and chunked, or gzip'd as an image: ENCODED_TEXT).  --tls CERT KEY serves HTTPS.  The bound port is
 written to --port-file once listening."""
 import argparse
+import json
 import gzip
 import http.server
 import socketserver
@@ -132,8 +133,61 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = self.body()
         if self.path == "/echo":
             self.send(200, data, "application/octet-stream")
+        elif self.path.split("?")[0] == "/v1/messages":
+            self.anthropic(data)
         else:
             self.send(404, b"no such route\n")
+
+    def anthropic(self, data):
+        """A Messages API stand-in: the reply quotes the last prompt;
+        streamed as the API streams when asked."""
+        try:
+            req = json.loads(data)
+            last = req["messages"][-1]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            self.send(400, json.dumps({"type": "error", "error": {
+                "type": "invalid_request_error",
+                "message": "bad request"}}).encode(), "application/json")
+            return
+        if isinstance(last, list):
+            last = " ".join(b.get("text", "") for b in last
+                            if isinstance(b, dict))
+        text = "You said: " + last
+        usage = {"input_tokens": 11, "output_tokens": 7}
+        if not req.get("stream"):
+            self.send(200, json.dumps({
+                "id": "msg_origin", "type": "message", "role": "assistant",
+                "model": req.get("model"), "stop_reason": "end_turn",
+                "content": [{"type": "text", "text": text}],
+                "usage": usage}).encode(), "application/json")
+            return
+        events = [
+            ("message_start", {"type": "message_start", "message": {
+                "id": "msg_origin", "type": "message", "role": "assistant",
+                "model": req.get("model"), "content": [],
+                "stop_reason": None, "usage": {"input_tokens": 11,
+                                               "output_tokens": 1}}}),
+            ("content_block_start", {"type": "content_block_start",
+                                     "index": 0, "content_block": {
+                                         "type": "text", "text": ""}}),
+            ("content_block_delta", {"type": "content_block_delta",
+                                     "index": 0, "delta": {
+                                         "type": "text_delta",
+                                         "text": text[:5]}}),
+            ("content_block_delta", {"type": "content_block_delta",
+                                     "index": 0, "delta": {
+                                         "type": "text_delta",
+                                         "text": text[5:]}}),
+            ("content_block_stop", {"type": "content_block_stop",
+                                    "index": 0}),
+            ("message_delta", {"type": "message_delta", "delta": {
+                "stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 7}}),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+        body = "".join("event: %s\ndata: %s\n\n" % (e, json.dumps(d))
+                       for e, d in events).encode()
+        self.send(200, body, "text/event-stream; charset=utf-8")
 
     do_PUT = do_POST
 

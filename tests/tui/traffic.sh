@@ -82,12 +82,13 @@ keys 7
 wait_for 5 on_screen "When no rule matches"
 keys G
 wait_for 5 eval 'screen | grep "Transactions: more headers redacted" | grep -q "redactedHeaders"'
-ok $? "7, G: the last setting, scrolled to"
+ok $? "7, G: the end of the settings, scrolled to"
+on_screen "Conversations: assemble LLM traffic"; ok $? "conversationsEnabled is a setting"
 on_screen "Interception: hosts left unread"; ok $? "the bypass list is a setting"
 on_screen "Transactions: which are stored"; ok $? "and which transactions are stored"
 not_on_screen "When no rule matches"; ok $? "the first ones scrolled away (more settings than rows)"
 like "$(screen | tail -3 | head -1)" "DNS cache:" "the footer stays inside the view"
-keys k k k k k
+keys k k k k k k
 keys =
 wait_for 5 on_screen "Comma-separated:"; ok $? "= on a list: a prompt"
 keys -l "*.bank.example, pinned.test"

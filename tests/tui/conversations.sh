@@ -1,0 +1,76 @@
+#!/bin/bash
+# The Conversations view at 80x24 with real intercepted traffic: the
+# list (client, model, turns, first prompt), live; a thread with its
+# turns, a tool call collapsed until Enter opens it (pretty input, its
+# result), search with / and n, export with E, back with b; utility
+# requests shown with u.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+
+make_cert
+origin_start tls --tls "$T/cert.pem" "$T/key.pem"; OP=$ORIGIN_PORT
+mkdir -p -m 700 "$T/data"
+"$GREYPROXY" cert generate --data-dir "$T/data" >/dev/null
+tui_core SSL_CERT_FILE="$T/cert.pem"
+CA=$T/data/ca-cert.pem
+api POST /api/rules -d '{"destination_pattern":"localhost","action":"allow"}' >/dev/null
+api POST /api/endpoint-rules -d '{"host_pattern":"localhost","path_pattern":"/v1/messages","decoder_name":"anthropic"}' >/dev/null
+is "$(api_status)" 201 "an endpoint rule for the local origin"
+wait_for 10 eval '[ "$(jget "$(api GET /api/status)" "d[\"mitm\"][\"state\"]")" = on ]'
+
+keys 5
+wait_for 5 on_screen "No LLM conversations yet"; ok $? "5: empty, says where they come from"
+H=(-H "content-type: application/json" -H "user-agent: claude-cli/2.1.197 (external, sdk-cli)")
+send() { curl -s --max-time 10 -x "http://$GP_HTTP" --cacert "$CA" "${H[@]}" -d "$1" "https://localhost:$OP/v1/messages"; }
+send '{"model":"claude-sonnet-4-5","max_tokens":50,"stream":true,"tools":[{"name":"Bash"}],"messages":[{"role":"user","content":"list the files"}]}' >/dev/null
+send '{"model":"claude-sonnet-4-5","max_tokens":50,"tools":[{"name":"Bash"}],"messages":[{"role":"user","content":"list the files"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Bash","input":{"command":"ls -la","description":"list"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"alpha.c\nbeta.c"}]},{"role":"user","content":"now count them"}]}' >/dev/null
+send '{"model":"claude-haiku-4-5","max_tokens":10,"messages":[{"role":"user","content":"Write a title: list the files"}]}' >/dev/null
+wait_for 10 eval 'screen | grep "claude-code" | grep -q "list the files"'; ok $? "the conversation appears, live"
+row=$(screen | grep "claude-code" | head -1)
+like "$row" "claude-sonn.* +2 +" "client, model, two turns"
+not_on_screen "Write a title"; ok $? "the title request is hidden"
+keys u
+wait_for 5 on_screen "Write a title"; ok $? "u: utility requests shown"
+keys u
+wait_for 5 not_on_screen "Write a title"; ok $? "u again: hidden"
+keys g Enter
+wait_for 5 on_screen "> list the files"; ok $? "Enter: the thread, the first prompt"
+on_screen "turn 1"; ok $? "turns have heads"
+on_screen "▸ Bash: ls -la"; ok $? "the tool call, collapsed to its command"
+on_screen "> now count them"; ok $? "the second prompt"
+on_screen "You said: now count them"; ok $? "the assistant's reply"
+not_on_screen "alpha.c"; ok $? "the result hidden until opened"
+keys /
+wait_for 5 on_screen "Search:"; ok $? "/: search"
+keys -l "Bash"
+keys Enter
+keys Enter
+wait_for 5 on_screen "input:"; ok $? "Enter on the call: opened"
+on_screen '"command": "ls -la"'; ok $? "its input pretty-printed"
+on_screen "alpha.c"; ok $? "and its result"
+keys Enter
+wait_for 5 not_on_screen "alpha.c"; ok $? "Enter again: closed"
+keys n
+on_screen "/Bash"; ok $? "the search is named on screen"
+keys E
+wait_for 5 on_screen "Export to"; ok $? "E: export, a file name asked"
+keys C-u
+keys -l "$T/thread.md"
+keys Enter
+wait_for 5 test -s "$T/thread.md"; ok $? "written"
+grep -q "^## Turn 2" "$T/thread.md"; ok $? "as Markdown with its turns"
+grep -q '"command": "ls -la"' "$T/thread.md"; ok $? "and the tool input"
+keys b
+wait_for 5 eval 'screen | grep -q "FIRST PROMPT"'; ok $? "b: back to the list"
+ID=$(jget "$(api GET /api/conversations)" 'd["items"][0]["id"]')
+"$GREYPROXY" conversations export "$ID" --data-dir "$T/data" > "$T/cli.md"
+cmp -s "$T/cli.md" "$T/thread.md"; ok $? "greyproxy conversations export writes the same Markdown"
+"$GREYPROXY" conversations list --data-dir "$T/data" | grep -q "^$ID  claude-code"; ok $? "conversations list"
+# From Traffic: a transaction opens its conversation.
+keys 4
+wait_for 5 on_screen "/v1/messages"; ok $? "4: the transactions"
+keys g j o
+wait_for 5 on_screen "> now count them"; ok $? "o on a transaction: its conversation's thread"
+keys b
+keys q
+wait_for 10 test -s "$T/ui.exit"; ok $? "quits"
+done_testing
