@@ -506,6 +506,39 @@ threads(void)
 	gp_llm_free(&d);
 }
 
+/* Recorded from @anthropic-ai/sdk 1.12.0 through greyproxy
+ * (tests/e2e/llm-sdk.sh): what the SDK really sends. */
+static void
+sdk(void)
+{
+	struct gp_llm_call	 c;
+	size_t			 n;
+	char			*h = slurp("sdk-anthropic-stream.heads.json", &n);
+	cJSON			*heads = gp_llm_heads(h);
+
+	run("anthropic", "sdk-anthropic-stream.req.json",
+	    "sdk-anthropic-stream.resp", "text/event-stream; charset=utf-8",
+	    "/v1/messages", &c);
+	is_str(gp_llm_client(heads, &c), "anthropic-sdk", "sdk: the client "
+	    "from its user agent");
+	is_str(c.system, "You are a terse assistant.", "sdk: system blocks");
+	is_int(c.ntools, 1, "sdk: its tool");
+	ok(c.stream, "sdk: stream:true");
+	is_str(blk(&c.reply, 0)->text, "You said: what is the weather in "
+	    "Paris", "sdk: the streamed reply");
+	ok(gp_llm_utility("anthropic-sdk", &c) == NULL, "sdk: not utility");
+	gp_llm_free(&c);
+	run("anthropic", "sdk-anthropic-json.req.json",
+	    "sdk-anthropic-json.resp", "application/json", "/v1/messages", &c);
+	is_int(gp_llm_prompts(c.msgs, c.nmsgs), 2, "sdk: turn 2 carries "
+	    "both prompts");
+	is_str(blk(&c.reply, 0)->text, "You said: and in Lyon", "sdk: the "
+	    "JSON reply");
+	gp_llm_free(&c);
+	cJSON_Delete(heads);
+	free(h);
+}
+
 int
 main(void)
 {
@@ -517,5 +550,6 @@ main(void)
 	registry();
 	clients();
 	threads();
+	sdk();
 	return tap_done();
 }

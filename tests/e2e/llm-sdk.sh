@@ -1,0 +1,59 @@
+#!/bin/bash
+# The official Anthropic SDK (npm @anthropic-ai/sdk, undici's ProxyAgent)
+# through greyproxy with interception on, to a local TLS origin speaking
+# the Messages API with SSE: two turns, streamed then JSON.  The
+# conversation appears through the API and in the TUI's thread view.
+# The SDK is installed from npm once into a cache directory.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+
+NODE_DIR=${GP_NODE_CACHE:-$HOME/.cache/greyproxy-tests/node}
+if [ ! -d "$NODE_DIR/node_modules/@anthropic-ai/sdk" ]; then
+	mkdir -p "$NODE_DIR"
+	timeout 300 npm install --silent --no-audit --no-fund --prefix "$NODE_DIR" \
+		@anthropic-ai/sdk@1.12.0 undici@7 > "$T/npm.log" 2>&1 ||
+		{ echo "Bail out! npm could not install @anthropic-ai/sdk: $(tail -3 "$T/npm.log")"; exit 1; }
+fi
+cp "$TOP_SRCDIR/tests/lib/sdk-anthropic.mjs" "$NODE_DIR/"
+
+make_cert
+origin_start tls --tls "$T/cert.pem" "$T/key.pem"; OP=$ORIGIN_PORT
+mkdir -p -m 700 "$T/data"
+"$GREYPROXY" cert generate --data-dir "$T/data" >/dev/null
+tui_core SSL_CERT_FILE="$T/cert.pem"
+CA=$T/data/ca-cert.pem
+api POST /api/rules -d '{"destination_pattern":"localhost","action":"allow"}' >/dev/null
+api POST /api/endpoint-rules -d '{"host_pattern":"localhost","path_pattern":"/v1/messages","decoder_name":"anthropic"}' >/dev/null
+wait_for 10 eval '[ "$(jget "$(api GET /api/status)" "d[\"mitm\"][\"state\"]")" = on ]'
+
+out=$(cd "$NODE_DIR" && NODE_EXTRA_CA_CERTS="$CA" timeout 60 node sdk-anthropic.mjs \
+	"https://localhost:$OP" "http://$GP_HTTP" 2>"$T/node.err")
+is "$?" 0 "the SDK ran both turns through the proxy"
+grep -v -i "deprecated\|migrate to a newer" "$T/node.err" | head -5 | sed 's/^/# /'
+is "$(jget "$out" 'd["text1"]')" "You said: what is the weather in Paris" "turn 1: the streamed reply reached the SDK"
+is "$(jget "$out" 'd["text2"]')" "You said: and in Lyon" "turn 2: the JSON reply"
+
+wait_for 10 eval '[ "$(jget "$(api GET /api/conversations)" "d[\"items\"][0][\"turn_count\"] if d[\"items\"] else 0")" = 2 ]'
+l=$(api GET /api/conversations)
+is "$(jget "$l" 'd["total"]')" 1 "one conversation"
+is "$(jget "$l" 'd["items"][0]["client_name"]')" anthropic-sdk "the SDK recognised"
+is "$(jget "$l" 'd["items"][0]["model"]')" claude-sonnet-4-5 "its model"
+is "$(jget "$l" 'd["items"][0]["tokens"]["output"]')" 14 "tokens of both replies"
+ID=$(jget "$l" 'd["items"][0]["id"]')
+c=$(api GET "/api/conversations/$ID")
+is "$(jget "$c" 'd["system_prompt"]')" "You are a terse assistant." "system blocks"
+is "$(jget "$c" 'd["turns"][0]["steps"][0]["text"]')" "You said: what is the weather in Paris" "turn 1 rebuilt from the SSE"
+is "$(jget "$c" 'd["turns"][1]["steps"][0]["text"]')" "You said: and in Lyon" "turn 2 from the JSON reply"
+t=$(jget "$(api GET /api/transactions)" '[x for x in d["items"] if x["url"].startswith("https://localhost")][0]')
+like "$t" "'authorization': \['\[REDACTED\]'\]" "the key (Authorization: Bearer, as this SDK sends it) stored redacted"
+unlike "$t" "sk-ant-test-not-a-secret" "never stored"
+
+keys 5
+wait_for 5 eval 'screen | grep "anthropic-s" | grep -q "what is the weather"'; ok $? "5: the conversation in the list"
+keys g Enter
+wait_for 5 on_screen "> what is the weather in Paris"; ok $? "Enter: the thread, turn 1's prompt"
+on_screen "You said: what is the weather in Paris"; ok $? "the streamed answer"
+on_screen "> and in Lyon"; ok $? "turn 2's prompt"
+on_screen "You said: and in Lyon"; ok $? "its answer"
+keys q
+wait_for 10 test -s "$T/ui.exit"; ok $? "quits"
+done_testing
