@@ -80,6 +80,8 @@
 	    N_("increase the selected number"))				\
 	X(DECREASE, '-', 0, C_SETTINGS, N_("less"),			\
 	    N_("decrease the selected number"))				\
+	X(ENDPOINT_DELETE, 'x', KEY_DC, C_SETTINGS, NULL,		\
+	    N_("delete the selected LLM endpoint rule (asks first)"))	\
 	X(SET_VALUE, '=', 0, C_SETTINGS, N_("type"),			\
 	    N_("type a new value for the selected number or list"))		\
 	X(DETAILS, '\n', KEY_ENTER, C_LISTS, N_("details"),		\

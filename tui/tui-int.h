@@ -67,6 +67,7 @@ struct tui {
 	cJSON			*status;	/* GET /api/status */
 	cJSON			*settings_obj;	/* GET /api/settings */
 	cJSON			*schema;	/* GET /api/settings/schema */
+	cJSON			*endpoints;	/* GET /api/endpoint-rules */
 	int			 paused;	/* activity tail */
 	size_t			 new_above;	/* pending: new, above sel */
 	int			 pending_flag;	/* new since Pending was seen */
@@ -187,6 +188,8 @@ typedef void	(*tm_row_fn)(struct tui *, const cJSON *, const void *,
 void	 view_draw_list(struct tui *, struct tm_list *, int top, int rows,
 	    const char *header, tm_row_fn, const char *empty);
 void	 view_settings_rebuild(struct tui *);
+/* Settings' endpoint rules and suggestions (GET /api/endpoint-rules). */
+void	 view_settings_endpoints(struct tui *);
 /* The Credentials view's rows from the fetched sessions and
  * credentials; a refusal event noted. */
 void	 view_creds_rebuild(struct tui *);

@@ -190,6 +190,27 @@ on_settings(void *d, int status, const cJSON *json)
 }
 
 static void
+on_endpoints(void *d, int status, const cJSON *json)
+{
+	struct tui *t = d;
+
+	if (t->quit || status != 200)
+		return;
+	cJSON_Delete(t->endpoints);
+	t->endpoints = cJSON_Duplicate(json, 1);
+	view_settings_rebuild(t);
+	tui_dirty(t);
+}
+
+void
+view_settings_endpoints(struct tui *t)
+{
+	if (t->link != NULL && t->connected)
+		gp_link_request(t->link, "GET", "/api/endpoint-rules?all=1",
+		    NULL, on_endpoints, t);
+}
+
+static void
 on_schema(void *d, int status, const cJSON *json)
 {
 	struct tui *t = d;
@@ -239,6 +260,7 @@ do_fetch(uv_timer_t *tm)
 		if (t->schema == NULL)
 			gp_link_request(t->link, "GET", "/api/settings/schema",
 			    NULL, on_schema, t);
+		view_settings_endpoints(t);
 	}
 	if (w & W_STATUS) {
 		gp_link_request(t->link, "GET", "/api/status", NULL, on_status,
@@ -826,6 +848,7 @@ tui_stop(struct tui *t)
 	cJSON_Delete(t->status);
 	cJSON_Delete(t->settings_obj);
 	cJSON_Delete(t->schema);
+	cJSON_Delete(t->endpoints);
 	t->schema = NULL;
 	free(t->detail);
 }

@@ -1,6 +1,9 @@
 /*
  * view-settings.c: every setting, changed at once: Space cycles, + and -
- * step within the core's limits, = types a number, Enter explains.
+ * step within the core's limits, = types a number, Enter explains.  Then
+ * the LLM endpoint rules (which dissector reads which API): Space turns
+ * a user rule on or off, x deletes it, Space on a suggestion takes it,
+ * Space on the last row adds one.
  */
 #include "config.h"
 
@@ -26,6 +29,74 @@ static const cJSON *
 schema_of(struct tui *t, const char *key)
 {
 	return cJSON_GetObjectItemCaseSensitive(t->schema, key);
+}
+
+/* A row of the list: label, value, key (the key says what it is); its
+ * id stays the same across refreshes, so the selection stays on it. */
+static void
+row_add(cJSON *arr, double id, const char *key, const char *label,
+    const char *value)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "key", key);
+	cJSON_AddStringToObject(o, "label", label);
+	cJSON_AddStringToObject(o, "value", value);
+	cJSON_AddBoolToObject(o, "raw", 1);	/* not a message to translate */
+	cJSON_AddItemToArray(arr, o);
+}
+
+/* A host in at most w columns, its right end kept, no padding. */
+static void
+host_fit(const char *h, size_t w, char *out, size_t n)
+{
+	size_t len;
+
+	tm_fit_right_end(h, w, out, n);
+	while ((len = strlen(out)) > 0 && out[len - 1] == ' ')
+		out[len - 1] = '\0';
+}
+
+/* Endpoint rules ("endpoint:<id>"), suggestions ("suggest:<n>") and the
+ * row that adds one ("endpoint:new"). */
+#define ROW_ENDPOINT	1000000.0	/* + rule id */
+#define ROW_SUGGEST	2000000.0	/* + index */
+#define ROW_NEW		3000000.0
+
+static void
+endpoint_rows(struct tui *t, cJSON *arr)
+{
+	const cJSON	*r;
+	char		 key[48], label[320], host[200];
+	int		 n = 0;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(t->endpoints,
+	    "rules")) {
+		int user = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
+		    "user_defined"));
+
+		snprintf(key, sizeof key, "endpoint:%.0f", tm_num(r, "id"));
+		host_fit(tm_str(r, "host_pattern"), 34, host, sizeof host);
+		snprintf(label, sizeof label, "%s %s %s %s", user ? "LLM" :
+		    "LLM*", host, tm_str(r, "path_pattern"), tm_str(r,
+		    "method"));
+		row_add(arr, ROW_ENDPOINT + tm_num(r, "id"), key, label,
+		    cJSON_IsFalse(
+		    cJSON_GetObjectItemCaseSensitive(r, "enabled")) ? "off" :
+		    tm_str(r, "decoder_name"));
+	}
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(t->endpoints,
+	    "suggestions")) {
+		snprintf(key, sizeof key, "suggest:%d", n++);
+		host_fit(tm_str(r, "host_pattern"), 30, host, sizeof host);
+		snprintf(label, sizeof label, "%s %s %s", _("suggested:"),
+		    host, tm_str(r, "path_pattern"));
+		row_add(arr, ROW_SUGGEST + n, key, label, tm_str(r,
+		    "decoder_name"));
+	}
+	row_add(arr, ROW_NEW, "endpoint:new", _("LLM endpoint: add a rule..."),
+	    "");
 }
 
 /*
@@ -66,6 +137,8 @@ view_settings_rebuild(struct tui *t)
 		cJSON_AddStringToObject(o, "value", val);
 		cJSON_AddItemToArray(arr, o);
 	}
+	if (t->schema != NULL)
+		endpoint_rows(t, arr);
 	tm_list_set(&t->settings, arr);
 	cJSON_Delete(arr);
 }
@@ -76,8 +149,16 @@ setting_row(struct tui *t, const cJSON *s, const void *item, int y,
 {
 	char	line[256];
 
-	snprintf(line, sizeof line, " %-44s %-10s %s",
-	    _(tm_str(s, "label")), tm_str(s, "value"), tm_str(s, "key"));
+	const char *label = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s,
+	    "raw")) ? tm_str(s, "label") : _(tm_str(s, "label"));
+
+	if (strncmp(tm_str(s, "key"), "endpoint:", 9) == 0 ||
+	    strncmp(tm_str(s, "key"), "suggest:", 8) == 0)
+		snprintf(line, sizeof line, " %-62s %s", label,
+		    tm_str(s, "value"));
+	else
+		snprintf(line, sizeof line, " %-44s %-10s %s", label,
+		    tm_str(s, "value"), tm_str(s, "key"));
 	tui_text(y, 0, COLS, line);
 }
 
@@ -153,6 +234,144 @@ setting_step(struct tui *t, const char *key, int up)
 	setting_put(t, key, cJSON_CreateNumber(n));
 }
 
+/* The rule (or suggestion) a row names, in t->endpoints. */
+static const cJSON *
+endpoint_of(struct tui *t, const char *key)
+{
+	const cJSON *r;
+
+	if (strncmp(key, "suggest:", 8) == 0)
+		return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+		    t->endpoints, "suggestions"), atoi(key + 8));
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(t->endpoints,
+	    "rules"))
+		if (tm_num(r, "id") == atof(key + 9))
+			return r;
+	return NULL;
+}
+
+static void
+endpoint_sent(void *d, int status, const cJSON *json)
+{
+	struct tui *t = d;
+
+	if (t->quit)
+		return;
+	if (status == 200 || status == 201)
+		tui_message(t, 0, "%s", _("LLM endpoint rules changed"));
+	else
+		tui_message(t, 1, "%s (%d)", *tm_str(json, "error") ?
+		    tm_str(json, "error") : _("request failed"), status);
+	view_settings_endpoints(t);
+}
+
+static void
+endpoint_post(struct tui *t, const char *host, const char *path,
+    const char *method, const char *decoder)
+{
+	cJSON	*b = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(b, "host_pattern", host);
+	cJSON_AddStringToObject(b, "path_pattern", path);
+	cJSON_AddStringToObject(b, "method", method);
+	cJSON_AddStringToObject(b, "decoder_name", decoder);
+	gp_link_request(t->link, "POST", "/api/endpoint-rules", b,
+	    endpoint_sent, t);
+	cJSON_Delete(b);
+}
+
+/* "HOST PATH [METHOD] DECODER" */
+static void
+endpoint_typed(struct tui *t, const char *text)
+{
+	char	*copy = gp_xstrdup(text), *w[4], *save;
+	int	 n = 0;
+
+	for (w[n] = strtok_r(copy, " \t", &save); w[n] != NULL && n < 3;
+	    w[n] = strtok_r(NULL, " \t", &save))
+		n++;
+	if (n == 3 && w[3] != NULL)
+		n = 4;
+	if (n == 3)
+		endpoint_post(t, w[0], w[1], "POST", w[2]);
+	else if (n == 4)
+		endpoint_post(t, w[0], w[1], w[2], w[3]);
+	else if (*text != '\0')
+		tui_message(t, 1, "%s", _("type: host path [method] decoder "
+		    "(decoders: anthropic, openai, openai-ws, openai-chat, "
+		    "google-ai)"));
+	free(copy);
+}
+
+static void
+endpoint_deleted(struct tui *t, int yes)
+{
+	char path[64];
+
+	if (!yes)
+		return;
+	snprintf(path, sizeof path, "/api/endpoint-rules/%.0f",
+	    (double)t->target_id);
+	gp_link_request(t->link, "DELETE", path, NULL, endpoint_sent, t);
+}
+
+static void
+endpoint_key(struct tui *t, const char *key, int a)
+{
+	const cJSON	*r = endpoint_of(t, key);
+	char		 path[64], *s, *text;
+	cJSON		*b;
+
+	if (strcmp(key, "endpoint:new") == 0) {
+		if (a == GP_A_TOGGLE || a == GP_A_DETAILS)
+			tui_open_prompt(t, _("Endpoint (host path [method] "
+			    "decoder):"), "", endpoint_typed, NULL);
+		return;
+	}
+	if (r == NULL)
+		return;
+	if (a == GP_A_DETAILS) {
+		s = cJSON_Print(r);
+		gp_xasprintf(&text, "%s\n\n%s", s, strncmp(key, "suggest:", 8) ==
+		    0 ? _("Seen in traffic and shaped like an LLM API request; "
+		    "Space makes it a rule (transactions from then on are "
+		    "read with it; rebuild-conversations reads older ones).") :
+		    _("Space turns a user rule on or off, x deletes it; "
+		    "built-in rules (LLM*) do not change."));
+		cJSON_free(s);
+		tui_open_detail(t, text);
+		return;
+	}
+	if (strncmp(key, "suggest:", 8) == 0) {
+		if (a == GP_A_TOGGLE)
+			endpoint_post(t, tm_str(r, "host_pattern"),
+			    tm_str(r, "path_pattern"), tm_str(r, "method"),
+			    tm_str(r, "decoder_name"));
+		return;
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
+	    "user_defined"))) {
+		if (a == GP_A_TOGGLE || a == GP_A_ENDPOINT_DELETE)
+			tui_message(t, 1, "%s", _("a built-in endpoint rule "
+			    "does not change"));
+		return;
+	}
+	if (a == GP_A_TOGGLE) {
+		b = cJSON_Duplicate(r, 1);
+		cJSON_ReplaceItemInObject(b, "enabled", cJSON_CreateBool(
+		    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r,
+		    "enabled"))));
+		snprintf(path, sizeof path, "/api/endpoint-rules/%.0f",
+		    tm_num(r, "id"));
+		gp_link_request(t->link, "PUT", path, b, endpoint_sent, t);
+		cJSON_Delete(b);
+	} else if (a == GP_A_ENDPOINT_DELETE) {
+		t->target_id = (int64_t)tm_num(r, "id");
+		tui_open_confirm(t, _("Delete this LLM endpoint rule?"),
+		    endpoint_deleted);
+	}
+}
+
 static void
 settings_key(struct tui *t, int a)
 {
@@ -164,6 +383,11 @@ settings_key(struct tui *t, int a)
 	if (s == NULL)
 		return;
 	snprintf(key, sizeof key, "%s", tm_str(s, "key"));
+	if (strncmp(key, "endpoint:", 9) == 0 || strncmp(key, "suggest:", 8) ==
+	    0) {
+		endpoint_key(t, key, a);
+		return;
+	}
 	v = cJSON_GetObjectItemCaseSensitive(t->settings_obj, key);
 	sc = schema_of(t, key);
 	switch (a) {
@@ -277,6 +501,7 @@ setting_list_done(struct tui *t, const char *text)
 }
 
 const struct view_ops view_settings = {
-	N_("Settings"), C_SETTINGS, l_settings, NULL, settings_draw,
+	N_("Settings"), C_SETTINGS, l_settings, view_settings_endpoints,
+	settings_draw,
 	settings_key, NULL,
 };

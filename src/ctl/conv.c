@@ -160,6 +160,8 @@ struct hist {
 static void
 hist_add(struct hist *h, const struct gp_llm_msg *m, size_t n)
 {
+	if (n == 0)
+		return;
 	if (h->n + n > h->cap) {
 		h->cap = (h->n + n) * 2;
 		h->m = gp_xrealloc(h->m, h->cap * sizeof *h->m);

@@ -7,6 +7,7 @@
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 make_cert
+origin_start plain; PP=$ORIGIN_PORT
 origin_start tls --tls "$T/cert.pem" "$T/key.pem"; OP=$ORIGIN_PORT
 mkdir -p -m 700 "$T/data"
 "$GREYPROXY" cert generate --data-dir "$T/data" >/dev/null
@@ -25,6 +26,7 @@ send '{"model":"claude-sonnet-4-5","max_tokens":50,"stream":true,"tools":[{"name
 send '{"model":"claude-sonnet-4-5","max_tokens":50,"tools":[{"name":"Bash"}],"messages":[{"role":"user","content":"list the files"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Bash","input":{"command":"ls -la","description":"list"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"alpha.c\nbeta.c"}]},{"role":"user","content":"now count them"}]}' >/dev/null
 send '{"model":"claude-haiku-4-5","max_tokens":10,"messages":[{"role":"user","content":"Write a title: list the files"}]}' >/dev/null
 wait_for 10 eval 'screen | grep "claude-code" | grep -q "list the files"'; ok $? "the conversation appears, live"
+wait_for 10 eval 'screen | grep "claude-code" | grep -q "claude-sonn.* 2 "'
 row=$(screen | grep "claude-code" | head -1)
 like "$row" "claude-sonn.* +2 +" "client, model, two turns"
 not_on_screen "Write a title"; ok $? "the title request is hidden"
@@ -65,10 +67,35 @@ ID=$(jget "$(api GET /api/conversations)" 'd["items"][0]["id"]')
 "$GREYPROXY" conversations export "$ID" --data-dir "$T/data" > "$T/cli.md"
 cmp -s "$T/cli.md" "$T/thread.md"; ok $? "greyproxy conversations export writes the same Markdown"
 "$GREYPROXY" conversations list --data-dir "$T/data" | grep -q "^$ID  claude-code"; ok $? "conversations list"
+# Settings: the LLM endpoint rules, a suggestion taken, one typed.
+curl -s --max-time 5 -x "http://$GP_HTTP" -H "content-type: application/json" -H "anthropic-version: 2023-06-01" \
+	-d '{"model":"m","max_tokens":3,"messages":[{"role":"user","content":"hi"}]}' "http://localhost:$PP/echo" >/dev/null
+wait_for 10 eval '[ "$(jget "$(api GET /api/endpoint-rules)" "len(d[\"suggestions\"])")" = 1 ]'
+keys 7 G
+wait_for 5 on_screen "LLM endpoint: add a rule"; ok $? "7, G: the endpoint rules after the settings"
+on_screen "LLM\* api.anthropic.com /v1/messages POST *anthropic"; ok $? "built-in rules listed"
+wait_for 5 on_screen "suggested: localhost /echo *anthropic"; ok $? "the suggestion, by shape"
+keys k Space
+wait_for 5 eval '[ "$(jget "$(api GET /api/endpoint-rules)" "len([r for r in d[\"rules\"] if r[\"path_pattern\"] == \"/echo\"])")" = 1 ]'
+ok $? "Space on the suggestion: a rule"
+keys G Space
+wait_for 5 on_screen "Endpoint (host path \[method\] decoder):"; ok $? "Space on the last row: a prompt"
+keys -l "llm.corp.example /v1/chat/completions openai-chat"
+keys Enter
+wait_for 5 on_screen "LLM llm.corp.example /v1/chat/completions POST *openai-chat"; ok $? "typed rule added and listed"
+keys k Space
+wait_for 5 eval '[ "$(jget "$(api GET "/api/endpoint-rules?all=1")" "[r[\"enabled\"] for r in d[\"rules\"] if r[\"host_pattern\"] == \"llm.corp.example\"][0]")" = False ]'
+ok $? "Space: turned off"
+keys x
+wait_for 5 on_screen "Delete this LLM endpoint rule"; ok $? "x asks first"
+keys y
+wait_for 5 eval '[ "$(jget "$(api GET "/api/endpoint-rules?all=1")" "len([r for r in d[\"rules\"] if r[\"host_pattern\"] == \"llm.corp.example\"])")" = 0 ]'
+ok $? "and deletes"
+
 # From Traffic: a transaction opens its conversation.
 keys 4
 wait_for 5 on_screen "/v1/messages"; ok $? "4: the transactions"
-keys g j o
+keys g j j o
 wait_for 5 on_screen "> now count them"; ok $? "o on a transaction: its conversation's thread"
 keys b
 keys q

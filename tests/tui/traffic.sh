@@ -81,6 +81,10 @@ keys Escape
 keys 7
 wait_for 5 on_screen "When no rule matches"
 keys G
+wait_for 5 on_screen "LLM endpoint: add a rule"
+# above the endpoint rules, their suggestions and the row adding one
+n=$(jget "$(api GET '/api/endpoint-rules?all=1')" 'len(d["rules"]) + len(d["suggestions"]) + 1')
+for i in $(seq "$n"); do keys k; done
 wait_for 5 eval 'screen | grep "Transactions: more headers redacted" | grep -q "redactedHeaders"'
 ok $? "7, G: the end of the settings, scrolled to"
 on_screen "Conversations: assemble LLM traffic"; ok $? "conversationsEnabled is a setting"
