@@ -1,19 +1,22 @@
 #!/bin/bash
-# The official Anthropic SDK (npm @anthropic-ai/sdk, undici's ProxyAgent)
-# through greyproxy with interception on, to a local TLS origin speaking
-# the Messages API with SSE: two turns, streamed then JSON.  The
-# conversation appears through the API and in the TUI's thread view.
-# The SDK is installed from npm once into a cache directory.
+# The official SDKs through greyproxy with interception on (undici's
+# ProxyAgent), to a local TLS origin speaking their APIs: Anthropic's
+# (@anthropic-ai/sdk: two turns, streamed then JSON; the conversation
+# through the API and in the TUI's thread view), OpenAI's (openai: two
+# Chat Completions turns, a streamed Responses call) and Google's
+# (@google/genai: a streamed generateContent).  Installed from npm once
+# into a cache directory.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 NODE_DIR=${GP_NODE_CACHE:-$HOME/.cache/greyproxy-tests/node}
-if [ ! -d "$NODE_DIR/node_modules/@anthropic-ai/sdk" ]; then
+if [ ! -d "$NODE_DIR/node_modules/@google/genai" ]; then
 	mkdir -p "$NODE_DIR"
 	timeout 300 npm install --silent --no-audit --no-fund --prefix "$NODE_DIR" \
-		@anthropic-ai/sdk@1.12.0 undici@7 > "$T/npm.log" 2>&1 ||
-		{ echo "Bail out! npm could not install @anthropic-ai/sdk: $(tail -3 "$T/npm.log")"; exit 1; }
+		@anthropic-ai/sdk@1.12.0 openai@6.49.0 @google/genai@2.32.0 \
+		undici@7 > "$T/npm.log" 2>&1 ||
+		{ echo "Bail out! npm could not install the SDKs: $(tail -3 "$T/npm.log")"; exit 1; }
 fi
-cp "$TOP_SRCDIR/tests/lib/sdk-anthropic.mjs" "$NODE_DIR/"
+cp "$TOP_SRCDIR/tests/lib/sdk-anthropic.mjs" "$TOP_SRCDIR/tests/lib/sdk-openai-gemini.mjs" "$NODE_DIR/"
 
 make_cert
 origin_start tls --tls "$T/cert.pem" "$T/key.pem"; OP=$ORIGIN_PORT
@@ -56,4 +59,27 @@ on_screen "> and in Lyon"; ok $? "turn 2's prompt"
 on_screen "You said: and in Lyon"; ok $? "its answer"
 keys q
 wait_for 10 test -s "$T/ui.exit"; ok $? "quits"
+
+# OpenAI's and Google's SDKs, on their own server (the TUI is gone).
+SSL_CERT_FILE="$T/cert.pem" gp_start
+api POST /api/rules -d '{"destination_pattern":"localhost","action":"allow"}' >/dev/null
+for r in '"/v1/chat/completions","decoder_name":"openai-chat"' \
+	'"/v1/responses","decoder_name":"openai"' '"/v1beta/models/*","decoder_name":"google-ai"'; do
+	api POST /api/endpoint-rules -d "{\"host_pattern\":\"localhost\",\"path_pattern\":$r}" >/dev/null
+done
+wait_for 10 eval '[ "$(jget "$(api GET /api/status)" "d[\"mitm\"][\"state\"]")" = on ]'
+out=$(cd "$NODE_DIR" && NODE_EXTRA_CA_CERTS="$CA" timeout 60 node sdk-openai-gemini.mjs \
+	"https://localhost:$OP" "http://$GP_HTTP" 2>"$T/node2.err")
+is "$?" 0 "the OpenAI and Gemini SDKs ran through the proxy"
+head -5 "$T/node2.err" | sed 's/^/# /'
+is "$(jget "$out" 'd["chat"][1]')" "You said: another one" "chat: turn 2 answered"
+is "$(jget "$out" 'd["responses"]')" "You said: capital of Italy" "responses: streamed"
+is "$(jget "$out" 'd["gemini"]')" "You said: count to three" "gemini: streamed"
+conv() { jget "$(api GET "/api/conversations?$1")" "$2"; }
+wait_for 10 eval '[ "$(conv client=google-genai-sdk "d[\"total\"]")" = 1 ]'
+is "$(conv 'client=openai-sdk&model=gpt-4.1' 'd["items"][0]["turn_count"]')" 2 "chat: one conversation, two turns"
+is "$(conv 'client=openai-sdk&model=gpt-4.1' 'd["items"][0]["tokens"]["output"]')" 12 "chat: tokens of both"
+is "$(conv 'client=openai-sdk&model=gpt-5' 'd["items"][0]["first_prompt"]')" "capital of Italy" "responses: its own conversation"
+is "$(conv client=google-genai-sdk 'd["items"][0]["model"]')" gemini-2.5-flash "gemini: the model from the path"
+is "$(conv client=google-genai-sdk 'd["items"][0]["provider"]')" google-ai "gemini: provider"
 done_testing

@@ -135,8 +135,119 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, data, "application/octet-stream")
         elif self.path.split("?")[0] == "/v1/messages":
             self.anthropic(data)
+        elif self.path.split("?")[0] == "/v1/chat/completions":
+            self.chat(data)
+        elif self.path.split("?")[0] == "/v1/responses":
+            self.openai_responses(data)
+        elif self.path.startswith("/v1beta/models/"):
+            self.gemini(data)
         else:
             self.send(404, b"no such route\n")
+
+    def sse(self, events, named=True):
+        body = "".join(("event: %s\n" % e if named else "") +
+                       "data: %s\n\n" % json.dumps(d) for e, d in events)
+        self.send(200, body.encode(), "text/event-stream; charset=utf-8")
+
+    @staticmethod
+    def last_text(items):
+        """The text of the last user message of a messages/input list."""
+        if isinstance(items, str):
+            return items
+        for m in reversed(items or []):
+            if not isinstance(m, dict) or m.get("role") != "user":
+                continue
+            c = m.get("content", m.get("parts", ""))
+            if isinstance(c, str):
+                return c
+            return " ".join(p.get("text", "") for p in c
+                            if isinstance(p, dict))
+        return ""
+
+    def chat(self, data):
+        """Chat Completions: the reply quotes the last prompt."""
+        req = json.loads(data)
+        text = "You said: " + self.last_text(req.get("messages"))
+        usage = {"prompt_tokens": 12, "completion_tokens": 6,
+                 "total_tokens": 18}
+        if not req.get("stream"):
+            self.send(200, json.dumps({
+                "id": "chatcmpl-origin", "object": "chat.completion",
+                "created": 1, "model": req.get("model"),
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant",
+                                         "content": text}}],
+                "usage": usage}).encode(), "application/json")
+            return
+        chunks = [{"id": "chatcmpl-origin", "object": "chat.completion.chunk",
+                   "created": 1, "model": req.get("model"),
+                   "choices": [{"index": 0, "delta": d,
+                                "finish_reason": f}]}
+                  for d, f in (({"role": "assistant", "content": text[:5]},
+                                None), ({"content": text[5:]}, None),
+                               ({}, "stop"))]
+        chunks.append({"id": "chatcmpl-origin",
+                       "object": "chat.completion.chunk", "created": 1,
+                       "model": req.get("model"), "choices": [],
+                       "usage": usage})
+        body = "".join("data: %s\n\n" % json.dumps(c) for c in chunks)
+        self.send(200, (body + "data: [DONE]\n\n").encode(),
+                  "text/event-stream; charset=utf-8")
+
+    def openai_responses(self, data):
+        """Responses: a message quoting the last prompt."""
+        req = json.loads(data)
+        text = "You said: " + self.last_text(req.get("input"))
+        item = {"id": "msg_origin", "type": "message", "status": "completed",
+                "role": "assistant", "content": [
+                    {"type": "output_text", "text": text,
+                     "annotations": []}]}
+        resp = {"id": "resp_origin", "object": "response", "created_at": 1,
+                "status": "completed", "model": req.get("model"),
+                "output": [item], "usage": {
+                    "input_tokens": 13, "output_tokens": 5,
+                    "total_tokens": 18,
+                    "input_tokens_details": {"cached_tokens": 0},
+                    "output_tokens_details": {"reasoning_tokens": 0}}}
+        if not req.get("stream"):
+            self.send(200, json.dumps(resp).encode(), "application/json")
+            return
+        start = dict(resp, status="in_progress", output=[])
+        self.sse([
+            ("response.created", {"type": "response.created",
+                                  "sequence_number": 0, "response": start}),
+            ("response.output_item.added", {
+                "type": "response.output_item.added", "sequence_number": 1,
+                "output_index": 0, "item": dict(item, status="in_progress",
+                                                content=[])}),
+            ("response.output_text.delta", {
+                "type": "response.output_text.delta", "sequence_number": 2,
+                "item_id": "msg_origin", "output_index": 0,
+                "content_index": 0, "delta": text}),
+            ("response.completed", {"type": "response.completed",
+                                    "sequence_number": 3, "response": resp}),
+        ])
+
+    def gemini(self, data):
+        """Gemini: generateContent, or streamGenerateContent as SSE."""
+        req = json.loads(data)
+        text = "You said: " + self.last_text(req.get("contents"))
+        usage = {"promptTokenCount": 9, "candidatesTokenCount": 4,
+                 "totalTokenCount": 13}
+        full = {"candidates": [{"content": {"role": "model", "parts": [
+            {"text": text}]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": usage, "modelVersion": "gemini-2.5-flash"}
+        if "streamGenerateContent" not in self.path:
+            self.send(200, json.dumps(full).encode(), "application/json")
+            return
+        self.sse([(None, {"candidates": [{"content": {"role": "model",
+                                                      "parts": [{"text": text[:5]}]},
+                                          "index": 0}],
+                          "modelVersion": "gemini-2.5-flash"}),
+                  (None, dict(full, candidates=[{"content": {
+                      "role": "model", "parts": [{"text": text[5:]}]},
+                      "finishReason": "STOP", "index": 0}]))],
+                 named=False)
 
     def anthropic(self, data):
         """A Messages API stand-in: the reply quotes the last prompt;

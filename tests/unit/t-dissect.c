@@ -537,6 +537,44 @@ sdk(void)
 	gp_llm_free(&c);
 	cJSON_Delete(heads);
 	free(h);
+
+	/* openai 6.49.0 and @google/genai 2.32.0, the same way */
+	h = slurp("sdk-openai-chat.heads.json", &n);
+	heads = gp_llm_heads(h);
+	run("openai-chat", "sdk-openai-chat.req.json", "sdk-openai-chat.resp",
+	    "application/json", "/v1/chat/completions", &c);
+	is_str(gp_llm_client(heads, &c), "openai-sdk", "sdk: OpenAI's");
+	is_str(c.system, "Be brief.", "sdk: chat system message");
+	is_int(gp_llm_prompts(c.msgs, c.nmsgs), 2, "sdk: chat turn 2");
+	is_str(blk(&c.reply, 0)->text, "You said: another one", "sdk: chat "
+	    "reply");
+	is_int(c.usage.output, 6, "sdk: chat usage");
+	gp_llm_free(&c);
+	cJSON_Delete(heads);
+	free(h);
+	run("openai", "sdk-openai-responses-stream.req.json",
+	    "sdk-openai-responses-stream.resp", "text/event-stream",
+	    "/v1/responses", &c);
+	is_str(c.system, "Answer in one word.", "sdk: responses instructions");
+	is_str(blk(&c.msgs[0], 0)->text, "capital of Italy", "sdk: string "
+	    "input");
+	is_str(blk(&c.reply, 0)->text, "You said: capital of Italy",
+	    "sdk: responses stream");
+	ok(!c.reply_truncated && c.why == NULL, "sdk: responses complete");
+	gp_llm_free(&c);
+	h = slurp("sdk-genai-stream.heads.json", &n);
+	heads = gp_llm_heads(h);
+	run("google-ai", "sdk-genai-stream.req.json", "sdk-genai-stream.resp",
+	    "text/event-stream",
+	    "/v1beta/models/gemini-2.5-flash:streamGenerateContent", &c);
+	is_str(gp_llm_client(heads, &c), "google-genai-sdk", "sdk: Google's");
+	is_str(c.system, "Be exact.", "sdk: systemInstruction");
+	is_str(blk(&c.reply, 0)->text, "You said: count to three", "sdk: "
+	    "Gemini chunks joined");
+	is_int(c.usage.output, 4, "sdk: Gemini usage");
+	gp_llm_free(&c);
+	cJSON_Delete(heads);
+	free(h);
 }
 
 int
