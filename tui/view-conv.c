@@ -93,12 +93,14 @@ thread_draw(struct tui *t, int top, int rows)
 	tm_si(tm_num(tok, "input") + tm_num(tok, "cache_read") +
 	    tm_num(tok, "cache_write"), in, sizeof in);
 	tm_si(tm_num(tok, "output"), out, sizeof out);
-	snprintf(head, sizeof head, "%s · %s · %s · %d %s · %s/%s %s%s%s",
+	/* a sub-agent says whose first: the rest may not fit */
+	snprintf(head, sizeof head, "%s%s%s%s · %s · %s · %d %s · %s/%s %s",
+	    *tm_str(d, "parent_conversation_id") ? _("sub-agent of ") : "",
+	    tm_str(d, "parent_conversation_id"),
+	    *tm_str(d, "parent_conversation_id") ? " · " : "",
 	    tm_str(d, "client_name"), tm_str(d, "model"),
 	    tm_str(d, "container_name"), (int)tm_num(d, "turn_count"),
-	    _("turns"), in, out, _("tokens"),
-	    *tm_str(d, "parent_conversation_id") ? _(" · sub-agent of ") : "",
-	    tm_str(d, "parent_conversation_id"));
+	    _("turns"), in, out, _("tokens"));
 	attrset(A_BOLD | A_UNDERLINE);
 	tui_text(top, 0, COLS, head);
 	attrset(A_NORMAL);

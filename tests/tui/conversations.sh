@@ -61,11 +61,30 @@ keys Enter
 wait_for 5 test -s "$T/thread.md"; ok $? "written"
 grep -q "^## Turn 2" "$T/thread.md"; ok $? "as Markdown with its turns"
 grep -q '"command": "ls -la"' "$T/thread.md"; ok $? "and the tool input"
-keys b
-wait_for 5 eval 'screen | grep -q "FIRST PROMPT"'; ok $? "b: back to the list"
 ID=$(jget "$(api GET /api/conversations)" 'd["items"][0]["id"]')
 "$GREYPROXY" conversations export "$ID" --data-dir "$T/data" > "$T/cli.md"
 cmp -s "$T/cli.md" "$T/thread.md"; ok $? "greyproxy conversations export writes the same Markdown"
+keys b
+wait_for 5 eval 'screen | grep -q "FIRST PROMPT"'; ok $? "b: back to the list"
+
+# A sub-agent: the main thread's Agent call, then the sub-agent's own
+# request (its first prompt is the call's); opened from the call.
+send '{"model":"claude-sonnet-4-5","max_tokens":50,"tools":[{"name":"Bash"},{"name":"Agent"}],"messages":[{"role":"user","content":"list the files"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Bash","input":{"command":"ls -la"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"alpha.c"}]},{"role":"user","content":"now count them"},{"role":"assistant","content":[{"type":"tool_use","id":"a1","name":"Agent","input":{"description":"hunt","prompt":"find the bug in alpha.c"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"a1","content":"line 3"}]}]}' >/dev/null
+send '{"model":"claude-haiku-4-5","max_tokens":50,"system":"You are a sub-agent.","tools":[{"name":"Read"}],"messages":[{"role":"user","content":"find the bug in alpha.c"}]}' >/dev/null
+wait_for 10 eval 'screen | grep "claude-code" | grep -q "+list the files"'; ok $? "the list marks a conversation with sub-agents (+)"
+keys g Enter
+wait_for 5 on_screen "> list the files"
+keys /
+keys -l "sub-agent conv_"
+keys Enter
+wait_for 5 on_screen "↳ sub-agent conv_"; ok $? "the Agent call names its sub-agent"
+keys o
+wait_for 5 on_screen "> find the bug in alpha.c"; ok $? "o: the sub-agent's thread"
+on_screen "sub-agent of conv_"; ok $? "which says whose it is"
+keys b
+wait_for 5 on_screen "> list the files"; ok $? "b: back to the parent thread"
+keys b
+wait_for 5 eval 'screen | grep -q "FIRST PROMPT"'
 "$GREYPROXY" conversations list --data-dir "$T/data" | grep -q "^$ID  claude-code"; ok $? "conversations list"
 # Settings: the LLM endpoint rules, a suggestion taken, one typed.
 curl -s --max-time 5 -x "http://$GP_HTTP" -H "content-type: application/json" -H "anthropic-version: 2023-06-01" \
