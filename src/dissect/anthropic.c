@@ -94,13 +94,13 @@ usage(struct gp_llm_call *c, const cJSON *u)
 	if (!cJSON_IsObject(u))
 		return;
 	/* message_start carries input, message_delta the final output */
-	if ((v = gp_j_int(u, "input_tokens")) > 0)
+	if ((v = gp_j_count(u, "input_tokens")) > 0)
 		c->usage.input = v;
-	if ((v = gp_j_int(u, "output_tokens")) > 0)
+	if ((v = gp_j_count(u, "output_tokens")) > 0)
 		c->usage.output = v;
-	if ((v = gp_j_int(u, "cache_read_input_tokens")) > 0)
+	if ((v = gp_j_count(u, "cache_read_input_tokens")) > 0)
 		c->usage.cache_read = v;
-	if ((v = gp_j_int(u, "cache_creation_input_tokens")) > 0)
+	if ((v = gp_j_count(u, "cache_creation_input_tokens")) > 0)
 		c->usage.cache_write = v;
 }
 

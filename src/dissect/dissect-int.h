@@ -13,6 +13,9 @@
 const char *gp_j_str(const cJSON *o, const char *key);
 /* o[key] as an integer (0 when absent or not a number). */
 int64_t	gp_j_int(const cJSON *o, const char *key);
+/* A count (tokens): 0..GP_J_COUNT_MAX, so sums cannot overflow. */
+#define GP_J_COUNT_MAX	((int64_t)1 << 40)
+int64_t	gp_j_count(const cJSON *o, const char *key);
 /* A value as text in the arena: a string as is, anything else as
  * compact JSON. */
 const char *gp_j_text(struct gp_llm_call *, const cJSON *);

@@ -94,11 +94,13 @@ chunk(struct gp_llm_call *c, const char *event, const cJSON *j, void *arg)
 		c->stop_reason = gp_llm_strdup(c, t);
 	if ((u = cJSON_GetObjectItemCaseSensitive(j, "usageMetadata")) !=
 	    NULL) {
-		c->usage.cache_read = gp_j_int(u, "cachedContentTokenCount");
-		c->usage.input = gp_j_int(u, "promptTokenCount") -
+		c->usage.cache_read = gp_j_count(u, "cachedContentTokenCount");
+		c->usage.input = gp_j_count(u, "promptTokenCount") -
 		    c->usage.cache_read;
-		c->usage.output = gp_j_int(u, "candidatesTokenCount") +
-		    gp_j_int(u, "thoughtsTokenCount");
+		if (c->usage.input < 0)
+			c->usage.input = 0;
+		c->usage.output = gp_j_count(u, "candidatesTokenCount") +
+		    gp_j_count(u, "thoughtsTokenCount");
 	}
 }
 

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,9 +92,12 @@ gp_llm_text_cat(struct gp_llm_call *c, struct gp_llm_block *b,
 {
 	char	*t;
 
-	if (b->text != NULL && b->cap == 0) {	/* set, not grown: adopt */
+	if (n == 0 && b->text != NULL)
+		return;
+	if (b->text != NULL && b->cap == 0) {
+		/* set, not grown (maybe a literal): copied before writing */
 		b->len = strlen(b->text);
-		b->cap = b->len + 1;
+		b->cap = b->len;
 	}
 	if (b->len + n + 1 > b->cap) {	/* doubling: deltas stay linear */
 		size_t cap = b->cap < 64 ? 64 : b->cap;
@@ -144,7 +148,22 @@ gp_j_int(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	/* hostile numbers: outside int64_t they would be undefined */
+	if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble)
+		return 0;
+	if (v->valuedouble >= 9.2e18)
+		return INT64_MAX;
+	if (v->valuedouble <= -9.2e18)
+		return INT64_MIN;
+	return (int64_t)v->valuedouble;
+}
+
+int64_t
+gp_j_count(const cJSON *o, const char *key)
+{
+	int64_t v = gp_j_int(o, key);
+
+	return v < 0 ? 0 : v > GP_J_COUNT_MAX ? GP_J_COUNT_MAX : v;
 }
 
 const char *

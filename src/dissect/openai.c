@@ -159,10 +159,10 @@ responses_usage(struct gp_llm_call *c, const cJSON *u)
 
 	if (!cJSON_IsObject(u))
 		return;
-	c->usage.input = gp_j_int(u, "input_tokens");
-	c->usage.output = gp_j_int(u, "output_tokens");
+	c->usage.input = gp_j_count(u, "input_tokens");
+	c->usage.output = gp_j_count(u, "output_tokens");
 	d = cJSON_GetObjectItemCaseSensitive(u, "input_tokens_details");
-	c->usage.cache_read = gp_j_int(d, "cached_tokens");
+	c->usage.cache_read = gp_j_count(d, "cached_tokens");
 	/* cached tokens are part of input_tokens: keep input uncached */
 	if (c->usage.input >= c->usage.cache_read)
 		c->usage.input -= c->usage.cache_read;
@@ -417,10 +417,10 @@ chat_usage(struct gp_llm_call *c, const cJSON *u)
 
 	if (!cJSON_IsObject(u))
 		return;
-	c->usage.input = gp_j_int(u, "prompt_tokens");
-	c->usage.output = gp_j_int(u, "completion_tokens");
+	c->usage.input = gp_j_count(u, "prompt_tokens");
+	c->usage.output = gp_j_count(u, "completion_tokens");
 	d = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens_details");
-	c->usage.cache_read = gp_j_int(d, "cached_tokens");
+	c->usage.cache_read = gp_j_count(d, "cached_tokens");
 	if (c->usage.input >= c->usage.cache_read)
 		c->usage.input -= c->usage.cache_read;
 }
