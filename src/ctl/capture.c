@@ -58,6 +58,8 @@ struct tx_job {
 	int64_t			 before, max_bytes;
 	int			 pruned;
 	size_t			 max_body;
+	struct gp_session_count	*counts;	/* substitutions to store */
+	size_t			 ncounts;
 	struct gp_conv_step_in	 conv_in;
 	struct gp_conv_step_out	 conv_out;
 	int			 conv_rc;
@@ -691,6 +693,14 @@ tx_work(uv_work_t *req)
 	if (j->prune)
 		j->pruned = gp_store_tx_prune(j->c->tx_store, j->before,
 		    j->max_bytes, PRUNE_STEP);
+	if (j->ncounts > 0 && gp_store_begin(j->c->tx_store) == 0) {
+		size_t i;
+
+		for (i = 0; i < j->ncounts; i++)
+			gp_store_session_count(j->c->tx_store, j->counts[i].id,
+			    j->counts[i].n);
+		gp_store_commit(j->c->tx_store);
+	}
 	/* conversations from what is stored (conv.c): same connection */
 	j->conv_rc = gp_conv_step(&j->c->conv_env, j->c->tx_store,
 	    &j->conv_in, &j->conv_out);
@@ -772,6 +782,7 @@ tx_after(uv_work_t *req, int status)
 		tx_free(x);
 	}
 	conv_after(c, j);
+	free(j->counts);
 	free(j);
 	if (c->conv_more && c->started)
 		gp_ctl_capture_flush(c);
@@ -781,14 +792,21 @@ tx_after(uv_work_t *req, int status)
 void
 gp_ctl_capture_flush(struct gp_ctl *c)
 {
-	struct tx_job	*j;
-	uint64_t	 now = uv_now(c->loop);
-	int		 prune = now >= c->tx_prune_at;
+	struct tx_job		*j;
+	struct gp_session_count	*counts = NULL;
+	size_t			 ncounts;
+	uint64_t		 now = uv_now(c->loop);
+	int			 prune = now >= c->tx_prune_at;
 
-	if ((c->tx_head == NULL && !prune && !c->conv_more &&
-	    !c->conv_rebuild) || c->tx_writing)
+	if (c->tx_writing)
+		return;
+	ncounts = gp_ctl_session_counts(c, &counts);
+	if (c->tx_head == NULL && !prune && !c->conv_more &&
+	    !c->conv_rebuild && ncounts == 0)
 		return;
 	j = gp_xcalloc(1, sizeof *j);
+	j->counts = counts;
+	j->ncounts = ncounts;
 	j->req.data = j;
 	j->c = c;
 	j->list = c->tx_head;
@@ -804,6 +822,7 @@ gp_ctl_capture_flush(struct gp_ctl *c)
 		c->tx_prune_at = now + PRUNE_EVERY_MS;
 	}
 	if (uv_queue_work(c->loop, &j->req, tx_work, tx_after) != 0) {
+		free(j->counts);
 		free(j);
 		return;
 	}

@@ -339,9 +339,17 @@ struct gp_session {
 	int			 ttl, allow_all;
 	int64_t			 created_at, expires_at, last_heartbeat;
 	uint64_t		 substitutions;
+	uint64_t		 subst_saved;	/* the count the database has */
 	int64_t			*rule_ids;
 	size_t			 nrules;
 };
+/* Substitution counts not yet stored: written by the capture worker
+ * with its next batch (never one UPDATE per request on the loop). */
+struct gp_session_count {
+	char		 id[80];
+	int64_t		 n;
+};
+size_t	gp_ctl_session_counts(struct gp_ctl *, struct gp_session_count **);
 struct gp_session_answer {
 	const char	*id;
 	int64_t		 expires_at;

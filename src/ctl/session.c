@@ -456,6 +456,25 @@ gp_ctl_session_find(struct gp_ctl *c, const char *ph, size_t n,
 	return NULL;
 }
 
+size_t
+gp_ctl_session_counts(struct gp_ctl *c, struct gp_session_count **out)
+{
+	size_t i, n = 0;
+
+	*out = NULL;
+	for (i = 0; i < c->nsessions; i++) {
+		struct gp_session *s = &c->sessions[i];
+
+		if (s->substitutions == s->subst_saved)
+			continue;
+		*out = gp_xrealloc(*out, (n + 1) * sizeof **out);
+		snprintf((*out)[n].id, sizeof (*out)[n].id, "%s", s->id);
+		(*out)[n++].n = (int64_t)s->substitutions;
+		s->subst_saved = s->substitutions;
+	}
+	return n;
+}
+
 void
 gp_ctl_sessions_load(struct gp_ctl *c)
 {
@@ -470,8 +489,16 @@ gp_ctl_sessions_load(struct gp_ctl *c)
 		char			*plain = NULL;
 		cJSON			*m = NULL, *l, *g, *ids, *it;
 
-		if (v[i].expires_at <= now) {
+		if (v[i].expires_at <= now) {	/* gone, its rules too */
+			ids = cJSON_Parse(v[i].rule_ids ? v[i].rule_ids : "[]");
+			cJSON_ArrayForEach(it, ids)
+				if (cJSON_IsNumber(it))
+					gp_ctl_rule_delete(c,
+					    (int64_t)it->valuedouble);
+			cJSON_Delete(ids);
 			gp_store_session_delete(c->store, v[i].id);
+			gp_log(GP_LOG_INFO, "session %s expired while greyproxy "
+			    "was stopped: removed with its rules", v[i].id);
 			continue;
 		}
 		if (gp_ctl_vault_key(c, 0) != 0 || gp_vault_open(c->vkey,
@@ -494,6 +521,7 @@ gp_ctl_sessions_load(struct gp_ctl *c)
 		s.expires_at = v[i].expires_at;
 		s.last_heartbeat = v[i].last_heartbeat;
 		s.substitutions = (uint64_t)v[i].substitutions;
+		s.subst_saved = s.substitutions;
 		s.metadata = v[i].metadata ? gp_xstrdup(v[i].metadata) : NULL;
 		l = cJSON_Parse(v[i].labels ? v[i].labels : "{}");
 		map_fill(&s, m, l);

@@ -236,3 +236,19 @@ gp_store_sessions_free(struct gp_session_row *v, size_t n)
 	}
 	free(v);
 }
+
+int
+gp_store_session_count(struct gp_store *s, const char *id, int64_t n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE sessions SET substitution_count"
+	    " = ? WHERE session_id = ?", -1, &st, NULL) != SQLITE_OK)
+		return gp_store_errno(s);
+	sqlite3_bind_int64(st, 1, n);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : gp_store_errno(s);
+}

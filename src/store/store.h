@@ -318,6 +318,8 @@ int	gp_store_session_delete(struct gp_store *, const char *id);
 int	gp_store_sessions_load(struct gp_store *, struct gp_session_row **,
 	    size_t *);
 void	gp_store_sessions_free(struct gp_session_row *, size_t);
+/* A session's substitution count (a worker, between begin and commit). */
+int	gp_store_session_count(struct gp_store *, const char *id, int64_t n);
 
 /*
  * conv.c: LLM conversations (assembled by ctl/conv.c on the capture

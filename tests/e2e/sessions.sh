@@ -56,6 +56,8 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -D "$T/h" --max-time 10 -x "socks5h
 like "$(tr -d '\r' < "$T/h" | grep -i x-proxy-error)" "blocked-credential-identity" "blocked-credential-identity"
 wait_for 5 grep -q '"credential.blocked".*"label":"MY_TOKEN".*"container_name":"intruder"' "$T/ws.out"; ok $? "reported"
 wait_for 5 eval '[ "$(jget "$(api GET /api/sessions)" "[s[\"substitution_count\"] for s in d if s[\"session_id\"] == \"'"$SID"'\"][0]")" = 1 ]'; ok $? "one substitution counted"
+wait_for 5 sql_ge "SELECT substitution_count FROM sessions WHERE session_id = '$SID'" 1
+ok $? "and stored with the next batch (no heartbeat needed)"
 wait_for 10 eval '[ "$(jget "$(api GET "/api/transactions?session_id=$SID")" "d[\"total\"]")" = 1 ]'; ok $? "its transaction found by session_id"
 tx=$(api GET "/api/transactions?session_id=$SID")
 is "$(jget "$tx" 'd["items"][0]["substituted_credentials"]')" "['MY_TOKEN']" "substituted_credentials: the label"
@@ -70,9 +72,14 @@ is "$(jget "$(api GET "/api/transactions?method=POST&limit=1")" 'd["items"][0]["
 r=$(gw heartbeat "$SID"); is "$(status "$r")" 200 "heartbeat: 200"
 is "$(jget "$(body "$r")" 'sorted(d)')" "['expires_at', 'session_id']" "with session_id and expires_at"
 r=$(gw heartbeat gw-unknown); is "$(status "$r") $(err "$r")" "404 session not found or expired" "unknown: 404, greywall re-registers"
+r=$(gw register gw-gone claude --rule gone.example:443)
+is "$(jget "$(api GET "/api/rules?limit=100")" 'len([x for x in d["items"] if x["destination_pattern"] == "gone.example"])')" 1 "a session with a rule"
 gp_stop
+sql "UPDATE sessions SET expires_at = 1 WHERE session_id = 'gw-gone'"	# expired while stopped
 SSL_CERT_FILE="$T/cert.pem" gp_start
 ws_events
+is "$(jget "$(api GET "/api/rules?limit=100&include_expired=true")" '[x for x in d["items"] if x["destination_pattern"] == "gone.example"]')" "[]" "a session that expired while stopped: its rules removed at start"
+is "$(jget "$(api GET /api/sessions)" '[x["session_id"] for x in d if x["session_id"] == "gw-gone"]')" "[]" "and the session"
 r=$(gw heartbeat "$SID"); is "$(status "$r")" 200 "after a restart the session is known"
 out=$(curl -s --max-time 10 -x "socks5h://claude:proxy@$GP_SOCKS" --cacert "$CA" -H "x-api-key: $PH" "https://localhost:$OP/headers")
 like "$out" "x-api-key: $SECRET" "and its mapping still substituted"
