@@ -761,6 +761,24 @@ tm_conv_ids(cJSON *items)
 	}
 }
 
+static void harmless(struct gp_buf *, const char *);
+
+/* A field from the wire made one harmless line, in place. */
+static void
+conv_clean(char *f, size_t n)
+{
+	struct gp_buf	b = { 0 };
+	size_t		i;
+
+	harmless(&b, f);
+	gp_buf_add(&b, "", 1);
+	for (i = 0; b.data[i] != '\0'; i++)
+		if (b.data[i] == '\n')
+			b.data[i] = ' ';
+	snprintf(f, n, "%s", b.data);	/* a tab became two spaces */
+	gp_buf_free(&b);
+}
+
 void
 tm_decode_conv(const cJSON *o, void *out)
 {
@@ -776,6 +794,10 @@ tm_decode_conv(const cJSON *o, void *out)
 	str(o, "kind", c->kind, sizeof c->kind);
 	str(o, "ended_at", c->ended, sizeof c->ended);
 	str(o, "first_prompt", c->prompt, sizeof c->prompt);
+	conv_clean(c->client, sizeof c->client);
+	conv_clean(c->model, sizeof c->model);
+	conv_clean(c->container, sizeof c->container);
+	conv_clean(c->prompt, sizeof c->prompt);
 	c->turns = (int)tm_num(o, "turn_count");
 	c->subagents = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o,
 	    "linked_subagents"));
@@ -855,6 +877,7 @@ wrapped(struct tm_thread *th, int kind, int item, const char *prefix,
 	char		*copy, *save, *ln;
 	size_t		 w = th->width > 10 ? (size_t)th->width : 10;
 	size_t		 pl = strlen(prefix);
+	int		 first = 1;
 
 	harmless(&b, text);
 	gp_buf_add(&b, "", 1);
@@ -880,8 +903,9 @@ wrapped(struct tm_thread *th, int kind, int item, const char *prefix,
 				if (k == 0)
 					k = 1;
 			}
-			snprintf(line, sizeof line, "%s%.*s", prefix, (int)k,
-			    ln + off);
+			snprintf(line, sizeof line, "%*s%.*s", (int)pl,
+			    first ? prefix : "", (int)k, ln + off);
+			first = 0;
 			tline(th, kind, item, line, link);
 			off += k;
 		} while (off < len);

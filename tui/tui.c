@@ -128,13 +128,17 @@ on_tx(void *d, int status, const cJSON *json)
 static void
 on_convs(void *d, int status, const cJSON *json)
 {
-	cJSON *copy;
+	struct tui	*t = d;
+	cJSON		*copy;
+	int		 at_top = t->convs.sel == 0;
 
 	if (status != 200 || json == NULL)
 		return;
 	copy = cJSON_Duplicate(json, 1);
 	tm_conv_ids(cJSON_GetObjectItemCaseSensitive(copy, "items"));
-	on_list(d, &((struct tui *)d)->convs, status, copy);
+	on_list(d, &t->convs, status, copy);
+	if (at_top)		/* watching the newest: stay on it */
+		tm_list_home(&t->convs);
 	cJSON_Delete(copy);
 }
 

@@ -995,7 +995,7 @@ gp_store_conv_list(struct gp_store *s, const struct gp_conv_filter *f)
 	gp_buf_reset(&b);
 	gp_buf_printf(&b, "SELECT %s FROM conversations", conv_cols);
 	conv_filter_sql(&b, f);
-	gp_buf_printf(&b, " ORDER BY ended_at DESC, updated_at DESC"
+	gp_buf_printf(&b, " ORDER BY ended_at DESC, rowid DESC"
 	    " LIMIT %d OFFSET %d", f->limit > 0 ? f->limit : 50,
 	    f->offset > 0 ? f->offset : 0);
 	gp_buf_add(&b, "", 1);

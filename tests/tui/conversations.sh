@@ -117,6 +117,12 @@ wait_for 5 on_screen "/v1/messages"; ok $? "4: the transactions"
 keys g j j o
 wait_for 5 on_screen "> now count them"; ok $? "o on a transaction: its conversation's thread"
 keys b
+keys 5
+send '{"model":"claude-sonnet-4-5","max_tokens":10,"tools":[{"name":"Bash"}],"messages":[{"role":"user","content":"rename \u202egpj.exe now"}]}' >/dev/null
+wait_for 10 on_screen "rename ?gpj.exe now"; ok $? "a bidi override in a prompt is shown as ?, never obeyed"
+not_on_screen "$(printf '\u202e')"; ok $? "(not a single one on screen)"
+keys Enter
+wait_for 5 on_screen "> rename ?gpj.exe now"; ok $? "and in the thread"
 keys q
 wait_for 10 test -s "$T/ui.exit"; ok $? "quits"
 done_testing
