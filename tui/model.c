@@ -298,6 +298,8 @@ tm_decode_log(const cJSON *o, void *out)
 	e->count = tm_num(o, GP_F_COUNT);
 }
 
+static void conv_clean(char *, size_t);
+
 void
 tm_decode_tx(const cJSON *o, void *out)
 {
@@ -311,6 +313,9 @@ tm_decode_tx(const cJSON *o, void *out)
 	str(o, GP_F_HOST, x->host, sizeof x->host);
 	x->port = (unsigned)tm_num(o, GP_F_PORT);
 	str(o, "url", x->url, sizeof x->url);
+	conv_clean(x->url, sizeof x->url);	/* wire text: harmless */
+	conv_clean(x->container, sizeof x->container);
+	conv_clean(x->method, sizeof x->method);
 	/* the path: after "scheme://authority", or all of it */
 	p = strstr(x->url, "://");
 	p = p != NULL ? strchr(p + 3, '/') : NULL;
