@@ -71,7 +71,8 @@
 	X(CRED_NEW, 'n', 0, C_CREDS, N_("new"),				\
 	    N_("add a global credential (the value is typed unseen)"))	\
 	X(CRED_EDIT, 'e', 0, C_CREDS, N_("hosts"),			\
-	    N_("change the hosts the selected global credential may go to"))\
+	    N_("change the hosts the selected credential (global, or a "\
+	    "session's) may go to"))					\
 	X(CRED_DELETE, 'x', KEY_DC, C_CREDS, N_("delete"),		\
 	    N_("delete the selected global credential (asks first)"))	\
 	X(TOGGLE, ' ', 0, C_SETTINGS, N_("change"),			\

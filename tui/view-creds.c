@@ -2,7 +2,8 @@
  * view-creds.c: greywall's sessions (identity, command, labels, time
  * left, substitutions) and the global credentials (label, preview,
  * hosts), then the latest refusals (a placeholder sent in clear, to
- * another host, from another sandbox), highlighted.  n adds a global
+ * another host, from another sandbox), highlighted.  Under each session,
+ * its credentials and where each may go; e changes that.  n adds a global
  * credential — its value typed unseen, its destinations suggested for a
  * well-known label and confirmed — x deletes one.  Never a value.
  */
@@ -24,6 +25,29 @@ static struct tm_list *
 l_creds(struct tui *t)
 {
 	return &t->creds;
+}
+
+/* A row per credential of a session: its label and where it may go
+ * (e changes it). */
+static void
+session_creds(cJSON *arr, const cJSON *sess, int *id)
+{
+	const cJSON	*lab;
+	cJSON		*o;
+	char		 hosts[256];
+
+	cJSON_ArrayForEach(lab, cJSON_GetObjectItemCaseSensitive(sess,
+	    "credential_hosts")) {
+		tm_join(lab, hosts, sizeof hosts);
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", ++*id);
+		cJSON_AddStringToObject(o, "kind", "scred");
+		cJSON_AddStringToObject(o, "sid", tm_str(sess, "session_id"));
+		cJSON_AddStringToObject(o, "label", lab->string);
+		cJSON_AddStringToObject(o, "hosts", hosts[0] ? hosts :
+		    _("any host"));
+		cJSON_AddItemToArray(arr, o);
+	}
 }
 
 /* Rows: {id (a row number), kind, ...} with what each line shows. */
@@ -49,25 +73,19 @@ view_creds_rebuild(struct tui *t)
 		tm_join(cJSON_GetObjectItemCaseSensitive(it,
 		    "credential_labels"), buf, sizeof buf);
 		{
-			/* where each of its credentials may go */
+			/* where each of its credentials may go: as the core
+			 * says (the label's usual hosts, or a person's) */
 			struct gp_buf	 bd = { 0 };
 			const cJSON	*lab;
+			char		 hosts[256];
 
 			cJSON_ArrayForEach(lab, cJSON_GetObjectItemCaseSensitive(
-			    it, "credential_labels")) {
-				const char *h = cJSON_IsString(lab) ?
-				    gp_cred_default_hosts(lab->valuestring) :
-				    "";
-
-				if (!cJSON_IsString(lab))
-					continue;
-				gp_buf_printf(&bd, "\n  %s -> %s",
-				    lab->valuestring, h[0] ? h : _("any host"));
+			    it, "credential_hosts")) {
+				tm_join(lab, hosts, sizeof hosts);
+				gp_buf_printf(&bd, "\n  %s -> %s", lab->string,
+				    hosts[0] ? hosts : _("any host"));
 			}
 			gp_buf_add(&bd, "", 1);
-			for (char *q = bd.data; *q != '\0'; q++)
-				if (*q == '\n' && q[1] != ' ')
-					*q = ',';	/* hosts a line */
 			cJSON_AddStringToObject(o, "bound", bd.data);
 			gp_buf_free(&bd);
 		}
@@ -77,6 +95,7 @@ view_creds_rebuild(struct tui *t)
 		cJSON_AddNumberToObject(o, "subs", tm_num(it,
 		    "substitution_count"));
 		cJSON_AddItemToArray(arr, o);
+		session_creds(arr, it, &id);
 	}
 	cJSON_ArrayForEach(it, t->creds_obj) {
 		o = cJSON_CreateObject();
@@ -164,7 +183,10 @@ cred_row(struct tui *t, const cJSON *o, const void *item, int y, int sel)
 {
 	char line[512], left[16];
 
-	if (strcmp(tm_str(o, "kind"), "session") == 0) {
+	if (strcmp(tm_str(o, "kind"), "scred") == 0) {
+		snprintf(line, sizeof line, "   \xe2\x86\xb3 %-31.31s -> %s",
+		    tm_str(o, "label"), tm_str(o, "hosts"));
+	} else if (strcmp(tm_str(o, "kind"), "session") == 0) {
 		tm_age((int64_t)tm_num(o, "left") > 0 ?
 		    (int64_t)tm_num(o, "left") : 0, left, sizeof left);
 		snprintf(line, sizeof line, " session %-14.14s %-10.10s %-26.26s "
@@ -279,6 +301,21 @@ edit_done(struct tui *t, const char *text)
 	tui_fetch(t, W_CREDS);
 }
 
+static char	bind_sid[80];	/* the session credential e changes */
+
+static void
+bind_done(struct tui *t, const char *text)
+{
+	char	path[160];
+	cJSON	*b = hosts_body(text);
+
+	cJSON_AddStringToObject(b, "label", t->cred_label);
+	snprintf(path, sizeof path, "/api/sessions/%s/hosts", bind_sid);
+	view_api_send(t, "PUT", path, b, _("%s: hosts changed"),
+	    t->cred_label);
+	tui_fetch(t, W_CREDS);
+}
+
 static void
 delete_confirmed(struct tui *t, int yes)
 {
@@ -305,8 +342,19 @@ creds_key(struct tui *t, int a)
 		    label_done, NULL);
 		break;
 	case GP_A_CRED_EDIT:
+		if (o != NULL && strcmp(tm_str(o, "kind"), "scred") == 0) {
+			snprintf(bind_sid, sizeof bind_sid, "%s", tm_str(o,
+			    "sid"));
+			snprintf(t->cred_label, sizeof t->cred_label, "%s",
+			    tm_str(o, "label"));
+			tui_open_prompt(t, _("Hosts it may go to (empty: any):"),
+			    strcmp(tm_str(o, "hosts"), _("any host")) == 0 ?
+			    "" : tm_str(o, "hosts"), bind_done, NULL);
+			break;
+		}
 		if (o == NULL || strcmp(tm_str(o, "kind"), "global") != 0) {
-			tui_message(t, 1, "%s", _("select a global credential"));
+			tui_message(t, 1, "%s", _("select a global credential, "
+			    "or a session's (under its session)"));
 			break;
 		}
 		snprintf(t->cred_label, sizeof t->cred_label, "%s",
@@ -328,7 +376,14 @@ creds_key(struct tui *t, int a)
 	case GP_A_DETAILS:
 		if (o == NULL)
 			break;
-		if (strcmp(tm_str(o, "kind"), "session") == 0)
+		if (strcmp(tm_str(o, "kind"), "scred") == 0)
+			gp_xasprintf(&d, _("Credential:    %s\nSession:       "
+			    "%s\nHosts:         %s\n\nA session's credential "
+			    "goes only to its label's usual API hosts, or\n"
+			    "where you say: e changes them (empty: any host)."),
+			    tm_str(o, "label"), tm_str(o, "sid"),
+			    tm_str(o, "hosts"));
+		else if (strcmp(tm_str(o, "kind"), "session") == 0)
 			gp_xasprintf(&d, _("Session:       %s\nIdentity:      "
 			    "%s\nCommand:       %s\nLabels:        %s\n"
 			    "Time left:     %.0f s\nSubstitutions: %.0f\n"

@@ -139,6 +139,7 @@ void	api_sessions_create(struct api_req *, struct api_resp *);
 void	api_sessions_heartbeat(struct api_req *, struct api_resp *);
 void	api_sessions_delete(struct api_req *, struct api_resp *);
 void	api_sessions_list(struct api_req *, struct api_resp *);
+void	api_sessions_bind(struct api_req *, struct api_resp *);
 /* routes-tx.c */
 void	api_tx_list(struct api_req *, struct api_resp *);
 void	api_tx_get(struct api_req *, struct api_resp *);

@@ -282,6 +282,22 @@ api_sessions_list(struct api_req *r, struct api_resp *resp)
 		for (k = 0; k < v[i].nglobals; k++)
 			cJSON_AddItemToArray(l, cJSON_CreateString(
 			    v[i].globals[k]));
+		/* greyproxy-c: where each of its own credentials may go
+		 * (the label's usual hosts, or a person's choice) */
+		m = cJSON_AddObjectToObject(o, "credential_hosts");
+		for (k = 0; k < v[i].nmap; k++) {
+			char	*h, *save, *w;
+			cJSON	*ha;
+
+			if (cJSON_HasObjectItem(m, v[i].map[k].label))
+				continue;
+			ha = cJSON_AddArrayToObject(m, v[i].map[k].label);
+			h = gp_xstrdup(gp_session_map_hosts(&v[i].map[k]));
+			for (w = strtok_r(h, "\n", &save); w != NULL;
+			    w = strtok_r(NULL, "\n", &save))
+				cJSON_AddItemToArray(ha, cJSON_CreateString(w));
+			free(h);
+		}
 		if (v[i].metadata != NULL &&
 		    (m = cJSON_Parse(v[i].metadata)) != NULL)
 			cJSON_AddItemToObject(o, "metadata", m);
@@ -298,4 +314,41 @@ api_sessions_list(struct api_req *r, struct api_resp *resp)
 		cJSON_AddItemToArray(a, o);
 	}
 	ok_json(resp, a);
+}
+
+/* PUT /api/sessions/:id/hosts {label, hosts: [...] | null}: where that
+ * session credential may go ([]: anywhere; null: its label's usual
+ * hosts).  greyproxy-c. */
+void
+api_sessions_bind(struct api_req *r, struct api_resp *resp)
+{
+	const cJSON	*label, *hosts;
+	struct gp_buf	 hb = { 0 };
+	cJSON		*b, *o;
+	int		 rc;
+
+	if ((b = body_json(r, resp)) == NULL)
+		return;
+	label = cJSON_GetObjectItemCaseSensitive(b, "label");
+	hosts = cJSON_GetObjectItemCaseSensitive(b, "hosts");
+	if (!cJSON_IsString(label) || (!cJSON_IsNull(hosts) &&
+	    hosts_lines(hosts, &hb)))
+		api_error(resp, 400, "a label and hosts (an array of host names "
+		    "or globs, or null) are needed");
+	else if ((rc = gp_ctl_session_bind(r->ctl, r->param,
+	    label->valuestring, cJSON_IsNull(hosts) ? NULL : hb.data)) ==
+	    -ENOENT)
+		api_error(resp, 404, "no such live session or label");
+	else if (rc != 0)
+		api_errno(resp, rc, "the session could not be stored");
+	else {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "session_id", r->param);
+		cJSON_AddStringToObject(o, "label", label->valuestring);
+		cJSON_AddItemToObject(o, "hosts", cJSON_IsNull(hosts) ?
+		    cJSON_CreateNull() : cJSON_Duplicate(hosts, 1));
+		ok_json(resp, o);
+	}
+	gp_buf_free(&hb);
+	cJSON_Delete(b);
 }

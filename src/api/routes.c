@@ -1220,6 +1220,7 @@ static const struct route {
 	{ "POST", "/api/sessions", api_sessions_create },
 	{ "POST", "/api/sessions/:id/heartbeat", api_sessions_heartbeat },
 	{ "DELETE", "/api/sessions/:id", api_sessions_delete },
+	{ "PUT", "/api/sessions/:id/hosts", api_sessions_bind },
 	{ "GET", "/api/conversations", api_conv_list },
 	{ "GET", "/api/conversations/:id", api_conv_get },
 	{ "GET", "/api/conversations/:id/subagents", api_conv_subagents },

@@ -334,7 +334,7 @@ find_secret(struct gp_ctl *c, const char *p, size_t n, struct secret *out)
 	if ((m = gp_ctl_session_find(c, p, n, &out->s)) != NULL) {
 		out->value = m->value;
 		out->label = m->label;
-		out->hosts = gp_cred_default_hosts(m->label);
+		out->hosts = gp_session_map_hosts(m);
 		return 1;
 	}
 	return 0;

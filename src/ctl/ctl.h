@@ -327,7 +327,16 @@ int	gp_ctl_vault_key(struct gp_ctl *, int create);
  */
 struct gp_session_map {
 	char		*ph, *value, *label;
+	char		*hosts;		/* globs a line; NULL: the label's
+					 * usual hosts (gp_cred_default_hosts) */
 };
+/* Where a session's credential may go: its hosts, or the label's. */
+const char *gp_session_map_hosts(const struct gp_session_map *);
+/* Binds the session's credentials of that label to hosts (globs, one a
+ * line; "" any host; NULL back to the label's usual ones), stored:
+ * 0, -ENOENT (no such live session or label) or -EIO. */
+int	gp_ctl_session_bind(struct gp_ctl *, const char *sid,
+	    const char *label, const char *hosts);
 struct gp_session {
 	char			 id[80];
 	char			 container[128];

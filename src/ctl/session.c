@@ -32,6 +32,30 @@ map_clear(struct gp_session_map *m)
 	free(m->ph);
 	gp_secret_free(m->value);
 	free(m->label);
+	free(m->hosts);
+}
+
+const char *
+gp_session_map_hosts(const struct gp_session_map *m)
+{
+	return m->hosts != NULL ? m->hosts : gp_cred_default_hosts(m->label);
+}
+
+/* Bindings a person set, {label: hosts}, onto the session's map. */
+static void
+bound_load(struct gp_session *s, const cJSON *b)
+{
+	size_t i;
+
+	for (i = 0; i < s->nmap; i++) {
+		const cJSON *h = cJSON_GetObjectItemCaseSensitive(b,
+		    s->map[i].label);
+
+		if (cJSON_IsString(h)) {
+			free(s->map[i].hosts);
+			s->map[i].hosts = gp_xstrdup(h->valuestring);
+		}
+	}
 }
 
 static void
@@ -135,7 +159,20 @@ save(struct gp_ctl *c, const struct gp_session *s)
 		r.expires_at = s->expires_at;
 		r.last_heartbeat = s->last_heartbeat;
 		r.substitutions = (int64_t)s->substitutions;
+		{
+			cJSON *b = cJSON_CreateObject();
+
+			for (i = 0; i < s->nmap; i++)
+				if (s->map[i].hosts != NULL &&
+				    !cJSON_HasObjectItem(b, s->map[i].label))
+					cJSON_AddStringToObject(b,
+					    s->map[i].label, s->map[i].hosts);
+			r.bound = cJSON_GetArraySize(b) > 0 ?
+			    cJSON_PrintUnformatted(b) : NULL;
+			cJSON_Delete(b);
+		}
 		rc = gp_store_session_put(c->store, &r);
+		free(r.bound);
 		free(r.labels);
 		free(r.globals);
 		free(r.rule_ids);
@@ -342,6 +379,18 @@ gp_ctl_session_register(struct gp_ctl *c, const cJSON *b,
 	if ((s = find(c, tmp.id)) != NULL) {
 		tmp.created_at = s->created_at;
 		tmp.substitutions = s->substitutions;
+		tmp.subst_saved = s->subst_saved;
+		for (i = 0; i < s->nmap; i++) {	/* a person's bindings stay */
+			size_t k;
+
+			for (k = 0; k < tmp.nmap && s->map[i].hosts != NULL;
+			    k++)
+				if (tmp.map[k].hosts == NULL &&
+				    strcmp(tmp.map[k].label,
+				    s->map[i].label) == 0)
+					tmp.map[k].hosts = gp_xstrdup(
+					    s->map[i].hosts);
+		}
 		drop_rules(c, s);
 		session_clear(s);
 	} else {
@@ -456,6 +505,30 @@ gp_ctl_session_find(struct gp_ctl *c, const char *ph, size_t n,
 	return NULL;
 }
 
+int
+gp_ctl_session_bind(struct gp_ctl *c, const char *sid, const char *label,
+    const char *hosts)
+{
+	struct gp_session	*s = find(c, sid);
+	size_t			 i, n = 0;
+
+	if (s == NULL || expired(c, s))
+		return -ENOENT;
+	for (i = 0; i < s->nmap; i++) {
+		if (strcmp(s->map[i].label, label) != 0)
+			continue;
+		free(s->map[i].hosts);
+		s->map[i].hosts = hosts != NULL ? gp_xstrdup(hosts) : NULL;
+		n++;
+	}
+	if (n == 0)
+		return -ENOENT;
+	gp_log(GP_LOG_INFO, "session %s: %s may go to %s", sid, label,
+	    hosts == NULL ? "its usual hosts" : *hosts == '\0' ? "any host" :
+	    hosts);
+	return save(c, s) == 0 ? 0 : -EIO;
+}
+
 size_t
 gp_ctl_session_counts(struct gp_ctl *c, struct gp_session_count **out)
 {
@@ -525,6 +598,12 @@ gp_ctl_sessions_load(struct gp_ctl *c)
 		s.metadata = v[i].metadata ? gp_xstrdup(v[i].metadata) : NULL;
 		l = cJSON_Parse(v[i].labels ? v[i].labels : "{}");
 		map_fill(&s, m, l);
+		if (v[i].bound != NULL) {
+			cJSON *b = cJSON_Parse(v[i].bound);
+
+			bound_load(&s, b);
+			cJSON_Delete(b);
+		}
 		g = cJSON_Parse(v[i].globals ? v[i].globals : "[]");
 		s.globals = gp_xcalloc((size_t)cJSON_GetArraySize(g) + 1,
 		    sizeof *s.globals);

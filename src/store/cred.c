@@ -139,8 +139,9 @@ gp_store_session_put(struct gp_store *s, const struct gp_session_row *r)
 	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO sessions"
 	    " (session_id, container_name, mappings_enc, labels,"
 	    " global_labels, metadata, rule_ids, ttl_seconds, allow_all,"
-	    " created_at, expires_at, last_heartbeat, substitution_count)"
-	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) !=
+	    " created_at, expires_at, last_heartbeat, substitution_count,"
+	    " bound_hosts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+	    NULL) !=
 	    SQLITE_OK)
 		return gp_store_errno(s);
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
@@ -157,6 +158,7 @@ gp_store_session_put(struct gp_store *s, const struct gp_session_row *r)
 	sqlite3_bind_int64(st, 11, r->expires_at);
 	sqlite3_bind_int64(st, 12, r->last_heartbeat);
 	sqlite3_bind_int64(st, 13, r->substitutions);
+	sqlite3_bind_text(st, 14, r->bound, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : gp_store_errno(s);
@@ -183,8 +185,8 @@ gp_store_sessions_load(struct gp_store *s, struct gp_session_row **out,
 	if (sqlite3_prepare_v2(s->db, "SELECT session_id, container_name,"
 	    " mappings_enc, labels, global_labels, metadata, rule_ids,"
 	    " ttl_seconds, allow_all, created_at, expires_at, last_heartbeat,"
-	    " substitution_count FROM sessions ORDER BY created_at", -1, &st,
-	    NULL) != SQLITE_OK)
+	    " substitution_count, bound_hosts FROM sessions"
+	    " ORDER BY created_at", -1, &st, NULL) != SQLITE_OK)
 		return gp_store_errno(s);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int bl = sqlite3_column_bytes(st, 2);
@@ -212,6 +214,7 @@ gp_store_sessions_load(struct gp_store *s, struct gp_session_row **out,
 		r->expires_at = sqlite3_column_int64(st, 10);
 		r->last_heartbeat = sqlite3_column_int64(st, 11);
 		r->substitutions = sqlite3_column_int64(st, 12);
+		r->bound = gp_store_col_text(st, 13);
 	}
 	sqlite3_finalize(st);
 	*out = v;
@@ -233,6 +236,7 @@ gp_store_sessions_free(struct gp_session_row *v, size_t n)
 		free(v[i].globals);
 		free(v[i].metadata);
 		free(v[i].rule_ids);
+		free(v[i].bound);
 	}
 	free(v);
 }

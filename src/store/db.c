@@ -314,6 +314,9 @@ static const char *migrations[] = {
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
 	" example_tx_id INTEGER,"
 	" PRIMARY KEY (host, path, method));",
+	/* 14: a session's credentials bound by a person to other hosts
+	 * than their label's usual ones: {label: "glob\nglob"}. */
+	"ALTER TABLE sessions ADD COLUMN bound_hosts TEXT;",
 };
 
 static int

@@ -309,6 +309,7 @@ struct gp_session_row {
 	unsigned char	*mappings_enc;
 	size_t		 mappings_len;
 	char		*labels, *globals, *metadata, *rule_ids;	/* JSON */
+	char		*bound;		/* JSON {label: hosts}, or NULL */
 	int		 ttl, allow_all;
 	int64_t		 created_at, expires_at, last_heartbeat;
 	int64_t		 substitutions;

@@ -68,7 +68,20 @@ is "$got" "token=$PH" "a placeholder in a body goes as it is"
 wait_for 10 eval '[ "$(jget "$(api GET "/api/transactions?method=POST")" "d[\"total\"]")" -ge 1 ]'
 is "$(jget "$(api GET "/api/transactions?method=POST&limit=1")" 'd["items"][0]["placeholder_in_body"]')" True "and the transaction says a placeholder was in its body"
 
-# Heartbeat; a restart keeps the session and its mapping.
+# Where a session's credential may go, changed by a person (the TUI's e).
+is "$(jget "$(api GET /api/sessions)" '[s["credential_hosts"] for s in d if s["session_id"] == "'"$SID"'"][0]')" "{'MY_TOKEN': []}" "an unknown label may go anywhere until bound"
+b=$(api PUT "/api/sessions/$SID/hosts" -d '{"label":"MY_TOKEN","hosts":["elsewhere.example"]}')
+is "$(api_status)" 200 "bound to another host"
+is "$(curl -s -o /dev/null -w '%{http_code}' -D "$T/h" --max-time 10 -x "socks5h://claude:proxy@$GP_SOCKS" --cacert "$CA" -H "Authorization: Bearer $PH" "https://localhost:$OP/headers")" 403 "its own sandbox, another host: 403"
+like "$(tr -d '\r' < "$T/h" | grep -i x-proxy-error)" "blocked-credential-destination" "blocked-credential-destination"
+api PUT "/api/sessions/$SID/hosts" -d '{"label":"MY_TOKEN","hosts":["localhost"]}' >/dev/null
+like "$(curl -s --max-time 10 -x "socks5h://claude:proxy@$GP_SOCKS" --cacert "$CA" -H "Authorization: Bearer $PH" "https://localhost:$OP/headers")" "Authorization: Bearer $SECRET" "bound to localhost: substituted there"
+api PUT "/api/sessions/$SID/hosts" -d '{"label":"NOPE","hosts":[]}' >/dev/null
+is "$(api_status)" 404 "an unknown label: 404"
+api PUT "/api/sessions/$SID/hosts" -d '{"label":"MY_TOKEN","hosts":"x"}' >/dev/null
+is "$(api_status)" 400 "hosts not a list: 400"
+
+# Heartbeat; a restart keeps the session, its mapping and its binding.
 r=$(gw heartbeat "$SID"); is "$(status "$r")" 200 "heartbeat: 200"
 is "$(jget "$(body "$r")" 'sorted(d)')" "['expires_at', 'session_id']" "with session_id and expires_at"
 r=$(gw heartbeat gw-unknown); is "$(status "$r") $(err "$r")" "404 session not found or expired" "unknown: 404, greywall re-registers"
@@ -81,6 +94,7 @@ ws_events
 is "$(jget "$(api GET "/api/rules?limit=100&include_expired=true")" '[x for x in d["items"] if x["destination_pattern"] == "gone.example"]')" "[]" "a session that expired while stopped: its rules removed at start"
 is "$(jget "$(api GET /api/sessions)" '[x["session_id"] for x in d if x["session_id"] == "gw-gone"]')" "[]" "and the session"
 r=$(gw heartbeat "$SID"); is "$(status "$r")" 200 "after a restart the session is known"
+is "$(jget "$(api GET /api/sessions)" '[s["credential_hosts"] for s in d if s["session_id"] == "'"$SID"'"][0]')" "{'MY_TOKEN': ['localhost']}" "and the binding a person set"
 out=$(curl -s --max-time 10 -x "socks5h://claude:proxy@$GP_SOCKS" --cacert "$CA" -H "x-api-key: $PH" "https://localhost:$OP/headers")
 like "$out" "x-api-key: $SECRET" "and its mapping still substituted"
 n=$(grep -r -a -l -- "$SECRET" "$GP_DATA" "$T/serve.log" 2>/dev/null | wc -l)

@@ -38,6 +38,13 @@ keys Enter
 wait_for 5 on_screen "Substituted only for claude, inside HTTPS, and only to:"; ok $? "Enter on a session: its binding"
 on_screen "MY_TOKEN -> any host"; ok $? "each label with where it may go"
 keys Escape
+wait_for 5 on_screen "↳ MY_TOKEN  *-> any host"; ok $? "under the session, a row per credential"
+keys j e
+wait_for 5 on_screen "Hosts it may go to (empty: any):"; ok $? "e on it: where it may go"
+keys -l "api.example.com"
+keys Enter
+wait_for 5 eval '[ "$(jget "$(api GET /api/sessions)" "d[0][\"credential_hosts\"]")" = "{'"'"'MY_TOKEN'"'"': ['"'"'api.example.com'"'"']}" ]'; ok $? "stored for that session"
+wait_for 5 on_screen "↳ MY_TOKEN  *-> api.example.com"; ok $? "and shown"
 
 curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" -H "Authorization: Bearer $PH" "http://127.0.0.1:$PP/hello"
 wait_for 5 on_screen "LATEST: substitutions, and REFUSALS"; ok $? "a refusal is shown"
