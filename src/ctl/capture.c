@@ -690,9 +690,14 @@ tx_work(uv_work_t *req)
 	gp_store_set_quiet(j->c->tx_store, 1);
 	prepare_list(j->list, j->max_body);
 	j->rc = j->list != NULL ? write_list(j->c->tx_store, j->list) : 0;
-	if (j->prune)
+	if (j->prune) {
 		j->pruned = gp_store_tx_prune(j->c->tx_store, j->before,
 		    j->max_bytes, PRUNE_STEP);
+		/* conversations go with the age of their transactions */
+		if (j->before > 0)
+			gp_store_conv_prune(j->c->tx_store, j->before,
+			    PRUNE_STEP);
+	}
 	if (j->ncounts > 0 && gp_store_begin(j->c->tx_store) == 0) {
 		size_t i;
 

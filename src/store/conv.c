@@ -407,6 +407,23 @@ gp_store_conv_clear(struct gp_store *s)
 }
 
 int
+gp_store_conv_prune(struct gp_store *s, int64_t before, int limit)
+{
+	sqlite3_stmt *st = prep(s, "DELETE FROM conversations WHERE id IN"
+	    " (SELECT id FROM conversations WHERE ended_at < ?1"
+	    " ORDER BY ended_at LIMIT ?2)");
+	int rc;
+
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int(st, 2, limit);
+	if ((rc = done(s, st)) != 0)
+		return rc;
+	return sqlite3_changes(s->db);
+}
+
+int
 gp_store_conv_state(struct gp_store *s, const char *key, int64_t *v)
 {
 	sqlite3_stmt	*st = prep(s, "SELECT value FROM"

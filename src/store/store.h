@@ -386,6 +386,9 @@ int	gp_store_conv_agent_claim(struct gp_store *, const char *container,
 int	gp_store_tx_set_conversation(struct gp_store *, int64_t tx_id,
 	    const char *conv);
 int	gp_store_conv_clear(struct gp_store *);
+/* A step of retention: up to limit conversations that ended before
+ * (with their turns, requests and calls); how many, or -errno. */
+int	gp_store_conv_prune(struct gp_store *, int64_t before, int limit);
 int	gp_store_conv_state(struct gp_store *, const char *key, int64_t *);
 int	gp_store_conv_state_set(struct gp_store *, const char *key, int64_t);
 /* Up to limit transactions after id after (no bodies); *remaining: how

@@ -447,6 +447,20 @@ main(void)
 	gemini_resume();
 	codex_ws();
 	suggest_and_rebuild();
+	{	/* retention: those that ended before go, with their rows */
+		cJSON	*l = list(1, 1);
+		int64_t	 all = (int64_t)num(l, "total"), left;
+
+		cJSON_Delete(l);
+		is_int(gp_store_conv_prune(st, 1790000000 + 3600, 1000), 2,
+		    "retention: the two conversations of the first hour go");
+		l = list(1, 1);
+		left = (int64_t)num(l, "total");
+		cJSON_Delete(l);
+		is_int(left, all - 2, "retention: the others stay");
+		is_int(gp_store_conv_prune(st, 1790000000 + 3600, 1000), 0,
+		    "retention: nothing twice");
+	}
 	gp_conv_env_free(env);
 	gp_store_close(st);
 	unlink(path);
