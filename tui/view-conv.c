@@ -27,6 +27,10 @@ static struct tm_thread	th;		/* the open thread, if th.doc */
 static char		back[BACK_DEPTH][64];	/* where b returns to */
 static int		nback;
 static int		show_utility;
+static int		inflight;	/* a thread request is out */
+static char		again[64];	/* asked for meanwhile */
+
+static void	open_thread(struct tui *, const char *);
 
 static struct tm_list *
 l_conv(struct tui *t)
@@ -169,13 +173,46 @@ on_detail(void *d, int status, const cJSON *json)
 	if (t->quit)
 		return;
 	if (status != 200 || json == NULL) {
+		inflight = 0;
+		again[0] = '\0';
 		tui_message(t, 1, "%s (%d)", *tm_str(json, "error") ?
 		    tm_str(json, "error") : _("request failed"), status);
 		if (nback > 0)
 			nback--;
 		return;
 	}
-	tm_thread_set(&th, cJSON_Duplicate(json, 1), COLS - 2);
+	inflight = 0;
+	if (th.doc != NULL && strcmp(tm_str(th.doc, "id"), tm_str(json, "id")) ==
+	    0) {		/* the same thread, updated: stay where you are */
+		size_t		 cur = th.cur, top = th.top, n = th.nitems;
+		unsigned char	*open = n > 0 ? gp_xmalloc(n) : NULL;
+		char		 search[sizeof th.search];
+
+		if (n > 0)
+			memcpy(open, th.open, n);
+		memcpy(search, th.search, sizeof search);
+		tm_thread_free(&th);
+		memcpy(th.search, search, sizeof search);
+		th.doc = cJSON_Duplicate(json, 1);
+		tm_thread_layout(&th, COLS - 2);	/* sizes open[] */
+		if (n > th.nitems)
+			n = th.nitems;
+		if (n > 0) {
+			memcpy(th.open, open, n);
+			tm_thread_layout(&th, COLS - 2);
+		}
+		free(open);
+		th.cur = cur < th.n ? cur : th.n - 1;
+		th.top = top;
+	} else
+		tm_thread_set(&th, cJSON_Duplicate(json, 1), COLS - 2);
+	if (again[0] != '\0') {	/* updated meanwhile: once more */
+		char id[64];
+
+		snprintf(id, sizeof id, "%s", again);
+		again[0] = '\0';
+		open_thread(t, id);
+	}
 	tui_dirty(t);
 }
 
@@ -183,6 +220,12 @@ static void
 open_thread(struct tui *t, const char *id)
 {
 	char path[128];
+
+	if (inflight) {		/* one request at a time; the latest wins */
+		snprintf(again, sizeof again, "%s", id);
+		return;
+	}
+	inflight = 1;
 
 	snprintf(path, sizeof path, "/api/conversations/%s", id);
 	gp_link_request(t->link, "GET", path, NULL, on_detail, t);
@@ -339,6 +382,8 @@ conv_done(struct tui *t)
 	(void)t;
 	tm_thread_free(&th);
 	nback = 0;
+	inflight = 0;
+	again[0] = '\0';
 }
 
 const struct view_ops view_conv = {

@@ -123,6 +123,12 @@ wait_for 10 on_screen "rename ?gpj.exe now"; ok $? "a bidi override in a prompt 
 not_on_screen "$(printf '\u202e')"; ok $? "(not a single one on screen)"
 keys Enter
 wait_for 5 on_screen "> rename ?gpj.exe now"; ok $? "and in the thread"
+keys /
+keys -l "rename"
+keys Enter
+send '{"model":"claude-sonnet-4-5","max_tokens":10,"tools":[{"name":"Bash"}],"messages":[{"role":"user","content":"rename \u202egpj.exe now"},{"role":"assistant","content":"You said: rename"},{"role":"user","content":"and again"}]}' >/dev/null
+wait_for 10 on_screen "> and again"; ok $? "an open thread follows its conversation live"
+on_screen "/rename"; ok $? "keeping the search (and the place) it had"
 keys q
 wait_for 10 test -s "$T/ui.exit"; ok $? "quits"
 done_testing
