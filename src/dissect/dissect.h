@@ -189,7 +189,8 @@ const char *gp_llm_prompt(struct gp_llm_call *, const struct gp_llm_msg *);
 /* Real prompts in msgs. */
 int	gp_llm_prompts(const struct gp_llm_msg *, size_t n);
 /* Messages as stored: [{role, blocks:[{type, text?, name?, id?,
- * is_error?}]}]; loading appends to call->msgs. */
+ * is_error?}]}], thinking and tool texts cut at 4 KiB (text whole);
+ * loading appends to call->msgs. */
 struct cJSON *gp_llm_msgs_json(const struct gp_llm_msg *, size_t n);
 void	gp_llm_msgs_load(struct gp_llm_call *, const struct cJSON *);
 /* Turns of a thread: [{turn_number, user_prompt, steps:[{type,

@@ -155,6 +155,30 @@ gp_llm_prompts(const struct gp_llm_msg *m, size_t n)
 static const char *const kinds[] = { "text", "thinking", "tool_use",
 	"tool_result" };
 
+/*
+ * What a conversation keeps of its messages: text whole (prompts and
+ * answers, which continuation compares), but thinking, tool inputs and
+ * results only as far as any preview shows them — a file a tool read is
+ * in the transaction already, and rewriting it with every request of a
+ * long session would write the history again and again.
+ */
+#define STORED_MAX	4096
+
+/* s cut at max bytes, whole UTF-8 characters, "…" after (malloc'd). */
+static char *
+cut_copy(const char *s, size_t max)
+{
+	size_t	 n = max;
+	char	*t;
+
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	t = gp_xmalloc(n + 4);
+	memcpy(t, s, n);
+	memcpy(t + n, "\xe2\x80\xa6", 4);
+	return t;
+}
+
 cJSON *
 gp_llm_msgs_json(const struct gp_llm_msg *m, size_t n)
 {
@@ -170,7 +194,13 @@ gp_llm_msgs_json(const struct gp_llm_msg *m, size_t n)
 
 			b = cJSON_CreateObject();
 			cJSON_AddStringToObject(b, "type", kinds[x->kind]);
-			if (x->text != NULL)
+			if (x->text != NULL && x->kind != GP_LLM_TEXT &&
+			    strlen(x->text) > STORED_MAX) {
+				char *cut = cut_copy(x->text, STORED_MAX);
+
+				cJSON_AddStringToObject(b, "text", cut);
+				free(cut);
+			} else if (x->text != NULL)
 				cJSON_AddStringToObject(b, "text", x->text);
 			if (x->name != NULL)
 				cJSON_AddStringToObject(b, "name", x->name);

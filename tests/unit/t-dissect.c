@@ -502,6 +502,26 @@ threads(void)
 	free(b);
 	is_str(gp_llm_cut(&c, "h\xc3\xa9llo", 2), "h\xe2\x80\xa6", "cut: "
 	    "never inside a UTF-8 sequence");
+	{	/* a tool's big result is kept only as far as shown */
+		struct gp_llm_call	 e;
+		char			*big = malloc(20000), *js;
+		cJSON			*j;
+
+		memset(big, 'x', 19999);
+		big[19999] = '\0';
+		gp_llm_init(&e);
+		gp_llm_block_add(&e, gp_llm_msg_add(&e, "user"),
+		    GP_LLM_TOOL_RESULT)->text = big;
+		gp_llm_block_add(&e, &e.msgs[0], GP_LLM_TEXT)->text = big;
+		j = gp_llm_msgs_json(e.msgs, e.nmsgs);
+		js = cJSON_PrintUnformatted(j);
+		ok(strlen(js) < 20000 + 4096 + 200, "stored: a tool result cut "
+		    "at 4 KiB, text whole (%zu bytes)", strlen(js));
+		free(js);
+		cJSON_Delete(j);
+		gp_llm_free(&e);
+		free(big);
+	}
 	gp_llm_free(&c);
 	gp_llm_free(&d);
 }
