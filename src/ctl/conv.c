@@ -211,6 +211,23 @@ first_prompt(struct gp_llm_call *c, const struct hist *h)
 	return NULL;
 }
 
+/* Is turn n as stored the same prompt as in turns (so those before it
+ * are too: a continued history extends its prefix)? */
+static int
+same_turns(struct gp_store *st, const char *id, const cJSON *turns, int n)
+{
+	char		*stored = NULL;
+	const char	*now = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetArrayItem(turns, n - 1), "user_prompt"));
+	int		 same;
+
+	if (gp_store_conv_turn_prompt(st, id, n, &stored) != 0)
+		return 0;
+	same = now != NULL && stored != NULL && strcmp(now, stored) == 0;
+	free(stored);
+	return same;
+}
+
 /* Stores r with its turns rebuilt from h; the request row too. */
 static int
 save(struct gp_store *st, struct gp_llm_call *c, struct gp_conv_row *r,
@@ -219,13 +236,19 @@ save(struct gp_store *st, struct gp_llm_call *c, struct gp_conv_row *r,
 	cJSON	*msgs = gp_llm_msgs_json(h->m, h->n);
 	cJSON	*turns = gp_llm_turns(c, h->m, h->n);
 	char	*mj = cJSON_PrintUnformatted(msgs);
-	int	 rc;
+	int	 rc, from;
 
+	/* What a request changes is its last turns: those before it stay
+	 * as stored, unless the history shrank or was rewritten there
+	 * (then every turn is written again). */
+	from = r->turn_count > 1 && cJSON_GetArraySize(turns) >=
+	    r->turn_count && same_turns(st, r->id, turns, r->turn_count - 1) ?
+	    r->turn_count - 1 : 1;
 	r->messages_json = mj;
 	r->turn_count = cJSON_GetArraySize(turns);
 	rc = gp_store_conv_put(st, r);
 	if (rc == 0)
-		rc = gp_store_conv_turns(st, r->id, turns);
+		rc = gp_store_conv_turns(st, r->id, turns, from);
 	if (rc == 0 && q != NULL)
 		rc = gp_store_conv_request(st, q);
 	if (rc == 0)

@@ -248,22 +248,29 @@ gp_store_conv_cand_free(struct gp_conv_cand *c, size_t n)
 }
 
 int
-gp_store_conv_turns(struct gp_store *s, const char *id, const cJSON *turns)
+gp_store_conv_turns(struct gp_store *s, const char *id, const cJSON *turns,
+    int from)
 {
 	sqlite3_stmt	*st;
 	const cJSON	*t;
-	int		 rc;
+	int		 rc, n;
 
-	st = prep(s, "DELETE FROM turns WHERE conversation_id = ?1");
+	st = prep(s, "DELETE FROM turns WHERE conversation_id = ?1 AND"
+	    " turn_number >= ?2");
 	if (st == NULL)
 		return -EIO;
 	bind_str(st, 1, id);
+	sqlite3_bind_int(st, 2, from);
 	if ((rc = done(s, st)) != 0)
 		return rc;
 	cJSON_ArrayForEach(t, turns) {
-		char *steps = cJSON_PrintUnformatted(
-		    cJSON_GetObjectItemCaseSensitive(t, "steps"));
+		char *steps;
 
+		if ((n = cJSON_GetObjectItemCaseSensitive(t,
+		    "turn_number")->valueint) < from)
+			continue;	/* unchanged: not written again */
+		steps = cJSON_PrintUnformatted(
+		    cJSON_GetObjectItemCaseSensitive(t, "steps"));
 		st = prep(s, "INSERT INTO turns (conversation_id, turn_number,"
 		    " user_prompt, steps_json) VALUES (?1, ?2, ?3, ?4)");
 		if (st == NULL) {
@@ -271,8 +278,7 @@ gp_store_conv_turns(struct gp_store *s, const char *id, const cJSON *turns)
 			return -EIO;
 		}
 		bind_str(st, 1, id);
-		sqlite3_bind_int(st, 2, cJSON_GetObjectItemCaseSensitive(t,
-		    "turn_number")->valueint);
+		sqlite3_bind_int(st, 2, n);
 		bind_str(st, 3, cJSON_GetStringValue(
 		    cJSON_GetObjectItemCaseSensitive(t, "user_prompt")));
 		bind_str(st, 4, steps);
@@ -282,6 +288,25 @@ gp_store_conv_turns(struct gp_store *s, const char *id, const cJSON *turns)
 			return rc;
 	}
 	return 0;
+}
+
+int
+gp_store_conv_turn_prompt(struct gp_store *s, const char *id, int n,
+    char **prompt)
+{
+	sqlite3_stmt	*st = prep(s, "SELECT user_prompt FROM turns WHERE"
+	    " conversation_id = ?1 AND turn_number = ?2");
+	int		 rc;
+
+	*prompt = NULL;
+	if (st == NULL)
+		return -EIO;
+	bind_str(st, 1, id);
+	sqlite3_bind_int(st, 2, n);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*prompt = gp_store_col_text(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -ENOENT;
 }
 
 int

@@ -372,8 +372,12 @@ int	gp_store_conv_candidates(struct gp_store *, const struct gp_conv_row *k,
 	    int limit, struct gp_conv_cand **, size_t *n);
 void	gp_store_conv_cand_free(struct gp_conv_cand *, size_t n);
 struct cJSON;
+/* Turn n's prompt as stored (malloc'd), or -ENOENT. */
+int	gp_store_conv_turn_prompt(struct gp_store *, const char *id, int n,
+	    char **prompt);
+/* The turns from number from on, written again (those before stay). */
 int	gp_store_conv_turns(struct gp_store *, const char *id,
-	    const struct cJSON *turns);
+	    const struct cJSON *turns, int from);
 int	gp_store_conv_request(struct gp_store *, const struct gp_conv_req *);
 int	gp_store_conv_agent_put(struct gp_store *, const char *parent,
 	    const char *tool_use_id, const char *tool, const char *container,

@@ -395,6 +395,11 @@ codex_ws(void)
 	d = gp_store_conv_detail(st, id);
 	is_str(s(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "turns"), 2),
 	    "user_prompt"), "and push", "codex ws: the new prompt is turn 3");
+	is_str(s(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "turns"), 0),
+	    "user_prompt"), "run the tests", "codex ws: turn 1 kept as it was "
+	    "(only the last turns are written again)");
+	is_int(cJSON_GetArraySize(cJSON_GetObjectItem(d, "turns")), 3,
+	    "codex ws: no turn twice");
 	cJSON_Delete(d);
 }
 
