@@ -48,12 +48,18 @@ struct hent {
 
 struct htab {
 	struct hent	**b;
-	size_t		  nb;
+	size_t		  nb;		/* a power of two */
+	unsigned	  shift;	/* 64 - log2(nb) */
 	size_t		  nkeys;
 	uint64_t	  lens;		/* bit n: a key of length n (63: longer) */
 };
 
 #define GLOB_KEY	8	/* literal characters a glob is keyed by */
+
+/* A hash's bucket: Fibonacci hashing (the top bits of h times 2^64/phi)
+ * spreads FNV's weak low bits, and costs a multiply where a modulo is a
+ * division — a decision plans a dozen of them. */
+#define SLOT(t, h)	((size_t)(((h) * 0x9E3779B97F4A7C15ULL) >> (t)->shift))
 
 struct gp_ruleset {
 	struct crule	*r;
@@ -124,17 +130,31 @@ hash_str(const char *s)
 	return h;
 }
 
+/* Buckets for n keys: the power of two at or above 2n, at least 16. */
+static void
+htab_size(struct htab *t, size_t n)
+{
+	t->nb = 16;
+	t->shift = 60;
+	while (t->nb < 2 * n) {
+		t->nb *= 2;
+		t->shift--;
+	}
+}
+
 /* Doubles the buckets, keeping chains short as the set grows. */
 static void
 htab_grow(struct htab *t)
 {
 	struct hent	**b = gp_xcalloc(t->nb * 2, sizeof *b), *e, *next;
+	struct htab	  bigger = *t;
 	size_t		  i, k;
 
+	bigger.shift--;
 	for (i = 0; i < t->nb; i++) {
 		for (e = t->b[i]; e != NULL; e = next) {
 			next = e->next;
-			k = e->h % (t->nb * 2);
+			k = SLOT(&bigger, e->h);
 			e->next = b[k];
 			b[k] = e;
 		}
@@ -142,6 +162,7 @@ htab_grow(struct htab *t)
 	free(t->b);
 	t->b = b;
 	t->nb *= 2;
+	t->shift--;
 }
 
 static void
@@ -149,7 +170,7 @@ htab_add(struct htab *t, const char *key, size_t idx)
 {
 	struct hent	*e;
 	uint64_t	 h = hash_str(key);
-	size_t		 b = h % t->nb, len;
+	size_t		 b = SLOT(t, h), len;
 
 	for (e = t->b[b]; e != NULL; e = e->next)
 		if (e->h == h && strcmp(e->key, key) == 0)
@@ -187,7 +208,7 @@ htab_get(const struct htab *t, const char *key)
 	const struct hent	*e;
 	uint64_t		 h = hash_str(key);
 
-	for (e = t->b[h % t->nb]; e != NULL; e = e->next)
+	for (e = t->b[SLOT(t, h)]; e != NULL; e = e->next)
 		if (e->h == h && strcmp(e->key, key) == 0)
 			return e;
 	return NULL;
@@ -358,8 +379,11 @@ gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 
 	set->r = gp_xcalloc(n ? n : 1, sizeof *set->r);
 	set->scan = gp_xcalloc(n ? n : 1, sizeof *set->scan);
-	set->exact.nb = set->suffix.nb = set->gprefix.nb = set->gsuffix.nb =
-	    set->cidr.nb = n < 8 ? 16 : n * 2;
+	htab_size(&set->exact, n);
+	htab_size(&set->suffix, n);
+	htab_size(&set->gprefix, n);
+	htab_size(&set->gsuffix, n);
+	htab_size(&set->cidr, n);
 	set->exact.b = gp_xcalloc(set->exact.nb, sizeof *set->exact.b);
 	set->suffix.b = gp_xcalloc(set->suffix.nb, sizeof *set->suffix.b);
 	set->gprefix.b = gp_xcalloc(set->gprefix.nb, sizeof *set->gprefix.b);
@@ -367,7 +391,7 @@ gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 	set->cidr.b = gp_xcalloc(set->cidr.nb, sizeof *set->cidr.b);
 
 	set->cap = n ? n : 1;
-	set->byid.nb = set->exact.nb;
+	htab_size(&set->byid, n);
 	set->byid.b = gp_xcalloc(set->byid.nb, sizeof *set->byid.b);
 	for (i = 0; i < n; i++) {
 		struct crule *c = &set->r[set->n];
@@ -658,7 +682,7 @@ plan(struct probe *p, size_t *np, const struct htab *t, const char *key,
 	p[*np].h = hash_mem(key, len);
 	p[*np].what = what;
 	p[*np].e = NULL;
-	__builtin_prefetch(&t->b[p[*np].h % t->nb]);
+	__builtin_prefetch(&t->b[SLOT(t, p[*np].h)]);
 	(*np)++;
 }
 
@@ -674,8 +698,8 @@ plan_all(const struct gp_ruleset *set, const char *host, struct probe *p)
 			p[np] = p[np - 1];	/* same key, same hash */
 			p[np].t = &set->suffix;
 			p[np].what = P_SELF;
-			__builtin_prefetch(&set->suffix.b[p[np].h %
-			    set->suffix.nb]);
+			__builtin_prefetch(&set->suffix.b[SLOT(&set->suffix,
+			    p[np].h)]);
 			np++;
 			for (dot = strchr(host, '.'); dot != NULL;
 			    dot = strchr(dot + 1, '.'))
@@ -692,7 +716,7 @@ plan_all(const struct gp_ruleset *set, const char *host, struct probe *p)
 	}
 	/* Bucket heads are on their way: fetch the first entries. */
 	for (i = 0; i < np; i++) {
-		const struct hent *e = p[i].t->b[p[i].h % p[i].t->nb];
+		const struct hent *e = p[i].t->b[SLOT(p[i].t, p[i].h)];
 
 		if (e != NULL)
 			__builtin_prefetch(e);
@@ -700,7 +724,7 @@ plan_all(const struct gp_ruleset *set, const char *host, struct probe *p)
 	for (i = 0; i < np; i++) {
 		const struct hent *e;
 
-		for (e = p[i].t->b[p[i].h % p[i].t->nb]; e != NULL;
+		for (e = p[i].t->b[SLOT(p[i].t, p[i].h)]; e != NULL;
 		    e = e->next)
 			if (e->h == p[i].h && memcmp(e->key, p[i].key,
 			    p[i].len) == 0 && e->key[p[i].len] == '\0')
