@@ -761,6 +761,25 @@ subagents(struct gp_store *s, const char *id, int limit)
 	return a;
 }
 
+/* The transactions of a conversation, in order (the original's
+ * request_ids). */
+static cJSON *
+request_ids(struct gp_store *s, const char *id)
+{
+	sqlite3_stmt	*st = prep(s, "SELECT tx_id FROM conversation_requests"
+	    " WHERE conversation_id = ?1 ORDER BY tx_id");
+	cJSON		*a = cJSON_CreateArray();
+
+	if (st == NULL)
+		return a;
+	bind_str(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)
+		    sqlite3_column_int64(st, 0)));
+	sqlite3_finalize(st);
+	return a;
+}
+
 static cJSON *
 conv_json(struct gp_store *s, const struct gp_conv_row *r, int detail)
 {
@@ -797,6 +816,7 @@ conv_json(struct gp_store *s, const struct gp_conv_row *r, int detail)
 	cJSON_AddBoolToObject(o, "incomplete", r->incomplete);
 	add_str(o, "first_prompt", r->first_prompt, 0);
 	cJSON_AddNumberToObject(o, "requests", r->requests);
+	cJSON_AddItemToObject(o, "request_ids", request_ids(s, r->id));
 	cJSON_AddItemToObject(o, "tokens", tokens(r->tok));
 	subs = subagents(s, r->id, 100);
 	if (cJSON_GetArraySize(subs) > 0)

@@ -64,6 +64,7 @@ is "$(jget "$c" 'd["turns"][1]["steps"][0]["text"]')" "You said: and times three
 is "$(jget "$c" 'd["turns"][1]["api_calls_in_turn"]')" 1 "one request in turn 2"
 is "$(jget "$c" 'd["system_prompt"]')" "You are a helpful agent." "system prompt"
 is "$(jget "$c" 'd["metadata"]["total_requests"]')" 2 "two requests"
+is "$(jget "$c" 'len(d["request_ids"])')" 2 "request_ids: its transactions, as the original"
 c=$(api GET /api/transactions)
 is "$(jget "$c" 'len([t for t in d["items"] if t.get("conversation_id") == "'"$ID"'"])')" 2 "both transactions link to it"
 api GET /api/conversations/conv_0000000000000000 >/dev/null
