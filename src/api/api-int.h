@@ -125,6 +125,7 @@ int	qint(struct api_req *, struct api_resp *, const char *key, int def,
 int	param_id(struct api_req *, struct api_resp *, int64_t *);
 int	qpage(struct api_req *, struct api_resp *, int *limit, int *offset);
 const char *qstr(struct api_req *, const char *key, char *, size_t);
+int	qbool(struct api_req *, const char *key);
 int	qtimes(struct api_req *, struct api_resp *, int64_t *from,
 	    int64_t *to);
 int64_t	parse_time(const char *);

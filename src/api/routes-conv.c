@@ -60,15 +60,6 @@ failed(struct api_req *r, struct api_resp *resp)
 	api_error(resp, 503, "no worker for the query");
 }
 
-static int
-truthy(struct api_req *r, const char *key)
-{
-	char v[16];
-
-	return api_query(r, key, v, sizeof v) && (strcmp(v, "1") == 0 ||
-	    strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0);
-}
-
 void
 api_conv_list(struct api_req *r, struct api_resp *resp)
 {
@@ -89,8 +80,8 @@ api_conv_list(struct api_req *r, struct api_resp *resp)
 		f.container = qstr(r, "identity", cont, sizeof cont);
 	if ((f.text = qstr(r, "text", text, sizeof text)) == NULL)
 		f.text = qstr(r, "q", text, sizeof text);
-	f.utility = truthy(r, "utility") || truthy(r, "include_utility");
-	f.children = truthy(r, "subagents");
+	f.utility = qbool(r, "utility") || qbool(r, "include_utility");
+	f.children = qbool(r, "subagents");
 	if ((q = defer(r, resp, 0)) == NULL)
 		return;
 	if (gp_ctl_conv_list_async(r->ctl, &f, answered, q) != 0)
@@ -131,7 +122,7 @@ api_dissectors(struct api_req *r, struct api_resp *resp)
 void
 api_endpoints_list(struct api_req *r, struct api_resp *resp)
 {
-	ok_json(resp, gp_ctl_endpoint_rules(r->ctl, truthy(r, "all")));
+	ok_json(resp, gp_ctl_endpoint_rules(r->ctl, qbool(r, "all")));
 }
 
 /* A rule from a body: the original's fields and defaults. */

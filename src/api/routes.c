@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api/api-int.h"
@@ -109,6 +110,16 @@ qpage(struct api_req *r, struct api_resp *resp, int *limit, int *offset)
 {
 	return qint(r, resp, "limit", 50, 1, 1000, limit) ||
 	    qint(r, resp, "offset", 0, 0, 1 << 30, offset) ? -1 : 0;
+}
+
+/* A query parameter that is "1", "true" or "yes" (any case). */
+int
+qbool(struct api_req *r, const char *key)
+{
+	char v[16];
+
+	return api_query(r, key, v, sizeof v) && (strcmp(v, "1") == 0 ||
+	    strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0);
 }
 
 /* A query parameter's value, or NULL when absent or empty. */
@@ -459,7 +470,6 @@ h_rules_list(struct api_req *r, struct api_resp *resp)
 	struct rules_list	*q = gp_xcalloc(1, sizeof *q);
 	struct gp_rule		*v;
 	size_t			 n;
-	char			 inc[8];
 
 	if (qint(r, resp, "limit", 100, 1, 10000, &q->limit) ||
 	    qint(r, resp, "offset", 0, 0, 1 << 30, &q->offset)) {
@@ -472,8 +482,7 @@ h_rules_list(struct api_req *r, struct api_resp *resp)
 	    q->dest[0];
 	q->ha = api_query(r, "action", q->action, sizeof q->action) &&
 	    q->action[0];
-	q->expired = api_query(r, "include_expired", inc, sizeof inc) &&
-	    (strcmp(inc, "true") == 0 || strcmp(inc, "1") == 0);
+	q->expired = qbool(r, "include_expired");
 	q->now = gp_now();
 	/* At 100 000 rules a listing reads them all: on a worker. */
 	if (api_can_defer(r)) {

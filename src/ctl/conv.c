@@ -36,6 +36,9 @@
 #define CANDIDATES	200		/* conversations a request may continue */
 #define BODY_SNIFF_MAX	(4 << 20)	/* unknown bodies shape-checked */
 #define WS_SOCKETS	32
+/* A step's write transaction is kept short: the loop's own rare writes
+ * (an endpoint rule, a credential) wait for it. */
+#define STEP_NS		(50 * 1000 * 1000ULL)
 
 /* Worker state: only the job that owns the worker touches it. */
 struct ws_last {
@@ -569,10 +572,8 @@ one(struct gp_conv_env *e, struct gp_store *st, const struct gp_conv_txref *t,
 		return;
 	}
 	in.method = tx->row.method;
-	in.url = tx->row.url;
 	in.host = tx->row.host;
 	in.path = path;
-	in.query = strchr(tx->row.url, '?');
 	in.req_type = tx->row.req_type;
 	in.resp_type = tx->row.resp_type;
 	in.req = tx->row.req_body;
@@ -616,8 +617,9 @@ gp_conv_step(struct gp_conv_env **ep, struct gp_store *st,
 	struct gp_conv_env	*e;
 	struct gp_conv_txref	*refs = NULL;
 	struct conv_out		 o = { 0 };
-	size_t			 n = 0, i;
+	size_t			 n = 0, i, done;
 	int64_t			 cursor = 0, stored = 0;
+	uint64_t		 t0;
 	int			 rc;
 
 	if (*ep == NULL)
@@ -651,12 +653,18 @@ gp_conv_step(struct gp_conv_env **ep, struct gp_store *st,
 	gp_store_conv_state(st, "last_processed_id", &cursor);
 	rc = gp_store_conv_todo(st, cursor, STEP_ROWS, &refs, &n,
 	    &out->remaining);
+	t0 = uv_hrtime();
 	for (i = 0; rc == 0 && i < n; i++) {
+		if (i > 0 && uv_hrtime() - t0 > STEP_NS) {
+			out->remaining += (int64_t)(n - i);	/* next step */
+			break;
+		}
 		if (in->enabled)
 			one(e, st, &refs[i], &o);
 		cursor = refs[i].id;
 	}
-	if (rc == 0 && n > 0)
+	done = i;
+	if (rc == 0 && done > 0)
 		rc = gp_store_conv_state_set(st, "last_processed_id", cursor);
 	gp_store_conv_txref_free(refs, n);
 	if (rc != 0) {
@@ -666,7 +674,7 @@ gp_conv_step(struct gp_conv_env **ep, struct gp_store *st,
 		free(o.ids);
 		return rc;
 	}
-	out->processed = (int64_t)n;
+	out->processed = (int64_t)done;
 	out->ids = o.ids;
 	out->nids = o.n;
 	return gp_store_commit(st);

@@ -192,7 +192,6 @@ session(struct gp_llm_call *c, const cJSON *meta)
 	if (!cJSON_IsString(u))
 		return;
 	s = u->valuestring;
-	c->user_meta = gp_llm_strdup(c, s);
 	if (*s == '{' && (in = cJSON_Parse(s)) != NULL) {
 		c->session_id = gp_llm_strdup(c, gp_j_str(in, "session_id"));
 		cJSON_Delete(in);

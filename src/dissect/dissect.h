@@ -86,7 +86,6 @@ struct gp_llm_call {
 	int			 reply_truncated;
 	const char		*why;		/* could not parse: why */
 	const char		*hint;		/* client named by the body */
-	const char		*user_meta;	/* metadata.user_id as sent */
 };
 
 void	gp_llm_init(struct gp_llm_call *);
@@ -107,8 +106,7 @@ void	gp_llm_fail(struct gp_llm_call *, const char *why);
 
 /* What a dissector reads: one captured transaction. */
 struct gp_llm_input {
-	const char	*method, *url, *host, *path;	/* path without query */
-	const char	*query;				/* or NULL */
+	const char	*method, *host, *path;		/* path without query */
 	const char	*req_type, *resp_type;
 	const char	*req, *resp;			/* bodies */
 	size_t		 req_len, resp_len;

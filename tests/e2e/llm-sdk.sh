@@ -18,15 +18,7 @@ if [ ! -d "$NODE_DIR/node_modules/@google/genai" ]; then
 fi
 cp "$TOP_SRCDIR/tests/lib/sdk-anthropic.mjs" "$TOP_SRCDIR/tests/lib/sdk-openai-gemini.mjs" "$NODE_DIR/"
 
-make_cert
-origin_start tls --tls "$T/cert.pem" "$T/key.pem"; OP=$ORIGIN_PORT
-mkdir -p -m 700 "$T/data"
-"$GREYPROXY" cert generate --data-dir "$T/data" >/dev/null
-tui_core SSL_CERT_FILE="$T/cert.pem"
-CA=$T/data/ca-cert.pem
-api POST /api/rules -d '{"destination_pattern":"localhost","action":"allow"}' >/dev/null
-api POST /api/endpoint-rules -d '{"host_pattern":"localhost","path_pattern":"/v1/messages","decoder_name":"anthropic"}' >/dev/null
-wait_for 10 eval '[ "$(jget "$(api GET /api/status)" "d[\"mitm\"][\"state\"]")" = on ]'
+tui_mitm
 
 out=$(cd "$NODE_DIR" && NODE_EXTRA_CA_CERTS="$CA" timeout 60 node sdk-anthropic.mjs \
 	"https://localhost:$OP" "http://$GP_HTTP" 2>"$T/node.err")

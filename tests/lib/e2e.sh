@@ -158,6 +158,24 @@ mitm_start() {
 		{ echo "Bail out! interception did not start"; exit 1; }
 }
 
+# tui_mitm [ENV=VALUE...]: tui_core with a CA of its own, a TLS origin
+# (OP) it trusts through SSL_CERT_FILE, localhost allowed and the
+# origin's /v1/messages read as Anthropic's (a user endpoint rule);
+# returns once interception is on.
+tui_mitm() {
+	make_cert
+	origin_start tls --tls "$T/cert.pem" "$T/key.pem"; OP=$ORIGIN_PORT
+	mkdir -p -m 700 "$T/data"
+	"$GREYPROXY" cert generate --data-dir "$T/data" >/dev/null
+	tui_core SSL_CERT_FILE="$T/cert.pem" "$@"
+	CA=$T/data/ca-cert.pem
+	api POST /api/rules -d '{"destination_pattern":"localhost","action":"allow"}' >/dev/null
+	api POST /api/endpoint-rules -d '{"host_pattern":"localhost","path_pattern":"/v1/messages","decoder_name":"anthropic"}' >/dev/null
+	[ "$(api_status)" = 201 ] || { echo "Bail out! no endpoint rule"; exit 1; }
+	wait_for 10 eval '[ "$(jget "$(api GET /api/status)" "d[\"mitm\"][\"state\"]")" = on ]' ||
+		{ echo "Bail out! interception did not start"; exit 1; }
+}
+
 # ws_events: the API's event stream recorded in $T/ws.out (connected).
 ws_events() {
 	python3 "$LIB/wsclient.py" "${GP_API%:*}" "${GP_API##*:}" < /dev/null \

@@ -6,17 +6,9 @@
 # requests shown with u.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
-make_cert
 origin_start plain; PP=$ORIGIN_PORT
-origin_start tls --tls "$T/cert.pem" "$T/key.pem"; OP=$ORIGIN_PORT
-mkdir -p -m 700 "$T/data"
-"$GREYPROXY" cert generate --data-dir "$T/data" >/dev/null
-tui_core SSL_CERT_FILE="$T/cert.pem"
-CA=$T/data/ca-cert.pem
-api POST /api/rules -d '{"destination_pattern":"localhost","action":"allow"}' >/dev/null
-api POST /api/endpoint-rules -d '{"host_pattern":"localhost","path_pattern":"/v1/messages","decoder_name":"anthropic"}' >/dev/null
-is "$(api_status)" 201 "an endpoint rule for the local origin"
-wait_for 10 eval '[ "$(jget "$(api GET /api/status)" "d[\"mitm\"][\"state\"]")" = on ]'
+tui_mitm
+is "$(jget "$(api GET /api/endpoint-rules)" 'len([r for r in d["rules"] if r["user_defined"] and r["host_pattern"] == "localhost"])')" 1 "an endpoint rule for the local origin"
 
 keys 5
 wait_for 5 on_screen "No LLM conversations yet"; ok $? "5: empty, says where they come from"
