@@ -368,6 +368,12 @@ for c in $LEVELS; do
 			row "$name" "$v" "$(ms "$(echo "$out" | field p99_us)")" "$(ratio "$v" "$D_RATE") of direct"
 			read -r i0 o10 t10 _ <<< "$before"; read -r i1 o11 t11 mx <<< "$after"
 			say "    loop (log on): $((i1 - i0)) iterations, $((o11 - o10)) over 1 ms, $((t11 - t10)) over 10 ms; longest since start $mx ms"
+			# The connection log alone (squid's access log is
+			# its counterpart): transactions not stored.
+			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"none"}' >/dev/null
+			out=$(fwd "$c" "$addr")
+			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"all"}' >/dev/null
+			row "greyproxy, log only" "$(echo "$out" | field rate)" "$(ms "$(echo "$out" | field p99_us)")" "$(ratio "$(echo "$out" | field rate)" "$v") of gp"
 		else
 			row "$name" "$v" "$(ms "$(echo "$out" | field p99_us)")" "$(rel "$name" "$v" "$GV")"
 		fi

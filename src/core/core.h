@@ -197,6 +197,21 @@ gp_xorshift64(uint64_t *s)
 }
 int64_t	 gp_now(void);				/* wall clock, seconds */
 uint64_t gp_now_ms(void);			/* monotonic, milliseconds */
+
+/*
+ * lane.c: a background thread of the idle scheduling class that runs a
+ * caller's steps while a core is spare; the caller (a normal thread)
+ * waits, and runs the steps itself when the lane is starved.  NULL
+ * lanes (GREYPROXY_BACKGROUND=normal, or no thread) run them in place.
+ */
+struct gp_lane;
+typedef int (*gp_lane_step_fn)(void *);	/* 1: call again, 0: done */
+struct gp_lane	*gp_lane_start(void);
+void		 gp_lane_stop(struct gp_lane *);
+void		 gp_lane_run(struct gp_lane *, gp_lane_step_fn, void *);
+int		 gp_lane_yield(void);	/* in a step: end it now (starved) */
+uint64_t	 gp_lane_handovers(struct gp_lane *);
+void		 gp_lane_load(unsigned pct);	/* the loop's busy share */
 /* "YYYY-MM-DD HH:MM:SS" (UTC, SQLite datetime()) <-> epoch; -1 on error. */
 int64_t	 gp_time_parse_sql(const char *);
 void	 gp_time_format_sql(int64_t, char out[20]);

@@ -52,7 +52,9 @@ struct gp_ctl_tx {
 struct tx_job {
 	uv_work_t		 req;
 	struct gp_ctl		*c;
+	struct gp_store		*st;		/* where the rows go */
 	struct gp_ctl_tx	*list;
+	struct gp_ctl_tx	*at;		/* the next to write */
 	int			 rc;
 	int			 prune;		/* a retention step too */
 	int64_t			 before, max_bytes;
@@ -632,46 +634,73 @@ prepare(struct gp_ctl_tx *x, int d, const char *type, size_t max)
 	gp_buf_free(&out);
 }
 
+/* Decoded, echoed secrets put back as placeholders, rows pointed. */
 static void
-prepare_list(struct gp_ctl_tx *list, size_t max)
+prepare_one(struct gp_ctl_tx *x, size_t max)
 {
-	struct gp_ctl_tx *x;
-
-	for (x = list; x != NULL; x = x->next) {
-		prepare(x, 0, x->req_type, max);
-		prepare(x, 1, x->resp_type, max);
-		if (x->nsecrets > 0) {	/* echoed back: stored as placeholders */
-			unsubstitute_buf(&x->body[0], x->secrets, x->nsecrets);
-			unsubstitute_buf(&x->body[1], x->secrets, x->nsecrets);
-			unsubstitute_str(&x->resp_headers, x->secrets,
-			    x->nsecrets);
-			x->row.resp_headers = x->resp_headers;
-		}
-		/* never substituted in a body: said when one is there */
-		x->row.placeholder_in_body = x->body[0].data != NULL &&
-		    memmem(x->body[0].data, x->body[0].len,
-		    "greyproxy:credential:v1:", 24) != NULL;
-		body_rows(x);
+	prepare(x, 0, x->req_type, max);
+	prepare(x, 1, x->resp_type, max);
+	if (x->nsecrets > 0) {	/* echoed back: stored as placeholders */
+		unsubstitute_buf(&x->body[0], x->secrets, x->nsecrets);
+		unsubstitute_buf(&x->body[1], x->secrets, x->nsecrets);
+		unsubstitute_str(&x->resp_headers, x->secrets, x->nsecrets);
+		x->row.resp_headers = x->resp_headers;
 	}
+	/* never substituted in a body: said when one is there */
+	x->row.placeholder_in_body = x->body[0].data != NULL &&
+	    memmem(x->body[0].data, x->body[0].len,
+	    "greyproxy:credential:v1:", 24) != NULL;
+	body_rows(x);
 }
 
+/*
+ * A step: transactions prepared and inserted in one SQLite transaction,
+ * until the list ends or a starved lane gives way (then 1: the rest in
+ * the next step).  A failure drops what is left (ids 0, counted).
+ */
 static int
-write_list(struct gp_store *st, struct gp_ctl_tx *list)
+tx_step(void *arg)
 {
-	struct gp_ctl_tx	*x;
+	struct tx_job		*j = arg;
+	struct gp_ctl_tx	*x = j->at, *y;
 	int			 rc;
 
-	if ((rc = gp_store_begin(st)) != 0)
-		return rc;
-	for (x = list; x != NULL && rc == 0; x = x->next)
-		rc = gp_store_tx_insert(st, &x->row, &x->id);
-	if (rc != 0) {
-		gp_store_rollback(st);
-		for (x = list; x != NULL; x = x->next)
-			x->id = 0;
-		return rc;
+	if (x == NULL)
+		return 0;
+	if ((rc = gp_store_begin(j->st)) == 0) {
+		while (x != NULL) {
+			prepare_one(x, j->max_body);
+			if ((rc = gp_store_tx_insert(j->st, &x->row,
+			    &x->id)) != 0)
+				break;
+			x = x->next;
+			if (gp_lane_yield())
+				break;
+		}
+		if (rc == 0)
+			rc = gp_store_commit(j->st);
+		else
+			gp_store_rollback(j->st);
 	}
-	return gp_store_commit(st);
+	if (rc != 0) {
+		for (y = j->at; y != NULL; y = y->next)
+			y->id = 0;
+		j->rc = rc;
+		x = NULL;
+	}
+	j->at = x;
+	return x != NULL;
+}
+
+/* The conversation step (conv.c), on the same connection. */
+static int
+conv_step(void *arg)
+{
+	struct tx_job *j = arg;
+
+	j->conv_rc = gp_conv_step(&j->c->conv_env, j->st, &j->conv_in,
+	    &j->conv_out);
+	return 0;
 }
 
 static void
@@ -688,8 +717,13 @@ tx_work(uv_work_t *req)
 		return;
 	}
 	gp_store_set_quiet(j->c->tx_store, 1);
-	prepare_list(j->list, j->max_body);
-	j->rc = j->list != NULL ? write_list(j->c->tx_store, j->list) : 0;
+	if (!j->c->tx_lane_tried) {	/* one job at a time: no race */
+		j->c->tx_lane = gp_lane_start();
+		j->c->tx_lane_tried = 1;
+	}
+	j->st = j->c->tx_store;
+	j->at = j->list;
+	gp_lane_run(j->c->tx_lane, tx_step, j);
 	if (j->prune) {
 		j->pruned = gp_store_tx_prune(j->c->tx_store, j->before,
 		    j->max_bytes, PRUNE_STEP);
@@ -707,8 +741,7 @@ tx_work(uv_work_t *req)
 		gp_store_commit(j->c->tx_store);
 	}
 	/* conversations from what is stored (conv.c): same connection */
-	j->conv_rc = gp_conv_step(&j->c->conv_env, j->c->tx_store,
-	    &j->conv_in, &j->conv_out);
+	gp_lane_run(j->c->tx_lane, conv_step, j);
 }
 
 /* Loop: conversation.updated for each id, rebuild progress, and the
@@ -844,9 +877,14 @@ gp_ctl_capture_free(struct gp_ctl *c)
 {
 	struct gp_ctl_tx *x, *next;
 
+	gp_lane_stop(c->tx_lane);
+	c->tx_lane = NULL;
 	if (c->tx_head != NULL && c->store != NULL) {
-		prepare_list(c->tx_head, (size_t)c->settings.max_body_bytes);
-		write_list(c->store, c->tx_head);
+		struct tx_job j = { .st = c->store, .at = c->tx_head,
+		    .max_body = (size_t)c->settings.max_body_bytes };
+
+		while (tx_step(&j))
+			;
 	}
 	for (x = c->tx_head; x != NULL; x = next) {
 		next = x->next;

@@ -32,7 +32,8 @@
 
 #include "ctl/ctl.h"
 
-#define STEP_ROWS	200		/* transactions a step reads */
+#define STEP_ROWS	2000		/* transactions a step reads (most are
+					   no LLM call: a glance each) */
 #define CANDIDATES	200		/* conversations a request may continue */
 #define BODY_SNIFF_MAX	(4 << 20)	/* unknown bodies shape-checked */
 #define WS_SOCKETS	32
@@ -655,7 +656,8 @@ gp_conv_step(struct gp_conv_env **ep, struct gp_store *st,
 	    &out->remaining);
 	t0 = uv_hrtime();
 	for (i = 0; rc == 0 && i < n; i++) {
-		if (i > 0 && uv_hrtime() - t0 > STEP_NS) {
+		if (i > 0 && (uv_hrtime() - t0 > STEP_NS ||
+		    gp_lane_yield())) {
 			out->remaining += (int64_t)(n - i);	/* next step */
 			break;
 		}

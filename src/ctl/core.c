@@ -36,6 +36,19 @@ dns_cleared(void *d)
 }
 
 /* Batched writes: the log, pending counts and the DNS cache. */
+/* The loop's busy share since the last tick, for the lanes. */
+static void
+lane_load(struct gp_ctl *c)
+{
+	uint64_t wall = uv_hrtime(), idle = uv_metrics_idle_time(c->loop);
+	uint64_t dw = wall - c->load_wall, di = idle - c->load_idle;
+
+	if (c->load_wall != 0 && dw > 0)
+		gp_lane_load(di >= dw ? 0 : (unsigned)((dw - di) * 100 / dw));
+	c->load_wall = wall;
+	c->load_idle = idle;
+}
+
 static void
 on_flush(uv_timer_t *t)
 {
@@ -45,6 +58,7 @@ on_flush(uv_timer_t *t)
 	static unsigned		 ticks;
 
 	ticks++;
+	lane_load(c);
 	gp_pending_expire(&c->pending, gp_now());
 	gp_ctl_capture_flush(c);	/* its own connection, on a worker */
 	if (ticks % 4 == 0)		/* a second */

@@ -62,6 +62,7 @@ struct gp_ctl {
 	uv_timer_t		 flush, watch;
 	uv_prepare_t		 gauge;		/* the loop's busy time */
 	uint64_t		 gauge_wall, gauge_idle;
+	uint64_t		 load_wall, load_idle;	/* the lanes' gauge */
 	struct gp_loop_stats	 loop_stats;
 	int			 started;
 	int			 redacting;	/* a redaction job runs */
@@ -102,6 +103,8 @@ struct gp_ctl {
 	uint64_t		 tx_prune_at;	/* loop ms */
 	uint64_t		 tx_pruned;
 	struct gp_store		*tx_store;
+	struct gp_lane		*tx_lane;	/* tx_store's writes run there */
+	int			 tx_lane_tried;
 	/* conv.c: the assembler runs in the same worker jobs. */
 	struct gp_conv_env	*conv_env;	/* the worker's */
 	uint64_t		 endpoint_gen;	/* endpoint rules' edits */

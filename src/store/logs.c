@@ -177,9 +177,9 @@ gp_store_log_discard(struct gp_store *s)
 
 	for (i = 0; i < s->nlog; i++)
 		free(s->logq[i].strs);
-	s->dropped += s->nlog;
-	s->episode_dropped += s->nlog;
-	s->nlog = 0;
+	s->dropped += s->nlog - s->logdone;
+	s->episode_dropped += s->nlog - s->logdone;
+	s->nlog = s->logdone = 0;
 	s->nhits = 0;
 }
 
@@ -230,8 +230,21 @@ gp_store_log_flush(struct gp_store *s)
 	    "  (SELECT id FROM rules WHERE id = ?),?,?,?,?,?,?,?,?)");
 	if (st == NULL)
 		return flush_failed(s);
-	for (i = 0; i < s->nlog; i++) {
+	s->yielded = 0;
+	for (i = s->logdone; i < s->nlog; i++) {
 		const struct gp_conn_log *l = &s->logq[i].l;
+
+		/* On a background lane that is starved: what is inserted
+		 * is committed, the rest waits for the next step. */
+		if (i > s->logdone && (i - s->logdone) % 64 == 0 &&
+		    gp_lane_yield()) {
+			if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
+			    SQLITE_OK)
+				return flush_failed(s);
+			s->logdone = i;
+			s->yielded = 1;
+			return (int)done;
+		}
 
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
@@ -285,7 +298,7 @@ gp_store_log_flush(struct gp_store *s)
 		return flush_failed(s);
 	for (i = 0; i < s->nlog; i++)
 		free(s->logq[i].strs);
-	s->nlog = 0;
+	s->nlog = s->logdone = 0;
 	s->nhits = 0;
 	s->queue_full = 0;
 	gp_store_batch_ok(s);

@@ -39,6 +39,8 @@ struct gp_store {
 	sqlite3_stmt		*stmts[ST__COUNT];
 	struct gp_logrow	*logq;
 	size_t			 nlog, caplog;
+	size_t			 logdone;	/* rows committed by a yield */
+	int			 yielded;	/* the last flush gave way */
 	struct gp_hit		*hits;
 	size_t			 nhits, caphits;
 	/* batched writes failing (disk full): one episode at a time */

@@ -270,10 +270,12 @@ gp_store_tx_prune(struct gp_store *s, int64_t before, int64_t max_bytes,
 
 	if ((rc = gp_store_begin(s)) != 0)
 		return rc;
+	/* By timestamp, so that the index is used (by id, SQLite scans
+	 * the whole table every time, even when nothing is old). */
 	if (before > 0 && sqlite3_prepare_v2(s->db, "DELETE FROM"
 	    " http_transactions WHERE id IN (SELECT id FROM http_transactions"
-	    " WHERE timestamp < ? ORDER BY id LIMIT ?)", -1, &st, NULL) ==
-	    SQLITE_OK) {
+	    " WHERE timestamp < ? ORDER BY timestamp LIMIT ?)", -1, &st,
+	    NULL) == SQLITE_OK) {
 		gp_time_format_sql(before, ts);
 		sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, limit);

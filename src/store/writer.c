@@ -27,6 +27,7 @@ struct gp_logwriter {
 	uv_mutex_t	 mu;
 	uv_cond_t	 cv;
 	struct gp_store	*w;		/* the thread's own connection */
+	struct gp_lane	*lane;		/* where its inserts run */
 	int		 busy;		/* w holds a batch */
 	int		 stop;
 	int		 ret_days;	/* retention, set by the loop */
@@ -80,6 +81,16 @@ prune(struct gp_logwriter *wr)
 		    sqlite3_errmsg(wr->w->db));
 }
 
+/* A step of a batch, on the lane: 1 while rows are left after a yield. */
+static int
+write_step(void *arg)
+{
+	struct gp_logwriter *wr = arg;
+
+	gp_store_log_flush(wr->w);
+	return wr->w->yielded;
+}
+
 static void
 run(void *arg)
 {
@@ -100,7 +111,7 @@ run(void *arg)
 		if (!wr->busy)
 			break;			/* stopping, nothing left */
 		uv_mutex_unlock(&wr->mu);
-		gp_store_log_flush(wr->w);	/* busy: rows kept */
+		gp_lane_run(wr->lane, write_step, wr); /* busy: rows kept */
 		uv_mutex_lock(&wr->mu);
 		publish(wr);
 		if (wr->w->nlog > 0 || wr->w->nhits > 0) {
@@ -130,10 +141,12 @@ gp_store_writer_start(struct gp_store *s, const char *path, char **err)
 		return -1;
 	}
 	wr->w->budget = 0;		/* budgets apply when rows are queued */
+	wr->lane = gp_lane_start();
 	uv_mutex_init(&wr->mu);
 	uv_cond_init(&wr->cv);
 	if (uv_thread_create(&wr->thread, run, wr) != 0) {
 		gp_xasprintf(err, "cannot start the log writer thread");
+		gp_lane_stop(wr->lane);
 		uv_cond_destroy(&wr->cv);
 		uv_mutex_destroy(&wr->mu);
 		gp_store_close(wr->w);
@@ -295,6 +308,7 @@ gp_store_writer_stop(struct gp_store *s)
 	uv_cond_broadcast(&wr->cv);
 	uv_mutex_unlock(&wr->mu);
 	uv_thread_join(&wr->thread);
+	gp_lane_stop(wr->lane);
 	s->dropped += wr->w->dropped;
 	gp_store_close(wr->w);
 	uv_cond_destroy(&wr->cv);
