@@ -438,7 +438,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 	-keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" 2>/dev/null
 OTP=$(free_port)
 if [ "$ORIGIN" = nginx ]; then
-	sed "s|server { listen 127.0.0.1:$OP backlog=4096; root $T/www; } }|server { listen 127.0.0.1:$OP backlog=4096; root $T/www; }\n  server { listen 127.0.0.1:$OTP ssl backlog=4096; ssl_certificate $T/tls/cert.pem; ssl_certificate_key $T/tls/key.pem; root $T/www; } }|; s|pid $T/nginx/pid|pid $T/nginx/pid2|" \
+	# A second nginx with the TLS server only: the first holds $OP.
+	sed "s|server { listen 127.0.0.1:$OP backlog=4096; root $T/www; } }|server { listen 127.0.0.1:$OTP ssl backlog=4096; ssl_certificate $T/tls/cert.pem; ssl_certificate_key $T/tls/key.pem; root $T/www; } }|; s|pid $T/nginx/pid|pid $T/nginx/pid2|" \
 		"$T/nginx/nginx.conf" > "$T/nginx/tls.conf"
 	/usr/sbin/nginx -c "$T/nginx/tls.conf" -p "$T/nginx" 2>/dev/null & PIDS="$PIDS $!"
 	TBIG=/big
