@@ -67,9 +67,14 @@ struct tx_job {
 	int			 conv_rc;
 };
 
-static const char *const builtin_redacted[] = {
+/* Redacted by default: these names, and names holding these words (the
+ * globs *api-key* and so on, checked as substrings: every head of every
+ * transaction passes here). */
+static const char *const builtin_names[] = {
 	"authorization", "proxy-authorization", "cookie", "set-cookie",
-	"*api-key*", "*api_key*", "*token*", "*secret*",
+};
+static const char *const builtin_words[] = {
+	"api-key", "api_key", "token", "secret",
 };
 
 /* Is a header redacted: built in, or one of the user's globs? */
@@ -78,10 +83,13 @@ redacted_by(const char *globs, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < GP_ARRAY_LEN(builtin_redacted); i++)
-		if (gp_glob_icase(builtin_redacted[i], name))
+	for (i = 0; i < GP_ARRAY_LEN(builtin_names); i++)
+		if (strcasecmp(builtin_names[i], name) == 0)
 			return 1;
-	return gp_globs_match(globs, name);
+	for (i = 0; i < GP_ARRAY_LEN(builtin_words); i++)
+		if (strcasestr(name, builtin_words[i]) != NULL)
+			return 1;
+	return globs != NULL && *globs != '\0' && gp_globs_match(globs, name);
 }
 
 static int
@@ -90,26 +98,33 @@ redacted(const struct gp_ctl *c, const char *name)
 	return redacted_by(c->settings.redacted_headers, name);
 }
 
-/* A JSON string of s, escaped (RFC 8259 7). */
+/* A JSON string of s, escaped (RFC 8259 7); plain runs added whole. */
 static void
 json_str(struct gp_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s, *run;
 
 	gp_buf_add(b, "\"", 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+	while (*p != '\0') {
+		for (run = p; *p != '\0' && *p != '"' && *p != '\\' &&
+		    *p >= 0x20 && *p != 0x7f; p++)
+			;
+		if (p > run)
+			gp_buf_add(b, run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
 		if (*p == '"' || *p == '\\') {
 			char e[2] = { '\\', (char)*p };
 
 			gp_buf_add(b, e, 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
+		} else {
 			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4],
 			    hex[*p & 15] };
 
 			gp_buf_add(b, e, 6);
-		} else
-			gp_buf_add(b, p, 1);
+		}
+		p++;
 	}
 	gp_buf_add(b, "\"", 1);
 }
