@@ -89,7 +89,7 @@ redacted_by(const char *globs, const char *name)
 	for (i = 0; i < GP_ARRAY_LEN(builtin_words); i++)
 		if (strcasestr(name, builtin_words[i]) != NULL)
 			return 1;
-	return globs != NULL && *globs != '\0' && gp_globs_match(globs, name);
+	return gp_globs_match(globs, name);
 }
 
 static int

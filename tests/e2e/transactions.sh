@@ -36,6 +36,10 @@ like "$h" "'X-Tokenless': \\['\\[REDACTED\\]'\\]" "a name holding token is redac
 unlike "$h" "tok-5|sec-6" "their values not stored"
 is "$(sql "SELECT count(*) FROM http_transactions WHERE request_headers LIKE '%sekrit%' OR request_headers LIKE '%key-2%' OR request_headers LIKE '%t-3%'")" 0 "no secret in the database"
 is "$(jget "$j" 'd["items"][0]["url"]')" "http://127.0.0.1:$PP/headers" "the URL"
+# Its row and the log's were written from idle-class threads (lanes):
+# the log writer's and the capture worker's (policy 5 is SCHED_IDLE).
+idle=$(for t in /proc/"$GP_PID"/task/*/stat; do awk '{print $41}' "$t"; done | grep -c '^5$')
+is "$idle" 2 "two background lanes, of the idle scheduling class"
 is "$(jget "$j" 'd["items"][0]["status_code"]')" 200 "the status"
 is "$(jget "$j" '"request_body" in d["items"][0]')" False "the list carries no bodies"
 
