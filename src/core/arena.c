@@ -27,8 +27,11 @@ gp_arena_alloc(struct gp_arena *a, size_t n)
 	char			*p;
 
 	if (c == NULL || c->cap - c->used < need) {
-		cap = need > CHUNK_MIN ? need : CHUNK_MIN;
-		c = gp_xmalloc(sizeof *c + cap);
+		cap = a->chunk > CHUNK_MIN ? a->chunk : CHUNK_MIN;
+		if (cap < need)
+			cap = need;
+		c = sizeof *c + cap < GP_MAP_MIN ? gp_xmalloc(sizeof *c + cap) :
+		    gp_xmap(sizeof *c + cap);
 		c->used = 0;
 		c->cap = cap;
 		c->next = a->head;
@@ -58,7 +61,7 @@ gp_arena_free(struct gp_arena *a)
 
 	for (c = a->head; c != NULL; c = next) {
 		next = c->next;
-		free(c);
+		gp_xunmap(c, sizeof *c + c->cap);
 	}
 	a->head = NULL;
 	a->total = 0;

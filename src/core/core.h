@@ -43,13 +43,31 @@ int	 gp_xasprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 gp_panic(const char *, ...) __attribute__((noreturn,
 	    format(printf, 1, 2)));
+/*
+ * Zeroed memory for big arrays read at random (rule indexes): from
+ * GP_MAP_MIN on, a mapping of its own aligned to 2 MiB and offered huge
+ * pages, so that a lookup with a cold cache does not also walk the page
+ * tables for every line it misses; below it, calloc.  Free and grow with
+ * the size it was made with; growing a mapping moves its pages, not its
+ * bytes.
+ */
+#define GP_MAP_MIN	((size_t)1 << 20)
+void	*gp_xmap(size_t);
+void	*gp_xremap(void *, size_t, size_t);
+void	 gp_xunmap(void *, size_t);
+
+/* Hot code: the linker keeps it together, so that a decision with a cold
+ * cache touches few pages of code. */
+#define GP_HOT	__attribute__((hot))
 
 /* arena.c: allocations freed together; zero-initialize, then
- * gp_arena_free() releases everything it handed out. */
+ * gp_arena_free() releases everything it handed out.  chunk: the size
+ * of its chunks (0: 4 KiB); from GP_MAP_MIN on they come from gp_xmap. */
 struct gp_arena_chunk;
 struct gp_arena {
 	struct gp_arena_chunk	*head;
 	size_t			 total;		/* bytes handed out */
+	size_t			 chunk;
 };
 void	*gp_arena_alloc(struct gp_arena *, size_t);	/* max-aligned */
 char	*gp_arena_strndup(struct gp_arena *, const char *, size_t);

@@ -1,7 +1,10 @@
 /* mem.c: allocation wrappers that abort when memory runs out. */
 #include "config.h"
 
+#include <sys/mman.h>
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,4 +185,56 @@ gp_globs_match(const char *globs, const char *s)
 		p = e != NULL ? e + 1 : NULL;
 	}
 	return 0;
+}
+
+#define HUGE	((size_t)2 << 20)
+
+static size_t
+huge_round(size_t n)
+{
+	return (n + HUGE - 1) & ~(HUGE - 1);
+}
+
+void *
+gp_xmap(size_t size)
+{
+	size_t	 map = huge_round(size), lead;
+	char	*p;
+
+	if (size < GP_MAP_MIN)
+		return gp_xcalloc(1, size);
+	p = mmap(NULL, map + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		gp_panic("out of memory (%zu bytes)", size);
+	lead = huge_round((uintptr_t)p) - (uintptr_t)p;
+	if (lead > 0)
+		munmap(p, lead);
+	munmap(p + lead + map, HUGE - lead);
+	p += lead;
+	(void)madvise(p, map, MADV_HUGEPAGE);	/* advice: may be refused */
+	return p;
+}
+
+void
+gp_xunmap(void *p, size_t size)
+{
+	if (size < GP_MAP_MIN)
+		free(p);
+	else if (p != NULL)
+		munmap(p, huge_round(size));
+}
+
+void *
+gp_xremap(void *p, size_t old, size_t size)
+{
+	char	*q = gp_xmap(size);
+
+	if (old < GP_MAP_MIN) {
+		memcpy(q, p, old);
+		free(p);
+	} else if (mremap(p, huge_round(old), huge_round(old),
+	    MREMAP_MAYMOVE | MREMAP_FIXED, q) == MAP_FAILED)
+		gp_panic("cannot move %zu bytes: %s", old, strerror(errno));
+	return q;
 }

@@ -171,7 +171,7 @@ gp_punycode_encode(const char *utf8, size_t n, char *out, size_t outlen)
 	return (int)o;
 }
 
-int
+GP_HOT int
 gp_host_ip_family(const char *s)
 {
 	unsigned char	a[16];
@@ -352,7 +352,7 @@ match_set(const char **pp, char c)
 	return ok != neg;
 }
 
-int
+GP_HOT int
 gp_glob_match(const char *pat, const char *s)
 {
 	const char	*star_p = NULL, *star_s = NULL;
@@ -454,7 +454,7 @@ gp_rules_check_ports(const char *ports, const char **why)
 	}
 }
 
-int
+GP_HOT int
 gp_rules_port_match(const char *ports, unsigned port)
 {
 	const char	*p = ports, *comma;

@@ -10,7 +10,12 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
+
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,33 +26,59 @@
 
 enum dkind { D_ANY, D_EXACT, D_SUB_STRICT, D_SUB_INCL, D_CIDR, D_GLOB };
 
+/*
+ * A compiled rule: two cache lines, its strings inside when they fit, so
+ * that checking it costs the one miss that fetches it.
+ */
+#define CRULE_INL	56
+
 struct crule {
 	int64_t		 id;
-	int		 dead;		/* removed: never matches */
-	enum gp_action	 action;
-	enum gp_layer	 layer;
-	int		 score;
 	int64_t		 expires_at;
-	enum dkind	 kind;
-	int		 family;	/* CIDR: 4 or 6 */
-	int		 prefix;
+	int		 score;
+	unsigned char	 dead;		/* removed: never matches */
+	unsigned char	 action;	/* enum gp_action */
+	unsigned char	 layer;		/* enum gp_layer */
+	unsigned char	 kind;		/* enum dkind */
+	unsigned char	 family;	/* CIDR: 4 or 6 */
+	unsigned char	 prefix;
 	unsigned char	 net[16];
 	char		*container;	/* NULL: any */
 	char		*dest;		/* exact name, suffix, or glob */
 	char		*ports;		/* NULL: any */
+	char		 s[CRULE_INL];	/* the strings above, where they fit */
 };
+
+/* Hash entries, their overflow index arrays and long strings live in
+ * the set's arena, in huge pages when the set is big (gp_xmap). */
+#define INL	4	/* rule indexes an entry holds in itself */
 
 struct hent {
 	uint64_t	 h;		/* hash_str(key) */
-	size_t		*idx;		/* &one until a second rule */
-	size_t		 n, cap;
-	size_t		 one;		/* most keys have one rule: no miss */
 	struct hent	*next;
+	uint32_t	*idx;		/* inl until more than INL rules */
+	uint32_t	 n, cap;
+	uint32_t	 inl[INL];	/* most keys have few rules: no miss */
 	char		 key[];		/* one allocation with the entry */
 };
 
+/* A bucket also holds its head entry's hash and first rule, so that a
+ * lookup fetches the rule beside the entry instead of after it, and a
+ * key that is not there costs the bucket alone. */
+struct bkt {
+	uint32_t	 fp;		/* head's hash, low half */
+	uint32_t	 idx0;		/* head's first rule (NOIDX: none), MORE */
+	struct hent	*e;
+};
+
+#define MORE	0x80000000u	/* the chain goes on past its head */
+#define NOIDX	0x7fffffffu
+
+_Static_assert(sizeof(struct crule) == 128, "a rule is two cache lines");
+
 struct htab {
-	struct hent	**b;
+	struct bkt	 *b;
+	struct gp_arena	 *pool;		/* the set's: entries live there */
 	size_t		  nb;		/* a power of two */
 	unsigned	  shift;	/* 64 - log2(nb) */
 	size_t		  nkeys;
@@ -63,6 +94,7 @@ struct htab {
 
 struct gp_ruleset {
 	struct crule	*r;
+	struct gp_arena	 pool;
 	size_t		 n;
 	struct htab	 exact;
 	struct htab	 suffix;
@@ -70,6 +102,7 @@ struct gp_ruleset {
 	struct htab	 gsuffix;	/* globs by literal suffix */
 	struct htab	 cidr;		/* "4/24/0a000100" → rules */
 	unsigned char	 plen4[33], plen6[129];	/* prefix lengths in use */
+	size_t		 nplen4, nplen6;	/* how many */
 	size_t		 nprefix, nsuffix, ncidr;	/* skip empty indexes */
 	size_t		 cap, dead;	/* r's room; rules removed */
 	struct htab	 byid;		/* "id" → index, for removal */
@@ -88,17 +121,17 @@ struct reqrule {
 
 static uint64_t	 hash_str(const char *);
 static void	 htab_add(struct htab *, const char *, size_t);
+static void	 htab_init(struct htab *, struct gp_arena *, size_t);
 static const struct hent *htab_get(const struct htab *, const char *);
 static void	 htab_free(struct htab *);
-static int	 compile_one(struct crule *, const struct gp_rule *);
+static int	 compile_one(struct gp_ruleset *, struct crule *,
+		    const struct gp_rule *);
 static int	 cidr_match(const struct crule *, const char *);
 static void	 consider(const struct gp_ruleset *, size_t,
 		    const struct gp_query *, const char *, struct gp_match *);
 static int	 dest_matches(const struct crule *, const char *);
 static void	 cidr_key(int, int, const unsigned char *, char *, size_t);
 static int	 glob_index(struct gp_ruleset *, const struct crule *, size_t);
-static void	 cidr_candidates(const struct gp_ruleset *,
-		    const struct gp_query *, const char *, struct gp_match *);
 static void	 index_one(struct gp_ruleset *, const struct crule *, size_t);
 static int	 add_request(struct gp_ruleset *, const struct gp_rule *);
 
@@ -132,37 +165,60 @@ hash_str(const char *s)
 
 /* Buckets for n keys: the power of two at or above 2n, at least 16. */
 static void
-htab_size(struct htab *t, size_t n)
+htab_init(struct htab *t, struct gp_arena *pool, size_t n)
 {
+	memset(t, 0, sizeof *t);
+	t->pool = pool;
 	t->nb = 16;
 	t->shift = 60;
 	while (t->nb < 2 * n) {
 		t->nb *= 2;
 		t->shift--;
 	}
+	t->b = gp_xmap(t->nb * sizeof *t->b);
+}
+
+/* The bucket's summary of its head entry. */
+static void
+bkt_set(struct bkt *b)
+{
+	b->fp = b->e != NULL ? (uint32_t)b->e->h : 0;
+	b->idx0 = b->e != NULL && b->e->n > 0 ? b->e->idx[0] : NOIDX;
+	if (b->e != NULL && b->e->next != NULL)
+		b->idx0 |= MORE;
+}
+
+/* Makes e the head of its bucket's chain. */
+static void
+bkt_push(struct htab *t, struct hent *e)
+{
+	struct bkt	*b = &t->b[SLOT(t, e->h)];
+
+	e->next = b->e;
+	b->e = e;
+	bkt_set(b);
 }
 
 /* Doubles the buckets, keeping chains short as the set grows. */
 static void
 htab_grow(struct htab *t)
 {
-	struct hent	**b = gp_xcalloc(t->nb * 2, sizeof *b), *e, *next;
-	struct htab	  bigger = *t;
-	size_t		  i, k;
+	struct bkt	*b = gp_xmap(t->nb * 2 * sizeof *b);
+	struct hent	*e, *next;
+	struct htab	 bigger = *t;
+	size_t		 i;
 
 	bigger.shift--;
+	bigger.nb *= 2;
+	bigger.b = b;
 	for (i = 0; i < t->nb; i++) {
-		for (e = t->b[i]; e != NULL; e = next) {
+		for (e = t->b[i].e; e != NULL; e = next) {
 			next = e->next;
-			k = SLOT(&bigger, e->h);
-			e->next = b[k];
-			b[k] = e;
+			bkt_push(&bigger, e);
 		}
 	}
-	free(t->b);
-	t->b = b;
-	t->nb *= 2;
-	t->shift--;
+	gp_xunmap(t->b, t->nb * sizeof *t->b);
+	*t = bigger;
 }
 
 static void
@@ -170,36 +226,34 @@ htab_add(struct htab *t, const char *key, size_t idx)
 {
 	struct hent	*e;
 	uint64_t	 h = hash_str(key);
-	size_t		 b = SLOT(t, h), len;
+	size_t		 len;
 
-	for (e = t->b[b]; e != NULL; e = e->next)
+	for (e = t->b[SLOT(t, h)].e; e != NULL; e = e->next)
 		if (e->h == h && strcmp(e->key, key) == 0)
 			break;
 	if (e == NULL) {
 		len = strlen(key) + 1;
 		t->lens |= 1ULL << (len - 1 < 63 ? len - 1 : 63);
-		e = gp_xmalloc(sizeof *e + len);
+		e = gp_arena_alloc(t->pool, sizeof *e + len);
 		memset(e, 0, sizeof *e);
 		memcpy(e->key, key, len);
 		e->h = h;
-		e->next = t->b[b];
-		t->b[b] = e;
+		e->idx = e->inl;
+		e->cap = INL;
+		bkt_push(t, e);
 		if (++t->nkeys > t->nb * 2)
 			htab_grow(t);	/* rules added one by one */
 	}
-	if (e->cap == 0) {
-		e->idx = &e->one;
-		e->cap = 1;
-	} else if (e->n == e->cap) {
-		size_t *v = gp_xmalloc(e->cap * 2 * sizeof *v);
+	if (e->n == e->cap) {	/* the old array stays in the pool */
+		uint32_t *v = gp_arena_alloc(t->pool, e->cap * 2 * sizeof *v);
 
 		memcpy(v, e->idx, e->n * sizeof *v);
-		if (e->idx != &e->one)
-			free(e->idx);
 		e->idx = v;
 		e->cap *= 2;
 	}
-	e->idx[e->n++] = idx;
+	e->idx[e->n++] = (uint32_t)idx;
+	if (e->n == 1)
+		bkt_set(&t->b[SLOT(t, h)]);
 }
 
 static const struct hent *
@@ -208,7 +262,7 @@ htab_get(const struct htab *t, const char *key)
 	const struct hent	*e;
 	uint64_t		 h = hash_str(key);
 
-	for (e = t->b[SLOT(t, h)]; e != NULL; e = e->next)
+	for (e = t->b[SLOT(t, h)].e; e != NULL; e = e->next)
 		if (e->h == h && strcmp(e->key, key) == 0)
 			return e;
 	return NULL;
@@ -217,18 +271,8 @@ htab_get(const struct htab *t, const char *key)
 static void
 htab_free(struct htab *t)
 {
-	struct hent	*e, *next;
-	size_t		 i;
-
-	for (i = 0; i < t->nb; i++) {
-		for (e = t->b[i]; e != NULL; e = next) {
-			next = e->next;
-			if (e->idx != &e->one)
-				free(e->idx);
-			free(e);
-		}
-	}
-	free(t->b);
+	gp_xunmap(t->b, t->nb * sizeof *t->b);	/* entries: the pool's */
+	t->b = NULL;
 }
 
 int
@@ -245,13 +289,43 @@ gp_rules_score(const char *container, const char *dest, const char *ports)
 	return score;
 }
 
+/* A copy of str for rule c: inside it if there is room, else pooled. */
+static char *
+crule_str(struct gp_ruleset *set, struct crule *c, size_t *used,
+    const char *str)
+{
+	size_t	n = strlen(str) + 1;
+	char	*p;
+
+	if (*used + n > CRULE_INL)
+		return gp_arena_strndup(&set->pool, str, n - 1);
+	p = memcpy(c->s + *used, str, n);
+	*used += n;
+	return p;
+}
+
+/* Rule c now lives at c, having been built at address from: its inner
+ * strings follow it. */
+static void
+crule_moved(struct crule *c, uintptr_t from)
+{
+	char		**f[3] = { &c->container, &c->dest, &c->ports };
+	uintptr_t	  s0 = from + offsetof(struct crule, s);
+	size_t		  i;
+
+	for (i = 0; i < 3; i++)
+		if (*f[i] != NULL && (uintptr_t)*f[i] - s0 < CRULE_INL)
+			*f[i] = c->s + ((uintptr_t)*f[i] - s0);
+}
+
 /* Fills c from r; returns -1 if the row cannot be used. */
 static int
-compile_one(struct crule *c, const struct gp_rule *r)
+compile_one(struct gp_ruleset *set, struct crule *c, const struct gp_rule *r)
 {
 	char		 norm[GP_HOST_MAX + 8];
-	const char	*why, *d;
+	const char	*why, *d = NULL;
 	char		*slash;
+	size_t		 used = 0;
 
 	if (r->dest == NULL || r->container == NULL || r->ports == NULL)
 		return -1;
@@ -287,7 +361,7 @@ compile_one(struct crule *c, const struct gp_rule *r)
 			c->family = 6;
 		else
 			return -1;
-		c->prefix = (int)pfx;
+		c->prefix = (unsigned char)pfx;
 		c->kind = D_CIDR;
 	} else {
 		if (gp_host_normalize(r->dest, strlen(r->dest), norm,
@@ -305,31 +379,46 @@ compile_one(struct crule *c, const struct gp_rule *r)
 			c->kind = D_GLOB;
 		else
 			c->kind = D_EXACT;
-		c->dest = gp_xstrdup(d);
 	}
+	/* What every check reads first; an indexed name is not re-read. */
 	if (strcmp(r->container, "*") != 0)
-		c->container = gp_xstrdup(r->container);
+		c->container = crule_str(set, c, &used, r->container);
 	if (strcmp(r->ports, "*") != 0)
-		c->ports = gp_xstrdup(r->ports);
+		c->ports = crule_str(set, c, &used, r->ports);
+	if (d != NULL)
+		c->dest = crule_str(set, c, &used, d);
 	return 0;
 }
 
-/* "4/24/0a000100": family, prefix length, the masked network bytes. */
+/* "4/24/0a000100": family, prefix length, the masked network bytes.
+ * Formatted by hand: a decision on an address makes one per prefix
+ * length in use. */
 static void
 cidr_key(int family, int prefix, const unsigned char *net, char *out,
     size_t n)
 {
+	static const char hex[] = "0123456789abcdef";
 	int	bytes = family == 4 ? 4 : 16, i, bits = prefix;
-	size_t	o;
+	size_t	o = 0;
 
-	o = (size_t)snprintf(out, n, "%d/%d/", family, prefix);
-	for (i = 0; i < bytes && o + 3 <= n; i++, bits -= 8) {
+	if (n < 8 + 2 * 16)	/* "6/128/" and 32 digits */
+		gp_panic("cidr_key: buffer too small");
+	out[o++] = family == 4 ? '4' : '6';
+	out[o++] = '/';
+	if (prefix >= 100)
+		out[o++] = (char)('0' + prefix / 100);
+	if (prefix >= 10)
+		out[o++] = (char)('0' + prefix / 10 % 10);
+	out[o++] = (char)('0' + prefix % 10);
+	out[o++] = '/';
+	for (i = 0; i < bytes; i++, bits -= 8) {
 		unsigned char mask = bits >= 8 ? 0xff : bits <= 0 ? 0 :
 		    (unsigned char)(0xff << (8 - bits));
 
-		o += (size_t)snprintf(out + o, n - o, "%02x",
-		    (unsigned)(net[i] & mask));
+		out[o++] = hex[(net[i] & mask) >> 4];
+		out[o++] = hex[net[i] & mask & 0xf];
 	}
+	out[o] = '\0';
 }
 
 /*
@@ -375,39 +464,33 @@ struct gp_ruleset *
 gp_rules_compile(const struct gp_rule *rules, size_t n, size_t *skipped)
 {
 	struct gp_ruleset	*set = gp_xcalloc(1, sizeof *set);
-	size_t			 i, bad = 0;
-
-	set->r = gp_xcalloc(n ? n : 1, sizeof *set->r);
-	set->scan = gp_xcalloc(n ? n : 1, sizeof *set->scan);
-	htab_size(&set->exact, n);
-	htab_size(&set->suffix, n);
-	htab_size(&set->gprefix, n);
-	htab_size(&set->gsuffix, n);
-	htab_size(&set->cidr, n);
-	set->exact.b = gp_xcalloc(set->exact.nb, sizeof *set->exact.b);
-	set->suffix.b = gp_xcalloc(set->suffix.nb, sizeof *set->suffix.b);
-	set->gprefix.b = gp_xcalloc(set->gprefix.nb, sizeof *set->gprefix.b);
-	set->gsuffix.b = gp_xcalloc(set->gsuffix.nb, sizeof *set->gsuffix.b);
-	set->cidr.b = gp_xcalloc(set->cidr.nb, sizeof *set->cidr.b);
+	size_t			 i, bad = 0, nk[D_GLOB + 1] = { 0 };
 
 	set->cap = n ? n : 1;
-	htab_size(&set->byid, n);
-	set->byid.b = gp_xcalloc(set->byid.nb, sizeof *set->byid.b);
+	set->r = gp_xmap(set->cap * sizeof *set->r);
+	/* Chunks for about a hash entry per rule, at most a huge page. */
+	set->pool.chunk = n < ((size_t)2 << 20) / 64 ? n * 64 :
+	    ((size_t)2 << 20) - 64;
+	set->scan = gp_xcalloc(set->cap, sizeof *set->scan);
 	for (i = 0; i < n; i++) {
-		struct crule *c = &set->r[set->n];
-
 		if (gp_rule_is_request(&rules[i])) {
 			if (add_request(set, &rules[i]) != 0)
 				bad++;
-			continue;
-		}
-		if (compile_one(c, &rules[i]) != 0) {
+		} else if (compile_one(set, &set->r[set->n], &rules[i]) != 0)
 			bad++;
-			continue;
-		}
-		index_one(set, c, set->n);
-		set->n++;
+		else
+			nk[set->r[set->n++].kind]++;
 	}
+	/* Each index sized for its own keys: fewer pages to miss in. */
+	htab_init(&set->exact, &set->pool, nk[D_EXACT]);
+	htab_init(&set->suffix, &set->pool, nk[D_SUB_STRICT] +
+	    nk[D_SUB_INCL]);
+	htab_init(&set->gprefix, &set->pool, nk[D_GLOB]);
+	htab_init(&set->gsuffix, &set->pool, nk[D_GLOB]);
+	htab_init(&set->cidr, &set->pool, nk[D_CIDR]);
+	htab_init(&set->byid, &set->pool, set->n);
+	for (i = 0; i < set->n; i++)
+		index_one(set, &set->r[i], i);
 	if (skipped != NULL)
 		*skipped = bad;
 	return set;
@@ -441,8 +524,10 @@ index_one(struct gp_ruleset *set, const struct crule *c, size_t idx)
 			htab_add(&set->cidr, key, idx);
 			set->ncidr++;
 			if (c->family == 4)
+				set->nplen4 += !set->plen4[c->prefix],
 				set->plen4[c->prefix] = 1;
 			else
+				set->nplen6 += !set->plen6[c->prefix],
 				set->plen6[c->prefix] = 1;
 			break;
 		}
@@ -457,18 +542,25 @@ int
 gp_rules_add(struct gp_ruleset *set, const struct gp_rule *r)
 {
 	struct crule	c;
+	size_t		i;
 
 	if (gp_rule_is_request(r))
 		return add_request(set, r);
-	if (compile_one(&c, r) != 0)
+	if (set->n >= NOIDX || compile_one(set, &c, r) != 0)
 		return -1;
 	if (set->n == set->cap) {
+		uintptr_t	old = (uintptr_t)set->r;
+
+		set->r = gp_xremap(set->r, set->cap * sizeof *set->r,
+		    set->cap * 2 * sizeof *set->r);
+		for (i = 0; i < set->n && (uintptr_t)set->r != old; i++)
+			crule_moved(&set->r[i], old + i * sizeof *set->r);
 		set->cap *= 2;
-		set->r = gp_xrealloc(set->r, set->cap * sizeof *set->r);
 		set->scan = gp_xrealloc(set->scan, set->cap *
 		    sizeof *set->scan);
 	}
 	set->r[set->n] = c;
+	crule_moved(&set->r[set->n], (uintptr_t)&c);
 	index_one(set, &set->r[set->n], set->n);
 	set->n++;
 	return 0;
@@ -510,20 +602,12 @@ gp_rules_free(struct gp_ruleset *set)
 
 	if (set == NULL)
 		return;
-	for (i = 0; i < set->n; i++) {
-		free(set->r[i].container);
-		free(set->r[i].dest);
-		free(set->r[i].ports);
-	}
 	for (i = 0; i < set->nrq; i++) {
-		free(set->rq[i].c.container);
-		free(set->rq[i].c.dest);
-		free(set->rq[i].c.ports);
 		free(set->rq[i].method);
 		free(set->rq[i].path);
 	}
 	free(set->rq);
-	free(set->r);
+	gp_xunmap(set->r, set->cap * sizeof *set->r);
 	free(set->scan);
 	htab_free(&set->exact);
 	htab_free(&set->suffix);
@@ -531,6 +615,7 @@ gp_rules_free(struct gp_ruleset *set)
 	htab_free(&set->gsuffix);
 	htab_free(&set->cidr);
 	htab_free(&set->byid);
+	gp_arena_free(&set->pool);
 	free(set);
 }
 
@@ -644,19 +729,33 @@ consider(const struct gp_ruleset *set, size_t i, const struct gp_query *q,
  * cache misses (bucket, entry, rule) overlap instead of following one
  * another: a decision with a cold cache costs a few misses, not twenty.
  */
-enum { P_EXACT, P_SELF, P_PARENT, P_PREFIX, P_SUFFIX };
+enum { P_EXACT, P_SELF, P_PARENT, P_PREFIX, P_SUFFIX, P_CIDR };
 
 struct probe {
 	const struct htab	*t;
 	const char		*key;
-	size_t			 len;
 	uint64_t		 h;
-	int			 what;
 	const struct hent	*e;
+	unsigned short		 len;
+	unsigned char		 what;
 };
 
-/* A host under GP_HOST_MAX has at most GP_HOST_MAX / 2 labels. */
-#define PROBES	(2 + GP_HOST_MAX / 2 + 2 * GLOB_KEY)
+/*
+ * The probes of one host.  An everyday host needs a dozen, kept in a
+ * small frame: the stack pages right under the caller's are the ones a
+ * cold decision finds in the TLB.  Long names and addresses with many
+ * prefix lengths in use get theirs from the heap.
+ */
+#define SMALL	24
+#define CKEY	48	/* "6/128/" and 32 hex digits */
+
+struct plan {
+	struct probe	*p;
+	size_t		 n, cap;
+	char		*ckey;		/* the CIDR probes' keys, CKEY each */
+	struct probe	 small[SMALL];
+	char		 ckey_small[4 * CKEY];
+};
 
 static uint64_t
 hash_mem(const char *s, size_t n)
@@ -671,90 +770,175 @@ hash_mem(const char *s, size_t n)
 }
 
 static void
-plan(struct probe *p, size_t *np, const struct htab *t, const char *key,
-    size_t len, int what)
+plan(struct plan *pl, const struct htab *t, const char *key, size_t len,
+    int what)
 {
-	if (*np == PROBES || t->nb == 0)
+	struct probe	*p = &pl->p[pl->n];
+
+	if (pl->n == pl->cap || t->nb == 0)
 		return;
-	p[*np].t = t;
-	p[*np].key = key;
-	p[*np].len = len;
-	p[*np].h = hash_mem(key, len);
-	p[*np].what = what;
-	p[*np].e = NULL;
-	__builtin_prefetch(&t->b[SLOT(t, p[*np].h)]);
-	(*np)++;
+	p->t = t;
+	p->key = key;
+	p->len = (unsigned short)len;
+	p->h = hash_mem(key, len);
+	p->what = what;
+	p->e = NULL;
+	__builtin_prefetch(&t->b[SLOT(t, p->h)]);
+	pl->n++;
 }
 
-static size_t
-plan_all(const struct gp_ruleset *set, const char *host, struct probe *p)
+/* A rule spans two cache lines. */
+static void
+prefetch_rule(const struct gp_ruleset *set, size_t i)
 {
-	size_t		 len = strlen(host), np = 0, i, k;
-	const char	*dot;
+	__builtin_prefetch(&set->r[i]);
+	__builtin_prefetch((const char *)&set->r[i] + sizeof set->r[i] - 1);
+}
 
-	plan(p, &np, &set->exact, host, len, P_EXACT);
-	if (!gp_host_ip_family(host)) {
-		if (set->suffix.nkeys > 0) {
-			p[np] = p[np - 1];	/* same key, same hash */
-			p[np].t = &set->suffix;
-			p[np].what = P_SELF;
-			__builtin_prefetch(&set->suffix.b[SLOT(&set->suffix,
-			    p[np].h)]);
-			np++;
-			for (dot = strchr(host, '.'); dot != NULL;
-			    dot = strchr(dot + 1, '.'))
-				plan(p, &np, &set->suffix, dot + 1,
-				    len - (size_t)(dot + 1 - host), P_PARENT);
-		}
+/* The CIDR probes: the masked address for each prefix length in use. */
+static void
+plan_cidr(struct plan *pl, const struct gp_ruleset *set, const char *host,
+    int fam)
+{
+	unsigned char	a[16];
+	size_t		k = 0;
+	int		p;
+
+	if (set->ncidr == 0 || inet_pton(fam == 4 ? AF_INET : AF_INET6, host,
+	    a) != 1)
+		return;
+	for (p = 0; p <= (fam == 4 ? 32 : 128); p++) {
+		if (!(fam == 4 ? set->plen4[p] : set->plen6[p]))
+			continue;
+		cidr_key(fam, p, a, pl->ckey + k * CKEY, CKEY);
+		plan(pl, &set->cidr, pl->ckey + k * CKEY, strlen(pl->ckey +
+		    k * CKEY), P_CIDR);
+		k++;
+	}
+}
+
+/* Equal keys, without a call into the C library: its code is pages
+ * away, and a cold decision pays for every page it touches. */
+static int
+key_eq(const char *a, const char *b, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return a[n] == '\0';
+}
+
+/* Plans the lookups for host; -1 when it is too long for an index
+ * (never from a parser: the caller checks it rule by rule). */
+static int
+plan_all(const struct gp_ruleset *set, const char *host, struct plan *pl)
+{
+	size_t		 len, i, k, ndot = 0, nck;
+	unsigned char	 dots[GP_HOST_MAX];
+	int		 fam = 0, name = 0;
+
+	/* One pass: length, dots, and whether it can be an address. */
+	for (len = 0; host[len] != '\0'; len++) {
+		if (len == GP_HOST_MAX - 1)
+			return -1;
+		if (host[len] == '.')
+			dots[ndot++] = (unsigned char)len;
+		else if (host[len] == ':')
+			fam = -1;
+		else if (host[len] < '0' || host[len] > '9')
+			name = 1;
+	}
+	fam = fam != 0 || !name ? gp_host_ip_family(host) : 0;
+	nck = fam == 4 ? set->nplen4 : fam == 6 ? set->nplen6 : 0;
+	pl->n = 0;
+	pl->cap = 2 + ndot + 2 * GLOB_KEY + nck;
+	pl->p = pl->cap <= SMALL ? pl->small :
+	    gp_xcalloc(pl->cap, sizeof *pl->p);
+	pl->ckey = nck <= 4 ? pl->ckey_small : gp_xmalloc(nck * CKEY);
+	plan(pl, &set->exact, host, len, P_EXACT);
+	if (fam == 0 && set->suffix.nkeys > 0) {
+		pl->p[pl->n] = pl->p[pl->n - 1];	/* same key and hash */
+		pl->p[pl->n].t = &set->suffix;
+		pl->p[pl->n].what = P_SELF;
+		__builtin_prefetch(&set->suffix.b[SLOT(&set->suffix,
+		    pl->p[pl->n].h)]);
+		pl->n++;
+		for (i = 0; i < ndot; i++)
+			plan(pl, &set->suffix, host + dots[i] + 1,
+			    len - dots[i] - 1, P_PARENT);
 	}
 	for (k = 1; k <= GLOB_KEY && k <= len; k++) {
 		if (set->nprefix > 0 && (set->gprefix.lens & 1ULL << k))
-			plan(p, &np, &set->gprefix, host, k, P_PREFIX);
+			plan(pl, &set->gprefix, host, k, P_PREFIX);
 		if (set->nsuffix > 0 && (set->gsuffix.lens & 1ULL << k))
-			plan(p, &np, &set->gsuffix, host + len - k, k,
-			    P_SUFFIX);
+			plan(pl, &set->gsuffix, host + len - k, k, P_SUFFIX);
 	}
-	/* Bucket heads are on their way: fetch the first entries. */
-	for (i = 0; i < np; i++) {
-		const struct hent *e = p[i].t->b[SLOT(p[i].t, p[i].h)];
+	if (fam != 0)
+		plan_cidr(pl, set, host, fam);
+	/* Buckets are on their way: fetch the entries that may hold the
+	 * key, and with a head whose hash agrees, its first rule. */
+	for (i = 0; i < pl->n; i++) {
+		const struct probe	*p = &pl->p[i];
+		const struct bkt	*b = &p->t->b[SLOT(p->t, p->h)];
+		int			 head = b->fp == (uint32_t)p->h;
 
-		if (e != NULL)
-			__builtin_prefetch(e);
+		if (b->e == NULL || (!head && !(b->idx0 & MORE)))
+			continue;
+		__builtin_prefetch(b->e);	/* its key runs on */
+		__builtin_prefetch((const char *)b->e + 64);
+		if (head && (b->idx0 & ~MORE) != NOIDX)
+			prefetch_rule(set, b->idx0 & ~MORE);
 	}
-	for (i = 0; i < np; i++) {
-		const struct hent *e;
+	for (i = 0; i < pl->n; i++) {
+		struct probe		*p = &pl->p[i];
+		const struct bkt	*b = &p->t->b[SLOT(p->t, p->h)];
+		const struct hent	*e = b->e;
 
-		for (e = p[i].t->b[SLOT(p[i].t, p[i].h)]; e != NULL;
-		    e = e->next)
-			if (e->h == p[i].h && memcmp(e->key, p[i].key,
-			    p[i].len) == 0 && e->key[p[i].len] == '\0')
+		if (e != NULL && b->fp != (uint32_t)p->h)	/* not the head */
+			e = b->idx0 & MORE ? e->next : NULL;
+		for (; e != NULL; e = e->next)
+			if (e->h == p->h && key_eq(e->key, p->key, p->len))
 				break;
-		p[i].e = e;
-		if (e != NULL)
-			__builtin_prefetch(&set->r[e->idx[0]]);
+		p->e = e;
+		for (k = 1; e != NULL && k < e->n && k < INL; k++)
+			prefetch_rule(set, e->idx[k]);
 	}
 	/* Rules are on their way: what their checks read next. */
-	for (i = 0; i < np; i++) {
-		const struct crule *c;
+	for (i = 0; i < pl->n; i++) {
+		const struct probe	*p = &pl->p[i];
 
-		if (p[i].e == NULL)
-			continue;
-		c = &set->r[p[i].e->idx[0]];
-		if (c->container != NULL)
-			__builtin_prefetch(c->container);
-		if (c->ports != NULL)
-			__builtin_prefetch(c->ports);
+		for (k = 0; p->e != NULL && k < p->e->n && k < INL; k++) {
+			const struct crule *c = &set->r[p->e->idx[k]];
+
+			if (c->container != NULL)
+				__builtin_prefetch(c->container);
+			if (c->ports != NULL)
+				__builtin_prefetch(c->ports);
+			if (c->kind == D_GLOB)
+				__builtin_prefetch(c->dest);
+		}
 	}
-	return np;
+	return 0;
 }
 
-int
+static void
+plan_done(struct plan *pl)
+{
+	if (pl->p != pl->small)
+		free(pl->p);
+	if (pl->ckey != pl->ckey_small)
+		free(pl->ckey);
+}
+
+GP_HOT int
 gp_rules_match(const struct gp_ruleset *set, const struct gp_query *q,
     struct gp_match *m)
 {
 	const char		*hosts[2] = { q->host, q->alt_host };
-	struct probe		 p[PROBES];
-	size_t			 h, i, k, np;
+	struct plan		 pl;
+	size_t			 h, i, k;
 
 	memset(m, 0, sizeof *m);
 	if (set == NULL)
@@ -766,60 +950,34 @@ gp_rules_match(const struct gp_ruleset *set, const struct gp_query *q,
 			continue;
 		if (h == 1 && q->host != NULL && strcmp(host, q->host) == 0)
 			continue;
-		if (strlen(host) >= GP_HOST_MAX) {	/* never from a parser */
+		if (plan_all(set, host, &pl) != 0) {	/* too long */
 			for (i = 0; i < set->n; i++)	/* the reference's way */
 				if (dest_matches(&set->r[i], host))
 					consider(set, i, q, NULL, m);
 			continue;
 		}
-		np = plan_all(set, host, p);
-		for (k = 0; k < np; k++) {
-			const struct hent *e = p[k].e;
+		for (k = 0; k < pl.n; k++) {
+			const struct hent	*e = pl.p[k].e;
+			int			 what = pl.p[k].what;
 
 			if (e == NULL)
 				continue;
 			for (i = 0; i < e->n; i++) {
 				/* The host itself: only "**.d" covers d. */
-				if (p[k].what == P_SELF &&
+				if (what == P_SELF &&
 				    set->r[e->idx[i]].kind != D_SUB_INCL)
 					continue;
-				/* Indexed globs are checked in full. */
-				consider(set, e->idx[i], q, p[k].what ==
-				    P_PREFIX || p[k].what == P_SUFFIX ? host :
+				/* Globs and CIDRs are checked in full. */
+				consider(set, e->idx[i], q, what == P_PREFIX ||
+				    what == P_SUFFIX || what == P_CIDR ? host :
 				    NULL, m);
 			}
 		}
-		cidr_candidates(set, q, host, m);
+		plan_done(&pl);
 		for (i = 0; i < set->nscan; i++)
 			consider(set, set->scan[i], q, host, m);
 	}
 	return m->matched;
-}
-
-/* CIDRs by masked network, one probe per prefix length in use; each
- * candidate is then checked in full by consider(). */
-static void
-cidr_candidates(const struct gp_ruleset *set, const struct gp_query *q,
-    const char *host, struct gp_match *m)
-{
-	const struct hent	*e;
-	size_t			 i;
-	unsigned char		 a[16];
-	int			 fam = gp_host_ip_family(host), p;
-
-	if (fam == 0 || set->ncidr == 0 || inet_pton(fam == 4 ? AF_INET :
-	    AF_INET6, host, a) != 1)
-		return;
-	for (p = 0; p <= (fam == 4 ? 32 : 128); p++) {
-		char ck[64];
-
-		if (!(fam == 4 ? set->plen4[p] : set->plen6[p]))
-			continue;
-		cidr_key(fam, p, a, ck, sizeof ck);
-		if ((e = htab_get(&set->cidr, ck)) != NULL)
-			for (i = 0; i < e->n; i++)
-				consider(set, e->idx[i], q, host, m);
-	}
 }
 
 /* Does rule c's destination cover host?  (The reference's test.) */
@@ -896,11 +1054,17 @@ add_request(struct gp_ruleset *set, const struct gp_rule *r)
 	struct reqrule	*q;
 
 	if (set->nrq == set->caprq) {
+		uintptr_t	old = (uintptr_t)set->rq;
+		size_t		i;
+
 		set->caprq = set->caprq ? set->caprq * 2 : 8;
 		set->rq = gp_xrealloc(set->rq, set->caprq * sizeof *set->rq);
+		for (i = 0; i < set->nrq && (uintptr_t)set->rq != old; i++)
+			crule_moved(&set->rq[i].c, old + i * sizeof *set->rq +
+			    offsetof(struct reqrule, c));
 	}
 	q = &set->rq[set->nrq];
-	if (compile_one(&q->c, r) != 0)
+	if (compile_one(set, &q->c, r) != 0)
 		return -1;
 	q->method = r->method != NULL && strcmp(r->method, "*") != 0 ?
 	    gp_xstrdup(r->method) : NULL;

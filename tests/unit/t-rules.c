@@ -281,6 +281,40 @@ test_many_rules(void)
 	free(r);
 }
 
+/* The memory big rule sets live in: zeroed, a mapping aligned to huge
+ * pages from GP_MAP_MIN on, kept whole when it grows. */
+static void
+test_mapped_memory(void)
+{
+	struct gp_arena	 a = { .chunk = GP_MAP_MIN };
+	size_t		 big = GP_MAP_MIN + 12345, i, zero = 1;
+	unsigned char	*p = gp_xmap(big), *small = gp_xmap(100);
+	char		*s;
+
+	for (i = 0; i < big; i += 511)
+		zero &= p[i] == 0;
+	ok(zero && small[99] == 0, "mapped and small tables come zeroed");
+	ok(((uintptr_t)p & (((size_t)2 << 20) - 1)) == 0,
+	    "a big table starts on a 2 MiB boundary");
+	for (i = 0; i < big; i++)
+		p[i] = (unsigned char)(i * 7);
+	p = gp_xremap(p, big, 3 * big);
+	for (i = 0, zero = 1; i < big; i++)
+		zero &= p[i] == (unsigned char)(i * 7);
+	ok(zero && p[3 * big - 1] == 0, "growing it keeps every byte and "
+	    "zeroes the rest");
+	small = gp_xremap(small, 100, big);
+	ok(((uintptr_t)small & (((size_t)2 << 20) - 1)) == 0 &&
+	    small[big - 1] == 0, "a small table grown big is mapped");
+	gp_xunmap(p, 3 * big);
+	gp_xunmap(small, big);
+	s = gp_arena_strndup(&a, "kept", 4);
+	for (i = 0; i < 100; i++)	/* several mapped chunks */
+		gp_arena_alloc(&a, 64 << 10);
+	is_str(s, "kept", "an arena with mapped chunks keeps its strings");
+	gp_arena_free(&a);
+}
+
 /* A small deterministic generator (xorshift), so failures reproduce. */
 static uint64_t rng = 88172645463325252ULL;
 
@@ -298,9 +332,13 @@ rnd(unsigned n)
 static void
 test_differential(void)
 {
+	/* Long ones too: a rule's strings live inside it only when they
+	 * fit. */
 	static const char *doms[] = { "example.com", "npmjs.org", "a.b.c",
-	    "evil.test", "api.example.com", "x" };
-	static const char *ids[] = { "*", "agent", "ci-*", "ci-1", "other" };
+	    "evil.test", "api.example.com", "x",
+	    "a-rather-long-label.under-a-long-zone.example.org" };
+	static const char *ids[] = { "*", "agent", "ci-*", "ci-1", "other",
+	    "sandbox-with-a-long-identity-for-its-runner-*" };
 	static const char *ports[] = { "*", "443", "80,443", "8000-8100",
 	    "22" };
 	struct gp_rule	*rules;
@@ -308,10 +346,12 @@ test_differential(void)
 	size_t		 n, i, k, diffs = 0, queries = 0, matched = 0;
 	int		 round;
 
-	for (round = 0; round < 30; round++) {
+	/* The last two rounds are big: their arrays are mapped, and the one
+	 * built rule by rule moves them as it grows. */
+	for (round = 0; round < 32; round++) {
 		struct gp_ruleset *set, *fresh;
 
-		n = 1 + rnd(400);
+		n = round < 30 ? 1 + rnd(400) : 24000;
 		rules = gp_xcalloc(n, sizeof *rules);
 		for (i = 0; i < n; i++) {
 			const char *d = doms[rnd(GP_ARRAY_LEN(doms))];
@@ -524,6 +564,7 @@ test_request_rules(void)
 int
 main(void)
 {
+	test_mapped_memory();
 	test_differential();
 	test_normalize();
 	test_glob_ports();
