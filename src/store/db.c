@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "core/core.h"
 #include "store/store-int.h"
@@ -383,13 +384,30 @@ migrate(sqlite3 *db, char **err)
 	return exec(db, "PRAGMA foreign_keys=ON", err);
 }
 
+/*
+ * Before SQLite's first use: no allocation statistics.  Nothing reads
+ * them, and keeping them takes a process-wide mutex on every malloc and
+ * free SQLite makes (Debian builds it without lookaside, so a row insert
+ * makes dozens), which the loop's threads and the writers then share.
+ */
+static void
+sqlite_setup(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		gp_log(GP_LOG_DEBUG, "sqlite already initialized: "
+		    "allocation statistics stay on");
+}
+
 int
 gp_store_open(const char *path, struct gp_store **out, char **err)
 {
+	static uv_once_t once = UV_ONCE_INIT;
 	struct gp_store	*s;
 	sqlite3		*db = NULL;
 	mode_t		 old;
 	int		 rc, fd;
+
+	uv_once(&once, sqlite_setup);
 
 	*err = NULL;
 	/*
