@@ -26,6 +26,7 @@
 #define QUEUE_BYTES	(64u * 1024 * 1024)	/* held for the writer */
 #define PRUNE_STEP	500			/* rows per retention step */
 #define PRUNE_EVERY_MS	5000
+#define ANNOUNCE_STEP	128	/* stored transactions freed per loop turn */
 
 struct cap {
 	struct gp_buf	body[2];	/* request, response */
@@ -802,14 +803,50 @@ conv_after(struct gp_ctl *c, struct tx_job *j)
 	gp_conv_step_out_free(o);
 }
 
+/*
+ * Announces up to n transactions of the batch just stored (all: 0) and
+ * frees them; after the last, the next batch may go.  A batch holds a
+ * tick's worth (thousands at a high rate): emitting and freeing it at
+ * once held the loop for milliseconds four times a second, the tail of
+ * every request behind it.
+ */
+static void
+announce(struct gp_ctl *c, size_t n)
+{
+	struct gp_ctl_tx	*x;
+	size_t			 i;
+
+	for (i = 0; c->ann_head != NULL && (n == 0 || i < n); i++) {
+		x = c->ann_head;
+		c->ann_head = x->next;
+		if (x->id > 0 && c->started) {
+			struct gp_tx_event ev = { x->id, &x->row };
+
+			gp_bus_emit(&c->bus, GP_EV_TRANSACTION_NEW, &ev);
+		} else if (x->id <= 0)
+			c->tx_dropped++;
+		tx_free(x);
+	}
+	if (c->ann_head != NULL || !c->started)
+		return;
+	uv_idle_stop(&c->announce);
+	c->tx_writing = 0;
+	if (c->conv_more)
+		gp_ctl_capture_flush(c);
+}
+
+static void
+on_announce(uv_idle_t *h)
+{
+	announce(h->data, ANNOUNCE_STEP);
+}
+
 static void
 tx_after(uv_work_t *req, int status)
 {
 	struct tx_job		*j = req->data;
 	struct gp_ctl		*c = j->c;
-	struct gp_ctl_tx	*x, *next;
 
-	c->tx_writing = 0;
 	if (j->pruned > 0) {
 		c->tx_pruned += (uint64_t)j->pruned;
 		if (j->pruned >= PRUNE_STEP)	/* more to do: soon */
@@ -823,22 +860,14 @@ tx_after(uv_work_t *req, int status)
 	else if (j->rc == 0 && c->tx_failing)
 		gp_log(GP_LOG_WARN, "transactions are stored again");
 	c->tx_failing = j->rc != 0;
-	for (x = j->list; x != NULL; x = next) {
-		next = x->next;
-		if (x->id > 0 && c->started) {
-			struct gp_tx_event ev = { x->id, &x->row };
-
-			gp_bus_emit(&c->bus, GP_EV_TRANSACTION_NEW, &ev);
-		}
-		else if (x->id <= 0)
-			c->tx_dropped++;
-		tx_free(x);
-	}
 	conv_after(c, j);
+	c->ann_head = j->list;
 	free(j->counts);
 	free(j);
-	if (c->conv_more && c->started)
-		gp_ctl_capture_flush(c);
+	if (c->started)		/* tx_writing stays until it is done */
+		uv_idle_start(&c->announce, on_announce);
+	else
+		announce(c, 0);
 }
 
 /* The loop's tick: the queue to a worker, one batch at a time. */
@@ -907,6 +936,11 @@ gp_ctl_capture_free(struct gp_ctl *c)
 	}
 	c->tx_head = NULL;
 	c->tx_tail = &c->tx_head;
+	for (x = c->ann_head; x != NULL; x = next) {	/* stored, unsaid */
+		next = x->next;
+		tx_free(x);
+	}
+	c->ann_head = NULL;
 	gp_store_close(c->tx_store);
 	c->tx_store = NULL;
 	gp_conv_env_free(c->conv_env);

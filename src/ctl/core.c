@@ -334,6 +334,8 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	uv_timer_start(&c->flush, on_flush, FLUSH_MS, FLUSH_MS);
 	uv_timer_init(loop, &c->watch);
 	c->watch.data = c;
+	uv_idle_init(loop, &c->announce);
+	c->announce.data = c;
 	uv_timer_start(&c->watch, on_watch, WATCH_MS, WATCH_MS);
 	uv_loop_configure(loop, UV_METRICS_IDLE_TIME);
 	uv_prepare_init(loop, &c->gauge);
@@ -383,6 +385,7 @@ gp_ctl_stop(struct gp_ctl *c)
 	uv_close((uv_handle_t *)&c->flush, NULL);
 	uv_close((uv_handle_t *)&c->watch, NULL);
 	uv_close((uv_handle_t *)&c->gauge, NULL);
+	uv_close((uv_handle_t *)&c->announce, NULL);
 	gp_dns_stop(c->dns);
 	c->dns = NULL;
 	gp_proxy_shutdown(&c->px);

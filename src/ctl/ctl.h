@@ -97,6 +97,10 @@ struct gp_ctl {
 	/* capture.c: transactions waiting for the writer (a worker with
 	 * its own connection, one batch at a time). */
 	struct gp_ctl_tx	*tx_head, **tx_tail;
+	/* The batch just stored, announced (transaction.new) and freed a
+	 * slice per loop turn: thousands never stall the loop. */
+	struct gp_ctl_tx	*ann_head;
+	uv_idle_t		 announce;
 	size_t			 tx_bytes;
 	uint64_t		 tx_dropped;
 	int			 tx_writing, tx_failing;

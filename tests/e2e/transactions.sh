@@ -144,6 +144,12 @@ like "$(grep '"maintenance.progress".*"done":true' "$T/ws.out" | tail -1)" '"cha
 
 # The event.
 wait_for 5 grep -q '"type":"transaction.new"' "$T/ws.out"; ok $? "transaction.new announced"
+# A burst fills batches larger than the slice the loop announces per
+# turn (128): every transaction is still announced, once.
+curl -s -o /dev/null --max-time 30 -x "http://$GP_HTTP" "http://127.0.0.1:$PP/hello?burst[1-400]"
+wait_for 20 eval '[ "$(grep -c '"'"'"type":"transaction.new".*hello?burst'"'"' "$T/ws.out")" -ge 400 ]'
+is "$(grep '"type":"transaction.new"' "$T/ws.out" | grep -o 'hello?burst[0-9]*' | sort -u | wc -l) $(grep -c '"type":"transaction.new".*hello?burst' "$T/ws.out")" "400 400" "a burst of 400: each announced once"
+is "$(sql "SELECT count(*) FROM http_transactions WHERE url LIKE '%hello?burst%'")" 400 "and stored"
 ! grep '"type":"transaction.new"' "$T/ws.out" | grep -q '"request_body"'; ok $? "without bodies"
 ! grep -q 'sekrit-1' "$T/ws.out"; ok $? "nor secrets"
 gp_stop
