@@ -504,7 +504,7 @@ test_request_rules(void)
 	struct gp_rule		 r[6], extra;
 	struct gp_ruleset	*set;
 	const char		*why;
-	size_t			 i;
+	size_t			 i, n;
 
 	mk(&r[0], 1, "allow", "*", "api.example.com", "*");
 	mkreq(&r[1], 2, "deny", "*", "api.example.com", "post", "/v1/files*");
@@ -546,6 +546,28 @@ test_request_rules(void)
 	is_str(decide_req(set, "c", "api.example.com", "PUT", "/v2/a"),
 	    "none", "an expired one never decides");
 	gp_rule_clear(&extra);
+	/* Twenty more, one by one: the array moves as it grows, and each
+	 * rule's strings (kept inside it) move with it. */
+	for (i = 0, n = 0; i < 20; i++) {
+		char	id[16], host[32], path[16];
+
+		snprintf(id, sizeof id, "team-%zu", i);
+		snprintf(host, sizeof host, "svc%zu.example.com", i);
+		snprintf(path, sizeof path, "/p%zu/*", i);
+		mkreq(&extra, 100 + (int64_t)i, "deny", id, host, "GET", path);
+		gp_rules_add(set, &extra);
+		gp_rule_clear(&extra);
+	}
+	for (i = 0; i < 20; i++) {
+		char	id[16], host[32], path[16], want[16];
+
+		snprintf(id, sizeof id, "team-%zu", i);
+		snprintf(host, sizeof host, "svc%zu.example.com", i);
+		snprintf(path, sizeof path, "/p%zu/x", i);
+		snprintf(want, sizeof want, "deny:%zu", 100 + i);
+		n += strcmp(decide_req(set, id, host, "GET", path), want) == 0;
+	}
+	is_int(n, 20, "twenty request rules added one by one each decide");
 	mk(&extra, 8, "deny", "*", "x", "*");
 	free(extra.method);
 	extra.method = gp_xstrdup("P T");
