@@ -381,6 +381,36 @@ for c in $LEVELS; do
 	done
 done
 
+# ---- one connection again, timed by gp-load: each latency as measured.
+# wrk corrects for coordinated omission (a stall of length L adds one
+# sample per mean interval it covered), so its p99 at one connection
+# weighs rare stalls by the proxy's own rate; these rows do not.
+if [ "$SMOKE" = 0 ] && command -v wrk >/dev/null; then
+	drain_tw
+	say ""
+	say "forward HTTP, 1 connection (gp-load, latencies uncorrected): req/s, p50 us/p99 ms, greyproxy's ratio"
+	raw() { "$LOAD" http --url "http://127.0.0.1:$OP/hello" ${1:+--proxy "$1"} -c 1 -d "$SECS"; }
+	out=$(raw)
+	row direct "$(echo "$out" | field rate)" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" ""
+	GV=
+	for s in $HTTP_SYS; do
+		IFS='|' read -r name pid addr <<< "$s"
+		case $name in greyproxy@*|tinyproxy) continue ;; esac
+		out=$(raw "$addr")
+		v=$(echo "$out" | field rate)
+		if [ "$name" = greyproxy ]; then
+			GV=$v
+			row "$name" "$v" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" ""
+			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"none"}' >/dev/null
+			out=$(raw "$addr")
+			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"all"}' >/dev/null
+			row "greyproxy, log only" "$(echo "$out" | field rate)" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" "$(ratio "$(echo "$out" | field rate)" "$v") of gp"
+		else
+			row "$name" "$v" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" "$(rel "$name" "$v" "$GV")"
+		fi
+	done
+fi
+
 # ---- bulk through tunnels
 bulk() {	# bulk CURL_ARGS...: median MB/s of RUNS downloads
 	local i
