@@ -355,6 +355,8 @@ ingest_work(uv_work_t *req)
 		j->rc = -EIO;
 		goto out;
 	}
+	/* About 200 bytes a rule in the table and its indexes. */
+	gp_store_set_cache_kib(st, (int)(k / 5 > 2048 ? k / 5 : 2048));
 	existed = gp_xcalloc(k ? k : 1, sizeof *existed);
 	j->rc = k > 0 ? gp_store_rules_add_many(st, in, k, existed) : 0;
 	for (i = 0; j->rc == 0 && i < k; i++) {

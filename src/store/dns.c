@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -52,6 +53,15 @@ void
 gp_store_set_quiet(struct gp_store *s, int quiet)
 {
 	s->quiet = quiet;
+}
+
+void
+gp_store_set_cache_kib(struct gp_store *s, int kib)
+{
+	char	sql[64];
+
+	snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", kib);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 }
 
 void

@@ -269,6 +269,10 @@ void	gp_store_rollback(struct gp_store *);
 /* A connection whose owner reports its own write failures (the
  * connection log's wording is not theirs). */
 void	gp_store_set_quiet(struct gp_store *, int);
+/* The page cache of a connection that writes one big transaction (an
+ * ingest): room for its dirty pages, so that none is written to the WAL
+ * before the commit and again after it. */
+void	gp_store_set_cache_kib(struct gp_store *, int);
 int	gp_store_dns_answer(struct gp_store *, const char *key, const void *,
 	    size_t, int64_t stored, int64_t expires, int negative);
 int	gp_store_dns_host(struct gp_store *, const char *ip, const char *host,
