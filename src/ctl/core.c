@@ -35,7 +35,6 @@ dns_cleared(void *d)
 	gp_store_dns_prune(d, gp_now(), 1);
 }
 
-/* Batched writes: the log, pending counts and the DNS cache. */
 /* The loop's busy share since the last tick, for the lanes. */
 static void
 lane_load(struct gp_ctl *c)
@@ -49,6 +48,7 @@ lane_load(struct gp_ctl *c)
 	c->load_idle = idle;
 }
 
+/* Batched writes: the log, pending counts and the DNS cache. */
 static void
 on_flush(uv_timer_t *t)
 {

@@ -355,8 +355,10 @@ ingest_work(uv_work_t *req)
 		j->rc = -EIO;
 		goto out;
 	}
-	/* About 200 bytes a rule in the table and its indexes. */
-	gp_store_set_cache_kib(st, (int)(k / 5 > 2048 ? k / 5 : 2048));
+	/* About 200 bytes a rule in the table and its indexes; a bigger
+	 * ingest spills to the WAL rather than holding more than 64 MiB. */
+	gp_store_set_cache_kib(st, (int)(k / 5 < 2048 ? 2048 : k / 5 > 65536 ?
+	    65536 : k / 5));
 	existed = gp_xcalloc(k ? k : 1, sizeof *existed);
 	j->rc = k > 0 ? gp_store_rules_add_many(st, in, k, existed) : 0;
 	for (i = 0; j->rc == 0 && i < k; i++) {

@@ -10,10 +10,7 @@
  */
 #include "config.h"
 
-#include <sys/mman.h>
-
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -773,10 +770,11 @@ static void
 plan(struct plan *pl, const struct htab *t, const char *key, size_t len,
     int what)
 {
-	struct probe	*p = &pl->p[pl->n];
+	struct probe	*p;
 
 	if (pl->n == pl->cap || t->nb == 0)
 		return;
+	p = &pl->p[pl->n];
 	p->t = t;
 	p->key = key;
 	p->len = (unsigned short)len;

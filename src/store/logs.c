@@ -238,6 +238,7 @@ gp_store_log_flush(struct gp_store *s)
 		 * is committed, the rest waits for the next step. */
 		if (i > s->logdone && (i - s->logdone) % 64 == 0 &&
 		    gp_lane_yield()) {
+			sqlite3_reset(st);
 			if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
 			    SQLITE_OK)
 				return flush_failed(s);
