@@ -683,20 +683,25 @@ tx_step(void *arg)
 
 	if (x == NULL)
 		return 0;
-	if ((rc = gp_store_begin(j->st)) == 0) {
+	if ((rc = gp_store_tx_batch_begin(j->st)) == 0) {
+		int64_t	first = 0, last = 0;
+		int	end;
+
 		while (x != NULL) {
 			prepare_one(x, j->max_body);
 			if ((rc = gp_store_tx_insert(j->st, &x->row,
 			    &x->id)) != 0)
 				break;
+			if (first == 0)
+				first = x->id;
+			last = x->id;
 			x = x->next;
 			if (gp_lane_yield())
 				break;
 		}
-		if (rc == 0)
-			rc = gp_store_commit(j->st);
-		else
-			gp_store_rollback(j->st);
+		if ((end = gp_store_tx_batch_end(j->st, first, last,
+		    rc == 0)) != 0 && rc == 0)
+			rc = end;
 	}
 	if (rc != 0) {
 		for (y = j->at; y != NULL; y = y->next)
@@ -733,6 +738,8 @@ tx_work(uv_work_t *req)
 		return;
 	}
 	gp_store_set_quiet(j->c->tx_store, 1);
+	/* statement journals (conversation upserts) in memory */
+	gp_store_set_temp_memory(j->c->tx_store);
 	if (!j->c->tx_lane_tried) {	/* one job at a time: no race */
 		j->c->tx_lane = gp_lane_start();
 		j->c->tx_lane_tried = 1;

@@ -318,6 +318,16 @@ static const char *migrations[] = {
 	/* 14: a session's credentials bound by a person to other hosts
 	 * than their label's usual ones: {label: "glob\nglob"}. */
 	"ALTER TABLE sessions ADD COLUMN bound_hosts TEXT;",
+	/*
+	 * 15: indexes that cost every insert and served no query: the
+	 * destination filters match substrings (instr), which no index
+	 * serves, and only the rows of a conversation need finding by it.
+	 */
+	"DROP INDEX IF EXISTS idx_tx_host;"
+	"DROP INDEX IF EXISTS idx_request_logs_host;"
+	"DROP INDEX IF EXISTS idx_tx_conv;"
+	"CREATE INDEX idx_tx_conv ON http_transactions(conversation_id)"
+	" WHERE conversation_id IS NOT NULL;",
 };
 
 static int

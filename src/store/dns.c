@@ -65,6 +65,12 @@ gp_store_set_cache_kib(struct gp_store *s, int kib)
 }
 
 void
+gp_store_set_temp_memory(struct gp_store *s)
+{
+	sqlite3_exec(s->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
+}
+
+void
 gp_store_rollback(struct gp_store *s)
 {
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

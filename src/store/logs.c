@@ -201,13 +201,40 @@ flush_failed(struct gp_store *s)
 	return 0;
 }
 
+/*
+ * The rows from..to counted in log_counts at once.  The trigger that
+ * counts them an insert at a time (a sub-program per row) is off on this
+ * connection while a batch is inserted, as for transactions (txn.c).
+ */
+static int
+counts_add(struct gp_store *s, size_t from, size_t to)
+{
+	sqlite3_stmt	*st;
+	int64_t		 n[2] = { 0, 0 };
+	size_t		 i;
+
+	for (i = from; i < to; i++)
+		n[s->logq[i].l.allowed ? 0 : 1]++;
+	if (n[0] == 0 && n[1] == 0)
+		return 0;
+	st = gp_store_stmt(s, ST_LOG_COUNTS_ADD, "UPDATE log_counts SET n ="
+	    " n + CASE result WHEN 'allowed' THEN ?1 ELSE ?2 END"
+	    " WHERE result IN ('allowed', 'blocked')");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, n[0]);
+	sqlite3_bind_int64(st, 2, n[1]);
+	i = sqlite3_step(st) == SQLITE_DONE;
+	sqlite3_reset(st);
+	return i ? 0 : -1;
+}
+
+static int	log_insert(struct gp_store *);
+
 int
 gp_store_log_flush(struct gp_store *s)
 {
-	sqlite3_stmt	*st;
-	size_t		 i, done = 0;
-	char		 ts[20];
-	int64_t		 ts_of = -1;	/* the second ts holds */
+	int	rc;
 
 	if (s->writer != NULL)
 		return gp_store_writer_take(s);
@@ -221,6 +248,22 @@ gp_store_log_flush(struct gp_store *s)
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return flush_failed(s);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	rc = log_insert(s);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, NULL);
+	return rc;
+}
+
+/* The batch inserted and committed (or as much as a starved lane may),
+ * inside the transaction gp_store_log_flush began. */
+static int
+log_insert(struct gp_store *s)
+{
+	sqlite3_stmt	*st;
+	size_t		 i, done = 0;
+	char		 ts[20];
+	int64_t		 ts_of = -1;	/* the second ts holds */
+
 	st = gp_store_stmt(s, ST_LOG_INSERT, "INSERT INTO request_logs"
 	    " (timestamp, container_name, destination_host, destination_port,"
 	    " resolved_hostname, method, result, rule_id, response_time_ms,"
@@ -239,7 +282,8 @@ gp_store_log_flush(struct gp_store *s)
 		if (i > s->logdone && (i - s->logdone) % 64 == 0 &&
 		    gp_lane_yield()) {
 			sqlite3_reset(st);
-			if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
+			if (counts_add(s, s->logdone, i) != 0 ||
+			    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
 			    SQLITE_OK)
 				return flush_failed(s);
 			s->logdone = i;
@@ -295,7 +339,8 @@ gp_store_log_flush(struct gp_store *s)
 	}
 	if (st != NULL)
 		sqlite3_reset(st);
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (counts_add(s, s->logdone, s->nlog) != 0 ||
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return flush_failed(s);
 	for (i = 0; i < s->nlog; i++)
 		free(s->logq[i].strs);

@@ -214,6 +214,8 @@ struct gp_tx_row {
 	int		 placeholder_in_body;
 	const char	*conversation_id;	/* read back only */
 };
+int	gp_store_tx_batch_begin(struct gp_store *);
+int	gp_store_tx_batch_end(struct gp_store *, int64_t, int64_t, int);
 int	gp_store_tx_insert(struct gp_store *, const struct gp_tx_row *,
 	    int64_t *id);
 /* Stored transactions, newest first: a page (bodies left out), or the
@@ -273,6 +275,7 @@ void	gp_store_set_quiet(struct gp_store *, int);
  * ingest): room for its dirty pages, so that none is written to the WAL
  * before the commit and again after it. */
 void	gp_store_set_cache_kib(struct gp_store *, int);
+void	gp_store_set_temp_memory(struct gp_store *);
 int	gp_store_dns_answer(struct gp_store *, const char *key, const void *,
 	    size_t, int64_t stored, int64_t expires, int negative);
 int	gp_store_dns_host(struct gp_store *, const char *ip, const char *host,

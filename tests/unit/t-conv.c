@@ -17,6 +17,7 @@
 
 #include "ctl/ctl.h"
 #include "../lib/tap.h"
+#include "../lib/tmpstore.h"
 
 static struct gp_store		*st;
 static struct gp_conv_env	*env;
@@ -436,16 +437,7 @@ suggest_and_rebuild(void)
 int
 main(void)
 {
-	char	 dir[] = "/tmp/t-conv.XXXXXX", path[64];
-	char	*err = NULL;
-
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	snprintf(path, sizeof path, "%s/db", dir);
-	if (gp_store_open(path, &st, &err) != 0) {
-		printf("Bail out! %s\n", err);
-		return 1;
-	}
+	st = tmpstore_open();
 	step(0);		/* seeds the endpoint rules */
 	claude_code();
 	two_clients();
@@ -467,12 +459,6 @@ main(void)
 		    "retention: nothing twice");
 	}
 	gp_conv_env_free(env);
-	gp_store_close(st);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/db-shm", dir);
-	unlink(path);
-	rmdir(dir);
+	tmpstore_close(st);
 	return tap_done();
 }

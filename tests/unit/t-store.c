@@ -1,0 +1,148 @@
+/*
+ * t-store.c: batched writes with the counting triggers off.  A batch of
+ * transactions and a flush of the connection log insert with their
+ * connection's triggers off and add what the triggers would have added
+ * at once; the counts must come out as the triggers' own, a failed batch
+ * must add nothing, and the triggers must be on again afterwards for
+ * every other writer.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "store/store-int.h"
+#include "../lib/tap.h"
+#include "../lib/tmpstore.h"
+
+static struct gp_store *st;
+
+#define TX_SUM	"SELECT ifnull(sum(ifnull(length(request_body), 0) +" \
+		" ifnull(length(response_body), 0) +" \
+		" ifnull(length(request_headers), 0) +" \
+		" ifnull(length(response_headers), 0) + length(url)), 0)" \
+		" FROM http_transactions"
+
+static void
+row(struct gp_tx_row *r, int i)
+{
+	static char	url[64];
+	/* characters, not bytes, are what length() counts for text */
+	static const char *heads[] = { "{\"X\":[\"caf\xc3\xa9\"]}", NULL,
+	    "{\"A\":[\"\xe2\x82\xac\xe2\x82\xac\"]}" };
+	static const char body[] = "{\"x\":\"\xc3\xa9\"}\0binary";
+
+	memset(r, 0, sizeof *r);
+	snprintf(url, sizeof url, "https://h%d.example/p\xc3\xa9%d", i, i);
+	r->ts = 1790000000 + i;
+	r->container = "agent";
+	r->host = "h.example";
+	r->port = 443;
+	r->method = "POST";
+	r->url = url;
+	r->req_headers = heads[i % 3];
+	r->resp_headers = heads[(i + 1) % 3];
+	r->req_body = body;
+	r->req_len = i % 2 ? sizeof body - 1 : 0;
+	r->req_size = (int64_t)r->req_len;
+	r->resp_body = body;
+	r->resp_len = i % 3 ? 5 : 0;
+	r->resp_size = (int64_t)r->resp_len;
+	r->status = 200;
+	r->complete = 1;
+}
+
+static void
+transactions(void)
+{
+	struct gp_tx_row	r;
+	int64_t			id, first = 0, last = 0, before;
+	int			i, rc = 0;
+
+	ok(gp_store_tx_batch_begin(st) == 0, "a batch begins");
+	for (i = 0; i < 50 && rc == 0; i++) {
+		row(&r, i);
+		rc = gp_store_tx_insert(st, &r, &id);
+		if (first == 0)
+			first = id;
+		last = id;
+	}
+	is_int(rc, 0, "fifty rows inserted");
+	is_int(gp_store_tx_batch_end(st, first, last, 1), 0, "and committed");
+	is_int(gp_store_int(st, "SELECT count(*) FROM http_transactions"), 50,
+	    "all stored");
+	before = gp_store_int(st, "SELECT n FROM tx_bytes");
+	ok(before > 0, "the batch's bytes are counted");
+	is_int(before, gp_store_int(st, TX_SUM),
+	    "as the trigger counts them, characters for text");
+
+	/* a failed batch: nothing stored, nothing added */
+	ok(gp_store_tx_batch_begin(st) == 0, "another batch begins");
+	row(&r, 7);
+	is_int(gp_store_tx_insert(st, &r, &id), 0, "a row inserted");
+	is_int(gp_store_tx_batch_end(st, id, id, 0), 0, "then rolled back");
+	is_int(gp_store_int(st, "SELECT count(*) FROM http_transactions"), 50,
+	    "the rolled-back row is gone");
+	is_int(gp_store_int(st, "SELECT n FROM tx_bytes"), before,
+	    "and its bytes were never added");
+
+	/* the triggers are on again: another writer's rows are counted */
+	ok(sqlite3_exec(st->db, "INSERT INTO http_transactions"
+	    " (container_name, destination_host, destination_port, method,"
+	    " url, response_body) VALUES ('x', 'y', 80, 'GET',"
+	    " 'http://y/', zeroblob(1000))", NULL, NULL, NULL) == SQLITE_OK,
+	    "a row inserted by SQL");
+	is_int(gp_store_int(st, "SELECT n FROM tx_bytes"),
+	    before + 1000 + (int64_t)strlen("http://y/"),
+	    "the insert trigger counts it");
+	ok(sqlite3_exec(st->db, "DELETE FROM http_transactions WHERE id <= 10",
+	    NULL, NULL, NULL) == SQLITE_OK, "ten rows deleted");
+	is_int(gp_store_int(st, "SELECT n FROM tx_bytes"),
+	    gp_store_int(st, TX_SUM), "the delete trigger keeps the count");
+}
+
+static void
+logs(void)
+{
+	struct gp_conn_log	l = { 0 };
+	int			i;
+
+	l.container = "agent";
+	l.method = "HTTP";
+	l.request = "GET http://h/";
+	l.host = "h.example";
+	l.port = 80;
+	l.reason = "";
+	for (i = 0; i < 37; i++) {
+		l.ts = 1790000000 + i;
+		l.allowed = i % 3 != 0;	/* 24 allowed, 13 blocked */
+		gp_store_log_push(st, &l);
+	}
+	ok(gp_store_log_flush(st) == 37, "a flush writes the 37 rows");
+	is_int(gp_store_int(st, "SELECT n FROM log_counts"
+	    " WHERE result = 'allowed'"), 24, "24 counted allowed");
+	is_int(gp_store_int(st, "SELECT n FROM log_counts"
+	    " WHERE result = 'blocked'"), 13, "13 counted blocked");
+	ok(sqlite3_exec(st->db, "INSERT INTO request_logs (container_name,"
+	    " destination_host, result) VALUES ('x', 'y', 'blocked')",
+	    NULL, NULL, NULL) == SQLITE_OK, "a row inserted by SQL");
+	is_int(gp_store_int(st, "SELECT n FROM log_counts"
+	    " WHERE result = 'blocked'"), 14,
+	    "the trigger is on again and counts it");
+	is_int(gp_store_int(st, "SELECT n FROM log_counts"
+	    " WHERE result = 'allowed'"), gp_store_int(st, "SELECT count(*)"
+	    " FROM request_logs WHERE result = 'allowed'"),
+	    "the counts match the table");
+}
+
+int
+main(void)
+{
+	st = tmpstore_open();
+	transactions();
+	logs();
+	tmpstore_close(st);
+	return tap_done();
+}
