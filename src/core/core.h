@@ -21,6 +21,13 @@
 
 #define GP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A string literal with its length known when compiled (GP_LIT("x")). */
+struct gp_lit {
+	const char	*s;
+	size_t		 n;
+};
+#define GP_LIT(s)	{ s, sizeof s - 1 }
+
 /* Parser results: > 0 bytes consumed, or one of these. */
 #define GP_AGAIN  (-11)		/* need more input */
 #define GP_EPROTO (-71)		/* malformed input; see the reason */

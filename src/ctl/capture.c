@@ -70,27 +70,41 @@ struct tx_job {
 
 /* Redacted by default: these names, and names holding these words (the
  * globs *api-key* and so on, checked as substrings: every head of every
- * transaction passes here). */
-static const char *const builtin_names[] = {
-	"authorization", "proxy-authorization", "cookie", "set-cookie",
+ * transaction passes here, on the loop). */
+static const struct gp_lit builtin_names[] = {
+	GP_LIT("authorization"), GP_LIT("proxy-authorization"),
+	GP_LIT("cookie"), GP_LIT("set-cookie"),
 };
-static const char *const builtin_words[] = {
-	"api-key", "api_key", "token", "secret",
+static const struct gp_lit builtin_words[] = {
+	GP_LIT("api-key"), GP_LIT("api_key"), GP_LIT("token"), GP_LIT("secret"),
 };
 
-/* Is a header redacted: built in, or one of the user's globs? */
+/* Is a header redacted: built in, or one of the user's globs?  The name
+ * lowered once (ASCII, as strcasecmp), then compared. */
 static int
 redacted_by(const char *globs, const char *name)
 {
-	size_t i;
+	char	lc[256];
+	size_t	n, i, k;
 
-	for (i = 0; i < GP_ARRAY_LEN(builtin_names); i++)
-		if (strcasecmp(builtin_names[i], name) == 0)
+	for (n = 0; name[n] != '\0'; n++) {
+		if (n == sizeof lc)
+			return 1;	/* no real header: kept from the screen */
+		lc[n] = name[n] >= 'A' && name[n] <= 'Z' ?
+		    (char)(name[n] + 32) : name[n];
+	}
+	for (k = 0; k < GP_ARRAY_LEN(builtin_names); k++)
+		if (n == builtin_names[k].n &&
+		    memcmp(lc, builtin_names[k].s, n) == 0)
 			return 1;
-	for (i = 0; i < GP_ARRAY_LEN(builtin_words); i++)
-		if (strcasestr(name, builtin_words[i]) != NULL)
-			return 1;
-	return gp_globs_match(globs, name);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < GP_ARRAY_LEN(builtin_words); k++)
+			if (lc[i] == builtin_words[k].s[0] &&
+			    n - i >= builtin_words[k].n &&
+			    memcmp(lc + i, builtin_words[k].s,
+			    builtin_words[k].n) == 0)
+				return 1;
+	return globs != NULL && *globs != '\0' && gp_globs_match(globs, name);
 }
 
 static int
@@ -147,7 +161,8 @@ heads_json(const struct gp_ctl *c, const struct gp_txn_head *h)
 		const char *name = h->h[i].name.p;
 
 		for (k = 0; k < i; k++)
-			if (strcasecmp(h->h[k].name.p, name) == 0)
+			if (h->h[k].name.n == h->h[i].name.n &&
+			    strcasecmp(h->h[k].name.p, name) == 0)
 				break;
 		if (k < i)
 			continue;		/* listed with the first */
@@ -158,7 +173,8 @@ heads_json(const struct gp_ctl *c, const struct gp_txn_head *h)
 		first = 1;
 		red = redacted(c, name);
 		for (k = i; k < h->nh; k++) {
-			if (k != i && strcasecmp(h->h[k].name.p, name) != 0)
+			if (k != i && (h->h[k].name.n != h->h[i].name.n ||
+			    strcasecmp(h->h[k].name.p, name) != 0))
 				continue;
 			if (!first)
 				gp_buf_add(&b, ",", 1);

@@ -7,9 +7,11 @@
 
 #include "http/http.h"
 
-static const char *hop_fixed[] = {
-	"connection", "keep-alive", "proxy-connection", "proxy-authorization",
-	"proxy-authenticate", "te", "trailer", "upgrade",
+static const struct gp_lit hop_fixed[] = {
+	GP_LIT("connection"), GP_LIT("keep-alive"),
+	GP_LIT("proxy-connection"), GP_LIT("proxy-authorization"),
+	GP_LIT("proxy-authenticate"), GP_LIT("te"), GP_LIT("trailer"),
+	GP_LIT("upgrade"),
 };
 
 /*
@@ -17,34 +19,76 @@ static const char *hop_fixed[] = {
  * framing the next hop needs to read the same message we read, and the
  * Host it is addressed to.  RFC 9110 7.6.1 lets a proxy refuse them.
  */
-static const char *hop_protected[] = {
-	"content-length", "transfer-encoding", "host",
+static const struct gp_lit hop_protected[] = {
+	GP_LIT("content-length"), GP_LIT("transfer-encoding"),
+	GP_LIT("host"),
 };
+
+static int
+lit_in(struct gp_iov name, const struct gp_lit *l, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (name.n == l[i].n && strncasecmp(name.p, l[i].s, name.n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Is name hop-by-hop, given the message's Connection fields (conn,
+ * indexes into m->h)? */
+static int
+is_hop(const struct gp_http_msg *m, struct gp_iov name, const size_t *conn,
+    size_t nconn)
+{
+	char	tok[64];
+	size_t	i;
+
+	if (lit_in(name, hop_fixed, GP_ARRAY_LEN(hop_fixed)))
+		return 1;
+	if (nconn == 0 || name.n >= sizeof tok ||
+	    lit_in(name, hop_protected, GP_ARRAY_LEN(hop_protected)))
+		return 0;
+	/* Fields named by Connection are hop-by-hop too. */
+	memcpy(tok, name.p, name.n);
+	tok[name.n] = '\0';
+	for (i = 0; i < (conn != NULL ? nconn : m->nh); i++) {
+		const struct gp_http_header *h = &m->h[conn != NULL ?
+		    conn[i] : i];
+
+		if ((conn != NULL || gp_iov_eq(h->name, "connection")) &&
+		    gp_http_has_token(h->value, tok))
+			return 1;
+	}
+	return 0;
+}
+
+/* The indexes of m's Connection fields (up to max: more, and conn is
+ * NULL and nconn nonzero: is_hop looks at every field); how many. */
+static size_t
+conn_fields(const struct gp_http_msg *m, size_t **conn, size_t max)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < m->nh; i++) {
+		if (!gp_iov_eq(m->h[i].name, "connection"))
+			continue;
+		if (n == max) {
+			*conn = NULL;
+			return n;
+		}
+		(*conn)[n++] = i;
+	}
+	return n;
+}
 
 int
 gp_http_is_hop(const struct gp_http_msg *m, struct gp_iov name)
 {
-	size_t	i;
+	size_t	buf[8], *conn = buf, n = conn_fields(m, &conn,
+	    GP_ARRAY_LEN(buf));
 
-	for (i = 0; i < GP_ARRAY_LEN(hop_fixed); i++)
-		if (gp_iov_eq(name, hop_fixed[i]))
-			return 1;
-	for (i = 0; i < GP_ARRAY_LEN(hop_protected); i++)
-		if (gp_iov_eq(name, hop_protected[i]))
-			return 0;
-	/* Fields named by Connection are hop-by-hop too. */
-	for (i = 0; i < m->nh; i++) {
-		char	tok[64];
-
-		if (!gp_iov_eq(m->h[i].name, "connection") ||
-		    name.n >= sizeof tok)
-			continue;
-		memcpy(tok, name.p, name.n);
-		tok[name.n] = '\0';
-		if (gp_http_has_token(m->h[i].value, tok))
-			return 1;
-	}
-	return 0;
+	return is_hop(m, name, conn, n);
 }
 
 /* Copies end-to-end fields of m into b (keeping Upgrade when asked). */
@@ -52,7 +96,8 @@ static void
 copy_fields(struct gp_buf *b, const struct gp_http_msg *m, int keep_upgrade,
     int skip_host)
 {
-	size_t	i;
+	size_t	i, buf[8], *conn = buf, nconn = conn_fields(m, &conn,
+	    GP_ARRAY_LEN(buf));
 
 	for (i = 0; i < m->nh; i++) {
 		const struct gp_http_header *h = &m->h[i];
@@ -61,7 +106,7 @@ copy_fields(struct gp_buf *b, const struct gp_http_msg *m, int keep_upgrade,
 			continue;
 		if (gp_iov_eq(h->name, "via"))
 			continue;	/* rewritten below with ours appended */
-		if (gp_http_is_hop(m, h->name) &&
+		if (is_hop(m, h->name, conn, nconn) &&
 		    !(keep_upgrade && gp_iov_eq(h->name, "upgrade")))
 			continue;
 		gp_buf_add(b, h->name.p, h->name.n);
@@ -69,6 +114,20 @@ copy_fields(struct gp_buf *b, const struct gp_http_msg *m, int keep_upgrade,
 		gp_buf_add(b, h->value.p, h->value.n);
 		gp_buf_add(b, "\r\n", 2);
 	}
+}
+
+/* v in decimal, at least width digits (heads are built per request:
+ * no printf). */
+static void
+add_uint(struct gp_buf *b, unsigned v, int width)
+{
+	char	d[12], *p = d + sizeof d;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while ((v > 0 || d + sizeof d - p < width) && p > d);
+	gp_buf_add(b, p, (size_t)(d + sizeof d - p));
 }
 
 /* Appends a Via field: the received one plus ours (RFC 9110 7.6.3). */
@@ -82,7 +141,9 @@ add_via(struct gp_buf *b, const struct gp_http_msg *m)
 		gp_buf_add(b, via->value.p, via->value.n);
 		gp_buf_addstr(b, ", ");
 	}
-	gp_buf_printf(b, "1.%d greyproxy\r\n", m->minor);
+	gp_buf_add(b, "1.", 2);
+	add_uint(b, (unsigned)m->minor, 1);
+	gp_buf_add(b, " greyproxy\r\n", 12);
 }
 
 void
@@ -95,12 +156,17 @@ gp_http_build_request(struct gp_buf *b, const struct gp_http_msg *m,
 	gp_buf_add(b, m->method.p, m->method.n);
 	gp_buf_add(b, " ", 1);
 	gp_buf_add(b, u->path.p, u->path.n);
-	gp_buf_printf(b, " HTTP/1.%d\r\n", m->minor);
+	gp_buf_add(b, " HTTP/1.", 8);
+	add_uint(b, (unsigned)m->minor, 1);
 	/* RFC 9112 3.2.2: Host is replaced by the target URI's authority. */
-	gp_buf_printf(b, "Host: %s%s%s", v6 ? "[" : "", u->host,
-	    v6 ? "]" : "");
-	if (!defport)
-		gp_buf_printf(b, ":%u", u->port);
+	gp_buf_add(b, v6 ? "\r\nHost: [" : "\r\nHost: ", v6 ? 9 : 8);
+	gp_buf_addstr(b, u->host);
+	if (v6)
+		gp_buf_add(b, "]", 1);
+	if (!defport) {
+		gp_buf_add(b, ":", 1);
+		add_uint(b, u->port, 1);
+	}
 	gp_buf_add(b, "\r\n", 2);
 	copy_fields(b, m, keep_upgrade, 1);
 	add_via(b, m);
@@ -117,7 +183,11 @@ void
 gp_http_build_response(struct gp_buf *b, const struct gp_http_msg *m,
     int close, int keep_upgrade)
 {
-	gp_buf_printf(b, "HTTP/1.%d %03d ", m->minor, m->status);
+	gp_buf_add(b, "HTTP/1.", 7);
+	add_uint(b, (unsigned)m->minor, 1);
+	gp_buf_add(b, " ", 1);
+	add_uint(b, (unsigned)m->status, 3);
+	gp_buf_add(b, " ", 1);
 	gp_buf_add(b, m->reason.p, m->reason.n);
 	gp_buf_add(b, "\r\n", 2);
 	copy_fields(b, m, keep_upgrade, 0);

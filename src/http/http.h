@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 
 #include "core/core.h"
@@ -75,8 +77,15 @@ struct gp_http_scan {
 int	gp_http_scan_head(struct gp_http_scan *, const char *, size_t,
 	    int request, struct gp_http_err *);
 
-/* Case-insensitive helpers over slices. */
-int	gp_iov_eq(struct gp_iov, const char *);
+/* Case-insensitive helpers over slices; inline, so that the length of
+ * a literal is known when compiled. */
+static inline int
+gp_iov_eq(struct gp_iov v, const char *s)
+{
+	size_t	n = strlen(s);
+
+	return v.n == n && strncasecmp(v.p, s, n) == 0;
+}
 const struct gp_http_header *gp_http_find(const struct gp_http_msg *,
 	    const char *name);
 /* Does a comma-separated header value list contain token? */

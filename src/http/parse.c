@@ -43,14 +43,6 @@ is_tchar(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-int
-gp_iov_eq(struct gp_iov v, const char *s)
-{
-	size_t	n = strlen(s);
-
-	return v.n == n && strncasecmp(v.p, s, n) == 0;
-}
-
 const struct gp_http_header *
 gp_http_find(const struct gp_http_msg *m, const char *name)
 {

@@ -20,7 +20,7 @@ count() { jget "$(txs "?limit=1")" 'd["total"]'; }
 seen=$(curl -s --max-time 10 -x "http://$GP_HTTP" -H 'Authorization: Bearer sekrit-1' \
 	-H 'X-Api-Key: key-2' -H 'X-Internal-Trace: t-3' -H 'Cookie: c=4' \
 	-H 'X-Auth-TOKEN: tok-5' -H 'Client-Secret-Id: sec-6' -H 'X-Tokenless: plain-7' \
-	"http://127.0.0.1:$PP/headers")
+	-H 'My_API_KEY: k-8' -H 'X-Tok-En: plain-9' "http://127.0.0.1:$PP/headers")
 like "$seen" "Bearer sekrit-1" "the origin got the real Authorization"
 wait_for 10 eval '[ "$(count)" -ge 1 ]'; ok $? "a plain request is stored"
 j=$(txs "?method=GET&destination=127.0.0.1")
@@ -33,7 +33,10 @@ like "$h" "'Cookie': \\['\\[REDACTED\\]'\\]" "Cookie redacted"
 like "$h" "'X-Auth-TOKEN': \\['\\[REDACTED\\]'\\]" "*token* redacted, any case"
 like "$h" "'Client-Secret-Id': \\['\\[REDACTED\\]'\\]" "*secret* redacted"
 like "$h" "'X-Tokenless': \\['\\[REDACTED\\]'\\]" "a name holding token is redacted (the glob *token*)"
-unlike "$h" "tok-5|sec-6" "their values not stored"
+like "$h" "'My_API_KEY': \\['\\[REDACTED\\]'\\]" "*api_key* redacted"
+like "$h" "'X-Tok-En': \\['plain-9'\\]" "a name with the letters of token apart is kept"
+like "$h" "'Accept': \\['\\*/\\*'\\]" "other headers kept"
+unlike "$h" "tok-5|sec-6|k-8" "their values not stored"
 is "$(sql "SELECT count(*) FROM http_transactions WHERE request_headers LIKE '%sekrit%' OR request_headers LIKE '%key-2%' OR request_headers LIKE '%t-3%'")" 0 "no secret in the database"
 is "$(jget "$j" 'd["items"][0]["url"]')" "http://127.0.0.1:$PP/headers" "the URL"
 # Its row and the log's were written from idle-class threads (lanes):

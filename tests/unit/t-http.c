@@ -361,6 +361,50 @@ test_url_and_forward(void)
 		ok(strstr(b.data, "Content-Length: 4\r\n") != NULL,
 		    "Connection: Content-Length is ignored, the framing kept");
 		gp_buf_reset(&b);
+		/* more Connection fields than is_hop keeps indexes for */
+		cl = "GET http://a/ HTTP/1.1\r\nHost: a\r\n"
+		    "Connection: a\r\nConnection: b\r\nConnection: c\r\n"
+		    "Connection: d\r\nConnection: e\r\nConnection: f\r\n"
+		    "Connection: g\r\nConnection: h\r\nConnection: i\r\n"
+		    "Connection: X-Ninth, X-Also\r\nX-Ninth: 1\r\n"
+		    "X-Kept: 1\r\nX-Also: 2\r\nC: 3\r\nZ: 4\r\n\r\n";
+		is_int(req(cl, &m, &e) > 0, 1, "ten Connection fields");
+		is_int(gp_url_parse_absolute(m.target, &u, &why), 0, "its URL");
+		gp_buf_reset(&b);
+		gp_http_build_request(&b, &m, &u, 0, 0);
+		ok(strstr(b.data, "X-Ninth") == NULL &&
+		    strstr(b.data, "X-Also") == NULL,
+		    "fields the tenth Connection names are removed");
+		ok(strstr(b.data, "X-Kept: 1\r\n") != NULL &&
+		    strstr(b.data, "\r\nZ: 4\r\n") != NULL &&
+		    strstr(b.data, "\r\nC: 3") == NULL,
+		    "the others kept (C, named by one of the nine, not)");
+		ok(gp_http_is_hop(&m, m.h[11].name) &&
+		    !gp_http_is_hop(&m, m.h[12].name),
+		    "gp_http_is_hop agrees");
+		gp_buf_reset(&b);
+		/* heads built without printf: versions, ports, statuses */
+		cl = "GET http://[::1]:81/x HTTP/1.0\r\nVia: 1.1 a\r\n\r\n";
+		is_int(req(cl, &m, &e) > 0, 1, "an HTTP/1.0 request");
+		is_int(gp_url_parse_absolute(m.target, &u, &why), 0, "its URL");
+		gp_http_build_request(&b, &m, &u, 0, 0);
+		is_str(b.data, "GET /x HTTP/1.0\r\nHost: [::1]:81\r\n"
+		    "Via: 1.1 a, 1.0 greyproxy\r\n"
+		    "Connection: keep-alive\r\n\r\n", "its head upstream");
+		gp_buf_reset(&b);
+		cl = "HTTP/1.0 204 No Content\r\nX: 1\r\n\r\n";
+		is_int(gp_http_parse_response(cl, strlen(cl), &m, &e) > 0, 1,
+		    "an HTTP/1.0 response");
+		gp_http_build_response(&b, &m, 1, 0);
+		is_str(b.data, "HTTP/1.0 204 No Content\r\nX: 1\r\n"
+		    "Via: 1.0 greyproxy\r\nConnection: close\r\n\r\n",
+		    "its head to the client");
+		gp_buf_reset(&b);
+		m.status = 7;	/* never parsed: still three digits */
+		gp_http_build_response(&b, &m, 0, 0);
+		ok(strncmp(b.data, "HTTP/1.0 007 No Content\r\n", 25) == 0,
+		    "a status is three digits");
+		gp_buf_reset(&b);
 		is_int(req(in, &m, &e) > 0, 1, "forwarding input again");
 		is_int(gp_url_parse_absolute(m.target, &u, &why), 0, "its URL");
 		gp_http_build_request(&b, &m, &u, 0, 0);
