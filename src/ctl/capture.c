@@ -156,6 +156,9 @@ heads_json(const struct gp_ctl *c, const struct gp_txn_head *h)
 	size_t		 i, k;
 	int		 first, red;
 
+	for (i = 0, k = 2; i < h->nh; i++)	/* one allocation, mostly */
+		k += h->h[i].name.n + h->h[i].value.n + 8;
+	gp_buf_reserve(&b, k);
 	gp_buf_add(&b, "{", 1);
 	for (i = 0; i < h->nh; i++) {
 		const char *name = h->h[i].name.p;
