@@ -38,6 +38,18 @@ gp_buf_addstr(struct gp_buf *b, const char *s)
 }
 
 void
+gp_buf_add_uint(struct gp_buf *b, unsigned v, int width)
+{
+	char	d[12], *p = d + sizeof d;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while ((v > 0 || d + sizeof d - p < width) && p > d);
+	gp_buf_add(b, p, (size_t)(d + sizeof d - p));
+}
+
+void
 gp_buf_printf(struct gp_buf *b, const char *fmt, ...)
 {
 	va_list	ap;

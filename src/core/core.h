@@ -150,6 +150,9 @@ struct gp_buf {
 void	 gp_buf_reserve(struct gp_buf *, size_t extra);
 void	 gp_buf_add(struct gp_buf *, const void *, size_t);
 void	 gp_buf_addstr(struct gp_buf *, const char *);
+/* v in decimal, at least width digits (heads built per request: no
+ * printf). */
+void	 gp_buf_add_uint(struct gp_buf *, unsigned v, int width);
 void	 gp_buf_printf(struct gp_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 gp_buf_consume(struct gp_buf *, size_t);	/* drop from front */

@@ -37,9 +37,10 @@ struct gp_ctl_tx {
 	struct gp_ctl_tx	*next;
 	struct gp_tx_row	 row;
 	int64_t			 id;
+	char			*strs;		/* the next six, one block */
 	char			*container, *host, *method, *url;
-	char			*req_headers, *resp_headers;
 	char			*req_type, *resp_type;
+	char			*req_headers, *resp_headers;
 	char			*subst, *session_id;
 	char			*coding[2];	/* Content-Encoding */
 	int			 chunked[2];
@@ -199,14 +200,9 @@ dup_or_null(const char *s)
 static void
 tx_free(struct gp_ctl_tx *x)
 {
-	free(x->container);
-	free(x->host);
-	free(x->method);
-	free(x->url);
+	free(x->strs);
 	free(x->req_headers);
 	free(x->resp_headers);
-	free(x->req_type);
-	free(x->resp_type);
 	free(x->coding[0]);
 	free(x->coding[1]);
 	free(x->subst);
@@ -258,22 +254,53 @@ on_body(void *arg, struct gp_txn *t, enum gp_txn_dir dir, const char *p,
 }
 
 /* The URL as the client meant it, without any userinfo. */
-static char *
-tx_url(const struct gp_txn *t)
+/* The transaction's URL into b: the absolute-form as sent, redacted,
+ * else built from the destination. */
+static void
+tx_url(const struct gp_txn *t, struct gp_buf *b)
 {
-	char	target[4096], port[16] = "", *out;
+	char	target[4096];
 	int	v6 = strchr(t->host, ':') != NULL;
 
-	if (t->target[0] != '/') {	/* absolute-form: as sent */
+	if (t->target[0] != '/') {
 		gp_url_redact((struct gp_iov){ t->target, strlen(t->target) },
 		    target, sizeof target);
-		return gp_xstrdup(target);
+		gp_buf_addstr(b, target);
+		return;
 	}
-	if (t->port != (t->tls ? 443u : 80u))
-		snprintf(port, sizeof port, ":%u", t->port);
-	gp_xasprintf(&out, "%s://%s%s%s%s%s", t->tls ? "https" : "http",
-	    v6 ? "[" : "", t->host, v6 ? "]" : "", port, t->target);
-	return out;
+	gp_buf_addstr(b, t->tls ? (v6 ? "https://[" : "https://") :
+	    (v6 ? "http://[" : "http://"));
+	gp_buf_addstr(b, t->host);
+	if (v6)
+		gp_buf_add(b, "]", 1);
+	if (t->port != (t->tls ? 443u : 80u)) {
+		gp_buf_add(b, ":", 1);
+		gp_buf_add_uint(b, t->port, 1);
+	}
+	gp_buf_addstr(b, t->target);
+}
+
+/* A row's fixed strings, copied into one block (x->strs); a NULL stays
+ * NULL.  Every stored transaction passes here, on the loop. */
+static void
+tx_strings(struct gp_ctl_tx *x, const char *container, const char *host,
+    const char *method, const char *url, const char *req_type,
+    const char *resp_type)
+{
+	const char	*in[] = { container, host, method, url, req_type,
+			    resp_type };
+	char		**out[] = { &x->container, &x->host, &x->method,
+			    &x->url, &x->req_type, &x->resp_type };
+	size_t		 len[GP_ARRAY_LEN(in)], i, total = 0;
+	char		*p;
+
+	for (i = 0; i < GP_ARRAY_LEN(in); i++)
+		total += len[i] = in[i] != NULL ? strlen(in[i]) + 1 : 0;
+	p = x->strs = gp_xmalloc(total > 0 ? total : 1);
+	for (i = 0; i < GP_ARRAY_LEN(in); i++) {
+		*out[i] = in[i] != NULL ? memcpy(p, in[i], len[i]) : NULL;
+		p += len[i];
+	}
 }
 
 /* "A\nB" → ["A","B"] */
@@ -410,6 +437,7 @@ on_end(void *arg, struct gp_txn *t)
 	struct gp_ctl		*c = arg;
 	struct cap		*k = t->capture;
 	struct gp_ctl_tx	*x;
+	struct gp_buf		 url = { 0 };
 	size_t			 held;
 
 	t->capture = NULL;
@@ -425,15 +453,14 @@ on_end(void *arg, struct gp_txn *t)
 		return;
 	}
 	x = gp_xcalloc(1, sizeof *x);
-	x->container = gp_xstrdup(t->identity);
-	x->host = gp_xstrdup(t->host);
-	x->method = gp_xstrdup(t->method);
-	x->url = tx_url(t);
+	tx_url(t, &url);
+	tx_strings(x, t->identity, t->host, t->method, url.data,
+	    gp_txn_header(&t->req, "content-type"),
+	    gp_txn_header(&t->resp, "content-type"));
+	gp_buf_free(&url);
 	x->req_headers = heads_json(c, &t->req);
 	x->resp_headers = t->status > 0 && t->resp.nh > 0 ?
 	    heads_json(c, &t->resp) : NULL;
-	x->req_type = dup_or_null(gp_txn_header(&t->req, "content-type"));
-	x->resp_type = dup_or_null(gp_txn_header(&t->resp, "content-type"));
 	framing(x, 0, &t->req);
 	if (t->status > 0)
 		framing(x, 1, &t->resp);
@@ -518,12 +545,9 @@ ws_message(void *arg, const struct gp_ws_msg *m)
 		gp_buf_add(&x->body[0], m->p, m->n);
 		x->row.req_trunc = m->truncated;
 	}
-	x->container = gp_xstrdup(w->container);
-	x->host = gp_xstrdup(w->host);
-	x->method = gp_xstrdup(wd->d == 0 ? "WS_REQ" : "WS_RESP");
-	x->url = gp_xstrdup(w->url);
-	x->req_type = gp_xstrdup(m->opcode == 1 ? "text/plain; charset=utf-8"
-	    : "application/octet-stream");
+	tx_strings(x, w->container, w->host, wd->d == 0 ? "WS_REQ" :
+	    "WS_RESP", w->url, m->opcode == 1 ? "text/plain; charset=utf-8" :
+	    "application/octet-stream", NULL);
 	x->row.ts = gp_now();
 	x->row.port = w->port;
 	x->row.req_size = (int64_t)m->wire;
@@ -580,7 +604,7 @@ on_upgraded(void *arg, struct gp_txn *t, void **tap)
 	const char	*up = gp_txn_header(&t->resp, "upgrade");
 	const char	*ext = gp_txn_header(&t->resp,
 	    "sec-websocket-extensions");
-	char		*url;
+	struct gp_buf	 url = { 0 };
 	int		 d, deflate;
 
 	if (!wanted(c, t) || t->host == NULL || up == NULL ||
@@ -593,10 +617,10 @@ on_upgraded(void *arg, struct gp_txn *t, void **tap)
 	w->host = gp_xstrdup(t->host);
 	w->port = t->port;
 	w->tls = t->tls;
-	url = tx_url(t);		/* http(s)://… → ws(s)://… */
-	gp_xasprintf(&w->url, "ws%s", strncmp(url, "http", 4) == 0 ?
-	    url + 4 : url);
-	free(url);
+	tx_url(t, &url);		/* http(s)://… → ws(s)://… */
+	gp_xasprintf(&w->url, "ws%s", strncmp(url.data, "http", 4) == 0 ?
+	    url.data + 4 : url.data);
+	gp_buf_free(&url);
 	for (d = 0; d < 2; d++) {
 		w->dir[d].w = w;
 		w->dir[d].d = d;

@@ -116,20 +116,6 @@ copy_fields(struct gp_buf *b, const struct gp_http_msg *m, int keep_upgrade,
 	}
 }
 
-/* v in decimal, at least width digits (heads are built per request:
- * no printf). */
-static void
-add_uint(struct gp_buf *b, unsigned v, int width)
-{
-	char	d[12], *p = d + sizeof d;
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while ((v > 0 || d + sizeof d - p < width) && p > d);
-	gp_buf_add(b, p, (size_t)(d + sizeof d - p));
-}
-
 /* Appends a Via field: the received one plus ours (RFC 9110 7.6.3). */
 static void
 add_via(struct gp_buf *b, const struct gp_http_msg *m)
@@ -142,7 +128,7 @@ add_via(struct gp_buf *b, const struct gp_http_msg *m)
 		gp_buf_addstr(b, ", ");
 	}
 	gp_buf_add(b, "1.", 2);
-	add_uint(b, (unsigned)m->minor, 1);
+	gp_buf_add_uint(b, (unsigned)m->minor, 1);
 	gp_buf_add(b, " greyproxy\r\n", 12);
 }
 
@@ -157,7 +143,7 @@ gp_http_build_request(struct gp_buf *b, const struct gp_http_msg *m,
 	gp_buf_add(b, " ", 1);
 	gp_buf_add(b, u->path.p, u->path.n);
 	gp_buf_add(b, " HTTP/1.", 8);
-	add_uint(b, (unsigned)m->minor, 1);
+	gp_buf_add_uint(b, (unsigned)m->minor, 1);
 	/* RFC 9112 3.2.2: Host is replaced by the target URI's authority. */
 	gp_buf_add(b, v6 ? "\r\nHost: [" : "\r\nHost: ", v6 ? 9 : 8);
 	gp_buf_addstr(b, u->host);
@@ -165,7 +151,7 @@ gp_http_build_request(struct gp_buf *b, const struct gp_http_msg *m,
 		gp_buf_add(b, "]", 1);
 	if (!defport) {
 		gp_buf_add(b, ":", 1);
-		add_uint(b, u->port, 1);
+		gp_buf_add_uint(b, u->port, 1);
 	}
 	gp_buf_add(b, "\r\n", 2);
 	copy_fields(b, m, keep_upgrade, 1);
@@ -184,9 +170,9 @@ gp_http_build_response(struct gp_buf *b, const struct gp_http_msg *m,
     int close, int keep_upgrade)
 {
 	gp_buf_add(b, "HTTP/1.", 7);
-	add_uint(b, (unsigned)m->minor, 1);
+	gp_buf_add_uint(b, (unsigned)m->minor, 1);
 	gp_buf_add(b, " ", 1);
-	add_uint(b, (unsigned)m->status, 3);
+	gp_buf_add_uint(b, (unsigned)m->status, 3);
 	gp_buf_add(b, " ", 1);
 	gp_buf_add(b, m->reason.p, m->reason.n);
 	gp_buf_add(b, "\r\n", 2);
