@@ -65,6 +65,15 @@ gp_store_set_cache_kib(struct gp_store *s, int kib)
 }
 
 void
+gp_store_triggers(struct gp_store *s, int on)
+{
+	int	now = 1;
+
+	s->counting = sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER,
+	    on, &now) == SQLITE_OK && !on && now == 0;
+}
+
+void
 gp_store_set_temp_memory(struct gp_store *s)
 {
 	sqlite3_exec(s->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);

@@ -213,6 +213,8 @@ counts_add(struct gp_store *s, size_t from, size_t to)
 	int64_t		 n[2] = { 0, 0 };
 	size_t		 i;
 
+	if (!s->counting)	/* the triggers counted them */
+		return 0;
 	for (i = from; i < to; i++)
 		n[s->logq[i].l.allowed ? 0 : 1]++;
 	if (n[0] == 0 && n[1] == 0)
@@ -248,9 +250,9 @@ gp_store_log_flush(struct gp_store *s)
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return flush_failed(s);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	gp_store_triggers(s, 0);
 	rc = log_insert(s);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, NULL);
+	gp_store_triggers(s, 1);
 	return rc;
 }
 

@@ -37,6 +37,7 @@ struct gp_store {
 	int64_t			 dv_seen;	/* PRAGMA data_version */
 	int64_t			 rules_seen;	/* rules_version.v loaded */
 	int			 busy_ms;	/* waiting for another writer */
+	int			 counting;	/* triggers off: batches count */
 	sqlite3_stmt		*stmts[ST__COUNT];
 	struct gp_logrow	*logq;
 	size_t			 nlog, caplog;
@@ -106,5 +107,9 @@ int	gp_store_rules_write_end(struct gp_store *, int64_t before, int rc);
 
 /* The first column of a one-row query (a count, a pragma), or -1. */
 int64_t	gp_store_int(struct gp_store *, const char *sql);
+/* This connection's triggers off (on 0) or on again; while they are
+ * confirmed off, s->counting is set and batches add the counts the
+ * triggers would have (txn.c, logs.c). */
+void	gp_store_triggers(struct gp_store *, int on);
 
 #endif

@@ -50,7 +50,7 @@ gp_store_tx_batch_begin(struct gp_store *s)
 {
 	if (gp_store_begin(s) != 0)
 		return gp_store_errno(s);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	gp_store_triggers(s, 0);
 	return 0;
 }
 
@@ -61,7 +61,7 @@ gp_store_tx_batch_end(struct gp_store *s, int64_t first, int64_t last,
 	sqlite3_stmt	*st;
 	int		 rc = 0;
 
-	if (commit && first > 0) {
+	if (commit && first > 0 && s->counting) {
 		st = gp_store_stmt(s, ST_TX_BYTES_ADD, "UPDATE tx_bytes SET n ="
 		    " n + (SELECT ifnull(sum(ifnull(length(request_body), 0) +"
 		    " ifnull(length(response_body), 0) +"
@@ -78,7 +78,7 @@ gp_store_tx_batch_end(struct gp_store *s, int64_t first, int64_t last,
 			sqlite3_reset(st);
 		}
 	}
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, NULL);
+	gp_store_triggers(s, 1);
 	if (commit && rc == 0)
 		return gp_store_commit(s);
 	gp_store_rollback(s);
