@@ -212,6 +212,7 @@ counts_add(struct gp_store *s, size_t from, size_t to)
 	sqlite3_stmt	*st;
 	int64_t		 n[2] = { 0, 0 };
 	size_t		 i;
+	int		 ok;
 
 	if (!s->counting)	/* the triggers counted them */
 		return 0;
@@ -226,9 +227,9 @@ counts_add(struct gp_store *s, size_t from, size_t to)
 		return -1;
 	sqlite3_bind_int64(st, 1, n[0]);
 	sqlite3_bind_int64(st, 2, n[1]);
-	i = sqlite3_step(st) == SQLITE_DONE;
+	ok = sqlite3_step(st) == SQLITE_DONE;
 	sqlite3_reset(st);
-	return i ? 0 : -1;
+	return ok ? 0 : -1;
 }
 
 static int	log_insert(struct gp_store *);

@@ -39,8 +39,8 @@ int_or_null(sqlite3_stmt *st, int i, int64_t v)
  * A batch of inserts, in one SQLite transaction.  Row by row, the
  * trigger that keeps tx_bytes ran a sub-program per insert and, with the
  * table's indexes, made every insert keep a statement journal, which
- * spilled to a temporary file: four write(2)s a row, a third of the
- * capture worker's time.  So the connection's triggers are off between
+ * spilled to a temporary file: four write(2)s a row, most of the
+ * capture worker's system time.  So the connection's triggers are off between
  * begin and end, and end adds the batch's bytes at once, by the
  * trigger's own expression over the rows inserted (ids first..last: the
  * write lock is held, no other connection inserts between them).
@@ -48,8 +48,10 @@ int_or_null(sqlite3_stmt *st, int i, int64_t v)
 int
 gp_store_tx_batch_begin(struct gp_store *s)
 {
+	int	rc;
+
 	if (gp_store_begin(s) != 0)
-		return gp_store_errno(s);
+		return (rc = gp_store_errno(s)) != 0 ? rc : -EIO;
 	gp_store_triggers(s, 0);
 	return 0;
 }
