@@ -105,7 +105,7 @@ redacted_by(const char *globs, const char *name)
 			    memcmp(lc + i, builtin_words[k].s,
 			    builtin_words[k].n) == 0)
 				return 1;
-	return globs != NULL && *globs != '\0' && gp_globs_match(globs, name);
+	return gp_globs_match(globs, name);
 }
 
 static int
@@ -253,9 +253,8 @@ on_body(void *arg, struct gp_txn *t, enum gp_txn_dir dir, const char *p,
 		gp_buf_add(&k->body[d], p, n < room ? n : room);
 }
 
-/* The URL as the client meant it, without any userinfo. */
-/* The transaction's URL into b: the absolute-form as sent, redacted,
- * else built from the destination. */
+/* The URL as the client meant it, into b: the absolute-form as sent
+ * without any userinfo, else built from the destination. */
 static void
 tx_url(const struct gp_txn *t, struct gp_buf *b)
 {

@@ -35,60 +35,45 @@ lit_in(struct gp_iov name, const struct gp_lit *l, size_t n)
 	return 0;
 }
 
-/* Is name hop-by-hop, given the message's Connection fields (conn,
- * indexes into m->h)? */
+/* Does m have a Connection field? */
 static int
-is_hop(const struct gp_http_msg *m, struct gp_iov name, const size_t *conn,
-    size_t nconn)
+has_connection(const struct gp_http_msg *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nh; i++)
+		if (gp_iov_eq(m->h[i].name, "connection"))
+			return 1;
+	return 0;
+}
+
+/* Is name hop-by-hop in m (has_conn: has_connection(m), once per
+ * message)? */
+static int
+is_hop(const struct gp_http_msg *m, struct gp_iov name, int has_conn)
 {
 	char	tok[64];
 	size_t	i;
 
 	if (lit_in(name, hop_fixed, GP_ARRAY_LEN(hop_fixed)))
 		return 1;
-	if (nconn == 0 || name.n >= sizeof tok ||
+	if (!has_conn || name.n >= sizeof tok ||
 	    lit_in(name, hop_protected, GP_ARRAY_LEN(hop_protected)))
 		return 0;
 	/* Fields named by Connection are hop-by-hop too. */
 	memcpy(tok, name.p, name.n);
 	tok[name.n] = '\0';
-	for (i = 0; i < (conn != NULL ? nconn : m->nh); i++) {
-		const struct gp_http_header *h = &m->h[conn != NULL ?
-		    conn[i] : i];
-
-		if ((conn != NULL || gp_iov_eq(h->name, "connection")) &&
-		    gp_http_has_token(h->value, tok))
+	for (i = 0; i < m->nh; i++)
+		if (gp_iov_eq(m->h[i].name, "connection") &&
+		    gp_http_has_token(m->h[i].value, tok))
 			return 1;
-	}
 	return 0;
-}
-
-/* The indexes of m's Connection fields (up to max: more, and conn is
- * NULL and nconn nonzero: is_hop looks at every field); how many. */
-static size_t
-conn_fields(const struct gp_http_msg *m, size_t **conn, size_t max)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < m->nh; i++) {
-		if (!gp_iov_eq(m->h[i].name, "connection"))
-			continue;
-		if (n == max) {
-			*conn = NULL;
-			return n;
-		}
-		(*conn)[n++] = i;
-	}
-	return n;
 }
 
 int
 gp_http_is_hop(const struct gp_http_msg *m, struct gp_iov name)
 {
-	size_t	buf[8], *conn = buf, n = conn_fields(m, &conn,
-	    GP_ARRAY_LEN(buf));
-
-	return is_hop(m, name, conn, n);
+	return is_hop(m, name, has_connection(m));
 }
 
 /* Copies end-to-end fields of m into b (keeping Upgrade when asked). */
@@ -96,8 +81,8 @@ static void
 copy_fields(struct gp_buf *b, const struct gp_http_msg *m, int keep_upgrade,
     int skip_host)
 {
-	size_t	i, buf[8], *conn = buf, nconn = conn_fields(m, &conn,
-	    GP_ARRAY_LEN(buf));
+	size_t	i;
+	int	has_conn = has_connection(m);
 
 	for (i = 0; i < m->nh; i++) {
 		const struct gp_http_header *h = &m->h[i];
@@ -106,7 +91,7 @@ copy_fields(struct gp_buf *b, const struct gp_http_msg *m, int keep_upgrade,
 			continue;
 		if (gp_iov_eq(h->name, "via"))
 			continue;	/* rewritten below with ours appended */
-		if (is_hop(m, h->name, conn, nconn) &&
+		if (is_hop(m, h->name, has_conn) &&
 		    !(keep_upgrade && gp_iov_eq(h->name, "upgrade")))
 			continue;
 		gp_buf_add(b, h->name.p, h->name.n);

@@ -361,7 +361,7 @@ test_url_and_forward(void)
 		ok(strstr(b.data, "Content-Length: 4\r\n") != NULL,
 		    "Connection: Content-Length is ignored, the framing kept");
 		gp_buf_reset(&b);
-		/* more Connection fields than is_hop keeps indexes for */
+		/* ten Connection fields: the tenth one's tokens count too */
 		cl = "GET http://a/ HTTP/1.1\r\nHost: a\r\n"
 		    "Connection: a\r\nConnection: b\r\nConnection: c\r\n"
 		    "Connection: d\r\nConnection: e\r\nConnection: f\r\n"
