@@ -228,9 +228,10 @@ uint64_t gp_now_ms(void);			/* monotonic, milliseconds */
 
 /*
  * lane.c: a background thread of the idle scheduling class that runs a
- * caller's steps while a core is spare; the caller (a normal thread)
- * waits, and runs the steps itself when the lane is starved.  NULL
- * lanes (GREYPROXY_BACKGROUND=normal, or no thread) run them in place.
+ * caller's steps while a core is spare, and one of the normal class at
+ * a low priority (nice 10) that runs them when the loop is busy or the
+ * idle one is starved; the caller waits.  NULL lanes
+ * (GREYPROXY_BACKGROUND=normal, or no thread) run them in place.
  */
 struct gp_lane;
 typedef int (*gp_lane_step_fn)(void *);	/* 1: call again, 0: done */

@@ -6,13 +6,18 @@
  * loop, the client and the origin never wait behind a batch insert.
  *
  * An idle-class thread cannot leave its class without privilege, and on
- * a machine with no core to spare it starves.  So the caller (a thread
- * of the normal class) stays in charge: it hands a job over and waits,
- * and takes the job back when the lane has not started it in time, or
- * when a step of it finds itself starved (gp_lane_yield); after that
- * the caller runs its steps itself for a while.  A step must be short,
- * or call gp_lane_yield often: a starved step holds its job until it
- * gets to a check.
+ * a machine with no core to spare it starves.  So the caller stays in
+ * charge: it hands a job over and waits, and takes the job back when
+ * the lane has not started it in time, or when a step of it finds
+ * itself starved (gp_lane_yield).  A job taken back, or one given while
+ * the loop is busy, goes to the lane's second thread: of the normal
+ * class at a low priority (nice LOW_NICE), which the kernel never
+ * starves but lets the loop run first, by far, when both want the same
+ * core.  (Run on the caller at the normal priority, those steps took
+ * the core from the loop for a slice at a time: a millisecond on the
+ * tail at 50 connections.)  A step must be short, or call
+ * gp_lane_yield often: a starved step holds its job until it gets to a
+ * check.
  */
 #include "config.h"
 
@@ -20,33 +25,45 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "core/core.h"
 
 #define STARVE_MS	100	/* queued this long, unstarted: taken back */
-#define HOLD_MS		2000	/* then the caller runs steps for this long */
+#define HOLD_MS		2000	/* then the low thread runs steps this long */
 #define LATE_MS		150	/* a job still running: taken back */
 /* A loop busier than this serves a load that leaves no core spare for
- * long: lanes are not tried (a starved one would hold the write lock). */
+ * long: the idle thread is not tried (a starved one would hold the
+ * write lock). */
 #define LOAD_MAX	60
+#define LOW_NICE	10	/* weight 110 against the loop's 1024 */
 
 enum { L_NONE, L_QUEUED, L_RUNNING, L_YIELDED, L_DONE };
+enum { W_IDLE, W_LOW };
 
-struct gp_lane {
+struct worker {
+	struct gp_lane	*l;
 	uv_thread_t	 thread;
-	uv_mutex_t	 mu;
-	uv_cond_t	 cv;
+	int		 kind;		/* W_IDLE, W_LOW */
+	int		 started;
 	int		 state;
-	int		 stop;
 	gp_lane_step_fn	 step;
 	void		*arg;
 	uint64_t	 queued;	/* ms */
+};
+
+struct gp_lane {
+	uv_mutex_t	 mu;
+	uv_cond_t	 cv;		/* both workers' */
+	int		 stop;
+	struct worker	 w[2];
 	uint64_t	 handovers;
 };
 
 /*
- * Until then (ms), every lane's caller runs its own steps: a lane found
+ * Until then (ms), every lane's jobs skip the idle thread: a lane found
  * no core to spare, and the others would not either.  Lanes share it so
  * that none holds the database's write lock, starved, while another's
  * caller waits for it.
@@ -76,7 +93,7 @@ machine_is_busy(struct gp_lane *l, uint64_t now)
 
 /* The thread's own, for gp_lane_yield. */
 static __thread struct {
-	int		 idle;		/* this is a lane's thread */
+	int		 idle;		/* an idle-class worker */
 	int		 starved;
 	uint64_t	 late;		/* the job's deadline, ms */
 } me;
@@ -87,7 +104,7 @@ gp_lane_yield(void)
 	uint64_t now;
 
 	if (!me.idle)
-		return 0;
+		return 0;	/* the caller and the low thread go on */
 	if (!me.starved) {
 		now = gp_now_ms();
 		me.starved = now >= me.late || machine_busy(now);
@@ -96,41 +113,54 @@ gp_lane_yield(void)
 }
 
 static void
-run(void *arg)
+set_class(int kind)
 {
-	struct gp_lane	*l = arg;
-	int		 more;
-
+	if (kind == W_IDLE) {
 #ifdef SCHED_IDLE
-	{
 		struct sched_param sp = { 0 };
 
 		if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
 			gp_log(GP_LOG_DEBUG, "background thread: SCHED_IDLE: "
 			    "%s", strerror(errno));
-	}
+		else
+			me.idle = 1;
 #endif
-	me.idle = 1;
+		return;
+	}
+	/* Linux: a thread's own nice value (lowering it needs no right) */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), LOW_NICE) != 0)
+		gp_log(GP_LOG_DEBUG, "background thread: nice %d: %s",
+		    LOW_NICE, strerror(errno));
+}
+
+static void
+run(void *arg)
+{
+	struct worker	*w = arg;
+	struct gp_lane	*l = w->l;
+	int		 more;
+
+	set_class(w->kind);
 	uv_mutex_lock(&l->mu);
 	for (;;) {
-		while (l->state != L_QUEUED && !l->stop)
+		while (w->state != L_QUEUED && !l->stop)
 			uv_cond_wait(&l->cv, &l->mu);
-		if (l->state != L_QUEUED)
+		if (w->state != L_QUEUED)
 			break;
-		l->state = L_RUNNING;
+		w->state = L_RUNNING;
 		uv_mutex_unlock(&l->mu);
 		me.starved = 0;
-		me.late = l->queued + LATE_MS;
+		me.late = w->queued + LATE_MS;
 		do
-			more = l->step(l->arg);
+			more = w->step(w->arg);
 		while (more && !me.starved);
 		uv_mutex_lock(&l->mu);
 		if (more) {
-			l->state = L_YIELDED;
+			w->state = L_YIELDED;
 			if (!machine_busy(gp_now_ms()))
 				machine_is_busy(l, gp_now_ms());
 		} else
-			l->state = L_DONE;
+			w->state = L_DONE;
 		uv_cond_broadcast(&l->cv);
 	}
 	uv_mutex_unlock(&l->mu);
@@ -141,16 +171,21 @@ gp_lane_start(void)
 {
 	struct gp_lane	*l;
 	const char	*e = getenv("GREYPROXY_BACKGROUND");
+	int		 k;
 
 	if (e != NULL && strcmp(e, "normal") == 0)
 		return NULL;		/* benchmarks: as before lanes */
 	l = gp_xcalloc(1, sizeof *l);
 	uv_mutex_init(&l->mu);
 	uv_cond_init(&l->cv);
-	if (uv_thread_create(&l->thread, run, l) != 0) {
-		uv_cond_destroy(&l->cv);
-		uv_mutex_destroy(&l->mu);
-		free(l);
+	for (k = 0; k < 2; k++) {
+		l->w[k].l = l;
+		l->w[k].kind = k;
+		l->w[k].started = uv_thread_create(&l->w[k].thread, run,
+		    &l->w[k]) == 0;
+	}
+	if (!l->w[W_IDLE].started && !l->w[W_LOW].started) {
+		gp_lane_stop(l);
 		return NULL;		/* the callers run their own steps */
 	}
 	return l;
@@ -159,57 +194,69 @@ gp_lane_start(void)
 void
 gp_lane_stop(struct gp_lane *l)
 {
+	int k;
+
 	if (l == NULL)
 		return;
 	uv_mutex_lock(&l->mu);
 	l->stop = 1;
 	uv_cond_broadcast(&l->cv);
 	uv_mutex_unlock(&l->mu);
-	uv_thread_join(&l->thread);
+	for (k = 0; k < 2; k++)
+		if (l->w[k].started)
+			uv_thread_join(&l->w[k].thread);
 	uv_cond_destroy(&l->cv);
 	uv_mutex_destroy(&l->mu);
 	free(l);
 }
 
-void
-gp_lane_run(struct gp_lane *l, gp_lane_step_fn step, void *arg)
+/* The job on w until it ends (1) or is given back (0: steps left). */
+static int
+hand(struct gp_lane *l, struct worker *w, gp_lane_step_fn step, void *arg)
 {
-	uint64_t now = gp_now_ms();
+	uint64_t	now;
+	int		done = 0;
 
-	if (l == NULL)
-		goto here;
 	uv_mutex_lock(&l->mu);
-	if (machine_busy(now)) {
-		uv_mutex_unlock(&l->mu);
-		goto here;
-	}
-	l->step = step;
-	l->arg = arg;
-	l->queued = now;
-	l->state = L_QUEUED;
+	w->step = step;
+	w->arg = arg;
+	w->queued = gp_now_ms();
+	w->state = L_QUEUED;
 	uv_cond_broadcast(&l->cv);
 	for (;;) {
 		now = gp_now_ms();
-		if (l->state == L_DONE) {
-			l->state = L_NONE;
-			uv_mutex_unlock(&l->mu);
-			return;
-		}
-		if (l->state == L_YIELDED)
-			break;
-		if (l->state == L_QUEUED && now >= l->queued + STARVE_MS) {
-			machine_is_busy(l, now);	/* never started */
+		if (w->state == L_DONE) {
+			done = 1;
 			break;
 		}
-		if (l->state == L_QUEUED)
+		if (w->state == L_YIELDED)
+			break;
+		if (w->state == L_QUEUED && now >= w->queued + STARVE_MS) {
+			if (w->kind == W_IDLE)	/* never started */
+				machine_is_busy(l, now);
+			break;
+		}
+		if (w->state == L_QUEUED)
 			uv_cond_timedwait(&l->cv, &l->mu,
-			    (l->queued + STARVE_MS - now) * 1000000);
+			    (w->queued + STARVE_MS - now) * 1000000);
 		else
 			uv_cond_wait(&l->cv, &l->mu);
 	}
-	l->state = L_NONE;
+	w->state = L_NONE;
 	uv_mutex_unlock(&l->mu);
-here:
+	return done;
+}
+
+void
+gp_lane_run(struct gp_lane *l, gp_lane_step_fn step, void *arg)
+{
+	if (l != NULL) {
+		if (l->w[W_IDLE].started && !machine_busy(gp_now_ms()) &&
+		    hand(l, &l->w[W_IDLE], step, arg))
+			return;
+		if (l->w[W_LOW].started && hand(l, &l->w[W_LOW], step, arg))
+			return;
+	}
 	while (step(arg))
 		;
 }
