@@ -15,7 +15,9 @@
  * starves but lets the loop run first, by far, when both want the same
  * core.  (Run on the caller at the normal priority, those steps took
  * the core from the loop for a slice at a time: a millisecond on the
- * tail at 50 connections.)  A step must be short, or call
+ * tail at 50 connections.)  A job still running there after
+ * LOW_LATE_MS comes back to the caller, whose queue would otherwise
+ * fill and drop rows.  A step must be short, or call
  * gp_lane_yield often: a starved step holds its job until it gets to a
  * check.
  */
@@ -34,6 +36,9 @@
 #define STARVE_MS	100	/* queued this long, unstarted: taken back */
 #define HOLD_MS		2000	/* then the low thread runs steps this long */
 #define LATE_MS		150	/* a job still running: taken back */
+/* and from the low thread: the log's queue holds about 0.6 s of rows
+ * at full rate, so a job is not left at low priority for longer */
+#define LOW_LATE_MS	250
 /* A loop busier than this serves a load that leaves no core spare for
  * long: the idle thread is not tried (a starved one would hold the
  * write lock). */
@@ -93,7 +98,8 @@ machine_is_busy(struct gp_lane *l, uint64_t now)
 
 /* The thread's own, for gp_lane_yield. */
 static __thread struct {
-	int		 idle;		/* an idle-class worker */
+	int		 lane;		/* a worker's thread */
+	int		 idle;		/* of the idle class */
 	int		 starved;
 	uint64_t	 late;		/* the job's deadline, ms */
 } me;
@@ -103,11 +109,11 @@ gp_lane_yield(void)
 {
 	uint64_t now;
 
-	if (!me.idle)
-		return 0;	/* the caller and the low thread go on */
+	if (!me.lane)
+		return 0;	/* the caller goes on */
 	if (!me.starved) {
 		now = gp_now_ms();
-		me.starved = now >= me.late || machine_busy(now);
+		me.starved = now >= me.late || (me.idle && machine_busy(now));
 	}
 	return me.starved;
 }
@@ -141,6 +147,7 @@ run(void *arg)
 	int		 more;
 
 	set_class(w->kind);
+	me.lane = 1;
 	uv_mutex_lock(&l->mu);
 	for (;;) {
 		while (w->state != L_QUEUED && !l->stop)
@@ -150,14 +157,14 @@ run(void *arg)
 		w->state = L_RUNNING;
 		uv_mutex_unlock(&l->mu);
 		me.starved = 0;
-		me.late = w->queued + LATE_MS;
+		me.late = w->queued + (me.idle ? LATE_MS : LOW_LATE_MS);
 		do
 			more = w->step(w->arg);
 		while (more && !me.starved);
 		uv_mutex_lock(&l->mu);
 		if (more) {
 			w->state = L_YIELDED;
-			if (!machine_busy(gp_now_ms()))
+			if (me.idle && !machine_busy(gp_now_ms()))
 				machine_is_busy(l, gp_now_ms());
 		} else
 			w->state = L_DONE;
