@@ -96,7 +96,8 @@ static int
 rebuild(struct gp_store *st)
 {
 	struct gp_conv_env	*env = NULL;
-	struct gp_conv_step_in	 in = { 1, 1, 1 };
+	struct gp_conv_step_in	 in = { .enabled = 1, .rebuild = 1,
+	    .rules_gen = 1 };
 	struct gp_conv_step_out	 out;
 	int64_t			 done = 0, left;
 	int			 rc;

@@ -65,6 +65,7 @@ struct tx_job {
 	struct gp_session_count	*counts;	/* substitutions to store */
 	size_t			 ncounts;
 	struct gp_conv_step_in	 conv_in;
+	struct gp_conv_txref	*fresh;		/* conv_in.fresh, owned */
 	struct gp_conv_step_out	 conv_out;
 	int			 conv_rc;
 };
@@ -766,6 +767,35 @@ conv_step(void *arg)
 	return 0;
 }
 
+/* The rows just stored, for the conversation step to read from memory
+ * (all of them or none: a failed batch's rows have no id). */
+static void
+fresh(struct tx_job *j)
+{
+	struct gp_conv_txref	*r;
+	struct gp_ctl_tx	*x;
+	size_t			 n = 0;
+
+	if (j->rc != 0 || j->list == NULL)
+		return;
+	for (x = j->list; x != NULL; x = x->next)
+		n++;
+	r = gp_xcalloc(n, sizeof *r);
+	for (n = 0, x = j->list; x != NULL; x = x->next, n++) {
+		r[n].id = x->id;
+		r[n].host = x->row.host;
+		r[n].method = x->row.method;
+		r[n].url = x->row.url;
+		r[n].req_type = x->row.req_type;
+		/* as length(request_body): NULL when nothing was sent */
+		r[n].req_len = x->row.req_size > 0 ? (int64_t)x->row.req_len :
+		    0;
+	}
+	j->fresh = r;
+	j->conv_in.fresh = r;
+	j->conv_in.nfresh = n;
+}
+
 static void
 tx_work(uv_work_t *req)
 {
@@ -806,7 +836,12 @@ tx_work(uv_work_t *req)
 		gp_store_commit(j->c->tx_store);
 	}
 	/* conversations from what is stored (conv.c): same connection */
+	fresh(j);
 	gp_lane_run(j->c->tx_lane, conv_step, j);
+	free(j->fresh);
+	j->fresh = NULL;
+	j->conv_in.fresh = NULL;
+	j->conv_in.nfresh = 0;
 }
 
 /* Loop: conversation.updated for each id, rebuild progress, and the

@@ -617,6 +617,7 @@ gp_conv_step(struct gp_conv_env **ep, struct gp_store *st,
 {
 	struct gp_conv_env	*e;
 	struct gp_conv_txref	*refs = NULL;
+	const struct gp_conv_txref *todo;
 	struct conv_out		 o = { 0 };
 	size_t			 n = 0, i, done;
 	int64_t			 cursor = 0, stored = 0;
@@ -652,8 +653,20 @@ gp_conv_step(struct gp_conv_env **ep, struct gp_store *st,
 	}
 	rules(e, st, in->rules_gen);
 	gp_store_conv_state(st, "last_processed_id", &cursor);
-	rc = gp_store_conv_todo(st, cursor, STEP_ROWS, &refs, &n,
-	    &out->remaining);
+	/* The caller's rows, when nothing stored comes before them (only
+	 * the caller stores transactions, and nothing after them): at
+	 * 40 000 transactions a second, reading them back was a twelfth of
+	 * the background's time. */
+	if (!out->rebuilt && in->nfresh > 0 && in->fresh[0].id == cursor + 1) {
+		rc = 0;
+		todo = in->fresh;
+		n = in->nfresh;
+		out->remaining = 0;
+	} else {
+		rc = gp_store_conv_todo(st, cursor, STEP_ROWS, &refs, &n,
+		    &out->remaining);
+		todo = refs;
+	}
 	t0 = uv_hrtime();
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (i > 0 && (uv_hrtime() - t0 > STEP_NS ||
@@ -662,13 +675,14 @@ gp_conv_step(struct gp_conv_env **ep, struct gp_store *st,
 			break;
 		}
 		if (in->enabled)
-			one(e, st, &refs[i], &o);
-		cursor = refs[i].id;
+			one(e, st, &todo[i], &o);
+		cursor = todo[i].id;
 	}
 	done = i;
 	if (rc == 0 && done > 0)
 		rc = gp_store_conv_state_set(st, "last_processed_id", cursor);
-	gp_store_conv_txref_free(refs, n);
+	if (refs != NULL)
+		gp_store_conv_txref_free(refs, n);
 	if (rc != 0) {
 		gp_store_rollback(st);
 		for (i = 0; i < o.n; i++)

@@ -399,6 +399,11 @@ struct gp_conv_env;
 struct gp_conv_step_in {
 	int		 enabled, rebuild;
 	uint64_t	 rules_gen;
+	/* the rows the caller has just stored on this connection, in id
+	 * order (borrowed): read from here when they are the next to do,
+	 * not from the table again */
+	const struct gp_conv_txref *fresh;
+	size_t		 nfresh;
 };
 struct gp_conv_step_out {
 	int64_t		 processed, remaining;

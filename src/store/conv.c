@@ -525,11 +525,11 @@ gp_store_conv_txref_free(struct gp_conv_txref *r, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(r[i].host);
-		free(r[i].method);
-		free(r[i].url);
-		free(r[i].req_type);
+	for (i = 0; i < n; i++) {	/* gp_store_conv_todo's copies */
+		free((char *)r[i].host);
+		free((char *)r[i].method);
+		free((char *)r[i].url);
+		free((char *)r[i].req_type);
 	}
 	free(r);
 }

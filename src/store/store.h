@@ -359,8 +359,8 @@ struct gp_conv_req {
 	int64_t		 tok[4];
 };
 struct gp_conv_txref {		/* a transaction the assembler may read */
-	int64_t	 id, req_len;
-	char	*host, *method, *url, *req_type;
+	int64_t		 id, req_len;	/* req_len: the stored body's */
+	const char	*host, *method, *url, *req_type;
 };
 struct gp_conv_filter {
 	const char	*client, *model, *provider, *container, *text;

@@ -22,6 +22,21 @@
 static struct gp_store		*st;
 static struct gp_conv_env	*env;
 static int64_t			 now = 1790000000;
+/* The rows stored since the last step, handed to it as the capture
+ * worker does (its fresh rows). */
+static struct gp_conv_txref	 pend[16];
+static size_t			 npend;
+static int64_t			 remaining;
+
+static void
+pend_drop(size_t i)
+{
+	free((char *)pend[i].host);
+	free((char *)pend[i].method);
+	free((char *)pend[i].url);
+	memmove(&pend[i], &pend[i + 1], (npend - i - 1) * sizeof pend[0]);
+	npend--;
+}
 
 static int64_t
 tx(const char *host, const char *method, const char *path,
@@ -60,6 +75,15 @@ tx(const char *host, const char *method, const char *path,
 		printf("Bail out! insert\n");
 		exit(1);
 	}
+	if (npend == GP_ARRAY_LEN(pend))
+		pend_drop(0);		/* then read back from the table */
+	pend[npend].id = id;
+	pend[npend].req_len = r.req_size > 0 ? (int64_t)r.req_len : 0;
+	pend[npend].host = gp_xstrdup(host);
+	pend[npend].method = gp_xstrdup(method);
+	pend[npend].url = gp_xstrdup(url);
+	pend[npend].req_type = r.req_type;
+	npend++;
 	now += 60;
 	return id;
 }
@@ -67,7 +91,7 @@ tx(const char *host, const char *method, const char *path,
 static size_t
 step(int rebuild)
 {
-	struct gp_conv_step_in	in = { 1, rebuild, 1 };
+	struct gp_conv_step_in	in = { 1, rebuild, 1, pend, npend };
 	struct gp_conv_step_out	out;
 	size_t			n;
 
@@ -75,7 +99,10 @@ step(int rebuild)
 		printf("Bail out! step\n");
 		exit(1);
 	}
+	while (npend > 0)
+		pend_drop(npend - 1);
 	n = out.nids;
+	remaining = out.remaining;
 	gp_conv_step_out_free(&out);
 	return n;
 }
@@ -404,6 +431,59 @@ codex_ws(void)
 	cJSON_Delete(d);
 }
 
+/* Rows handed over in memory are read from there only when nothing
+ * stored comes before them. */
+static void
+fresh_rows(void)
+{
+	static const char *texts[] = { "fresh one", "fresh two",
+	    "fresh three", "fresh four" };
+	char		*body[4];
+	const char	*reply = "{\"type\":\"message\",\"content\":[{"
+	    "\"type\":\"text\",\"text\":\"ok\"}]}";
+	cJSON		*l;
+	int64_t		 before;
+	size_t		 i;
+
+	for (i = 0; i < 4; i++)
+		gp_xasprintf(&body[i], "{\"model\":\"m\",\"max_tokens\":5,"
+		    "\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}]}",
+		    texts[i]);
+	step(0);
+	l = list(1, 1);
+	before = (int64_t)num(l, "total");
+	cJSON_Delete(l);
+
+	/* the first row not handed over: both read from the table */
+	tx("api.anthropic.com", "POST", "/v1/messages", NULL, body[0], reply,
+	    "application/json");
+	tx("api.anthropic.com", "POST", "/v1/messages", NULL, body[1], reply,
+	    "application/json");
+	pend_drop(0);
+	step(0);
+	l = list(1, 1);
+	is_int(num(l, "total"), before + 2, "a row stored before the fresh "
+	    "ones: read from the table, none skipped");
+	cJSON_Delete(l);
+
+	/* next in line: read from memory (a ref naming another host is
+	 * taken at its word), and nothing left to do */
+	tx("api.anthropic.com", "POST", "/v1/messages", NULL, body[2], reply,
+	    "application/json");
+	tx("api.anthropic.com", "POST", "/v1/messages", NULL, body[3], reply,
+	    "application/json");
+	free((char *)pend[1].host);
+	pend[1].host = gp_xstrdup("static.example.net");
+	step(0);
+	l = list(1, 1);
+	is_int(num(l, "total"), before + 3, "the next rows: read from memory "
+	    "(the renamed one is not assembled)");
+	cJSON_Delete(l);
+	is_int(remaining, 0, "and nothing left");
+	for (i = 0; i < 4; i++)
+		free(body[i]);
+}
+
 static void
 suggest_and_rebuild(void)
 {
@@ -444,6 +524,7 @@ main(void)
 	gemini_resume();
 	codex_ws();
 	suggest_and_rebuild();
+	fresh_rows();		/* last: one row it renames stays unassembled */
 	{	/* retention: those that ended before go, with their rows */
 		cJSON	*l = list(1, 1);
 		int64_t	 all = (int64_t)num(l, "total"), left;
