@@ -32,8 +32,10 @@ while [ $# -gt 0 ]; do
 done
 if [ "$SMOKE" = 1 ]; then
 	SECS=0.5 LEVELS="1 5" NRULES=1000 IDLE="200" BIG=8388608 RUNS=1 APPROVALS=2
+	BULK_RUNS=1
 else
 	LEVELS="1 50 500" NRULES=100000 IDLE="1000 10000" BIG=104857600 RUNS=3 APPROVALS=5
+	BULK_RUNS=5
 fi
 [ -x "$GP" ] && [ -x "$LOAD" ] || { echo "bench: build first (make, make bench/gp-load)" >&2; exit 1; }
 for tool in curl python3; do
@@ -443,33 +445,47 @@ if [ "$SMOKE" = 0 ] && command -v wrk >/dev/null; then
 	done
 fi
 
-# ---- bulk through tunnels
-bulk() {	# bulk CURL_ARGS...: median MB/s of RUNS downloads
-	local i
-	for i in $(seq $RUNS); do
-		curl -s -o /dev/null --max-time 60 -w '%{speed_download}\n' "$@" "http://127.0.0.1:$OP$BIGPATH"
-	done | median | python3 -c 'import sys; v=sys.stdin.read().strip(); print("%.0f" % (float(v)/1048576) if v else "-")'
+# ---- bulk through tunnels.  Loopback throughput on a shared machine
+# drifts by half within minutes, so the downloads are interleaved: each
+# round fetches once directly and once through every tunnel, and
+# greyproxy's ratio is the median of its per-round ratios to direct.
+dl() {		# dl KEY CURL_ARGS...: one download, MB/s appended to KEY's list
+	local k=$1
+	shift
+	curl -s -o /dev/null --max-time 60 -w '%{speed_download}\n' "$@" "http://127.0.0.1:$OP$BIGPATH" | python3 -c 'import sys; v=sys.stdin.read().strip(); print("%.0f" % (float(v)/1048576) if v else "")' >> "$T/bulk.$k"
 }
 drain_tw
 say ""
-say "bulk $((BIG / 1048576)) MiB: MB/s (curl), greyproxy's ratio"
-D_BULK=$(bulk)
-row direct "$D_BULK" "" ""
-GV=
-for s in $HTTP_SYS; do
-	IFS='|' read -r name pid addr <<< "$s"
-	case $name in greyproxy@*) continue ;; esac
-	v=$(bulk -p -x "http://$addr")
-	[ "$name" = greyproxy ] && { GV=$v; row "CONNECT $name" "$v" "" "$(ratio "$v" "$D_BULK") of direct"; continue; }
-	row "CONNECT $name" "$v" "" "$(rel "$name" "$v" "$GV")"
+say "bulk $((BIG / 1048576)) MiB: MB/s (curl, median of $BULK_RUNS interleaved rounds), greyproxy's ratio (median of the rounds')"
+rm -f "$T"/bulk.*
+for r in $(seq "$BULK_RUNS"); do
+	dl direct
+	for s in $HTTP_SYS; do
+		IFS='|' read -r name pid addr <<< "$s"
+		case $name in greyproxy@*) continue ;; esac
+		dl "c-$name" -p -x "http://$addr"
+	done
+	for s in $SOCKS_SYS; do
+		IFS='|' read -r name pid addr <<< "$s"
+		case $name in greyproxy@*) continue ;; esac
+		dl "s-$name" --socks5 "$addr"
+	done
 done
-GV=
-for s in $SOCKS_SYS; do
-	IFS='|' read -r name pid addr <<< "$s"
-	case $name in greyproxy@*) continue ;; esac
-	v=$(bulk --socks5 "$addr")
-	[ "$name" = greyproxy ] && { GV=$v; row "SOCKS5 $name" "$v" "" "$(ratio "$v" "$D_BULK") of direct"; continue; }
-	row "SOCKS5 $name" "$v" "" "$(rel "$name" "$v" "$GV")"
+bmed() { median < "$T/bulk.$1"; }
+bratio() {	# the median of the per-round ratios of KEY to direct
+	paste -d' ' "$T/bulk.$1" "$T/bulk.direct" | awk '$1 > 0 && $2 > 0 {print $1 / $2}' | median | python3 -c 'import sys; v=sys.stdin.read().strip(); print("%.2fx" % float(v) if v else "-")'
+}
+row direct "$(bmed direct)" "" ""
+for p in "c CONNECT $HTTP_SYS" "s SOCKS5 $SOCKS_SYS"; do
+	read -r k label sys <<< "$p"
+	GV=
+	for s in $sys; do
+		IFS='|' read -r name pid addr <<< "$s"
+		case $name in greyproxy@*) continue ;; esac
+		v=$(bmed "$k-$name")
+		[ "$name" = greyproxy ] && { GV=$v; row "$label $name" "$v" "" "$(bratio "$k-$name") of direct"; continue; }
+		row "$label $name" "$v" "" "$(rel "$name" "$v" "$GV")"
+	done
 done
 
 # ---- tunnel setups
