@@ -384,6 +384,37 @@ for c in $LEVELS; do
 	done
 done
 
+# load_rows SKIP BY GP-LOAD-ARGS...: gp-load's keep-alive GETs directly,
+# then through each HTTP proxy not named in SKIP (greyproxy also with
+# the log only), as rows of rate and p50 us/p99 ms.  BY is the figure
+# greyproxy's ratio compares: rate, or p99 (when the pace sets the rate).
+load_rows() {
+	local skip=" $1 " by=$2 s name pid addr out v GV=
+	shift 2
+	grun() { "$LOAD" http --url "http://127.0.0.1:$OP/hello" ${1:+--proxy "$1"} "${@:2}"; }
+	lat() { echo "$(echo "$1" | field p50_us)/$(ms "$(echo "$1" | field p99_us)")"; }
+	out=$(grun "" "$@")
+	row direct "$(echo "$out" | field rate)" "$(lat "$out")" ""
+	for s in $HTTP_SYS; do
+		IFS='|' read -r name pid addr <<< "$s"
+		case $skip in *" $name "*) continue ;; esac
+		out=$(grun "$addr" "$@")
+		if [ "$by" = rate ]; then v=$(echo "$out" | field rate); else v=$(echo "$out" | field p99_us); fi
+		if [ "$name" = greyproxy ]; then
+			GV=$v
+			row "$name" "$(echo "$out" | field rate)" "$(lat "$out")" ""
+			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"none"}' >/dev/null
+			out=$(grun "$addr" "$@")
+			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"all"}' >/dev/null
+			row "greyproxy, log only" "$(echo "$out" | field rate)" "$(lat "$out")" "$( [ "$by" = rate ] && echo "$(ratio "$(echo "$out" | field rate)" "$v") of gp")"
+		elif [ "$by" = rate ]; then
+			row "$name" "$v" "$(lat "$out")" "$(rel "$name" "$v" "$GV")"
+		else
+			row "$name" "$(echo "$out" | field rate)" "$(lat "$out")" "$(ratio "$v" "$GV") gp's p99"
+		fi
+	done
+}
+
 # ---- 50 connections at one pace: the tail at an equal load.  Unpaced,
 # each proxy's p99 is taken at its own rate (greyproxy's is 1.6-1.9×
 # squid's), and the 50 requests in flight queue at whatever rate that
@@ -393,26 +424,7 @@ if [ "$SMOKE" = 0 ] && [ -n "${SQ50:-}" ]; then
 	drain_tw
 	say ""
 	say "forward HTTP, 50 connections paced to $pace req/s in all (gp-load -r, 90 % of squid's rate above): req/s, p50 us/p99 ms, greyproxy's ratio"
-	paced() { "$LOAD" http --url "http://127.0.0.1:$OP/hello" ${1:+--proxy "$1"} -c 50 -r "$pace" -d "$SECS"; }
-	out=$(paced)
-	row direct "$(echo "$out" | field rate)" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" ""
-	GV=
-	for s in $HTTP_SYS; do
-		IFS='|' read -r name pid addr <<< "$s"
-		case $name in greyproxy|squid) ;; *) continue ;; esac
-		out=$(paced "$addr")
-		v=$(echo "$out" | field p99_us)
-		if [ "$name" = greyproxy ]; then
-			GV=$v
-			row "$name" "$(echo "$out" | field rate)" "$(echo "$out" | field p50_us)/$(ms "$v")" ""
-			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"none"}' >/dev/null
-			out=$(paced "$addr")
-			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"all"}' >/dev/null
-			row "greyproxy, log only" "$(echo "$out" | field rate)" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" ""
-		else
-			row "$name" "$(echo "$out" | field rate)" "$(echo "$out" | field p50_us)/$(ms "$v")" "$(ratio "$v" "$GV") gp's p99"
-		fi
-	done
+	load_rows "greyproxy@$NRULES tinyproxy mitmproxy" p99 -c 50 -r "$pace" -d "$SECS"
 fi
 
 # ---- one connection again, timed by gp-load: each latency as measured.
@@ -423,26 +435,7 @@ if [ "$SMOKE" = 0 ] && command -v wrk >/dev/null; then
 	drain_tw
 	say ""
 	say "forward HTTP, 1 connection (gp-load, latencies uncorrected): req/s, p50 us/p99 ms, greyproxy's ratio"
-	raw() { "$LOAD" http --url "http://127.0.0.1:$OP/hello" ${1:+--proxy "$1"} -c 1 -d "$SECS"; }
-	out=$(raw)
-	row direct "$(echo "$out" | field rate)" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" ""
-	GV=
-	for s in $HTTP_SYS; do
-		IFS='|' read -r name pid addr <<< "$s"
-		case $name in greyproxy@*|tinyproxy) continue ;; esac
-		out=$(raw "$addr")
-		v=$(echo "$out" | field rate)
-		if [ "$name" = greyproxy ]; then
-			GV=$v
-			row "$name" "$v" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" ""
-			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"none"}' >/dev/null
-			out=$(raw "$addr")
-			curl -s -X PUT "http://$G1A/api/settings" -d '{"captureTransactions":"all"}' >/dev/null
-			row "greyproxy, log only" "$(echo "$out" | field rate)" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" "$(ratio "$(echo "$out" | field rate)" "$v") of gp"
-		else
-			row "$name" "$v" "$(echo "$out" | field p50_us)/$(ms "$(echo "$out" | field p99_us)")" "$(rel "$name" "$v" "$GV")"
-		fi
-	done
+	load_rows "greyproxy@$NRULES tinyproxy" rate -c 1 -d "$SECS"
 fi
 
 # ---- bulk through tunnels.  Loopback throughput on a shared machine
