@@ -548,7 +548,7 @@ rule_fields(struct api_resp *resp, const cJSON *b, struct gp_rule *rule,
 			    "positive number");
 			return -1;
 		}
-		rule->expires_at = gp_now() + (int64_t)v->valuedouble;
+		rule->expires_at = gp_later((int64_t)v->valuedouble);
 	}
 	if (!creating && (v = cJSON_GetObjectItemCaseSensitive(b,
 	    "expires_at")) != NULL) {

@@ -162,7 +162,7 @@ gp_cmd_rule(int argc, char **argv)
 		r.dest = gp_xstrdup(argv[optind + 1]);
 		r.created_by = gp_xstrdup("cli");
 		if (expires > 0)
-			r.expires_at = gp_now() + expires;
+			r.expires_at = gp_later(expires);
 		if (gp_rule_prepare(&r, &why) != 0) {
 			fprintf(stderr, "greyproxy rule add: %s\n", why);
 			goto out;

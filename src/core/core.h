@@ -224,6 +224,7 @@ gp_xorshift64(uint64_t *s)
 	return *s;
 }
 int64_t	 gp_now(void);				/* wall clock, seconds */
+int64_t	 gp_later(int64_t);			/* ≥ that many s from now */
 uint64_t gp_now_ms(void);			/* monotonic, milliseconds */
 
 /*

@@ -13,6 +13,20 @@ gp_now(void)
 	return (int64_t)time(NULL);
 }
 
+/*
+ * The first whole second at least secs from now. Expiry times are whole
+ * seconds and "now" may be late in its second: now + secs would let a
+ * 1 s lifetime end after a few milliseconds.
+ */
+int64_t
+gp_later(int64_t secs)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec + secs + (ts.tv_nsec > 0);
+}
+
 uint64_t
 gp_now_ms(void)
 {

@@ -99,6 +99,6 @@ gp_scope_rule(const struct gp_pending_entry *e, enum gp_scope scope,
 	} else
 		r->dest = gp_xstrdup(host);
 	if (duration > 0)
-		r->expires_at = gp_now() + duration;
+		r->expires_at = gp_later(duration);
 	return 1;
 }

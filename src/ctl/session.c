@@ -367,7 +367,7 @@ gp_ctl_session_register(struct gp_ctl *c, const cJSON *b,
 	tmp.ttl = t;
 	tmp.allow_all = cJSON_IsTrue(all);
 	tmp.created_at = gp_now();
-	tmp.expires_at = tmp.created_at + t;
+	tmp.expires_at = gp_later(t);
 	tmp.last_heartbeat = tmp.created_at;
 	tmp.metadata = cJSON_IsObject(meta) ? cJSON_PrintUnformatted(meta) :
 	    NULL;
@@ -441,7 +441,7 @@ gp_ctl_session_heartbeat(struct gp_ctl *c, const char *id,
 	if (s == NULL || expired(c, s))
 		return -ENOENT;
 	s->last_heartbeat = gp_now();
-	s->expires_at = s->last_heartbeat + s->ttl;
+	s->expires_at = gp_later(s->ttl);
 	extend_rules(c, s);
 	save(c, s);
 	*expires_at = s->expires_at;

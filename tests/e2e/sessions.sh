@@ -102,10 +102,10 @@ is "$n" 0 "no file of the data directory nor the log holds the session's value"
 
 # Expiry at the moment of use: no heartbeat, no substitution.
 PH2="greyproxy:credential:v1:gw-short:ffeeddccbbaa99887766554433221100"
-gw register gw-short claude --map "$PH2=short-lived-value:SHORT" --ttl 1 >/dev/null
+gw register gw-short claude --map "$PH2=short-lived-value:SHORT" --ttl 3 >/dev/null
 through() { curl -s --max-time 10 -x "socks5h://claude:proxy@$GP_SOCKS" --cacert "$CA" -H "X-Token-Two: $PH2" "https://localhost:$OP/headers"; }
-like "$(through)" "X-Token-Two: short-lived-value" "a 1 s session substitutes while alive"
-wait_for 5 eval 'through | grep -q "X-Token-Two: $PH2"'; ok $? "once expired its placeholder passes unchanged"
+like "$(through)" "X-Token-Two: short-lived-value" "a 3 s session substitutes while alive"
+wait_for 10 eval 'through | grep -q "X-Token-Two: $PH2"'; ok $? "once expired its placeholder passes unchanged"
 is "$(status "$(gw heartbeat gw-short)")" 404 "and its heartbeat is 404"
 wait_for 5 grep -q '"type":"session.expired","data":"gw-short"' "$T/ws.out"; ok $? "session.expired announced"
 

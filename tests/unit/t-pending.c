@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/core.h"
 #include "ctl/ctl.h"
@@ -128,6 +129,14 @@ test_scopes(void)
 	is_str(r.dest, "*.npmjs.org", "subdomain: last two labels");
 	ok(r.action == GP_DENY && r.expires_at > gp_now(), "deny, expiring");
 	gp_rule_clear(&r);
+	{
+		struct timespec	ts;
+		int64_t		t = gp_later(1);
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ok((t - ts.tv_sec) * 1000000000L - ts.tv_nsec >= 999000000L,
+		    "a 1 s expiry is a whole second away, late in a second too");
+	}
 	e.host = "npmjs.org";
 	gp_scope_rule(&e, GP_SCOPE_SUBDOMAIN, GP_ALLOW, 0, &r);
 	is_str(r.dest, "**.npmjs.org", "subdomain of a two-label host covers it");
