@@ -214,9 +214,13 @@ tm() { tmux -L "$TMUX_L" "$@"; }
 tm_cleanup() { tm kill-server 2>/dev/null; }
 trap 'tm_cleanup; cleanup' EXIT
 # tm_start COMMAND...: a detached 80x24 session "ui" running COMMAND.
+# The server outlives its sessions (exit-empty off): a test that kills
+# "ui" and starts another raced the server's exit ("server exited
+# unexpectedly").
 tm_start() {
 	tm new-session -d -s ui -x 80 -y 24 \
-		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 $*; echo EXITED \$? > $T/ui.exit; sleep 30"
+		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 $*; echo EXITED \$? > $T/ui.exit; sleep 30" \; \
+		set-option -s exit-empty off
 }
 screen() { tm capture-pane -p -t ui; }
 # tui_core [ENV=VALUE...]: `greyproxy tui` running the core on port 0

@@ -5,8 +5,8 @@
 
 run() {	# run ENV...: start the tui, return its screen with escapes
 	tm kill-session -t ui 2>/dev/null
-	tm new-session -d -s ui -x 80 -y 24 \
-		"env LANG=C.UTF-8 TERM=xterm-256color $* $GREYPROXY tui --standalone --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir $T/data; sleep 30"
+	tm_start TERM=xterm-256color "$@" "$GREYPROXY" tui --standalone --http 127.0.0.1:0 \
+		--socks 127.0.0.1:0 --dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$T/data"
 	wait_for 10 on_screen "1 Pending" || return 1
 	tm capture-pane -e -p -t ui
 }
