@@ -55,6 +55,7 @@ struct tx_job {
 	uv_work_t		 req;
 	struct gp_ctl		*c;
 	struct gp_store		*st;		/* where the rows go */
+	int			 lent;		/* st: the log writer's */
 	struct gp_ctl_tx	*list;
 	struct gp_ctl_tx	*at;		/* the next to write */
 	int			 rc;
@@ -796,44 +797,63 @@ fresh(struct tx_job *j)
 	j->conv_in.nfresh = n;
 }
 
+/*
+ * Where the rows go: the connection log writer's connection, borrowed
+ * between its batches (one writer for the database: see store/writer.c),
+ * else a connection of its own.  NULL: none could be opened.
+ */
+static struct gp_store *
+tx_conn(struct tx_job *j)
+{
+	struct gp_ctl	*c = j->c;
+	struct gp_store	*st;
+	char		*err = NULL;
+
+	if ((st = gp_store_writer_lend(c->store)) != NULL) {
+		j->lent = 1;
+		return st;
+	}
+	if (c->tx_store == NULL &&
+	    gp_store_open(c->db_path, &c->tx_store, &err) != 0) {
+		gp_log(GP_LOG_ERROR, "transactions: %s", err);
+		free(err);
+		return NULL;
+	}
+	gp_store_set_quiet(c->tx_store, 1);
+	/* statement journals (conversation upserts) in memory */
+	gp_store_set_temp_memory(c->tx_store);
+	return c->tx_store;
+}
+
 static void
 tx_work(uv_work_t *req)
 {
 	struct tx_job	*j = req->data;
-	char		*err = NULL;
 
-	if (j->c->tx_store == NULL &&
-	    gp_store_open(j->c->db_path, &j->c->tx_store, &err) != 0) {
-		gp_log(GP_LOG_ERROR, "transactions: %s", err);
-		free(err);
+	if ((j->st = tx_conn(j)) == NULL) {
 		j->rc = -1;
 		return;
 	}
-	gp_store_set_quiet(j->c->tx_store, 1);
-	/* statement journals (conversation upserts) in memory */
-	gp_store_set_temp_memory(j->c->tx_store);
 	if (!j->c->tx_lane_tried) {	/* one job at a time: no race */
 		j->c->tx_lane = gp_lane_start();
 		j->c->tx_lane_tried = 1;
 	}
-	j->st = j->c->tx_store;
 	j->at = j->list;
 	gp_lane_run(j->c->tx_lane, tx_step, j);
 	if (j->prune) {
-		j->pruned = gp_store_tx_prune(j->c->tx_store, j->before,
-		    j->max_bytes, PRUNE_STEP);
+		j->pruned = gp_store_tx_prune(j->st, j->before, j->max_bytes,
+		    PRUNE_STEP);
 		/* conversations go with the age of their transactions */
 		if (j->before > 0)
-			gp_store_conv_prune(j->c->tx_store, j->before,
-			    PRUNE_STEP);
+			gp_store_conv_prune(j->st, j->before, PRUNE_STEP);
 	}
-	if (j->ncounts > 0 && gp_store_begin(j->c->tx_store) == 0) {
+	if (j->ncounts > 0 && gp_store_begin(j->st) == 0) {
 		size_t i;
 
 		for (i = 0; i < j->ncounts; i++)
-			gp_store_session_count(j->c->tx_store, j->counts[i].id,
+			gp_store_session_count(j->st, j->counts[i].id,
 			    j->counts[i].n);
-		gp_store_commit(j->c->tx_store);
+		gp_store_commit(j->st);
 	}
 	/* conversations from what is stored (conv.c): same connection */
 	fresh(j);
@@ -842,6 +862,8 @@ tx_work(uv_work_t *req)
 	j->fresh = NULL;
 	j->conv_in.fresh = NULL;
 	j->conv_in.nfresh = 0;
+	if (j->lent)
+		gp_store_writer_back(j->c->store);
 }
 
 /* Loop: conversation.updated for each id, rebuild progress, and the

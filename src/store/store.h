@@ -115,6 +115,13 @@ size_t	gp_store_log_queued(struct gp_store *);
 int	gp_store_writer_start(struct gp_store *, const char *path,
 	    char **err);
 /*
+ * A worker thread borrows the writer's connection between its batches
+ * (NULL: no writer, or stopping) and gives it back; the transaction
+ * capture writes through it, so the database has one writer.
+ */
+struct gp_store *gp_store_writer_lend(struct gp_store *);
+void	gp_store_writer_back(struct gp_store *);
+/*
  * Retention of the connection log, applied by the writer thread in
  * small steps (about a second apart while there is work): rows older
  * than days, and the oldest rows while the database uses more than

@@ -6,6 +6,12 @@
  * thread is busy the loop's queue grows up to its bound, beyond which
  * rows are dropped and counted: memory stays bounded, the loop never
  * waits for the disk.
+ *
+ * The transaction capture's worker borrows the same connection between
+ * the thread's batches (gp_store_writer_lend): one writer, so the two
+ * never wait on SQLite's write lock (its busy handler sleeps 1-25 ms at
+ * a time) and the connection's page cache stays valid (a commit by
+ * another connection empties it: every batch read its pages again).
  */
 #include "config.h"
 
@@ -29,6 +35,7 @@ struct gp_logwriter {
 	struct gp_store	*w;		/* the thread's own connection */
 	struct gp_lane	*lane;		/* where its inserts run */
 	int		 busy;		/* w holds a batch */
+	int		 inuse;		/* w in use: 1 the thread, 2 lent */
 	int		 stop;
 	int		 ret_days;	/* retention, set by the loop */
 	int64_t		 ret_bytes;
@@ -40,6 +47,13 @@ struct gp_logwriter {
 	char		 failure[128];
 	uint64_t	 dropped;
 	size_t		 queued;
+	/* The borrower's failure episode, kept apart from the log's. */
+	struct episode {
+		int		 failing, quiet;
+		char		 failure[128];
+		uint64_t	 retry_ms, dropped;
+		unsigned	 backoff_ms;
+	}		 lent_ep;
 };
 
 #define SWAP(a, b) do {						\
@@ -67,10 +81,13 @@ prune(struct gp_logwriter *wr)
 	wr->prune_at = gp_now_ms() + PRUNE_MS;
 	if (days <= 0 && bytes <= 0)
 		return;
+	wr->inuse = 1;
 	uv_mutex_unlock(&wr->mu);
 	n = gp_store_log_prune_step(wr->w, days > 0 ? gp_now() -
 	    (int64_t)days * 86400 : 0, bytes, PRUNE_STEP);
 	uv_mutex_lock(&wr->mu);
+	wr->inuse = 0;
+	uv_cond_broadcast(&wr->cv);
 	if (n > 0) {
 		wr->pruned += (uint64_t)n;
 		wr->prune_at = gp_now_ms();	/* more may be due: go on */
@@ -98,21 +115,26 @@ run(void *arg)
 
 	uv_mutex_lock(&wr->mu);
 	for (;;) {
-		while (!wr->busy && !wr->stop) {
+		while ((!wr->busy || wr->inuse) && !wr->stop) {
 			uint64_t now = gp_now_ms();
 
-			if (now >= wr->prune_at) {
+			if (wr->inuse)		/* lent: back soon */
+				uv_cond_wait(&wr->cv, &wr->mu);
+			else if (now >= wr->prune_at)
 				prune(wr);
-				continue;
-			}
-			uv_cond_timedwait(&wr->cv, &wr->mu,
-			    (wr->prune_at - now) * 1000000);
+			else
+				uv_cond_timedwait(&wr->cv, &wr->mu,
+				    (wr->prune_at - now) * 1000000);
 		}
+		while (wr->inuse)		/* stopping while lent */
+			uv_cond_wait(&wr->cv, &wr->mu);
 		if (!wr->busy)
 			break;			/* stopping, nothing left */
+		wr->inuse = 1;
 		uv_mutex_unlock(&wr->mu);
 		gp_lane_run(wr->lane, write_step, wr); /* busy: rows kept */
 		uv_mutex_lock(&wr->mu);
+		wr->inuse = 0;
 		publish(wr);
 		if (wr->w->nlog > 0 || wr->w->nhits > 0) {
 			if (wr->stop) {		/* last try failed: counted */
@@ -141,6 +163,9 @@ gp_store_writer_start(struct gp_store *s, const char *path, char **err)
 		return -1;
 	}
 	wr->w->budget = 0;		/* budgets apply when rows are queued */
+	/* statement journals (the capture's conversation upserts, when it
+	 * borrows the connection) in memory */
+	gp_store_set_temp_memory(wr->w);
 	wr->lane = gp_lane_start();
 	uv_mutex_init(&wr->mu);
 	uv_cond_init(&wr->cv);
@@ -219,6 +244,65 @@ gp_store_writer_health(struct gp_store *s, struct gp_store_health *h)
 	h->log_dropped += wr->dropped;
 	h->log_pruned = wr->pruned;
 	h->log_queued += wr->busy ? wr->queued : 0;
+	uv_mutex_unlock(&wr->mu);
+}
+
+static void
+episode_swap(struct gp_store *w, struct episode *e)
+{
+	struct episode t = *e;
+
+	e->failing = w->failing;
+	e->quiet = w->quiet;
+	memcpy(e->failure, w->failure, sizeof e->failure);
+	e->retry_ms = w->retry_ms;
+	e->dropped = w->episode_dropped;
+	e->backoff_ms = w->backoff_ms;
+	w->failing = t.failing;
+	w->quiet = t.quiet;
+	memcpy(w->failure, t.failure, sizeof w->failure);
+	w->retry_ms = t.retry_ms;
+	w->episode_dropped = t.dropped;
+	w->backoff_ms = t.backoff_ms;
+}
+
+/*
+ * A worker thread (never the loop): the writer's connection, once the
+ * thread is between batches; NULL without a writer or once it stops.
+ * Failures on it are the borrower's to word (quiet) and do not hold
+ * back the log's batches.  The loop keeps handing rows over meanwhile;
+ * the thread writes them after gp_store_writer_back.
+ */
+struct gp_store *
+gp_store_writer_lend(struct gp_store *s)
+{
+	struct gp_logwriter	*wr = s->writer;
+
+	if (wr == NULL)
+		return NULL;
+	uv_mutex_lock(&wr->mu);
+	while (wr->inuse && !wr->stop)
+		uv_cond_wait(&wr->cv, &wr->mu);
+	if (wr->stop) {
+		uv_mutex_unlock(&wr->mu);
+		return NULL;
+	}
+	wr->inuse = 2;
+	uv_mutex_unlock(&wr->mu);
+	wr->lent_ep.quiet = 1;
+	episode_swap(wr->w, &wr->lent_ep);
+	return wr->w;
+}
+
+void
+gp_store_writer_back(struct gp_store *s)
+{
+	struct gp_logwriter	*wr = s->writer;
+
+	episode_swap(wr->w, &wr->lent_ep);
+	uv_mutex_lock(&wr->mu);
+	wr->inuse = 0;
+	uv_cond_broadcast(&wr->cv);
 	uv_mutex_unlock(&wr->mu);
 }
 

@@ -4,10 +4,13 @@
  * connection's triggers off and add what the triggers would have added
  * at once; the counts must come out as the triggers' own, a failed batch
  * must add nothing, and the triggers must be on again afterwards for
- * every other writer.
+ * every other writer.  The capture borrows the log writer's connection
+ * between its batches: rows handed over meanwhile wait for it, and a
+ * failure there is the borrower's, not the log's.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,12 +140,62 @@ logs(void)
 	    "the counts match the table");
 }
 
+static void
+lend(void)
+{
+	struct gp_conn_log	 l = { 0 };
+	struct gp_store		*w;
+	struct gp_store_health	 h;
+	char			 path[64], *err = NULL;
+	int64_t			 before;
+	uint64_t		 b;
+	int			 i;
+
+	snprintf(path, sizeof path, "%s/db", tmpstore_dir);
+	if (gp_store_writer_start(st, path, &err) != 0) {
+		printf("Bail out! %s\n", err);
+		exit(1);
+	}
+	before = gp_store_int(st, "SELECT count(*) FROM request_logs");
+	w = gp_store_writer_lend(st);
+	ok(w != NULL && w != st, "the writer's connection is lent");
+	l.container = "agent";
+	l.method = "HTTP";
+	l.request = "GET http://h/";
+	l.host = "lent.example";
+	l.port = 80;
+	l.reason = "";
+	l.allowed = 1;
+	for (i = 0; i < 5; i++) {
+		l.ts = 1790000100 + i;
+		gp_store_log_push(st, &l);
+	}
+	b = gp_store_log_barrier(st);
+	is_int(gp_store_log_wait(st, b, 100), -1,
+	    "rows handed over while it is lent wait for it");
+	gp_store_batch_failed(w, -ENOSPC);
+	gp_store_writer_back(st);
+	is_int(gp_store_log_wait(st, b, 5000), 0, "and are written once back");
+	is_int(gp_store_int(st, "SELECT count(*) FROM request_logs") - before,
+	    5, "all five");
+	gp_store_health(st, &h);
+	is_int(h.failing, 0, "the borrower's failure is not the log's");
+	w = gp_store_writer_lend(st);
+	ok(w->failing == -ENOSPC && w->quiet,
+	    "it is the borrower's again next time, and quiet");
+	gp_store_batch_ok(w);
+	gp_store_writer_back(st);
+	gp_store_writer_stop(st);
+	ok(gp_store_writer_lend(st) == NULL, "no writer: nothing to lend");
+}
+
 int
 main(void)
 {
 	st = tmpstore_open();
 	transactions();
 	logs();
+	lend();
 	tmpstore_close(st);
 	return tap_done();
 }
