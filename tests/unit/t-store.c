@@ -106,8 +106,9 @@ transactions(void)
 	    gp_store_int(st, TX_SUM), "the delete trigger keeps the count");
 }
 
+/* Pushes n log rows for host from ts on; allowed unless every third. */
 static void
-logs(void)
+push_rows(const char *host, int n, int64_t ts, int thirds)
 {
 	struct gp_conn_log	l = { 0 };
 	int			i;
@@ -115,14 +116,21 @@ logs(void)
 	l.container = "agent";
 	l.method = "HTTP";
 	l.request = "GET http://h/";
-	l.host = "h.example";
+	l.host = host;
 	l.port = 80;
 	l.reason = "";
-	for (i = 0; i < 37; i++) {
-		l.ts = 1790000000 + i;
-		l.allowed = i % 3 != 0;	/* 24 allowed, 13 blocked */
+	for (i = 0; i < n; i++) {
+		l.ts = ts + i;
+		l.allowed = !thirds || i % 3 != 0;
 		gp_store_log_push(st, &l);
 	}
+}
+
+static void
+logs(void)
+{
+	push_rows("h.example", 37, 1790000000, 1);	/* 24 allowed, 13 blocked */
+
 	ok(gp_store_log_flush(st) == 37, "a flush writes the 37 rows");
 	is_int(gp_store_int(st, "SELECT n FROM log_counts"
 	    " WHERE result = 'allowed'"), 24, "24 counted allowed");
@@ -143,13 +151,11 @@ logs(void)
 static void
 lend(void)
 {
-	struct gp_conn_log	 l = { 0 };
 	struct gp_store		*w;
 	struct gp_store_health	 h;
 	char			 path[64], *err = NULL;
 	int64_t			 before;
 	uint64_t		 b;
-	int			 i;
 
 	snprintf(path, sizeof path, "%s/db", tmpstore_dir);
 	if (gp_store_writer_start(st, path, &err) != 0) {
@@ -159,17 +165,7 @@ lend(void)
 	before = gp_store_int(st, "SELECT count(*) FROM request_logs");
 	w = gp_store_writer_lend(st);
 	ok(w != NULL && w != st, "the writer's connection is lent");
-	l.container = "agent";
-	l.method = "HTTP";
-	l.request = "GET http://h/";
-	l.host = "lent.example";
-	l.port = 80;
-	l.reason = "";
-	l.allowed = 1;
-	for (i = 0; i < 5; i++) {
-		l.ts = 1790000100 + i;
-		gp_store_log_push(st, &l);
-	}
+	push_rows("lent.example", 5, 1790000100, 0);
 	b = gp_store_log_barrier(st);
 	is_int(gp_store_log_wait(st, b, 100), -1,
 	    "rows handed over while it is lent wait for it");
