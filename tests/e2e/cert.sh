@@ -82,8 +82,10 @@ cert generate --force >/dev/null; F3=$(fp)
 unlike "$F3" "^$F2\$" "cert generate --force replaces it"
 is "$(cst 'd["loadedIsCurrent"]')" True "and the running instance loaded it"
 # Loading a CA makes its TLS material on a worker: the system's CA
-# bundle takes ~17 ms to read, never on the loop.
-BOUND=10; ldd "$GREYPROXY" 2>/dev/null | grep -q libasan && BOUND=50
+# bundle takes ~17 ms to read, never on the loop.  The bound leaves room
+# for the loop being preempted on a loaded machine (10.5 ms seen beside
+# two busy loops on two cores), below what a load on the loop costs.
+BOUND=12; ldd "$GREYPROXY" 2>/dev/null | grep -q libasan && BOUND=50
 wait_for 10 eval '[ "$(jget "$(api GET /api/status)" "d[\"mitm\"][\"state\"]")" = on ]'
 b=$(jget "$(api GET /api/status)" 'd["loop"]["busy_max_ms"]')
 check "$(python3 -c "print(int(float('$b') < $BOUND))") == 1" "three CA loads never held the loop $BOUND ms (longest $b ms)"
