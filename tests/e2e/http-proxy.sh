@@ -84,15 +84,15 @@ is "$(proxy_status "$C" -U agent2:proxy)" 403 "another user is not matched"
 is "$(proxy_status "$C")" 403 "no user is unknown-<ip>, not matched"
 
 # The connection log is written in batches.
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE result='blocked'" 5
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE result='blocked'" 5
 ok $? "blocked decisions are logged"
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE request LIKE '%bytes/10485760%'" 1
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE request LIKE '%bytes/10485760%'" 1
 row=$(sqlite3 "$GP_DATA/greyproxy.db" "SELECT method, container_name, destination_host, result, bytes_down > 10000000 FROM request_logs WHERE request LIKE '%bytes/10485760%'")
 is "$row" "HTTP|unknown-127.0.0.1|127.0.0.1|allowed|1" "download logged with identity and bytes"
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE destination_host='only.localhost' AND result='allowed'" 1
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE destination_host='only.localhost' AND result='allowed'" 1
 row=$(sql "SELECT group_concat(DISTINCT container_name || '=' || result) FROM (SELECT * FROM request_logs WHERE destination_host='only.localhost' AND result='allowed')")
 is "$row" "agent1=allowed" "log keyed on the proxy user"
-wait_for 5 sql_ge "SELECT hit_count FROM rules WHERE destination_pattern='api.localhost'" 1
+wait_for 20 sql_ge "SELECT hit_count FROM rules WHERE destination_pattern='api.localhost'" 1
 hits=$(sqlite3 "$GP_DATA/greyproxy.db" "SELECT hit_count > 0 FROM rules WHERE destination_pattern='api.localhost'")
 is "$hits" 1 "rule hit counts recorded"
 done_testing

@@ -61,7 +61,7 @@ PY
 is "$(python3 "$T/burst.py" "$GP_HTTP" "$O" 120)" 120 "120 requests all served (the budget limits rows, not traffic)"
 wait_for 5 grep -q "burst is over its budget of 50 rows a minute" "$T/serve.log"; ok $? "going over the budget is reported"
 check "$(jget "$(api GET /api/status)" 'd["storage"]["log_over_budget"]') == 70" "70 rows counted as dropped"
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE container_name='burst'" 50
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE container_name='burst'" 50
 is "$(sql "SELECT count(*) FROM request_logs WHERE container_name='burst'")" 50 "50 rows written for that identity"
 is "$(proxy_status "$O")" 200 "other identities are not affected"
 gp_stop

@@ -20,7 +20,7 @@ curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" "http://agent:S3cretPass
 # A malformed one is logged as a bad target.
 printf "GET http://agent:S3cretPassw0rd@example.com:99999/ HTTP/1.1\r\n\r\n" |
 	python3 "$LIB/rawclient.py" "${GP_HTTP%:*}" "${GP_HTTP##*:}" >/dev/null
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE destination_host='held.example'" 1
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE destination_host='held.example'" 1
 ok $? "rows written"
 logs=$(api GET /api/logs)
 like "$logs" "GET http://127.0.0.1:$ORIGIN_PORT/hello" "the request is logged without its userinfo"

@@ -81,7 +81,7 @@ is "$(proxy_error "http://127.0.0.1:$APORT/api/rules")" "blocked-by-policy" "pro
 is "$(pending_self)" 0 "still nothing of ours pending"
 
 # Logged as an attack; other local destinations named by a rule work.
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE reason='attack-greyproxy-itself'" 10
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE reason='attack-greyproxy-itself'" 10
 ok $? "attempts logged as attack-greyproxy-itself"
 grep -q "own listener: refused" "$T/serve.log"; ok $? "warning in the server log"
 is "$(proxy_status "http://127.0.0.1:$ORIGIN_PORT/hello")" 200 "a local origin named by a rule still works"

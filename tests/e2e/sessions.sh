@@ -56,7 +56,7 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -D "$T/h" --max-time 10 -x "socks5h
 like "$(tr -d '\r' < "$T/h" | grep -i x-proxy-error)" "blocked-credential-identity" "blocked-credential-identity"
 wait_for 5 grep -q '"credential.blocked".*"label":"MY_TOKEN".*"container_name":"intruder"' "$T/ws.out"; ok $? "reported"
 wait_for 5 eval '[ "$(jget "$(api GET /api/sessions)" "[s[\"substitution_count\"] for s in d if s[\"session_id\"] == \"'"$SID"'\"][0]")" = 1 ]'; ok $? "one substitution counted"
-wait_for 5 sql_ge "SELECT substitution_count FROM sessions WHERE session_id = '$SID'" 1
+wait_for 20 sql_ge "SELECT substitution_count FROM sessions WHERE session_id = '$SID'" 1
 ok $? "and stored with the next batch (no heartbeat needed)"
 wait_for 10 eval '[ "$(jget "$(api GET "/api/transactions?session_id=$SID")" "d[\"total\"]")" = 1 ]'; ok $? "its transaction found by session_id"
 tx=$(api GET "/api/transactions?session_id=$SID")

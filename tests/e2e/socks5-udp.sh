@@ -25,9 +25,9 @@ is "$(udp a.udp.test --user agent --frag --timeout 1)" none "fragments are dropp
 rid=$(jget "$(api GET "/api/rules?destination=127.0.0.1")" 'd["items"][0]["id"]')
 api POST /api/rules -d "{\"destination_pattern\":\"127.0.0.1\",\"port_pattern\":\"$UP\",\"action\":\"deny\",\"container_pattern\":\"agent\"}" >/dev/null
 is "$(udp b.udp.test --user agent --timeout 1)" none "a deny rule drops datagrams (new association)"
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE request LIKE 'UDP 127.0.0.1:%' AND result='allowed'" 1
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE request LIKE 'UDP 127.0.0.1:%' AND result='allowed'" 1
 ok $? "allowed UDP destination logged"
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE request LIKE 'UDP 127.0.0.1:%' AND reason='blocked-by-denylist'" 1
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE request LIKE 'UDP 127.0.0.1:%' AND reason='blocked-by-denylist'" 1
 ok $? "denied UDP destination logged"
 is "$(jget "$(api GET /api/status)" 'd["connections"]')" 0 "associations end with their TCP connection"
 done_testing

@@ -46,9 +46,9 @@ as_user() {
 user_ok() { [ "$(as_user builder)" = "hello from origin" ]; }
 wait_for 5 user_ok; ok $? "user name matches a container rule"
 is "$(as_user other)" "" "another user is refused"
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE container_name='builder' AND method='SOCKS5'" 1
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE container_name='builder' AND method='SOCKS5'" 1
 ok $? "log keyed on the SOCKS5 user"
-wait_for 5 sql_ge "SELECT count(*) FROM request_logs WHERE container_name='unknown-127.0.0.1' AND method='SOCKS5'" 1
+wait_for 20 sql_ge "SELECT count(*) FROM request_logs WHERE container_name='unknown-127.0.0.1' AND method='SOCKS5'" 1
 ok $? "no user (or 'proxy') is unknown-<client ip>"
 
 # Reply codes.
