@@ -35,7 +35,7 @@ struct gp_logwriter {
 	struct gp_store	*w;		/* the thread's own connection */
 	struct gp_lane	*lane;		/* where its inserts run */
 	int		 busy;		/* w holds a batch */
-	int		 inuse;		/* w in use: 1 the thread, 2 lent */
+	int		 inuse;		/* w in use: by the thread, or lent */
 	int		 stop;
 	int		 ret_days;	/* retention, set by the loop */
 	int64_t		 ret_bytes;
@@ -250,20 +250,16 @@ gp_store_writer_health(struct gp_store *s, struct gp_store_health *h)
 static void
 episode_swap(struct gp_store *w, struct episode *e)
 {
-	struct episode t = *e;
+	char	t[sizeof e->failure];
 
-	e->failing = w->failing;
-	e->quiet = w->quiet;
-	memcpy(e->failure, w->failure, sizeof e->failure);
-	e->retry_ms = w->retry_ms;
-	e->dropped = w->episode_dropped;
-	e->backoff_ms = w->backoff_ms;
-	w->failing = t.failing;
-	w->quiet = t.quiet;
-	memcpy(w->failure, t.failure, sizeof w->failure);
-	w->retry_ms = t.retry_ms;
-	w->episode_dropped = t.dropped;
-	w->backoff_ms = t.backoff_ms;
+	SWAP(w->failing, e->failing);
+	SWAP(w->quiet, e->quiet);
+	SWAP(w->retry_ms, e->retry_ms);
+	SWAP(w->episode_dropped, e->dropped);
+	SWAP(w->backoff_ms, e->backoff_ms);
+	memcpy(t, w->failure, sizeof t);
+	memcpy(w->failure, e->failure, sizeof t);
+	memcpy(e->failure, t, sizeof t);
 }
 
 /*
@@ -287,7 +283,7 @@ gp_store_writer_lend(struct gp_store *s)
 		uv_mutex_unlock(&wr->mu);
 		return NULL;
 	}
-	wr->inuse = 2;
+	wr->inuse = 1;
 	uv_mutex_unlock(&wr->mu);
 	wr->lent_ep.quiet = 1;
 	episode_swap(wr->w, &wr->lent_ep);
