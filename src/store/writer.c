@@ -313,8 +313,10 @@ wait_idle(struct gp_logwriter *wr)
 
 /*
  * Loop: every row queued so far is in the database on return (a query
- * reads what it logged).  Waits for at most two batches; queries still
- * run on the loop, so this adds to their cost, not to every request's.
+ * reads what it logged).  Waits for at most two batches, and for a
+ * transaction batch that holds the lent connection; only the fallback
+ * of a query no worker took runs here, so this adds to its cost, not to
+ * every request's.
  */
 void
 gp_store_writer_sync(struct gp_store *s)
