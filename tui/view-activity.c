@@ -19,7 +19,7 @@ static void
 log_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 {
 	const struct tm_log	*e = item;
-	char			 line[512], when[16], dest[300];
+	char			 line[512], when[16], dest[300], who[160];
 	const char		*ts = e->timestamp;
 	int			 ok = e->allowed, attack;
 
@@ -32,9 +32,9 @@ log_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	}
 	/* A client trying to reach greyproxy itself is an attack: say so. */
 	attack = strcmp(e->reason, "attack-greyproxy-itself") == 0;
-	snprintf(line, sizeof line, "%s %-7s %-6s %-16.16s %s %s",
+	snprintf(line, sizeof line, "%s %-7s %-6s %s %s %s",
 	    when, ok ? _("allowed") : attack ? _("ATTACK") : _("blocked"),
-	    e->method, e->container, dest, ok ? "" : attack ?
+	    e->method, tui_cell(who, sizeof who, e->container, 16), dest, ok ? "" : attack ?
 	    _("tried to reach greyproxy itself") : e->reason);
 	if (ok)
 		attrset(tui_attr(t, CP_ALLOW, A_NORMAL));

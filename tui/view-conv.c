@@ -40,7 +40,7 @@ l_conv(struct tui *t)
 
 /* A row: HH:MM, client, model, identity (its right end), turns,
  * tokens in/out, then the first prompt in what is left of 80 columns. */
-#define ROW_FMT	"%-5s %-11.11s %-16.16s %-10s %3s %-9s %s"
+#define ROW_FMT	"%-5s %s %s %s %3s %-9s %s"
 
 static void
 conv_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
@@ -48,6 +48,7 @@ conv_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	const struct tm_conv	*c = item;
 	char			 line[1024], when[8], in[16], out[16];
 	char			 tok[40], src[64], turns[8], prompt[300];
+	char			 cli[100], model[160], who[300];
 	const char		*e = c->ended;
 
 	(void)json;
@@ -56,12 +57,14 @@ conv_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	tm_si(c->tok_in, in, sizeof in);
 	tm_si(c->tok_out, out, sizeof out);
 	snprintf(tok, sizeof tok, "%s/%s", in, out);
-	tm_fit_right_end(c->container, 10, src, sizeof src);
+	tui_fit(who, sizeof who, c->container, -1, 0);	/* escaped first */
+	tm_fit_right_end(who, 10, src, sizeof src);
 	snprintf(turns, sizeof turns, "%d", c->turns);
 	snprintf(prompt, sizeof prompt, "%s%s", c->subagents > 0 ? "+" : "",
 	    c->prompt);
-	snprintf(line, sizeof line, ROW_FMT, when, c->client, c->model, src,
-	    turns, tok, prompt);
+	snprintf(line, sizeof line, ROW_FMT, when, tui_cell(cli, sizeof cli,
+	    c->client, 11), tui_cell(model, sizeof model, c->model, 16),
+	    tui_cell(who, sizeof who, src, 10), turns, tok, prompt);
 	if (c->incomplete || strcmp(c->kind, "utility") == 0)
 		attrset(tui_attr(t, CP_DIM, A_DIM));
 	tui_text(y, 0, COLS, line);

@@ -152,14 +152,14 @@ stamp(char *when, size_t wn, const char *h, char *host, size_t hn)
 void
 view_creds_blocked(struct tui *t, const cJSON *d)
 {
-	char		 line[160], host[80], when[16];
+	char		 line[160], host[80], when[16], label[100];
 	const char	*why = strrchr(tm_str(d, "reason"), '-');
 
 	/* which, why (the token's last word), from whom, where */
 	stamp(when, sizeof when, tm_str(d, "destination_host"), host,
 	    sizeof host);
-	snprintf(line, sizeof line, "%s %-18.18s %-11s from %s -> %s", when,
-	    tm_str(d, "label"), why != NULL ? why + 1 : "", tm_str(d,
+	snprintf(line, sizeof line, "%s %s %-11s from %s -> %s", when,
+	    tui_cell(label, sizeof label, tm_str(d, "label"), 18), why != NULL ? why + 1 : "", tm_str(d,
 	    "container_name"), host);
 	recent(t, line, 1);
 }
@@ -167,34 +167,38 @@ view_creds_blocked(struct tui *t, const cJSON *d)
 void
 view_creds_used(struct tui *t, const cJSON *d)
 {
-	char	line[160], host[80], when[16], labels[64];
+	char	line[160], host[80], when[16], labels[64], cell[100];
 
 	stamp(when, sizeof when, tm_str(d, "destination_host"), host,
 	    sizeof host);
 	tm_join(cJSON_GetObjectItemCaseSensitive(d, "labels"), labels,
 	    sizeof labels);
-	snprintf(line, sizeof line, "%s %-18.18s %-11s from %s -> %s", when,
-	    labels, _("substituted"), tm_str(d, "container_name"), host);
+	snprintf(line, sizeof line, "%s %s %-11s from %s -> %s", when,
+	    tui_cell(cell, sizeof cell, labels, 18), _("substituted"), tm_str(d, "container_name"), host);
 	recent(t, line, 0);
 }
 
 static void
 cred_row(struct tui *t, const cJSON *o, const void *item, int y, int sel)
 {
-	char line[512], left[16];
+	char line[800], left[16], a[260], b[100], c[220];
 
 	if (strcmp(tm_str(o, "kind"), "scred") == 0) {
-		snprintf(line, sizeof line, "   \xe2\x86\xb3 %-31.31s -> %s",
-		    tm_str(o, "label"), tm_str(o, "hosts"));
+		snprintf(line, sizeof line, "   \xe2\x86\xb3 %s -> %s",
+		    tui_cell(a, sizeof a, tm_str(o, "label"), 31),
+		    tm_str(o, "hosts"));
 	} else if (strcmp(tm_str(o, "kind"), "session") == 0) {
 		tm_age((int64_t)tm_num(o, "left") > 0 ?
 		    (int64_t)tm_num(o, "left") : 0, left, sizeof left);
-		snprintf(line, sizeof line, " session %-14.14s %-10.10s %-26.26s "
-		    "%5s %4.0f", tm_str(o, "who"), tm_str(o, "cmd"),
-		    tm_str(o, "labels"), left, tm_num(o, "subs"));
+		snprintf(line, sizeof line, " session %s %s %s %5s %4.0f",
+		    tui_cell(a, sizeof a, tm_str(o, "who"), 14),
+		    tui_cell(b, sizeof b, tm_str(o, "cmd"), 10),
+		    tui_cell(c, sizeof c, tm_str(o, "labels"), 26), left,
+		    tm_num(o, "subs"));
 	} else {
-		snprintf(line, sizeof line, " global  %-25.25s %-13.13s %s%s",
-		    tm_str(o, "label"), tm_str(o, "preview"),
+		snprintf(line, sizeof line, " global  %s %s %s%s",
+		    tui_cell(a, sizeof a, tm_str(o, "label"), 25),
+		    tui_cell(b, sizeof b, tm_str(o, "preview"), 13),
 		    tm_str(o, "hosts"), cJSON_IsTrue(
 		    cJSON_GetObjectItemCaseSensitive(o, "readable")) ? "" :
 		    _(" (UNREADABLE: session.key)"));

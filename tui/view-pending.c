@@ -46,7 +46,7 @@ pending_row(struct tui *t, const cJSON *json, const void *item, int y,
 {
 	const struct tm_pending	*p = item;
 	char			 host[300], dest[320], age[16], when[24];
-	char			 line[512];
+	char			 line[800], who[200];
 	int64_t			 now = gp_now();
 	int			 fresh = now - p->last_seen < 5;
 	int			 wide = COLS >= 100;
@@ -63,9 +63,9 @@ pending_row(struct tui *t, const cJSON *json, const void *item, int y,
 		snprintf(when, sizeof when, "%s", age);
 	else
 		snprintf(when, sizeof when, _("%s ago"), age);
-	snprintf(line, sizeof line, wide ? "%s %-24.24s %5d %6d %8s" :
-	    "%s %-16.16s %4d %5d %8s", dest, p->container, p->waiting,
-	    p->attempts, when);
+	snprintf(line, sizeof line, wide ? "%s %s %5d %6d %8s" :
+	    "%s %s %4d %5d %8s", dest, tui_cell(who, sizeof who, p->container,
+	    wide ? 24 : 16), p->waiting, p->attempts, when);
 	if (fresh)
 		attrset(tui_attr(t, CP_NEW, A_BOLD) | A_BOLD);
 	else if (!waiting)

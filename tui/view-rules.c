@@ -27,7 +27,9 @@ static void
 rule_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 {
 	const struct tm_rule	*r = item;
-	char			 line[512], exp[32], dest[320];
+	char			 line[800], exp[32], dest[320], ports[100];
+	char			 who[200];
+	int			 wide = COLS >= 100;
 	int64_t			 e = r->expires_at;
 	int			 deny = r->deny;
 
@@ -38,11 +40,12 @@ rule_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	else
 		tm_age(e - gp_now(), exp, sizeof exp);
 	tm_fit_right_end(r->dest, COLS >= 100 ? 32 : 24, dest, sizeof dest);
-	snprintf(line, sizeof line, COLS >= 100 ?
-	    "%5lld %-5s %s %-11.11s %-20.20s %6.0f %s" :
-	    "%4lld %-5s %s %-9.9s %-14.14s %5.0f %s",
-	    (long long)r->id, deny ? _("deny") : _("allow"), dest, r->ports,
-	    r->container, r->hits, exp);
+	snprintf(line, sizeof line, wide ? "%5lld %-5s %s %s %s %6.0f %s" :
+	    "%4lld %-5s %s %s %s %5.0f %s",
+	    (long long)r->id, deny ? _("deny") : _("allow"), dest,
+	    tui_cell(ports, sizeof ports, r->ports, wide ? 11 : 9),
+	    tui_cell(who, sizeof who, r->container, wide ? 20 : 14), r->hits,
+	    exp);
 	attrset(deny ? tui_attr(t, CP_BLOCK, A_BOLD) : tui_attr(t, CP_ALLOW,
 	    A_NORMAL));
 	tui_text(y, 0, COLS, line);

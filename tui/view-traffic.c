@@ -35,6 +35,7 @@ tx_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	const struct tm_tx	*x = item;
 	char			 line[1024], when[16], host[300], dest[300];
 	char			 path[600], size[16], dur[16], st[16];
+	char			 who[100], meth[80];
 	const char		*ts = x->timestamp;
 	int			 pathw = COLS - 67 > 8 ? COLS - 67 : 8;
 
@@ -42,8 +43,7 @@ tx_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	/* The host keeps its right end: where it really goes. */
 	snprintf(host, sizeof host, "%s:%u", x->host, x->port);
 	tm_fit_right_end(host, 22, dest, sizeof dest);
-	snprintf(path, sizeof path, "%-*.*s", pathw, pathw,
-	    x->url + x->path_off);
+	tui_cell(path, sizeof path, x->url + x->path_off, pathw);
 	tm_si(x->resp_size, size, sizeof size);
 	if (x->ms < 10000)
 		snprintf(dur, sizeof dur, "%.0fms", x->ms);
@@ -55,9 +55,10 @@ tx_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	else
 		snprintf(st, sizeof st, "%s", x->complete ? "-" : "!");
 	/* "*" before the method: a credential was substituted in it */
-	snprintf(line, sizeof line, "%s %-8.8s %s%-6.6s %s %s %-4s %5s %6s",
-	    when, x->container, x->substituted ? "*" : " ", x->method, dest,
-	    path, st, size, dur);
+	snprintf(line, sizeof line, "%s %s %s%s %s %s %-4s %5s %6s",
+	    when, tui_cell(who, sizeof who, x->container, 8),
+	    x->substituted ? "*" : " ", tui_cell(meth, sizeof meth, x->method,
+	    6), dest, path, st, size, dur);
 	if (!x->complete)
 		attrset(tui_attr(t, CP_NEW, A_BOLD));
 	else if (x->status >= 400 || x->status == 0)
