@@ -183,6 +183,13 @@ extern const struct view_ops *const tui_views[V__COUNT];
  * kept) on success, the API's error otherwise.  Takes body. */
 void	 view_api_send(struct tui *, const char *method, const char *path,
 	    cJSON *body, const char *okfmt, const char *arg);
+/* Requests reported together when the last is answered: okfmt with the
+ * count ("%zu") if all succeeded, else how many failed and the last
+ * error.  Every view_batch_new is followed by n view_api_send_batch. */
+struct view_batch;
+struct view_batch *view_batch_new(size_t n, const char *okfmt);
+void	 view_api_send_batch(struct tui *, const char *method,
+	    const char *path, cJSON *body, struct view_batch *);
 /* Draws a header row and the visible rows of l with row_fn. */
 /* A row: the item's JSON and its typed row (NULL without a decoder). */
 typedef void	(*tm_row_fn)(struct tui *, const cJSON *, const void *,

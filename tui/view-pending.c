@@ -109,22 +109,26 @@ pending_draw(struct tui *t, int top, int rows)
 /* Allows or denies pending entry id with a scope and duration. */
 static void
 decide_id(struct tui *t, int64_t id, const char *verb, const char *scope,
-    const char *duration)
+    const char *duration, struct view_batch *batch)
 {
 	const struct tm_pending	*p = tm_list_find(&t->pending, id);
 	char			 path[96], what[300];
 	cJSON			*b;
 
-	if (p == NULL) {
+	if (p == NULL && batch == NULL) {
 		tui_message(t, 1, "%s", _("that request is no longer pending"));
 		return;
 	}
 	snprintf(path, sizeof path, "/api/pending/%lld/%s", (long long)id,
 	    verb);
-	snprintf(what, sizeof what, "%s:%u", p->host, p->port);
 	b = cJSON_CreateObject();
 	cJSON_AddStringToObject(b, "scope", scope);
 	cJSON_AddStringToObject(b, "duration", duration);
+	if (batch != NULL) {	/* the API says if it is gone */
+		view_api_send_batch(t, "POST", path, b, batch);
+		return;
+	}
+	snprintf(what, sizeof what, "%s:%u", p->host, p->port);
 	view_api_send(t, "POST", path, b, strcmp(verb, "allow") == 0 ?
 	    _("allowed %s") : _("denied %s"), what);
 }
@@ -143,18 +147,23 @@ decide(struct tui *t, const char *verb, const char *scope,
 	size_t			 n, i;
 
 	if (t->pending.nmarks > 0) {
+		struct view_batch *batch;
+
 		n = t->pending.nmarks;
 		ids = gp_xcalloc(n, sizeof *ids);
 		memcpy(ids, t->pending.marks, n * sizeof *ids);
 		tm_list_unmark_all(&t->pending);
+		/* One message when all are answered, not one per entry. */
+		batch = view_batch_new(n, strcmp(verb, "allow") == 0 ?
+		    _("allowed %zu marked destinations") :
+		    _("denied %zu marked destinations"));
+		tui_message(t, 0, strcmp(verb, "allow") == 0 ?
+		    _("allowing %zu marked destinations") :
+		    _("denying %zu marked destinations"), n);
 		for (i = 0; i < n; i++) {
-			decide_id(t, ids[i], verb, scope, duration);
+			decide_id(t, ids[i], verb, scope, duration, batch);
 			tm_list_remove(&t->pending, ids[i]);
 		}
-		if (n > 1)
-			tui_message(t, 0, strcmp(verb, "allow") == 0 ?
-			    _("allowing %zu marked destinations") :
-			    _("denying %zu marked destinations"), n);
 		free(ids);
 		return;
 	}
@@ -163,7 +172,7 @@ decide(struct tui *t, const char *verb, const char *scope,
 		return;
 	}
 	id = p->id;	/* (removing frees p) */
-	decide_id(t, id, verb, scope, duration);
+	decide_id(t, id, verb, scope, duration, NULL);
 	tm_list_remove(&t->pending, id);
 }
 
@@ -372,7 +381,7 @@ decide_done(struct tui *t, size_t c)
 	if (t->decide_marked) {
 		decide(t, verb, scope, dur);	/* every marked one */
 	} else {
-		decide_id(t, t->target_id, verb, scope, dur);
+		decide_id(t, t->target_id, verb, scope, dur, NULL);
 		tm_list_remove(&t->pending, t->target_id);
 	}
 }

@@ -15,29 +15,90 @@
 #include "core/core.h"
 #include "tui/tui-int.h"
 
+/* Requests sent together, reported once, when the last is answered. */
+struct view_batch {
+	size_t	 n, left, failed;
+	char	 ok[200];	/* with the count */
+	char	 err[200];	/* the last failure */
+};
+
 /* A reply that is only reported: ok text or the API's error. */
 struct done_ctx {
-	struct tui	*t;
-	char		 ok[200];
+	struct tui		*t;
+	struct view_batch	*batch;	/* NULL: reported alone */
+	char			 ok[200];
 };
+
+/* The API's error for a reply that failed. */
+static void
+failure(char *buf, size_t n, int status, const cJSON *json)
+{
+	if (status == 0)
+		snprintf(buf, n, "%s", _("no answer from greyproxy"));
+	else
+		snprintf(buf, n, "%s (%d)", *tm_str(json, "error") ?
+		    tm_str(json, "error") : _("request failed"), status);
+}
+
+/* One reply of a batch; the last one says how the batch went. */
+static void
+batch_done(struct tui *t, struct view_batch *b, int status,
+    const cJSON *json)
+{
+	if (status < 200 || status >= 300) {
+		b->failed++;
+		failure(b->err, sizeof b->err, status, json);
+	}
+	if (--b->left > 0)
+		return;
+	if (!t->quit && b->failed == 0)
+		tui_message(t, 0, "%s", b->ok);
+	else if (!t->quit)
+		tui_message(t, 1, _("%zu of %zu failed: %s"), b->failed, b->n,
+		    b->err);
+	free(b);
+}
 
 static void
 on_done(void *d, int status, const cJSON *json)
 {
 	struct done_ctx *c = d;
+	char		 err[200];
 
-	if (c->t->quit) {
-		free(c);	/* answered as the link closed */
-		return;
-	}
-	if (status >= 200 && status < 300)
+	if (c->batch != NULL)
+		batch_done(c->t, c->batch, status, json);
+	else if (c->t->quit)
+		;	/* answered as the link closed */
+	else if (status >= 200 && status < 300)
 		tui_message(c->t, 0, "%s", c->ok);
-	else if (status == 0)
-		tui_message(c->t, 1, "%s", _("no answer from greyproxy"));
-	else
-		tui_message(c->t, 1, "%s (%d)", *tm_str(json, "error") ?
-		    tm_str(json, "error") : _("request failed"), status);
+	else {
+		failure(err, sizeof err, status, json);
+		tui_message(c->t, 1, "%s", err);
+	}
 	free(c);
+}
+
+struct view_batch *
+view_batch_new(size_t n, const char *okfmt)
+{
+	struct view_batch *b = gp_xcalloc(1, sizeof *b);
+
+	b->n = b->left = n;
+	snprintf(b->ok, sizeof b->ok, okfmt, n);
+	return b;
+}
+
+/* One request of batch b; the batch is freed with its last answer. */
+void
+view_api_send_batch(struct tui *t, const char *method, const char *path,
+    cJSON *body, struct view_batch *b)
+{
+	struct done_ctx *c = gp_xcalloc(1, sizeof *c);
+
+	c->t = t;
+	c->batch = b;
+	gp_link_request(t->link, method, path, body, on_done, c);
+	cJSON_Delete(body);
 }
 
 void

@@ -76,6 +76,7 @@ keys a
 for i in 1 2 3; do eval "wait \$m${i}_pid"; done
 is "$(cat "$T/m1") $(cat "$T/m2") $(cat "$T/m3")" "200 200 200" "one a approved the three marked"
 is "$(npending)" 1 "the unmarked one still waits"
+wait_for 5 on_screen "allowed 3 marked destinations"; ok $? "one message once all three are answered, not the last host"
 # All that match the filter: / then * then a.
 bg f1 "http://fa.match.localhost:$P/hello"; bg f2 "http://fb.match.localhost:$P/hello"
 wait_for 10 waiting_n 3; ok $? "two more wait"
