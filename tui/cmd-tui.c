@@ -130,7 +130,7 @@ on_probe_state(void *data, int connected, const char *why)
 }
 
 static void
-on_probe_event(void *data, const char *type, const cJSON *payload)
+on_probe_event(void *data, const char *type, cJSON **payload)
 {
 	tui_on_event(&((struct app *)data)->tui, type, payload);
 }

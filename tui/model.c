@@ -133,10 +133,17 @@ decode_all(struct tm_list *l)
 
 	if (l->decode == NULL)
 		return;
-	free(l->typed);
-	l->typed = gp_xcalloc(l->n ? l->n : 1, l->tsize);
-	for (i = 0; i < l->n; i++)
-		l->decode(l->v[i], l->typed + i * l->tsize);
+	for (i = l->n; i < l->ntyped; i++)
+		free(l->typed[i]);
+	l->typed = gp_xrealloc(l->typed, (l->cap ? l->cap : 1) *
+	    sizeof *l->typed);
+	for (i = 0; i < l->n; i++) {
+		if (i >= l->ntyped)
+			l->typed[i] = gp_xmalloc(l->tsize);
+		memset(l->typed[i], 0, l->tsize);
+		l->decode(l->v[i], l->typed[i]);
+	}
+	l->ntyped = l->n;
 }
 
 static void
@@ -149,7 +156,7 @@ refresh(struct tm_list *l)
 		qsort(l->v, l->n, sizeof *l->v, by_cmp);
 	}
 	decode_all(l);
-	l->vis = gp_xrealloc(l->vis, (l->n ? l->n : 1) * sizeof *l->vis);
+	l->vis = gp_xrealloc(l->vis, (l->cap ? l->cap : 1) * sizeof *l->vis);
 	l->nvis = 0;
 	for (i = 0; i < l->n; i++)
 		if (passes(l->v[i], l->filter))
@@ -202,7 +209,7 @@ tm_list_item(const struct tm_list *l, size_t i)
 {
 	if (l->typed == NULL || i >= l->nvis)
 		return NULL;
-	return l->typed + l->vis[i] * l->tsize;
+	return l->typed[l->vis[i]];
 }
 
 const void *
@@ -220,7 +227,7 @@ tm_list_find(const struct tm_list *l, int64_t id)
 		return NULL;
 	for (i = 0; i < l->n; i++)
 		if (tm_id(l->v[i]) == id)
-			return l->typed + i * l->tsize;
+			return l->typed[i];
 	return NULL;
 }
 
@@ -588,26 +595,79 @@ tm_fit_right_end(const char *s, size_t width, char *out, size_t outlen)
 	}
 }
 
+/*
+ * A live list takes thousands of lines a second under load: a push
+ * costs the new line, not the list (decoding and filtering every line
+ * again per event made the TUI fall seconds behind its keys).  Only a
+ * sorted list is rebuilt.
+ */
 void
 tm_list_push(struct tm_list *l, const cJSON *obj)
 {
 	cJSON	*c = cJSON_Duplicate(obj, 1);
-	int	 at_top = l->nvis == 0 || l->sel == 0;
 
+	tm_list_take(l, &c);
+}
+
+void
+tm_list_take(struct tm_list *l, cJSON **obj)
+{
+	cJSON	*c = *obj;
+	int	 at_top = l->nvis == 0 || l->sel == 0;
+	size_t	 i;
+
+	*obj = NULL;
+	if (!cJSON_IsObject(c)) {	/* not a line */
+		cJSON_Delete(c);
+		return;
+	}
 	if (tm_id(c) == 0)
 		cJSON_AddNumberToObject(c, "_seq", (double)++l->next_seq);
-	if (l->max != 0 && l->n >= l->max) {
+	if (l->max != 0 && l->n >= l->max) {	/* the oldest goes */
 		cJSON_Delete(l->v[l->n - 1]);
 		l->n--;
+		if (l->ntyped > l->n)
+			free(l->typed[--l->ntyped]);
+		if (l->cmp == NULL && l->nvis > 0 &&
+		    l->vis[l->nvis - 1] == l->n)
+			l->nvis--;
 	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 32;
 		l->v = gp_xrealloc(l->v, l->cap * sizeof *l->v);
+		l->vis = gp_xrealloc(l->vis, l->cap * sizeof *l->vis);
+		if (l->typed != NULL)
+			l->typed = gp_xrealloc(l->typed, l->cap *
+			    sizeof *l->typed);
 	}
 	memmove(l->v + 1, l->v, l->n * sizeof *l->v);
 	l->v[0] = c;
 	l->n++;
-	refresh(l);
+	if (l->cmp != NULL || (l->decode != NULL &&
+	    (l->typed == NULL || l->ntyped != l->n - 1))) {
+		refresh(l);
+	} else {
+		if (l->decode != NULL) {	/* pointers move, not rows */
+			memmove(l->typed + 1, l->typed, l->ntyped *
+			    sizeof *l->typed);
+			l->typed[0] = gp_xcalloc(1, l->tsize);
+			l->decode(c, l->typed[0]);
+			l->ntyped++;
+		}
+		for (i = 0; i < l->nvis; i++)	/* the lines moved down */
+			l->vis[i]++;
+		if (passes(c, l->filter)) {
+			memmove(l->vis + 1, l->vis, l->nvis * sizeof *l->vis);
+			l->vis[0] = 0;
+			l->nvis++;
+			if (!at_top)
+				l->sel++;	/* stays on its line */
+		}
+		if (l->nvis > 0 && l->sel >= l->nvis) {	/* it went */
+			l->sel = l->nvis - 1;
+			l->sel_id = tm_id(l->v[l->vis[l->sel]]);
+		}
+	}
 	/* Following the head: the newest line stays selected. */
 	if (at_top && l->nvis > 0) {
 		l->sel = 0;
@@ -677,8 +737,13 @@ tm_list_selected(const struct tm_list *l)
 void
 tm_list_free(struct tm_list *l)
 {
+	size_t	i;
+
+	for (i = 0; i < l->ntyped; i++)
+		free(l->typed[i]);
 	free(l->typed);
 	l->typed = NULL;
+	l->ntyped = 0;
 	tm_list_unmark_all(l);
 	clear_items(l);
 	free(l->v);

@@ -107,7 +107,8 @@ struct tm_list {
 	/* typed rows (optional): decode fills tsize bytes per item */
 	tm_decode_fn	  decode;
 	size_t		  tsize;
-	unsigned char	 *typed;	/* n items, in v's order */
+	void		**typed;	/* ntyped rows, in v's order */
+	size_t		  ntyped;	/* n once decoded */
 };
 
 int64_t		 tm_id(const cJSON *);		/* "id" or "_seq" */
@@ -120,6 +121,8 @@ double		 tm_num(const cJSON *, const char *key);
 void		 tm_list_set(struct tm_list *, const cJSON *array);
 /* Adds one copy in front (a log line), dropping the oldest past max. */
 void		 tm_list_push(struct tm_list *, const cJSON *obj);
+/* The same, keeping *obj itself (left NULL): no copy. */
+void		 tm_list_take(struct tm_list *, cJSON **obj);
 void		 tm_list_set_filter(struct tm_list *, const char *);
 void		 tm_list_move(struct tm_list *, long delta);
 void		 tm_list_home(struct tm_list *);

@@ -135,7 +135,7 @@ void	 tui_message(struct tui *, int error, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 tui_fetch(struct tui *, unsigned what);
 void	 tui_switch_view(struct tui *, int view);
-void	 tui_on_event(void *, const char *type, const cJSON *data);
+void	 tui_on_event(void *, const char *type, cJSON **data);
 void	 tui_on_state(void *, int connected, const char *why);
 /* overlay.c.  live (may be NULL) follows the text as it is typed and
  * gets "" on Esc. */

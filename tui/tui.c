@@ -285,9 +285,10 @@ tui_fetch(struct tui *t, unsigned what)
 }
 
 void
-tui_on_event(void *data, const char *type, const cJSON *d)
+tui_on_event(void *data, const char *type, cJSON **dp)
 {
-	struct tui *t = data;
+	struct tui	*t = data;
+	const cJSON	*d = *dp;
 
 	if (strncmp(type, "pending_request.", 16) == 0 ||
 	    strcmp(type, "waiters.changed") == 0) {
@@ -340,7 +341,7 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 		if (t->paused)
 			t->missed++;
 		else
-			tm_list_push(&t->activity, d);
+			tm_list_take(&t->activity, dp);
 		tui_fetch(t, W_STATUS);
 		tui_dirty(t);
 	} else if (strcmp(type, "session.substitution") == 0) {
@@ -352,7 +353,7 @@ tui_on_event(void *data, const char *type, const cJSON *d)
 		view_creds_blocked(t, d);
 		tui_dirty(t);
 	} else if (strcmp(type, "transaction.new") == 0) {
-		tm_list_push(&t->traffic, d);
+		tm_list_take(&t->traffic, dp);
 		tui_dirty(t);
 	} else if (strcmp(type, "conversation.updated") == 0) {
 		tui_fetch(t, W_CONV);
@@ -429,8 +430,8 @@ request_quit(struct tui *t)
 
 	/* From the list, which events keep current (the status lags). */
 	for (i = 0; i < t->pending.n; i++)
-		waiting += ((const struct tm_pending *)(t->pending.typed +
-		    i * t->pending.tsize))->waiting;
+		waiting += ((const struct tm_pending *)
+		    t->pending.typed[i])->waiting;
 
 	if (!t->remote && waiting > 0) {
 		char text[192];

@@ -36,8 +36,11 @@ struct gp_link;
  * no answer (connection failed, link closed first).
  */
 typedef void (*gp_link_reply_fn)(void *data, int status, const cJSON *json);
+/* An event: its type and payload, which the handler may keep by taking
+ * *payload and leaving NULL there (a live list keeps thousands a second:
+ * no copy); what is left, the link frees. */
 typedef void (*gp_link_event_fn)(void *data, const char *type,
-	    const cJSON *payload);
+	    cJSON **payload);
 /* connected: 1 up, 0 down (why says what failed). */
 typedef void (*gp_link_state_fn)(void *data, int connected, const char *why);
 

@@ -240,9 +240,12 @@ ws_msg(wslay_event_context_ptr ctx,
 		return;
 	o = cJSON_ParseWithLength((const char *)arg->msg, arg->msg_length);
 	type = cJSON_GetObjectItemCaseSensitive(o, "type");
-	if (cJSON_IsString(type))
-		w->l->on_event(w->l->data, type->valuestring,
-		    cJSON_GetObjectItemCaseSensitive(o, "data"));
+	if (cJSON_IsString(type)) {
+		cJSON *d = cJSON_DetachItemFromObjectCaseSensitive(o, "data");
+
+		w->l->on_event(w->l->data, type->valuestring, &d);
+		cJSON_Delete(d);	/* unless the handler kept it */
+	}
 	cJSON_Delete(o);
 }
 

@@ -16,6 +16,7 @@ struct gp_link {
 	char			 target[GP_ADDR_STRLEN + 8];
 	uv_timer_t		 timer;		/* deliveries, reconnects */
 	struct lreply		*queue;
+	struct lreply		**tail;	/* queue's last next, or &queue */
 	int			 bus_sub;
 	int			 closing;
 	int			 handles;	/* extra handles open */

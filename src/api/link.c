@@ -21,14 +21,14 @@ struct lreply {
 	char			*type;		/* set for an event */
 };
 
+/* At the tail, in O(1): a burst queues thousands of events a turn. */
 static void
 queue(struct gp_link *l, struct lreply *q)
 {
-	struct lreply **tail = &l->queue;
-
-	while (*tail != NULL)
-		tail = &(*tail)->next;
-	*tail = q;
+	if (l->tail == NULL || l->queue == NULL)
+		l->tail = &l->queue;
+	*l->tail = q;
+	l->tail = &q->next;
 	/* Closing: gp_link_unref() answers what is queued (status 0). */
 	if (!l->closing && !uv_is_active((uv_handle_t *)&l->timer))
 		uv_timer_start(&l->timer, gp_link_deliver, 0, 0);
@@ -42,8 +42,10 @@ gp_link_deliver(uv_timer_t *t)
 
 	while ((q = l->queue) != NULL && !l->closing) {
 		l->queue = q->next;
+		if (l->queue == NULL)
+			l->tail = &l->queue;
 		if (q->type != NULL)
-			l->on_event(l->data, q->type, q->json);
+			l->on_event(l->data, q->type, &q->json);
 		else if (q->fn != NULL)
 			q->fn(q->data, q->status, q->json);
 		cJSON_Delete(q->json);

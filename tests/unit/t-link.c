@@ -27,7 +27,7 @@ on_reply(void *data, int status, const cJSON *json)
 }
 
 static void
-on_event(void *data, const char *type, const cJSON *payload)
+on_event(void *data, const char *type, cJSON **payload)
 {
 }
 

@@ -148,6 +148,72 @@ main(void)
 	    "a reader scrolled down is not moved by new lines");
 	tm_list_free(&l);
 
+	/*
+	 * A push costs the new line only (no rebuild of the list), and
+	 * leaves what a rebuild would: the same visible lines, typed rows
+	 * and selection, through a filter, the ring's end, a reader
+	 * scrolled down and one at the head.
+	 */
+	{
+		struct tm_list	a2, b2;
+		int		same = 1, rows = 1, k;
+		uint64_t	r = 42;
+
+		memset(&a2, 0, sizeof a2);
+		a2.max = 50;
+		a2.decode = tm_decode_log;
+		a2.tsize = sizeof(struct tm_log);
+		tm_list_set_filter(&a2, "keep");
+		for (k = 0; k < 400; k++) {
+			cJSON	*e = cJSON_CreateObject();
+			size_t	 j;
+
+			snprintf(buf, sizeof buf, "%s%d.test",
+			    gp_xorshift64(&r) % 3 ? "keep" : "drop", k);
+			cJSON_AddStringToObject(e, "destination_host", buf);
+			cJSON_AddNumberToObject(e, "id", k + 1);
+			tm_list_push(&a2, e);
+			cJSON_Delete(e);
+			if (k % 37 == 5)
+				tm_list_move(&a2, 3);	/* scrolled down */
+			if (k % 53 == 7)
+				tm_list_home(&a2);	/* back at the head */
+			/* The same lines, rebuilt from scratch. */
+			memset(&b2, 0, sizeof b2);
+			b2.max = 50;
+			b2.decode = tm_decode_log;
+			b2.tsize = sizeof(struct tm_log);
+			{
+				cJSON *arr = cJSON_CreateArray();
+
+				for (j = 0; j < a2.n; j++)
+					cJSON_AddItemToArray(arr,
+					    cJSON_Duplicate(a2.v[j], 1));
+				b2.sel_id = a2.sel_id;
+				snprintf(b2.filter, sizeof b2.filter, "keep");
+				tm_list_set(&b2, arr);
+				cJSON_Delete(arr);
+			}
+			if (a2.nvis != b2.nvis || a2.sel != b2.sel ||
+			    a2.sel_id != b2.sel_id)
+				same = 0;
+			for (j = 0; same && j < a2.nvis; j++) {
+				const struct tm_log *x = tm_list_item(&a2, j);
+				const struct tm_log *y = tm_list_item(&b2, j);
+
+				if (a2.vis[j] != b2.vis[j] || x->id != y->id ||
+				    strcmp(x->host, y->host) != 0)
+					same = 0;
+			}
+			if (a2.ntyped != a2.n)
+				rows = 0;
+			tm_list_free(&b2);
+		}
+		ok(same, "push: the lines, rows and selection of a rebuild");
+		ok(rows && a2.n == 50, "push: one row a line, the ring kept");
+		tm_list_free(&a2);
+	}
+
 	/* Pushed events applied to a list: upsert, a field, removal. */
 	{
 		struct tm_list	ev;
