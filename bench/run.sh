@@ -54,7 +54,8 @@ IDLE=$IDLE_FIT
 T=$(mktemp -d)
 chmod 755 "$T"		# squid drops to its own user
 PIDS=""
-trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+TMUX_L=gp-bench-$$	# a private tmux server for `greyproxy tui`
+trap 'tmux -L "$TMUX_L" kill-server 2>/dev/null; for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 if [ -z "$OUT" ]; then
 	mkdir -p "$TOP/bench/results"
 	OUT=$TOP/bench/results/$(date -u +%Y-%m-%d)-$(hostname -s).txt
@@ -368,6 +369,7 @@ for c in $LEVELS; do
 		if [ "$name" = greyproxy ]; then
 			GV=$v; after=$(loop_stats "$G1A")
 			row "$name" "$v" "$(ms "$(echo "$out" | field p99_us)")" "$(ratio "$v" "$D_RATE") of direct"
+			GTOP=$v GTOPC=$c	# the last level's, for the TUI below
 			read -r i0 o10 t10 _ <<< "$before"; read -r i1 o11 t11 mx <<< "$after"
 			say "    loop (log on): $((i1 - i0)) iterations, $((o11 - o10)) over 1 ms, $((t11 - t10)) over 10 ms; longest since start $mx ms"
 			# The connection log alone (squid's access log is
@@ -383,6 +385,29 @@ for c in $LEVELS; do
 		[ "${e:-0}" != 0 ] && say "    ($name: $e errors)"
 	done
 done
+
+# ---- `greyproxy tui`, the README's first command, runs the core and the
+# terminal interface on one loop, and every request's log and
+# transaction events feed its live lists: what does the interface cost
+# the proxy?  An 80x24 tmux pane showing Activity, the most connections
+# above, against the headless figure of the same level.
+if command -v tmux >/dev/null && [ -n "${GTOP:-}" ]; then
+	d=$T/gptui
+	mkdir -p -m 700 "$d"
+	"$GP" rule --data-dir "$d" add allow 127.0.0.1 --port "$OP" >/dev/null
+	tmux -L "$TMUX_L" new-session -d -s ui -x 80 -y 24 \
+		"$GP tui --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir $d --log-level error 2>$T/gptui.log" \; \
+		set-option -s exit-empty off
+	for _ in $(seq 200); do [ -s "$d/listen.json" ] && break; sleep 0.05; done
+	TH=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$d/listen.json")
+	tmux -L "$TMUX_L" send-keys -t ui 3
+	drain_tw
+	say ""
+	say "forward HTTP, $GTOPC connections through greyproxy tui (80x24 in tmux, Activity shown): req/s, p99 ms, its ratio to headless"
+	out=$(fwd "$GTOPC" "$TH")
+	row "greyproxy tui" "$(echo "$out" | field rate)" "$(ms "$(echo "$out" | field p99_us)")" "$(ratio "$(echo "$out" | field rate)" "$GTOP") of headless"
+	tmux -L "$TMUX_L" kill-server 2>/dev/null
+fi
 
 # load_rows SKIP BY GP-LOAD-ARGS...: gp-load's keep-alive GETs directly,
 # then through each HTTP proxy not named in SKIP (greyproxy also with
