@@ -124,7 +124,6 @@ by_cmp(const void *a, const void *b)
 	return sort_cmp(*(cJSON *const *)a, *(cJSON *const *)b);
 }
 
-/* Rebuilds the visible index and puts the selection back on its id. */
 /* Decodes every item once more after a change (never per frame). */
 static void
 decode_all(struct tm_list *l)
@@ -146,16 +145,12 @@ decode_all(struct tm_list *l)
 	l->ntyped = l->n;
 }
 
+/* Rebuilds the visible index and puts the selection back on its id. */
 static void
-refresh(struct tm_list *l)
+revis(struct tm_list *l)
 {
 	size_t	i, old = l->sel;
 
-	if (l->cmp != NULL && l->n > 1) {
-		sort_cmp = l->cmp;
-		qsort(l->v, l->n, sizeof *l->v, by_cmp);
-	}
-	decode_all(l);
 	l->vis = gp_xrealloc(l->vis, (l->cap ? l->cap : 1) * sizeof *l->vis);
 	l->nvis = 0;
 	for (i = 0; i < l->n; i++)
@@ -175,6 +170,69 @@ refresh(struct tm_list *l)
 	}
 	l->sel = old < l->nvis ? old : l->nvis - 1;
 	l->sel_id = tm_id(l->v[l->vis[l->sel]]);
+}
+
+/* Sorts, decodes and rebuilds the visible index: after a whole change. */
+static void
+refresh(struct tm_list *l)
+{
+	if (l->cmp != NULL && l->n > 1) {
+		sort_cmp = l->cmp;
+		qsort(l->v, l->n, sizeof *l->v, by_cmp);
+	}
+	decode_all(l);
+	revis(l);
+}
+
+/* Are the typed rows those of v, so that one change can be applied
+ * alone? */
+static int
+in_step(const struct tm_list *l)
+{
+	return l->decode == NULL || (l->typed != NULL && l->ntyped == l->n);
+}
+
+/*
+ * Item i changed (or was just added at the end): moves it to where the
+ * order puts it and decodes it again, then rebuilds the visible index.
+ * A burst of pending entries (hundreds a second) costs a search and a
+ * move each, not a sort and a decode of the whole list: on the loop of
+ * `greyproxy tui`, 900 new entries stalled every connection for 1.7 s.
+ */
+static void
+changed(struct tm_list *l, size_t i)
+{
+	cJSON	*c = l->v[i];
+	void	*row = l->decode != NULL ? l->typed[i] : NULL;
+	size_t	 lo = 0, hi, mid;
+
+	if (l->cmp != NULL) {
+		memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+		if (row != NULL)
+			memmove(&l->typed[i], &l->typed[i + 1],
+			    (l->n - i - 1) * sizeof *l->typed);
+		hi = l->n - 1;		/* the others, in order */
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (l->cmp(l->v[mid], c) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		memmove(&l->v[lo + 1], &l->v[lo], (l->n - 1 - lo) *
+		    sizeof *l->v);
+		l->v[lo] = c;
+		if (row != NULL) {
+			memmove(&l->typed[lo + 1], &l->typed[lo],
+			    (l->n - 1 - lo) * sizeof *l->typed);
+			l->typed[lo] = row;
+		}
+	}
+	if (row != NULL) {
+		memset(row, 0, l->tsize);
+		l->decode(c, row);
+	}
+	revis(l);
 }
 
 static void
@@ -462,8 +520,17 @@ tm_list_remove(struct tm_list *l, int64_t id)
 		return 0;
 	cJSON_Delete(l->v[i]);
 	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
-	l->n--;
-	refresh(l);
+	if (in_step(l) && l->decode != NULL) {
+		free(l->typed[i]);
+		memmove(&l->typed[i], &l->typed[i + 1], (l->n - i - 1) *
+		    sizeof *l->typed);
+		l->ntyped--;
+		l->n--;
+		revis(l);	/* the order holds without it */
+	} else {
+		l->n--;
+		refresh(l);
+	}
 	/* The same row, now showing the next item (or the last row). */
 	if (l->nvis > 0) {
 		l->sel = row < l->nvis ? row : l->nvis - 1;
@@ -482,13 +549,26 @@ tm_list_upsert(struct tm_list *l, const cJSON *obj)
 		if (tm_id(l->v[i]) == id) {
 			cJSON_Delete(l->v[i]);
 			l->v[i] = cJSON_Duplicate(obj, 1);
-			refresh(l);
+			if (in_step(l))
+				changed(l, i);
+			else
+				refresh(l);
 			return;
 		}
 	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 32;
 		l->v = gp_xrealloc(l->v, l->cap * sizeof *l->v);
+		if (l->typed != NULL)
+			l->typed = gp_xrealloc(l->typed, l->cap *
+			    sizeof *l->typed);
+	}
+	if (in_step(l)) {
+		if (l->decode != NULL)
+			l->typed[l->ntyped++] = gp_xmalloc(l->tsize);
+		l->v[l->n++] = cJSON_Duplicate(obj, 1);
+		changed(l, l->n - 1);
+		return;
 	}
 	l->v[l->n++] = cJSON_Duplicate(obj, 1);
 	refresh(l);
@@ -504,7 +584,10 @@ tm_list_set_num(struct tm_list *l, int64_t id, const char *key, double v)
 			continue;
 		cJSON_DeleteItemFromObjectCaseSensitive(l->v[i], key);
 		cJSON_AddNumberToObject(l->v[i], key, v);
-		refresh(l);
+		if (in_step(l))
+			changed(l, i);
+		else
+			refresh(l);
 		return 1;
 	}
 	return 0;

@@ -72,12 +72,18 @@ on_flush(uv_timer_t *t)
 		gp_store_log_flush(c->store);
 		return;
 	}
-	gp_pending_flush(&c->pending);
 	gp_store_log_flush(c->store);
-	if (c->dns_cache != NULL && gp_store_try_begin(c->store) == 0) {
-		gp_dns_cache_drain(c->dns_cache, &d);
-		if (ticks % 240 == 0)		/* a minute */
-			gp_store_dns_prune(c->store, gp_now(), 0);
+	/* Pending entries' counts and the DNS cache: one transaction a
+	 * tick (a burst of held connections touched hundreds of entries,
+	 * each its own commit on the loop); busy, the next tick. */
+	if ((c->dns_cache != NULL || gp_pending_dirty(&c->pending)) &&
+	    gp_store_try_begin(c->store) == 0) {
+		gp_pending_flush(&c->pending);
+		if (c->dns_cache != NULL) {
+			gp_dns_cache_drain(c->dns_cache, &d);
+			if (ticks % 240 == 0)		/* a minute */
+				gp_store_dns_prune(c->store, gp_now(), 0);
+		}
 		gp_store_commit(c->store);
 	}
 }

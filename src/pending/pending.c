@@ -302,6 +302,7 @@ gp_pending_hold(struct gp_pending *pq, const struct gp_pending_key *k,
 	} else {
 		e->attempts++;
 		e->last_seen = now;
+		pq->ndirty += !e->dirty;
 		e->dirty = 1;
 		list_unlink(pq, e);
 		list_push(pq, e);
@@ -426,6 +427,7 @@ gp_pending_flush(struct gp_pending *pq)
 {
 	struct gp_pending_entry	*e;
 
+	pq->ndirty = 0;
 	for (e = pq->head; e != NULL; e = e->next) {
 		if (!e->dirty)
 			continue;
@@ -434,6 +436,14 @@ gp_pending_flush(struct gp_pending *pq)
 			gp_store_pending_touch(pq->store, e->id, e->attempts,
 			    e->last_seen);
 	}
+}
+
+/* Entries whose counts have changed since the last flush (may count
+ * some that have left since). */
+int
+gp_pending_dirty(const struct gp_pending *pq)
+{
+	return pq->ndirty > 0;
 }
 
 size_t

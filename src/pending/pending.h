@@ -88,6 +88,7 @@ struct gp_pending {
 	struct gp_bus		*bus;		/* borrowed */
 	struct gp_pending_entry	*head, *tail;
 	size_t			 count;
+	size_t			 ndirty;	/* touched since the flush */
 	size_t			 waiting;	/* connections, all entries */
 	struct gp_pending_entry	**bykey, **byid;	/* nbuckets each */
 	size_t			 nbuckets;
@@ -127,6 +128,7 @@ struct gp_pending_entry *gp_pending_find(struct gp_pending *, int64_t id);
 int	gp_pending_resolve(struct gp_pending *, int64_t id, enum gp_verdict,
 	    const struct gp_rule *rule, int64_t rule_id);
 void	gp_pending_flush(struct gp_pending *);
+int	gp_pending_dirty(const struct gp_pending *);
 /* Drops entries without waiters unseen for retention seconds (each with
  * a PENDING_DISMISSED event); returns how many. O(expired). */
 size_t	gp_pending_expire(struct gp_pending *, int64_t now);

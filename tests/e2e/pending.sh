@@ -130,10 +130,19 @@ kill "$g"; wait "$g" 2>/dev/null
 gone() { ! pending_has gone.localhost 1; }
 wait_for 10 gone; ok $? "a client that leaves is no longer counted waiting"
 
+# Attempts are counted in memory and stored at the next tick, all of a
+# tick's in one transaction.
+for i in 1 2 3; do
+	curl -s -o /dev/null --max-time 0.3 -x "http://$GP_HTTP" "http://count.localhost:$ORIGIN_PORT/"
+done
+Q="SELECT attempt_count FROM pending_requests WHERE destination_host = 'count.localhost'"
+wait_for 20 sql_ge "$Q" 3; ok $? "three attempts stored by the tick"
+
 # Entries persist across a restart (without their waiters).
 gp_stop
 gp_start
 ok "$(pending_has gone.localhost; echo $?)" "pending entries survive a restart"
+is "$(jget "$(api GET /api/pending)" '[e["attempt_count"] for e in d["items"] if e["destination_host"] == "count.localhost"][0]')" 3 "and their attempt counts"
 
 # Durability: allow through the API, kill -9 at once, the rule is there.
 id=$(pending_id gone.localhost "$ORIGIN_PORT")

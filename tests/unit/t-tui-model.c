@@ -214,6 +214,97 @@ main(void)
 		tm_list_free(&a2);
 	}
 
+	/*
+	 * The pending list under a burst: entries added, updated, their
+	 * waiting count set and removed one event at a time are placed
+	 * where a full sort would put them, with the same typed rows,
+	 * visible lines and selection.
+	 */
+	{
+		struct tm_list	a3, b3;
+		int		same = 1, k, ops = 0;
+		uint64_t	r = 7;
+		int64_t		next = 1;
+
+		memset(&a3, 0, sizeof a3);
+		a3.cmp = tm_cmp_pending;
+		a3.decode = tm_decode_pending;
+		a3.tsize = sizeof(struct tm_pending);
+		for (k = 0; k < 600; k++) {
+			unsigned	what = (unsigned)(gp_xorshift64(&r) % 10);
+			int64_t		id = a3.n > 0 ? tm_id(a3.v[gp_xorshift64(&r)
+			    % a3.n]) : 0;
+			size_t		j;
+
+			if (k == 300)
+				tm_list_set_filter(&a3, "7");
+			if (what < 5 || id == 0) {	/* new, or an update */
+				cJSON	*e = cJSON_CreateObject();
+
+				cJSON_AddNumberToObject(e, "id", what < 4 ||
+				    id == 0 ? (double)next++ : (double)id);
+				snprintf(buf, sizeof buf, "h%llu.test",
+				    (unsigned long long)(gp_xorshift64(&r) %
+				    1000));
+				cJSON_AddStringToObject(e, "destination_host",
+				    buf);
+				snprintf(buf, sizeof buf, "2026-01-01T00:%02u:%02uZ",
+				    (unsigned)(gp_xorshift64(&r) % 60),
+				    (unsigned)(gp_xorshift64(&r) % 60));
+				cJSON_AddStringToObject(e, "last_seen", buf);
+				cJSON_AddNumberToObject(e, "waiting",
+				    (double)(gp_xorshift64(&r) % 3));
+				tm_list_upsert(&a3, e);
+				cJSON_Delete(e);
+			} else if (what < 8) {
+				tm_list_set_num(&a3, id, "waiting",
+				    (double)(gp_xorshift64(&r) % 2));
+			} else {
+				tm_list_remove(&a3, id);
+			}
+			if (k % 29 == 3)
+				tm_list_move(&a3, 2);
+			ops++;
+			memset(&b3, 0, sizeof b3);
+			b3.cmp = tm_cmp_pending;
+			b3.decode = tm_decode_pending;
+			b3.tsize = sizeof(struct tm_pending);
+			snprintf(b3.filter, sizeof b3.filter, "%s", a3.filter);
+			b3.sel_id = a3.sel_id;
+			{
+				cJSON *arr = cJSON_CreateArray();
+
+				for (j = 0; j < a3.n; j++)
+					cJSON_AddItemToArray(arr,
+					    cJSON_Duplicate(a3.v[j], 1));
+				tm_list_set(&b3, arr);
+				cJSON_Delete(arr);
+			}
+			if (a3.n != b3.n || a3.nvis != b3.nvis ||
+			    a3.ntyped != a3.n || (a3.nvis > 0 &&
+			    a3.sel_id != b3.sel_id))
+				same = 0;
+			for (j = 0; same && j < a3.n; j++) {
+				const struct tm_pending *x = a3.typed[j];
+
+				if (tm_id(a3.v[j]) != tm_id(b3.v[j]) ||
+				    x->id != tm_id(a3.v[j]) ||
+				    x->waiting != (int)tm_num(a3.v[j],
+				    "waiting"))
+					same = 0;
+			}
+			for (j = 0; same && j < a3.nvis; j++)
+				if (a3.vis[j] != b3.vis[j])
+					same = 0;
+			tm_list_free(&b3);
+		}
+		ok(same, "pending: %d events one by one leave what a sort "
+		    "of the whole list does", ops);
+		ok(a3.n > 20, "pending: the burst left entries to compare "
+		    "(%zu)", a3.n);
+		tm_list_free(&a3);
+	}
+
 	/* Pushed events applied to a list: upsert, a field, removal. */
 	{
 		struct tm_list	ev;
