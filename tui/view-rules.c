@@ -23,6 +23,18 @@ l_rules(struct tui *t)
 	return &t->rules;
 }
 
+/* The ID column: base wide, wider once ids grow past it (an ingest of
+ * 100 000 rules), so that the columns after it stay under their
+ * headings.  The list is newest first: the first id is the largest. */
+static int
+id_width(const struct tui *t, int base)
+{
+	int	w = t->rules.n > 0 ? snprintf(NULL, 0, "%lld",
+	    (long long)tm_id(t->rules.v[0])) : 0;
+
+	return w > base ? w : base;
+}
+
 static void
 rule_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 {
@@ -40,8 +52,8 @@ rule_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	else
 		tm_age(e - gp_now(), exp, sizeof exp);
 	tm_fit_right_end(r->dest, COLS >= 100 ? 32 : 24, dest, sizeof dest);
-	snprintf(line, sizeof line, wide ? "%5lld %-5s %s %s %s %6.0f %s" :
-	    "%4lld %-5s %s %s %s %5.0f %s",
+	snprintf(line, sizeof line, wide ? "%*lld %-5s %s %s %s %6.0f %s" :
+	    "%*lld %-5s %s %s %s %5.0f %s", id_width(t, wide ? 5 : 4),
 	    (long long)r->id, deny ? _("deny") : _("allow"), dest,
 	    tui_cell(ports, sizeof ports, r->ports, wide ? 11 : 9),
 	    tui_cell(who, sizeof who, r->container, wide ? 20 : 14), r->hits,
@@ -55,11 +67,15 @@ rule_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 static void
 rules_draw(struct tui *t, int top, int rows)
 {
-	view_draw_list(t, &t->rules, top, rows, COLS >= 100 ?
-	    _("   ID ACTN  DESTINATION                      PORTS       "
+	int	wide = COLS >= 100, base = wide ? 5 : 4;
+	char	head[300];
+
+	snprintf(head, sizeof head, "%*s%s", id_width(t, base) - base, "",
+	    wide ? _("   ID ACTN  DESTINATION                      PORTS       "
 	    "SOURCE                 HITS EXPIRES") :
 	    _("  ID ACTN  DESTINATION              PORTS     SOURCE          "
-	    "HITS EXPIRES"), rule_row,
+	    "HITS EXPIRES"));
+	view_draw_list(t, &t->rules, top, rows, head, rule_row,
 	    _("No rules yet: n adds one, and decisions on pending requests "
 	    "add them too."));
 }

@@ -88,6 +88,10 @@ api PUT /api/rules/99999 -d '{"notes":"x"}' >/dev/null; is "$(api_status)" 404 "
 j=$(api GET '/api/rules?action=allow&limit=1')
 is "$(jget "$j" 'd["total"]')" 2 "list filter by action (total)"
 is "$(jget "$j" 'len(d["items"])')" 1 "list honours limit"
+j2=$(api GET '/api/rules?action=allow&limit=5&offset=1')
+is "$(jget "$j2" '"%d %d" % (d["total"], len(d["items"]))')" "2 1" "offset: the total still counts all, the page holds the rest"
+isnt_first=$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(a["items"][0]["id"] != b["items"][0]["id"])' "$j" "$j2")
+is "$isnt_first" True "and starts after the first page"
 r=$(api DELETE "/api/rules/$tid"); is "$(jget "$r" 'd["deleted"]')" True "delete rule"
 api DELETE "/api/rules/$tid" >/dev/null; is "$(api_status)" 404 "delete again: 404"
 r=$(api POST /api/rules/ingest -d '{"items":[{"destination_pattern":"a.test"},{"destination_pattern":"b.test","action":"deny"},{"destination_pattern":"bad host"}]}')

@@ -3,7 +3,8 @@
 # an identity carrying a right-to-left override is shown with the
 # override as its code point (it would otherwise read backwards), and
 # identities with accented or wide characters keep the columns aligned
-# (cells are cut and padded by screen columns, not bytes).
+# (cells are cut and padded by screen columns, not bytes); rule ids past
+# four digits widen their column.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 tui_core
@@ -41,5 +42,15 @@ is "$w_rlo $w_wide" "$w_plain $w_plain" "the rows line up with a plain identity'
 # The identity as the API gives it is the one the client sent.
 r=$(curl -s "http://$GP_API/api/pending")
 like "$(jget "$r" '[i["container_name"] for i in d["items"]]')" "weird\\\\u202ename" "the API keeps the identity exactly"
+
+# Rule ids past the column's four digits widen it: the columns after
+# it stay under their headings.
+python3 -c 'import json; print(json.dumps([{"destination_pattern": "r%d.example" % i} for i in range(10050)]))' > "$T/rules.json"
+curl -s -o /dev/null -X POST --data-binary @"$T/rules.json" "http://$GP_API/api/rules/ingest"
+keys 2
+wait_for 10 on_screen "r10049.example"; ok $? "10 050 rules in the Rules view"
+hdr=$(screen | grep " ID ACTN"); row=$(screen | grep "r10049.example" | head -1)
+pos() { awk -v s="$2" '{ print index($0, s) }' <<<"$1"; }
+is "$(( $(pos "$row" "allow") )) $(pos "$row" "r10049")" "$(pos "$hdr" "ACTN") $(pos "$hdr" "DESTINATION")" "a five-digit id keeps the columns under their headings"
 
 done_testing
