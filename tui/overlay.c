@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <curses.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -253,6 +254,8 @@ tui_overlay_key(struct tui *t, wint_t ch, int fkey)
 			    0;
 		else if (a == GP_A_TOP)
 			t->help_top = 0;
+		else if (a == GP_A_BOTTOM)	/* the draw stops at the end */
+			t->help_top = (size_t)INT_MAX;
 		else if (a == GP_A_HELP || a == GP_A_DETAILS)
 			close_overlay(t);
 	}
@@ -384,16 +387,17 @@ draw_menu(struct tui *t)
 	attrset(A_NORMAL);
 }
 
-static void
-draw_detail(struct tui *t)
+/*
+ * The details' lines wrapped to w - 4 columns: drawn from line top into
+ * rows rows at (y0, x0) when draw is set; returns how many there are.
+ */
+static int
+detail_lines(struct tui *t, int w, int draw, int top, int rows, int y0,
+    int x0)
 {
-	int	 y0, x0, h = LINES - 4, w = COLS < 78 ? COLS - 2 : 76, row = 0;
 	char	*copy = gp_xstrdup(t->detail ? t->detail : ""), *save, *ln;
-	int	 line = 0;
+	int	 line = 0, row = 0;
 
-	box_at(t, h, w, _("Details (Esc closes)"), &y0, &x0);
-	if (w > COLS - 2)
-		w = COLS - 2;
 	/* Long lines wrap: a host is never cut off at the box's edge. */
 	for (ln = strtok_r(copy, "\n", &save); ln != NULL;
 	    ln = strtok_r(NULL, "\n", &save)) {
@@ -409,16 +413,40 @@ draw_detail(struct tui *t)
 				k--;
 			if (k == 0)
 				k = len - off < cw ? len - off : cw;
-			snprintf(piece, sizeof piece, "%.*s", (int)k,
-			    ln + off);
-			if (line >= (int)t->help_top && row < h - 2)
-				tui_text(y0 + 1 + row++, x0 + 2, w - 4,
-				    piece);
+			if (draw && line >= top && row < rows) {
+				snprintf(piece, sizeof piece, "%.*s", (int)k,
+				    ln + off);
+				tui_text(y0 + 1 + row++, x0 + 2, w - 4, piece);
+			}
 			line++;
 			off += k;
 		} while (off < len);
 	}
 	free(copy);
+	return line;
+}
+
+static void
+draw_detail(struct tui *t)
+{
+	int	y0, x0, h = LINES - 4, w = COLS < 78 ? COLS - 2 : 76;
+	int	rows = h - 2, total;
+	char	title[160];
+
+	if (w > COLS - 2)
+		w = COLS - 2;
+	/* Never scrolled past the end (End goes there); say where the rest
+	 * is when it does not all fit. */
+	total = detail_lines(t, w, 0, 0, 0, 0, 0);
+	if ((int)t->help_top > total - rows)
+		t->help_top = total > rows ? (size_t)(total - rows) : 0;
+	snprintf(title, sizeof title, total > rows ?
+	    _("Details, %d-%d of %d (PgDn/PgUp, End, Esc closes)") :
+	    _("Details (Esc closes)"), (int)t->help_top + 1,
+	    (int)t->help_top + rows < total ? (int)t->help_top + rows : total,
+	    total);
+	box_at(t, h, w, title, &y0, &x0);
+	detail_lines(t, w, 1, (int)t->help_top, rows, y0, x0);
 }
 
 void

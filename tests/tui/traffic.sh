@@ -66,6 +66,12 @@ on_screen '"role":'; ok $? "the JSON body pretty-printed (one member a line)"
 on_screen "inside intercepted TLS"; ok $? "says it was read inside TLS"
 keys PageDown
 wait_for 5 on_screen "Response body"; ok $? "scrolls to the response"
+keys End
+wait_for 5 eval 'screen | grep -Eq "Details, [0-9]+-([0-9]+) of \1 "'; ok $? "End: the last lines, the title says which"
+keys j j
+like "$(screen | grep -Eo "Details, [0-9]+-[0-9]+ of [0-9]+")" "Details, [0-9]+-([0-9]+) of \1$" "never scrolled past the end"
+keys g
+wait_for 5 on_screen "Details, 1-"; ok $? "g: back to the first line"
 keys Escape
 keys /
 keys C-u Enter
