@@ -7,6 +7,10 @@
  */
 #include "config.h"
 
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +183,41 @@ strip_url(char *s)
 		*slash = '\0';
 }
 
+/*
+ * tui --daemon: 'greyproxy serve' with the same options, run as this
+ * very binary; it returns once the daemon listens (or has failed, and
+ * said why on stderr).  0 when it listens.
+ */
+static int
+start_daemon(int argc, char **argv)
+{
+	char	  self[PATH_MAX], **args;
+	ssize_t	  n = readlink("/proc/self/exe", self, sizeof self - 1);
+	pid_t	  pid;
+	int	  i, st = 0;
+
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	args = gp_xcalloc((size_t)argc + 2, sizeof *args);
+	args[0] = self;
+	args[1] = (char *)"serve";
+	for (i = 1; i < argc; i++)	/* argv[0]: the command's name */
+		args[i + 1] = argv[i];
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		execv(self, args);
+		_exit(127);
+	}
+	free(args);
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 int
 gp_cmd_tui(int argc, char **argv)
 {
@@ -215,6 +254,16 @@ gp_cmd_tui(int argc, char **argv)
 	if ((rc = gp_data_dir_prepare(a->cfg.data_dir)) != 0) {
 		fprintf(stderr, _("greyproxy tui: data directory %s: %s\n"),
 		    a->cfg.data_dir, strerror(-rc));
+		gp_config_free(&a->cfg);
+		free(a);
+		return 1;
+	}
+	/* --daemon: the proxy apart, unless one holds the directory; the
+	 * interface then attaches to it below, and leaves it running. */
+	if (a->cfg.daemon && !gp_data_dir_in_use(a->cfg.data_dir, &holder) &&
+	    start_daemon(argc, argv) != 0) {
+		fprintf(stderr, "%s", _("greyproxy tui: the daemon did not "
+		    "start\n"));
 		gp_config_free(&a->cfg);
 		free(a);
 		return 1;

@@ -65,7 +65,12 @@ gp_config_usage(const char *cmd)
 		    "greyproxy's API\n"
 		    "  --standalone           run the proxy in this process, "
 		    "never attach\n"
-		    "\nWithout either, tui attaches when a greyproxy answers on "
+		    "  --daemon               start the proxy as 'serve --daemon' "
+		    "would (unless one\n"
+		    "                         holds the data directory) and "
+		    "attach to it; it keeps\n"
+		    "                         running when the interface quits\n"
+		    "\nWithout these, tui attaches when a greyproxy answers on "
 		    "the --api address\nand otherwise runs the proxy itself.\n"));
 	else
 		printf("%s", _("  --daemon               detach: log to "
@@ -270,8 +275,8 @@ gp_config_parse(struct gp_config *c, const char *cmd, int argc, char **argv)
 			else
 				c->standalone = 1;
 			break;
-		case O_DAEMON:
-			if (strcmp(cmd, "serve") != 0)
+		case O_DAEMON:		/* tui: starts one, attaches */
+			if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "tui") != 0)
 				goto only;
 			c->daemon = 1;
 			break;
@@ -301,9 +306,9 @@ gp_config_parse(struct gp_config *c, const char *cmd, int argc, char **argv)
 	    check_addr(c, cmd, "dns", c->dns_addr) != 0 ||
 	    check_addr(c, cmd, "api", c->api_addr) != 0)
 		return 2;
-	if (c->attach != NULL && c->standalone) {
-		fprintf(stderr, _("greyproxy %s: --attach and --standalone "
-		    "exclude each other\n"), cmd);
+	if ((c->attach != NULL) + c->standalone + c->daemon > 1) {
+		fprintf(stderr, _("greyproxy %s: --attach, --standalone and "
+		    "--daemon exclude each other\n"), cmd);
 		return 2;
 	}
 	if (c->data_dir == NULL)

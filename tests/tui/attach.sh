@@ -77,4 +77,33 @@ err=$("$GREYPROXY" serve --attach x 2>&1)
 is $? 2 "--attach is not a serve option"
 err=$(echo | "$GREYPROXY" tui --data-dir "$T/x" 2>&1)
 like "$err" "needs a terminal" "tui without a terminal says so"
+
+# tui --daemon: the same command line as serve --daemon, with the
+# interface: it starts the daemon, attaches, and leaves it running.
+D2=$T/d2
+rm -f "$T/ui.exit"
+tm kill-session -t ui
+tm_start "$GREYPROXY" tui --daemon --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+	--dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$D2"
+wait_for 20 test -s "$D2/greyproxy.pid"; ok $? "tui --daemon starts a daemon"
+D2PID=$(cat "$D2/greyproxy.pid")
+PIDS="$PIDS $D2PID"
+is "$(json_get "$D2/listen.json" pid)" "$D2PID" "which serves the data directory"
+D2API=$(json_get "$D2/listen.json" api)
+wait_for 20 on_screen "attached $D2API"; ok $? "and the interface attaches to it"
+keys q
+wait_for 10 test -s "$T/ui.exit"; ok $? "q quits the interface at once"
+kill -0 "$D2PID"; ok $? "the daemon keeps running"
+rm -f "$T/ui.exit"
+tm kill-session -t ui
+tm_start "$GREYPROXY" tui --daemon --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+	--dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$D2"
+wait_for 20 on_screen "attached $D2API"; ok $? "tui --daemon again attaches to it"
+is "$(cat "$D2/greyproxy.pid")" "$D2PID" "and starts no other"
+keys q
+wait_for 10 test -s "$T/ui.exit"
+kill "$D2PID"
+err=$("$GREYPROXY" tui --daemon --standalone 2>&1 </dev/null)
+is $? 2 "--daemon with --standalone: usage error"
+like "$err" "exclude each other" "saying so"
 done_testing
