@@ -4,6 +4,17 @@
 # daemon, see it say so, quit without touching the daemon's connections.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
+restart_ui() {	# restart_ui COMMAND...: the session "ui" anew
+	rm -f "$T/ui.exit"
+	tm kill-session -t ui
+	tm_start "$@"
+}
+quit_leaves() {	# quit_leaves PID WHAT: q quits at once, PID lives on
+	keys q
+	wait_for 10 test -s "$T/ui.exit"; ok $? "q quits the $2 at once"
+	kill -0 "$1"; ok $? "the daemon keeps running"
+}
+
 origin_start o
 P=$ORIGIN_PORT
 GP_DATA=$T/daemon
@@ -35,15 +46,11 @@ r=$(curl -s "http://$GP_API/api/rules?destination=127.0.0.1")
 is "$(jget "$r" 'd["total"]')" 1 "the daemon stored the rule"
 keys 3
 wait_for 5 on_screen "allowed HTTP"; ok $? "activity comes over the WebSocket"
-keys q
-wait_for 10 test -s "$T/ui.exit"; ok $? "q quits the attached tui at once"
-kill -0 "$DPID"; ok $? "the daemon keeps running"
+quit_leaves "$DPID" "attached tui"
 
 # One greyproxy per data directory: tui on the daemon's data directory
 # attaches to it whatever --api says; a second core there is refused.
-rm -f "$T/ui.exit"
-tm kill-session -t ui
-tm_start "$GREYPROXY" tui --api 127.0.0.1:1 --data-dir "$GP_DATA"
+restart_ui "$GREYPROXY" tui --api 127.0.0.1:1 --data-dir "$GP_DATA"
 wait_for 20 on_screen "attached $GP_API"; r=$?; ok $r "tui on the daemon's data dir attaches to it, not to --api"
 [ $r -eq 0 ] || screen | sed "s/^/# /"
 keys q
@@ -52,18 +59,14 @@ out=$("$GREYPROXY" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 --dns 127.0.0.1:
 	--api 127.0.0.1:0 --data-dir "$GP_DATA" 2>&1); rc=$?
 is "$rc" 1 "serve on a data directory in use: refused"
 like "$out" "in use by another greyproxy \(pid $DPID\)" "naming the instance that holds it"
-rm -f "$T/ui.exit"
-tm kill-session -t ui
-tm_start "$GREYPROXY" tui --standalone --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+restart_ui "$GREYPROXY" tui --standalone --http 127.0.0.1:0 --socks 127.0.0.1:0 \
 	--dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$GP_DATA"
 wait_for 10 test -s "$T/ui.exit"; ok $? "tui --standalone there exits"
 like "$(screen | tr -d "\n")" "in use by another greyproxy" "saying why"
 kill -0 "$DPID"; ok $? "the daemon is untouched"
 
 # --attach URL, then the daemon goes away.
-rm -f "$T/ui.exit"
-tm kill-session -t ui
-tm_start "$GREYPROXY" tui --attach "http://$GP_API/" --data-dir "$T/tui"
+restart_ui "$GREYPROXY" tui --attach "http://$GP_API/" --data-dir "$T/tui"
 wait_for 20 on_screen "attached $GP_API"; ok $? "--attach URL"
 kill "$DPID"
 wait_for 10 on_screen "NOT CONNECTED to $GP_API"; ok $? "losing the daemon is shown"
@@ -81,9 +84,7 @@ like "$err" "needs a terminal" "tui without a terminal says so"
 # tui --daemon: the same command line as serve --daemon, with the
 # interface: it starts the daemon, attaches, and leaves it running.
 D2=$T/d2
-rm -f "$T/ui.exit"
-tm kill-session -t ui
-tm_start "$GREYPROXY" tui --daemon --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+restart_ui "$GREYPROXY" tui --daemon --http 127.0.0.1:0 --socks 127.0.0.1:0 \
 	--dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$D2"
 wait_for 20 test -s "$D2/greyproxy.pid"; ok $? "tui --daemon starts a daemon"
 D2PID=$(cat "$D2/greyproxy.pid")
@@ -91,12 +92,8 @@ PIDS="$PIDS $D2PID"
 is "$(json_get "$D2/listen.json" pid)" "$D2PID" "which serves the data directory"
 D2API=$(json_get "$D2/listen.json" api)
 wait_for 20 on_screen "attached $D2API"; ok $? "and the interface attaches to it"
-keys q
-wait_for 10 test -s "$T/ui.exit"; ok $? "q quits the interface at once"
-kill -0 "$D2PID"; ok $? "the daemon keeps running"
-rm -f "$T/ui.exit"
-tm kill-session -t ui
-tm_start "$GREYPROXY" tui --daemon --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+quit_leaves "$D2PID" interface
+restart_ui "$GREYPROXY" tui --daemon --http 127.0.0.1:0 --socks 127.0.0.1:0 \
 	--dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$D2"
 wait_for 20 on_screen "attached $D2API"; ok $? "tui --daemon again attaches to it"
 is "$(cat "$D2/greyproxy.pid")" "$D2PID" "and starts no other"
