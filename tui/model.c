@@ -696,6 +696,7 @@ void
 tm_list_take(struct tm_list *l, cJSON **obj)
 {
 	cJSON	*c = *obj;
+	void	*spare = NULL;		/* the oldest's row, for the new */
 	int	 at_top = l->nvis == 0 || l->sel == 0;
 	size_t	 i;
 
@@ -710,7 +711,7 @@ tm_list_take(struct tm_list *l, cJSON **obj)
 		cJSON_Delete(l->v[l->n - 1]);
 		l->n--;
 		if (l->ntyped > l->n)
-			free(l->typed[--l->ntyped]);
+			spare = l->typed[--l->ntyped];
 		if (l->cmp == NULL && l->nvis > 0 &&
 		    l->vis[l->nvis - 1] == l->n)
 			l->nvis--;
@@ -728,12 +729,15 @@ tm_list_take(struct tm_list *l, cJSON **obj)
 	l->n++;
 	if (l->cmp != NULL || (l->decode != NULL &&
 	    (l->typed == NULL || l->ntyped != l->n - 1))) {
+		free(spare);
 		refresh(l);
 	} else {
 		if (l->decode != NULL) {	/* pointers move, not rows */
 			memmove(l->typed + 1, l->typed, l->ntyped *
 			    sizeof *l->typed);
-			l->typed[0] = gp_xcalloc(1, l->tsize);
+			l->typed[0] = spare != NULL ? spare :
+			    gp_xmalloc(l->tsize);
+			memset(l->typed[0], 0, l->tsize);
 			l->decode(c, l->typed[0]);
 			l->ntyped++;
 		}
