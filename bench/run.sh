@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/run.sh: greyproxy beside its peers, on loopback, in one run.
 #
-#   bench/run.sh [--secs N] [--out FILE] [--smoke]
+#   bench/run.sh [--install] [--secs N] [--out FILE] [--smoke]
 #
 # Starts an origin (nginx when installed, else bench/gp-load's), greyproxy
 # with 1 rule and with 100 000 mixed rules, and every peer that is
@@ -13,23 +13,47 @@
 # --smoke: a few seconds, greyproxy and the origin only, small sizes, so
 # `make check` keeps the harness from rotting (bench/smoke.sh).
 #
+# --install: first installs the peers, the origin and wrk from Debian
+# (apt-get, as root or through sudo), those not installed yet.
+#
 # Peers: apt-get install squid tinyproxy mitmproxy microsocks dante-server
-#        nginx-light curl
+#        nginx-light wrk curl
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${GREYPROXY_BUILD:-$TOP}
 GP=$B/greyproxy
 LOAD=$B/bench/gp-load
-SECS=5 SMOKE=0 OUT=
+SECS=5 SMOKE=0 OUT= INSTALL=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--secs) SECS=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--smoke) SMOKE=1 ;;
-	*) echo "usage: bench/run.sh [--secs N] [--out FILE] [--smoke]" >&2; exit 2 ;;
+	--install) INSTALL=1 ;;
+	*) echo "usage: bench/run.sh [--install] [--secs N] [--out FILE] [--smoke]" >&2; exit 2 ;;
 	esac
 	shift
 done
+if [ "$INSTALL" = 1 ]; then
+	missing=""
+	for p in squid tinyproxy mitmproxy microsocks dante-server nginx-light wrk curl; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	SUDO=
+	[ "$(id -u)" -ne 0 ] && SUDO=sudo
+	if [ -n "$missing" ]; then
+		echo "bench: installing$missing"
+		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		$SUDO env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $missing ||
+			{ echo "bench: apt-get failed" >&2; exit 1; }
+		# The benchmark starts its own: none left running as services.
+		for svc in squid tinyproxy danted nginx; do
+			$SUDO service "$svc" stop >/dev/null 2>&1 || true
+		done
+	fi
+fi
 if [ "$SMOKE" = 1 ]; then
 	SECS=0.5 LEVELS="1 5" NRULES=1000 IDLE="200" BIG=8388608 RUNS=1 APPROVALS=2
 	BULK_RUNS=1
