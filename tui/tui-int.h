@@ -159,7 +159,6 @@ void	 tui_draw_status(struct tui *);
 void	 tui_draw_bottom(struct tui *);
 /* Draws s at y, x in at most w columns (UTF-8 aware), padding with blanks. */
 void	 tui_text(int y, int x, int w, const char *s);
-int	 tui_fit(char *out, size_t n, const char *s, int w, int pad);
 const char *tui_cell(char *buf, size_t n, const char *s, int w);
 int	 tui_attr(struct tui *, int pair, int mono);
 

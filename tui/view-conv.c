@@ -57,7 +57,7 @@ conv_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	tm_si(c->tok_in, in, sizeof in);
 	tm_si(c->tok_out, out, sizeof out);
 	snprintf(tok, sizeof tok, "%s/%s", in, out);
-	tui_fit(who, sizeof who, c->container, -1, 0);	/* escaped first */
+	gp_text_fit(who, sizeof who, c->container, -1, 0);	/* escaped first */
 	tm_fit_right_end(who, 10, src, sizeof src);
 	snprintf(turns, sizeof turns, "%d", c->turns);
 	snprintf(prompt, sizeof prompt, "%s%s", c->subagents > 0 ? "+" : "",

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "conf/conf.h"
@@ -34,6 +35,41 @@ usage(FILE *f)
 	    "output, or rebuild them all from the\nstored transactions.\n"));
 }
 
+/* A string field, or "-". */
+static const char *
+field(const cJSON *o, const char *key)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+
+	return s != NULL ? s : "-";
+}
+
+/* Markdown for a terminal: each line made safe (gp_text_fit), tabs as
+ * spaces.  To a file or a pipe it goes out as written (an export). */
+static void
+put_safe(const char *s, size_t n)
+{
+	struct gp_buf	 line = { 0 };
+	char		*out, *p;
+	size_t		 i, j;
+
+	for (i = 0; i < n; i = j + 1) {
+		for (j = i; j < n && s[j] != '\n'; j++)
+			;
+		line.len = 0;
+		gp_buf_add(&line, s + i, j - i);
+		gp_buf_add(&line, "", 1);
+		for (p = line.data; *p != '\0'; p++)
+			if (*p == '\t')
+				*p = ' ';
+		out = gp_xmalloc((j - i) * 8 + 16);
+		gp_text_fit(out, (j - i) * 8 + 16, line.data, -1, 0);
+		printf("%s%s", out, j < n ? "\n" : "");
+		free(out);
+	}
+	gp_buf_free(&line);
+}
+
 static int
 list(struct gp_store *st, int all)
 {
@@ -45,23 +81,17 @@ list(struct gp_store *st, int all)
 	if ((o = gp_store_conv_list(st, &f)) == NULL)
 		return 1;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(o, "items")) {
-		const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(it,
-		    "first_prompt"));
-		char prompt[61];
-		size_t i;
+		char	cli[128], model[256], prompt[512];
 
-		/* one line each: the prompt's controls made visible */
-		snprintf(prompt, sizeof prompt, "%s", p != NULL ? p : "");
-		for (i = 0; prompt[i] != '\0'; i++)
-			if ((unsigned char)prompt[i] < 0x20)
-				prompt[i] = ' ';
-		printf("%s  %-12s %-24s %3d  %s\n",
-		    cJSON_GetStringValue(cJSON_GetObjectItem(it, "id")),
-		    cJSON_GetStringValue(cJSON_GetObjectItem(it,
-		    "client_name")),
-		    cJSON_IsString(cJSON_GetObjectItem(it, "model")) ?
-		    cJSON_GetObjectItem(it, "model")->valuestring : "-",
-		    cJSON_GetObjectItem(it, "turn_count")->valueint, prompt);
+		/* One line each, in columns; the model and the prompt are
+		 * the client's text: shown, never obeyed by the terminal. */
+		gp_text_fit(cli, sizeof cli, field(it, "client_name"), 12, 1);
+		gp_text_fit(model, sizeof model, field(it, "model"), 24, 1);
+		gp_text_fit(prompt, sizeof prompt, field(it, "first_prompt"), 60,
+		    0);
+		printf("%s  %s %s %3d  %s\n", field(it, "id"), cli, model,
+		    cJSON_GetObjectItem(it, "turn_count") != NULL ?
+		    cJSON_GetObjectItem(it, "turn_count")->valueint : 0, prompt);
 	}
 	cJSON_Delete(o);
 	return 0;
@@ -81,7 +111,10 @@ one(struct gp_store *st, const char *id, int markdown)
 	}
 	if (markdown) {
 		gp_conv_markdown(o, &b);
-		fwrite(b.data, 1, b.len, stdout);
+		if (isatty(STDOUT_FILENO))
+			put_safe(b.data, b.len);
+		else
+			fwrite(b.data, 1, b.len, stdout);
 		gp_buf_free(&b);
 	} else {
 		s = cJSON_Print(o);

@@ -140,6 +140,15 @@ int	 gp_log_open_file(const char *);	/* 0 or -errno */
 int	 gp_log_parse_level(const char *);	/* level or -1 */
 /* Copies s into out escaping control and non-ASCII bytes; returns out. */
 char	*gp_log_escape(char *out, size_t outlen, const char *s, size_t n);
+/*
+ * s made safe for a terminal and cut to w screen columns (w < 0: no
+ * limit), padded with spaces to w with pad, into out (always
+ * terminated); returns the columns it takes.  Controls become '?',
+ * bytes that are not UTF-8 "\\xNN", characters that hide or reorder
+ * text (bidi overrides, zero-width spaces, tag characters) "<U+NNNN>".
+ * Needs the locale set (LC_CTYPE).
+ */
+int	 gp_text_fit(char *out, size_t n, const char *s, int w, int pad);
 
 /* buf.c: growable byte buffer; owner frees with gp_buf_free(). */
 struct gp_buf {

@@ -77,6 +77,19 @@ is "$(api GET '/api/conversations?text=times%20three' | python3 -c 'import json,
 wait_for 5 grep -q "conversation.updated.*$ID" "$T/ws.out"
 ok $? "conversation.updated announced"
 
+# The CLI's table shows a client's text, never hands it to the terminal:
+# an escape sequence in the model and a bidi override in the prompt.
+H3=(-H "content-type: application/json" -H "user-agent: claude-cli/2.1.197 (external, sdk-cli)" -H "x-claude-code-session-id: 7c1e0e7e-0000-4000-8000-000000000003" -H "x-api-key: sk-ant-not-stored")
+T4='{"model":"evil\u001b[2Jmodel","max_tokens":10,"messages":[{"role":"user","content":"look \u202eright"}]}'
+curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" --cacert "$CA" "${H3[@]}" -d "$T4" "$URL"
+cli_list() { LC_ALL=C.UTF-8 "$GREYPROXY" conversations list --all --data-dir "$GP_DATA"; }
+wait_for 10 eval 'cli_list | grep -q evil'	# (a short one: listed with --all)
+out=$(cli_list)
+like "$out" 'evil\?\[2Jmodel' "conversations list: the escape shown as ?"
+like "$out" 'look <U\+202E>right' "and the override as its code point"
+python3 -c 'import sys; t = sys.stdin.read(); sys.exit("\x1b" in t or "\u202e" in t)' <<<"$out"
+ok $? "neither reaches the terminal"
+
 # Rebuild: the same conversation from the stored transactions.
 st=$(api GET /api/maintenance/status)
 is "$(jget "$st" 'd["needs_rebuild"]')" False "assembler version stored"

@@ -435,26 +435,26 @@ main(void)
 		char	cell[128];
 		int	cols;
 
-		cols = tui_fit(cell, sizeof cell, "weird\xe2\x80\xaename", 16, 1);
+		cols = gp_text_fit(cell, sizeof cell, "weird\xe2\x80\xaename", 16, 1);
 		is_str(cell, "weird<U+202E>nam", "fit: a bidi override is shown "
 		    "as its code point, and counts its columns");
 		ok(cols == 16, "fit: 16 columns");
-		cols = tui_fit(cell, sizeof cell, "R\xc3\xa9glages\xe7\x95\x8c",
+		cols = gp_text_fit(cell, sizeof cell, "R\xc3\xa9glages\xe7\x95\x8c",
 		    16, 1);
 		is_str(cell, "R\xc3\xa9glages\xe7\x95\x8c      ", "fit: padded "
 		    "by columns ('\xc3\xa9' one, a CJK character two)");
 		ok(cols == 16, "fit: padded to 16 columns");
-		tui_fit(cell, sizeof cell, "\xe7\x95\x8c\xe7\x95\x8c", 3, 1);
+		gp_text_fit(cell, sizeof cell, "\xe7\x95\x8c\xe7\x95\x8c", 3, 1);
 		is_str(cell, "\xe7\x95\x8c ", "fit: a wide character that would "
 		    "cross the edge is left out, never cut");
-		tui_fit(cell, sizeof cell, "a\xff\x1b[2Jb\x01", -1, 0);
+		gp_text_fit(cell, sizeof cell, "a\xff\x1b[2Jb\x01", -1, 0);
 		is_str(cell, "a\\xff?[2Jb?", "fit: bytes that are not UTF-8 "
 		    "as \\xNN, control characters as '?'");
-		tui_fit(cell, sizeof cell, "x\xf3\xa0\x81\x81y\xe2\x80\x8b", -1,
+		gp_text_fit(cell, sizeof cell, "x\xf3\xa0\x81\x81y\xe2\x80\x8b", -1,
 		    0);
 		is_str(cell, "x<U+E0041>y<U+200B>", "fit: tag characters and "
 		    "zero-width spaces shown");
-		tui_fit(cell, 8, "0123456789", 20, 1);
+		gp_text_fit(cell, 8, "0123456789", 20, 1);
 		is_str(cell, "0123456", "fit: cut where the buffer ends");
 	}
 
