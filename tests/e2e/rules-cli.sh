@@ -18,6 +18,14 @@ list=$(rule list)
 like "$list" "xn--bcher-kva\.de" "IDN stored as punycode"
 like "$list" "ci-\* +10\.0\.0\.0/8 +22,80-90" "list shows container, CIDR, ports"
 like "$list" "temp\.example +\* +20[0-9-]+T" "list shows the expiry"
+# An identity pattern is any text (an approval scoped to a sandbox's user
+# name carries it): the list shows it, the terminal never obeys it.
+rule add allow team.example --container "$(printf 'team\xe2\x80\xaeevil\x1b[31m')" >/dev/null
+ok $? "a container pattern with an override and an escape"
+list=$(LC_ALL=C.UTF-8 "$GREYPROXY" rule list --data-dir "$GP_DATA")
+like "$list" 'team<U\+202E>evil\?\[31m +team\.example' "rule list shows it, made visible"
+python3 -c 'import sys; t = sys.stdin.read(); sys.exit("\x1b" in t or "\u202e" in t)' <<<"$list"
+ok $? "neither reaches the terminal"
 is "$(sql "SELECT notes FROM rules WHERE destination_pattern='ads.example.com'")" "no ads" "notes stored"
 is "$(sql "SELECT rule_type FROM rules WHERE destination_pattern='temp.example'")" temporary "expiring rule is temporary"
 
