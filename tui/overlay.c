@@ -289,6 +289,27 @@ box_at(struct tui *t, int h, int w, const char *title, int *y0, int *x0)
 	mvaddch(*y0 + h - 1, *x0 + w - 1, ACS_LRCORNER);
 }
 
+/*
+ * A scrolled text of total lines in rows rows (help, details): keeps
+ * the top within it, never past the end (End asks for INT_MAX), and
+ * titles the box with the lines shown when they do not all fit.
+ */
+static void
+scroll_title(struct tui *t, int total, int rows, const char *part,
+    const char *whole, char *title, size_t n)
+{
+	int	top;
+
+	if ((int)t->help_top > total - rows)
+		t->help_top = total > rows ? (size_t)(total - rows) : 0;
+	top = (int)t->help_top;
+	if (total > rows)
+		snprintf(title, n, part, top + 1, top + rows < total ?
+		    top + rows : total, total);
+	else
+		snprintf(title, n, "%s", whole);
+}
+
 static void
 draw_help(struct tui *t)
 {
@@ -299,14 +320,9 @@ draw_help(struct tui *t)
 	for (i = 0; i < GP_A__COUNT; i++)
 		if (gp_keydefs[i].ctx & tui_views[t->view]->ctx)
 			total++;
-	/* Never scrolled past the end; say where the rest is. */
-	if ((int)t->help_top > total - rows)
-		t->help_top = total > rows ? (size_t)(total - rows) : 0;
-	snprintf(title, sizeof title, total > rows ?
-	    _("Help: keys for this view, %d-%d of %d (PgDn/PgUp, Esc closes)") :
-	    _("Help: keys for this view (Esc closes)"), (int)t->help_top + 1,
-	    (int)t->help_top + rows < total ? (int)t->help_top + rows : total,
-	    total);
+	scroll_title(t, total, rows, _("Help: keys for this view, %d-%d of %d "
+	    "(PgDn/PgUp, Esc closes)"), _("Help: keys for this view (Esc "
+	    "closes)"), title, sizeof title);
 	box_at(t, h, w, title, &y0, &x0);
 	if (w > COLS - 2)
 		w = COLS - 2;
@@ -435,16 +451,9 @@ draw_detail(struct tui *t)
 
 	if (w > COLS - 2)
 		w = COLS - 2;
-	/* Never scrolled past the end (End goes there); say where the rest
-	 * is when it does not all fit. */
 	total = detail_lines(t, w, 0, 0, 0, 0, 0);
-	if ((int)t->help_top > total - rows)
-		t->help_top = total > rows ? (size_t)(total - rows) : 0;
-	snprintf(title, sizeof title, total > rows ?
-	    _("Details, %d-%d of %d (PgDn/PgUp, End, Esc closes)") :
-	    _("Details (Esc closes)"), (int)t->help_top + 1,
-	    (int)t->help_top + rows < total ? (int)t->help_top + rows : total,
-	    total);
+	scroll_title(t, total, rows, _("Details, %d-%d of %d (PgDn/PgUp, End, "
+	    "Esc closes)"), _("Details (Esc closes)"), title, sizeof title);
 	box_at(t, h, w, title, &y0, &x0);
 	detail_lines(t, w, 1, (int)t->help_top, rows, y0, x0);
 }
