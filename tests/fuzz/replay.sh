@@ -4,7 +4,7 @@
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 B=$(dirname "$GREYPROXY")
 for h in http socks5 dns json tls decode ws sse anthropic openai openaiws chat \
-	gemini; do
+	gemini text; do
 	dir=$TOP_SRCDIR/tests/fuzz/corpus/$h
 	out=$(timeout 60 "$B/tests/fuzz/$h-replay" "$dir" 2>"$T/$h.err"); rc=$?
 	seeds=$(ls "$dir" | wc -l)
