@@ -1,11 +1,14 @@
 /* addr.c: socket address parsing and formatting. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <sys/resource.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "net/net.h"
@@ -152,6 +155,7 @@ gp_listen_tcp(uv_loop_t *loop, uv_tcp_t *tcp, const struct sockaddr *sa,
  * FD_MARGIN of the limit means the next connections are being refused.
  */
 #define FD_MARGIN	8
+#define FD_RESERVE	65536	/* a table of 512 KiB of kernel memory */
 
 static uint64_t	accept_total, accept_episode;
 static uint64_t	accept_reported_ms;
@@ -214,6 +218,33 @@ gp_net_accepted(const char *listener, uv_stream_t *client)
 	gp_log(GP_LOG_WARN, "accepting connections again after %llu "
 	    "failures", (unsigned long long)accept_episode);
 	accept_episode = 0;
+}
+
+long
+gp_net_reserve_fds(void)
+{
+	struct rlimit	rl;
+	rlim_t		n;
+	int		fd = -1, std;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = cur;
+	}
+	fd_limit = rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1L << 30 ?
+	    (long)rl.rlim_cur : 1L << 30;
+	n = (rlim_t)fd_limit < FD_RESERVE ? (rlim_t)fd_limit : FD_RESERVE;
+	/* The table grows to hold the highest descriptor asked for. */
+	for (std = 0; n > 1 && std <= 2 && fd < 0; std++)
+		fd = fcntl(std, F_DUPFD_CLOEXEC, (int)n - 1);
+	if (fd >= 0)
+		close(fd);
+	return fd_limit;
 }
 
 uint64_t

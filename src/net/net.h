@@ -54,6 +54,15 @@ void	gp_net_accept_failed(const char *listener, int status);
 void	gp_net_accepted(const char *listener, uv_stream_t *client);
 /* Failures counted since start (for status). */
 uint64_t gp_net_accept_failures(void);
+/*
+ * Called once before serving: raises the soft descriptor limit to the
+ * hard one (as the original, a Go program, gets from its runtime), and
+ * grows the kernel's descriptor table to its size up to FD_RESERVE at
+ * once.  Growing it later, with threads sharing the table, waits for an
+ * RCU grace period inside accept(2) or socket(2): the loop stalled for
+ * 9-25 ms at the 256th, 512th and 1024th descriptor.  Returns the limit.
+ */
+long	gp_net_reserve_fds(void);
 
 /*
  * Resolver.  Life: gp_resolver_new() → gp_resolve() per name →

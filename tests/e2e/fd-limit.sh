@@ -41,4 +41,20 @@ is "$(grep -c "cannot accept connections" "$T/serve.log")" 1 "one line for the e
 wait_for 5 grep -q "accepting connections again after [0-9]* failures" "$T/serve.log"
 ok $? "the end of the episode is logged with the count"
 check "$(jget "$(curl -s "http://$GP_API/api/status")" 'd["storage"]["accept_failures"]') > 0" "counted in /api/status"
+
+# A soft limit under the hard one is raised to it, and the descriptor
+# table is grown at start (up to 65 536): growing it later, with threads
+# running, stalled the loop inside accept(2) at each doubling.
+HARD=$(ulimit -Hn)
+[ "$HARD" = unlimited ] && HARD=1048576
+SOFT=$(( HARD < 512 ? HARD : 256 ))
+mkdir -p -m 700 "$T/data2"
+( ulimit -Sn "$SOFT"; exec "$GREYPROXY" serve --http 127.0.0.1:0 --socks 127.0.0.1:0 \
+	--dns 127.0.0.1:0 --api 127.0.0.1:0 --data-dir "$T/data2" ) >>"$T/serve2.log" 2>&1 &
+P2=$!; PIDS="$PIDS $P2"
+wait_for 10 test -s "$T/data2/listen.json"; ok $? "started under a soft limit of $SOFT"
+is "$(awk '/^Max open files/ {print $4}' "/proc/$P2/limits")" "$(awk '/^Max open files/ {print $5}' "/proc/$P2/limits")" \
+	"soft descriptor limit raised to the hard one"
+WANT=$(( HARD < 65536 ? HARD : 65536 ))
+check "$(awk '/^FDSize/ {print $2}' "/proc/$P2/status") >= $WANT" "descriptor table grown to $WANT at start"
 done_testing
