@@ -73,18 +73,24 @@ on_flush(uv_timer_t *t)
 		return;
 	}
 	gp_store_log_flush(c->store);
-	/* Pending entries' counts and the DNS cache: one transaction a
-	 * tick (a burst of held connections touched hundreds of entries,
-	 * each its own commit on the loop); busy, the next tick. */
+	/* The pending queue's changes (new entries, counts, entries gone)
+	 * and the DNS cache: one transaction a tick (a burst of new
+	 * destinations was one commit each on the loop); busy, the next
+	 * tick. */
 	if ((c->dns_cache != NULL || gp_pending_dirty(&c->pending)) &&
 	    gp_store_try_begin(c->store) == 0) {
+		int ok;
+
 		gp_pending_flush(&c->pending);
 		if (c->dns_cache != NULL) {
 			gp_dns_cache_drain(c->dns_cache, &d);
 			if (ticks % 240 == 0)		/* a minute */
 				gp_store_dns_prune(c->store, gp_now(), 0);
 		}
-		gp_store_commit(c->store);
+		ok = gp_store_commit(c->store) == 0;
+		gp_pending_flushed(&c->pending, ok);
+		if (ok)		/* the end of a failure episode, if any */
+			gp_store_batch_ok(c->store);
 	}
 }
 
@@ -259,6 +265,10 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	c->db_path = path;		/* for workers' own connections */
 	if (rc != 0)
 		goto fail_lock;
+	/* The log's episodes are told by its writer's connection; this
+	 * one's failures (pending queue, DNS cache) show in the status and
+	 * in one "commit:" line, not as a second episode of the log. */
+	gp_store_set_quiet(c->store, 1);
 	if (gp_store_writer_start(c->store, path, err) != 0)
 		goto fail_store;
 	if (gp_resolver_new(loop, cfg->dns_upstream, 2, &c->res, &why) != 0) {

@@ -185,14 +185,25 @@ gp_pending_init(struct gp_pending *pq, struct gp_store *store,
 	pq->nbuckets = 64;
 	pq->bykey = gp_xcalloc(pq->nbuckets, sizeof *pq->bykey);
 	pq->byid = gp_xcalloc(pq->nbuckets, sizeof *pq->byid);
-	if (store != NULL)
+	pq->next_id = 1;
+	if (store != NULL) {
 		gp_store_pending_load(store, on_row, pq);
+		pq->next_id = gp_store_pending_next_id(store);
+		pq->given = pq->next_id - 1;
+	}
 }
 
 void
 gp_pending_free(struct gp_pending *pq)
 {
-	gp_pending_flush(pq);
+	/* What is owed, in one transaction (or one statement each when
+	 * none can begin). */
+	if (pq->store != NULL && gp_pending_dirty(pq)) {
+		int tx = gp_store_begin(pq->store) == 0;
+
+		gp_pending_flush(pq);
+		gp_pending_flushed(pq, !tx || gp_store_commit(pq->store) == 0);
+	}
 	while (pq->head != NULL) {
 		struct gp_waiter *w;
 
@@ -203,6 +214,23 @@ gp_pending_free(struct gp_pending *pq)
 	free(pq->bykey);
 	free(pq->byid);
 	pq->bykey = pq->byid = NULL;
+	free(pq->gone);
+	pq->gone = NULL;
+	pq->ngone = pq->gone_cap = 0;
+}
+
+/* An entry leaves: its row goes at the next flush, if it has one. */
+static void
+forget(struct gp_pending *pq, const struct gp_pending_entry *e)
+{
+	if (pq->store == NULL || e->dirty == GP_PENDING_NEW)
+		return;
+	if (pq->ngone == pq->gone_cap) {
+		pq->gone_cap = pq->gone_cap ? 2 * pq->gone_cap : 64;
+		pq->gone = gp_xrealloc(pq->gone,
+		    pq->gone_cap * sizeof *pq->gone);
+	}
+	pq->gone[pq->ngone++] = e->id;
 }
 
 static void
@@ -234,8 +262,7 @@ drop_unwatched(struct gp_pending *pq, struct gp_pending_entry *e)
 {
 	struct gp_decision d = { e->id, GP_DENY, NULL, 0, GP_VERDICT_DISMISS };
 
-	if (pq->store != NULL && e->id < (int64_t)1 << 40)
-		gp_store_pending_delete(pq->store, e->id);
+	forget(pq, e);
 	entry_free(pq, e);
 	gp_bus_emit(pq->bus, GP_EV_PENDING_DISMISSED, &d);
 }
@@ -287,23 +314,23 @@ gp_pending_hold(struct gp_pending *pq, const struct gp_pending_key *k,
 	if (e == NULL) {
 		struct gp_store_pending row = { 0, k->container, k->host,
 		    k->resolved_hostname, k->port, k->local, now, now, 1 };
-		static int64_t	 mem_id;
 
 		if (make_room(pq) != 0) {
 			refused(pq, k, "entries");
 			return NULL;
 		}
-		/* Without a database row the entry still works, unsaved. */
-		if (pq->store == NULL ||
-		    gp_store_pending_insert(pq->store, &row) != 0)
-			row.id = (int64_t)1 << 40 | ++mem_id;
+		row.id = pq->next_id++;
 		e = entry_new(pq, &row);
+		e->dirty = GP_PENDING_NEW;
+		pq->ndirty++;
 		created = 1;
 	} else {
 		e->attempts++;
 		e->last_seen = now;
-		pq->ndirty += !e->dirty;
-		e->dirty = 1;
+		if (e->dirty == GP_PENDING_CLEAN) {
+			e->dirty = GP_PENDING_TOUCHED;
+			pq->ndirty++;
+		}
 		list_unlink(pq, e);
 		list_push(pq, e);
 		if (k->resolved_hostname != NULL && e->resolved_hostname ==
@@ -385,8 +412,7 @@ finish(struct gp_pending *pq, struct gp_pending_entry *e, enum gp_verdict v,
 	struct gp_decision	 d = { e->id, v == GP_VERDICT_ALLOW ||
 	    v == GP_VERDICT_RULE ? GP_ALLOW : GP_DENY, rule, rule_id, v };
 
-	if (pq->store != NULL && e->id < (int64_t)1 << 40)
-		gp_store_pending_delete(pq->store, e->id);
+	forget(pq, e);
 	/* Callbacks may not touch the entry: unlink each waiter first. */
 	while ((w = e->waiters) != NULL) {
 		unlink_waiter(pq, w);
@@ -422,28 +448,93 @@ gp_pending_resolve(struct gp_pending *pq, int64_t id, enum gp_verdict v,
 	return 0;
 }
 
+/*
+ * Writes what changed since the last flush: rows of entries gone first
+ * (a key evicted and seen again comes back under a new id), then new
+ * entries and changed counts.  The caller's transaction may still fail
+ * to commit: gp_pending_flushed() says how it ended.
+ */
 void
 gp_pending_flush(struct gp_pending *pq)
 {
 	struct gp_pending_entry	*e;
+	size_t			 i, kept = 0;
 
+	pq->sent_gone = 0;
+	pq->sent_given = pq->given;
+	if (pq->store == NULL) {
+		for (e = pq->head; e != NULL; e = e->next)
+			e->dirty = GP_PENDING_CLEAN;
+		pq->ndirty = 0;
+		return;
+	}
+	/* Written ids move to the front, kept there until the commit. */
+	for (i = 0; i < pq->ngone; i++)
+		if (gp_store_pending_delete(pq->store, pq->gone[i]) == 0) {
+			int64_t t = pq->gone[kept];
+
+			pq->gone[kept++] = pq->gone[i];
+			pq->gone[i] = t;
+		}
+	pq->sent_gone = kept;
+	if (pq->next_id - 1 > pq->given &&
+	    gp_store_pending_given(pq->store, pq->next_id - 1) == 0)
+		pq->given = pq->next_id - 1;
 	pq->ndirty = 0;
 	for (e = pq->head; e != NULL; e = e->next) {
-		if (!e->dirty)
+		struct gp_store_pending row = { e->id, e->container, e->host,
+		    e->resolved_hostname, e->port, e->local, e->first_seen,
+		    e->last_seen, e->attempts };
+		int rc;
+
+		if (e->dirty == GP_PENDING_CLEAN)
 			continue;
-		e->dirty = 0;
-		if (pq->store != NULL && e->id < (int64_t)1 << 40)
-			gp_store_pending_touch(pq->store, e->id, e->attempts,
-			    e->last_seen);
+		rc = e->dirty == GP_PENDING_NEW ?
+		    gp_store_pending_insert(pq->store, &row) :
+		    gp_store_pending_touch(pq->store, e->id, e->attempts,
+		    e->last_seen);
+		if (rc == 0)
+			e->dirty = GP_PENDING_CLEAN;
+		else
+			pq->ndirty++;
 	}
 }
 
-/* Entries whose counts have changed since the last flush (may count
- * some that have left since). */
+/*
+ * After the flush's transaction: committed, the removals written are
+ * done; rolled back, everything is owed again (each entry is written
+ * whole, replacing its row: a few milliseconds at the entry bound, and
+ * only after a failure).
+ */
+void
+gp_pending_flushed(struct gp_pending *pq, int committed)
+{
+	struct gp_pending_entry	*e;
+
+	if (committed) {
+		memmove(pq->gone, pq->gone + pq->sent_gone,
+		    (pq->ngone - pq->sent_gone) * sizeof *pq->gone);
+		pq->ngone -= pq->sent_gone;
+	} else {
+		pq->given = pq->sent_given;
+		pq->ndirty = 0;
+		for (e = pq->head; e != NULL; e = e->next) {
+			if (pq->store == NULL)
+				break;
+			e->dirty = GP_PENDING_NEW;
+			pq->ndirty++;
+		}
+	}
+	pq->sent_gone = 0;
+}
+
+/* Something is owed to the database (may count entries that have left
+ * since). */
 int
 gp_pending_dirty(const struct gp_pending *pq)
 {
-	return pq->ndirty > 0;
+	return pq->ndirty > 0 || pq->ngone > 0 ||
+	    (pq->store != NULL && pq->next_id - 1 > pq->given);
 }
 
 size_t

@@ -9,8 +9,12 @@
  * once, announces the entry's leaving (PENDING_ALLOWED for ALLOW and
  * RULE, PENDING_DISMISSED otherwise; one event per entry, siblings
  * included) and frees it, or gp_pending_release() drops one waiter.
- * Entries are persisted (created synchronously, attempt counts batched by
- * gp_pending_flush()) so the list survives a restart, without waiters.
+ * Entries are persisted so the list survives a restart, without waiters:
+ * the queue gives ids itself and gp_pending_flush() writes what changed
+ * since the last call (new entries, attempt counts, entries gone) inside
+ * the caller's transaction, so a burst of new destinations costs the
+ * loop one commit a tick, not one each.  An entry that comes and goes
+ * between two flushes never reaches the database.
  *
  * Bounds: at most max_entries entries and max_waiters connections.  A new
  * destination past max_entries evicts the least recently seen entry no
@@ -62,7 +66,7 @@ struct gp_pending_entry {
 	int64_t			 attempts;
 	size_t			 nwaiters;
 	struct gp_waiter	*waiters;
-	int			 dirty;
+	int			 dirty;		/* GP_PENDING_* */
 	struct gp_pending_entry	*next, *prev;	/* most recently seen first */
 	struct gp_pending_entry	*hkey, *hid;	/* hash chains */
 	uint64_t		 keyhash;
@@ -83,12 +87,19 @@ struct gp_waiters_change {
 	size_t				 previous, current;
 };
 
+/* What gp_pending_flush() owes the database for an entry. */
+enum { GP_PENDING_CLEAN, GP_PENDING_TOUCHED, GP_PENDING_NEW };
+
 struct gp_pending {
 	struct gp_store		*store;		/* borrowed; may be NULL */
 	struct gp_bus		*bus;		/* borrowed */
 	struct gp_pending_entry	*head, *tail;
 	size_t			 count;
 	size_t			 ndirty;	/* touched since the flush */
+	int64_t			*gone;		/* stored ids to delete */
+	size_t			 ngone, gone_cap, sent_gone;
+	int64_t			 next_id, given;	/* given: stored mark */
+	int64_t			 sent_given;
 	size_t			 waiting;	/* connections, all entries */
 	struct gp_pending_entry	**bykey, **byid;	/* nbuckets each */
 	size_t			 nbuckets;
@@ -128,6 +139,7 @@ struct gp_pending_entry *gp_pending_find(struct gp_pending *, int64_t id);
 int	gp_pending_resolve(struct gp_pending *, int64_t id, enum gp_verdict,
 	    const struct gp_rule *rule, int64_t rule_id);
 void	gp_pending_flush(struct gp_pending *);
+void	gp_pending_flushed(struct gp_pending *, int committed);
 int	gp_pending_dirty(const struct gp_pending *);
 /* Drops entries without waiters unseen for retention seconds (each with
  * a PENDING_DISMISSED event); returns how many. O(expired). */

@@ -493,6 +493,19 @@ gp_store_stmt(struct gp_store *s, enum gp_stmt which, const char *sql)
 	return st;
 }
 
+/* A cached statement taking one integer, ?1, run to its end. */
+int
+gp_store_run_id(struct gp_store *s, enum gp_stmt which, const char *sql,
+    int64_t v, const char *what)
+{
+	sqlite3_stmt	*st = gp_store_stmt(s, which, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, v);
+	return gp_store_run(s, st, what);
+}
+
 int
 gp_store_run(struct gp_store *s, sqlite3_stmt *st, const char *what)
 {
@@ -590,8 +603,8 @@ gp_store_col_text(sqlite3_stmt *st, int i)
 }
 
 /* One integer from a cached one-row statement; -1 on error. */
-static int64_t
-stmt_int64(struct gp_store *s, enum gp_stmt which, const char *sql)
+int64_t
+gp_store_int64(struct gp_store *s, enum gp_stmt which, const char *sql)
 {
 	sqlite3_stmt	*st = gp_store_stmt(s, which, sql);
 	int64_t		 v = -1;
@@ -606,7 +619,7 @@ stmt_int64(struct gp_store *s, enum gp_stmt which, const char *sql)
 static int64_t
 rules_version(struct gp_store *s)
 {
-	return stmt_int64(s, ST_RULES_VERSION, "SELECT v FROM rules_version");
+	return gp_store_int64(s, ST_RULES_VERSION, "SELECT v FROM rules_version");
 }
 
 int
@@ -666,7 +679,7 @@ gp_store_rules_write_end(struct gp_store *s, int64_t before, int rc)
 int64_t
 gp_store_data_version(struct gp_store *s)
 {
-	return stmt_int64(s, ST_DATA_VERSION, "PRAGMA data_version");
+	return gp_store_int64(s, ST_DATA_VERSION, "PRAGMA data_version");
 }
 
 int

@@ -10,7 +10,8 @@ enum gp_stmt {
 	ST_DATA_VERSION, ST_RULES_LOAD, ST_RULE_FIND, ST_RULE_INSERT,
 	ST_RULE_GET, ST_RULE_DELETE, ST_RULE_PURGE, ST_LOG_INSERT,
 	ST_RULE_HIT, ST_PENDING_INSERT, ST_PENDING_TOUCH, ST_PENDING_DELETE,
-	ST_PENDING_LOAD, ST_RULE_UPDATE, ST_DNS_ANSWER, ST_DNS_HOST,
+	ST_PENDING_LOAD, ST_PENDING_NEXT, ST_PENDING_SEQ_ADD,
+	ST_PENDING_SEQ_SET, ST_RULE_UPDATE, ST_DNS_ANSWER, ST_DNS_HOST,
 	ST_RULES_VERSION, ST_TX_INSERT, ST_TX_BYTES_ADD, ST_LOG_COUNTS_ADD,
 	ST__COUNT
 };
@@ -98,6 +99,9 @@ int	gp_store_page(struct gp_store *, const struct gp_store_page_q *,
 /* Runs a statement that returns no rows, resets it, logs a failure
  * naming what (once per failing episode); 0 or a negative errno. */
 int		 gp_store_run(struct gp_store *, sqlite3_stmt *, const char *);
+int		 gp_store_run_id(struct gp_store *, enum gp_stmt, const char *,
+		    int64_t, const char *);
+int64_t		 gp_store_int64(struct gp_store *, enum gp_stmt, const char *);
 /* A copy of text column i (NULL for SQL NULL); caller frees. */
 char		*gp_store_col_text(sqlite3_stmt *, int i);
 

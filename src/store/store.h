@@ -189,8 +189,15 @@ struct gp_store_pending {
 	int64_t		 first_seen, last_seen;
 	int64_t		 attempts;
 };
-/* Inserts (or merges into the row with the same key); sets row->id. */
-int	gp_store_pending_insert(struct gp_store *, struct gp_store_pending *);
+/* Writes the entry under its id (the queue gives ids: see _next_id),
+ * replacing a row with the same id or key. */
+int	gp_store_pending_insert(struct gp_store *,
+	    const struct gp_store_pending *);
+/* The first id never given to an entry; _given records the ids given
+ * up to last_id (those of entries that left unwritten included), so a
+ * restart never gives one again. */
+int64_t	gp_store_pending_next_id(struct gp_store *);
+int	gp_store_pending_given(struct gp_store *, int64_t last_id);
 int	gp_store_pending_touch(struct gp_store *, int64_t id, int64_t attempts,
 	    int64_t last_seen);
 int	gp_store_pending_delete(struct gp_store *, int64_t id);

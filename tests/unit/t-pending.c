@@ -321,6 +321,145 @@ test_bounds(void)
 	gp_bus_free(&bus);
 }
 
+/* Rows stored, by host: attempts (0 when absent), and their count. */
+struct rows {
+	int	n;
+	int64_t	id[4], attempts[4];
+	char	host[4][16];
+};
+
+static void
+on_stored(void *data, const struct gp_store_pending *p)
+{
+	struct rows *r = data;
+
+	if (r->n < 4) {
+		r->id[r->n] = p->id;
+		r->attempts[r->n] = p->attempts;
+		snprintf(r->host[r->n], sizeof r->host[0], "%s", p->host);
+	}
+	r->n++;
+}
+
+static struct rows
+stored(struct gp_store *s)
+{
+	struct rows r;
+
+	memset(&r, 0, sizeof r);
+	gp_store_pending_load(s, on_stored, &r);
+	return r;
+}
+
+static void
+flush(struct gp_pending *pq, struct gp_store *s)
+{
+	gp_store_begin(s);
+	gp_pending_flush(pq);
+	gp_pending_flushed(pq, gp_store_commit(s) == 0);
+}
+
+/* Changes reach the database at the flush, in order, once. */
+static void
+test_persist(void)
+{
+	char			 dir[] = "/tmp/t-pending.XXXXXX", path[64];
+	struct gp_store		*s;
+	struct gp_pending	 pq;
+	struct gp_pending_key	 k = { "c1", "a.test", NULL, 443, 0, NULL,
+	    NULL, NULL };
+	struct w		 w[4];
+	struct gp_pending_entry	*a, *b, *c;
+	struct rows		 r;
+	int64_t			 c_id, b_old;
+	char			*err = NULL;
+	int			 i;
+
+	memset(w, 0, sizeof w);
+	for (i = 0; i < 4; i++)
+		w[i].w.cb = on_verdict;
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof path, "%s/greyproxy.db", dir);
+	if (gp_store_open(path, &s, &err) != 0) {
+		ok(0, "store open: %s", err);
+		return;
+	}
+	gp_pending_init(&pq, s, &bus);
+	a = gp_pending_hold(&pq, &k, &w[0].w);
+	k.host = "b.test";
+	b = gp_pending_hold(&pq, &k, &w[1].w);
+	gp_pending_release(&pq, &w[1].w);
+	is_int(stored(s).n, 0, "new entries: nothing written before the flush");
+	ok(gp_pending_dirty(&pq), "the queue owes them");
+	ok(a->id > 0 && b->id == a->id + 1, "ids given in order");
+	/* A transaction that does not commit: all is owed again. */
+	gp_store_begin(s);
+	gp_pending_flush(&pq);
+	gp_store_rollback(s);
+	gp_pending_flushed(&pq, 0);
+	ok(stored(s).n == 0 && gp_pending_dirty(&pq),
+	    "rolled back: nothing stored, everything still owed");
+	flush(&pq, s);
+	r = stored(s);
+	ok(r.n == 2 && r.id[0] == a->id && r.id[1] == b->id,
+	    "the flush writes both, under their ids");
+	ok(!gp_pending_dirty(&pq), "nothing owed after it");
+
+	k.host = "a.test";
+	gp_pending_hold(&pq, &k, &w[2].w);
+	k.host = "c.test";
+	c = gp_pending_hold(&pq, &k, &w[3].w);
+	c_id = c->id;
+	gp_pending_resolve(&pq, c_id, GP_VERDICT_DENY, NULL, 0);
+	flush(&pq, s);
+	r = stored(s);
+	is_int(r.n, 2, "an entry gone before the flush is never written");
+	is_int(r.attempts[0], 2, "a count changed is written");
+
+	/* b dismissed and seen again: a new id, the old row replaced. */
+	b_old = b->id;
+	gp_pending_resolve(&pq, b_old, GP_VERDICT_DISMISS, NULL, 0);
+	k.host = "b.test";
+	b = gp_pending_hold(&pq, &k, &w[1].w);
+	gp_pending_release(&pq, &w[1].w);
+	ok(b->id > c_id, "the key back: a new id");
+	gp_pending_resolve(&pq, a->id, GP_VERDICT_ALLOW, NULL, 3);
+	gp_store_begin(s);
+	gp_pending_flush(&pq);
+	gp_store_rollback(s);
+	gp_pending_flushed(&pq, 0);
+	is_int(stored(s).n, 2, "removals rolled back: rows still there");
+	flush(&pq, s);
+	r = stored(s);
+	ok(r.n == 1 && r.id[0] == b->id && strcmp(r.host[0], "b.test") == 0,
+	    "removals first, then the key's new row");
+	k.host = "d.test";
+	c = gp_pending_hold(&pq, &k, &w[3].w);
+	c_id = c->id;
+	gp_pending_release(&pq, &w[3].w);
+	gp_pending_resolve(&pq, c_id, GP_VERDICT_DISMISS, NULL, 0);
+	b_old = b->id;
+	gp_pending_free(&pq);		/* flushes what is owed */
+
+	/* A restart: entries back, and no id given twice, not even one
+	 * whose entry was never written. */
+	gp_pending_init(&pq, s, &bus);
+	is_int(pq.count, 1, "restart: the stored entry is back");
+	ok(gp_pending_find(&pq, b_old) != NULL, "under its id");
+	k.host = "e.test";
+	c = gp_pending_hold(&pq, &k, &w[3].w);
+	ok(c != NULL && c->id > c_id, "a new entry's id was never given");
+	gp_pending_release(&pq, &w[3].w);
+	gp_pending_free(&pq);
+	gp_store_close(s);
+	snprintf(path, sizeof path, "rm -rf %s", dir);
+	if (system(path) != 0)
+		ok(0, "cleanup");
+}
+
 int
 main(void)
 {
@@ -329,5 +468,6 @@ main(void)
 	test_scopes();
 	test_queue();
 	test_bounds();
+	test_persist();
 	return tap_done();
 }
