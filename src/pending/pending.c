@@ -511,11 +511,11 @@ gp_pending_flushed(struct gp_pending *pq, int committed)
 {
 	struct gp_pending_entry	*e;
 
-	if (committed) {
+	if (committed && pq->sent_gone > 0) {
 		memmove(pq->gone, pq->gone + pq->sent_gone,
 		    (pq->ngone - pq->sent_gone) * sizeof *pq->gone);
 		pq->ngone -= pq->sent_gone;
-	} else {
+	} else if (!committed) {
 		pq->given = pq->sent_given;
 		pq->ndirty = 0;
 		for (e = pq->head; e != NULL; e = e->next) {
