@@ -56,9 +56,11 @@ if [ "$INSTALL" = 1 ]; then
 fi
 if [ "$SMOKE" = 1 ]; then
 	SECS=0.5 LEVELS="1 5" NRULES=1000 IDLE="200" BIG=8388608 RUNS=1 APPROVALS=2
+	BURST=200
 	BULK_RUNS=1
 else
 	LEVELS="1 50 500" NRULES=100000 IDLE="1000 10000" BIG=104857600 RUNS=3 APPROVALS=5
+	BURST=2000
 	BULK_RUNS=5
 fi
 [ -x "$GP" ] && [ -x "$LOAD" ] || { echo "bench: build first (make, make bench/gp-load)" >&2; exit 1; }
@@ -227,6 +229,37 @@ print(next((e["id"] for e in d["items"] if e["destination_port"]==p), ""))' "$p"
 	wait $cp 2>/dev/null
 done
 say "  ms:$lat"
+
+# ---- a burst of new destinations: BURST connections, each to its own
+# destination no rule covers, held for a decision, on a fresh instance;
+# the loop's longest iteration while they arrive (every connection
+# stalls that long).
+say ""
+say "burst of $BURST new destinations held for a decision (pending), fresh instance"
+gp_serve gpb
+out=$(python3 - "$GH" "$GA" "$BURST" <<'PY'
+import json, socket, sys, time, urllib.request
+proxy, api, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+host, port = proxy.rsplit(":", 1)
+held = []
+for i in range(n):
+    ip = "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, (i & 255) or 1)
+    s = socket.create_connection((host, int(port)))
+    s.sendall(("CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n" % (ip, ip)).encode())
+    held.append(s)
+t0 = time.time()
+while time.time() - t0 < 30:
+    c = json.load(urllib.request.urlopen("http://%s/api/pending/count" % api))
+    if c["waiting"] >= n: break
+    time.sleep(0.05)
+d = json.load(urllib.request.urlopen("http://%s/api/status" % api))["loop"]
+print("  %d waiting; loop: longest iteration %.2f ms, %d over 10 ms, %d over 1 ms (of %d)" %
+      (c["waiting"], d["busy_max_ms"], d["busy_over_10ms"], d["busy_over_1ms"], d["iterations"]))
+for s in held: s.close()
+PY
+)
+say "${out:-  (the burst did not run)}"
+kill "$GPID"; wait "$GPID" 2>/dev/null
 
 # ---- rule decisions
 say ""
