@@ -353,9 +353,10 @@ static void
 bulk(struct api_req *r, struct api_resp *resp, int allow)
 {
 	const cJSON	*ids, *it;
-	const char	*notes, *why;
-	int64_t		 duration;
-	int		 scope, done = 0;
+	const char	*notes, *why = "error";
+	int64_t		 duration, *v;
+	size_t		 n = 0, i, done = 0;
+	int		 scope, rc = 0;
 	cJSON		*b, *o;
 
 	if ((b = body_json(r, resp)) == NULL)
@@ -373,19 +374,25 @@ bulk(struct api_req *r, struct api_resp *resp, int allow)
 		duration = 0;
 		notes = NULL;
 	}
-	cJSON_ArrayForEach(it, ids) {
-		if (!cJSON_IsNumber(it))
-			continue;
-		if (allow ? gp_ctl_pending_decide(ctl_of(r),
-		    (int64_t)it->valuedouble, GP_ALLOW, scope, duration, notes,
-		    "admin", NULL, &why) == 0 :
-		    gp_ctl_pending_dismiss(ctl_of(r),
-		    (int64_t)it->valuedouble) == 0)
-			done++;
-	}
+	v = gp_xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof *v);
+	cJSON_ArrayForEach(it, ids)
+		if (cJSON_IsNumber(it))
+			v[n++] = (int64_t)it->valuedouble;
+	if (allow)		/* notes points into b */
+		rc = gp_ctl_pending_decide_many(ctl_of(r), v, n, GP_ALLOW,
+		    scope, duration, notes, "admin", &done, &why);
+	else
+		for (i = 0; i < n; i++)
+			done += gp_ctl_pending_dismiss(ctl_of(r), v[i]) == 0;
 	cJSON_Delete(b);
+	free(v);
+	if (rc != 0) {
+		api_errno(resp, rc, why);
+		return;
+	}
 	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, allow ? "allowed" : "dismissed", done);
+	cJSON_AddNumberToObject(o, allow ? "allowed" : "dismissed",
+	    (double)done);
 	ok_json(resp, o);
 }
 

@@ -190,18 +190,33 @@ int
 gp_ctl_rule_add(struct gp_ctl *c, struct gp_rule *r, int *existed,
     const char **why)
 {
+	return gp_ctl_rules_add(c, r, 1, existed, why);
+}
+
+int
+gp_ctl_rules_add(struct gp_ctl *c, struct gp_rule *r, size_t n,
+    int *existed, const char **why)
+{
+	size_t	i;
 	int	rc;
 
-	if (gp_rule_prepare(r, why) != 0)
-		return -EINVAL;
-	if ((rc = gp_store_rule_add(c->store, r, existed)) != 0) {
+	for (i = 0; i < n; i++)
+		if (gp_rule_prepare(&r[i], why) != 0)
+			return -EINVAL;
+	if ((rc = gp_store_rules_add_many(c->store, r, n, existed)) != 0) {
 		*why = gp_ctl_strerror(rc);
 		return rc;
 	}
-	if (!*existed) {
-		apply_added(c, r);
-		gp_bus_emit(&c->bus, GP_EV_RULE_CREATED, r);
-	}
+	/* Each joins the set in place; the queue is judged once. */
+	c->rejudge_hold++;
+	for (i = 0; i < n; i++)
+		if (!existed[i]) {
+			apply_added(c, &r[i]);
+			gp_bus_emit(&c->bus, GP_EV_RULE_CREATED, &r[i]);
+		}
+	c->rejudge_hold--;
+	if (c->rejudge_hold == 0)
+		gp_ctl_rejudge(c);
 	return 0;
 }
 
