@@ -154,10 +154,13 @@ revis(struct tm_list *l)
 	l->vis = gp_xrealloc(l->vis, (l->cap ? l->cap : 1) * sizeof *l->vis);
 	l->nvis = 0;
 	for (i = 0; i < l->n; i++)
-		if (passes(l->v[i], l->filter))
+		if (l->filter[0] == '\0' || passes(l->v[i], l->filter))
 			l->vis[l->nvis++] = i;
+	/* Ids are unique: the selection's row, if it did not move. */
+	if (old < l->nvis && l->ids[l->vis[old]] == l->sel_id)
+		return;
 	for (i = 0; i < l->nvis; i++) {
-		if (tm_id(l->v[l->vis[i]]) == l->sel_id) {
+		if (l->ids[l->vis[i]] == l->sel_id) {
 			l->sel = i;
 			return;
 		}
@@ -169,17 +172,21 @@ revis(struct tm_list *l)
 		return;
 	}
 	l->sel = old < l->nvis ? old : l->nvis - 1;
-	l->sel_id = tm_id(l->v[l->vis[l->sel]]);
+	l->sel_id = l->ids[l->vis[l->sel]];
 }
 
 /* Sorts, decodes and rebuilds the visible index: after a whole change. */
 static void
 refresh(struct tm_list *l)
 {
+	size_t	i;
+
 	if (l->cmp != NULL && l->n > 1) {
 		sort_cmp = l->cmp;
 		qsort(l->v, l->n, sizeof *l->v, by_cmp);
 	}
+	for (i = 0; i < l->n; i++)
+		l->ids[i] = tm_id(l->v[i]);
 	decode_all(l);
 	revis(l);
 }
@@ -204,10 +211,13 @@ changed(struct tm_list *l, size_t i)
 {
 	cJSON	*c = l->v[i];
 	void	*row = l->decode != NULL ? l->typed[i] : NULL;
+	int64_t	 id = l->ids[i];
 	size_t	 lo = 0, hi, mid;
 
 	if (l->cmp != NULL) {
 		memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+		memmove(&l->ids[i], &l->ids[i + 1], (l->n - i - 1) *
+		    sizeof *l->ids);
 		if (row != NULL)
 			memmove(&l->typed[i], &l->typed[i + 1],
 			    (l->n - i - 1) * sizeof *l->typed);
@@ -221,7 +231,10 @@ changed(struct tm_list *l, size_t i)
 		}
 		memmove(&l->v[lo + 1], &l->v[lo], (l->n - 1 - lo) *
 		    sizeof *l->v);
+		memmove(&l->ids[lo + 1], &l->ids[lo], (l->n - 1 - lo) *
+		    sizeof *l->ids);
 		l->v[lo] = c;
+		l->ids[lo] = id;
 		if (row != NULL) {
 			memmove(&l->typed[lo + 1], &l->typed[lo],
 			    (l->n - 1 - lo) * sizeof *l->typed);
@@ -233,6 +246,29 @@ changed(struct tm_list *l, size_t i)
 		l->decode(c, row);
 	}
 	revis(l);
+}
+
+/* Room for one more item in every per-item array. */
+static void
+grow(struct tm_list *l)
+{
+	if (l->n < l->cap)
+		return;
+	l->cap = l->cap ? l->cap * 2 : 32;
+	l->v = gp_xrealloc(l->v, l->cap * sizeof *l->v);
+	l->ids = gp_xrealloc(l->ids, l->cap * sizeof *l->ids);
+	l->vis = gp_xrealloc(l->vis, l->cap * sizeof *l->vis);
+	if (l->typed != NULL)
+		l->typed = gp_xrealloc(l->typed, l->cap * sizeof *l->typed);
+}
+
+/* Appends c (owned) with its id. */
+static void
+append(struct tm_list *l, cJSON *c)
+{
+	grow(l);
+	l->ids[l->n] = tm_id(c);
+	l->v[l->n++] = c;
 }
 
 static void
@@ -251,13 +287,8 @@ tm_list_set(struct tm_list *l, const cJSON *array)
 	const cJSON	*it;
 
 	clear_items(l);
-	cJSON_ArrayForEach(it, array) {
-		if (l->n == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 32;
-			l->v = gp_xrealloc(l->v, l->cap * sizeof *l->v);
-		}
-		l->v[l->n++] = cJSON_Duplicate(it, 1);
-	}
+	cJSON_ArrayForEach(it, array)
+		append(l, cJSON_Duplicate(it, 1));
 	refresh(l);
 	prune_marks(l);
 }
@@ -284,7 +315,7 @@ tm_list_find(const struct tm_list *l, int64_t id)
 	if (l->typed == NULL)
 		return NULL;
 	for (i = 0; i < l->n; i++)
-		if (tm_id(l->v[i]) == id)
+		if (l->ids[i] == id)
 			return l->typed[i];
 	return NULL;
 }
@@ -514,12 +545,13 @@ tm_list_remove(struct tm_list *l, int64_t id)
 	size_t	i, row = l->sel;
 
 	for (i = 0; i < l->n; i++)
-		if (tm_id(l->v[i]) == id)
+		if (l->ids[i] == id)
 			break;
 	if (i == l->n)
 		return 0;
 	cJSON_Delete(l->v[i]);
 	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+	memmove(&l->ids[i], &l->ids[i + 1], (l->n - i - 1) * sizeof *l->ids);
 	if (in_step(l) && l->decode != NULL) {
 		free(l->typed[i]);
 		memmove(&l->typed[i], &l->typed[i + 1], (l->n - i - 1) *
@@ -534,7 +566,7 @@ tm_list_remove(struct tm_list *l, int64_t id)
 	/* The same row, now showing the next item (or the last row). */
 	if (l->nvis > 0) {
 		l->sel = row < l->nvis ? row : l->nvis - 1;
-		l->sel_id = tm_id(l->v[l->vis[l->sel]]);
+		l->sel_id = l->ids[l->vis[l->sel]];
 	}
 	return 1;
 }
@@ -546,7 +578,7 @@ tm_list_upsert(struct tm_list *l, const cJSON *obj)
 	size_t	i;
 
 	for (i = 0; i < l->n; i++) {
-		if (tm_id(l->v[i]) == id) {
+		if (l->ids[i] == id) {
 			cJSON_Delete(l->v[i]);
 			l->v[i] = cJSON_Duplicate(obj, 1);
 			if (in_step(l))
@@ -556,21 +588,15 @@ tm_list_upsert(struct tm_list *l, const cJSON *obj)
 			return;
 		}
 	}
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 32;
-		l->v = gp_xrealloc(l->v, l->cap * sizeof *l->v);
-		if (l->typed != NULL)
-			l->typed = gp_xrealloc(l->typed, l->cap *
-			    sizeof *l->typed);
-	}
+	grow(l);
 	if (in_step(l)) {
 		if (l->decode != NULL)
 			l->typed[l->ntyped++] = gp_xmalloc(l->tsize);
-		l->v[l->n++] = cJSON_Duplicate(obj, 1);
+		append(l, cJSON_Duplicate(obj, 1));
 		changed(l, l->n - 1);
 		return;
 	}
-	l->v[l->n++] = cJSON_Duplicate(obj, 1);
+	append(l, cJSON_Duplicate(obj, 1));
 	refresh(l);
 }
 
@@ -580,7 +606,7 @@ tm_list_set_num(struct tm_list *l, int64_t id, const char *key, double v)
 	size_t	i;
 
 	for (i = 0; i < l->n; i++) {
-		if (tm_id(l->v[i]) != id)
+		if (l->ids[i] != id)
 			continue;
 		cJSON_DeleteItemFromObjectCaseSensitive(l->v[i], key);
 		cJSON_AddNumberToObject(l->v[i], key, v);
@@ -635,7 +661,7 @@ prune_marks(struct tm_list *l)
 
 	for (i = 0; i < l->nmarks; i++) {
 		for (k = 0; k < l->n; k++)
-			if (tm_id(l->v[k]) == l->marks[i])
+			if (l->ids[k] == l->marks[i])
 				break;
 		if (k < l->n)
 			l->marks[o++] = l->marks[i];
@@ -716,16 +742,11 @@ tm_list_take(struct tm_list *l, cJSON **obj)
 		    l->vis[l->nvis - 1] == l->n)
 			l->nvis--;
 	}
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 32;
-		l->v = gp_xrealloc(l->v, l->cap * sizeof *l->v);
-		l->vis = gp_xrealloc(l->vis, l->cap * sizeof *l->vis);
-		if (l->typed != NULL)
-			l->typed = gp_xrealloc(l->typed, l->cap *
-			    sizeof *l->typed);
-	}
+	grow(l);
 	memmove(l->v + 1, l->v, l->n * sizeof *l->v);
+	memmove(l->ids + 1, l->ids, l->n * sizeof *l->ids);
 	l->v[0] = c;
+	l->ids[0] = tm_id(c);
 	l->n++;
 	if (l->cmp != NULL || (l->decode != NULL &&
 	    (l->typed == NULL || l->ntyped != l->n - 1))) {
@@ -752,13 +773,13 @@ tm_list_take(struct tm_list *l, cJSON **obj)
 		}
 		if (l->nvis > 0 && l->sel >= l->nvis) {	/* it went */
 			l->sel = l->nvis - 1;
-			l->sel_id = tm_id(l->v[l->vis[l->sel]]);
+			l->sel_id = l->ids[l->vis[l->sel]];
 		}
 	}
 	/* Following the head: the newest line stays selected. */
 	if (at_top && l->nvis > 0) {
 		l->sel = 0;
-		l->sel_id = tm_id(l->v[l->vis[0]]);
+		l->sel_id = l->ids[l->vis[0]];
 	}
 }
 
@@ -781,7 +802,7 @@ tm_list_move(struct tm_list *l, long delta)
 	if (s >= (long)l->nvis)
 		s = (long)l->nvis - 1;
 	l->sel = (size_t)s;
-	l->sel_id = tm_id(l->v[l->vis[l->sel]]);
+	l->sel_id = l->ids[l->vis[l->sel]];
 }
 
 void
@@ -834,6 +855,7 @@ tm_list_free(struct tm_list *l)
 	tm_list_unmark_all(l);
 	clear_items(l);
 	free(l->v);
+	free(l->ids);
 	free(l->vis);
 	memset(l, 0, sizeof *l);
 }

@@ -92,6 +92,7 @@ void	tm_decode_log(const cJSON *, void *);
 
 struct tm_list {
 	cJSON		**v;		/* owned copies */
+	int64_t		 *ids;		/* tm_id(v[i]): searched by id */
 	size_t		  n, cap;
 	size_t		 *vis;		/* indices passing the filter */
 	size_t		  nvis;
