@@ -32,6 +32,20 @@ key_hash(const char *container, const char *host, unsigned port)
 	return (h ^ port) * 1099511628211ULL;
 }
 
+static const char *
+display_host(const struct gp_pending_entry *e)
+{
+	return e->resolved_hostname != NULL ? e->resolved_hostname : e->host;
+}
+
+/* Siblings share container, port and the name shown (an IP's entry and
+ * a name's, once both resolve to it): one decision answers them all. */
+static uint64_t
+sib_hash(const struct gp_pending_entry *e)
+{
+	return key_hash(e->container, display_host(e), e->port);
+}
+
 static size_t
 id_bucket(const struct gp_pending *pq, int64_t id)
 {
@@ -49,6 +63,10 @@ hash_insert(struct gp_pending *pq, struct gp_pending_entry *e)
 	b = id_bucket(pq, e->id);
 	e->hid = pq->byid[b];
 	pq->byid[b] = e;
+	e->sibhash = sib_hash(e);
+	b = e->sibhash & (pq->nbuckets - 1);
+	e->hsib = pq->bysib[b];
+	pq->bysib[b] = e;
 }
 
 static void
@@ -64,6 +82,10 @@ hash_remove(struct gp_pending *pq, struct gp_pending_entry *e)
 	    pp = &(*pp)->hid)
 		;
 	*pp = e->hid;
+	for (pp = &pq->bysib[e->sibhash & (pq->nbuckets - 1)]; *pp != e;
+	    pp = &(*pp)->hsib)
+		;
+	*pp = e->hsib;
 }
 
 /* Keeps the load factor at most 1. */
@@ -76,9 +98,11 @@ hash_grow(struct gp_pending *pq)
 		return;
 	free(pq->bykey);
 	free(pq->byid);
+	free(pq->bysib);
 	pq->nbuckets *= 2;
 	pq->bykey = gp_xcalloc(pq->nbuckets, sizeof *pq->bykey);
 	pq->byid = gp_xcalloc(pq->nbuckets, sizeof *pq->byid);
+	pq->bysib = gp_xcalloc(pq->nbuckets, sizeof *pq->bysib);
 	for (e = pq->head; e != NULL; e = e->next)
 		hash_insert(pq, e);
 }
@@ -185,6 +209,7 @@ gp_pending_init(struct gp_pending *pq, struct gp_store *store,
 	pq->nbuckets = 64;
 	pq->bykey = gp_xcalloc(pq->nbuckets, sizeof *pq->bykey);
 	pq->byid = gp_xcalloc(pq->nbuckets, sizeof *pq->byid);
+	pq->bysib = gp_xcalloc(pq->nbuckets, sizeof *pq->bysib);
 	pq->next_id = 1;
 	if (store != NULL) {
 		gp_store_pending_load(store, on_row, pq);
@@ -213,7 +238,8 @@ gp_pending_free(struct gp_pending *pq)
 	}
 	free(pq->bykey);
 	free(pq->byid);
-	pq->bykey = pq->byid = NULL;
+	free(pq->bysib);
+	pq->bykey = pq->byid = pq->bysib = NULL;
 	free(pq->gone);
 	pq->gone = NULL;
 	pq->ngone = pq->gone_cap = 0;
@@ -334,8 +360,11 @@ gp_pending_hold(struct gp_pending *pq, const struct gp_pending_key *k,
 		list_unlink(pq, e);
 		list_push(pq, e);
 		if (k->resolved_hostname != NULL && e->resolved_hostname ==
-		    NULL)
+		    NULL) {
+			hash_remove(pq, e);	/* its siblings change */
 			e->resolved_hostname = gp_xstrdup(k->resolved_hostname);
+			hash_insert(pq, e);
+		}
 	}
 	/* Details for the person deciding; the first request is kept. */
 	if (e->request == NULL && k->request != NULL)
@@ -397,12 +426,6 @@ gp_pending_find(struct gp_pending *pq, int64_t id)
 	return NULL;
 }
 
-static const char *
-display_host(const struct gp_pending_entry *e)
-{
-	return e->resolved_hostname != NULL ? e->resolved_hostname : e->host;
-}
-
 /* Answers, announces and frees one entry. */
 static void
 finish(struct gp_pending *pq, struct gp_pending_entry *e, enum gp_verdict v,
@@ -427,24 +450,33 @@ int
 gp_pending_resolve(struct gp_pending *pq, int64_t id, enum gp_verdict v,
     const struct gp_rule *rule, int64_t rule_id)
 {
-	struct gp_pending_entry	*e = gp_pending_find(pq, id), *s, *next;
-	char			*container, *host;
-	unsigned		 port;
+	struct gp_pending_entry	*e = gp_pending_find(pq, id), *s;
+	int64_t			 few[16], *sib = few;
+	size_t			 n = 0, cap = 16, i;
 
 	if (e == NULL)
 		return -ENOENT;
-	container = gp_xstrdup(e->container);
-	host = gp_xstrdup(display_host(e));
-	port = e->port;
-	finish(pq, e, v, rule, rule_id);
-	for (s = pq->head; s != NULL; s = next) {
-		next = s->next;
-		if (s->port == port && strcmp(s->container, container) == 0 &&
-		    strcmp(display_host(s), host) == 0)
-			finish(pq, s, v, rule, rule_id);
+	/* Its siblings, by ids: answering one may change the chains. */
+	for (s = pq->bysib[e->sibhash & (pq->nbuckets - 1)]; s != NULL;
+	    s = s->hsib) {
+		if (s == e || s->sibhash != e->sibhash || s->port != e->port ||
+		    strcmp(s->container, e->container) != 0 ||
+		    strcmp(display_host(s), display_host(e)) != 0)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			sib = sib == few ? memcpy(gp_xmalloc(cap * sizeof *sib),
+			    few, sizeof few) : gp_xrealloc(sib, cap *
+			    sizeof *sib);
+		}
+		sib[n++] = s->id;
 	}
-	free(container);
-	free(host);
+	finish(pq, e, v, rule, rule_id);
+	for (i = 0; i < n; i++)
+		if ((s = gp_pending_find(pq, sib[i])) != NULL)
+			finish(pq, s, v, rule, rule_id);
+	if (sib != few)
+		free(sib);
 	return 0;
 }
 

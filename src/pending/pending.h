@@ -22,7 +22,9 @@
  * connections wait already, gp_pending_hold() refuses (NULL) and the
  * caller answers 503.  Entries no connection waits for leave after
  * retention seconds without an attempt (gp_pending_expire()).  Holding,
- * finding and releasing are O(1) in the number of entries (hashes).
+ * finding and releasing are O(1) in the number of entries, and resolving
+ * is O(its siblings): hashes by key, by id, and by sibling key
+ * (container, shown name, port).
  */
 #ifndef GP_PENDING_H
 #define GP_PENDING_H
@@ -68,8 +70,8 @@ struct gp_pending_entry {
 	struct gp_waiter	*waiters;
 	int			 dirty;		/* GP_PENDING_* */
 	struct gp_pending_entry	*next, *prev;	/* most recently seen first */
-	struct gp_pending_entry	*hkey, *hid;	/* hash chains */
-	uint64_t		 keyhash;
+	struct gp_pending_entry	*hkey, *hid, *hsib;	/* hash chains */
+	uint64_t		 keyhash, sibhash;
 };
 
 /* PENDING_ALLOWED / PENDING_DISMISSED payload. */
@@ -101,7 +103,7 @@ struct gp_pending {
 	int64_t			 next_id, given;	/* given: stored mark */
 	int64_t			 sent_given;
 	size_t			 waiting;	/* connections, all entries */
-	struct gp_pending_entry	**bykey, **byid;	/* nbuckets each */
+	struct gp_pending_entry	**bykey, **byid, **bysib;	/* nbuckets each */
 	size_t			 nbuckets;
 	/* bounds (see above); set by the owner from the settings */
 	size_t			 max_entries, max_waiters;

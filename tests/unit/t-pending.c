@@ -321,6 +321,49 @@ test_bounds(void)
 	gp_bus_free(&bus);
 }
 
+/* One decision answers an entry's siblings: same container, port and
+ * shown name (an IP's entry once its name is known), nothing else. */
+static void
+test_siblings(void)
+{
+	struct gp_pending	 pq;
+	struct gp_pending_key	 k = { "c1", "a.test", NULL, 443, 0, NULL,
+	    NULL, NULL };
+	struct w		 w[6];
+	struct gp_pending_entry	*name, *ip, *other, *port, *late;
+	int			 i;
+
+	memset(w, 0, sizeof w);
+	for (i = 0; i < 6; i++)
+		w[i].w.cb = on_verdict;
+	gp_pending_init(&pq, NULL, &bus);
+	name = gp_pending_hold(&pq, &k, &w[0].w);
+	k.host = "192.0.2.7";
+	k.resolved_hostname = "a.test";
+	ip = gp_pending_hold(&pq, &k, &w[1].w);
+	k.container = "c2";
+	other = gp_pending_hold(&pq, &k, &w[2].w);	/* another sandbox */
+	k.container = "c1";
+	k.port = 80;
+	port = gp_pending_hold(&pq, &k, &w[3].w);	/* another port */
+	k.port = 443;
+	k.host = "192.0.2.8";
+	k.resolved_hostname = NULL;
+	late = gp_pending_hold(&pq, &k, &w[4].w);	/* name unknown yet */
+	k.resolved_hostname = "a.test";
+	gp_pending_hold(&pq, &k, &w[5].w);		/* now it is known */
+	ok(name && ip && other && port && late && pq.count == 5,
+	    "five entries");
+	gp_pending_resolve(&pq, name->id, GP_VERDICT_ALLOW, NULL, 0);
+	ok(w[0].calls == 1 && w[1].calls == 1 && w[4].calls == 1 &&
+	    w[5].calls == 1, "the entry and its siblings answered (one by "
+	    "a name learned later)");
+	ok(w[2].calls == 0 && w[3].calls == 0, "another container or port "
+	    "is not a sibling");
+	is_int(pq.count, 2, "siblings removed");
+	gp_pending_free(&pq);
+}
+
 /* Rows stored, by host: attempts (0 when absent), and their count. */
 struct rows {
 	int	n;
@@ -468,6 +511,7 @@ main(void)
 	test_scopes();
 	test_queue();
 	test_bounds();
+	test_siblings();
 	test_persist();
 	return tap_done();
 }
