@@ -30,6 +30,46 @@ tui_cell(char *buf, size_t n, const char *s, int w)
 	return buf;
 }
 
+/*
+ * The same, but a text too wide loses its middle, not its end: an
+ * identity keeps its prefix and its distinguishing end
+ * ("unkno…-127.0.0.1"), where a plain cut made "unknown-127.0.0.1" and
+ * "unknown-127.0.0.10" the same cell, and 8 columns showed "unknown-"
+ * for every client without a user name.
+ */
+const char *
+tui_cell_mid(char *buf, size_t n, const char *s, int w)
+{
+	char	 safe[1100], head[1100], tail[1100], both[2300];
+	wchar_t	 ws[600];
+	size_t	 len, i;
+	int	 cols, hw, tw, c = 0;
+
+	cols = gp_text_fit(safe, sizeof safe, s, -1, 0);
+	/* Text that carried hidden characters shows from its start, so
+	 * their marks are seen, never cut through. */
+	if (cols <= w || w < 4 || strstr(safe, "<U+") != NULL ||
+	    strstr(safe, "\\x") != NULL ||
+	    (len = mbstowcs(ws, safe, sizeof ws / sizeof ws[0])) ==
+	    (size_t)-1 || len >= sizeof ws / sizeof ws[0])
+		return tui_cell(buf, n, s, w);
+	hw = (w - 1) / 3;	/* the end tells clients apart: more of it */
+	tw = w - 1 - hw;
+	/* The last characters that fit in tw columns (safe: printable). */
+	for (i = len; i > 0; i--) {
+		int cw = wcwidth(ws[i - 1]);
+
+		if (c + (cw > 0 ? cw : 0) > tw)
+			break;
+		c += cw > 0 ? cw : 0;
+	}
+	if (wcstombs(tail, ws + i, sizeof tail) == (size_t)-1)
+		return tui_cell(buf, n, s, w);
+	gp_text_fit(head, sizeof head, safe, hw, 0);
+	snprintf(both, sizeof both, "%s\xe2\x80\xa6%s", head, tail);
+	return tui_cell(buf, n, both, w);
+}
+
 /* s at (y, x) in exactly w columns, cut or padded, made safe (gp_text_fit). */
 void
 tui_text(int y, int x, int w, const char *s)

@@ -731,8 +731,10 @@ tm_list_take(struct tm_list *l, cJSON **obj)
 		cJSON_Delete(c);
 		return;
 	}
+	/* A line without an id yet (the log row is written later):
+	 * negative, so never a stored row's id once the list is fetched. */
 	if (tm_id(c) == 0)
-		cJSON_AddNumberToObject(c, "_seq", (double)++l->next_seq);
+		cJSON_AddNumberToObject(c, "_seq", -(double)++l->next_seq);
 	if (l->max != 0 && l->n >= l->max) {	/* the oldest goes */
 		cJSON_Delete(l->v[l->n - 1]);
 		l->n--;

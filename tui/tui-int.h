@@ -160,6 +160,7 @@ void	 tui_draw_bottom(struct tui *);
 /* Draws s at y, x in at most w columns (UTF-8 aware), padding with blanks. */
 void	 tui_text(int y, int x, int w, const char *s);
 const char *tui_cell(char *buf, size_t n, const char *s, int w);
+const char *tui_cell_mid(char *buf, size_t n, const char *s, int w);
 int	 tui_attr(struct tui *, int pair, int mono);
 
 /*

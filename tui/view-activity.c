@@ -34,7 +34,7 @@ log_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	attack = strcmp(e->reason, "attack-greyproxy-itself") == 0;
 	snprintf(line, sizeof line, "%s %-7s %-6s %s %s %s",
 	    when, ok ? _("allowed") : attack ? _("ATTACK") : _("blocked"),
-	    e->method, tui_cell(who, sizeof who, e->container, 16), dest, ok ? "" : attack ?
+	    e->method, tui_cell_mid(who, sizeof who, e->container, 16), dest, ok ? "" : attack ?
 	    _("tried to reach greyproxy itself") : e->reason);
 	if (ok)
 		attrset(tui_attr(t, CP_ALLOW, A_NORMAL));

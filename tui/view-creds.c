@@ -191,7 +191,7 @@ cred_row(struct tui *t, const cJSON *o, const void *item, int y, int sel)
 		tm_age((int64_t)tm_num(o, "left") > 0 ?
 		    (int64_t)tm_num(o, "left") : 0, left, sizeof left);
 		snprintf(line, sizeof line, " session %s %s %s %5s %4.0f",
-		    tui_cell(a, sizeof a, tm_str(o, "who"), 14),
+		    tui_cell_mid(a, sizeof a, tm_str(o, "who"), 14),
 		    tui_cell(b, sizeof b, tm_str(o, "cmd"), 10),
 		    tui_cell(c, sizeof c, tm_str(o, "labels"), 26), left,
 		    tm_num(o, "subs"));

@@ -64,7 +64,7 @@ pending_row(struct tui *t, const cJSON *json, const void *item, int y,
 	else
 		snprintf(when, sizeof when, _("%s ago"), age);
 	snprintf(line, sizeof line, wide ? "%s %s %5d %6d %8s" :
-	    "%s %s %4d %5d %8s", dest, tui_cell(who, sizeof who, p->container,
+	    "%s %s %4d %5d %8s", dest, tui_cell_mid(who, sizeof who, p->container,
 	    wide ? 24 : 16), p->waiting, p->attempts, when);
 	if (fresh)
 		attrset(tui_attr(t, CP_NEW, A_BOLD) | A_BOLD);

@@ -56,7 +56,7 @@ rule_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	    "%*lld %-5s %s %s %s %5.0f %s", id_width(t, wide ? 5 : 4),
 	    (long long)r->id, deny ? _("deny") : _("allow"), dest,
 	    tui_cell(ports, sizeof ports, r->ports, wide ? 11 : 9),
-	    tui_cell(who, sizeof who, r->container, wide ? 20 : 14), r->hits,
+	    tui_cell_mid(who, sizeof who, r->container, wide ? 20 : 14), r->hits,
 	    exp);
 	attrset(deny ? tui_attr(t, CP_BLOCK, A_BOLD) : tui_attr(t, CP_ALLOW,
 	    A_NORMAL));

@@ -56,7 +56,7 @@ tx_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 		snprintf(st, sizeof st, "%s", x->complete ? "-" : "!");
 	/* "*" before the method: a credential was substituted in it */
 	snprintf(line, sizeof line, "%s %s %s%s %s %s %-4s %5s %6s",
-	    when, tui_cell(who, sizeof who, x->container, 8),
+	    when, tui_cell_mid(who, sizeof who, x->container, 8),
 	    x->substituted ? "*" : " ", tui_cell(meth, sizeof meth, x->method,
 	    6), dest, path, st, size, dur);
 	if (!x->complete)

@@ -235,5 +235,8 @@ tui_core() {
 	GP_HTTP=$(json_get "$GP_DATA/listen.json" http)
 }
 on_screen() { screen | grep -q -- "$1"; }		# on_screen REGEX
+# col LINE TEXT: the screen column (from 1) where TEXT starts in LINE,
+# counted in characters, not bytes ("…" is one column).
+col() { python3 -c 'import sys; print(sys.argv[1].find(sys.argv[2]) + 1)' "$1" "$2"; }
 not_on_screen() { ! on_screen "$1"; }
 keys() { tm send-keys -t ui "$@"; }

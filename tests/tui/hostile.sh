@@ -3,8 +3,9 @@
 # an identity carrying a right-to-left override is shown with the
 # override as its code point (it would otherwise read backwards), and
 # identities with accented or wide characters keep the columns aligned
-# (cells are cut and padded by screen columns, not bytes); rule ids past
-# four digits widen their column.
+# (cells are cut and padded by screen columns, not bytes); an identity
+# too wide loses its middle, not its end; rule ids past four digits widen
+# their column.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 tui_core
@@ -17,7 +18,10 @@ held() {	# held NAME USER HOST: a SOCKS5 request held in Pending
 held rlo 'weird%E2%80%AEname' rlo.invalid
 held wide 'R%C3%A9glages%E7%95%8C' wide.invalid
 held plain 'plain' plain.invalid
-for h in rlo wide plain; do
+held long 'greywall-project-alpha-sandbox-7' long.invalid
+( curl -s -o /dev/null --max-time 30 -x "http://$GP_HTTP" "http://nouser.invalid/" ) &
+PIDS="$PIDS $!"
+for h in rlo wide plain long nouser; do
 	wait_for 10 on_screen "$h.invalid:80"; ok $? "$h: held, shown in Pending"
 done
 
@@ -36,8 +40,14 @@ print(sum(2 if u.east_asian_width(c) in "WF" else 0 if u.category(c) in ("Mn", "
 w_rlo=$(cols "$(screen | grep rlo.invalid)")
 w_wide=$(cols "$(screen | grep wide.invalid)")
 w_plain=$(cols "$(screen | grep plain.invalid)")
+w_long=$(cols "$(screen | grep long.invalid)")
 check "$w_plain > 40" "a plain row is measured"
-is "$w_rlo $w_wide" "$w_plain $w_plain" "the rows line up with a plain identity's"
+is "$w_rlo $w_wide $w_long" "$w_plain $w_plain $w_plain" "the rows line up with a plain identity's"
+
+# An identity too wide for its cell loses its middle, not its end: two
+# clients that differ at the end stay apart.
+like "$(screen | grep long.invalid)" ' greyw…-sandbox-7 ' "a long identity keeps both ends"
+like "$(screen | grep nouser.invalid)" ' unkno…-127\.0\.0\.1 ' "unknown-<client IP> keeps the whole address"
 
 # The identity as the API gives it is the one the client sent.
 r=$(curl -s "http://$GP_API/api/pending")
@@ -50,7 +60,6 @@ curl -s -o /dev/null -X POST --data-binary @"$T/rules.json" "http://$GP_API/api/
 keys 2
 wait_for 10 on_screen "r10049.example"; ok $? "10 050 rules in the Rules view"
 hdr=$(screen | grep " ID ACTN"); row=$(screen | grep "r10049.example" | head -1)
-pos() { awk -v s="$2" '{ print index($0, s) }' <<<"$1"; }
-is "$(( $(pos "$row" "allow") )) $(pos "$row" "r10049")" "$(pos "$hdr" "ACTN") $(pos "$hdr" "DESTINATION")" "a five-digit id keeps the columns under their headings"
+is "$(( $(col "$row" "allow") )) $(col "$row" "r10049")" "$(col "$hdr" "ACTN") $(col "$hdr" "DESTINATION")" "a five-digit id keeps the columns under their headings"
 
 done_testing

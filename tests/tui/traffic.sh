@@ -31,10 +31,9 @@ on_screen "NODE_EXTRA_CA_CERTS=$GP_DATA/ca-cert.pem"; ok $? "the per-tool variab
 curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" -H 'Authorization: Bearer tui-secret' "http://127.0.0.1:$PP/hello"
 wait_for 5 on_screen "GET \+127.0.0.1:$PP"; ok $? "a plain request appears live"
 like "$(screen | grep "127.0.0.1:$PP")" "/hello +200" "with its path and status"
-pos() { awk -v s="$2" '{ print index($0, s) }' <<<"$1"; }
 hdr=$(screen | grep "^TIME"); row=$(screen | grep "127.0.0.1:$PP" | head -1)
-is "$(pos "$row" "GET") $(pos "$row" "127.0.0.1") $(pos "$row" "/hello") $(pos "$row" " 200")" \
-	"$(pos "$hdr" "METHOD") $(pos "$hdr" "DESTINATION") $(pos "$hdr" "PATH") $(pos "$hdr" " ST ")" "the columns sit under their headings"
+is "$(col "$row" "GET") $(col "$row" "127.0.0.1") $(col "$row" "/hello") $(col "$row" " 200")" \
+	"$(col "$hdr" "METHOD") $(col "$hdr" "DESTINATION") $(col "$hdr" "PATH") $(col "$hdr" " ST ")" "the columns sit under their headings"
 
 keys c
 wait_for 15 eval 'screen | tail -2 | head -1 | grep -q "https: seen"'; ok $? "c created the CA: the status bar says HTTPS is seen"

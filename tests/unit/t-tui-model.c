@@ -147,7 +147,8 @@ main(void)
 	is_int(l.n, 3, "ring keeps max lines");
 	is_str(host_at(&l, 0), "h4", "newest line first");
 	is_str(host_at(&l, 2), "h2", "oldest kept last");
-	ok(tm_id(tm_list_selected(&l)) == 5, "lines get sequence ids");
+	ok(tm_id(tm_list_selected(&l)) == -5, "lines get sequence ids "
+	    "(negative: never a stored row's)");
 	tm_list_move(&l, 1);
 	{
 		cJSON *e = cJSON_CreateObject();
@@ -159,6 +160,43 @@ main(void)
 	is_str(tm_str(tm_list_selected(&l), "destination_host"), "h3",
 	    "a reader scrolled down is not moved by new lines");
 	tm_list_free(&l);
+
+	/*
+	 * Lines pushed by events have no id yet (the log row is written
+	 * later): theirs must never be taken for a stored row's id.  A
+	 * reader at the head, then the list fetched, stays at the head
+	 * (it jumped to the stored row whose id equalled the newest
+	 * event line's).
+	 */
+	{
+		struct tm_list	ring;
+		cJSON		*arr = cJSON_CreateArray();
+		int		 k;
+
+		memset(&ring, 0, sizeof ring);
+		ring.max = 500;
+		for (k = 0; k < 3; k++) {
+			cJSON *e = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(e, "destination_host", "ev");
+			tm_list_push(&ring, e);
+			cJSON_Delete(e);
+		}
+		for (k = 54; k >= 1; k--) {
+			cJSON *e = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(e, "id", k);
+			cJSON_AddStringToObject(e, "destination_host", "row");
+			cJSON_AddItemToArray(arr, e);
+		}
+		ok(ring.sel == 0 && tm_id(tm_list_selected(&ring)) < 0,
+		    "event lines get ids no stored row has");
+		tm_list_set(&ring, arr);
+		is_int(ring.sel, 0, "fetched at the head: the head stays "
+		    "selected");
+		cJSON_Delete(arr);
+		tm_list_free(&ring);
+	}
 
 	/*
 	 * A push costs the new line only (no rebuild of the list), and
