@@ -90,6 +90,38 @@ tui_text(int y, int x, int w, const char *s)
 		free(buf);
 }
 
+/*
+ * text word-wrapped into w columns from (y, x), at most rows lines (a
+ * word wider than w is cut); returns the lines drawn.  Messages that
+ * explain (an empty view, a hint) are read whole at 80 columns.
+ */
+int
+tui_para(int y, int x, int w, int rows, const char *text)
+{
+	char		 line[1024], cand[1024], scratch[4096];
+	const char	*p = text, *e;
+	int		 n = 0;
+
+	line[0] = '\0';
+	while (*p != '\0' && n < rows) {
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			;
+		snprintf(cand, sizeof cand, "%s%s%.*s", line,
+		    line[0] ? " " : "", (int)(e - p), p);
+		if (line[0] != '\0' && gp_text_fit(scratch, sizeof scratch,
+		    cand, -1, 0) > w) {
+			tui_text(y + n++, x, w, line);
+			snprintf(line, sizeof line, "%.*s", (int)(e - p), p);
+		} else
+			snprintf(line, sizeof line, "%s", cand);
+		for (p = e; *p == ' '; p++)
+			;
+	}
+	if (line[0] != '\0' && n < rows)
+		tui_text(y + n++, x, w, line);
+	return n;
+}
+
 /* Columns s takes on the screen (not bytes: "Réglages" is 8). */
 static int
 text_width(const char *s)

@@ -161,6 +161,7 @@ void	 tui_draw_bottom(struct tui *);
 void	 tui_text(int y, int x, int w, const char *s);
 const char *tui_cell(char *buf, size_t n, const char *s, int w);
 const char *tui_cell_mid(char *buf, size_t n, const char *s, int w);
+int	tui_para(int y, int x, int w, int rows, const char *text);
 int	 tui_attr(struct tui *, int pair, int mono);
 
 /*

@@ -256,7 +256,8 @@ pending_detail_text(struct tui *t, const struct tm_pending *p)
 	    "Local network: %s\nWaiting now:  %.0f connections\n"
 	    "Attempts:     %.0f\nFirst seen:   %s\nLast seen:    %s\n"
 	    "\nKeys: a allow, d deny, A/D choose scope, x dismiss."),
-	    p->host, (double)p->port, p->request, p->protocol,
+	    p->host, (double)p->port, p->request[0] ? p->request : "-",
+	    p->protocol[0] ? p->protocol : "-",
 	    p->addresses[0] ? p->addresses : _("looked up once allowed"),
 	    p->hostname[0] ? p->hostname : "-", p->container,
 	    p->local ? _("yes") : _("no"), (double)p->waiting,

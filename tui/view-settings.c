@@ -147,18 +147,23 @@ static void
 setting_row(struct tui *t, const cJSON *s, const void *item, int y,
     int sel)
 {
-	char	line[256];
-
-	const char *label = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s,
-	    "raw")) ? tm_str(s, "label") : _(tm_str(s, "label"));
+	char		 line[1024], l[300], v[600];
+	const char	*label = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    s, "raw")) ? tm_str(s, "label") : _(tm_str(s, "label"));
 
 	if (strncmp(tm_str(s, "key"), "endpoint:", 9) == 0 ||
 	    strncmp(tm_str(s, "key"), "suggest:", 8) == 0)
-		snprintf(line, sizeof line, " %-62s %s", label,
-		    tm_str(s, "value"));
-	else
-		snprintf(line, sizeof line, " %-44s %-10s %s", label,
-		    tm_str(s, "value"), tm_str(s, "key"));
+		snprintf(line, sizeof line, " %s %s", tui_cell(l, sizeof l,
+		    label, 62), tm_str(s, "value"));
+	else {
+		/* Padded by columns (a translated label may be accented);
+		 * a long value (a host list) is not cut: the key moves. */
+		int w = gp_text_fit(v, sizeof v, tm_str(s, "value"), -1, 0);
+
+		snprintf(line, sizeof line, " %s %s %s", tui_cell(l, sizeof l,
+		    label, 42), tui_cell(v, sizeof v, tm_str(s, "value"),
+		    w > 10 ? w : 10), tm_str(s, "key"));
+	}
 	tui_text(y, 0, COLS, line);
 }
 
@@ -174,12 +179,12 @@ settings_draw(struct tui *t, int top, int rows)
 		y = top + rows - 2;
 
 	view_draw_list(t, &t->settings, top, rows - 3,
-	    _(" SETTING                                      VALUE      KEY"),
+	    _(" SETTING                                    VALUE      KEY"),
 	    setting_row, _("Loading settings…"));
 
 	attrset(tui_attr(t, CP_DIM, A_DIM));
-	tui_text(y, 1, COLS - 2, _("Space changes a setting, + and - adjust "
-	    "numbers; changes apply at once and persist."));
+	tui_text(y, 1, COLS - 2, _("Space changes, + and - adjust numbers; "
+	    "changes apply at once and persist."));
 	attrset(A_NORMAL);
 	snprintf(line, sizeof line, _("DNS cache: %.0f answers, %.0f "
 	    "addresses, hit rate %.0f%% (%.0f hits, %.0f misses)"),

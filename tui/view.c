@@ -133,7 +133,7 @@ view_draw_list(struct tui *t, struct tm_list *l, int top, int rows,
 	rows--;
 	if (l->nvis == 0) {
 		attrset(tui_attr(t, CP_DIM, A_DIM));
-		tui_text(top + 2, 2, COLS - 4, l->filter[0] ?
+		tui_para(top + 2, 2, COLS - 4, rows - 2, l->filter[0] ?
 		    _("Nothing matches the filter (/ to change it).") : empty);
 		attrset(A_NORMAL);
 		return;

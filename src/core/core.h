@@ -93,6 +93,7 @@ void	 gp_arena_free(struct gp_arena *);
 	X(PENDING_TIMEOUT, "blocked-by-pending-timeout", 403, 0x02, NULL) \
 	X(PENDING_FULL, "blocked-by-pending-limit", 503, 0x02, NULL)	\
 	X(PENDING_CLOSED, "blocked-by-pending-shutdown", 403, 0x02, NULL) \
+	X(PENDING_LEFT, "client-left", 403, 0x02, "left-while-pending") \
 	X(METHOD_POLICY, "blocked-by-method-policy", 403, 0x02, NULL)	\
 	X(POLICY, "blocked-by-policy", 403, 0x02, NULL)			\
 	X(REQUEST_RULE, "blocked-by-request-rule", 403, 0x02, NULL)	\

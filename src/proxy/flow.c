@@ -195,8 +195,11 @@ gp_flow_close(struct gp_flow *f)
 		return;
 	f->closing = 1;
 	if (f->held) {
+		/* The client went away while a person was to decide. */
 		f->held = 0;
 		gp_pending_release(f->px->pending, &f->w);
+		if (f->reason == GP_R_NONE)
+			f->reason = GP_R_PENDING_LEFT;
 	}
 	gp_flow_log(f);
 	if (f->ops->closing != NULL)

@@ -129,6 +129,9 @@ wait_for 10 pending_has gone.localhost 1
 kill "$g"; wait "$g" 2>/dev/null
 gone() { ! pending_has gone.localhost 1; }
 wait_for 10 gone; ok $? "a client that leaves is no longer counted waiting"
+Q="SELECT reason FROM request_logs WHERE destination_host = 'gone.localhost'"
+wait_for 10 eval '[ "$(sql "$Q")" = left-while-pending ]'
+ok $? "its log row says it left while pending"
 
 # Attempts are counted in memory and stored at the next tick, all of a
 # tick's in one transaction.
