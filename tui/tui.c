@@ -304,14 +304,20 @@ tui_on_event(void *data, const char *type, cJSON **dp)
 			t->last_bell = now;
 			if (t->view != V_PENDING)
 				t->pending_flag = 1;
-			if (t->pending.nvis > 0 && t->pending.sel > 0)
-				t->new_above++;
 		}
 		/* Events are applied to the list; no refetch of it. */
 		if (strcmp(type, "pending_request.created") == 0 ||
-		    strcmp(type, "pending_request.updated") == 0)
+		    strcmp(type, "pending_request.updated") == 0) {
+			size_t sel = t->pending.sel;
+			int had = t->pending.nvis > 0;
+
 			tm_list_upsert(&t->pending, d);
-		else if (strcmp(type, "waiters.changed") == 0) {
+			/* A new entry landed above the one the reader is on
+			 * (which stays selected, a row lower). */
+			if (had && t->pending.sel > sel &&
+			    strcmp(type, "pending_request.created") == 0)
+				t->new_above++;
+		} else if (strcmp(type, "waiters.changed") == 0) {
 			if (!tm_list_set_num(&t->pending, (int64_t)tm_num(d,
 			    GP_F_PENDING_ID), GP_F_WAITING, tm_num(d,
 			    GP_F_CURRENT_COUNT)))

@@ -40,6 +40,20 @@ wait_for 10 on_screen "deny.localhost:$P"; ok $? "second request appears"
 keys d
 wait "$c2_pid"; is "$(cat "$T/c2")" 403 "d: curl gets 403"
 
+# New entries arriving above the selected one are counted, each; the
+# reader stays on the entry it was on, and a dismissal clears the list.
+bg n1 "http://first.localhost:$P/"
+wait_for 10 on_screen "first.localhost:$P"
+bg n2 "http://second.localhost:$P/"
+wait_for 10 on_screen "second.localhost:$P"
+bg n3 "http://third.localhost:$P/"
+wait_for 10 on_screen "third.localhost:$P"
+wait_for 5 on_screen "\^ 2 new above"; ok $? "two new entries above the selected one"
+keys x
+wait "$n1_pid"; is "$(cat "$T/n1")" 403 "x dismissed the selected (first) entry"
+keys g x x
+wait "$n2_pid" "$n3_pid"; is "$(cat "$T/n2") $(cat "$T/n3")" "403 403" "and the others"
+
 # A: the scope menu shows what each choice would store.
 bg c3 "http://api.scope.localhost:$P/hello"
 wait_for 10 on_screen "api.scope.localhost:$P"
