@@ -521,10 +521,9 @@ gp_pending_flush(struct gp_pending *pq)
 
 		if (e->dirty == GP_PENDING_CLEAN)
 			continue;
-		rc = e->dirty == GP_PENDING_NEW ?
-		    gp_store_pending_insert(pq->store, &row) :
+		rc = e->dirty == GP_PENDING_TOUCHED ?
 		    gp_store_pending_touch(pq->store, e->id, e->attempts,
-		    e->last_seen);
+		    e->last_seen) : gp_store_pending_insert(pq->store, &row);
 		if (rc == 0)
 			e->dirty = GP_PENDING_CLEAN;
 		else
@@ -553,7 +552,9 @@ gp_pending_flushed(struct gp_pending *pq, int committed)
 		for (e = pq->head; e != NULL; e = e->next) {
 			if (pq->store == NULL)
 				break;
-			e->dirty = GP_PENDING_NEW;
+			/* A row never written stays so: no delete owed. */
+			if (e->dirty != GP_PENDING_NEW)
+				e->dirty = GP_PENDING_REWRITE;
 			pq->ndirty++;
 		}
 	}

@@ -89,8 +89,12 @@ struct gp_waiters_change {
 	size_t				 previous, current;
 };
 
-/* What gp_pending_flush() owes the database for an entry. */
-enum { GP_PENDING_CLEAN, GP_PENDING_TOUCHED, GP_PENDING_NEW };
+/* What gp_pending_flush() owes the database for an entry: nothing, its
+ * counts, its row (never written), or its row after a flush that did not
+ * commit (it may or may not be stored: written whole, deleted if it
+ * leaves). */
+enum { GP_PENDING_CLEAN, GP_PENDING_TOUCHED, GP_PENDING_NEW,
+	GP_PENDING_REWRITE };
 
 struct gp_pending {
 	struct gp_store		*store;		/* borrowed; may be NULL */

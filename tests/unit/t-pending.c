@@ -479,6 +479,23 @@ test_persist(void)
 	r = stored(s);
 	ok(r.n == 1 && r.id[0] == b->id && strcmp(r.host[0], "b.test") == 0,
 	    "removals first, then the key's new row");
+	/* A stored entry, then a flush that does not commit: still
+	 * stored, so its row goes when it leaves. */
+	k.host = "x.test";
+	c = gp_pending_hold(&pq, &k, &w[3].w);
+	gp_pending_release(&pq, &w[3].w);
+	flush(&pq, s);
+	gp_pending_hold(&pq, &k, &w[3].w);
+	gp_pending_release(&pq, &w[3].w);
+	gp_store_begin(s);
+	gp_pending_flush(&pq);
+	gp_store_rollback(s);
+	gp_pending_flushed(&pq, 0);
+	gp_pending_resolve(&pq, c->id, GP_VERDICT_DISMISS, NULL, 0);
+	flush(&pq, s);
+	r = stored(s);
+	ok(r.n == 1 && strcmp(r.host[0], "b.test") == 0,
+	    "a stored entry leaving after a failed flush loses its row");
 	k.host = "d.test";
 	c = gp_pending_hold(&pq, &k, &w[3].w);
 	c_id = c->id;
