@@ -30,7 +30,7 @@ static int
 id_width(const struct tui *t, int base)
 {
 	int	w = t->rules.n > 0 ? snprintf(NULL, 0, "%lld",
-	    (long long)tm_id(t->rules.v[0])) : 0;
+	    (long long)t->rules.ids[0]) : 0;
 
 	return w > base ? w : base;
 }

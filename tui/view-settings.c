@@ -155,15 +155,11 @@ setting_row(struct tui *t, const cJSON *s, const void *item, int y,
 	    strncmp(tm_str(s, "key"), "suggest:", 8) == 0)
 		snprintf(line, sizeof line, " %s %s", tui_cell(l, sizeof l,
 		    label, 62), tm_str(s, "value"));
-	else {
-		/* Padded by columns (a translated label may be accented);
-		 * a long value (a host list) is not cut: the key moves. */
-		int w = gp_text_fit(v, sizeof v, tm_str(s, "value"), -1, 0);
-
+	else	/* by columns (an accented label); a long value (a host
+		 * list) is not cut: the key moves */
 		snprintf(line, sizeof line, " %s %s %s", tui_cell(l, sizeof l,
-		    label, 42), tui_cell(v, sizeof v, tm_str(s, "value"),
-		    w > 10 ? w : 10), tm_str(s, "key"));
-	}
+		    label, 42), gp_text_pad(v, sizeof v, tm_str(s, "value"),
+		    10), tm_str(s, "key"));
 	tui_text(y, 0, COLS, line);
 }
 

@@ -55,27 +55,13 @@ gp_cli_open_store(const char *cmd, const char *dir, struct gp_store **st)
 	return rc;
 }
 
-/* s made safe (an identity pattern may come from a sandbox's user name
- * through an approval), padded to w columns, never cut. */
-static const char *
-cell(char *buf, size_t n, const char *s, int w)
-{
-	int	cols = gp_text_fit(buf, n, s, -1, 0);
-	size_t	len = strlen(buf);
-
-	for (; cols < w && len + 1 < n; cols++)
-		buf[len++] = ' ';
-	buf[len] = '\0';
-	return buf;
-}
-
 static int
 rule_list(struct gp_store *st)
 {
 	struct gp_rule	*v;
 	size_t		 n, i;
 	char		 exp[21], who[1024], dest[2048], ports[512];
-	char		 path[2048];
+	char		 path[4200];	/* 1 024 bytes, each escaped to 4 */
 
 	if (gp_store_rules_load(st, &v, &n) != 0)
 		return 1;
@@ -86,14 +72,14 @@ rule_list(struct gp_store *st)
 			gp_time_format_rfc3339(v[i].expires_at, exp);
 		printf("%-6lld %-6s %s %s %s %-20s %s%s%s\n",
 		    (long long)v[i].id, v[i].action == GP_DENY ? "deny" :
-		    "allow", cell(who, sizeof who, v[i].container, 12),
-		    cell(dest, sizeof dest, v[i].dest, 32),
-		    cell(ports, sizeof ports, v[i].ports, 12),
+		    "allow", gp_text_pad(who, sizeof who, v[i].container, 12),
+		    gp_text_pad(dest, sizeof dest, v[i].dest, 32),
+		    gp_text_pad(ports, sizeof ports, v[i].ports, 12),
 		    v[i].expires_at ? exp : "never",
 		    gp_rule_is_request(&v[i]) ? v[i].method : "-",
 		    gp_rule_is_request(&v[i]) ? " " : "",
-		    gp_rule_is_request(&v[i]) ? cell(path, sizeof path,
-		    v[i].path, 0) : "");
+		    gp_rule_is_request(&v[i]) ? gp_text_pad(path,
+		    sizeof path, v[i].path, 0) : "");
 	}
 	gp_store_rules_free(v, n);
 	return 0;

@@ -150,6 +150,8 @@ char	*gp_log_escape(char *out, size_t outlen, const char *s, size_t n);
  * Needs the locale set (LC_CTYPE).
  */
 int	 gp_text_fit(char *out, size_t n, const char *s, int w, int pad);
+/* The same never cut, padded to at least w columns; returns out. */
+const char *gp_text_pad(char *out, size_t n, const char *s, int w);
 
 /* buf.c: growable byte buffer; owner frees with gp_buf_free(). */
 struct gp_buf {

@@ -111,3 +111,16 @@ gp_text_fit(char *out, size_t n, const char *s, int w, int pad)
 	return f.used;
 }
 
+/* s made safe, never cut, padded with spaces to at least w columns (a
+ * table's cell whose text may be longer than its heading). */
+const char *
+gp_text_pad(char *out, size_t n, const char *s, int w)
+{
+	int	cols = gp_text_fit(out, n, s, -1, 0);
+	size_t	len = strlen(out);
+
+	for (; cols < w && len + 1 < n; cols++)
+		out[len++] = ' ';
+	out[len] = '\0';
+	return out;
+}

@@ -48,6 +48,9 @@ lane_load(struct gp_ctl *c)
 	c->load_idle = idle;
 }
 
+/* Pending rows written a tick, at most: about 1 ms of the loop. */
+#define PENDING_FLUSH_MAX	512
+
 /* Batched writes: the log, pending counts and the DNS cache. */
 static void
 on_flush(uv_timer_t *t)
@@ -81,7 +84,7 @@ on_flush(uv_timer_t *t)
 	    gp_store_try_begin(c->store) == 0) {
 		int ok;
 
-		gp_pending_flush(&c->pending);
+		gp_pending_flush(&c->pending, PENDING_FLUSH_MAX);
 		if (c->dns_cache != NULL) {
 			gp_dns_cache_drain(c->dns_cache, &d);
 			if (ticks % 240 == 0)		/* a minute */

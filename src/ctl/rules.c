@@ -197,7 +197,7 @@ int
 gp_ctl_rules_add(struct gp_ctl *c, struct gp_rule *r, size_t n,
     int *existed, const char **why)
 {
-	size_t	i;
+	size_t	i, added = 0;
 	int	rc;
 
 	for (i = 0; i < n; i++)
@@ -207,15 +207,17 @@ gp_ctl_rules_add(struct gp_ctl *c, struct gp_rule *r, size_t n,
 		*why = gp_ctl_strerror(rc);
 		return rc;
 	}
-	/* Each joins the set in place; the queue is judged once. */
+	/* Each joins the set in place; the queue is judged once, if the
+	 * set changed. */
 	c->rejudge_hold++;
 	for (i = 0; i < n; i++)
 		if (!existed[i]) {
 			apply_added(c, &r[i]);
 			gp_bus_emit(&c->bus, GP_EV_RULE_CREATED, &r[i]);
+			added++;
 		}
 	c->rejudge_hold--;
-	if (c->rejudge_hold == 0)
+	if (added > 0 && c->rejudge_hold == 0)
 		gp_ctl_rejudge(c);
 	return 0;
 }

@@ -226,7 +226,7 @@ gp_pending_free(struct gp_pending *pq)
 	if (pq->store != NULL && gp_pending_dirty(pq)) {
 		int tx = gp_store_begin(pq->store) == 0;
 
-		gp_pending_flush(pq);
+		gp_pending_flush(pq, 0);
 		gp_pending_flushed(pq, !tx || gp_store_commit(pq->store) == 0);
 	}
 	while (pq->head != NULL) {
@@ -481,16 +481,17 @@ gp_pending_resolve(struct gp_pending *pq, int64_t id, enum gp_verdict v,
 }
 
 /*
- * Writes what changed since the last flush: rows of entries gone first
- * (a key evicted and seen again comes back under a new id), then new
- * entries and changed counts.  The caller's transaction may still fail
- * to commit: gp_pending_flushed() says how it ended.
+ * Writes what changed since the last flush, at most max statements (0:
+ * all), the rest at the next: rows of entries gone first (a key evicted
+ * and seen again comes back under a new id), then new entries and
+ * changed counts.  The caller's transaction may still fail to commit:
+ * gp_pending_flushed() says how it ended.
  */
 void
-gp_pending_flush(struct gp_pending *pq)
+gp_pending_flush(struct gp_pending *pq, size_t max)
 {
 	struct gp_pending_entry	*e;
-	size_t			 i, kept = 0;
+	size_t			 i, kept = 0, done = 0;
 
 	pq->sent_gone = 0;
 	pq->sent_given = pq->given;
@@ -501,7 +502,7 @@ gp_pending_flush(struct gp_pending *pq)
 		return;
 	}
 	/* Written ids move to the front, kept there until the commit. */
-	for (i = 0; i < pq->ngone; i++)
+	for (i = 0; i < pq->ngone && (max == 0 || done < max); i++, done++)
 		if (gp_store_pending_delete(pq->store, pq->gone[i]) == 0) {
 			int64_t t = pq->gone[kept];
 
@@ -521,6 +522,10 @@ gp_pending_flush(struct gp_pending *pq)
 
 		if (e->dirty == GP_PENDING_CLEAN)
 			continue;
+		if (max != 0 && done++ >= max) {
+			pq->ndirty++;		/* owed to the next flush */
+			break;
+		}
 		rc = e->dirty == GP_PENDING_TOUCHED ?
 		    gp_store_pending_touch(pq->store, e->id, e->attempts,
 		    e->last_seen) : gp_store_pending_insert(pq->store, &row);

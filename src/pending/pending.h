@@ -144,7 +144,9 @@ struct gp_pending_entry *gp_pending_find(struct gp_pending *, int64_t id);
  */
 int	gp_pending_resolve(struct gp_pending *, int64_t id, enum gp_verdict,
 	    const struct gp_rule *rule, int64_t rule_id);
-void	gp_pending_flush(struct gp_pending *);
+/* At most max statements a call (0: all): a tick stays short on the
+ * loop after 10 000 entries leave at once. */
+void	gp_pending_flush(struct gp_pending *, size_t max);
 void	gp_pending_flushed(struct gp_pending *, int committed);
 int	gp_pending_dirty(const struct gp_pending *);
 /* Drops entries without waiters unseen for retention seconds (each with

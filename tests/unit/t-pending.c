@@ -398,7 +398,7 @@ static void
 flush(struct gp_pending *pq, struct gp_store *s)
 {
 	gp_store_begin(s);
-	gp_pending_flush(pq);
+	gp_pending_flush(pq, 0);
 	gp_pending_flushed(pq, gp_store_commit(s) == 0);
 }
 
@@ -440,7 +440,7 @@ test_persist(void)
 	ok(a->id > 0 && b->id == a->id + 1, "ids given in order");
 	/* A transaction that does not commit: all is owed again. */
 	gp_store_begin(s);
-	gp_pending_flush(&pq);
+	gp_pending_flush(&pq, 0);
 	gp_store_rollback(s);
 	gp_pending_flushed(&pq, 0);
 	ok(stored(s).n == 0 && gp_pending_dirty(&pq),
@@ -471,7 +471,7 @@ test_persist(void)
 	ok(b->id > c_id, "the key back: a new id");
 	gp_pending_resolve(&pq, a->id, GP_VERDICT_ALLOW, NULL, 3);
 	gp_store_begin(s);
-	gp_pending_flush(&pq);
+	gp_pending_flush(&pq, 0);
 	gp_store_rollback(s);
 	gp_pending_flushed(&pq, 0);
 	is_int(stored(s).n, 2, "removals rolled back: rows still there");
@@ -488,7 +488,7 @@ test_persist(void)
 	gp_pending_hold(&pq, &k, &w[3].w);
 	gp_pending_release(&pq, &w[3].w);
 	gp_store_begin(s);
-	gp_pending_flush(&pq);
+	gp_pending_flush(&pq, 0);
 	gp_store_rollback(s);
 	gp_pending_flushed(&pq, 0);
 	gp_pending_resolve(&pq, c->id, GP_VERDICT_DISMISS, NULL, 0);
@@ -513,6 +513,32 @@ test_persist(void)
 	c = gp_pending_hold(&pq, &k, &w[3].w);
 	ok(c != NULL && c->id > c_id, "a new entry's id was never given");
 	gp_pending_release(&pq, &w[3].w);
+
+	/* A budget per flush: what does not fit waits for the next. */
+	{
+		char	h[32];
+		int	j, rounds = 0, n0 = stored(s).n;
+
+		for (j = 0; j < 10; j++) {
+			snprintf(h, sizeof h, "budget%d.test", j);
+			k.host = h;
+			gp_pending_hold(&pq, &k, &w[3].w);
+			gp_pending_release(&pq, &w[3].w);
+		}
+		gp_store_begin(s);
+		gp_pending_flush(&pq, 4);
+		gp_pending_flushed(&pq, gp_store_commit(s) == 0);
+		/* owed: e.test, held above, and these ten */
+		ok(stored(s).n == n0 + 4 && gp_pending_dirty(&pq),
+		    "four rows a flush; the rest still owed");
+		while (gp_pending_dirty(&pq) && rounds++ < 10) {
+			gp_store_begin(s);
+			gp_pending_flush(&pq, 4);
+			gp_pending_flushed(&pq, gp_store_commit(s) == 0);
+		}
+		is_int(stored(s).n, n0 + 11, "all of them within a few "
+		    "flushes");
+	}
 	gp_pending_free(&pq);
 	gp_store_close(s);
 	snprintf(path, sizeof path, "rm -rf %s", dir);
