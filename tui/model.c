@@ -811,6 +811,10 @@ void
 tm_list_home(struct tm_list *l)
 {
 	tm_list_move(l, -(long)l->nvis);
+	/* The first lines show, even if keys come before the next frame
+	 * (g then j: the view scrolled only to the selection, hiding the
+	 * lines above it). */
+	l->top = 0;
 }
 
 void

@@ -161,6 +161,31 @@ main(void)
 	    "a reader scrolled down is not moved by new lines");
 	tm_list_free(&l);
 
+	/* Home, then a move before the next frame: the view starts at the
+	 * first line, not at the selection. */
+	{
+		struct tm_list	big;
+		int		k;
+
+		memset(&big, 0, sizeof big);
+		big.max = 500;
+		for (k = 0; k < 300; k++) {
+			cJSON *e = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(e, "id", k + 1);
+			tm_list_push(&big, e);
+			cJSON_Delete(e);
+		}
+		tm_list_end(&big);
+		tm_list_scroll(&big, 20);
+		tm_list_home(&big);
+		tm_list_move(&big, 5);
+		tm_list_scroll(&big, 20);
+		ok(big.top == 0 && big.sel == 5, "g then j j j j j: the first "
+		    "lines in view, the sixth selected");
+		tm_list_free(&big);
+	}
+
 	/*
 	 * Lines pushed by events have no id yet (the log row is written
 	 * later): theirs must never be taken for a stored row's id.  A
