@@ -70,6 +70,7 @@ int	gp_store_writer_take(struct gp_store *);
 void	gp_store_writer_health(struct gp_store *, struct gp_store_health *);
 void	gp_store_writer_stop(struct gp_store *);
 void	gp_store_writer_sync(struct gp_store *);
+uint64_t gp_store_writer_checkpoints(struct gp_store *);
 void	gp_store_writer_retention(struct gp_store *, int days,
 	    int64_t max_bytes);
 /* logs.c: drops the queued rows, counted. */

@@ -6,7 +6,8 @@
  * must add nothing, and the triggers must be on again afterwards for
  * every other writer.  The capture borrows the log writer's connection
  * between its batches: rows handed over meanwhile wait for it, and a
- * failure there is the borrower's, not the log's.
+ * failure there is the borrower's, not the log's.  The loop's own
+ * commits never checkpoint: the writer thread does it for them.
  */
 #include "config.h"
 
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "store/store-int.h"
@@ -185,6 +188,66 @@ lend(void)
 	ok(gp_store_writer_lend(st) == NULL, "no writer: nothing to lend");
 }
 
+/* Frames the WAL file holds room for (4 KiB pages). */
+static long
+wal_frames(void)
+{
+	char		path[80];
+	struct stat	sb;
+
+	snprintf(path, sizeof path, "%s/db-wal", tmpstore_dir);
+	if (stat(path, &sb) != 0)
+		return -1;
+	return (long)((sb.st_size - 32) / (4096 + 24));
+}
+
+static int
+loop_insert(int rows)
+{
+	char	sql[256];
+
+	snprintf(sql, sizeof sql, "INSERT INTO ck WITH RECURSIVE c(i) AS"
+	    " (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %d)"
+	    " SELECT randomblob(3000) FROM c", rows);
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+static void
+checkpoints(void)
+{
+	char	path[64], *err = NULL;
+	long	f1, f2;
+	int	i;
+
+	snprintf(path, sizeof path, "%s/db", tmpstore_dir);
+	if (gp_store_writer_start(st, path, &err) != 0 ||
+	    sqlite3_exec(st->db, "CREATE TABLE ck(b BLOB)", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		printf("Bail out! %s\n", err ? err : sqlite3_errmsg(st->db));
+		exit(1);
+	}
+	/* the thread busy (lent): nobody checkpoints */
+	ok(gp_store_writer_lend(st) != NULL, "the writer is busy");
+	ok(loop_insert(2500) == SQLITE_OK && loop_insert(2500) == SQLITE_OK,
+	    "two commits of 2 500 pages on the loop's connection");
+	f1 = wal_frames();
+	ok(f1 >= 5000, "neither checkpointed on the loop: the WAL holds both"
+	    " (%ld frames)", f1);
+	is_int((int64_t)gp_store_writer_checkpoints(st), 0,
+	    "and the thread has not run one yet");
+	gp_store_writer_back(st);
+	for (i = 0; i < 5000 && gp_store_writer_checkpoints(st) == 0; i++)
+		usleep(1000);
+	ok(gp_store_writer_checkpoints(st) >= 1,
+	    "once free, the thread checkpoints for the loop");
+	ok(loop_insert(2500) == SQLITE_OK, "another commit on the loop");
+	f2 = wal_frames();
+	is_int(f2, f1, "it starts the WAL again: every frame was copied");
+	is_int(gp_store_int(st, "SELECT count(*) FROM ck"), 7500,
+	    "all rows are there");
+	gp_store_writer_stop(st);
+}
+
 int
 main(void)
 {
@@ -192,6 +255,7 @@ main(void)
 	transactions();
 	logs();
 	lend();
+	checkpoints();
 	tmpstore_close(st);
 	return tap_done();
 }
