@@ -740,7 +740,7 @@ tx_step(void *arg)
 				first = x->id;
 			last = x->id;
 			x = x->next;
-			if (gp_lane_yield())
+			if (gp_lane_yield() || gp_store_urgent())
 				break;
 		}
 		if ((end = gp_store_tx_batch_end(j->st, first, last,

@@ -670,7 +670,7 @@ gp_conv_step(struct gp_conv_env **ep, struct gp_store *st,
 	t0 = uv_hrtime();
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (i > 0 && (uv_hrtime() - t0 > STEP_NS ||
-		    gp_lane_yield())) {
+		    gp_lane_yield() || gp_store_urgent())) {
 			out->remaining += (int64_t)(n - i);	/* next step */
 			break;
 		}

@@ -474,6 +474,79 @@ gp_store_close(struct gp_store *s)
 	free(s);
 }
 
+/*
+ * The loop goes first.  The loop's writes (a rule, a decision) wait for
+ * the write lock while a background connection holds it, and SQLite's
+ * own busy handler sleeps 1, 2, 5, 10, 15 ms and more between tries:
+ * under load an approval stalled every connection for up to 80 ms.
+ * The loop's connection polls instead, and while it waits it says so;
+ * the background writers end their transaction at their next step
+ * (gp_store_urgent) and hold off their next one (gp_store_give_way).
+ */
+#define POLL_NS		100000		/* the loop's tries, 0.1 ms apart */
+#define URGENT_NS	2000000		/* a wait is news this long */
+#define GIVE_WAY_NS	20000000	/* a background begin waits at most */
+
+static uint64_t	urgent_until;		/* monotonic ns; atomic */
+
+static void
+nap(uint64_t ns)
+{
+	struct timespec	ts = { 0, (long)ns };
+
+	nanosleep(&ts, NULL);
+}
+
+static int
+priority_busy(void *arg, int count)
+{
+	struct gp_store	*s = arg;
+	uint64_t	 now = uv_hrtime();
+
+	if (count == 0)
+		s->busy_since = now;
+	if (now - s->busy_since >= (uint64_t)s->busy_ms * 1000000)
+		return 0;
+	__atomic_store_n(&urgent_until, now + URGENT_NS, __ATOMIC_RELAXED);
+	nap(POLL_NS);
+	return 1;
+}
+
+int
+gp_store_urgent(void)
+{
+	return uv_hrtime() < __atomic_load_n(&urgent_until, __ATOMIC_RELAXED);
+}
+
+void
+gp_store_give_way(struct gp_store *s)
+{
+	uint64_t	end;
+
+	if (s->priority || !gp_store_urgent())
+		return;
+	end = uv_hrtime() + GIVE_WAY_NS;
+	while (gp_store_urgent() && uv_hrtime() < end)
+		nap(POLL_NS);
+}
+
+void
+gp_store_set_priority(struct gp_store *s)
+{
+	s->priority = 1;
+	gp_store_busy_wait(s, s->busy_ms);
+}
+
+void
+gp_store_busy_wait(struct gp_store *s, int ms)
+{
+	s->busy_ms = ms;
+	if (s->priority)
+		sqlite3_busy_handler(s->db, ms > 0 ? priority_busy : NULL, s);
+	else
+		sqlite3_busy_timeout(s->db, ms);
+}
+
 sqlite3_stmt *
 gp_store_stmt(struct gp_store *s, enum gp_stmt which, const char *sql)
 {

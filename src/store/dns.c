@@ -11,6 +11,7 @@
 int
 gp_store_begin(struct gp_store *s)
 {
+	gp_store_give_way(s);
 	return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
 	    SQLITE_OK ? 0 : -1;
 }
@@ -18,19 +19,12 @@ gp_store_begin(struct gp_store *s)
 int
 gp_store_try_begin(struct gp_store *s)
 {
-	int	rc;
+	int	rc, ms = s->busy_ms;
 
-	sqlite3_busy_timeout(s->db, 0);
+	gp_store_busy_wait(s, 0);
 	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	sqlite3_busy_timeout(s->db, s->busy_ms);
+	gp_store_busy_wait(s, ms);
 	return rc == SQLITE_OK ? 0 : -1;
-}
-
-void
-gp_store_busy_wait(struct gp_store *s, int ms)
-{
-	s->busy_ms = ms;
-	sqlite3_busy_timeout(s->db, ms);
 }
 
 int

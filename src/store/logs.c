@@ -248,6 +248,7 @@ gp_store_log_flush(struct gp_store *s)
 		gp_store_log_discard(s);
 		return 0;
 	}
+	gp_store_give_way(s);
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return flush_failed(s);
@@ -283,7 +284,7 @@ log_insert(struct gp_store *s)
 		/* On a background lane that is starved: what is inserted
 		 * is committed, the rest waits for the next step. */
 		if (i > s->logdone && (i - s->logdone) % 64 == 0 &&
-		    gp_lane_yield()) {
+		    (gp_lane_yield() || gp_store_urgent())) {
 			sqlite3_reset(st);
 			if (counts_add(s, s->logdone, i) != 0 ||
 			    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=

@@ -38,6 +38,8 @@ struct gp_store {
 	int64_t			 dv_seen;	/* PRAGMA data_version */
 	int64_t			 rules_seen;	/* rules_version.v loaded */
 	int			 busy_ms;	/* waiting for another writer */
+	int			 priority;	/* the loop's: goes first */
+	uint64_t		 busy_since;	/* its wait began (ns) */
 	int			 counting;	/* triggers off: batches count */
 	sqlite3_stmt		*stmts[ST__COUNT];
 	struct gp_logrow	*logq;
@@ -71,6 +73,10 @@ void	gp_store_writer_health(struct gp_store *, struct gp_store_health *);
 void	gp_store_writer_stop(struct gp_store *);
 void	gp_store_writer_sync(struct gp_store *);
 uint64_t gp_store_writer_checkpoints(struct gp_store *);
+/* db.c: the loop's connection waits for the write lock before anyone
+ * else; a background connection holds off while it does. */
+void	gp_store_set_priority(struct gp_store *);
+void	gp_store_give_way(struct gp_store *);
 void	gp_store_writer_retention(struct gp_store *, int days,
 	    int64_t max_bytes);
 /* logs.c: drops the queued rows, counted. */

@@ -280,6 +280,11 @@ int	gp_store_try_begin(struct gp_store *);
  * writes fail at once (and are kept in memory or retried) instead.
  */
 void	gp_store_busy_wait(struct gp_store *, int ms);
+/*
+ * 1 while the loop's connection waits for the write lock: a background
+ * writer ends its transaction at its next step.
+ */
+int	gp_store_urgent(void);
 int	gp_store_commit(struct gp_store *);
 void	gp_store_rollback(struct gp_store *);
 /* A connection whose owner reports its own write failures (the

@@ -93,6 +93,7 @@ prune(struct gp_logwriter *wr)
 		return;
 	wr->inuse = 1;
 	uv_mutex_unlock(&wr->mu);
+	gp_store_give_way(wr->w);
 	n = gp_store_log_prune_step(wr->w, days > 0 ? gp_now() -
 	    (int64_t)days * 86400 : 0, bytes, PRUNE_STEP);
 	uv_mutex_lock(&wr->mu);
@@ -231,7 +232,9 @@ gp_store_writer_start(struct gp_store *s, const char *path, char **err)
 		return -1;
 	}
 	s->writer = wr;
+	/* s is the loop's connection */
 	sqlite3_wal_hook(s->db, wal_hook, wr);
+	gp_store_set_priority(s);
 	return 0;
 }
 

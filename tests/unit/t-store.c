@@ -7,16 +7,21 @@
  * every other writer.  The capture borrows the log writer's connection
  * between its batches: rows handed over meanwhile wait for it, and a
  * failure there is the borrower's, not the log's.  The loop's own
- * commits never checkpoint: the writer thread does it for them.
+ * commits never checkpoint: the writer thread does it for them.  The
+ * loop's connection gets the write lock first: a background writer
+ * ends its transaction at its next step and waits for the loop's.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "core/core.h"
 #include "store/store-int.h"
@@ -248,6 +253,65 @@ checkpoints(void)
 	gp_store_writer_stop(st);
 }
 
+/* A background writer: one transaction of up to 2 000 steps of 1 ms,
+ * ended early when the loop waits; then another. */
+static struct bg {
+	struct gp_store	*st;
+	int		 began;		/* atomic */
+	int		 steps;		/* run in the first transaction */
+	uint64_t	 again_ns;	/* its second began */
+} bg;
+
+static void
+bg_run(void *arg)
+{
+	struct bg	*b = arg;
+	struct timespec	 ms = { 0, 1000000 };
+
+	if (gp_store_begin(b->st) != 0)
+		return;
+	__atomic_store_n(&b->began, 1, __ATOMIC_RELEASE);
+	for (b->steps = 0; b->steps < 2000 && !gp_store_urgent(); b->steps++)
+		nanosleep(&ms, NULL);
+	gp_store_commit(b->st);
+	if (gp_store_begin(b->st) == 0) {	/* gives way first */
+		b->again_ns = uv_hrtime();
+		gp_store_commit(b->st);
+	}
+}
+
+static void
+priority(void)
+{
+	char		path[64], *err = NULL;
+	uv_thread_t	t;
+	uint64_t	t0, got;
+	int		rc;
+
+	snprintf(path, sizeof path, "%s/db", tmpstore_dir);
+	if (gp_store_open(path, &bg.st, &err) != 0) {
+		printf("Bail out! %s\n", err);
+		exit(1);
+	}
+	gp_store_set_priority(st);
+	uv_thread_create(&t, bg_run, &bg);
+	while (!__atomic_load_n(&bg.began, __ATOMIC_ACQUIRE))
+		sched_yield();
+	t0 = uv_hrtime();
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	got = uv_hrtime();
+	ok(rc == SQLITE_OK, "the loop's connection gets the write lock");
+	ok(bg.steps < 2000 && got - t0 < 1000000000ULL, "within a step of the"
+	    " background writer's, which ended its transaction early (%d"
+	    " steps of 1 ms, the wait %.1f ms)", bg.steps,
+	    (double)(got - t0) / 1e6);
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	uv_thread_join(&t);
+	ok(bg.again_ns > got, "the background's next transaction began after"
+	    " the loop's");
+	gp_store_close(bg.st);
+}
+
 int
 main(void)
 {
@@ -256,6 +320,7 @@ main(void)
 	logs();
 	lend();
 	checkpoints();
+	priority();
 	tmpstore_close(st);
 	return tap_done();
 }
