@@ -56,11 +56,11 @@ if [ "$INSTALL" = 1 ]; then
 fi
 if [ "$SMOKE" = 1 ]; then
 	SECS=0.5 LEVELS="1 5" NRULES=1000 IDLE="200" BIG=8388608 RUNS=1 APPROVALS=2
-	BURST=200
+	BURST=200 ADDS=5 ADD_CONNS=5
 	BULK_RUNS=1
 else
 	LEVELS="1 50 500" NRULES=100000 IDLE="1000 10000" BIG=104857600 RUNS=3 APPROVALS=5
-	BURST=2000
+	BURST=2000 ADDS=40 ADD_CONNS=50
 	BULK_RUNS=5
 fi
 [ -x "$GP" ] && [ -x "$LOAD" ] || { echo "bench: build first (make, make bench/gp-load)" >&2; exit 1; }
@@ -273,6 +273,45 @@ for s in held: s.close()
 PY
 )
 say "${out:-  (the burst did not run)}"
+kill "$GPID"; wait "$GPID" 2>/dev/null
+
+# ---- rule changes under load: ADDS rules through the API, 0.1 s apart,
+# while gp-load keeps ADD_CONNS connections busy through a fresh
+# instance (log and transactions on): each add's time and the loop's
+# longest iteration meanwhile (a rule write that waits for the write
+# lock stalls every connection).
+say ""
+say "rule changes under load ($ADDS adds through the API while gp-load runs $ADD_CONNS connections), fresh instance"
+gp_serve gpr
+out=$(python3 - "$LOAD" "$OP" "$GH" "$GA" "$ADDS" "$ADD_CONNS" <<'PY'
+import json, subprocess, sys, time, urllib.request
+load, op, proxy, api, n, conns = sys.argv[1:7]
+n = int(n)
+secs = n * 0.1 + 1.5
+lp = subprocess.Popen([load, "http", "--url", "http://127.0.0.1:%s/hello" % op, "--proxy", proxy,
+                       "-c", conns, "-d", "%.1f" % secs], stdout=subprocess.PIPE, text=True)
+time.sleep(0.5)
+d = json.load(urllib.request.urlopen("http://%s/api/status" % api))["loop"]
+lat = []
+for i in range(n):
+    body = {"container_pattern": "*", "destination_pattern": "add-%d.example.com" % i,
+            "port_pattern": "443", "action": "allow"}
+    req = urllib.request.Request("http://%s/api/rules" % api, method="POST",
+                                 data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    t0 = time.time()
+    urllib.request.urlopen(req).read()
+    lat.append((time.time() - t0) * 1000)
+    time.sleep(0.1)
+e = json.load(urllib.request.urlopen("http://%s/api/status" % api))["loop"]
+lo = lp.communicate()[0].strip()
+lat.sort()
+print("  rule add: median %.2f ms, max %.2f ms; loop meanwhile: %d iterations over 10 ms, longest %.2f ms" %
+      (lat[len(lat) // 2], lat[-1], e["busy_over_10ms"] - d["busy_over_10ms"], e["busy_max_ms"]))
+print("  load: %s" % lo)
+PY
+)
+say "${out:-  (it did not run)}"
 kill "$GPID"; wait "$GPID" 2>/dev/null
 
 # ---- rule decisions
