@@ -48,8 +48,14 @@ lane_load(struct gp_ctl *c)
 	c->load_idle = idle;
 }
 
-/* Pending rows written a tick, at most: about 1 ms of the loop. */
+/* Pending rows and DNS cache rows written a tick, at most: about 1 ms
+ * of the loop each. */
 #define PENDING_FLUSH_MAX	512
+#define DNS_FLUSH_MAX		512
+/* The DNS cache's answers in memory; the database keeps at most twice
+ * as many (and hosts likewise), trimmed this many rows a tick. */
+#define DNS_CACHE_MAX		10000
+#define DNS_TRIM_STEP		256
 
 /* Batched writes: the log, pending counts and the DNS cache. */
 static void
@@ -59,6 +65,7 @@ on_flush(uv_timer_t *t)
 	struct gp_dns_dirty	 d = { dns_answer, dns_host, dns_cleared,
 	    c->store };
 	static unsigned		 ticks;
+	int			 trim;
 
 	ticks++;
 	lane_load(c);
@@ -80,15 +87,21 @@ on_flush(uv_timer_t *t)
 	 * and the DNS cache: one transaction a tick (a burst of new
 	 * destinations was one commit each on the loop); busy, the next
 	 * tick. */
-	if ((c->dns_cache != NULL || gp_pending_dirty(&c->pending)) &&
+	/* The DNS tables are trimmed at every tick that writes them, and
+	 * once a minute besides (for expiry). */
+	trim = c->dns_cache != NULL && (ticks % 240 == 0 || c->dns_trim ||
+	    gp_dns_cache_dirty(c->dns_cache) > 0);
+	if ((trim || gp_pending_dirty(&c->pending)) &&
 	    gp_store_try_begin(c->store) == 0) {
 		int ok;
 
 		gp_pending_flush(&c->pending, PENDING_FLUSH_MAX);
 		if (c->dns_cache != NULL) {
-			gp_dns_cache_drain(c->dns_cache, &d);
-			if (ticks % 240 == 0)		/* a minute */
-				gp_store_dns_prune(c->store, gp_now(), 0);
+			gp_dns_cache_drain(c->dns_cache, &d, DNS_FLUSH_MAX);
+			/* a full step: more may be due */
+			c->dns_trim = trim && gp_store_dns_trim(c->store,
+			    gp_now(), 2 * DNS_CACHE_MAX, 8 * DNS_CACHE_MAX,
+			    DNS_TRIM_STEP) >= DNS_TRIM_STEP;
 		}
 		ok = gp_store_commit(c->store) == 0;
 		gp_pending_flushed(&c->pending, ok);
@@ -298,7 +311,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	gp_ctl_creds_attach(c);
 	gp_ctl_cert_load(c);	/* none or a broken one: said, not fatal */
 	c->bus_sub = gp_bus_subscribe(&c->bus, on_event, c);
-	c->dns_cache = gp_dns_cache_new(10000,
+	c->dns_cache = gp_dns_cache_new(DNS_CACHE_MAX,
 	    (uint32_t)c->settings.dns_ttl_min,
 	    (uint32_t)c->settings.dns_ttl_max);
 	gp_store_dns_load(c->store, gp_now(), load_answer, load_host,
@@ -427,7 +440,7 @@ gp_ctl_free(struct gp_ctl *c)
 		struct gp_dns_dirty d = { dns_answer, dns_host, dns_cleared,
 		    c->store };
 
-		gp_dns_cache_drain(c->dns_cache, &d);
+		gp_dns_cache_drain(c->dns_cache, &d, 0);
 		gp_store_commit(c->store);
 	}
 	gp_dns_cache_free(c->dns_cache);

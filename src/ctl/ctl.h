@@ -57,6 +57,7 @@ struct gp_ctl {
 	uv_tcp_t		 http, socks;
 	struct sockaddr_storage	 http_bound, socks_bound, dns_bound;
 	struct gp_dns_cache	*dns_cache;
+	int			 dns_trim;	/* a full trim step: more due */
 	struct gp_dns_server	*dns;
 	struct gp_dnslog	*dnslog;	/* DNS rows, folded */
 	uv_timer_t		 flush, watch;

@@ -87,8 +87,10 @@ void	gp_dns_cache_stats(const struct gp_dns_cache *,
 	    struct gp_dns_cache_stats *);
 /*
  * Persistence: entries changed since the last call are handed to the
- * functions (answers, hosts) and forgotten as changed; flush_all says a
- * flush emptied everything.
+ * functions (answers, hosts), at most max of them (0: all), and
+ * forgotten as changed; cleared says a flush emptied everything.
+ * Returns how many were handed; gp_dns_cache_dirty, how many are owed
+ * (a flush counts as one).
  */
 struct gp_dns_dirty {
 	void	(*answer)(void *, const char *key, const uint8_t *, size_t,
@@ -98,7 +100,9 @@ struct gp_dns_dirty {
 	void	(*cleared)(void *);
 	void	 *data;
 };
-void	gp_dns_cache_drain(struct gp_dns_cache *, const struct gp_dns_dirty *);
+size_t	gp_dns_cache_drain(struct gp_dns_cache *, const struct gp_dns_dirty *,
+	    size_t max);
+size_t	gp_dns_cache_dirty(const struct gp_dns_cache *);
 /* Loading back: an answer by its key ("name|type|class"). */
 void	gp_dns_cache_load(struct gp_dns_cache *, const char *key,
 	    const uint8_t *, size_t, int64_t stored, int64_t expires,

@@ -139,6 +139,46 @@ gp_store_dns_prune(struct gp_store *s, int64_t now, int clear)
 }
 
 int
+gp_store_dns_trim(struct gp_store *s, int64_t now, int keep_answers,
+    int keep_hosts, int step)
+{
+	static const struct {
+		enum gp_stmt	 which;
+		const char	*sql;
+		int		 old;
+	} q[] = {
+	    { ST_DNS_TRIM_A_EXP, "DELETE FROM dns_answers WHERE rowid IN"
+		" (SELECT rowid FROM dns_answers WHERE expires_at <= ?1"
+		" LIMIT ?2)", 0 },
+	    { ST_DNS_TRIM_A_OLD, "DELETE FROM dns_answers WHERE rowid IN"
+		" (SELECT rowid FROM dns_answers WHERE rowid <="
+		" (SELECT max(rowid) FROM dns_answers) - ?1 LIMIT ?2)", 1 },
+	    { ST_DNS_TRIM_H_EXP, "DELETE FROM dns_cache WHERE rowid IN"
+		" (SELECT rowid FROM dns_cache WHERE expires_at <= ?1"
+		" LIMIT ?2)", 0 },
+	    { ST_DNS_TRIM_H_OLD, "DELETE FROM dns_cache WHERE rowid IN"
+		" (SELECT rowid FROM dns_cache WHERE rowid <="
+		" (SELECT max(rowid) FROM dns_cache) - ?1 LIMIT ?2)", 1 },
+	};
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < GP_ARRAY_LEN(q); i++) {
+		sqlite3_stmt *st = gp_store_stmt(s, q[i].which, q[i].sql);
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, !q[i].old ? now : i < 2 ?
+		    keep_answers : keep_hosts);
+		sqlite3_bind_int(st, 2, step);
+		if (gp_store_run(s, st, "dns trim") != 0)
+			return -1;
+		n += sqlite3_changes(s->db);
+	}
+	return n;
+}
+
+int
 gp_store_dns_load(struct gp_store *s, int64_t now,
     void (*answer)(void *, const char *, const void *, size_t, int64_t,
     int64_t, int),

@@ -301,6 +301,15 @@ int	gp_store_dns_host(struct gp_store *, const char *ip, const char *host,
 	    int64_t expires);
 /* Deletes expired rows (all of them when clear). */
 int	gp_store_dns_prune(struct gp_store *, int64_t now, int clear);
+/*
+ * A bounded step of the same, for the loop's tick: at most step expired
+ * rows of each table, and at most step of the rows written before the
+ * last keep_answers answers and keep_hosts hosts (a flood of new names
+ * must not grow the file, nor make a later prune long).  Returns the
+ * rows deleted, or -1.
+ */
+int	gp_store_dns_trim(struct gp_store *, int64_t now, int keep_answers,
+	    int keep_hosts, int step);
 int	gp_store_dns_load(struct gp_store *, int64_t now,
 	    void (*answer)(void *, const char *, const void *, size_t,
 	    int64_t, int64_t, int),

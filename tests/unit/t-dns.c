@@ -104,6 +104,92 @@ test_hostile(void)
 #undef A_RR
 }
 
+/* What a drain hands over, as "a:KEY h:IP c " words. */
+static char drained[512];
+
+static void
+on_answer(void *d, const char *key, const uint8_t *p, size_t n,
+    int64_t stored, int64_t expires, int negative)
+{
+	(void)d; (void)p; (void)n; (void)stored; (void)expires; (void)negative;
+	snprintf(drained + strlen(drained), sizeof drained - strlen(drained),
+	    "a:%s ", key);
+}
+
+static void
+on_host(void *d, const char *ip, const char *host, int64_t expires)
+{
+	(void)d; (void)host; (void)expires;
+	snprintf(drained + strlen(drained), sizeof drained - strlen(drained),
+	    "h:%s ", ip);
+}
+
+static void
+on_cleared(void *d)
+{
+	(void)d;
+	snprintf(drained + strlen(drained), sizeof drained - strlen(drained),
+	    "c ");
+}
+
+/* An A answer for name, kept ttl seconds from now. */
+static void
+put(struct gp_dns_cache *c, const char *name, int64_t ttl, int64_t now)
+{
+	gp_dns_cache_put(c, name, 1, 1, answer, sizeof answer, ttl, 0, now);
+}
+
+static void
+put4(struct gp_dns_cache *c, int64_t now)
+{
+	static const char *names[] = { "c.test", "e.test", "f.test",
+	    "g.test" };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		put(c, names[i], 100, now);
+}
+
+/* The changes drained for the database: only the changed entries, at
+ * most max a call, none twice, none evicted. */
+static void
+test_drain(void)
+{
+	struct gp_dns_dirty	 d = { on_answer, on_host, on_cleared, NULL };
+	struct gp_dns_cache	*c = gp_dns_cache_new(3, 0, 3600);
+	size_t			 n;
+
+	gp_dns_cache_load(c, "old.test|1|1", answer, sizeof answer, 900, 2000,
+	    0, 1000);
+	put(c, "a.test", 100, 1000);
+	put(c, "b.test", 100, 1000);
+	put(c, "a.test", 200, 1001);
+	gp_dns_cache_note_host(c, "10.0.0.1", "a.test", 2000);
+	gp_dns_cache_note_host(c, "10.0.0.1", "a.test", 2100);
+	is_int(gp_dns_cache_dirty(c), 3, "owed: two answers (one stored twice)"
+	    " and one host (noted twice); nothing loaded");
+	n = gp_dns_cache_drain(c, &d, 2);
+	is_int(n, 2, "a drain hands at most max");
+	is_str(drained, "a:a.test|1|1 a:b.test|1|1 ", "the answers first");
+	is_int(gp_dns_cache_dirty(c), 1, "the rest stays owed");
+	put4(c, 1002);		/* c, e, f, g: c is evicted, unwritten */
+	is_int(gp_dns_cache_dirty(c), 4, "an evicted answer is owed no more");
+	drained[0] = '\0';
+	n = gp_dns_cache_drain(c, &d, 0);
+	is_int(n, 4, "0: everything owed");
+	is_str(drained, "a:g.test|1|1 a:f.test|1|1 a:e.test|1|1 h:10.0.0.1 ",
+	    "newest answers first, then hosts");
+	is_int(gp_dns_cache_dirty(c), 0, "nothing owed");
+	drained[0] = '\0';
+	is_int(gp_dns_cache_drain(c, &d, 0), 0, "a second drain hands nothing");
+	put4(c, 1003);
+	gp_dns_cache_flush(c);
+	is_int(gp_dns_cache_dirty(c), 1, "a flush is owed, its entries not");
+	gp_dns_cache_drain(c, &d, 0);
+	is_str(drained, "c ", "the flush is handed over");
+	gp_dns_cache_free(c);
+}
+
 int
 main(void)
 {
@@ -193,16 +279,12 @@ main(void)
 	ok((hit = gp_dns_cache_get(c, "a.test", 1, 1, 1030, &len)) != NULL,
 	    "TTL floor keeps a short answer longer");
 	free(hit);
-	gp_dns_cache_put(c, "b.test", 1, 1, answer, sizeof answer, 86400, 0,
-	    1000);
+	put(c, "b.test", 86400, 1000);
 	ok(gp_dns_cache_get(c, "b.test", 1, 1, 1121, &len) == NULL,
 	    "TTL ceiling");
-	gp_dns_cache_put(c, "c.test", 1, 1, answer, sizeof answer, 100, 0,
-	    1000);
-	gp_dns_cache_put(c, "d.test", 1, 1, answer, sizeof answer, 100, 0,
-	    1000);
-	gp_dns_cache_put(c, "e.test", 1, 1, answer, sizeof answer, 100, 0,
-	    1000);
+	put(c, "c.test", 100, 1000);
+	put(c, "d.test", 100, 1000);
+	put(c, "e.test", 100, 1000);
 	gp_dns_cache_stats(c, &st);
 	is_int(st.entries, 2, "bounded to max entries");
 	ok(gp_dns_cache_get(c, "c.test", 1, 1, 1001, &len) == NULL,
@@ -217,5 +299,6 @@ main(void)
 	ok(st.entries == 0 && st.hosts == 0, "flush empties both maps");
 	gp_dns_cache_free(c);
 	test_hostile();
+	test_drain();
 	return tap_done();
 }

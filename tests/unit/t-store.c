@@ -312,6 +312,46 @@ priority(void)
 	gp_store_close(bg.st);
 }
 
+/* DNS rows trimmed in bounded steps: expired ones, and those written
+ * before the last keep. */
+static void
+dns_trim(void)
+{
+	static const unsigned char pkt[12];
+	char	key[32], ip[32];
+	int	i, n, steps = 0, most = 0;
+
+	gp_store_begin(st);
+	for (i = 0; i < 60; i++) {
+		snprintf(key, sizeof key, "n%d.test|1|1", i);
+		/* every third one expired by 2000 */
+		gp_store_dns_answer(st, key, pkt, sizeof pkt, 1000,
+		    i % 3 ? 5000 : 1500, 0);
+		snprintf(ip, sizeof ip, "10.0.0.%d", i);
+		gp_store_dns_host(st, ip, key, i % 3 ? 5000 : 1500);
+	}
+	gp_store_commit(st);
+	while ((n = gp_store_dns_trim(st, 2000, 20, 30, 8)) > 0 && steps < 50) {
+		most = n > most ? n : most;
+		steps++;
+	}
+	is_int(n, 0, "trimming ends");
+	ok(most <= 4 * 8, "each step deletes at most a step per query (%d)",
+	    most);
+	ok(steps > 1, "in several steps (%d)", steps);
+	is_int(gp_store_int(st, "SELECT count(*) FROM dns_answers"
+	    " WHERE expires_at <= 2000"), 0, "no expired answer is left");
+	is_int(gp_store_int(st, "SELECT count(*) FROM dns_cache"
+	    " WHERE expires_at <= 2000"), 0, "nor expired host");
+	is_int(gp_store_int(st, "SELECT count(*) FROM dns_answers"
+	    " WHERE key = 'n59.test|1|1'"), 1, "the newest are kept");
+	/* the last 20 written, less their 6 expired; the last 30, less 10 */
+	is_int(gp_store_int(st, "SELECT count(*) FROM dns_answers"), 14,
+	    "no answer written before the last keep");
+	is_int(gp_store_int(st, "SELECT count(*) FROM dns_cache"), 20,
+	    "no host written before the last keep");
+}
+
 int
 main(void)
 {
@@ -321,6 +361,7 @@ main(void)
 	lend();
 	checkpoints();
 	priority();
+	dns_trim();
 	tmpstore_close(st);
 	return tap_done();
 }
