@@ -142,7 +142,9 @@ is "$(q +short short.example.test | head -1)" 10.1.2.3 "expired entries are fetc
 # Stats and flush.
 out=$("$GREYPROXY" dns stats --api "$GP_API"); like "$out" "answers" "greyproxy dns stats"
 j=$(api GET /api/status); check "$(jget "$j" 'int(d["dns"]["entries"])') > 0" "cache size in /api/status"
+check "$(sql 'SELECT count(*) FROM dns_answers') > 0" "answers are persisted"
 out=$("$GREYPROXY" dns flush --api "$GP_API"); like "$out" "^flushed: 0 answers" "greyproxy dns flush"
+is "$(sql 'SELECT count(*) FROM dns_answers') $(sql 'SELECT count(*) FROM dns_cache')" "0 0" "and the persisted answers and hosts are gone"
 q +short api.example.test >/dev/null
 is "$(seen 'api.example.test A udp')" 2 "after a flush the upstream is asked again"
 
