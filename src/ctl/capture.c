@@ -1192,7 +1192,7 @@ redact_run(uv_work_t *w)
 	}
 	j->processed += j->seen;
 	j->changed += changed;
-	j->last = j->rc != 0 || j->seen < REDACT_BATCH;
+	j->last = j->rc != 0 || j->seen == 0;	/* a batch may end early */
 	if (j->last) {
 		gp_store_close(j->st);
 		j->st = NULL;

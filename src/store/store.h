@@ -254,8 +254,9 @@ void	gp_store_tx_free(struct gp_tx_stored *, size_t n);
 /*
  * Worker: rewrites the stored heads of up to limit rows after *after (id
  * order), in one transaction: fn returns a new head (malloc'd) or NULL to
- * keep it.  Returns the rows seen (0: no more) or -errno; *after moves
- * past them, *changed counts the rows updated.
+ * keep it.  Returns the rows seen (0: no more; fewer than limit when
+ * the loop wanted the write lock) or -errno; *after moves past them,
+ * *changed counts the rows updated.
  */
 typedef char *(*gp_store_head_fn)(void *, const char *json);
 int	gp_store_tx_rewrite_heads(struct gp_store *, int64_t *after, int limit,

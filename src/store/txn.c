@@ -385,6 +385,10 @@ gp_store_tx_rewrite_heads(struct gp_store *s, int64_t *after, int limit,
 		char		*nh[2];
 		int		 i;
 
+		if (n > 0 && gp_store_urgent()) {	/* the loop waits */
+			rc = SQLITE_DONE;
+			break;
+		}
 		*after = sqlite3_column_int64(sel, 0);
 		n++;
 		for (i = 0; i < 2; i++) {
