@@ -2,7 +2,11 @@
  * cmd-tui.c: `greyproxy tui`.  Takes every flag of serve.  With --attach,
  * or when a greyproxy already answers on the --api address, it attaches
  * over the API; otherwise (or with --standalone) it runs the core and the
- * API in this process, on this loop.  While the interface owns the
+ * API in this process, on a thread and a loop of their own, and the
+ * interface attaches to that API over loopback as it would to a daemon.
+ * (On one shared loop, a terminal that stopped reading — a stalled ssh
+ * session, a tmux pane held in copy mode — blocked ncurses' writes, and
+ * with them every proxied connection.)  While the interface owns the
  * terminal, the log goes to DIR/greyproxy.log.
  */
 #include "config.h"
@@ -23,14 +27,29 @@
 #include "conf/conf.h"
 #include "core/core.h"
 #include "ctl/ctl.h"
+#include "net/net.h"
 #include "tui/tui-int.h"
 #include "tui/tui.h"
+
+/* The in-process core: its thread, its loop. */
+struct core {
+	uv_thread_t		 thread;
+	uv_loop_t		 loop;
+	struct gp_app		 app;
+	const struct gp_config	*cfg;
+	uv_async_t		 stop;		/* the interface's: stop now */
+	int			 stop_sent;
+	uv_sem_t		 ready;		/* started, or failed */
+	int			 rc;
+	char			*err;
+	char			 api[GP_ADDR_STRLEN + 8];
+};
 
 struct app {
 	uv_loop_t		 loop;
 	struct gp_config	 cfg;
 	struct tui		 tui;
-	struct gp_app		 core;		/* in-process, when local */
+	struct core		 core;		/* in-process, when local */
 	int			 local;
 	struct gp_link		*probe;		/* attach attempt */
 	uv_signal_t		 sigint, sigterm, sighup;
@@ -50,8 +69,10 @@ shutdown_app(struct app *a)
 		gp_link_close(a->probe);
 		a->probe = NULL;
 	}
-	if (a->local)
-		gp_app_stop(&a->core);
+	if (a->local && !a->core.stop_sent) {
+		a->core.stop_sent = 1;
+		uv_async_send(&a->core.stop);
+	}
 	if (!uv_is_closing((uv_handle_t *)&a->sigint)) {
 		uv_close((uv_handle_t *)&a->sigint, NULL);
 		uv_close((uv_handle_t *)&a->sigterm, NULL);
@@ -87,22 +108,68 @@ fail(struct app *a, const char *what, const char *err)
 	shutdown_app(a);
 }
 
+/* The core's thread: starts it, says so, runs its loop until stopped. */
+static void
+core_on_stop(uv_async_t *h)
+{
+	struct core	*c = h->data;
+
+	gp_app_stop(&c->app);
+	uv_close((uv_handle_t *)h, NULL);
+}
+
+static void
+core_run(void *arg)
+{
+	struct core	*c = arg;
+
+	uv_loop_init(&c->loop);
+	uv_async_init(&c->loop, &c->stop, core_on_stop);
+	c->stop.data = c;
+	if ((c->rc = gp_app_start(&c->app, &c->loop, c->cfg, &c->err)) == 0)
+		gp_addr_format((struct sockaddr *)&c->app.api_bound, c->api,
+		    sizeof c->api);
+	else
+		uv_close((uv_handle_t *)&c->stop, NULL);
+	uv_sem_post(&c->ready);
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+	if (c->rc == 0)
+		gp_app_finish(&c->app);
+	if (uv_loop_close(&c->loop) != 0)
+		gp_log(GP_LOG_WARN, "core loop closed with handles still open");
+}
+
 /* Runs the core and the API here, and links the interface to them. */
 static void
 start_local(struct app *a)
 {
-	char	*err = NULL;
+	struct core	*c = &a->core;
+	struct gp_link	*l;
 
-	if (gp_app_start(&a->core, &a->loop, &a->cfg, &err) != 0) {
-		fail(a, err, NULL);
-		free(err);
+	c->cfg = &a->cfg;
+	uv_sem_init(&c->ready, 0);
+	if (uv_thread_create(&c->thread, core_run, c) != 0) {
+		uv_sem_destroy(&c->ready);
+		fail(a, _("cannot start the proxy's thread"), NULL);
+		return;
+	}
+	uv_sem_wait(&c->ready);		/* start-up: 0.1 s at 100k rules */
+	uv_sem_destroy(&c->ready);
+	if (c->rc != 0) {
+		uv_thread_join(&c->thread);
+		fail(a, c->err, NULL);
+		free(c->err);
 		return;
 	}
 	a->local = 1;
 	gp_log(GP_LOG_INFO, "greyproxy %s ready in the terminal interface",
 	    PACKAGE_VERSION);
-	tui_attach_link(&a->tui, gp_link_local(&a->core.ctl, tui_on_event,
-	    tui_on_state, &a->tui), 0);
+	if ((l = gp_link_remote(&a->loop, c->api, tui_on_event, tui_on_state,
+	    &a->tui)) == NULL)
+		fail(a, _("invalid API address"), c->api);
+	else
+		tui_attach_link(&a->tui, l, 0);
 }
 
 /* The first answer of the attach attempt decides the mode. */
@@ -327,7 +394,7 @@ gp_cmd_tui(int argc, char **argv)
 	uv_run(&a->loop, UV_RUN_DEFAULT);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
 	if (a->local)
-		gp_app_finish(&a->core);
+		uv_thread_join(&a->core.thread);
 	if (uv_loop_close(&a->loop) != 0)
 		gp_log(GP_LOG_WARN, "loop closed with handles still open");
 	if (a->fatal[0] != '\0')

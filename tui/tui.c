@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <curses.h>
+#include <fcntl.h>
 #include <term.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -768,6 +769,7 @@ int
 tui_start(struct tui *t, uv_loop_t *loop)
 {
 	const char *nc = getenv("NO_COLOR");
+	int	    fl;
 
 	t->loop = loop;
 	t->pending.cmp = tm_cmp_pending;
@@ -819,6 +821,13 @@ tui_start(struct tui *t, uv_loop_t *loop)
 	fputs("\033[?2004h", stdout);
 	fflush(stdout);
 	uv_poll_init(loop, &t->input, STDIN_FILENO);
+	/* libuv made the terminal non-blocking, and stdout shares its file
+	 * description: when the terminal stopped reading, ncurses retried
+	 * its writes in a loop, a core at 100 %.  Blocking, the thread
+	 * sleeps instead (the proxy runs on another); keys are read only
+	 * when poll says so, and nodelay never waits for more. */
+	if ((fl = fcntl(STDIN_FILENO, F_GETFL)) != -1)
+		(void)fcntl(STDIN_FILENO, F_SETFL, fl & ~O_NONBLOCK);
 	t->input.data = t;
 	uv_poll_start(&t->input, UV_READABLE, on_input);
 	uv_signal_init(loop, &t->winch);
