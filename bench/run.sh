@@ -497,9 +497,10 @@ for c in $LEVELS; do
 done
 
 # ---- `greyproxy tui`, the README's first command, runs the core and the
-# terminal interface on one loop, and every request's log and
-# transaction events feed its live lists: what does the interface cost
-# the proxy?  An 80x24 tmux pane showing Activity, the most connections
+# terminal interface in one process (the core on its own thread, the
+# interface attached to its API over loopback), and every request's log
+# and transaction events feed its live lists: what does the interface
+# cost the proxy?  An 80x24 tmux pane showing Activity, the most connections
 # above, against the headless figure of the same level.
 if command -v tmux >/dev/null && [ -n "${GTOP:-}" ]; then
 	d=$T/gptui
