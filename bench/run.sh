@@ -497,8 +497,8 @@ for c in $LEVELS; do
 done
 
 # ---- `greyproxy tui`, the README's first command, runs the core and the
-# terminal interface in one process (the core on its own thread, the
-# interface attached to its API over loopback), and every request's log
+# terminal interface in one process (the core on its own thread, linked
+# to the interface's by queues), and every request's log
 # and transaction events feed its live lists: what does the interface
 # cost the proxy?  An 80x24 tmux pane showing Activity, the most connections
 # above, against the headless figure of the same level.

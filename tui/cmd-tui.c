@@ -2,11 +2,11 @@
  * cmd-tui.c: `greyproxy tui`.  Takes every flag of serve.  With --attach,
  * or when a greyproxy already answers on the --api address, it attaches
  * over the API; otherwise (or with --standalone) it runs the core and the
- * API in this process, on a thread and a loop of their own, and the
- * interface attaches to that API over loopback as it would to a daemon.
- * (On one shared loop, a terminal that stopped reading — a stalled ssh
- * session, a tmux pane held in copy mode — blocked ncurses' writes, and
- * with them every proxied connection.)  While the interface owns the
+ * API in this process, on a thread and a loop of their own, linked to
+ * the interface's loop by a bridge (queues of objects between the two
+ * threads).  (On one shared loop, a terminal that stopped reading — a
+ * stalled ssh session, a tmux pane held in copy mode — blocked ncurses'
+ * writes, and with them every proxied connection.)  While the interface owns the
  * terminal, the log goes to DIR/greyproxy.log.
  */
 #include "config.h"
@@ -27,7 +27,6 @@
 #include "conf/conf.h"
 #include "core/core.h"
 #include "ctl/ctl.h"
-#include "net/net.h"
 #include "tui/tui-int.h"
 #include "tui/tui.h"
 
@@ -42,7 +41,7 @@ struct core {
 	uv_sem_t		 ready;		/* started, or failed */
 	int			 rc;
 	char			*err;
-	char			 api[GP_ADDR_STRLEN + 8];
+	struct gp_bridge	*bridge;	/* to the interface */
 };
 
 struct app {
@@ -114,6 +113,7 @@ core_on_stop(uv_async_t *h)
 {
 	struct core	*c = h->data;
 
+	gp_link_bridge_stop(c->bridge);
 	gp_app_stop(&c->app);
 	uv_close((uv_handle_t *)h, NULL);
 }
@@ -127,8 +127,7 @@ core_run(void *arg)
 	uv_async_init(&c->loop, &c->stop, core_on_stop);
 	c->stop.data = c;
 	if ((c->rc = gp_app_start(&c->app, &c->loop, c->cfg, &c->err)) == 0)
-		gp_addr_format((struct sockaddr *)&c->app.api_bound, c->api,
-		    sizeof c->api);
+		c->bridge = gp_link_bridge_new(&c->app.ctl);
 	else
 		uv_close((uv_handle_t *)&c->stop, NULL);
 	uv_sem_post(&c->ready);
@@ -145,7 +144,6 @@ static void
 start_local(struct app *a)
 {
 	struct core	*c = &a->core;
-	struct gp_link	*l;
 
 	c->cfg = &a->cfg;
 	uv_sem_init(&c->ready, 0);
@@ -165,11 +163,8 @@ start_local(struct app *a)
 	a->local = 1;
 	gp_log(GP_LOG_INFO, "greyproxy %s ready in the terminal interface",
 	    PACKAGE_VERSION);
-	if ((l = gp_link_remote(&a->loop, c->api, tui_on_event, tui_on_state,
-	    &a->tui)) == NULL)
-		fail(a, _("invalid API address"), c->api);
-	else
-		tui_attach_link(&a->tui, l, 0);
+	tui_attach_link(&a->tui, gp_link_bridge_attach(c->bridge, &a->loop,
+	    tui_on_event, tui_on_state, &a->tui), 0);
 }
 
 /* The first answer of the attach attempt decides the mode. */
@@ -393,8 +388,10 @@ gp_cmd_tui(int argc, char **argv)
 		fail(a, _("invalid API address"), target);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
-	if (a->local)
+	if (a->local) {
 		uv_thread_join(&a->core.thread);
+		gp_link_bridge_free(a->core.bridge);
+	}
 	if (uv_loop_close(&a->loop) != 0)
 		gp_log(GP_LOG_WARN, "loop closed with handles still open");
 	if (a->fatal[0] != '\0')

@@ -46,6 +46,29 @@ typedef void (*gp_link_state_fn)(void *data, int connected, const char *why);
 
 struct gp_link	*gp_link_local(struct gp_ctl *, gp_link_event_fn,
 		    gp_link_state_fn, void *data);
+/*
+ * A local link across two threads of this process: the core's loop on
+ * one, the interface's on the other (a terminal that stops reading
+ * must not stop the proxy).  gp_link_bridge_new on the core's thread,
+ * before or while its loop runs; gp_link_bridge_attach once, on the
+ * interface's thread; gp_link_close there ends both halves, and
+ * gp_link_bridge_stop on the core's thread ends the core's half if the
+ * interface has not (the core's loop can then end).  Freed by
+ * gp_link_bridge_free once the core's thread has been joined and the
+ * interface's loop has ended.
+ */
+struct gp_bridge;
+struct gp_bridge *gp_link_bridge_new(struct gp_ctl *);
+void		 gp_link_bridge_stop(struct gp_bridge *);
+struct gp_link	*gp_link_bridge_attach(struct gp_bridge *, uv_loop_t *,
+		    gp_link_event_fn, gp_link_state_fn, void *data);
+void		 gp_link_bridge_free(struct gp_bridge *);
+/* Tests: the bound on events waiting for the interface (past it they
+ * are dropped, and the interface is then told to fetch afresh), and
+ * what waits: replies returned, events and whether some were dropped. */
+void		 gp_link_bridge_limit(struct gp_bridge *, size_t max_events);
+size_t		 gp_link_bridge_waiting(struct gp_bridge *, size_t *events,
+		    int *lagged);
 /* target: "host:port" of an API. */
 struct gp_link	*gp_link_remote(uv_loop_t *, const char *target,
 		    gp_link_event_fn, gp_link_state_fn, void *data);

@@ -6,6 +6,7 @@
 
 struct lreply;
 struct wsclient;
+struct gp_bridge;
 
 struct gp_link {
 	struct gp_ctl		*ctl;		/* local; NULL when remote */
@@ -20,6 +21,7 @@ struct gp_link {
 	int			 bus_sub;
 	int			 closing;
 	int			 handles;	/* extra handles open */
+	struct gp_bridge	*bridge;	/* the interface's half of one */
 	/* remote */
 	struct sockaddr_storage	 addr;
 	struct wsclient		*ws;
@@ -33,5 +35,12 @@ void	gp_link_unref(struct gp_link *);
 void	gp_link_remote_request(struct gp_link *, const char *, const char *,
 	    const cJSON *, gp_link_reply_fn, void *);
 void	gp_link_remote_close(struct gp_link *);
+/* A reply delivered from the loop (status 0 and NULL once closing). */
+void	gp_link_queue_reply(struct gp_link *, gp_link_reply_fn, void *,
+	    int status, cJSON *json);
+/* bridge.c */
+void	gp_link_bridge_request(struct gp_link *, const char *, const char *,
+	    const cJSON *, gp_link_reply_fn, void *);
+void	gp_link_bridge_close_ui(struct gp_link *);
 
 #endif

@@ -61,8 +61,8 @@ gp_link_hold(struct gp_link *l)
 }
 
 void
-gp_link_later(struct gp_link *l, gp_link_reply_fn fn, void *data, int status,
-    cJSON *json)
+gp_link_queue_reply(struct gp_link *l, gp_link_reply_fn fn, void *data,
+    int status, cJSON *json)
 {
 	struct lreply *q = gp_xcalloc(1, sizeof *q);
 
@@ -71,6 +71,13 @@ gp_link_later(struct gp_link *l, gp_link_reply_fn fn, void *data, int status,
 	q->status = status;
 	q->json = json;
 	queue(l, q);
+}
+
+void
+gp_link_later(struct gp_link *l, gp_link_reply_fn fn, void *data, int status,
+    cJSON *json)
+{
+	gp_link_queue_reply(l, fn, data, status, json);
 	gp_link_unref(l);	/* api_defer's hold; closing: answered 0 */
 }
 
@@ -162,17 +169,12 @@ void
 gp_link_request(struct gp_link *l, const char *method, const char *path,
     const cJSON *body, gp_link_reply_fn fn, void *data)
 {
-	if (l->closing) {
-		/* Still answered exactly once: status 0, from the close. */
-		struct lreply *q = gp_xcalloc(1, sizeof *q);
-
-		q->fn = fn;
-		q->data = data;
-		queue(l, q);
-		return;
-	}
-	if (l->ctl != NULL)
+	if (l->closing)	/* still answered exactly once: 0, from the close */
+		gp_link_queue_reply(l, fn, data, 0, NULL);
+	else if (l->ctl != NULL)
 		local_request(l, method, path, body, fn, data);
+	else if (l->bridge != NULL)
+		gp_link_bridge_request(l, method, path, body, fn, data);
 	else
 		gp_link_remote_request(l, method, path, body, fn, data);
 }
@@ -180,7 +182,7 @@ gp_link_request(struct gp_link *l, const char *method, const char *path,
 int
 gp_link_is_remote(const struct gp_link *l)
 {
-	return l->ctl == NULL;
+	return l->ctl == NULL && l->bridge == NULL;
 }
 
 const char *
@@ -222,6 +224,8 @@ gp_link_close(struct gp_link *l)
 	l->handles++;		/* the timer's: held before anything closes */
 	if (l->ctl != NULL)
 		gp_bus_unsubscribe(gp_ctl_bus(l->ctl), l->bus_sub);
+	else if (l->bridge != NULL)
+		gp_link_bridge_close_ui(l);
 	else
 		gp_link_remote_close(l);
 	uv_close((uv_handle_t *)&l->timer, on_timer_closed);
