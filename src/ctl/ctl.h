@@ -58,6 +58,7 @@ struct gp_ctl {
 	struct sockaddr_storage	 http_bound, socks_bound, dns_bound;
 	struct gp_dns_cache	*dns_cache;
 	int			 dns_trim;	/* a full trim step: more due */
+	int			 flush_misses;	/* ticks the batch found busy */
 	struct gp_dns_server	*dns;
 	struct gp_dnslog	*dnslog;	/* DNS rows, folded */
 	uv_timer_t		 flush, watch;

@@ -17,13 +17,13 @@ gp_store_begin(struct gp_store *s)
 }
 
 int
-gp_store_try_begin(struct gp_store *s)
+gp_store_begin_within(struct gp_store *s, int ms)
 {
-	int	rc, ms = s->busy_ms;
+	int	rc, was = s->busy_ms;
 
-	gp_store_busy_wait(s, 0);
-	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	gp_store_busy_wait(s, ms);
+	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	gp_store_busy_wait(s, was);
 	return rc == SQLITE_OK ? 0 : -1;
 }
 

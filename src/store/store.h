@@ -272,9 +272,10 @@ struct gp_tx_event {
 
 /* DNS cache persistence; call between gp_store_begin and _commit. */
 int	gp_store_begin(struct gp_store *);
-/* The same, but busy (another writer) fails at once: for the loop's
- * periodic batches, which try again at the next tick. */
-int	gp_store_try_begin(struct gp_store *);
+/* The same, but waiting at most ms for another writer (0: failing at
+ * once): for the loop's periodic batches, which try again at the next
+ * tick. */
+int	gp_store_begin_within(struct gp_store *, int ms);
 /*
  * How long a write waits for another connection's transaction (5 s by
  * default); 0 while an ingest holds the lock for a second, so the loop's

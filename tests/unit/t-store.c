@@ -297,10 +297,14 @@ priority(void)
 	uv_thread_create(&t, bg_run, &bg);
 	while (!__atomic_load_n(&bg.began, __ATOMIC_ACQUIRE))
 		sched_yield();
+	is_int(gp_store_begin_within(st, 0), -1, "without waiting, the loop's"
+	    " connection finds the lock taken");
+	ok(bg.steps < 1000 && !gp_store_urgent(), "and the background writer"
+	    " goes on: nobody waits");
 	t0 = uv_hrtime();
-	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = gp_store_begin_within(st, 5000);
 	got = uv_hrtime();
-	ok(rc == SQLITE_OK, "the loop's connection gets the write lock");
+	ok(rc == 0, "waiting, the loop's connection gets the write lock");
 	ok(bg.steps < 2000 && got - t0 < 1000000000ULL, "within a step of the"
 	    " background writer's, which ended its transaction early (%d"
 	    " steps of 1 ms, the wait %.1f ms)", bg.steps,
