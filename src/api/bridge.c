@@ -276,17 +276,15 @@ ui_on_async(uv_async_t *h)
 	struct bmsg		*m, *next;
 
 	uv_mutex_lock(&b->mu);
-	m = grab(&b->to_ui);
-	b->nevents = b->nreplies = 0;
 	if (b->lagged) {		/* after what was kept: fetch afresh */
-		struct bmsg *st = msg(M_STATE), **tail = &m;
+		struct bmsg *st = msg(M_STATE);
 
 		b->lagged = 0;
 		st->status = 1;
-		while (*tail != NULL)
-			tail = &(*tail)->next;
-		*tail = st;
+		push(&b->to_ui, st);
 	}
+	m = grab(&b->to_ui);
+	b->nevents = b->nreplies = 0;
 	uv_mutex_unlock(&b->mu);
 	for (; m != NULL; m = next) {
 		struct gp_link *l = b->ui;
