@@ -43,7 +43,7 @@ struct breq {
 };
 
 struct bmsg {
-	struct bmsg	*next;
+	STAILQ_ENTRY(bmsg) link;
 	int		 kind;
 	struct breq	*req;		/* M_REQ, M_REPLY */
 	int		 status;	/* M_REPLY; M_STATE: connected */
@@ -51,9 +51,7 @@ struct bmsg {
 	cJSON		*json;		/* M_REQ: body; M_REPLY, M_EVENT */
 };
 
-struct bqueue {
-	struct bmsg	*head, **tail;
-};
+STAILQ_HEAD(bqueue, bmsg);
 
 struct gp_bridge {
 	uv_mutex_t		 mu;
@@ -74,22 +72,12 @@ struct gp_bridge {
 	LIST_HEAD(, breq)	 unanswered;
 };
 
+/* Moves everything queued on from to the empty queue to. */
 static void
-push(struct bqueue *q, struct bmsg *m)
+take(struct bqueue *to, struct bqueue *from)
 {
-	m->next = NULL;
-	*q->tail = m;
-	q->tail = &m->next;
-}
-
-static struct bmsg *
-grab(struct bqueue *q)
-{
-	struct bmsg *h = q->head;
-
-	q->head = NULL;
-	q->tail = &q->head;
-	return h;
+	STAILQ_INIT(to);
+	STAILQ_CONCAT(to, from);
 }
 
 static struct bmsg *
@@ -121,12 +109,12 @@ msg_free(struct bmsg *m)
 }
 
 static void
-free_all(struct bmsg *m)
+free_all(struct bqueue *q)
 {
-	struct bmsg *next;
+	struct bmsg *m;
 
-	for (; m != NULL; m = next) {
-		next = m->next;
+	while ((m = STAILQ_FIRST(q)) != NULL) {
+		STAILQ_REMOVE_HEAD(q, link);
 		msg_free(m);
 	}
 }
@@ -143,7 +131,7 @@ to_ui(struct gp_bridge *b, struct bmsg *m)
 	if (m->kind == M_EVENT && b->nevents >= b->max_events)
 		b->lagged = 1;
 	else if (!b->ui_gone) {
-		push(&b->to_ui, m);
+		STAILQ_INSERT_TAIL(&b->to_ui, m, link);
 		b->nevents += m->kind == M_EVENT;
 		b->nreplies += m->kind == M_REPLY;
 		if (b->ui_ready)
@@ -188,13 +176,39 @@ core_state(void *data, int connected, const char *why)
 	to_ui(data, m);
 }
 
+/*
+ * Core: runs the requests of q (answered 0 once the core's half has
+ * closed); 1 when the interface asked to close.
+ */
+static int
+core_run(struct gp_bridge *b, struct bqueue *q)
+{
+	struct bmsg	*m;
+	int		 close = 0;
+
+	while ((m = STAILQ_FIRST(q)) != NULL) {
+		STAILQ_REMOVE_HEAD(q, link);
+		if (m->kind == M_REQ && b->local != NULL)
+			gp_link_request(b->local, m->req->method,
+			    m->req->path, m->json, core_reply, m->req);
+		else if (m->kind == M_REQ)
+			core_reply(m->req, 0, NULL);
+		else if (m->kind == M_CLOSE)
+			close = 1;
+		if (m->kind == M_REQ)
+			m->req = NULL;		/* the core's until answered */
+		msg_free(m);
+	}
+	return close;
+}
+
 /* Core: closes its half once; what is still queued for it is answered
  * (status 0).  The interface sends nothing more after core_gone. */
 static void
 core_close(struct gp_bridge *b)
 {
-	struct bmsg	*h, *m, *next;
-	int		 close_async;
+	struct bqueue	q;
+	int		close_async;
 
 	if (b->local != NULL) {
 		gp_link_close(b->local);	/* its own queue answered 0 */
@@ -203,16 +217,9 @@ core_close(struct gp_bridge *b)
 	uv_mutex_lock(&b->mu);
 	close_async = !b->core_gone;
 	b->core_gone = 1;
-	h = grab(&b->to_core);
+	take(&q, &b->to_core);
 	uv_mutex_unlock(&b->mu);
-	for (m = h; m != NULL; m = next) {
-		next = m->next;
-		if (m->kind == M_REQ) {
-			core_reply(m->req, 0, NULL);
-			m->req = NULL;
-		}
-		msg_free(m);
-	}
+	core_run(b, &q);
 	if (close_async)
 		uv_close((uv_handle_t *)&b->core_async, NULL);
 }
@@ -221,26 +228,12 @@ static void
 core_on_async(uv_async_t *h)
 {
 	struct gp_bridge	*b = h->data;
-	struct bmsg		*m, *next;
-	int			 close = 0;
+	struct bqueue		 q;
 
 	uv_mutex_lock(&b->mu);
-	m = grab(&b->to_core);
+	take(&q, &b->to_core);
 	uv_mutex_unlock(&b->mu);
-	for (; m != NULL; m = next) {
-		next = m->next;
-		if (m->kind == M_REQ && b->local != NULL) {
-			gp_link_request(b->local, m->req->method,
-			    m->req->path, m->json, core_reply, m->req);
-			m->req = NULL;		/* the core's until answered */
-		} else if (m->kind == M_REQ) {
-			core_reply(m->req, 0, NULL);
-			m->req = NULL;
-		} else if (m->kind == M_CLOSE)
-			close = 1;
-		msg_free(m);
-	}
-	if (close)
+	if (core_run(b, &q))
 		core_close(b);
 }
 
@@ -250,8 +243,8 @@ gp_link_bridge_new(struct gp_ctl *ctl)
 	struct gp_bridge *b = gp_xcalloc(1, sizeof *b);
 
 	uv_mutex_init(&b->mu);
-	b->to_core.tail = &b->to_core.head;
-	b->to_ui.tail = &b->to_ui.head;
+	STAILQ_INIT(&b->to_core);
+	STAILQ_INIT(&b->to_ui);
 	LIST_INIT(&b->unanswered);
 	b->max_events = MAX_EVENTS;
 	uv_async_init(gp_ctl_loop(ctl), &b->core_async, core_on_async);
@@ -273,7 +266,8 @@ static void
 ui_on_async(uv_async_t *h)
 {
 	struct gp_bridge	*b = h->data;
-	struct bmsg		*m, *next;
+	struct bqueue		 q;
+	struct bmsg		*m;
 
 	uv_mutex_lock(&b->mu);
 	if (b->lagged) {		/* after what was kept: fetch afresh */
@@ -281,15 +275,15 @@ ui_on_async(uv_async_t *h)
 
 		b->lagged = 0;
 		st->status = 1;
-		push(&b->to_ui, st);
+		STAILQ_INSERT_TAIL(&b->to_ui, st, link);
 	}
-	m = grab(&b->to_ui);
+	take(&q, &b->to_ui);
 	b->nevents = b->nreplies = 0;
 	uv_mutex_unlock(&b->mu);
-	for (; m != NULL; m = next) {
+	while ((m = STAILQ_FIRST(&q)) != NULL) {
 		struct gp_link *l = b->ui;
 
-		next = m->next;
+		STAILQ_REMOVE_HEAD(&q, link);
 		if (l == NULL) {		/* closed by a callback */
 			msg_free(m);
 			continue;
@@ -325,7 +319,7 @@ gp_link_bridge_attach(struct gp_bridge *b, uv_loop_t *loop,
 	b->ui = l;
 	uv_mutex_lock(&b->mu);
 	b->ui_ready = 1;
-	if (b->to_ui.head != NULL)	/* "connected", queued meanwhile */
+	if (!STAILQ_EMPTY(&b->to_ui))	/* "connected", queued meanwhile */
 		uv_async_send(&b->ui_async);
 	uv_mutex_unlock(&b->mu);
 	return l;
@@ -350,7 +344,7 @@ gp_link_bridge_request(struct gp_link *l, const char *method,
 	uv_mutex_lock(&b->mu);
 	if (!b->core_gone) {
 		LIST_INSERT_HEAD(&b->unanswered, r, link);
-		push(&b->to_core, m);
+		STAILQ_INSERT_TAIL(&b->to_core, m, link);
 		uv_async_send(&b->core_async);
 		sent = 1;
 	}
@@ -368,37 +362,24 @@ gp_link_bridge_close_ui(struct gp_link *l)
 {
 	struct gp_bridge	*b = l->bridge;
 	struct breq		*r;
-	struct bmsg		*h;
-	struct {
-		gp_link_reply_fn fn;
-		void		*data;
-	}			*ans = NULL;
-	size_t			 n = 0, cap = 0, i;
+	struct bqueue		 q;
 
 	uv_mutex_lock(&b->mu);
 	b->ui_gone = 1;
-	h = grab(&b->to_ui);
+	take(&q, &b->to_ui);
 	b->nevents = b->nreplies = 0;
 	while ((r = LIST_FIRST(&b->unanswered)) != NULL) {
 		LIST_REMOVE(r, link);	/* the core frees it from now on */
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			ans = gp_xrealloc(ans, cap * sizeof *ans);
-		}
-		ans[n].fn = r->fn;
-		ans[n++].data = r->data;
+		gp_link_queue_reply(l, r->fn, r->data, 0, NULL);
 	}
 	if (!b->core_gone) {
-		push(&b->to_core, msg(M_CLOSE));
+		STAILQ_INSERT_TAIL(&b->to_core, msg(M_CLOSE), link);
 		uv_async_send(&b->core_async);
 	}
 	uv_mutex_unlock(&b->mu);
 	b->ui = NULL;
 	uv_close((uv_handle_t *)&b->ui_async, NULL);
-	for (i = 0; i < n; i++)
-		gp_link_queue_reply(l, ans[i].fn, ans[i].data, 0, NULL);
-	free(ans);
-	free_all(h);	/* replies here were unanswered: answered above */
+	free_all(&q);	/* replies here were unanswered: answered above */
 }
 
 void
@@ -428,8 +409,8 @@ gp_link_bridge_free(struct gp_bridge *b)
 {
 	if (b == NULL)
 		return;
-	free_all(grab(&b->to_core));
-	free_all(grab(&b->to_ui));
+	free_all(&b->to_core);
+	free_all(&b->to_ui);
 	uv_mutex_destroy(&b->mu);
 	free(b);
 }

@@ -260,7 +260,7 @@ gp_ctl_start(struct gp_ctl *c, uv_loop_t *loop, const struct gp_config *cfg,
 	c->loop = loop;
 	c->cfg = cfg;
 	*err = NULL;
-	gp_net_reserve_fds();	/* before the threads: see net.h */
+	gp_net_reserve_fds();	/* before serving: see net.h */
 	if ((rc = gp_data_dir_prepare(cfg->data_dir)) != 0) {
 		gp_xasprintf(err, _("data directory %s: %s"), cfg->data_dir,
 		    strerror(-rc));

@@ -33,7 +33,7 @@ struct hent {
 	int64_t		 expires;
 	int		 dirty;
 	struct hent	*hnext;
-	struct hent	*dnext;			/* changed, not drained */
+	SLIST_ENTRY(hent) dlink;		/* changed, not drained */
 };
 
 struct gp_dns_cache {
@@ -47,7 +47,7 @@ struct gp_dns_cache {
 	uint64_t	  hits, misses;
 	int		  cleared;
 	LIST_HEAD(, aent) adirty;	/* changed answers, newest first */
-	struct hent	 *hdirty;	/* changed hosts */
+	SLIST_HEAD(, hent) hdirty;	/* changed hosts */
 	size_t		  ndirty;
 };
 
@@ -69,6 +69,7 @@ gp_dns_cache_new(size_t max, uint32_t ttl_min, uint32_t ttl_max)
 	c->max = max ? max : 10000;
 	c->anb = c->hnb = 1024;
 	LIST_INIT(&c->adirty);
+	SLIST_INIT(&c->hdirty);
 	c->ab = gp_xcalloc(c->anb, sizeof *c->ab);
 	c->hb = gp_xcalloc(c->hnb, sizeof *c->hb);
 	gp_dns_cache_limits(c, ttl_min, ttl_max);
@@ -312,8 +313,7 @@ gp_dns_cache_note_host(struct gp_dns_cache *c, const char *ip,
 	e->expires = expires;
 	if (!e->dirty) {
 		e->dirty = 1;
-		e->dnext = c->hdirty;
-		c->hdirty = e;
+		SLIST_INSERT_HEAD(&c->hdirty, e, dlink);
 		c->ndirty++;
 	}
 }
@@ -345,7 +345,7 @@ clear_all(struct gp_dns_cache *c)
 		c->hb[i] = NULL;
 	}
 	c->hn = 0;
-	c->hdirty = NULL;
+	SLIST_INIT(&c->hdirty);
 	c->ndirty = 0;		/* the answers' went with them */
 }
 
@@ -401,11 +401,10 @@ gp_dns_cache_drain(struct gp_dns_cache *c, const struct gp_dns_dirty *d,
 		    e->expires, e->negative);
 		n++;
 	}
-	while (c->hdirty != NULL && (max == 0 || n < max)) {
-		struct hent *h = c->hdirty;
+	while (!SLIST_EMPTY(&c->hdirty) && (max == 0 || n < max)) {
+		struct hent *h = SLIST_FIRST(&c->hdirty);
 
-		c->hdirty = h->dnext;
-		h->dnext = NULL;
+		SLIST_REMOVE_HEAD(&c->hdirty, dlink);
 		h->dirty = 0;
 		c->ndirty--;
 		d->host(d->data, h->ip, h->host, h->expires);

@@ -248,9 +248,7 @@ gp_store_log_flush(struct gp_store *s)
 		gp_store_log_discard(s);
 		return 0;
 	}
-	gp_store_give_way(s);
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
+	if (gp_store_begin(s) != 0)	/* gives way to the loop */
 		return flush_failed(s);
 	gp_store_triggers(s, 0);
 	rc = log_insert(s);
