@@ -373,7 +373,9 @@ gp_link_bridge_close_ui(struct gp_link *l)
 		gp_link_queue_reply(l, r->fn, r->data, 0, NULL);
 	}
 	if (!b->core_gone) {
-		STAILQ_INSERT_TAIL(&b->to_core, msg(M_CLOSE), link);
+		struct bmsg *m = msg(M_CLOSE);	/* (the macro names it thrice) */
+
+		STAILQ_INSERT_TAIL(&b->to_core, m, link);
 		uv_async_send(&b->core_async);
 	}
 	uv_mutex_unlock(&b->mu);
