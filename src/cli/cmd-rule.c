@@ -60,8 +60,8 @@ rule_list(struct gp_store *st)
 {
 	struct gp_rule	*v;
 	size_t		 n, i;
-	char		 exp[21], who[1024], dest[2048], ports[512];
-	char		 path[4200];	/* 1 024 bytes, each escaped to 4 */
+	char		 exp[21], *who, *dest, *ports, *path;
+	int		 req;
 
 	if (gp_store_rules_load(st, &v, &n) != 0)
 		return 1;
@@ -70,16 +70,19 @@ rule_list(struct gp_store *st)
 	for (i = 0; i < n; i++) {
 		if (v[i].expires_at)
 			gp_time_format_rfc3339(v[i].expires_at, exp);
+		req = gp_rule_is_request(&v[i]);
+		who = gp_text_padded(v[i].container, 12);
+		dest = gp_text_padded(v[i].dest, 32);
+		ports = gp_text_padded(v[i].ports, 12);
+		path = gp_text_padded(req ? v[i].path : "", 0);
 		printf("%-6lld %-6s %s %s %s %-20s %s%s%s\n",
 		    (long long)v[i].id, v[i].action == GP_DENY ? "deny" :
-		    "allow", gp_text_pad(who, sizeof who, v[i].container, 12),
-		    gp_text_pad(dest, sizeof dest, v[i].dest, 32),
-		    gp_text_pad(ports, sizeof ports, v[i].ports, 12),
-		    v[i].expires_at ? exp : "never",
-		    gp_rule_is_request(&v[i]) ? v[i].method : "-",
-		    gp_rule_is_request(&v[i]) ? " " : "",
-		    gp_rule_is_request(&v[i]) ? gp_text_pad(path,
-		    sizeof path, v[i].path, 0) : "");
+		    "allow", who, dest, ports, v[i].expires_at ? exp : "never",
+		    req ? v[i].method : "-", req ? " " : "", path);
+		free(who);
+		free(dest);
+		free(ports);
+		free(path);
 	}
 	gp_store_rules_free(v, n);
 	return 0;

@@ -152,6 +152,8 @@ char	*gp_log_escape(char *out, size_t outlen, const char *s, size_t n);
 int	 gp_text_fit(char *out, size_t n, const char *s, int w, int pad);
 /* The same never cut, padded to at least w columns; returns out. */
 const char *gp_text_pad(char *out, size_t n, const char *s, int w);
+/* gp_text_pad into a string of its own size; the caller frees it. */
+char	*gp_text_padded(const char *s, int w);
 
 /* buf.c: growable byte buffer; owner frees with gp_buf_free(). */
 struct gp_buf {

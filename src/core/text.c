@@ -124,3 +124,16 @@ gp_text_pad(char *out, size_t n, const char *s, int w)
 	out[len] = '\0';
 	return out;
 }
+
+/* One input byte becomes at most four ("\\xNN"; a hidden character's
+ * "<U+NNNNN>" is under four per byte of its UTF-8), so the whole text
+ * always fits: a table's cell is never cut by its buffer. */
+char *
+gp_text_padded(const char *s, int w)
+{
+	size_t	 n = strlen(s) * 4 + (w > 0 ? (size_t)w : 0) + 1;
+	char	*out = gp_xmalloc(n);
+
+	gp_text_pad(out, n, s, w);
+	return out;
+}

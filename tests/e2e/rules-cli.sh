@@ -26,6 +26,11 @@ list=$(LC_ALL=C.UTF-8 "$GREYPROXY" rule list --data-dir "$GP_DATA")
 like "$list" 'team<U\+202E>evil\?\[31m +team\.example' "rule list shows it, made visible"
 python3 -c 'import sys; t = sys.stdin.read(); sys.exit("\x1b" in t or "\u202e" in t)' <<<"$list"
 ok $? "neither reaches the terminal"
+# A cell is never cut by a buffer: 300 ports take 1 799 bytes.
+many=$(seq -s, 20000 20299)
+rule add allow ports.example --port "$many" >/dev/null; ok $? "a long port list"
+list=$(rule list)
+like "$list" "ports\.example +$many +never" "rule list shows it whole"
 is "$(sql "SELECT notes FROM rules WHERE destination_pattern='ads.example.com'")" "no ads" "notes stored"
 is "$(sql "SELECT rule_type FROM rules WHERE destination_pattern='temp.example'")" temporary "expiring rule is temporary"
 

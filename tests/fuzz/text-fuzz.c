@@ -1,7 +1,8 @@
 /* text-fuzz.c: client text made safe for a terminal (gp_text_fit), at
  * the width and buffer size the first two bytes choose: the output is
  * terminated, within its buffer, holds no control character and no
- * character that hides text, and takes no more columns than asked. */
+ * character that hides text, and takes no more columns than asked.
+ * gp_text_padded holds the whole text, never cut by its own size. */
 #include "config.h"
 
 #include <locale.h>
@@ -59,6 +60,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();	/* hides, or C1 */
 			off += k;
 		}
+	}
+	{
+		size_t	 room = strlen(in) * 8 + 1;
+		char	*whole = malloc(room), *p;
+
+		(void)gp_text_fit(whole, room, in, -1, 0);
+		p = gp_text_padded(in, w);
+		if (strncmp(p, whole, strlen(whole)) != 0)
+			__builtin_trap();	/* cut by its buffer */
+		free(whole);
+		free(p);
 	}
 	free(in);
 	free(out);
