@@ -69,7 +69,11 @@ struct tui {
 	cJSON			*schema;	/* GET /api/settings/schema */
 	cJSON			*endpoints;	/* GET /api/endpoint-rules */
 	int			 paused;	/* activity tail */
-	size_t			 new_above;	/* pending: new, above sel */
+	/* pending: ids up to this one were in sight (the reader was at the
+	 * top, or they were there at start); newer ones above the
+	 * selection are counted ("^ 2 new above") */
+	int64_t			 seen_pending;
+	int			 pending_loaded;
 	int			 pending_flag;	/* new since Pending was seen */
 	uint64_t		 last_bell;	/* one bell per burst */
 	int			 esc;		/* escape sequence state */
@@ -131,6 +135,8 @@ int	 tui_start(struct tui *, uv_loop_t *);
 void	 tui_attach_link(struct tui *, struct gp_link *, int remote);
 void	 tui_stop(struct tui *);
 void	 tui_dirty(struct tui *);
+void	 tui_pending_seen(struct tui *);
+size_t	 tui_pending_new_above(const struct tui *);
 void	 tui_message(struct tui *, int error, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 tui_fetch(struct tui *, unsigned what);

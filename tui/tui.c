@@ -105,7 +105,39 @@ on_list(struct tui *t, struct tm_list *l, int status, const cJSON *json)
 static void
 on_pending(void *d, int status, const cJSON *json)
 {
-	on_list(d, &((struct tui *)d)->pending, status, json);
+	struct tui *t = d;
+
+	on_list(d, &t->pending, status, json);
+	if (!t->quit && status == 200 && !t->pending_loaded) {
+		t->pending_loaded = 1;	/* there at start: not new */
+		tui_pending_seen(t);
+	}
+}
+
+/* The newest entries are in sight: none counts as new above. */
+void
+tui_pending_seen(struct tui *t)
+{
+	const struct tm_pending	*p;
+	size_t			 i;
+
+	for (i = 0; (p = tm_list_item(&t->pending, i)) != NULL; i++)
+		if (p->id > t->seen_pending)
+			t->seen_pending = p->id;
+}
+
+/* Entries above the selection that arrived since the reader last saw
+ * the top: decided or dismissed ones no longer count. */
+size_t
+tui_pending_new_above(const struct tui *t)
+{
+	const struct tm_pending	*p;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < t->pending.sel &&
+	    (p = tm_list_item(&t->pending, i)) != NULL; i++)
+		n += p->id > t->seen_pending;
+	return n;
 }
 
 static void
@@ -309,15 +341,9 @@ tui_on_event(void *data, const char *type, cJSON **dp)
 		/* Events are applied to the list; no refetch of it. */
 		if (strcmp(type, "pending_request.created") == 0 ||
 		    strcmp(type, "pending_request.updated") == 0) {
-			size_t sel = t->pending.sel;
-			int had = t->pending.nvis > 0;
-
+			/* A new entry may land above the one the reader is
+			 * on, which stays selected, a row lower. */
 			tm_list_upsert(&t->pending, d);
-			/* A new entry landed above the one the reader is on
-			 * (which stays selected, a row lower). */
-			if (had && t->pending.sel > sel &&
-			    strcmp(type, "pending_request.created") == 0)
-				t->new_above++;
 		} else if (strcmp(type, "waiters.changed") == 0) {
 			if (!tm_list_set_num(&t->pending, (int64_t)tm_num(d,
 			    GP_F_PENDING_ID), GP_F_WAITING, tm_num(d,
@@ -520,7 +546,7 @@ global_key(struct tui *t, int a)
 		break;
 	}
 	if (t->view == V_PENDING && t->pending.sel == 0)
-		t->new_above = 0;	/* the newest are in sight */
+		tui_pending_seen(t);	/* the newest are in sight */
 	tui_dirty(t);
 }
 

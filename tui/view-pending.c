@@ -85,18 +85,19 @@ pending_row(struct tui *t, const cJSON *json, const void *item, int y,
 static void
 pending_draw(struct tui *t, int top, int rows)
 {
+	size_t	above = tui_pending_new_above(t);
+
 	view_draw_list(t, &t->pending, top, rows, COLS >= 100 ?
 	    _(" DESTINATION                                  SOURCE       "
 	    "            WAIT   HITS      AGE") :
 	    _(" DESTINATION                        SOURCE           WAIT  "
 	    "HITS      AGE"), pending_row,
 	    _("No destination is waiting for a decision."));
-	if (t->pending.nmarks > 0 || t->new_above > 0) {
+	if (t->pending.nmarks > 0 || above > 0) {
 		char m[96] = "";
 
-		if (t->new_above > 0)
-			snprintf(m, sizeof m, _(" ^ %zu new above "),
-			    t->new_above);
+		if (above > 0)
+			snprintf(m, sizeof m, _(" ^ %zu new above "), above);
 		if (t->pending.nmarks > 0)
 			snprintf(m + strlen(m), sizeof m - strlen(m),
 			    _(" %zu marked "), t->pending.nmarks);

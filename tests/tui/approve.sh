@@ -51,7 +51,11 @@ wait_for 10 on_screen "third.localhost:$P"
 wait_for 5 on_screen "\^ 2 new above"; ok $? "two new entries above the selected one"
 keys x
 wait "$n1_pid"; is "$(cat "$T/n1")" 403 "x dismissed the selected (first) entry"
-keys g x x
+# The selection moved up to the second: one new entry is above it now.
+wait_for 5 on_screen "\^ 1 new above"; ok $? "the count follows what is still above"
+keys g
+wait_for 5 eval '! on_screen "new above"'; ok $? "at the top, none is new above"
+keys x x
 wait "$n2_pid" "$n3_pid"; is "$(cat "$T/n2") $(cat "$T/n3")" "403 403" "and the others"
 
 # A: the scope menu shows what each choice would store.
