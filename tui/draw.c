@@ -175,14 +175,20 @@ tui_draw_tabs(struct tui *t)
 	attrset(A_NORMAL);
 }
 
+/* Interception's state as /api/status says: on, off, no-ca, ... */
+const char *
+tui_mitm_state(const struct tui *t)
+{
+	return tm_str(cJSON_GetObjectItemCaseSensitive(t->status, "mitm"),
+	    "state");
+}
+
 /* Interception, and when it is not on, the command that turns it on;
  * 1 when HTTPS is seen. */
 static int
 https_state(struct tui *t, char *out, size_t len)
 {
-	const cJSON	*m = cJSON_GetObjectItemCaseSensitive(t->status,
-			    "mitm");
-	const char	*st = tm_str(m, "state");
+	const char	*st = tui_mitm_state(t);
 
 	if (strcmp(st, "on") == 0) {
 		snprintf(out, len, "%s", _("https: seen"));
@@ -353,6 +359,9 @@ tui_draw_bottom(struct tui *t)
 
 		if (k->bar == NULL || !(k->ctx & tui_views[t->view]->ctx) ||
 		    i == GP_A_HELP || i == GP_A_QUIT)
+			continue;
+		if (i == GP_A_CA_CREATE &&	/* only while there is none */
+		    strcmp(tui_mitm_state(t), "no-ca") != 0)
 			continue;
 		o += (size_t)snprintf(line + o, sizeof line - o, "%s %s  ",
 		    gp_key_name(k->key), _(k->bar));

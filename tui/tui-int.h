@@ -136,6 +136,7 @@ void	 tui_attach_link(struct tui *, struct gp_link *, int remote);
 void	 tui_stop(struct tui *);
 void	 tui_dirty(struct tui *);
 void	 tui_pending_seen(struct tui *);
+const char *tui_mitm_state(const struct tui *);
 size_t	 tui_pending_new_above(const struct tui *);
 void	 tui_message(struct tui *, int error, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

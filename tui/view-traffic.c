@@ -22,13 +22,6 @@ l_traffic(struct tui *t)
 	return &t->traffic;
 }
 
-static const char *
-mitm_state(struct tui *t)
-{
-	return tm_str(cJSON_GetObjectItemCaseSensitive(t->status, "mitm"),
-	    "state");
-}
-
 static void
 tx_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 {
@@ -71,7 +64,7 @@ tx_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 static int
 no_ca(struct tui *t, int top)
 {
-	const char	*st = mitm_state(t);
+	const char	*st = tui_mitm_state(t);
 	char		 line[640];
 	int		 y = top;
 
@@ -201,7 +194,7 @@ traffic_key(struct tui *t, int a)
 		    (long long)x->id);
 		gp_link_request(t->link, "GET", path, NULL, on_tx_conv, t);
 	} else if (a == GP_A_CA_CREATE) {
-		if (strcmp(mitm_state(t), "no-ca") != 0) {
+		if (strcmp(tui_mitm_state(t), "no-ca") != 0) {
 			tui_message(t, 1, "%s", _("a CA exists already "
 			    "(greyproxy cert show; generate --force replaces "
 			    "it)"));

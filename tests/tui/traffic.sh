@@ -26,6 +26,7 @@ wait_for 5 on_screen "greyproxy has no CA yet"; ok $? "4: Traffic, without a CA:
 on_screen "1. Create it: press c"; ok $? "step one, with its key"
 on_screen "2. Trust it: greyproxy cert install"; ok $? "step two"
 on_screen "NODE_EXTRA_CA_CERTS=$GP_DATA/ca-cert.pem"; ok $? "the per-tool variable, with the file"
+like "$(screen | tail -1)" "c create CA" "the key bar offers c"
 
 # Plain HTTP is stored without a CA: it shows at once.
 curl -s -o /dev/null --max-time 10 -x "http://$GP_HTTP" -H 'Authorization: Bearer tui-secret' "http://127.0.0.1:$PP/hello"
@@ -38,6 +39,9 @@ is "$(col "$row" "GET") $(col "$row" "127.0.0.1") $(col "$row" "/hello") $(col "
 keys c
 wait_for 15 eval 'screen | tail -2 | head -1 | grep -q "https: seen"'; ok $? "c created the CA: the status bar says HTTPS is seen"
 wait_for 5 not_on_screen "has no CA yet"; ok $? "the explanation goes"
+# (Its message lasts 4 s; then the key bar is back, without c.)
+wait_for 10 eval 'screen | tail -1 | grep -q "Enter details"'
+unlike "$(screen | tail -1)" "create CA" "and so does c from the key bar"
 test -s "$GP_DATA/ca-cert.pem"; ok $? "ca-cert.pem written"
 
 for i in 1 2 3; do
