@@ -578,6 +578,10 @@ fi
 # drifts by half within minutes, so the downloads are interleaved: each
 # round fetches once directly and once through every tunnel, and
 # greyproxy's ratio is the median of its per-round ratios to direct.
+# greyproxy reads the plain HTTP inside a tunnel (request rules,
+# transactions): its relay, which every tunnel it does not read takes,
+# is measured with the origin on mitmBypass, and the read tunnel in the
+# same round ("read").
 dl() {		# dl KEY CURL_ARGS...: one download, MB/s appended to KEY's list
 	local k=$1
 	shift
@@ -587,17 +591,22 @@ drain_tw
 say ""
 say "bulk $((BIG / 1048576)) MiB: MB/s (curl, median of $BULK_RUNS interleaved rounds), greyproxy's ratio (median of the rounds')"
 rm -f "$T"/bulk.*
+bypass() { curl -s -o /dev/null -X PUT "http://$G1A/api/settings" -d "{\"mitmBypass\":$1}"; }
 for r in $(seq "$BULK_RUNS"); do
 	dl direct
 	for s in $HTTP_SYS; do
 		IFS='|' read -r name pid addr <<< "$s"
 		case $name in greyproxy@*) continue ;; esac
+		[ "$name" = greyproxy ] && { dl c-read -p -x "http://$addr"; bypass '["127.0.0.1"]'; }
 		dl "c-$name" -p -x "http://$addr"
+		[ "$name" = greyproxy ] && bypass '[]'
 	done
 	for s in $SOCKS_SYS; do
 		IFS='|' read -r name pid addr <<< "$s"
 		case $name in greyproxy@*) continue ;; esac
+		[ "$name" = greyproxy ] && { dl s-read --socks5 "$addr"; bypass '["127.0.0.1"]'; }
 		dl "s-$name" --socks5 "$addr"
+		[ "$name" = greyproxy ] && bypass '[]'
 	done
 done
 bmed() { median < "$T/bulk.$1"; }
@@ -612,7 +621,8 @@ for p in "c CONNECT $HTTP_SYS" "s SOCKS5 $SOCKS_SYS"; do
 		IFS='|' read -r name pid addr <<< "$s"
 		case $name in greyproxy@*) continue ;; esac
 		v=$(bmed "$k-$name")
-		[ "$name" = greyproxy ] && { GV=$v; row "$label $name" "$v" "" "$(bratio "$k-$name") of direct"; continue; }
+		[ "$name" = greyproxy ] && { GV=$v; row "$label $name" "$v" "" "$(bratio "$k-$name") of direct"
+			row "$label $name read" "$(bmed "$k-read")" "" "$(bratio "$k-read") of direct"; continue; }
 		row "$label $name" "$v" "" "$(rel "$name" "$v" "$GV")"
 	done
 done

@@ -27,6 +27,8 @@ like "$out" "greyproxy tui +$num +[0-9.]+ +[0-9.]+x of headless" "and with its t
 like "$out" "loop \\(log on\\): $num iterations, $num over 1 ms" "the loop's stalls under load"
 like "$out" "CONNECT greyproxy +$num" "bulk through CONNECT"
 like "$out" "SOCKS5 greyproxy +$num" "bulk through SOCKS5"
+like "$out" "CONNECT greyproxy read +$num" "and with the HTTP inside read"
+like "$out" "SOCKS5 greyproxy read +$num" "through SOCKS5 too"
 like "$out" "SOCKS5 setups" "setups over SOCKS5"
 unlike "$out" "errors\\)" "no load errors"
 like "$out" "ms: [0-9.]+ [0-9.]+" "approval latency"

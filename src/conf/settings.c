@@ -76,8 +76,8 @@ static const struct sdesc table[] = {
 	{ "logMaxMB", T_INT, OFF(log_max_mb), 1024, 0, 1048576, { NULL },
 	    NULL, N_("Log: database size cap (MiB, 0 none)"), 256 },
 	{ "mitmEnabled", T_BOOL, OFF(mitm_enabled), 1, 0, 0, { NULL }, NULL,
-	    N_("Interception: HTTPS (with a CA)"), 0 },
-	/* Host globs whose TLS is never intercepted (pinned, sensitive). */
+	    N_("Interception: read tunnels"), 0 },
+	/* Host globs whose tunnels are never read (pinned, sensitive). */
 	{ "mitmBypass", T_LIST, OFF(mitm_bypass), 0, 0,
 	    (int)sizeof(((struct gp_settings *)0)->mitm_bypass), { NULL }, "",
 	    N_("Interception: hosts left unread (globs)"), 0 },

@@ -26,6 +26,7 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->spliced = c->px.stats.spliced;
 	s->copied = c->px.stats.copied;
 	s->intercepted = c->px.stats.intercepted;
+	s->plain_http = c->px.stats.plain_http;
 	s->resumed = c->px.stats.resumed;
 	s->tx_dropped = c->tx_dropped;
 	s->tx_pruned = c->tx_pruned;

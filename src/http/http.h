@@ -56,6 +56,15 @@ struct gp_http_msg {
 	int			expect_continue;
 };
 
+/*
+ * The first bytes of a tunnel: the start of an HTTP/1.x request line
+ * (method, spaces, a target from '/', '*' or "http(s)://"), something
+ * else, or not enough to say.  Pure; it reads at most GP_HTTP_MAX_LINE
+ * bytes.
+ */
+enum gp_http_sniff { GP_HSNIFF_MORE, GP_HSNIFF_HTTP, GP_HSNIFF_OTHER };
+enum gp_http_sniff gp_http_sniff(const char *, size_t);
+
 /* Each returns the head length (> 0), GP_AGAIN or GP_EPROTO (err set). */
 int	gp_http_parse_request(const char *, size_t, struct gp_http_msg *,
 	    struct gp_http_err *);
@@ -119,6 +128,8 @@ int	gp_url_parse_absolute(struct gp_iov, struct gp_url *, const char **);
 /* authority-form "host:port" or "[v6]:port"; returns 0 or -1. */
 int	gp_url_parse_authority(struct gp_iov, char *host, size_t hostlen,
 	    unsigned *port, const char **why);
+/* A Host header's "host[:port]" (port 80 when absent); 0 or -1. */
+int	gp_url_parse_host(struct gp_iov, struct gp_url *, const char **);
 
 /*
  * Copies a request target without its userinfo ("http://user:pw@h/" →

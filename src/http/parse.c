@@ -275,6 +275,49 @@ request_line(const char *p, const char *eol, struct gp_http_msg *m,
 	return 0;
 }
 
+/*
+ * Told apart from the first bytes alone, and early: a method (capital
+ * letters, '-', '_'), spaces, then a target that starts with '/' or '*'
+ * or is "http://..." or "https://...".  The rest of the line is left to
+ * the parser, which answers a malformed one 400: a request a lenient
+ * origin would take (spaces doubled, no version, absolute-form) must
+ * not slip past request rules as "not HTTP".  What strays earlier is
+ * another protocol (RTSP's "DESCRIBE rtsp://", Redis's "SET k v",
+ * HTTP/2's "PRI *" preface) and stays a plain tunnel.
+ */
+enum gp_http_sniff
+gp_http_sniff(const char *p, size_t n)
+{
+	static const char	 abs[] = "http";
+	size_t			 i = 0, m, k;
+
+	for (; i < n && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-' ||
+	    p[i] == '_'); i++)
+		if (i == 20)
+			return GP_HSNIFF_OTHER;
+	if (i == n)
+		return GP_HSNIFF_MORE;
+	m = i;
+	if (m == 0 || p[i] != ' ' || (m == 3 && memcmp(p, "PRI", 3) == 0))
+		return GP_HSNIFF_OTHER;
+	for (; i < n && p[i] == ' '; i++)
+		if (i >= GP_HTTP_MAX_LINE)
+			return GP_HSNIFF_OTHER;
+	if (i == n)
+		return GP_HSNIFF_MORE;
+	if (p[i] == '/' || p[i] == '*')
+		return GP_HSNIFF_HTTP;
+	for (k = 0; i < n && k < sizeof abs - 1; i++, k++)
+		if ((p[i] | 0x20) != abs[k])
+			return GP_HSNIFF_OTHER;
+	if (i < n && (p[i] | 0x20) == 's')
+		i++;
+	for (k = 0; i < n && k < 3; i++, k++)
+		if (p[i] != "://"[k])
+			return GP_HSNIFF_OTHER;
+	return i < n || k == 3 ? GP_HSNIFF_HTTP : GP_HSNIFF_MORE;
+}
+
 int
 gp_http_parse_request(const char *buf, size_t len, struct gp_http_msg *m,
     struct gp_http_err *err)

@@ -134,6 +134,21 @@ gp_url_parse_authority(struct gp_iov t, char *host, size_t hostlen,
 	return 0;
 }
 
+int
+gp_url_parse_host(struct gp_iov v, struct gp_url *u, const char **why)
+{
+	if (memchr(v.p, '/', v.n) != NULL || memchr(v.p, '@', v.n) != NULL) {
+		*why = "Host must be host[:port]";
+		return -1;
+	}
+	if (split_hostport(v.p, v.n, u->host, sizeof u->host, &u->port,
+	    why) != 0)
+		return -1;
+	if (u->port == 0)
+		u->port = 80;
+	return 0;
+}
+
 size_t
 gp_url_redact(struct gp_iov t, char *out, size_t outlen)
 {

@@ -143,7 +143,8 @@ struct gp_flow {
 	unsigned			 approved:1;	/* by a person */
 	unsigned			 deadline:1;	/* timer is total */
 	unsigned			 sniffing:1;	/* tunnel: TLS or not? */
-	unsigned			 intercepted:1;	/* TLS terminated */
+	unsigned			 intercepted:1;	/* an exchange reads the
+							 * tunnel (TLS or clear) */
 	unsigned			 upgraded:1;	/* tunnel after a 101 */
 	struct gp_waiter		 w;
 	uint64_t			 last_active;

@@ -1,13 +1,20 @@
 /*
- * intercept.c: a decided tunnel whose client speaks first with a TLS
- * ClientHello is terminated with greyproxy's leaf for its name, the
- * origin is reached over TLS that verifies it, and the HTTP/1.1 inside
- * runs through the exchange (transactions, filters) instead of being
- * relayed blind.  Anything else — no TLS, an origin that speaks first, a
- * client silent past the deadline — is relayed untouched.
+ * intercept.c: what a decided tunnel carries is read where it can be.
+ * A client that speaks first with a TLS ClientHello is terminated with
+ * greyproxy's leaf for its name, the origin is reached over TLS that
+ * verifies it, and the HTTP/1.1 inside runs through the exchange
+ * (transactions, filters) instead of being relayed blind.  A client
+ * that speaks first with an HTTP/1.x request line runs through the
+ * exchange as it is, in the clear: greywall sends every connection of a
+ * sandbox through SOCKS5, so its plain HTTP (a package mirror, a model
+ * served on the local network) would otherwise escape request rules,
+ * credential checks and capture.  Anything else — an origin that speaks
+ * first, another protocol, a client silent past the deadline, a host on
+ * mitmBypass — is relayed untouched.
  *
  * The tunnel's connection-log row stays the tunnel's (CONNECT or SOCKS5,
- * every byte); each request inside is a transaction.
+ * every byte); each request inside is a transaction, judged and stored
+ * for the tunnel's destination whatever its Host header says.
  */
 #include "config.h"
 
@@ -24,6 +31,7 @@ struct mitm_front {
 	char			name[GP_SNI_MAX];	/* SNI, else host */
 	char			sni[GP_SNI_MAX];	/* as the client sent */
 	int			up;	/* 0 handshaking, 1 ok, -1 failed */
+	int			plain;	/* HTTP in the clear: no TLS */
 	char			up_why[200];
 };
 
@@ -156,7 +164,10 @@ wrap_upstream(struct gp_flow *f)
 static void
 mitm_connected(struct gp_flow *f)
 {
-	if (gp_stream_tls_ssl(f->u.st) == NULL && wrap_upstream(f) != 0) {
+	struct mitm_front *mf = f->proto;
+
+	if (!mf->plain && gp_stream_tls_ssl(f->u.st) == NULL &&
+	    wrap_upstream(f) != 0) {
 		gp_flow_close(f);
 		return;
 	}
@@ -182,23 +193,59 @@ mitm_request(struct gp_flow *f, struct gp_exchange *x,
 	struct gp_url		 u;
 	char			 line[700];
 
-	if (m->target.n == 0 || (m->target.p[0] != '/' &&
+	memset(&u, 0, sizeof u);
+	if (mf->plain && m->target.n > 0 && m->target.p[0] != '/' &&
+	    m->target.p[0] != '*') {
+		/* Absolute-form, which an origin must take too: its host
+		 * becomes Host, its path the target; the destination stays
+		 * the tunnel's. */
+		const char *why;
+
+		if (gp_url_parse_absolute(m->target, &u, &why) != 0) {
+			gp_exchange_error(f, 400,
+			    gp_reason_token(GP_R_BAD_REQUEST), why, 1);
+			return GP_EX_DONE;
+		}
+		u.https = 0;
+	} else if (m->target.n == 0 || (m->target.p[0] != '/' &&
 	    !(m->target.n == 1 && m->target.p[0] == '*'))) {
 		gp_exchange_error(f, 400, gp_reason_token(GP_R_BAD_REQUEST),
 		    "greyproxy: an intercepted request takes an origin-form "
 		    "target", 1);
 		return GP_EX_DONE;
+	} else if (mf->plain) {
+		/* The client's Host goes on (a server behind an address
+		 * may serve several names); the destination stays the
+		 * tunnel's. */
+		const struct gp_http_header	*h = gp_http_find(m, "host");
+		const char			*why;
+
+		if (h != NULL && gp_url_parse_host(h->value, &u, &why) != 0) {
+			gp_exchange_error(f, 400,
+			    gp_reason_token(GP_R_BAD_REQUEST), why, 1);
+			return GP_EX_DONE;
+		}
+		if (h == NULL) {
+			snprintf(u.host, sizeof u.host, "%s", f->host);
+			u.port = f->port;
+		}
+		u.path = m->target;
+	} else {
+		snprintf(u.host, sizeof u.host, "%s", mf->name);
+		u.port = f->port;
+		u.https = 1;
+		u.path = m->target;
 	}
-	memset(&u, 0, sizeof u);
-	snprintf(u.host, sizeof u.host, "%s", mf->name);
-	u.port = f->port;
-	u.path = m->target;
-	u.https = 1;
 	gp_exchange_head_reset(x, 0);
 	gp_http_build_request(&x->head, m, &u, !x->client_keep, x->upgrade);
 	gp_exchange_begin(f, m);
-	if (x->txn != NULL)
-		x->txn->tls = 1;
+	if (x->txn != NULL) {
+		x->txn->tls = !mf->plain;
+		/* Stored and shown for the tunnel's destination: the path
+		 * only, never a host the client named. */
+		x->txn->target = gp_arena_strndup(&x->txn->arena, u.path.p,
+		    u.path.n);
+	}
 	gp_flow_consume(&f->c, n);
 	if (mf->up < 0) {
 		snprintf(line, sizeof line, "greyproxy: TLS to %s:%u failed: %s",
@@ -216,24 +263,15 @@ mitm_request(struct gp_flow *f, struct gp_exchange *x,
 	return GP_EX_WAIT;
 }
 
-static void
-intercept(struct gp_flow *f, const struct gp_tls_hello *h)
+/* The front end that decided hands the tunnel over to an exchange. */
+static struct mitm_front *
+take_over(struct gp_flow *f, const char *name, const char *sni)
 {
-	struct mitm_front	*mf;
-	const char		*name = h->sni[0] ? h->sni : f->host;
-	SSL			*ssl;
+	struct mitm_front *mf = gp_xcalloc(1, sizeof *mf);
 
-	if ((ssl = gp_mitm_server_ssl(f->px->mitm, name)) == NULL) {
-		gp_log(GP_LOG_WARN, "%s %s: no leaf for %s: relayed",
-		    f->ops->method, f->identity, name);
-		gp_intercept_pass(f);
-		return;
-	}
-	mf = gp_xcalloc(1, sizeof *mf);
 	gp_exchange_init(&mf->x, &mitm_exchange);
 	snprintf(mf->name, sizeof mf->name, "%s", name);
-	snprintf(mf->sni, sizeof mf->sni, "%s", h->sni);
-	/* The front end that decided hands over. */
+	snprintf(mf->sni, sizeof mf->sni, "%s", sni);
 	if (f->ops->free != NULL)
 		f->ops->free(f);
 	f->ops = strcmp(f->ops->method, "SOCKS5") == 0 ? &mitm_socks_ops :
@@ -242,6 +280,35 @@ intercept(struct gp_flow *f, const struct gp_tls_hello *h)
 	f->sniffing = 0;
 	f->tunnel = 0;
 	f->intercepted = 1;
+	return mf;
+}
+
+/* HTTP/1.x in the clear: the exchange reads what was sniffed. */
+static void
+read_plain(struct gp_flow *f)
+{
+	struct mitm_front *mf = take_over(f, f->host, "");
+
+	mf->plain = 1;
+	mf->up = 1;
+	f->px->stats.plain_http++;
+	gp_flow_set_deadline(f, f->px->opts.header_timeout_ms);
+	f->ops->data(f, &f->c);
+}
+
+static void
+intercept(struct gp_flow *f, const struct gp_tls_hello *h)
+{
+	const char	*name = h->sni[0] ? h->sni : f->host;
+	SSL		*ssl;
+
+	if ((ssl = gp_mitm_server_ssl(f->px->mitm, name)) == NULL) {
+		gp_log(GP_LOG_WARN, "%s %s: no leaf for %s: relayed",
+		    f->ops->method, f->identity, name);
+		gp_intercept_pass(f);
+		return;
+	}
+	(void)take_over(f, name, h->sni);
 	f->px->stats.intercepted++;
 	f->c.st = gp_stream_tls_new(f->px->loop, f->c.st, ssl, 1,
 	    f->c.in.data, f->c.in.len, gp_flow_side_cbs(), &f->c, client_done);
@@ -276,7 +343,19 @@ gp_intercept_sniff(struct gp_flow *f, struct gp_side *s)
 	v = gp_tls_sniff(f->c.in.data, f->c.in.len, &h);
 	if (v == GP_SNIFF_MORE)
 		return;
-	if (v == GP_SNIFF_OTHER || f->px->mitm == NULL) {
+	if (v == GP_SNIFF_OTHER) {
+		enum gp_http_sniff hv = gp_http_sniff(f->c.in.data,
+		    f->c.in.len);
+
+		if (hv == GP_HSNIFF_MORE)
+			return;
+		if (hv == GP_HSNIFF_HTTP && !bypassed(f, f->host))
+			read_plain(f);
+		else
+			gp_intercept_pass(f);
+		return;
+	}
+	if (f->px->mitm == NULL) {	/* TLS, but no CA (or it is off) */
 		gp_intercept_pass(f);
 		return;
 	}
@@ -289,11 +368,15 @@ gp_intercept_sniff(struct gp_flow *f, struct gp_side *s)
 	intercept(f, &h);
 }
 
-/* A tunnel is ready: sniff it when interception is on, else relay. */
+/* A tunnel is ready: sniff it when interception is on (TLS once a CA
+ * exists, plain HTTP always), else relay. */
 void
 gp_intercept_start(struct gp_flow *f)
 {
-	if (f->px->mitm == NULL || f->upgraded) {
+	int on = f->px->mitm != NULL || (f->px->settings != NULL &&
+	    f->px->settings->mitm_enabled);
+
+	if (!on || f->upgraded) {
 		gp_intercept_pass(f);
 		return;
 	}
@@ -303,7 +386,11 @@ gp_intercept_start(struct gp_flow *f)
 		if (!f->sniffing)
 			return;
 	}
-	gp_flow_set_deadline(f, f->px->opts.header_timeout_ms);
+	/* A silent client is relayed, no later than an idle tunnel
+	 * would be closed. */
+	gp_flow_set_deadline(f, f->px->opts.header_timeout_ms <
+	    f->px->opts.idle_timeout_ms ? f->px->opts.header_timeout_ms :
+	    f->px->opts.idle_timeout_ms);
 	gp_flow_read(&f->c, 1);
 	gp_flow_read(&f->u, 1);
 }

@@ -4,7 +4,8 @@
 # greyproxy's CA.  Through CONNECT and SOCKS5: the leaf is greyproxy's,
 # bodies cross whole both ways, keep-alive and chunked work; an origin
 # greyproxy cannot verify gets 502 upstream-tls-failed with the reason;
-# what is not TLS, or speaks first, is relayed untouched; mitmEnabled
+# plain HTTP is read in the clear (plain-tunnel.sh), what is neither,
+# or speaks first, is relayed untouched; mitmEnabled
 # false leaves TLS to the client; a client that does not trust the CA
 # just fails.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
@@ -76,9 +77,10 @@ like "$h" "X-Proxy-Error: upstream-tls-failed" "with upstream-tls-failed"
 like "$h" "certificate verify failed" "and the reason in the body"
 like "$(cat "$T/serve.log")" "upstream TLS failed: certificate verify failed" "logged with the reason"
 
-# Not TLS, or the origin first: relayed untouched, at once.
+# Plain HTTP is read in the clear, not intercepted; the origin first:
+# relayed untouched, at once.
 n=$(st 'd["tunnels"]["intercepted"]')
-is "$(curl -s --max-time 10 -p -x "http://$GP_HTTP" "http://127.0.0.1:$PP/hello")" "hello from origin" "plain HTTP through CONNECT: relayed"
+is "$(curl -s --max-time 10 -p -x "http://$GP_HTTP" "http://127.0.0.1:$PP/hello")" "hello from origin" "plain HTTP through CONNECT: answered"
 t0=$(date +%s%N)
 b=$(python3 - "$GP_HTTP" "$BP" <<'PY'
 import socket, sys

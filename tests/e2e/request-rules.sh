@@ -1,9 +1,9 @@
 #!/bin/bash
 # Request rules: a rule that also names a method and/or a path glob
 # judges each HTTP request — plain through the HTTP proxy, and inside
-# intercepted TLS — and a deny answers 403 blocked-by-request-rule.  The
-# most specific rule wins (a narrower allow beats a broader deny); a
-# request rule never judges a connection.  A schema-6 database (before
+# intercepted TLS, and in the clear inside a tunnel — and a deny answers
+# 403 blocked-by-request-rule.  The most specific rule wins (a narrower
+# allow beats a broader deny).  A schema-6 database (before
 # request rules) migrates with its rules and the log's references.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
@@ -37,7 +37,8 @@ like "$h" "X-Proxy-Error: blocked-by-request-rule" "blocked-by-request-rule"
 like "$h" "denied by rule $RID" "naming the rule"
 is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -x "http://$GP_HTTP" -d x "$H/echo?a=1")" 403 "the query is not part of the path"
 is "$(curl -s --max-time 10 -x "http://$GP_HTTP" -X PUT -d put-body "$H/echo")" "put-body" "another method passes"
-is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -p -x "http://$GP_HTTP" -d x "$H/echo")" 200 "a request rule never judges a connection (plain CONNECT)"
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -p -x "http://$GP_HTTP" -d x "$H/echo")" 403 "inside a CONNECT tunnel, in the clear: judged too"
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -p -x "http://$GP_HTTP" "$H/hello")" 200 "the tunnel itself is not refused"
 
 # Most specific wins: an allow for a narrower path beats the deny.
 api POST /api/rules -d '{"destination_pattern":"127.0.0.1","action":"allow","method_pattern":"POST","path_pattern":"/echo/ok*"}' >/dev/null

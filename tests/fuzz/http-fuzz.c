@@ -1,6 +1,6 @@
 /*
- * http-fuzz.c: the HTTP head scanner and parsers, the chunked scanner
- * and the URL helpers.  The first byte picks the mode; the rest is the
+ * http-fuzz.c: the HTTP head scanner and parsers, the chunked scanner,
+ * the URL helpers and the tunnel's HTTP sniff.  The first byte picks the mode; the rest is the
  * input, scanned as it would arrive in pieces.
  */
 #include "config.h"
@@ -41,6 +41,9 @@ head(const char *p, size_t n, int request)
 			gp_http_build_request(&b, &m, &u, 0, m.upgrade);
 		gp_url_parse_authority(m.target, host, sizeof host, &port,
 		    &why);
+		if (gp_http_find(&m, "host") != NULL)
+			(void)gp_url_parse_host(gp_http_find(&m, "host")->value,
+			    &u, &why);
 	} else
 		gp_http_build_response(&b, &m, 1, 0);
 	gp_buf_free(&b);
@@ -54,6 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
+	(void)gp_http_sniff(p, n);
 	switch (data[0] % 3) {
 	case 0:
 		head(p, n, 1);

@@ -456,9 +456,96 @@ test_redact(void)
 	}
 }
 
+/* The first bytes of a tunnel: HTTP/1.x, something else, or more. */
+static void
+test_sniff(void)
+{
+	static const struct { const char *in; int want; } v[] = {
+		{ "GET / HTTP/1.1\r\n", GP_HSNIFF_HTTP },
+		{ "POST /v1/chat/completions?x=1 HTTP/1.0\n", GP_HSNIFF_HTTP },
+		{ "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", GP_HSNIFF_HTTP },
+		{ "M-SEARCH_X /a", GP_HSNIFF_HTTP },
+		{ "GET /", GP_HSNIFF_HTTP },
+		/* what a lenient origin takes is read (and judged) too */
+		{ "POST   /v1/files HTTP/1.1\r\n", GP_HSNIFF_HTTP },
+		{ "GET /secret\r\n", GP_HSNIFF_HTTP },
+		{ "GET http://h/ HTTP/1.1\r\n", GP_HSNIFF_HTTP },
+		{ "POST HTTPS://h/x HTTP/1.1\r\n", GP_HSNIFF_HTTP },
+		{ "", GP_HSNIFF_MORE },
+		{ "GE", GP_HSNIFF_MORE },
+		{ "GET ", GP_HSNIFF_MORE },
+		{ "GET    ", GP_HSNIFF_MORE },
+		{ "GET h", GP_HSNIFF_MORE },
+		{ "GET https:/", GP_HSNIFF_MORE },
+		{ "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", GP_HSNIFF_OTHER },
+		{ "DESCRIBE rtsp://h/x RTSP/1.0\r\n", GP_HSNIFF_OTHER },
+		{ "SET k v\r\n", GP_HSNIFF_OTHER },
+		{ "GET httpx://h/", GP_HSNIFF_OTHER },
+		{ "GET http:/\\h", GP_HSNIFF_OTHER },
+		{ "get / HTTP/1.1\r\n", GP_HSNIFF_OTHER },
+		{ "GET\t/ HTTP/1.1\r\n", GP_HSNIFF_OTHER },
+		{ " GET / HTTP/1.1\r\n", GP_HSNIFF_OTHER },
+		{ "SSH-2.0-OpenSSH_9.2\r\n", GP_HSNIFF_OTHER },
+		{ "\x16\x03\x01", GP_HSNIFF_OTHER },
+		{ "ABCDEFGHIJKLMNOPQRSTU / HTTP/1.1\r\n", GP_HSNIFF_OTHER },
+		{ "ABCDEFGHIJKLMNOPQRST / HTTP/1.1\r\n", GP_HSNIFF_HTTP },
+	};
+	char	*big;
+	size_t	 i;
+
+	for (i = 0; i < GP_ARRAY_LEN(v); i++) {
+		char	what[24];
+		size_t	k;
+
+		/* (the description stays on one line) */
+		for (k = 0; k + 1 < sizeof what && v[i].in[k] != '\0'; k++)
+			what[k] = v[i].in[k] >= ' ' && v[i].in[k] < 0x7f ?
+			    v[i].in[k] : '.';
+		what[k] = '\0';
+		ok((int)gp_http_sniff(v[i].in, strlen(v[i].in)) == v[i].want,
+		    "sniff %zu: \"%s\"", i, what);
+	}
+	/* Spaces that never end are not waited for past the line limit. */
+	big = gp_xmalloc(GP_HTTP_MAX_LINE + 16);
+	memcpy(big, "GET ", 4);
+	memset(big + 4, ' ', GP_HTTP_MAX_LINE + 12);
+	is_int(gp_http_sniff(big, GP_HTTP_MAX_LINE - 1), GP_HSNIFF_MORE,
+	    "spaces: more, under the line limit");
+	is_int(gp_http_sniff(big, GP_HTTP_MAX_LINE + 16), GP_HSNIFF_OTHER,
+	    "past it: not HTTP");
+	free(big);
+}
+
+/* A Host header's host[:port]. */
+static void
+test_host_header(void)
+{
+	struct gp_url	u;
+	const char	*why;
+
+#define HOST(s)	gp_url_parse_host((struct gp_iov){ s, strlen(s) }, &u, &why)
+	memset(&u, 0, sizeof u);
+	is_int(HOST("Example.COM"), 0, "a name");
+	ok(strcmp(u.host, "example.com") == 0 && u.port == 80,
+	    "normalized, port 80 (%s:%u)", u.host, u.port);
+	is_int(HOST("vhost.example:8080"), 0, "a name and a port");
+	is_int((int)u.port, 8080, "the port");
+	is_int(HOST("[::1]:81"), 0, "an IPv6 literal");
+	ok(strcmp(u.host, "::1") == 0 && u.port == 81, "host ::1 port 81");
+	ok(HOST("a/b") != 0, "a slash: refused");
+	ok(HOST("u@h") != 0, "userinfo: refused");
+	ok(HOST("h:0") != 0, "port 0: refused");
+	ok(HOST("h:99999") != 0, "a port past 65535: refused");
+	ok(HOST("") != 0, "empty: refused");
+	ok(HOST("a b") != 0, "a space: refused");
+#undef HOST
+}
+
 int
 main(void)
 {
+	test_sniff();
+	test_host_header();
 	test_redact();
 	test_valid();
 	test_pipelined_and_partial();
