@@ -77,6 +77,20 @@ wait_for 10 sql_ge "SELECT count(*) FROM http_transactions WHERE url = '$H/hello
 ok $? "stored for the tunnel's destination"
 is "$(sql "SELECT count(*) FROM http_transactions WHERE url LIKE '%.example%'")" 0 "never for a host the target names"
 
+# A WebSocket in the clear through SOCKS5: the 101 and each message.
+python3 "$LIB/wsdeflate.py" serve --port-file "$T/ws.port" 2>>"$T/origin.log" &
+PIDS="$PIDS $!"
+wait_for 10 test -s "$T/ws.port" || { echo "Bail out! WebSocket origin"; exit 1; }
+WP=$(cat "$T/ws.port")
+out=$(timeout 20 python3 "$LIB/wsdeflate.py" client --proxy "$GP_SOCKS" --target "127.0.0.1:$WP" --socks5 sbx-ws 2>&1)
+like "$out" "HANDSHAKE 101 deflate" "WebSocket through SOCKS5: upgraded, deflate agreed"
+like "$out" "echo: hello 1" "and it talks"
+url="ws://127.0.0.1:$WP/chat"
+wait_for 10 sql_ge "SELECT count(*) FROM http_transactions WHERE url = '$url' AND method = 'WS_REQ' AND container_name = 'sbx-ws'" 3
+ok $? "each client message stored, under the sandbox's name"
+is "$(sql "SELECT CAST(request_body AS TEXT) FROM http_transactions WHERE url = '$url' AND method = 'WS_RESP' ORDER BY id LIMIT 1 OFFSET 1")" \
+	"echo: hello 1" "a server message, inflated"
+
 # A credential's placeholder in the clear is refused, never sent.
 c=$(api POST /api/credentials -d '{"label":"TOKEN","value":"sk-plain-tunnel-secret"}')
 PH=$(jget "$c" 'd["placeholder"]')

@@ -8,8 +8,10 @@ tests, loopback only.
       compressed, a long one in two fragments; binary comes back as it
       came, uncompressed.  Context takeover both ways.
   wsdeflate.py client --proxy H:P --target H:P [--tls CAFILE] [--path P]
+      [--socks5 USER]
       Through the proxy (CONNECT then TLS when --tls, else an
-      absolute-form GET), offers permessage-deflate, sends "hello 1", a
+      absolute-form GET; with --socks5, a SOCKS5 tunnel under that user
+      name, then an origin-form GET in the clear), offers permessage-deflate, sends "hello 1", a
       long text in three fragments, 256 binary bytes, and prints each
       message received (binary as its length), then closes."""
 import argparse
@@ -171,7 +173,25 @@ def serve(a):
 def client(a):
     ph, pp = a.proxy.rsplit(":", 1)
     s = socket.create_connection((ph, int(pp)), timeout=20)
-    if a.tls:
+    if a.socks5:
+        th, tp = a.target.rsplit(":", 1)
+        u = a.socks5.encode()
+        s.sendall(b"\x05\x01\x02")
+        if s.recv(2) != b"\x05\x02":
+            print("SOCKS5 method refused")
+            return 1
+        s.sendall(b"\x01" + bytes([len(u)]) + u + b"\x01x")
+        if s.recv(2) != b"\x01\x00":
+            print("SOCKS5 user refused")
+            return 1
+        s.sendall(b"\x05\x01\x00\x03" + bytes([len(th)]) + th.encode() +
+                  struct.pack(">H", int(tp)))
+        r = read_exact(s, 10)
+        if r[1] != 0:
+            print("SOCKS5 reply", r[1])
+            return 1
+        target = a.path
+    elif a.tls:
         s.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" %
                    (a.target, a.target)).encode())
         head = read_head(s)
@@ -220,6 +240,7 @@ def main():
     cl.add_argument("--target", required=True)
     cl.add_argument("--tls")
     cl.add_argument("--path", default="/chat")
+    cl.add_argument("--socks5")
     a = ap.parse_args()
     if a.cmd == "serve":
         serve(a)
