@@ -185,51 +185,66 @@ mitm_refuse(struct gp_flow *f, enum gp_reason r)
 	    line);
 }
 
+/*
+ * A request in the clear inside a tunnel goes on as the client wrote it:
+ * its target (an absolute-form one too: the tunnel may lead to another
+ * proxy) and its Host (a server behind an address may serve several
+ * names).  Neither moves the destination, which is the tunnel's; shown
+ * is the path the transaction and the rules see.  0, or answered 400.
+ */
+static int
+plain_target(struct gp_flow *f, const struct gp_http_msg *m,
+    struct gp_url *u, struct gp_iov *shown)
+{
+	const struct gp_http_header	*h = gp_http_find(m, "host");
+	struct gp_url			 abs;
+	const char			*why = NULL;
+	int				 absolute = m->target.n > 0 &&
+	    m->target.p[0] != '/' && m->target.p[0] != '*';
+
+	memset(&abs, 0, sizeof abs);
+	if (absolute && gp_url_parse_absolute(m->target, &abs, &why) != 0)
+		;
+	else if (h != NULL)
+		(void)gp_url_parse_host(h->value, u, &why);
+	else if (absolute) {
+		snprintf(u->host, sizeof u->host, "%s", abs.host);
+		u->port = abs.port;
+	} else {
+		snprintf(u->host, sizeof u->host, "%s", f->host);
+		u->port = f->port;
+	}
+	if (why != NULL) {
+		gp_exchange_error(f, 400, gp_reason_token(GP_R_BAD_REQUEST),
+		    why, 1);
+		return -1;
+	}
+	u->https = abs.https;	/* Host's port shown unless the default */
+	u->path = m->target;
+	*shown = absolute ? abs.path : m->target;
+	return 0;
+}
+
 static enum gp_ex_next
 mitm_request(struct gp_flow *f, struct gp_exchange *x,
     const struct gp_http_msg *m, size_t n)
 {
 	struct mitm_front	*mf = f->proto;
 	struct gp_url		 u;
+	struct gp_iov		 shown;
 	char			 line[700];
 
 	memset(&u, 0, sizeof u);
-	if (mf->plain && m->target.n > 0 && m->target.p[0] != '/' &&
-	    m->target.p[0] != '*') {
-		/* Absolute-form, which an origin must take too: its host
-		 * becomes Host, its path the target; the destination stays
-		 * the tunnel's. */
-		const char *why;
-
-		if (gp_url_parse_absolute(m->target, &u, &why) != 0) {
-			gp_exchange_error(f, 400,
-			    gp_reason_token(GP_R_BAD_REQUEST), why, 1);
+	shown = m->target;
+	if (mf->plain) {
+		if (plain_target(f, m, &u, &shown) != 0)
 			return GP_EX_DONE;
-		}
-		u.https = 0;
 	} else if (m->target.n == 0 || (m->target.p[0] != '/' &&
 	    !(m->target.n == 1 && m->target.p[0] == '*'))) {
 		gp_exchange_error(f, 400, gp_reason_token(GP_R_BAD_REQUEST),
 		    "greyproxy: an intercepted request takes an origin-form "
 		    "target", 1);
 		return GP_EX_DONE;
-	} else if (mf->plain) {
-		/* The client's Host goes on (a server behind an address
-		 * may serve several names); the destination stays the
-		 * tunnel's. */
-		const struct gp_http_header	*h = gp_http_find(m, "host");
-		const char			*why;
-
-		if (h != NULL && gp_url_parse_host(h->value, &u, &why) != 0) {
-			gp_exchange_error(f, 400,
-			    gp_reason_token(GP_R_BAD_REQUEST), why, 1);
-			return GP_EX_DONE;
-		}
-		if (h == NULL) {
-			snprintf(u.host, sizeof u.host, "%s", f->host);
-			u.port = f->port;
-		}
-		u.path = m->target;
 	} else {
 		snprintf(u.host, sizeof u.host, "%s", mf->name);
 		u.port = f->port;
@@ -243,8 +258,8 @@ mitm_request(struct gp_flow *f, struct gp_exchange *x,
 		x->txn->tls = !mf->plain;
 		/* Stored and shown for the tunnel's destination: the path
 		 * only, never a host the client named. */
-		x->txn->target = gp_arena_strndup(&x->txn->arena, u.path.p,
-		    u.path.n);
+		x->txn->target = gp_arena_strndup(&x->txn->arena, shown.p,
+		    shown.n);
 	}
 	gp_flow_consume(&f->c, n);
 	if (mf->up < 0) {

@@ -71,9 +71,10 @@ like "$h" "X-Proxy-Error: blocked-by-request-rule" "absolute-form naming another
 h=$(raw $'POST  /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx')
 like "$h" "HTTP/1.1 (400|403)" "spaces doubled: refused, not relayed"
 unlike "$h" "200 OK" "never reaches the origin"
-h=$(raw $'GET http://vhost.example/hello HTTP/1.1\r\nConnection: close\r\n\r\n')
-like "$h" "hello from origin" "absolute-form GET: answered"
-wait_for 10 sql_ge "SELECT count(*) FROM http_transactions WHERE url = '$H/hello' AND container_name = 'unknown-127.0.0.1'" 1
+h=$(raw $'GET http://vhost.example/headers HTTP/1.1\r\nConnection: close\r\n\r\n')
+like "$h" "GET http://vhost.example/headers HTTP/1.1" "absolute-form goes on as written (the tunnel may lead to another proxy)"
+like "$h" "Host: vhost.example" "with Host from it, none having been sent"
+wait_for 10 sql_ge "SELECT count(*) FROM http_transactions WHERE url = '$H/headers' AND container_name = 'unknown-127.0.0.1'" 2
 ok $? "stored for the tunnel's destination"
 is "$(sql "SELECT count(*) FROM http_transactions WHERE url LIKE '%.example%'")" 0 "never for a host the target names"
 

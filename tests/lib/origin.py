@@ -39,6 +39,16 @@ def encoded(kind):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def parse_request(self):
+        # An origin takes an absolute-form target too (RFC 9112 3.2.2):
+        # routed by its path; the line as received is kept for /headers.
+        if not super().parse_request():
+            return False
+        if not self.path.startswith("/") and "://" in self.path:
+            rest = self.path.split("://", 1)[1]
+            self.path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+        return True
     drop_next = False
 
     def handle_one_request(self):
