@@ -76,9 +76,20 @@ gp_http_is_hop(const struct gp_http_msg *m, struct gp_iov name)
 	return is_hop(m, name, has_connection(m));
 }
 
-/* Copies end-to-end fields of m into b (keeping Upgrade when asked). */
+/* Is this hop-by-hop field one keep (GP_KEEP_*) names? */
+static int
+kept(struct gp_iov name, int keep)
+{
+	return ((keep & GP_KEEP_UPGRADE) && gp_iov_eq(name, "upgrade")) ||
+	    ((keep & GP_KEEP_PROXY_AUTH) &&
+	    (gp_iov_eq(name, "proxy-authorization") ||
+	    gp_iov_eq(name, "proxy-authenticate")));
+}
+
+/* Copies end-to-end fields of m into b, and the hop-by-hop ones keep
+ * names. */
 static void
-copy_fields(struct gp_buf *b, const struct gp_http_msg *m, int keep_upgrade,
+copy_fields(struct gp_buf *b, const struct gp_http_msg *m, int keep,
     int skip_host)
 {
 	size_t	i;
@@ -91,8 +102,7 @@ copy_fields(struct gp_buf *b, const struct gp_http_msg *m, int keep_upgrade,
 			continue;
 		if (gp_iov_eq(h->name, "via"))
 			continue;	/* rewritten below with ours appended */
-		if (is_hop(m, h->name, has_conn) &&
-		    !(keep_upgrade && gp_iov_eq(h->name, "upgrade")))
+		if (is_hop(m, h->name, has_conn) && !kept(h->name, keep))
 			continue;
 		gp_buf_add(b, h->name.p, h->name.n);
 		gp_buf_add(b, ": ", 2);
@@ -119,8 +129,9 @@ add_via(struct gp_buf *b, const struct gp_http_msg *m)
 
 void
 gp_http_build_request(struct gp_buf *b, const struct gp_http_msg *m,
-    const struct gp_url *u, int close, int keep_upgrade)
+    const struct gp_url *u, int close, int keep)
 {
+	int	keep_upgrade = keep & GP_KEEP_UPGRADE;
 	int	v6 = strchr(u->host, ':') != NULL;
 	int	defport = u->port == (u->https ? 443u : 80u);
 
@@ -139,7 +150,7 @@ gp_http_build_request(struct gp_buf *b, const struct gp_http_msg *m,
 		gp_buf_add_uint(b, u->port, 1);
 	}
 	gp_buf_add(b, "\r\n", 2);
-	copy_fields(b, m, keep_upgrade, 1);
+	copy_fields(b, m, keep, 1);
 	add_via(b, m);
 	if (keep_upgrade)
 		gp_buf_addstr(b, "Connection: Upgrade\r\n");
@@ -152,8 +163,10 @@ gp_http_build_request(struct gp_buf *b, const struct gp_http_msg *m,
 
 void
 gp_http_build_response(struct gp_buf *b, const struct gp_http_msg *m,
-    int close, int keep_upgrade)
+    int close, int keep)
 {
+	int	keep_upgrade = keep & GP_KEEP_UPGRADE;
+
 	gp_buf_add(b, "HTTP/1.", 7);
 	gp_buf_add_uint(b, (unsigned)m->minor, 1);
 	gp_buf_add(b, " ", 1);
@@ -161,7 +174,7 @@ gp_http_build_response(struct gp_buf *b, const struct gp_http_msg *m,
 	gp_buf_add(b, " ", 1);
 	gp_buf_add(b, m->reason.p, m->reason.n);
 	gp_buf_add(b, "\r\n", 2);
-	copy_fields(b, m, keep_upgrade, 0);
+	copy_fields(b, m, keep, 0);
 	add_via(b, m);
 	if (keep_upgrade)
 		gp_buf_addstr(b, "Connection: Upgrade\r\n");

@@ -143,14 +143,18 @@ size_t	gp_url_redact(struct gp_iov, char *out, size_t outlen);
 /* Is this header hop-by-hop for msg (fixed list + Connection tokens)? */
 int	gp_http_is_hop(const struct gp_http_msg *, struct gp_iov name);
 /*
- * Appends the upstream request head: origin-form target, Host from the
- * URL, hop-by-hop headers removed (Upgrade kept when asked), Via added.
+ * Appends the upstream request head: the URL's path as the target, Host
+ * from the URL, hop-by-hop headers removed but those keep names
+ * (GP_KEEP_UPGRADE; GP_KEEP_PROXY_AUTH: Proxy-Authorization and
+ * Proxy-Authenticate, for a proxy beyond a tunnel), Via added.
  */
+#define GP_KEEP_UPGRADE		0x1
+#define GP_KEEP_PROXY_AUTH	0x2
 void	gp_http_build_request(struct gp_buf *, const struct gp_http_msg *,
-	    const struct gp_url *, int close, int keep_upgrade);
-/* Appends the client-facing response head. */
+	    const struct gp_url *, int close, int keep);
+/* Appends the client-facing response head (keep as above). */
 void	gp_http_build_response(struct gp_buf *, const struct gp_http_msg *,
-	    int close, int keep_upgrade);
+	    int close, int keep);
 /* Appends a complete error response with X-Proxy-Error and a one-line body. */
 void	gp_http_build_error(struct gp_buf *, int status, const char *token,
 	    const char *line, int close);

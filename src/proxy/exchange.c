@@ -462,9 +462,11 @@ static void
 forward_head(struct gp_flow *f, const struct gp_http_msg *m, size_t n,
     int close, int upgrade)
 {
-	struct gp_buf	b = { 0 };
+	struct gp_exchange	*x = f->proto;
+	struct gp_buf		 b = { 0 };
 
-	gp_http_build_response(&b, m, close, upgrade);
+	gp_http_build_response(&b, m, close, (upgrade ? GP_KEEP_UPGRADE : 0) |
+	    x->keep);
 	gp_flow_consume(&f->u, n);
 	gp_flow_write(&f->c, b.data, b.len);
 	gp_buf_free(&b);

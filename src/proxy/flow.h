@@ -70,6 +70,8 @@ struct gp_exchange {
 	unsigned		 upport;
 	struct gp_buf		 head;		/* the request head to send */
 	int			 head_secret;	/* a credential is in it */
+	int			 keep;		/* GP_KEEP_PROXY_AUTH: a
+						 * proxy may be beyond */
 	struct gp_txn		*txn;		/* the exchange in flight */
 };
 void	gp_exchange_init(struct gp_exchange *, const struct gp_exchange_ops *);

@@ -150,7 +150,8 @@ http_request(struct gp_flow *f, struct gp_exchange *x,
 	snprintf(f->host, sizeof f->host, "%s", u.host);
 	f->port = u.port;
 	gp_exchange_head_reset(x, 0);
-	gp_http_build_request(&x->head, m, &u, !x->client_keep, x->upgrade);
+	gp_http_build_request(&x->head, m, &u, !x->client_keep,
+	    x->upgrade ? GP_KEEP_UPGRADE : 0);
 	gp_exchange_begin(f, m);	/* a transaction from here */
 	gp_flow_consume(&f->c, n);
 	/* A different target needs a different upstream connection. */

@@ -252,7 +252,8 @@ mitm_request(struct gp_flow *f, struct gp_exchange *x,
 		u.path = m->target;
 	}
 	gp_exchange_head_reset(x, 0);
-	gp_http_build_request(&x->head, m, &u, !x->client_keep, x->upgrade);
+	gp_http_build_request(&x->head, m, &u, !x->client_keep,
+	    (x->upgrade ? GP_KEEP_UPGRADE : 0) | x->keep);
 	gp_exchange_begin(f, m);
 	if (x->txn != NULL) {
 		x->txn->tls = !mf->plain;
@@ -306,6 +307,7 @@ read_plain(struct gp_flow *f)
 
 	mf->plain = 1;
 	mf->up = 1;
+	mf->x.keep = GP_KEEP_PROXY_AUTH;	/* for a proxy beyond */
 	f->px->stats.plain_http++;
 	gp_flow_set_deadline(f, f->px->opts.header_timeout_ms);
 	f->ops->data(f, &f->c);

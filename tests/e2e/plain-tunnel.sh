@@ -46,6 +46,10 @@ is "$(st 'd["tunnels"]["plain_http"]')" 2 "one tunnel more"
 out=$(curl -s --max-time 10 -p -x "http://$GP_HTTP" -H "Host: vhost.example:8080" "$H/headers")
 like "$out" "Host: vhost.example:8080" "CONNECT: the origin got the client's Host"
 like "$out" "Via: 1.1 greyproxy" "through the exchange"
+out=$(curl -s --max-time 10 -p -x "http://$GP_HTTP" -H "Proxy-Authorization: Basic bmV4dDpob3A=" "$H/headers?beyond")
+like "$out" "Proxy-Authorization: Basic bmV4dDpob3A=" "Proxy-Authorization inside a tunnel goes on (a proxy may be beyond)"
+wait_for 10 sql_ge "SELECT count(*) FROM http_transactions WHERE url LIKE '%beyond'" 1
+is "$(sql "SELECT count(*) FROM http_transactions WHERE request_headers LIKE '%bmV4dDpob3A%'")" 0 "and is redacted where it is stored"
 wait_for 10 sql_ge "SELECT count(*) FROM http_transactions WHERE url LIKE '%/headers'" 1
 is "$(sql "SELECT url FROM http_transactions WHERE url LIKE '%/headers'")" "$H/headers" "stored for the tunnel's destination, not Host"
 h=$(printf 'CONNECT 127.0.0.1:%s HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\nHost: a/b\r\n\r\n' "$PP" |

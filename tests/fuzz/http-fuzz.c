@@ -38,7 +38,8 @@ head(const char *p, size_t n, int request)
 	if (request) {
 		gp_url_redact(m.target, out, sizeof out);
 		if (gp_url_parse_absolute(m.target, &u, &why) == 0)
-			gp_http_build_request(&b, &m, &u, 0, m.upgrade);
+			gp_http_build_request(&b, &m, &u, 0, (m.upgrade ?
+			    GP_KEEP_UPGRADE : 0) | GP_KEEP_PROXY_AUTH);
 		gp_url_parse_authority(m.target, host, sizeof host, &port,
 		    &why);
 		if (gp_http_find(&m, "host") != NULL)

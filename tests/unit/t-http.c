@@ -424,6 +424,28 @@ test_url_and_forward(void)
 		    "basic credentials decode");
 		is_str(user, "user", "basic user");
 	}
+	/* Beyond a tunnel there may be a proxy: its authorization stays. */
+	gp_buf_reset(&b);
+	gp_http_build_request(&b, &m, &u, 0, GP_KEEP_PROXY_AUTH);
+	ok(strstr(b.data, "\r\nProxy-Authorization: Basic ") != NULL &&
+	    strstr(b.data, "Keep-Alive") == NULL,
+	    "GP_KEEP_PROXY_AUTH keeps Proxy-Authorization, not the rest");
+	{
+		const char *r = "HTTP/1.1 407 Auth\r\nProxy-Authenticate: "
+		    "Basic realm=x\r\nContent-Length: 0\r\n\r\n";
+		struct gp_http_msg	rm;
+
+		is_int(gp_http_parse_response(r, strlen(r), &rm, &e) > 0, 1,
+		    "a 407");
+		gp_buf_reset(&b);
+		gp_http_build_response(&b, &rm, 0, 0);
+		ok(strstr(b.data, "Proxy-Authenticate") == NULL,
+		    "its challenge is hop-by-hop");
+		gp_buf_reset(&b);
+		gp_http_build_response(&b, &rm, 0, GP_KEEP_PROXY_AUTH);
+		ok(strstr(b.data, "\r\nProxy-Authenticate: Basic realm=x\r\n")
+		    != NULL, "kept with GP_KEEP_PROXY_AUTH");
+	}
 	gp_buf_free(&b);
 }
 
