@@ -21,6 +21,7 @@ log_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	const struct tm_log	*e = item;
 	char			 line[512], when[16], dest[300], who[160];
 	const char		*ts = e->timestamp;
+	const char		*why = e->reason;
 	int			 ok = e->allowed, attack;
 
 	snprintf(when, sizeof when, "%.8s", strlen(ts) >= 19 ? ts + 11 : ts);
@@ -32,10 +33,14 @@ log_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	}
 	/* A client trying to reach greyproxy itself is an attack: say so. */
 	attack = strcmp(e->reason, "attack-greyproxy-itself") == 0;
+	/* RESULT says blocked: at 80 columns the reason has 8 left, so
+	 * "blocked-by-denylist" is shown "denylist" (whole in Details). */
+	if (strncmp(why, "blocked-by-", 11) == 0)
+		why += 11;
 	snprintf(line, sizeof line, "%s %-7s %-6s %s %s %s",
 	    when, ok ? _("allowed") : attack ? _("ATTACK") : _("blocked"),
 	    e->method, tui_cell_mid(who, sizeof who, e->container, 16), dest, ok ? "" : attack ?
-	    _("tried to reach greyproxy itself") : e->reason);
+	    _("tried to reach greyproxy itself") : why);
 	if (ok)
 		attrset(tui_attr(t, CP_ALLOW, A_NORMAL));
 	else

@@ -130,6 +130,7 @@ is "$(jget "$(curl -s "http://$GP_API/api/rules?destination=new.example")" 'd["t
 keys 3
 wait_for 5 on_screen "allowed HTTP"; ok $? "activity shows allowed requests"
 like "$(screen)" "blocked HTTP" "and blocked ones"
+like "$(screen | grep "blocked HTTP.*deny.localhost")" " denylist *$" "why, whole at 80 columns (blocked-by- left to RESULT)"
 # A client reaching for greyproxy's own API is shown as an attack.
 is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -x "http://$GP_HTTP" "http://127.0.0.1:${GP_API##*:}/api/rules")" 403 \
 	"the API through the proxy: 403"
