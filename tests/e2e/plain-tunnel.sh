@@ -4,8 +4,9 @@
 # model served on the local network) arrives as a tunnel: its HTTP is
 # read as the forward proxy's is, with no CA needed.  Each request is a
 # transaction for the tunnel's destination (whatever Host says), request
-# rules judge it, a credential placeholder sent in the clear is refused;
-# the client's Host goes on untouched; the tunnel's log row stays the
+# rules judge it, a credential placeholder sent in the clear is refused,
+# a local model's conversation is assembled; the client's target, Host
+# and Proxy-Authorization go on; the tunnel's log row stays the
 # tunnel's.  What is not HTTP/1.x, a host on mitmBypass, and every tunnel
 # with mitmEnabled false are relayed untouched.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
@@ -55,6 +56,18 @@ is "$(sql "SELECT url FROM http_transactions WHERE url LIKE '%/headers'")" "$H/h
 h=$(printf 'CONNECT 127.0.0.1:%s HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\nHost: a/b\r\n\r\n' "$PP" |
 	python3 "$LIB/rawclient.py" "${GP_HTTP%:*}" "${GP_HTTP##*:}" --expect-close | tr -d '\r')
 like "$h" "HTTP/1.1 400" "a Host that is not host[:port]: 400"
+
+# A model served in the clear on the local network: its conversation
+# is assembled under the sandbox's name (an endpoint rule names it).
+api POST /api/endpoint-rules -d '{"host_pattern":"127.0.0.1","path_pattern":"/echo","decoder_name":"anthropic"}' >/dev/null
+is "$(api_status)" 201 "an endpoint rule for the local model"
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --socks5-hostname "agent-1:x@$GP_SOCKS" -H 'content-type: application/json' \
+	-H 'anthropic-version: 2023-06-01' -d '{"model":"local-m","max_tokens":3,"messages":[{"role":"user","content":"a prompt sent in the clear"}]}' \
+	"$H/echo")" 200 "a model request through SOCKS5 in the clear"
+wait_for 10 eval '[ "$(jget "$(api GET /api/conversations)" "d[\"total\"]")" -ge 1 ]'
+c=$(api GET /api/conversations)
+is "$(jget "$c" 'd["items"][0]["container_name"] + " " + d["items"][0]["model"]')" "agent-1 local-m" "its conversation, under the sandbox's name"
+like "$(jget "$c" 'd["items"][0]["first_prompt"]')" "a prompt sent in the clear" "with its prompt"
 
 # Request rules judge the requests inside.
 j=$(api POST /api/rules -d '{"destination_pattern":"127.0.0.1","action":"deny","method_pattern":"POST","path_pattern":"/echo*"}')
