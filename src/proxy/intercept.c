@@ -203,16 +203,14 @@ plain_target(struct gp_flow *f, const struct gp_http_msg *m,
 	    m->target.p[0] != '/' && m->target.p[0] != '*';
 
 	memset(&abs, 0, sizeof abs);
-	if (absolute && gp_url_parse_absolute(m->target, &abs, &why) != 0)
-		;
-	else if (h != NULL)
+	if (absolute)
+		(void)gp_url_parse_absolute(m->target, &abs, &why);
+	if (why == NULL && h != NULL)
 		(void)gp_url_parse_host(h->value, u, &why);
-	else if (absolute) {
-		snprintf(u->host, sizeof u->host, "%s", abs.host);
-		u->port = abs.port;
-	} else {
-		snprintf(u->host, sizeof u->host, "%s", f->host);
-		u->port = f->port;
+	else if (why == NULL) {		/* no Host: the target's, or ours */
+		snprintf(u->host, sizeof u->host, "%s", absolute ? abs.host :
+		    f->host);
+		u->port = absolute ? abs.port : f->port;
 	}
 	if (why != NULL) {
 		gp_exchange_error(f, 400, gp_reason_token(GP_R_BAD_REQUEST),
