@@ -31,10 +31,14 @@ static void
 usage(FILE *out)
 {
 	const struct gp_cmd *c;
+	int w = 0;
 
+	for (c = gp_cmds; c->name != NULL; c++)
+		if ((int)strlen(c->name) > w)
+			w = (int)strlen(c->name);
 	fprintf(out, _("Usage: greyproxy COMMAND [options]\n\nCommands:\n"));
 	for (c = gp_cmds; c->name != NULL; c++)
-		fprintf(out, "  %-10s %s\n", c->name, _(c->help));
+		fprintf(out, "  %-*s  %s\n", w, c->name, _(c->help));
 	fprintf(out, _("\nRun 'greyproxy COMMAND --help' for a command's "
 	    "options.\n"));
 }

@@ -4,6 +4,10 @@
 
 out=$("$GREYPROXY" --help); ok $? "--help exits 0"
 like "$out" "serve" "--help lists serve"
+# Every description starts in the same column, the longest name included.
+like "$out" "conversations  +list" "--help: the longest name keeps two spaces"
+starts=$(printf '%s\n' "$out" | awk '/^  [a-z]+  +[a-z]/ { match($0, /^  [a-z]+  +/); print RLENGTH }' | sort -u | wc -l)
+is "$starts" 1 "--help: every description in one column"
 out=$("$GREYPROXY" version); like "$out" '^greyproxy [0-9]+\.[0-9]+\.[0-9]+$' "version line"
 out=$("$GREYPROXY" --version); like "$out" '^greyproxy ' "--version"
 "$GREYPROXY" >/dev/null 2>&1; is $? 2 "no command: exit 2"
