@@ -30,6 +30,19 @@ tui_cell(char *buf, size_t n, const char *s, int w)
 	return buf;
 }
 
+/* The same, but a text too wide ends in "…", so a cut is seen as one. */
+const char *
+tui_cell_end(char *buf, size_t n, const char *s, int w)
+{
+	char	head[1100];
+
+	if (w < 2 || gp_text_fit(head, sizeof head, s, -1, 0) <= w)
+		return tui_cell(buf, n, s, w);
+	gp_text_fit(head, sizeof head, s, w - 1, 0);
+	snprintf(buf, n, "%s\xe2\x80\xa6", head);
+	return buf;
+}
+
 /*
  * The same, but a text too wide loses its middle, not its end: an
  * identity keeps its prefix and its distinguishing end

@@ -904,7 +904,12 @@ tm_scope_preview(const struct tm_pending *p, const char *scope, char *out,
 		snprintf(out, n, "%s", _("no rule stored"));
 		return;
 	}
-	snprintf(out, n, "%s \u2192 %s:%s", r.container, r.dest, r.ports);
+	if (s == GP_SCOPE_SUBDOMAIN && gp_host_ip_family(r.dest))
+		snprintf(out, n, _("%s \u2192 %s:%s (an address has no "
+		    "parent domain)"), r.container, r.dest, r.ports);
+	else
+		snprintf(out, n, "%s \u2192 %s:%s", r.container, r.dest,
+		    r.ports);
 	gp_rule_clear(&r);
 }
 

@@ -83,6 +83,7 @@ struct tui {
 	int			 paste;		/* in a bracketed paste */
 	int			 tab_x[V__COUNT + 1];	/* tab bar layout */
 	size_t			 missed;	/* lines while paused */
+	int			 act_dest_w;	/* Activity's DESTINATION */
 
 	enum overlay		 ov;
 	tui_text_fn		 prompt_done, prompt_live;
@@ -168,6 +169,7 @@ void	 tui_draw_bottom(struct tui *);
 void	 tui_text(int y, int x, int w, const char *s);
 const char *tui_cell(char *buf, size_t n, const char *s, int w);
 const char *tui_cell_mid(char *buf, size_t n, const char *s, int w);
+const char *tui_cell_end(char *buf, size_t n, const char *s, int w);
 int	tui_para(int y, int x, int w, int rows, const char *text);
 int	 tui_attr(struct tui *, int pair, int mono);
 

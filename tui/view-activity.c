@@ -19,28 +19,33 @@ static void
 log_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 {
 	const struct tm_log	*e = item;
-	char			 line[512], when[16], dest[300], who[160];
+	char			 line[1024], when[16], dest[300], who[160];
+	char			 reason[300];
 	const char		*ts = e->timestamp;
 	const char		*why = e->reason;
-	int			 ok = e->allowed, attack;
+	int			 ok = e->allowed, attack, room;
 
 	snprintf(when, sizeof when, "%.8s", strlen(ts) >= 19 ? ts + 11 : ts);
 	{
 		char host[300];
 
 		snprintf(host, sizeof host, "%s:%u", e->host, e->port);
-		tm_fit_right_end(host, 30, dest, sizeof dest);
+		tm_fit_right_end(host, (size_t)t->act_dest_w, dest,
+		    sizeof dest);
 	}
 	/* A client trying to reach greyproxy itself is an attack: say so. */
 	attack = strcmp(e->reason, "attack-greyproxy-itself") == 0;
-	/* RESULT says blocked: at 80 columns the reason has 8 left, so
-	 * "blocked-by-denylist" is shown "denylist" (whole in Details). */
+	/* RESULT says blocked, so "blocked-by-denylist" is shown
+	 * "denylist" (whole in Details). */
 	if (strncmp(why, "blocked-by-", 11) == 0)
 		why += 11;
+	/* What the columns before it leave (a cut reason ends in "…"). */
+	room = COLS - (8 + 1 + 7 + 1 + 6 + 1 + 16 + 1 + t->act_dest_w + 1);
 	snprintf(line, sizeof line, "%s %-7s %-6s %s %s %s",
 	    when, ok ? _("allowed") : attack ? _("ATTACK") : _("blocked"),
-	    e->method, tui_cell_mid(who, sizeof who, e->container, 16), dest, ok ? "" : attack ?
-	    _("tried to reach greyproxy itself") : why);
+	    e->method, tui_cell_mid(who, sizeof who, e->container, 16), dest,
+	    tui_cell_end(reason, sizeof reason, ok ? "" : attack ?
+	    _("tried to reach greyproxy itself") : why, room));
 	if (ok)
 		attrset(tui_attr(t, CP_ALLOW, A_NORMAL));
 	else
@@ -50,12 +55,38 @@ log_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	attrset(A_NORMAL);
 }
 
+/*
+ * DESTINATION is as wide as the widest one on screen, from 16 to 30
+ * columns (beyond, its right end is kept), so that at 80 columns the
+ * reason gets what the destinations leave: 8 columns at the least.
+ */
+static int
+dest_width(struct tm_list *l, int rows)
+{
+	size_t	i;
+	int	w = 16, n;
+
+	tm_list_scroll(l, (size_t)rows);
+	for (i = l->top; i < l->nvis && i < l->top + (size_t)rows; i++) {
+		const struct tm_log *e = tm_list_item(l, i);
+
+		n = snprintf(NULL, 0, "%s:%u", e->host, e->port);
+		if (n > w)
+			w = n < 30 ? n : 30;
+	}
+	return w;
+}
+
 static void
 activity_draw(struct tui *t, int top, int rows)
 {
-	view_draw_list(t, &t->activity, top, rows,
-	    _("TIME     RESULT  PROTO  SOURCE           DESTINATION       "
-	    "             REASON"), log_row,
+	char	head[256];
+
+	t->act_dest_w = dest_width(&t->activity, rows - 1);
+	snprintf(head, sizeof head, "%s%-*s %s", _("TIME     RESULT  PROTO  "
+	    "SOURCE           "), t->act_dest_w, _("DESTINATION"),
+	    _("REASON"));
+	view_draw_list(t, &t->activity, top, rows, head, log_row,
 	    _("No connections yet. Point a client at the proxy."));
 	if (t->paused) {
 		char p[96];

@@ -126,11 +126,20 @@ keys y
 wait_for 5 not_on_screen "  new.example"; ok $? "rule deleted after y"
 is "$(jget "$(curl -s "http://$GP_API/api/rules?destination=new.example")" 'd["total"]')" 0 "gone from the API"
 
+# A client that gives up while its destination waits for a decision.
+curl -s -o /dev/null --max-time 1 -x "http://$GP_HTTP" "http://gone.localhost:$P/"
+
 # Activity view lists decisions.
 keys 3
 wait_for 5 on_screen "allowed HTTP"; ok $? "activity shows allowed requests"
 like "$(screen)" "blocked HTTP" "and blocked ones"
 like "$(screen | grep "blocked HTTP.*deny.localhost")" " denylist *$" "why, whole at 80 columns (blocked-by- left to RESULT)"
+# The destinations on screen are short: the reason gets their room, and
+# one still too long says it is cut.
+wait_for 5 on_screen "gone.localhost"; ok $? "a client that left while pending is listed"
+row=$(screen | grep "gone.localhost:$P")
+like "$row" "gone.localhost:$P +left-while-" "the reason gets the room short destinations leave (8 columns before)"
+like "$row" "(left-while-pending|…) *$" "a reason is whole or ends in …"
 # A client reaching for greyproxy's own API is shown as an attack.
 is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -x "http://$GP_HTTP" "http://127.0.0.1:${GP_API##*:}/api/rules")" 403 \
 	"the API through the proxy: 403"

@@ -124,6 +124,16 @@ main(void)
 		is_str(buf, "* \u2192 registry.npmjs.org:443", "every source");
 		tm_scope_preview(&tp, "once", buf, sizeof buf);
 		is_str(buf, "no rule stored", "once");
+		/* An address has no parent domain: the preview says so
+		 * rather than repeat "any port" silently. */
+		cJSON_Delete(p);
+		p = pending(10, "10.1.2.3", "x");
+		tm_decode_pending(p, &tp);
+		tm_scope_preview(&tp, "subdomain_wildcard", buf, sizeof buf);
+		is_str(buf, "agent \u2192 10.1.2.3:* (an address has no parent "
+		    "domain)", "parent domain of an address");
+		tm_scope_preview(&tp, "any_port", buf, sizeof buf);
+		is_str(buf, "agent \u2192 10.1.2.3:*", "any port of an address");
 		is_str(tm_scope_choices[2].scope, "subdomain_wildcard",
 		    "menu order: third is the parent domain");
 		is_str(tm_duration_choices[3].duration, "24h",
