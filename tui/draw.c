@@ -256,10 +256,18 @@ tui_draw_status(struct tui *t)
 		attrset(A_NORMAL);
 		return;
 	}
-	if (t->remote)
-		snprintf(mode, sizeof mode, "%s %s", _("attached"),
-		    gp_link_target(t->link));
-	else
+	compact = COLS < 100;
+	if (t->remote) {
+		/* Compact, a loopback daemon is its port (an 80-column bar
+		 * with the CA's fix and three-digit counts cut it). */
+		const char *to = gp_link_target(t->link);
+
+		if (compact && strncmp(to, "127.0.0.1:", 10) == 0)
+			to += 9;
+		else if (compact && strncmp(to, "[::1]:", 6) == 0)
+			to += 5;
+		snprintf(mode, sizeof mode, "%s %s", _("attached"), to);
+	} else
 		snprintf(mode, sizeof mode, "%s", _("local"));
 	/* HTTPS not seen comes first, with its fix; seen, last. */
 	seen = https_state(t, https, sizeof https);
@@ -272,7 +280,6 @@ tui_draw_status(struct tui *t)
 	 * none while HTTPS's fix needs the room; the unmatched action's
 	 * value alone; the mode only when limited.
 	 */
-	compact = COLS < 100;
 	if (!compact)
 		snprintf(where, sizeof where, "http %s socks %s | ",
 		    tm_str(l, "http"), tm_str(l, "socks5"));

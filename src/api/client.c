@@ -1,6 +1,9 @@
 /*
  * client.c: the remote link: each request is one HTTP/1.1 exchange on a
- * fresh loopback connection (Connection: close); events arrive on a
+ * fresh loopback connection (Connection: close), at most
+ * REQ_MAX_INFLIGHT at once and the rest in turn (deciding 300 marked
+ * entries must not take 300 of the server's connections: beyond its
+ * limit they were refused); events arrive on a
  * WebSocket (wslay client context) that is reopened every two seconds
  * while the server is away.  Both dial (net/dial.c) and then read and
  * write through a gp_stream.
@@ -20,6 +23,7 @@
 
 #define REQ_TIMEOUT_MS	10000
 #define RETRY_MS	2000
+#define REQ_MAX_INFLIGHT 8
 
 struct hreq {
 	struct gp_link		*l;
@@ -31,6 +35,8 @@ struct hreq {
 	void			*data;
 	int			 done;
 	int			 open;		/* timer + stream */
+	int			 started;	/* counted in l->inflight */
+	struct hreq		*next;		/* in l->waiting */
 };
 
 struct wsclient {
@@ -72,13 +78,24 @@ hreq_stream_closed(struct gp_stream *st)
 	hreq_unref(st->data);
 }
 
+static void	hreq_start(struct hreq *);
+
 /* Reports once (status 0 and NULL on failure), then closes. */
 static void
 hreq_finish(struct hreq *q, int status, const cJSON *json)
 {
+	struct gp_link	*l = q->l;
+
 	if (q->done)
 		return;
 	q->done = 1;
+	if (q->started && --l->inflight < REQ_MAX_INFLIGHT &&
+	    l->waiting != NULL && !l->closing) {
+		struct hreq *n = l->waiting;	/* the next in turn */
+
+		l->waiting = n->next;
+		hreq_start(n);
+	}
 	/* Exactly once: a closing link still answers, with status 0. */
 	if (q->fn != NULL)
 		q->fn(q->data, q->l->closing ? 0 : status, q->l->closing ?
@@ -181,10 +198,29 @@ gp_link_remote_request(struct gp_link *l, const char *method,
 	if (text != NULL)
 		gp_buf_add(&q->out, text, blen);
 	free(text);
+	l->handles++;	/* until q is freed, queued or not */
+	if (l->inflight < REQ_MAX_INFLIGHT) {
+		hreq_start(q);
+		return;
+	}
+	if (l->waiting == NULL)
+		l->waiting = q;
+	else
+		l->waiting_last->next = q;
+	l->waiting_last = q;
+}
+
+/* Its turn: the timer (the whole exchange) and the connection. */
+static void
+hreq_start(struct hreq *q)
+{
+	struct gp_link	*l = q->l;
+
+	q->started = 1;
+	l->inflight++;
 	uv_timer_init(l->loop, &q->timer);
 	q->timer.data = q;
 	q->open = 1;
-	l->handles++;
 	uv_timer_start(&q->timer, hreq_timeout, REQ_TIMEOUT_MS, 0);
 	q->dial = gp_dial_start(l->loop, &l->addr, 1, REQ_TIMEOUT_MS,
 	    hreq_dialed, q);
@@ -428,6 +464,16 @@ gp_link_remote(uv_loop_t *loop, const char *target, gp_link_event_fn ev,
 void
 gp_link_remote_close(struct gp_link *l)
 {
+	struct hreq	*q;
+
+	/* Requests still waiting their turn are answered (0) and go. */
+	while ((q = l->waiting) != NULL) {
+		l->waiting = q->next;
+		gp_link_queue_reply(l, q->fn, q->data, 0, NULL);
+		gp_buf_free(&q->out);
+		free(q);
+		gp_link_unref(l);
+	}
 	if (l->ws != NULL && !l->ws->closing) {
 		l->ws->closing = 1;
 		ws_close(l->ws);

@@ -5,6 +5,7 @@
 #include "api/api.h"
 
 struct lreply;
+struct hreq;
 struct wsclient;
 struct gp_bridge;
 
@@ -25,6 +26,9 @@ struct gp_link {
 	/* remote */
 	struct sockaddr_storage	 addr;
 	struct wsclient		*ws;
+	struct hreq		*waiting;	/* requests for their turn */
+	struct hreq		*waiting_last;
+	unsigned		 inflight;	/* connections open */
 	int			 up;
 	unsigned		 retry_ms;
 };
