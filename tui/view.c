@@ -53,9 +53,11 @@ batch_done(struct tui *t, struct view_batch *b, int status,
 		return;
 	if (!t->quit && b->failed == 0)
 		tui_message(t, 0, "%s", b->ok);
-	else if (!t->quit)
+	else if (!t->quit) {
 		tui_message(t, 1, _("%zu of %zu failed: %s"), b->failed, b->n,
 		    b->err);
+		tui_fetch(t, W_ALL);	/* undoes what the views assumed */
+	}
 	free(b);
 }
 
@@ -72,8 +74,11 @@ on_done(void *d, int status, const cJSON *json)
 	else if (status >= 200 && status < 300)
 		tui_message(c->t, 0, "%s", c->ok);
 	else {
+		/* A view drops what it decided at once: a refusal brings
+		 * back what the server still has. */
 		failure(err, sizeof err, status, json);
 		tui_message(c->t, 1, "%s", err);
+		tui_fetch(c->t, W_ALL);
 	}
 	free(c);
 }
