@@ -11,6 +11,7 @@
 #include "dissect/dissect.h"
 #include "ctl/ctl.h"
 #include "tui/model.h"
+#include "api/api.h"
 #include "api/fields.h"
 
 const struct tm_choice tm_scope_choices[] = {
@@ -94,28 +95,7 @@ tm_age(int64_t s, char *out, size_t n)
 		snprintf(out, n, "%lldd", (long long)s / 86400);
 }
 
-/* Does any string value of o contain the filter (case-insensitive)? */
 static void	prune_marks(struct tm_list *);
-static int
-passes(const cJSON *o, const char *filter)
-{
-	const cJSON	*v;
-	char		 num[32];
-
-	if (filter[0] == '\0')
-		return 1;
-	cJSON_ArrayForEach(v, o) {
-		if (cJSON_IsString(v) && strcasestr(v->valuestring, filter))
-			return 1;
-		if (cJSON_IsNumber(v)) {
-			snprintf(num, sizeof num, "%.0f", v->valuedouble);
-			if (strstr(num, filter) != NULL)
-				return 1;
-		}
-	}
-	return 0;
-}
-
 static tm_cmp_fn sort_cmp;
 
 static int
@@ -154,7 +134,7 @@ revis(struct tm_list *l)
 	l->vis = gp_xrealloc(l->vis, (l->cap ? l->cap : 1) * sizeof *l->vis);
 	l->nvis = 0;
 	for (i = 0; i < l->n; i++)
-		if (l->filter[0] == '\0' || passes(l->v[i], l->filter))
+		if (gp_json_has_text(l->v[i], l->filter))
 			l->vis[l->nvis++] = i;
 	/* Ids are unique: the selection's row, if it did not move. */
 	if (old < l->nvis && l->ids[l->vis[old]] == l->sel_id)
@@ -766,7 +746,7 @@ tm_list_take(struct tm_list *l, cJSON **obj)
 		}
 		for (i = 0; i < l->nvis; i++)	/* the lines moved down */
 			l->vis[i]++;
-		if (passes(c, l->filter)) {
+		if (gp_json_has_text(c, l->filter)) {
 			memmove(l->vis + 1, l->vis, l->nvis * sizeof *l->vis);
 			l->vis[0] = 0;
 			l->nvis++;

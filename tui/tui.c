@@ -21,6 +21,7 @@
 
 #include "core/core.h"
 #include "api/fields.h"
+#include "http/http.h"
 #include "tui/tui-int.h"
 
 #define FRAME_MS	50
@@ -140,10 +141,45 @@ tui_pending_new_above(const struct tui *t)
 	return n;
 }
 
+/* A rules fetch: the answer counts only if no later one was sent (a
+ * search typed fast sends one per pause). */
+struct rules_fetch {
+	struct tui	*t;
+	unsigned	 gen;
+};
+
 static void
 on_rules(void *d, int status, const cJSON *json)
 {
-	on_list(d, &((struct tui *)d)->rules, status, json);
+	struct rules_fetch	*f = d;
+	struct tui		*t = f->t;
+
+	if (f->gen == t->rules_gen) {
+		on_list(t, &t->rules, status, json);
+		if (status == 200)
+			t->rules_total = tm_num(json, "total");
+	}
+	free(f);
+}
+
+/*
+ * The TUI holds 10 000 rules, the newest; a filter is a search of them
+ * all on the server (100 000 imported rules are a normal size), which
+ * the list's own filter then keeps current.
+ */
+static void
+fetch_rules(struct tui *t)
+{
+	struct rules_fetch	*f = gp_xcalloc(1, sizeof *f);
+	char			 path[1024], q[3 * sizeof t->rules.filter];
+
+	f->t = t;
+	f->gen = ++t->rules_gen;
+	if (gp_url_escape(t->rules.filter, q, sizeof q) != 0)
+		q[0] = '\0';
+	snprintf(path, sizeof path, "/api/rules?limit=10000&"
+	    "include_expired=true%s%s", q[0] ? "&search=" : "", q);
+	gp_link_request(t->link, "GET", path, NULL, on_rules, f);
 }
 
 static void
@@ -273,9 +309,7 @@ do_fetch(uv_timer_t *tm)
 		gp_link_request(t->link, "GET", "/api/pending?limit=1000", NULL,
 		    on_pending, t);
 	if (w & W_RULES)
-		gp_link_request(t->link, "GET",
-		    "/api/rules?limit=10000&include_expired=true", NULL,
-		    on_rules, t);
+		fetch_rules(t);
 	if (w & W_LOGS)
 		gp_link_request(t->link, "GET", "/api/logs?limit=500", NULL,
 		    on_logs, t);
@@ -442,6 +476,8 @@ set_filter(struct tui *t, const char *text)
 
 	if (l != NULL)
 		tm_list_set_filter(l, text);
+	if (l == &t->rules)
+		tui_fetch(t, W_RULES);	/* the search, on the server */
 	tui_dirty(t);
 }
 
@@ -594,6 +630,8 @@ clear_filter(struct tui *t)
 
 	if (l != NULL && l->filter[0] != '\0') {
 		tm_list_set_filter(l, "");
+		if (l == &t->rules)
+			tui_fetch(t, W_RULES);	/* the newest again */
 		tui_dirty(t);
 	} else if (l == NULL && v->key != NULL)	/* a thread: back */
 		v->key(t, GP_A_THREAD_BACK);

@@ -89,5 +89,8 @@ cJSON	*gp_json_tx(int64_t id, const struct gp_tx_row *);
 /* The "data" of a WebSocket event. */
 cJSON	*gp_json_event(enum gp_event, const void *obj);
 void	 gp_json_time(cJSON *, const char *key, int64_t epoch);	/* or null */
+/* A list's filter: text in a string value (case-insensitive) or in a
+ * number's digits; "" matches all.  The TUI's and the API's search. */
+int	 gp_json_has_text(const cJSON *, const char *text);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "api/fields.h"
@@ -322,4 +323,24 @@ gp_json_event(enum gp_event ev, const void *obj)
 	default:
 		return cJSON_CreateNull();
 	}
+}
+
+int
+gp_json_has_text(const cJSON *o, const char *text)
+{
+	const cJSON	*v;
+	char		 num[32];
+
+	if (text[0] == '\0')
+		return 1;
+	cJSON_ArrayForEach(v, o) {
+		if (cJSON_IsString(v) && strcasestr(v->valuestring, text))
+			return 1;
+		if (cJSON_IsNumber(v)) {
+			snprintf(num, sizeof num, "%.0f", v->valuedouble);
+			if (strstr(num, text) != NULL)
+				return 1;
+		}
+	}
+	return 0;
 }

@@ -138,6 +138,9 @@ int	gp_url_parse_host(struct gp_iov, struct gp_url *, const char **);
  * database, an event or the screen.  Returns the length written.
  */
 size_t	gp_url_redact(struct gp_iov, char *out, size_t outlen);
+/* s as a query value: all but A-Z a-z 0-9 - . _ ~ as %XX (RFC 3986),
+ * NUL-terminated; -1 (out "") when it does not fit in outlen. */
+int	gp_url_escape(const char *s, char *out, size_t outlen);
 
 /* headers.c: forwarding. */
 /* Is this header hop-by-hop for msg (fixed list + Connection tokens)? */

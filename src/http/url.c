@@ -185,3 +185,36 @@ gp_url_redact(struct gp_iov t, char *out, size_t outlen)
 	out[o] = '\0';
 	return o;
 }
+
+int
+gp_url_escape(const char *s, char *out, size_t outlen)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	size_t			o = 0;
+
+	if (outlen == 0)
+		return -1;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 >= outlen)
+				break;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (*s != '\0') {
+		out[0] = '\0';
+		return -1;
+	}
+	out[o] = '\0';
+	return 0;
+}

@@ -1,7 +1,8 @@
 /*
  * http-fuzz.c: the HTTP head scanner and parsers, the chunked scanner,
- * the URL helpers and the tunnel's HTTP sniff.  The first byte picks the mode; the rest is the
- * input, scanned as it would arrive in pieces.
+ * the URL helpers (the escape checked: only unreserved bytes and %XX
+ * out) and the tunnel's HTTP sniff.  The first byte picks the mode; the
+ * rest is the input, scanned as it would arrive in pieces.
  */
 #include "config.h"
 
@@ -11,6 +12,31 @@
 #include "http/http.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* gp_url_escape's output holds nothing but unreserved bytes and %XX. */
+static void
+escaped(const char *s)
+{
+	char	esc[700];
+	size_t	i;
+
+	if (gp_url_escape(s, esc, sizeof esc) != 0) {
+		if (esc[0] != '\0')
+			__builtin_trap();
+		return;
+	}
+	for (i = 0; esc[i] != '\0'; i++) {
+		if (esc[i] == '%') {
+			if (strchr("0123456789ABCDEF", esc[i + 1]) == NULL ||
+			    esc[i + 1] == '\0' || esc[i + 2] == '\0' ||
+			    strchr("0123456789ABCDEF", esc[i + 2]) == NULL)
+				__builtin_trap();
+			i += 2;
+		} else if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+		    "qrstuvwxyz0123456789-._~", esc[i]) == NULL)
+			__builtin_trap();
+	}
+}
 
 static void
 head(const char *p, size_t n, int request)
@@ -37,6 +63,7 @@ head(const char *p, size_t n, int request)
 		return;
 	if (request) {
 		gp_url_redact(m.target, out, sizeof out);
+		escaped(out);
 		if (gp_url_parse_absolute(m.target, &u, &why) == 0)
 			gp_http_build_request(&b, &m, &u, 0, (m.upgrade ?
 			    GP_KEEP_UPGRADE : 0) | GP_KEEP_PROXY_AUTH);

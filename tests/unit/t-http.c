@@ -478,6 +478,28 @@ test_redact(void)
 	}
 }
 
+/* A filter typed in the TUI, as a query value. */
+static void
+test_escape(void)
+{
+	char	out[32];
+
+	is_int(gp_url_escape("api-2.example_x~", out, sizeof out), 0,
+	    "escape: unreserved fits");
+	is_str(out, "api-2.example_x~", "unreserved left as is");
+	gp_url_escape("a b&c=d%/#+?", out, sizeof out);
+	is_str(out, "a%20b%26c%3Dd%25%2F%23%2B%3F", "reserved and space "
+	    "escaped");
+	gp_url_escape("h\xc3\xa9\x01", out, sizeof out);
+	is_str(out, "h%C3%A9%01", "bytes beyond ASCII and controls escaped");
+	is_int(gp_url_escape("abc", out, 4), 0, "exactly fits");
+	is_int(gp_url_escape("abcd", out, 4), -1, "one too many: -1");
+	is_str(out, "", "and nothing half-written");
+	is_int(gp_url_escape("a&", out, 4), -1, "an escape that does not "
+	    "fit: -1");
+	is_int(gp_url_escape("", out, 1), 0, "empty");
+}
+
 /* The first bytes of a tunnel: HTTP/1.x, something else, or more. */
 static void
 test_sniff(void)
@@ -566,6 +588,7 @@ test_host_header(void)
 int
 main(void)
 {
+	test_escape();
 	test_sniff();
 	test_host_header();
 	test_redact();
