@@ -110,6 +110,10 @@ struct tm_list {
 	size_t		  tsize;
 	void		**typed;	/* ntyped rows, in v's order */
 	size_t		  ntyped;	/* n once decoded */
+	/* fetched (rules, activity, traffic): the latest fetch, and the
+	 * server's count of what matches */
+	unsigned	  gen;
+	double		  total;
 };
 
 int64_t		 tm_id(const cJSON *);		/* "id" or "_seq" */

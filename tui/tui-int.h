@@ -84,8 +84,6 @@ struct tui {
 	int			 tab_x[V__COUNT + 1];	/* tab bar layout */
 	size_t			 missed;	/* lines while paused */
 	int			 act_dest_w;	/* Activity's DESTINATION */
-	double			 rules_total;	/* the server's, matching */
-	unsigned		 rules_gen;	/* the latest rules fetch */
 
 	enum overlay		 ov;
 	tui_text_fn		 prompt_done, prompt_live;

@@ -141,57 +141,48 @@ tui_pending_new_above(const struct tui *t)
 	return n;
 }
 
-/* A rules fetch: the answer counts only if no later one was sent (a
+/* A list's fetch: the answer counts only if no later one was sent (a
  * search typed fast sends one per pause). */
-struct rules_fetch {
+struct list_fetch {
 	struct tui	*t;
+	struct tm_list	*l;
 	unsigned	 gen;
 };
 
 static void
-on_rules(void *d, int status, const cJSON *json)
+on_fetched(void *d, int status, const cJSON *json)
 {
-	struct rules_fetch	*f = d;
-	struct tui		*t = f->t;
+	struct list_fetch *f = d;
 
-	if (f->gen == t->rules_gen) {
-		on_list(t, &t->rules, status, json);
+	if (f->gen == f->l->gen) {
+		on_list(f->t, f->l, status, json);
 		if (status == 200)
-			t->rules_total = tm_num(json, "total");
+			f->l->total = tm_num(json, "total");
 	}
 	free(f);
 }
 
 /*
- * The TUI holds 10 000 rules, the newest; a filter is a search of them
- * all on the server (100 000 imported rules are a normal size), which
- * the list's own filter then keeps current.
+ * Rules, Activity and Traffic hold the newest rules, log rows and
+ * transactions (10 000, 500, 500); a filter is also a search of all of
+ * them on the server (100 000 imported rules are a normal size, and an
+ * agent fills 500 transactions in minutes), which the list's own filter
+ * then keeps current as events arrive.
  */
 static void
-fetch_rules(struct tui *t)
+fetch_list(struct tui *t, struct tm_list *l, const char *base)
 {
-	struct rules_fetch	*f = gp_xcalloc(1, sizeof *f);
-	char			 path[1024], q[3 * sizeof t->rules.filter];
+	struct list_fetch	*f = gp_xcalloc(1, sizeof *f);
+	char			 path[1024], q[3 * sizeof l->filter];
 
 	f->t = t;
-	f->gen = ++t->rules_gen;
-	if (gp_url_escape(t->rules.filter, q, sizeof q) != 0)
+	f->l = l;
+	f->gen = ++l->gen;
+	if (gp_url_escape(l->filter, q, sizeof q) != 0)
 		q[0] = '\0';
-	snprintf(path, sizeof path, "/api/rules?limit=10000&"
-	    "include_expired=true%s%s", q[0] ? "&search=" : "", q);
-	gp_link_request(t->link, "GET", path, NULL, on_rules, f);
-}
-
-static void
-on_logs(void *d, int status, const cJSON *json)
-{
-	on_list(d, &((struct tui *)d)->activity, status, json);
-}
-
-static void
-on_tx(void *d, int status, const cJSON *json)
-{
-	on_list(d, &((struct tui *)d)->traffic, status, json);
+	snprintf(path, sizeof path, "%s%s%s", base, q[0] ? "&search=" : "",
+	    q);
+	gp_link_request(t->link, "GET", path, NULL, on_fetched, f);
 }
 
 static void
@@ -309,13 +300,12 @@ do_fetch(uv_timer_t *tm)
 		gp_link_request(t->link, "GET", "/api/pending?limit=1000", NULL,
 		    on_pending, t);
 	if (w & W_RULES)
-		fetch_rules(t);
+		fetch_list(t, &t->rules,
+		    "/api/rules?limit=10000&include_expired=true");
 	if (w & W_LOGS)
-		gp_link_request(t->link, "GET", "/api/logs?limit=500", NULL,
-		    on_logs, t);
+		fetch_list(t, &t->activity, "/api/logs?limit=500");
 	if (w & W_TX)
-		gp_link_request(t->link, "GET", "/api/transactions?limit=500",
-		    NULL, on_tx, t);
+		fetch_list(t, &t->traffic, "/api/transactions?limit=500");
 	if (w & W_CONV)
 		gp_link_request(t->link, "GET", view_conv_query(), NULL,
 		    on_convs, t);
@@ -467,6 +457,14 @@ tui_switch_view(struct tui *t, int v)
 	tui_dirty(t);
 }
 
+/* The fetch of a list whose filter also searches the server, or 0. */
+static unsigned
+fetched(const struct tui *t, const struct tm_list *l)
+{
+	return l == &t->rules ? W_RULES : l == &t->activity ? W_LOGS :
+	    l == &t->traffic ? W_TX : 0;
+}
+
 /* The filter follows the prompt as it is typed; Esc clears it. */
 static void
 set_filter(struct tui *t, const char *text)
@@ -476,8 +474,7 @@ set_filter(struct tui *t, const char *text)
 
 	if (l != NULL)
 		tm_list_set_filter(l, text);
-	if (l == &t->rules)
-		tui_fetch(t, W_RULES);	/* the search, on the server */
+	tui_fetch(t, fetched(t, l));	/* the search, on the server */
 	tui_dirty(t);
 }
 
@@ -630,8 +627,7 @@ clear_filter(struct tui *t)
 
 	if (l != NULL && l->filter[0] != '\0') {
 		tm_list_set_filter(l, "");
-		if (l == &t->rules)
-			tui_fetch(t, W_RULES);	/* the newest again */
+		tui_fetch(t, fetched(t, l));	/* the newest again */
 		tui_dirty(t);
 	} else if (l == NULL && v->key != NULL)	/* a thread: back */
 		v->key(t, GP_A_THREAD_BACK);

@@ -79,11 +79,11 @@ rules_draw(struct tui *t, int top, int rows)
 	    _("No rules yet: n adds one, and decisions on pending requests "
 	    "add them too."));
 	/* More rules than the list holds: said, with the way to the rest. */
-	if (t->rules.filter[0] == '\0' && t->rules_total > (double)t->rules.n) {
+	if (t->rules.filter[0] == '\0' && t->rules.total > (double)t->rules.n) {
 		char m[128];
 
 		snprintf(m, sizeof m, _(" newest %zu of %.0f: / searches all "),
-		    t->rules.n, t->rules_total);
+		    t->rules.n, t->rules.total);
 		attrset(tui_attr(t, CP_NEW, A_BOLD));
 		tui_text(top, COLS - (int)strlen(m) - 1, (int)strlen(m), m);
 		attrset(A_NORMAL);

@@ -134,6 +134,7 @@ api_tx_list(struct api_req *r, struct api_resp *resp)
 {
 	struct gp_tx_filter	f;
 	char			cont[256], dest[256], method[32], sid[96];
+	char			q[256];
 
 	memset(&f, 0, sizeof f);
 	if (qpage(r, resp, &f.limit, &f.offset) != 0)
@@ -142,6 +143,7 @@ api_tx_list(struct api_req *r, struct api_resp *resp)
 	f.container = qstr(r, "container", cont, sizeof cont);
 	f.destination = qstr(r, "destination", dest, sizeof dest);
 	f.method = qstr(r, "method", method, sizeof method);
+	f.search = qstr(r, "search", q, sizeof q);
 	if (qtimes(r, resp, &f.from, &f.to) != 0)
 		return;
 	run(r, resp, &f, 0);

@@ -868,7 +868,7 @@ h_logs(struct api_req *r, struct api_resp *resp)
 {
 	struct gp_log_filter	 f;
 	struct gp_ctl_logs_result res = { 0, NULL, 0, 0, 0, 0 };
-	char			 cont[256], dest[256], result[16];
+	char			 cont[256], dest[256], result[16], q[256];
 
 	memset(&f, 0, sizeof f);
 	f.result = -1;
@@ -876,6 +876,7 @@ h_logs(struct api_req *r, struct api_resp *resp)
 		return;
 	f.container = qstr(r, "container", cont, sizeof cont);
 	f.destination = qstr(r, "destination", dest, sizeof dest);
+	f.search = qstr(r, "search", q, sizeof q);
 	if (api_query(r, "result", result, sizeof result) && result[0]) {
 		if (strcmp(result, "allowed") != 0 &&
 		    strcmp(result, "blocked") != 0) {

@@ -1072,6 +1072,7 @@ txq_free(struct txq_job *j)
 	free((char *)j->f.destination);
 	free((char *)j->f.method);
 	free((char *)j->f.session_id);
+	free((char *)j->f.search);
 	gp_store_tx_free(j->rows, j->n);
 	free(j);
 }
@@ -1114,6 +1115,7 @@ gp_ctl_tx_query_async(struct gp_ctl *c, const struct gp_tx_filter *f,
 	j->f.destination = dup_or_null(f->destination);
 	j->f.method = dup_or_null(f->method);
 	j->f.session_id = dup_or_null(f->session_id);
+	j->f.search = dup_or_null(f->search);
 	j->fn = fn;
 	j->arg = arg;
 	if (uv_queue_work(c->loop, &j->w, txq_run, txq_done) != 0) {

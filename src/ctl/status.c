@@ -178,6 +178,7 @@ logjob_done(uv_work_t *w, int status)
 		j->fn(j->arg, &j->res);
 	free((char *)j->f.container);
 	free((char *)j->f.destination);
+	free((char *)j->f.search);
 	free(j);
 }
 
@@ -191,6 +192,7 @@ queue_read(struct gp_ctl *c, struct logjob *j)
 		return 0;
 	free((char *)j->f.container);
 	free((char *)j->f.destination);
+	free((char *)j->f.search);
 	free(j);
 	return -1;
 }
@@ -212,6 +214,7 @@ gp_ctl_logs_async(struct gp_ctl *c, const struct gp_log_filter *f,
 		j->f.container = f->container ? gp_xstrdup(f->container) : NULL;
 		j->f.destination = f->destination ?
 		    gp_xstrdup(f->destination) : NULL;
+		j->f.search = f->search ? gp_xstrdup(f->search) : NULL;
 	}
 	j->barrier = gp_store_log_barrier(c->store);
 	return queue_read(c, j);

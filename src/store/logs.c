@@ -377,6 +377,17 @@ filter_sql(struct gp_buf *b, const void *arg)
 		    " instr(ifnull(l.resolved_hostname, ''), :d) > 0)");
 	if (f->result >= 0)
 		gp_buf_addstr(b, " AND l.result = :r");
+	/* The TUI's filter, over what its Activity list shows. */
+	if (f->search != NULL)
+		gp_buf_addstr(b, " AND (instr(lower(l.container_name), lower(:q))"
+		    " OR instr(lower(l.destination_host), lower(:q))"
+		    " OR instr(lower(ifnull(l.resolved_hostname, '')), lower(:q))"
+		    " OR instr(lower(ifnull(l.method, '')), lower(:q))"
+		    " OR instr(l.result, lower(:q))"
+		    " OR instr(lower(ifnull(l.reason, '')), lower(:q))"
+		    " OR instr(lower(ifnull(l.request, '')), lower(:q))"
+		    " OR instr(ifnull(l.client_addr, ''), :q)"
+		    " OR instr(CAST(l.destination_port AS TEXT), :q))");
 	if (f->from > 0)
 		gp_buf_addstr(b, " AND l.timestamp >= :f");
 	if (f->to > 0)
@@ -390,6 +401,7 @@ bind_filter(sqlite3_stmt *st, const void *arg)
 
 	gp_store_bind_named(st, ":c", f->container);
 	gp_store_bind_named(st, ":d", f->destination);
+	gp_store_bind_named(st, ":q", f->search);
 	gp_store_bind_named(st, ":r", f->result ? "allowed" : "blocked");
 	gp_store_bind_time(st, ":f", f->from);
 	gp_store_bind_time(st, ":t", f->to);

@@ -141,6 +141,7 @@ void	gp_store_rule_hit(struct gp_store *, int64_t rule_id, int64_t when);
 struct gp_log_filter {
 	const char	*container;	/* exact; NULL any */
 	const char	*destination;	/* substring of host/hostname */
+	const char	*search;	/* in any shown column, any case */
 	int		 result;	/* -1 any, 1 allowed, 0 blocked */
 	int64_t		 from, to;	/* epoch seconds; 0 open */
 	int		 limit, offset;
@@ -238,6 +239,7 @@ struct gp_tx_filter {
 	int64_t		 id;		/* > 0: that one, with bodies */
 	const char	*container, *destination, *method;
 	const char	*session_id;
+	const char	*search;	/* in any listed column, any case */
 	int64_t		 from, to;	/* epoch s, 0: open */
 	int		 limit, offset;
 };

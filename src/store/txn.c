@@ -159,6 +159,14 @@ tx_where(struct gp_buf *b, const void *arg)
 		gp_buf_addstr(b, " AND method = :m");
 	if (f->session_id != NULL)
 		gp_buf_addstr(b, " AND session_id = :sid");
+	/* The TUI's filter, over what its Traffic list shows. */
+	if (f->search != NULL)
+		gp_buf_addstr(b, " AND (instr(lower(container_name), lower(:q))"
+		    " OR instr(lower(destination_host), lower(:q))"
+		    " OR instr(lower(method), lower(:q))"
+		    " OR instr(lower(url), lower(:q))"
+		    " OR instr(CAST(status_code AS TEXT), :q)"
+		    " OR instr(CAST(destination_port AS TEXT), :q))");
 	if (f->from > 0)
 		gp_buf_addstr(b, " AND timestamp >= :f");
 	if (f->to > 0)
@@ -177,6 +185,7 @@ tx_bind(sqlite3_stmt *st, const void *arg)
 	gp_store_bind_named(st, ":d", f->destination);
 	gp_store_bind_named(st, ":m", f->method);
 	gp_store_bind_named(st, ":sid", f->session_id);
+	gp_store_bind_named(st, ":q", f->search);
 	gp_store_bind_time(st, ":f", f->from);
 	gp_store_bind_time(st, ":t", f->to);
 }

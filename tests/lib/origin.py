@@ -39,6 +39,9 @@ def encoded(kind):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body are two writes: with Nagle, the body waited
+    # for the client's delayed ACK, 40 ms a keep-alive request.
+    disable_nagle_algorithm = True
 
     def parse_request(self):
         # An origin takes an absolute-form target too (RFC 9112 3.2.2):
