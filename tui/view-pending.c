@@ -101,6 +101,14 @@ pending_draw(struct tui *t, int top, int rows)
 		if (t->pending.nmarks > 0)
 			snprintf(m + strlen(m), sizeof m - strlen(m),
 			    _(" %zu marked "), t->pending.nmarks);
+		int x = COLS - (int)strlen(m) - 1;
+
+		/* Over whole column names: "HIT ^ 3 new above" read as a
+		 * heading of its own. */
+		while (x > 0 && (mvinch(top, x - 1) & A_CHARTEXT) != ' ')
+			x--;
+		attrset(A_BOLD | A_UNDERLINE);
+		tui_text(top, x, COLS - x, "");
 		attrset(tui_attr(t, CP_NEW, A_REVERSE) | A_BOLD);
 		tui_text(top, COLS - (int)strlen(m) - 1, (int)strlen(m), m);
 		attrset(A_NORMAL);
