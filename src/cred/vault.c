@@ -179,17 +179,24 @@ gp_placeholder_global(char out[GP_PLACEHOLDER_MAX])
 	    h);
 }
 
+/*
+ * What the screen and the API show of a secret.  The original shows
+ * the first 6 and the last 3 characters from 9 on: all of a 9-character
+ * secret, and the last 2 of a shorter one.  Here at most 9 of 24 or
+ * more (a key's public prefix, "sk-ant", "ghp_xy", and enough to tell
+ * two apart), 6 of 16 to 23, and nothing of a shorter one.
+ */
 void
 gp_secret_preview(const char *v, char *out, size_t outlen)
 {
 	size_t n = strlen(v);
 
-	if (n >= 9)
+	if (n >= 24)
 		snprintf(out, outlen, "%.6s***%s", v, v + n - 3);
-	else if (n <= 2)
-		snprintf(out, outlen, "***");
+	else if (n >= 16)
+		snprintf(out, outlen, "%.4s***%s", v, v + n - 2);
 	else
-		snprintf(out, outlen, "***%s", v + n - 2);
+		snprintf(out, outlen, "***");
 }
 
 const char *

@@ -97,6 +97,17 @@ gp_ctl_creds_load(struct gp_ctl *c)
 			gp_buf_printf(&bad, "%s%s", nbad ? ", " : "",
 			    k->label);
 			nbad++;
+		} else {
+			/* A preview stored by an older rule (or the
+			 * original's) may show most of the secret, or all. */
+			char pv[sizeof k->preview];
+
+			gp_secret_preview(k->value, pv, sizeof pv);
+			if (strcmp(pv, k->preview) != 0) {
+				memcpy(k->preview, pv, sizeof pv);
+				(void)gp_store_cred_set_preview(c->store,
+				    k->id, pv);
+			}
 		}
 	}
 	gp_store_creds_free(v, n);

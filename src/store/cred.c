@@ -67,6 +67,14 @@ gp_store_cred_set_hosts(struct gp_store *s, const char *id, const char *hosts)
 }
 
 int
+gp_store_cred_set_preview(struct gp_store *s, const char *id,
+    const char *preview)
+{
+	return exec_id(s, "UPDATE credentials SET value_preview = ?2"
+	    " WHERE id = ?1", id, preview);
+}
+
+int
 gp_store_creds_load(struct gp_store *s, struct gp_cred_row **out, size_t *n)
 {
 	sqlite3_stmt		*st;

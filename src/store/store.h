@@ -337,6 +337,8 @@ int	gp_store_cred_insert(struct gp_store *, const struct gp_cred_row *);
 int	gp_store_cred_delete(struct gp_store *, const char *id);
 int	gp_store_cred_set_hosts(struct gp_store *, const char *id,
 	    const char *hosts);
+int	gp_store_cred_set_preview(struct gp_store *, const char *id,
+	    const char *preview);
 /* Every row, newest first (caller frees with gp_store_creds_free). */
 int	gp_store_creds_load(struct gp_store *, struct gp_cred_row **,
 	    size_t *);

@@ -10,7 +10,7 @@
 
 mitm_start
 ws_events
-SECRET="sk-real-secret-$RANDOM$RANDOM-xyz"
+SECRET="sk-real-secret-$(printf '%010d' "$RANDOM$RANDOM")-xyz"	# 29 characters
 c=$(api POST /api/credentials -d "{\"label\":\"LOCAL_TOKEN\",\"value\":\"$SECRET\",\"hosts\":[\"localhost\"]}")
 is "$(api_status)" 200 "a credential added"
 PH=$(jget "$c" 'd["placeholder"]'); ID=$(jget "$c" 'd["id"]')
@@ -60,8 +60,13 @@ grep -q 'POSSIBLE EXFILTRATION: .* credential ANTHROPIC_API_KEY to localhost' "$
 
 # A restart keeps it; then a wrong session.key is said, not hidden.
 gp_stop
+# A preview stored by the original's rule may be the whole secret: it
+# is made again from the value at start-up, in the database too.
+sql "UPDATE credentials SET value_preview = 'sk-real-secret-whole' WHERE label = 'LOCAL_TOKEN'"
 SSL_CERT_FILE="$T/cert.pem" gp_start
 is "$(jget "$(api GET /api/credentials)" 'd[1]["readable"]')" True "after a restart: read back with session.key"
+is "$(jget "$(api GET /api/credentials)" 'd[1]["value_preview"]')" "sk-rea***xyz" "an old preview is made again from the value"
+is "$(sql "SELECT value_preview FROM credentials WHERE label = 'LOCAL_TOKEN'")" "sk-rea***xyz" "and stored so"
 out=$(curl -s --max-time 10 -p -x "http://$GP_HTTP" --cacert "$CA" -H "Authorization: Bearer $PH" "https://localhost:$OP/headers")
 like "$out" "Bearer $SECRET" "and substituted"
 gp_stop

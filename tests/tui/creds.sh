@@ -9,7 +9,7 @@
 origin_start plain; PP=$ORIGIN_PORT
 tui_core
 api POST /api/rules -d '{"destination_pattern":"127.0.0.1","action":"allow"}' >/dev/null
-SECRET="sk-tui-secret-$RANDOM-xyz"
+SECRET="sk-tui-secret-$(printf '%06d' "$RANDOM")-xyz"	# 24 characters
 
 keys 6
 wait_for 5 on_screen "No sessions or credentials"; ok $? "6: Credentials, empty, says how they come"

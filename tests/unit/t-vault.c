@@ -74,12 +74,33 @@ main(void)
 	ok(strncmp(ph, "greyproxy:credential:v1:global:", 31) == 0 &&
 	    strlen(ph) == 31 + 32 && strspn(ph + 31, "0123456789abcdef") == 32,
 	    "placeholder: %s", ph);
-	gp_secret_preview("sk-ant-api03-abcdefXYZ", pv, sizeof pv);
-	is_str(pv, "sk-ant***XYZ", "preview of a long value");
-	gp_secret_preview("abcdef", pv, sizeof pv);
-	is_str(pv, "***ef", "preview of a short value");
+	gp_secret_preview("sk-ant-api03-abcdefghiXYZ", pv, sizeof pv);
+	is_str(pv, "sk-ant***XYZ", "preview of a long value: 9 of 25");
+	gp_secret_preview("ghp_0123456789abcdef", pv, sizeof pv);
+	is_str(pv, "ghp_***ef", "20 characters: 6 shown");
+	gp_secret_preview("abcdefghijklmno", pv, sizeof pv);
+	is_str(pv, "***", "15 characters: none shown");
+	/* The original showed all of a 9-character secret: "abcdef***ghi". */
+	gp_secret_preview("abcdefghi", pv, sizeof pv);
+	is_str(pv, "***", "9 characters: none shown");
 	gp_secret_preview("ab", pv, sizeof pv);
 	is_str(pv, "***", "preview of two characters");
+	{
+		/* At most three eighths of any value, whatever its length. */
+		char	v[64];
+		size_t	n, shown;
+		int	fine = 1;
+
+		for (n = 1; n < sizeof v; n++) {
+			memset(v, 'x', n);
+			v[n] = '\0';
+			gp_secret_preview(v, pv, sizeof pv);
+			shown = strlen(pv) - 3;
+			if (8 * shown > 3 * n)
+				fine = 0;
+		}
+		ok(fine, "no preview shows more than 3/8 of its value");
+	}
 	is_str(gp_cred_default_hosts("anthropic_api_key"), "api.anthropic.com",
 	    "ANTHROPIC_API_KEY: api.anthropic.com");
 	is_str(gp_cred_default_hosts("GH_TOKEN"), "api.github.com\ngithub.com",
