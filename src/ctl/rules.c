@@ -112,6 +112,11 @@ gp_ctl_rejudge(struct gp_ctl *c)
 		q.now = now;
 		if (!gp_rules_match(c->rules, &q, &m) || !m.matched)
 			continue;
+		/* An allow that does not open a local-network literal
+		 * leaves it waiting for a person (it would be refused). */
+		if (m.action == GP_ALLOW && !gp_proxy_rule_opens(&c->px,
+		    e->container, e->host, e->port))
+			continue;
 		gp_log(GP_LOG_INFO, "pending %lld %s:%u %s by rule %lld",
 		    (long long)e->id, e->host, e->port, m.action == GP_ALLOW ?
 		    "allowed" : "denied", (long long)m.rule_id);

@@ -670,6 +670,17 @@ decide_rules(struct gp_flow *f)
 		hold(f);
 		return;
 	}
+	/* A wildcard or a name's allow does not open the local network:
+	 * a person does (or a rule naming it), asked now rather than
+	 * refused at connect. */
+	if (!gp_proxy_rule_opens(f->px, f->identity, f->host, f->port)) {
+		if (f->px->settings != NULL && f->px->settings->default_action
+		    == GP_DEFAULT_BLOCK)
+			refuse(f, GP_R_POLICY);
+		else
+			hold(f);
+		return;
+	}
 	if (f->px->store != NULL)
 		gp_store_rule_hit(f->px->store, f->match.rule_id, f->t0);
 	f->allowed = 1;
@@ -738,6 +749,21 @@ gp_flow_decide(struct gp_flow *f)
 	decide_rules(f);
 }
 
+/* Without a person's answer: an address outside the local network, or
+ * one a rule names (exact or CIDR; loopback: also localhost). */
+static int
+addr_open(const struct gp_proxy *px, const char *identity,
+    const struct sockaddr *sa, unsigned port, int64_t now)
+{
+	char	ip[INET6_ADDRSTRLEN];
+
+	if (!gp_addr_is_private(sa))
+		return 1;
+	gp_addr_ip(sa, ip, sizeof ip);
+	return gp_rules_names_ip(px->rules, identity, ip,
+	    gp_addr_is_loopback(sa), port, now);
+}
+
 /*
  * The guard on the addresses a connection would dial.  Any address that
  * is greyproxy itself refuses the whole destination (*why GP_R_SELF),
@@ -765,21 +791,35 @@ gp_flow_guard(struct gp_flow *f, unsigned port, struct sockaddr_storage *a,
 	if (f->approved || st == NULL || !st->private_protection)
 		return n;
 	for (i = 0; i < n; i++) {
-		const struct sockaddr *sa = (const struct sockaddr *)&a[i];
-
-		if (gp_addr_is_private(sa)) {
-			gp_addr_ip(sa, ip, sizeof ip);
-			if (!gp_rules_names_ip(f->px->rules, f->identity, ip,
-			    gp_addr_is_loopback(sa), port, gp_now())) {
-				gp_log(GP_LOG_DEBUG, "%s resolves to local "
-				    "address %s, not named by a rule",
-				    f->host, ip);
-				continue;
-			}
+		if (!addr_open(f->px, f->identity,
+		    (const struct sockaddr *)&a[i], port, gp_now())) {
+			gp_addr_ip((const struct sockaddr *)&a[i], ip,
+			    sizeof ip);
+			gp_log(GP_LOG_DEBUG, "%s resolves to local address "
+			    "%s, not named by a rule", f->host, ip);
+			continue;
 		}
 		a[o++] = a[i];
 	}
 	return o;
+}
+
+int
+gp_proxy_rule_opens(struct gp_proxy *px, const char *identity,
+    const char *host, unsigned port)
+{
+	struct sockaddr_storage	a[GP_RESOLVE_MAX];
+	size_t			n, i;
+	int64_t			now = gp_now();
+
+	if (px->settings == NULL || !px->settings->private_protection)
+		return 1;
+	n = gp_resolve_static(px->resolver, host, port, a, GP_RESOLVE_MAX);
+	for (i = 0; i < n; i++)
+		if (addr_open(px, identity, (const struct sockaddr *)&a[i],
+		    port, now))
+			return 1;
+	return n == 0;
 }
 
 /* Resolves and dials f->host:f->port (reusing f->u if already open). */

@@ -99,6 +99,16 @@ int	gp_proxy_is_self(const struct gp_proxy *, const struct sockaddr *);
 /* How many of the n addresses are greyproxy itself. */
 size_t	gp_proxy_count_self(const struct gp_proxy *,
 	    const struct sockaddr_storage *, size_t n);
+/*
+ * Does an allow rule that matched host open it for identity?  Not a
+ * local-network destination known without a query (an address literal,
+ * localhost) that no rule names: the guard would drop each of its
+ * addresses at connect, so it waits for a person instead (pending,
+ * flagged local), and a new wildcard rule does not release it from
+ * there to be refused.  A name is judged on its addresses at connect.
+ */
+int	gp_proxy_rule_opens(struct gp_proxy *, const char *identity,
+	    const char *host, unsigned port);
 
 /*
  * SOCKS5 wire format (RFC 1928, RFC 1929); pure, no I/O.  Each parser

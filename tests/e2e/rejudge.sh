@@ -101,6 +101,26 @@ api PUT /api/settings -d '{"privateNetworkProtection":true}' >/dev/null
 c9_pid=$!; PIDS="$PIDS $c9_pid"
 wait_for 10 waiting y2.localhost "$P"; ok $? "a local destination is held"
 api POST /api/rules -d '{"destination_pattern":"*.localhost","action":"allow"}' >/dev/null
-answered_in c9 2; ok $? "released by the wildcard rule"
-grep -qi "X-Proxy-Error: blocked-by-policy" "$T/c9.h"; ok $? "but a wildcard rule does not open the local network"
+# A wildcard rule does not open the local network: releasing the client
+# would only have it refused (blocked-by-policy), so it keeps waiting
+# for a person.
+! answered_in c9 2; ok $? "a wildcard rule leaves a local destination waiting"
+waiting y2.localhost "$P"; ok $? "still held, for a person"
+api POST "/api/pending/$(pid_of y2.localhost "$P")/allow" -d '{"scope":"once"}' >/dev/null
+answered_in c9 5; ok $? "a person's answer releases it"
+grep -q "^HTTP/1.1 200" "$T/c9.h"; ok $? "to the origin"
+
+# --- a wildcard allow that matches a local literal asks a person ----------
+# (before: allowed by the rule, then refused at connect by the guard)
+( curl -s -D "$T/c10.h" -o /dev/null --max-time 25 --proxy-user guard:x -x "http://$GP_HTTP" "http://y3.localhost:$P/hello" ) &
+c10_pid=$!; PIDS="$PIDS $c10_pid"
+wait_for 10 waiting y3.localhost "$P"; ok $? "matched by *.localhost, yet held for a person"
+is "$(jget "$(api GET /api/pending)" "[e['local_network'] for e in d['items'] if e['destination_host']=='y3.localhost'][0]")" True "flagged local"
+api POST "/api/pending/$(pid_of y3.localhost "$P")/deny" -d '{"scope":"once"}' >/dev/null
+answered_in c10 5; ok $? "a person's refusal answers it"
+grep -qi "X-Proxy-Error: blocked-by-denylist" "$T/c10.h"; ok $? "refused"
+api PUT /api/settings -d '{"defaultAction":"block"}' >/dev/null
+curl -s -D "$T/c11.h" -o /dev/null --max-time 10 --proxy-user guard:x -x "http://$GP_HTTP" "http://y4.localhost:$P/hello"
+grep -qi "X-Proxy-Error: blocked-by-policy" "$T/c11.h"; ok $? "with unmatched requests blocked, it is refused at once: blocked-by-policy"
+api PUT /api/settings -d '{"defaultAction":"pending"}' >/dev/null
 done_testing
