@@ -401,6 +401,13 @@ tui_on_event(void *data, const char *type, cJSON **dp)
 			tm_list_take(&t->activity, dp);
 		tui_fetch(t, W_STATUS);
 		tui_dirty(t);
+	} else if (strcmp(type, "request_log.updated") == 0) {
+		/* A tunnel closed: its row (listed since it opened), now
+		 * with its bytes and duration. */
+		if (tm_list_find(&t->activity, tm_id(d)) != NULL) {
+			tm_list_upsert(&t->activity, d);
+			tui_dirty(t);
+		}
 	} else if (strcmp(type, "session.substitution") == 0) {
 		view_creds_used(t, d);
 		tui_fetch(t, W_CREDS);

@@ -139,6 +139,8 @@ gp_json_conn_log(const struct gp_conn_log *l)
 	cJSON_AddNumberToObject(o, GP_F_COUNT, l->count > 1 ? (double)l->count :
 	    1);
 	cJSON_AddNumberToObject(o, GP_F_BYTES_DOWN, (double)l->bytes_down);
+	if (l->id != 0)		/* the row's, as /api/logs gives it */
+		cJSON_AddNumberToObject(o, GP_F_ID, (double)l->id);
 	return o;
 }
 
@@ -249,6 +251,7 @@ gp_json_event(enum gp_event ev, const void *obj)
 		return o;
 	}
 	case GP_EV_LOG_CREATED:
+	case GP_EV_LOG_UPDATED:
 		return gp_json_conn_log(obj);
 	case GP_EV_RULE_CREATED:
 		return gp_json_rule(obj);

@@ -191,6 +191,7 @@ void	 gp_buf_free(struct gp_buf *);
 	X(PENDING_DISMISSED, "pending_request.dismissed")		\
 	X(WAITERS_CHANGED, "waiters.changed")				\
 	X(LOG_CREATED, "request_log.created")				\
+	X(LOG_UPDATED, "request_log.updated")				\
 	X(RULE_CREATED, "rule.created")					\
 	X(RULE_UPDATED, "rule.updated")					\
 	X(RULE_DELETED, "rule.deleted")					\

@@ -463,47 +463,88 @@ gp_flow_set_identity(struct gp_flow *f, const char *user)
 		snprintf(f->identity, sizeof f->identity, "%s", user);
 }
 
-void
+int64_t
 gp_proxy_log_row(struct gp_proxy *px, const struct gp_conn_log *l)
 {
+	struct gp_conn_log	c = *l;
+
 	if (px->store != NULL)
-		gp_store_log_push(px->store, l);
+		c.id = gp_store_log_push(px->store, l);
 	if (px->bus != NULL)
-		gp_bus_emit(px->bus, GP_EV_LOG_CREATED, l);
+		gp_bus_emit(px->bus, l->update_of != 0 ? GP_EV_LOG_UPDATED :
+		    GP_EV_LOG_CREATED, &c);
+	return c.id;
 }
 
-void
-gp_flow_log(struct gp_flow *f)
+/* The decision in greyproxy's log. */
+static void
+log_line(struct gp_flow *f)
 {
-	struct gp_conn_log	l;
-	char			esc[GP_REQ_MAX * 4];
+	char	esc[GP_REQ_MAX * 4];
 
-	if (!f->need_log)
-		return;
-	f->need_log = 0;
-	memset(&l, 0, sizeof l);
-	l.ts = f->t0;
-	l.container = f->identity;
-	l.client_addr = f->client_addr;
-	l.method = f->ops->method;
-	l.request = f->request;
-	l.host = f->host;
-	l.port = f->port;
-	l.resolved_ip = f->resolved_ip[0] ? f->resolved_ip : NULL;
-	l.resolved_hostname = f->hostname[0] ? f->hostname : NULL;
-	l.allowed = f->allowed;
-	l.rule_id = f->match.matched ? f->match.rule_id : 0;
-	l.reason = gp_reason_label(f->reason);
-	l.bytes_up = f->c.nread - f->up0;
-	l.bytes_down = f->u.nread - f->down0;
-	l.duration_ms = uv_now(f->px->loop) - f->t0_ms;
-	gp_proxy_log_row(f->px, &l);
 	gp_log(GP_LOG_INFO, "%s %s %s%s%s:%u %s%s%s by %s", f->ops->method,
 	    f->identity, gp_log_escape(esc, sizeof esc, f->host,
 	    strlen(f->host)), f->hostname[0] ? "/" : "", f->hostname,
 	    f->port, f->allowed ? "allowed" : "blocked",
 	    f->reason != GP_R_NONE ? " " : "", gp_reason_label(f->reason),
 	    f->client_addr);
+}
+
+/* The flow's row as it stands. */
+static void
+log_fill(struct gp_flow *f, struct gp_conn_log *l)
+{
+	memset(l, 0, sizeof *l);
+	l->ts = f->t0;
+	l->container = f->identity;
+	l->client_addr = f->client_addr;
+	l->method = f->ops->method;
+	l->request = f->request;
+	l->host = f->host;
+	l->port = f->port;
+	l->resolved_ip = f->resolved_ip[0] ? f->resolved_ip : NULL;
+	l->resolved_hostname = f->hostname[0] ? f->hostname : NULL;
+	l->allowed = f->allowed;
+	l->rule_id = f->match.matched ? f->match.rule_id : 0;
+	l->reason = gp_reason_label(f->reason);
+	l->bytes_up = f->c.nread - f->up0;
+	l->bytes_down = f->u.nread - f->down0;
+	l->duration_ms = uv_now(f->px->loop) - f->t0_ms;
+}
+
+/*
+ * A tunnel's row is written when it opens, so that a connection of
+ * hours is seen (and in /api/logs, as the original writes it at the
+ * decision) while it runs; gp_flow_log completes it with its bytes and
+ * duration when it closes.
+ */
+static void
+log_open(struct gp_flow *f)
+{
+	struct gp_conn_log l;
+
+	if (!f->need_log || f->log_id != 0 || !f->allowed)
+		return;
+	log_fill(f, &l);
+	f->log_id = gp_proxy_log_row(f->px, &l);
+	log_line(f);
+}
+
+void
+gp_flow_log(struct gp_flow *f)
+{
+	struct gp_conn_log	l;
+
+	if (!f->need_log)
+		return;
+	f->need_log = 0;
+	log_fill(f, &l);
+	l.update_of = f->log_id;
+	f->log_id = 0;
+	gp_proxy_log_row(f->px, &l);
+	if (l.update_of != 0)
+		return;		/* said when it opened */
+	log_line(f);
 }
 
 void
@@ -914,6 +955,7 @@ gp_flow_tunnel(struct gp_flow *f)
 	 * will decide here whether the bytes are relayed raw.
 	 */
 	f->tunnel = 1;
+	log_open(f);
 	gp_flow_uncork(&f->c);		/* relayed bytes come after */
 	gp_flow_uncork(&f->u);
 	gp_flow_set_timeout(f, f->px->opts.idle_timeout_ms);

@@ -148,6 +148,8 @@ struct gp_flow {
 	unsigned			 intercepted:1;	/* an exchange reads the
 							 * tunnel (TLS or clear) */
 	unsigned			 upgraded:1;	/* tunnel after a 101 */
+	int64_t				 log_id;	/* its row, written at the
+							 * tunnel's opening */
 	struct gp_waiter		 w;
 	uint64_t			 last_active;
 	unsigned			 timeout_ms;

@@ -90,10 +90,11 @@ int	gp_proxy_add_filter(struct gp_proxy *, const struct gp_http_filter_ops *,
 void	gp_proxy_add_self(struct gp_proxy *, const struct sockaddr *);
 /*
  * The one way a decision becomes a connection-log row: queued for the
- * writer (copied) and announced.  Every kind of traffic (HTTP, CONNECT,
+ * writer (copied) and announced (request_log.created, or .updated for
+ * an update_of); returns the row's id, 0 when dropped.  Every kind of traffic (HTTP, CONNECT,
  * SOCKS5, UDP, DNS) fills a gp_conn_log and hands it here.
  */
-void	gp_proxy_log_row(struct gp_proxy *, const struct gp_conn_log *);
+int64_t	gp_proxy_log_row(struct gp_proxy *, const struct gp_conn_log *);
 int	gp_proxy_self_port(const struct gp_proxy *, unsigned port);
 int	gp_proxy_is_self(const struct gp_proxy *, const struct sockaddr *);
 /* How many of the n addresses are greyproxy itself. */

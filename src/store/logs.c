@@ -90,7 +90,31 @@ found:
 	return 0;
 }
 
-void
+/*
+ * Row ids are given here, on the loop, as rows are queued: a tunnel's
+ * row is written when it opens and completed by id when it closes, and
+ * the writer thread inserts later.  The first from the table (and its
+ * AUTOINCREMENT sequence: ids are never reused).
+ */
+static int64_t
+next_log_id(struct gp_store *s)
+{
+	int64_t	last;
+
+	if (!s->log_ids) {
+		/* Unread (the database busy): SQLite gives this row its
+		 * id, and the next row asks again; none given here yet. */
+		if ((last = gp_store_int(s, "SELECT max(ifnull((SELECT seq"
+		    " FROM sqlite_sequence WHERE name = 'request_logs'), 0),"
+		    " ifnull((SELECT max(id) FROM request_logs), 0))")) < 0)
+			return 0;
+		s->log_ids = 1;
+		s->log_last_id = last;
+	}
+	return ++s->log_last_id;
+}
+
+int64_t
 gp_store_log_push(struct gp_store *s, const struct gp_conn_log *l)
 {
 	const char		*fields[] = { l->container, l->client_addr,
@@ -100,17 +124,19 @@ gp_store_log_push(struct gp_store *s, const struct gp_conn_log *l)
 	size_t			 i, len = 0;
 	char			*p;
 
-	if (!within_budget(s, l->container, l->ts))
-		return;
+	if (l->update_of == 0 && !within_budget(s, l->container, l->ts))
+		return 0;
 	if (s->nlog >= LOG_QUEUE_MAX) {
 		if (!s->queue_full && !s->failing)
 			gp_log(GP_LOG_WARN, "connection log queue full (%d "
 			    "rows); dropping and counting rows until it drains",
 			    LOG_QUEUE_MAX);
 		s->queue_full = 1;
-		s->dropped++;
-		s->episode_dropped++;
-		return;
+		if (l->update_of == 0) {	/* a row, not its bytes */
+			s->dropped++;
+			s->episode_dropped++;
+		}
+		return 0;
 	}
 	if (s->nlog == s->caplog) {
 		s->caplog = s->caplog ? s->caplog * 2 : 64;
@@ -121,6 +147,7 @@ gp_store_log_push(struct gp_store *s, const struct gp_conn_log *l)
 			len += strlen(fields[i]) + 1;
 	row = &s->logq[s->nlog++];
 	row->l = *l;
+	row->l.id = l->update_of != 0 ? l->update_of : next_log_id(s);
 	row->strs = p = gp_xmalloc(len);
 	row->l.container = put(&p, l->container);
 	row->l.client_addr = put(&p, l->client_addr);
@@ -130,6 +157,7 @@ gp_store_log_push(struct gp_store *s, const struct gp_conn_log *l)
 	row->l.resolved_hostname = put(&p, l->resolved_hostname);
 	row->l.resolved_ip = put(&p, l->resolved_ip);
 	row->l.reason = put(&p, l->reason);
+	return row->l.id;
 }
 
 size_t
@@ -217,7 +245,8 @@ counts_add(struct gp_store *s, size_t from, size_t to)
 	if (!s->counting)	/* the triggers counted them */
 		return 0;
 	for (i = from; i < to; i++)
-		n[s->logq[i].l.allowed ? 0 : 1]++;
+		if (s->logq[i].l.update_of == 0)
+			n[s->logq[i].l.allowed ? 0 : 1]++;
 	if (n[0] == 0 && n[1] == 0)
 		return 0;
 	st = gp_store_stmt(s, ST_LOG_COUNTS_ADD, "UPDATE log_counts SET n ="
@@ -261,8 +290,9 @@ gp_store_log_flush(struct gp_store *s)
 static int
 log_insert(struct gp_store *s)
 {
-	sqlite3_stmt	*st;
+	sqlite3_stmt	*st, *up;
 	size_t		 i, done = 0;
+	int		 rc;
 	char		 ts[20];
 	int64_t		 ts_of = -1;	/* the second ts holds */
 
@@ -270,10 +300,14 @@ log_insert(struct gp_store *s)
 	    " (timestamp, container_name, destination_host, destination_port,"
 	    " resolved_hostname, method, result, rule_id, response_time_ms,"
 	    " client_addr, request, resolved_ip, reason, bytes_up, bytes_down,"
-	    " count)"
+	    " count, id)"
 	    " VALUES (?,?,?,?,?,?,?,"
-	    "  (SELECT id FROM rules WHERE id = ?),?,?,?,?,?,?,?,?)");
-	if (st == NULL)
+	    "  (SELECT id FROM rules WHERE id = ?),?,?,?,?,?,?,?,?,?)");
+	up = gp_store_stmt(s, ST_LOG_UPDATE, "UPDATE request_logs SET"
+	    " response_time_ms = ?1, bytes_up = ?2, bytes_down = ?3"
+	    " WHERE id = ?4 AND destination_host = ?5 AND destination_port = ?6"
+	    " AND container_name = ?7");
+	if (st == NULL || up == NULL)
 		return flush_failed(s);
 	s->yielded = 0;
 	for (i = s->logdone; i < s->nlog; i++) {
@@ -293,6 +327,25 @@ log_insert(struct gp_store *s)
 			return (int)done;
 		}
 
+		if (l->update_of != 0) {	/* a tunnel closed: its bytes */
+			sqlite3_reset(up);
+			sqlite3_bind_int64(up, 1, (int64_t)l->duration_ms);
+			sqlite3_bind_int64(up, 2, (int64_t)l->bytes_up);
+			sqlite3_bind_int64(up, 3, (int64_t)l->bytes_down);
+			sqlite3_bind_int64(up, 4, l->update_of);
+			sqlite3_bind_text(up, 5, l->host ? l->host : "", -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_int(up, 6, (int)l->port);
+			sqlite3_bind_text(up, 7, l->container ? l->container :
+			    "", -1, SQLITE_STATIC);
+			if (sqlite3_step(up) != SQLITE_DONE) {
+				sqlite3_reset(up);
+				return flush_failed(s);
+			}
+			sqlite3_reset(up);
+			done++;
+			continue;
+		}
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		if (l->ts != ts_of) {	/* a batch spans a second or so */
@@ -319,7 +372,25 @@ log_insert(struct gp_store *s)
 		sqlite3_bind_int64(st, 14, (int64_t)l->bytes_up);
 		sqlite3_bind_int64(st, 15, (int64_t)l->bytes_down);
 		sqlite3_bind_int64(st, 16, l->count > 1 ? l->count : 1);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		if (l->id != 0)		/* else NULL: SQLite's */
+			sqlite3_bind_int64(st, 17, l->id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_CONSTRAINT && l->id > 0) {
+			/*
+			 * The id is taken: a row written by another hand.
+			 * The row is kept under -id, which no id given here
+			 * takes (SQLite's own choice would be the next one
+			 * given, and every row after would collide); its
+			 * update finds nothing (it checks the destination).
+			 */
+			gp_log(GP_LOG_WARN, "connection log: row id %lld is "
+			    "taken (written by another process?); stored as "
+			    "%lld", (long long)l->id, (long long)-l->id);
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 17, -l->id);
+			rc = sqlite3_step(st);
+		}
+		if (rc != SQLITE_DONE) {
 			sqlite3_reset(st);
 			return flush_failed(s);
 		}

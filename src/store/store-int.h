@@ -8,7 +8,7 @@
 
 enum gp_stmt {
 	ST_DATA_VERSION, ST_RULES_LOAD, ST_RULE_FIND, ST_RULE_INSERT,
-	ST_RULE_GET, ST_RULE_DELETE, ST_RULE_PURGE, ST_LOG_INSERT,
+	ST_RULE_GET, ST_RULE_DELETE, ST_RULE_PURGE, ST_LOG_INSERT, ST_LOG_UPDATE,
 	ST_RULE_HIT, ST_PENDING_INSERT, ST_PENDING_TOUCH, ST_PENDING_DELETE,
 	ST_PENDING_LOAD, ST_PENDING_NEXT, ST_PENDING_SEQ_ADD,
 	ST_PENDING_SEQ_SET, ST_RULE_UPDATE, ST_DNS_ANSWER, ST_DNS_HOST,
@@ -66,6 +66,8 @@ struct gp_store {
 	int			 ret_days;	/* log retention: 0 forever */
 	int64_t			 ret_bytes;	/* 0: no cap */
 	char			 wfailure[128];	/* the writer's, copied */
+	int64_t			 log_last_id;	/* ids given to queued rows */
+	int			 log_ids;	/* log_last_id read */
 };
 
 /* writer.c */

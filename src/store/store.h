@@ -97,6 +97,9 @@ struct gp_conn_log {
 	uint64_t	 bytes_down;
 	uint64_t	 duration_ms;
 	uint32_t	 count;		/* decisions folded in (0 or 1: one) */
+	int64_t		 id;		/* the row's, once queued */
+	int64_t		 update_of;	/* not 0: completes that row (its
+					 * bytes and duration), no new row */
 };
 /*
  * Queues a row.  Each identity may write rows_per_minute rows a minute
@@ -104,7 +107,8 @@ struct gp_conn_log {
  * counted (health log_dropped, over_budget) with one log line when an
  * identity goes over and one with the count when its minute ends.
  */
-void	gp_store_log_push(struct gp_store *, const struct gp_conn_log *);
+/* Returns the row's id (given here, in order), or 0 when dropped. */
+int64_t	gp_store_log_push(struct gp_store *, const struct gp_conn_log *);
 void	gp_store_log_budget(struct gp_store *, uint32_t rows_per_minute);
 size_t	gp_store_log_queued(struct gp_store *);
 /*

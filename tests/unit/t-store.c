@@ -156,6 +156,82 @@ logs(void)
 	    "the counts match the table");
 }
 
+/*
+ * A tunnel's row: queued when it opens (its id given at once, in
+ * order), completed by id when it closes (bytes and duration, counted
+ * nowhere); an id taken by a row written by another hand is kept under
+ * -id, and the rows after it keep theirs.
+ */
+static void
+tunnels(void)
+{
+	struct gp_conn_log	l = { 0 }, u;
+	int64_t			id, blocked, next, taken;
+	char			q[160];
+
+	/* (logs() wrote a row by SQL under the next id: one row takes it.) */
+	push_rows("first.example", 1, 1790000150, 0);
+	gp_store_log_flush(st);
+	l.container = "agent";
+	l.method = "SOCKS5";
+	l.request = "CONNECT tun.example:443";
+	l.host = "tun.example";
+	l.port = 443;
+	l.reason = "";
+	l.allowed = 1;
+	l.ts = 1790000200;
+	id = gp_store_log_push(st, &l);
+	ok(id > gp_store_int(st, "SELECT max(id) FROM request_logs"),
+	    "an opening row's id, given before it is written (%lld)",
+	    (long long)id);
+	blocked = gp_store_int(st, "SELECT n FROM log_counts"
+	    " WHERE result = 'allowed'");
+	gp_store_log_flush(st);
+	snprintf(q, sizeof q, "SELECT bytes_down FROM request_logs WHERE id ="
+	    " %lld", (long long)id);
+	is_int(gp_store_int(st, q), 0, "written with that id, nothing "
+	    "relayed yet");
+	u = l;
+	u.update_of = id;
+	u.bytes_up = 10;
+	u.bytes_down = 20;
+	u.duration_ms = 5;
+	is_int(gp_store_log_push(st, &u), id, "its closing: the same id");
+	gp_store_log_flush(st);
+	is_int(gp_store_int(st, q), 20, "completed with its bytes");
+	is_int(gp_store_int(st, "SELECT count(*) FROM request_logs WHERE"
+	    " destination_host = 'tun.example'"), 1, "one row");
+	is_int(gp_store_int(st, "SELECT n FROM log_counts WHERE result ="
+	    " 'allowed'"), blocked + 1, "counted once");
+	/* An update whose row is another destination's changes nothing. */
+	u.host = "other.example";
+	u.bytes_down = 99;
+	gp_store_log_push(st, &u);
+	gp_store_log_flush(st);
+	is_int(gp_store_int(st, q), 20, "an update checks the destination");
+
+	/* The next id, taken behind the log's back. */
+	next = gp_store_int(st, "SELECT max(id) FROM request_logs") + 1;
+	snprintf(q, sizeof q, "INSERT INTO request_logs (id, container_name,"
+	    " destination_host, result) VALUES (%lld, 'x', 'y', 'blocked')",
+	    (long long)next + 1);
+	ok(sqlite3_exec(st->db, q, NULL, NULL, NULL) == SQLITE_OK,
+	    "an id the log will give, taken by SQL");
+	taken = next + 1;
+	l.host = "after.example";
+	l.update_of = 0;
+	push_rows("after.example", 4, 1790000300, 0);
+	is_int(gp_store_log_flush(st), 4, "the rows after it are written");
+	is_int(gp_store_int(st, "SELECT count(*) FROM request_logs WHERE"
+	    " destination_host = 'after.example'"), 4, "all four");
+	snprintf(q, sizeof q, "SELECT count(*) FROM request_logs WHERE id ="
+	    " %lld", (long long)-taken);
+	is_int(gp_store_int(st, q), 1, "the one whose id was taken, as -id");
+	is_int(gp_store_int(st, "SELECT count(*) FROM request_logs WHERE"
+	    " destination_host = 'after.example' AND id > 0"), 3,
+	    "the others under their own ids (no cascade)");
+}
+
 static void
 lend(void)
 {
@@ -362,6 +438,7 @@ main(void)
 	st = tmpstore_open();
 	transactions();
 	logs();
+	tunnels();
 	lend();
 	checkpoints();
 	priority();
