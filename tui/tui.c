@@ -26,6 +26,7 @@
 
 #define FRAME_MS	50
 #define FETCH_MS	80
+#define SEARCH_MS	250	/* a pause in typing a filter */
 #define TICK_MS		1000
 
 const struct gp_keydef gp_keydefs[GP_A__COUNT] = {
@@ -481,7 +482,12 @@ set_filter(struct tui *t, const char *text)
 
 	if (l != NULL)
 		tm_list_set_filter(l, text);
-	tui_fetch(t, fetched(t, l));	/* the search, on the server */
+	/* The search, on the server, once typing pauses: each scans
+	 * the stored rows, one after another on one reader. */
+	if (fetched(t, l) != 0) {
+		t->want |= fetched(t, l);
+		uv_timer_start(&t->fetch, do_fetch, SEARCH_MS, 0);
+	}
 	tui_dirty(t);
 }
 
