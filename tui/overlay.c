@@ -77,6 +77,7 @@ tui_open_detail(struct tui *t, char *text)
 	free(t->detail);
 	t->detail = text;
 	t->detail_id = 0;
+	t->detail_fn = NULL;
 	t->help_top = 0;		/* a new text starts at its top */
 	t->ov = OV_DETAIL;
 	tui_dirty(t);
@@ -226,6 +227,7 @@ tui_overlay_key(struct tui *t, wint_t ch, int fkey)
 			return;
 		}
 	} else if (t->ov == OV_DETAIL && t->detail_id != 0 &&
+	    t->detail_fn == view_pending_detail &&
 	    (pa = gp_key_action((int)ch, C_PENDING)) != GP_A_NONE &&
 	    (pa == GP_A_ALLOW || pa == GP_A_DENY || pa == GP_A_ALLOW_SCOPE ||
 	    pa == GP_A_DENY_SCOPE || pa == GP_A_DISMISS)) {
@@ -481,12 +483,9 @@ tui_draw_overlay(struct tui *t)
 		draw_menu(t);
 		break;
 	case OV_DETAIL:
-		if (t->detail_id != 0) {	/* live */
-			int64_t id = t->detail_id;
-
+		if (t->detail_id != 0 && t->detail_fn != NULL) { /* live */
 			free(t->detail);
-			t->detail = view_pending_detail(t);
-			t->detail_id = id;
+			t->detail = t->detail_fn(t);
 		}
 		draw_detail(t);
 		break;

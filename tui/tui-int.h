@@ -107,7 +107,9 @@ struct tui {
 	char			 prompt_error[200];	/* why it reopened */
 	char			 confirm_text[192];
 	char			*detail;	/* OV_DETAIL text */
-	int64_t			 detail_id;	/* pending entry shown, or 0 */
+	int64_t			 detail_id;	/* the entry shown, or 0 */
+	char			*(*detail_fn)(struct tui *);	/* its text,
+						 * rebuilt at each draw: live */
 	size_t			 help_top;
 
 	char			 msg[256];
@@ -223,7 +225,8 @@ void	 view_conv_updated(struct tui *, const char *id);
 void	 view_conv_open(struct tui *, const char *id);
 /* Asks where the CA certificate is (Traffic's steps show it). */
 void	 view_traffic_cert(struct tui *);
-/* The current text of the pending entry the details show. */
+/* The current text of the pending entry, or log row, the details show. */
 char	*view_pending_detail(struct tui *);
+char	*view_activity_detail(struct tui *);
 
 #endif

@@ -99,11 +99,28 @@ activity_draw(struct tui *t, int top, int rows)
 	}
 }
 
+/* A log row's details; caller frees. */
+static char *
+log_detail_text(const struct tm_log *e)
+{
+	char	*d;
+
+	gp_xasprintf(&d, _("Time:         %s\nResult:       %s %s\n"
+	    "Protocol:     %s\nRequest:      %s\nSource:       %s (%s)\n"
+	    "Destination:  %s:%.0f\nResolved IP:  %s\n"
+	    "Rule:         %s\nBytes:        %.0f up, %.0f down\n"
+	    "Duration:     %.0f ms"), e->timestamp, e->result,
+	    e->reason, e->method, e->request, e->container, e->client,
+	    e->host, (double)e->port, e->resolved_ip[0] ?
+	    e->resolved_ip : "-", e->rule_summary[0] ?
+	    e->rule_summary : "-", e->bytes_up, e->bytes_down, e->ms);
+	return d;
+}
+
 static void
 activity_key(struct tui *t, int a)
 {
 	const struct tm_log	*e = tm_list_selected_item(&t->activity);
-	char			*d;
 
 	if (a == GP_A_PAUSE) {
 		t->paused = !t->paused;
@@ -112,17 +129,24 @@ activity_key(struct tui *t, int a)
 			tui_fetch(t, W_LOGS);
 		}
 	} else if (a == GP_A_DETAILS && e != NULL) {
-		gp_xasprintf(&d, _("Time:         %s\nResult:       %s %s\n"
-		    "Protocol:     %s\nRequest:      %s\nSource:       %s (%s)\n"
-		    "Destination:  %s:%.0f\nResolved IP:  %s\n"
-		    "Rule:         %s\nBytes:        %.0f up, %.0f down\n"
-		    "Duration:     %.0f ms"), e->timestamp, e->result,
-		    e->reason, e->method, e->request, e->container, e->client,
-		    e->host, (double)e->port, e->resolved_ip[0] ?
-		    e->resolved_ip : "-", e->rule_summary[0] ?
-		    e->rule_summary : "-", e->bytes_up, e->bytes_down, e->ms);
-		tui_open_detail(t, d);
+		int64_t id = e->id;
+
+		tui_open_detail(t, log_detail_text(e));
+		/* Live: a tunnel's row gets its bytes when it closes. */
+		t->detail_id = id;
+		t->detail_fn = view_activity_detail;
 	}
+}
+
+char *
+view_activity_detail(struct tui *t)
+{
+	const struct tm_log *e = tm_list_find(&t->activity, t->detail_id);
+
+	if (e != NULL)
+		return log_detail_text(e);
+	return gp_xstrdup(_("This line has left the list (the newest are "
+	    "kept).\n\nEsc closes."));
 }
 
 const struct view_ops view_activity = {

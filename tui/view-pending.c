@@ -338,6 +338,7 @@ pending_key(struct tui *t, int a)
 		id = p->id;
 		tui_open_detail(t, pending_detail_text(t, p));
 		t->detail_id = id;	/* kept current, keys work */
+		t->detail_fn = view_pending_detail;
 		break;
 	}
 }

@@ -16,37 +16,7 @@ declare -A HOLD
 # hold MODE USER: a tunnel (socks or connect) to the origin, held open
 # until $T/go-USER exists; then one request through it, then closed.
 hold() {
-	python3 - "$1" "$2" "$GP_HTTP" "$GP_SOCKS" "$P" "$T/go-$2" <<'PY' > "$T/hold-$2.out" 2>&1 &
-import os, socket, struct, sys, time
-mode, user, http, socks, port, go = sys.argv[1:]
-if mode == "socks":
-    h, p = socks.rsplit(":", 1)
-    s = socket.create_connection((h, int(p)))
-    s.sendall(b"\x05\x01\x02"); assert s.recv(2) == b"\x05\x02"
-    u = user.encode()
-    s.sendall(b"\x01" + bytes([len(u)]) + u + b"\x01x"); assert s.recv(2) == b"\x01\x00"
-    s.sendall(b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack(">H", int(port)))
-    assert s.recv(10)[1] == 0
-else:
-    h, p = http.rsplit(":", 1)
-    s = socket.create_connection((h, int(p)))
-    import base64
-    auth = base64.b64encode((user + ":x").encode()).decode()
-    s.sendall(("CONNECT 127.0.0.1:%s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n"
-               "Proxy-Authorization: Basic %s\r\n\r\n" % (port, port, auth)).encode())
-    assert b" 200 " in s.recv(4096)
-print("open", flush=True)
-while not os.path.exists(go):
-    time.sleep(0.05)
-s.sendall(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-got = b""
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    got += b
-print("done", len(got), flush=True)
-PY
+	python3 "$LIB/hold.py" "$1" "$2" "$GP_HTTP" "$GP_SOCKS" "$P" "$T/go-$2" > "$T/hold-$2.out" 2>&1 &
 	HOLD[$2]=$!; PIDS="$PIDS $!"
 }
 row() {	# row USER EXPR: EXPR over the user's rows (d: the list)
