@@ -368,6 +368,10 @@ tm_decode_log(const cJSON *o, void *out)
 	e->port = (unsigned)tm_num(o, GP_F_PORT);
 	str(o, GP_F_RESOLVED_IP, e->resolved_ip, sizeof e->resolved_ip);
 	str(o, GP_F_RULE_SUMMARY, e->rule_summary, sizeof e->rule_summary);
+	/* A live row (an event) names its rule by id only. */
+	if (e->rule_summary[0] == '\0' && tm_num(o, GP_F_RULE_ID) > 0)
+		snprintf(e->rule_summary, sizeof e->rule_summary, _("rule #%.0f"),
+		    tm_num(o, GP_F_RULE_ID));
 	e->bytes_up = tm_num(o, GP_F_BYTES_UP);
 	e->bytes_down = tm_num(o, GP_F_BYTES_DOWN);
 	e->ms = tm_num(o, GP_F_RESPONSE_MS);

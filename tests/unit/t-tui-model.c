@@ -143,6 +143,26 @@ main(void)
 	cJSON_Delete(a);
 	tm_list_free(&l);
 
+	/* A log row: its rule's summary, or (a live row) its rule's id. */
+	{
+		cJSON		*o = cJSON_CreateObject();
+		struct tm_log	 e;
+
+		cJSON_AddNumberToObject(o, "rule_id", 12);
+		tm_decode_log(o, &e);
+		is_str(e.rule_summary, "rule #12", "a live row names its rule "
+		    "by id");
+		cJSON_AddStringToObject(o, "rule_summary", "* \u2192 h:*");
+		tm_decode_log(o, &e);
+		is_str(e.rule_summary, "* \u2192 h:*", "a stored row, by its "
+		    "summary");
+		cJSON_DeleteItemFromObject(o, "rule_id");
+		cJSON_DeleteItemFromObject(o, "rule_summary");
+		tm_decode_log(o, &e);
+		is_str(e.rule_summary, "", "no rule: nothing");
+		cJSON_Delete(o);
+	}
+
 	/* Activity: a ring of log lines, newest first, following the head. */
 	memset(&l, 0, sizeof l);
 	l.max = 3;
