@@ -719,6 +719,16 @@ tm_list_take(struct tm_list *l, cJSON **obj)
 	 * negative, so never a stored row's id once the list is fetched. */
 	if (tm_id(c) == 0)
 		cJSON_AddNumberToObject(c, "_seq", -(double)++l->next_seq);
+	else {
+		/* Already listed (a fetch that answered after its event
+		 * came, on another connection): the line, once. */
+		for (i = 0; i < l->n; i++)
+			if (l->ids[i] == tm_id(c)) {
+				tm_list_upsert(l, c);
+				cJSON_Delete(c);
+				return;
+			}
+	}
 	if (l->max != 0 && l->n >= l->max) {	/* the oldest goes */
 		cJSON_Delete(l->v[l->n - 1]);
 		l->n--;

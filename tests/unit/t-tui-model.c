@@ -191,6 +191,32 @@ main(void)
 	    "a reader scrolled down is not moved by new lines");
 	tm_list_free(&l);
 
+	/* A line with a stored id that is listed already (a fetch answered
+	 * after its event came): the line once, as it is now. */
+	memset(&l, 0, sizeof l);
+	l.max = 10;
+	for (i = 0; i < 3; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(e, "id", 100 + i);
+		cJSON_AddStringToObject(e, "destination_host", "old");
+		tm_list_push(&l, e);
+		cJSON_Delete(e);
+	}
+	{
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(e, "id", 101);
+		cJSON_AddStringToObject(e, "destination_host", "again");
+		tm_list_push(&l, e);
+		cJSON_Delete(e);
+	}
+	is_int(l.n, 3, "an id listed already is not listed twice");
+	ok(tm_list_row(&l, 1) != NULL && tm_id(tm_list_row(&l, 1)) == 101 &&
+	    strcmp(tm_str(tm_list_row(&l, 1), "destination_host"), "again") ==
+	    0, "it keeps its place, with what came last");
+	tm_list_free(&l);
+
 	/* Home, then a move before the next frame: the view starts at the
 	 * first line, not at the selection. */
 	{
