@@ -358,7 +358,15 @@ up_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b,
 	struct dq	*d = u->data;
 	const uint8_t	*p = (const uint8_t *)b->base;
 
-	if (n <= 0 || d->done)
+	if (d->done)
+		return;
+	if (n < 0) {			/* refused: nothing listens there */
+		gp_log(GP_LOG_WARN, "dns: upstream %s for %s",
+		    uv_strerror((int)n), d->q.name);
+		dq_finish(d, NULL, 0, GP_DNS_SERVFAIL);
+		return;
+	}
+	if (n == 0)
 		return;
 	if (!from_upstream(d->s, from) || !matches(d, p, (size_t)n)) {
 		gp_log(GP_LOG_DEBUG, "dns: ignored a stray answer for %s",
@@ -394,7 +402,11 @@ open_udp(struct dq *d)
 	d->up.data = d;
 	d->up_open = 1;
 	d->handles++;
+	/* Connected: the kernel takes datagrams from the upstream only,
+	 * and its refusal (ICMP port unreachable) arrives as an error,
+	 * answered SERVFAIL at once rather than after every retry. */
 	if (uv_udp_bind(&d->up, (struct sockaddr *)&any, 0) != 0 ||
+	    uv_udp_connect(&d->up, (struct sockaddr *)&d->s->upstream) != 0 ||
 	    uv_udp_recv_start(&d->up, up_alloc, up_recv) != 0)
 		return -1;
 	return 0;
@@ -410,8 +422,7 @@ send_udp(struct dq *d)
 	memcpy(copy, d->query, d->qlen);
 	gp_dns_set_id(copy, d->up_id);
 	b = uv_buf_init((char *)copy, (unsigned)d->qlen);
-	if (uv_udp_send(req, &d->up, &b, 1,
-	    (struct sockaddr *)&d->s->upstream, up_sent) != 0) {
+	if (uv_udp_send(req, &d->up, &b, 1, NULL, up_sent) != 0) {
 		free(req);
 		return -1;
 	}

@@ -183,4 +183,16 @@ done
 is "$(seen 'loop.bad.test A udp')" 2 "a refused answer is not served from the cache"
 grep -q "dns: malformed answer for loop.bad.test" "$T/serve.log"; ok $? "refusal logged"
 ! api GET /api/logs | grep -q 10.66.66.66; ok $? "nothing from a hostile answer reaches enrichment or the log"
+
+# An upstream where nothing listens: its refusal (ICMP port unreachable)
+# is SERVFAIL at once, not after every retry (two of 2 s before).
+gp_stop
+closed=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+gp_start --dns-upstream "127.0.0.1:$closed"
+GP_DNS=$(json_get "$GP_DATA/listen.json" dns); DH=${GP_DNS%:*}; DP=${GP_DNS##*:}
+t0=$(date +%s%N)
+is "$(status refused.example.test A)" SERVFAIL "an upstream that refuses: SERVFAIL"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "$ms < 1000" "at once (${ms} ms)"
+grep -q "dns: upstream connection refused for refused.example.test" "$T/serve.log"; ok $? "the refusal logged"
 done_testing
