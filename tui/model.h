@@ -61,6 +61,7 @@ struct tm_log {
 	char		resolved_ip[64];
 	char		rule_summary[320];
 	double		bytes_up, bytes_down, ms, count;
+	int		open;		/* a tunnel not closed yet */
 };
 /* A stored HTTP transaction as the list shows it (no bodies). */
 struct tm_tx {

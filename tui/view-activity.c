@@ -105,15 +105,22 @@ log_detail_text(const struct tm_log *e)
 {
 	char	*d;
 
+	char	 io[128];
+
+	if (e->open)
+		snprintf(io, sizeof io, "%s", _("open: its bytes and duration "
+		    "come when it closes"));
+	else
+		snprintf(io, sizeof io, _("%.0f up, %.0f down in %.0f ms"),
+		    e->bytes_up, e->bytes_down, e->ms);
 	gp_xasprintf(&d, _("Time:         %s\nResult:       %s %s\n"
 	    "Protocol:     %s\nRequest:      %s\nSource:       %s (%s)\n"
 	    "Destination:  %s:%.0f\nResolved IP:  %s\n"
-	    "Rule:         %s\nBytes:        %.0f up, %.0f down\n"
-	    "Duration:     %.0f ms"), e->timestamp, e->result,
+	    "Rule:         %s\nBytes:        %s"), e->timestamp, e->result,
 	    e->reason, e->method, e->request, e->container, e->client,
 	    e->host, (double)e->port, e->resolved_ip[0] ?
 	    e->resolved_ip : "-", e->rule_summary[0] ?
-	    e->rule_summary : "-", e->bytes_up, e->bytes_down, e->ms);
+	    e->rule_summary : "-", io);
 	return d;
 }
 

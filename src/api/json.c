@@ -141,6 +141,8 @@ gp_json_conn_log(const struct gp_conn_log *l)
 	cJSON_AddNumberToObject(o, GP_F_BYTES_DOWN, (double)l->bytes_down);
 	if (l->id != 0)		/* the row's, as /api/logs gives it */
 		cJSON_AddNumberToObject(o, GP_F_ID, (double)l->id);
+	if (l->open)		/* a tunnel, still open: bytes to come */
+		cJSON_AddTrueToObject(o, "open");
 	return o;
 }
 

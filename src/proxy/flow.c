@@ -526,6 +526,7 @@ log_open(struct gp_flow *f)
 	if (!f->need_log || f->log_id != 0 || !f->allowed)
 		return;
 	log_fill(f, &l);
+	l.open = 1;
 	f->log_id = gp_proxy_log_row(f->px, &l);
 	log_line(f);
 }

@@ -100,6 +100,7 @@ struct gp_conn_log {
 	int64_t		 id;		/* the row's, once queued */
 	int64_t		 update_of;	/* not 0: completes that row (its
 					 * bytes and duration), no new row */
+	int		 open;		/* a tunnel's row at its opening */
 };
 /*
  * Queues a row.  Each identity may write rows_per_minute rows a minute

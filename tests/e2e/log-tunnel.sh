@@ -33,6 +33,7 @@ for mode in socks connect; do
 	id=$(row "$u" 'd["items"][0]["id"]')
 	wait_for 5 grep -q "\"request_log.created\".*\"container_name\":\"$u\"" "$T/ws.out"; ok $? "$mode: announced when it opened"
 	like "$(grep "\"request_log.created\".*\"container_name\":\"$u\"" "$T/ws.out")" "\"id\":$id[,}]" "$mode: with the row's id"
+	like "$(grep "\"request_log.created\".*\"container_name\":\"$u\"" "$T/ws.out")" "\"open\":true" "$mode: marked open"
 	touch "$T/go-$u"
 	wait "${HOLD[$u]}"; is $? 0 "$mode: a request through it, then closed"
 	wait_for 5 test "$(row "$u" 'd["items"][0]["bytes_down"]')" -gt 0 2>/dev/null; ok $? "$mode: completed with its bytes when it closed"
@@ -41,6 +42,7 @@ for mode in socks connect; do
 	check "$(row "$u" 'd["items"][0]["response_time_ms"]') >= 0" "$mode: with its duration"
 	check "$(row "$u" 'd["items"][0]["bytes_up"]') > 0" "$mode: and its bytes up"
 	wait_for 5 grep -q "\"request_log.updated\".*\"id\":$id[,}]" "$T/ws.out"; ok $? "$mode: announced again, by id, when it closed"
+	unlike "$(grep "\"request_log.updated\".*\"id\":$id[,}]" "$T/ws.out")" "\"open\"" "$mode: no longer open"
 done
 st=$(api GET /api/logs/stats)
 is "$(jget "$st" 'd["total_requests"]')" "$(sql 'SELECT count(*) FROM request_logs')" "stats count each tunnel once"

@@ -16,11 +16,11 @@ HP=$!; PIDS="$PIDS $HP"
 wait_for 10 grep -q open "$T/hold.out"; ok $? "a SOCKS5 tunnel is open"
 wait_for 5 on_screen "allowed SOCKS5 holder"; ok $? "listed while it is open"
 keys Enter
-wait_for 5 on_screen "Bytes: *0 up, 0 down"; ok $? "its details: nothing relayed yet"
+wait_for 5 on_screen "Bytes: *open: its bytes and duration come when it closes"; ok $? "its details: open, bytes to come"
 like "$(screen)" "Rule: *rule #[0-9]+" "and the rule that let it through, by id"
 touch "$T/go"
 wait "$HP"; is $? 0 "a request through it, then closed"
-wait_for 5 on_screen "Bytes: *[1-9][0-9]* up, [1-9][0-9]* down"; ok $? "the open details show its bytes once it closed"
+wait_for 5 on_screen "Bytes: *[1-9][0-9]* up, [1-9][0-9]* down in [0-9][0-9]* ms"; ok $? "the open details show its bytes and duration once it closed"
 like "$(screen)" "Request: *CONNECT 127.0.0.1:$P" "still the same row"
 keys Escape
 wait_for 5 not_on_screen "Details"; ok $? "Esc closes them"
