@@ -121,6 +121,8 @@ gp_json_log_row(const struct gp_log_row *r)
 	cJSON_AddNumberToObject(o, GP_F_BYTES_UP, (double)r->bytes_up);
 	cJSON_AddNumberToObject(o, GP_F_COUNT, (double)r->count);
 	cJSON_AddNumberToObject(o, GP_F_BYTES_DOWN, (double)r->bytes_down);
+	if (r->open)		/* a tunnel still open: bytes to come */
+		cJSON_AddTrueToObject(o, "open");
 	return o;
 }
 

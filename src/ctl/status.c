@@ -99,7 +99,11 @@ int
 gp_ctl_logs_query(struct gp_ctl *c, const struct gp_log_filter *f,
     struct gp_log_row **rows, size_t *n, int64_t *total)
 {
-	return gp_store_log_query(c->store, f, rows, n, total);
+	int rc = gp_store_log_query(c->store, f, rows, n, total);
+
+	if (rc == 0)
+		gp_proxy_mark_open(&c->px, *rows, *n);
+	return rc;
 }
 
 struct logjob {
@@ -174,8 +178,11 @@ logjob_done(uv_work_t *w, int status)
 		j->res.rc = -1;
 	if (j->scan != NULL)
 		j->rdone(j->arg, j->res.rc);
-	else
+	else {
+		if (j->res.rc == 0 && !j->stats)	/* on the loop: flows */
+			gp_proxy_mark_open(&j->c->px, j->res.rows, j->res.n);
 		j->fn(j->arg, &j->res);
+	}
 	free((char *)j->f.container);
 	free((char *)j->f.destination);
 	free((char *)j->f.search);

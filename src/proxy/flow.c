@@ -846,6 +846,39 @@ gp_flow_guard(struct gp_flow *f, unsigned port, struct sockaddr_storage *a,
 	return o;
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+gp_proxy_mark_open(const struct gp_proxy *px, struct gp_log_row *rows,
+    size_t n)
+{
+	const struct gp_flow	*f;
+	int64_t			*ids = NULL;
+	size_t			 k = 0, cap = 0, i;
+
+	for (f = px->flows; f != NULL; f = f->next) {
+		if (f->log_id == 0)
+			continue;
+		if (k == cap) {
+			cap = cap ? 2 * cap : 64;
+			ids = gp_xrealloc(ids, cap * sizeof *ids);
+		}
+		ids[k++] = f->log_id;
+	}
+	if (k > 1)
+		qsort(ids, k, sizeof *ids, cmp_id);
+	for (i = 0; i < n; i++)
+		rows[i].open = k > 0 && bsearch(&rows[i].id, ids, k,
+		    sizeof *ids, cmp_id) != NULL;
+	free(ids);
+}
+
 int
 gp_proxy_rule_opens(struct gp_proxy *px, const char *identity,
     const char *host, unsigned port)

@@ -110,6 +110,10 @@ size_t	gp_proxy_count_self(const struct gp_proxy *,
  */
 int	gp_proxy_rule_opens(struct gp_proxy *, const char *identity,
 	    const char *host, unsigned port);
+/* Marks the rows of tunnels still open (their bytes come at the end). */
+struct gp_log_row;
+void	gp_proxy_mark_open(const struct gp_proxy *, struct gp_log_row *,
+	    size_t n);
 
 /*
  * SOCKS5 wire format (RFC 1928, RFC 1929); pure, no I/O.  Each parser

@@ -168,6 +168,8 @@ struct gp_log_row {
 	int64_t		 bytes_up, bytes_down, duration_ms;
 	char		*rule_summary;	/* "c → d:p" or NULL */
 	int64_t		 count;		/* decisions the row stands for */
+	int		 open;		/* a tunnel still open (marked by
+					 * the proxy, not stored) */
 };
 /* Newest first; rows owned by the caller (gp_store_log_rows_free). */
 int	gp_store_log_query(struct gp_store *, const struct gp_log_filter *,

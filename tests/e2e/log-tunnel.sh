@@ -30,6 +30,7 @@ for mode in socks connect; do
 	wait_for 5 test "$(row "$u" 'd["total"]')" = 1; ok $? "$mode: listed while open"
 	is "$(row "$u" 'd["items"][0]["result"]')" allowed "$mode: allowed"
 	is "$(row "$u" 'd["items"][0]["bytes_down"]')" 0 "$mode: nothing relayed yet"
+	is "$(row "$u" 'd["items"][0].get("open")')" True "$mode: marked open in /api/logs"
 	id=$(row "$u" 'd["items"][0]["id"]')
 	wait_for 5 grep -q "\"request_log.created\".*\"container_name\":\"$u\"" "$T/ws.out"; ok $? "$mode: announced when it opened"
 	like "$(grep "\"request_log.created\".*\"container_name\":\"$u\"" "$T/ws.out")" "\"id\":$id[,}]" "$mode: with the row's id"
@@ -39,6 +40,7 @@ for mode in socks connect; do
 	wait_for 5 test "$(row "$u" 'd["items"][0]["bytes_down"]')" -gt 0 2>/dev/null; ok $? "$mode: completed with its bytes when it closed"
 	is "$(row "$u" 'd["total"]')" 1 "$mode: still one row"
 	is "$(row "$u" 'd["items"][0]["id"]')" "$id" "$mode: the same row"
+	is "$(row "$u" 'd["items"][0].get("open")')" None "$mode: no longer open"
 	check "$(row "$u" 'd["items"][0]["response_time_ms"]') >= 0" "$mode: with its duration"
 	check "$(row "$u" 'd["items"][0]["bytes_up"]') > 0" "$mode: and its bytes up"
 	wait_for 5 grep -q "\"request_log.updated\".*\"id\":$id[,}]" "$T/ws.out"; ok $? "$mode: announced again, by id, when it closed"

@@ -17,6 +17,9 @@ wait_for 10 grep -q open "$T/hold.out"; ok $? "a SOCKS5 tunnel is open"
 wait_for 5 on_screen "allowed SOCKS5 holder"; ok $? "listed while it is open"
 keys Enter
 wait_for 5 on_screen "Bytes: *open: its bytes and duration come when it closes"; ok $? "its details: open, bytes to come"
+keys Escape / h o l d e r Enter Enter
+wait_for 5 on_screen "holder: 1 of 1"; ok $? "a filter fetches the rows again"
+wait_for 5 on_screen "Bytes: *open: its bytes and duration come when it closes"; ok $? "the fetched row is open too"
 like "$(screen)" "Rule: *rule #[0-9]+" "and the rule that let it through, by id"
 touch "$T/go"
 wait "$HP"; is $? 0 "a request through it, then closed"
