@@ -1121,10 +1121,12 @@ tm_thread_layout(struct tm_thread *th, int width)
 	    "turns")) {
 		tok = cJSON_GetObjectItemCaseSensitive(t, "tokens");
 		snprintf(head, sizeof head, "── %s %d · %d %s · %.0f/%.0f "
-		    "tokens · %.1fs ──", "turn", (int)tm_num(t, "turn_number"),
-		    (int)tm_num(t, "api_calls_in_turn"), "requests",
+		    "%s · %.1fs ──", _("turn"), (int)tm_num(t, "turn_number"),
+		    (int)tm_num(t, "api_calls_in_turn"), P_("request",
+		    "requests", (unsigned long)tm_num(t, "api_calls_in_turn")),
 		    tm_num(tok, "input") + tm_num(tok, "cache_read"),
-		    tm_num(tok, "output"), tm_num(t, "duration_ms") / 1000);
+		    tm_num(tok, "output"), _("tokens"),
+		    tm_num(t, "duration_ms") / 1000);
 		tline(th, TL_HEAD, -1, head, NULL);
 		wrapped(th, TL_USER, -1, "> ", tm_str(t, "user_prompt"), NULL);
 		cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(t,

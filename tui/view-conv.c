@@ -41,13 +41,16 @@ l_conv(struct tui *t)
 /* A row: HH:MM, client, model, identity (its right end), turns,
  * tokens in/out, then the first prompt in what is left of 80 columns. */
 #define ROW_FMT	"%-5s %s %s %s %3s %-9s %s"
+#define W_CLIENT	11
+#define W_MODEL		16
+#define W_SOURCE	10
 
 static void
 conv_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 {
 	const struct tm_conv	*c = item;
 	char			 line[1024], when[8], in[16], out[16];
-	char			 tok[40], src[64], turns[8], prompt[300];
+	char			 tok[40], turns[8], prompt[300];
 	char			 cli[100], model[160], who[300];
 	const char		*e = c->ended;
 
@@ -57,14 +60,14 @@ conv_row(struct tui *t, const cJSON *json, const void *item, int y, int sel)
 	tm_si(c->tok_in, in, sizeof in);
 	tm_si(c->tok_out, out, sizeof out);
 	snprintf(tok, sizeof tok, "%s/%s", in, out);
-	gp_text_fit(who, sizeof who, c->container, -1, 0);	/* escaped first */
-	tm_fit_right_end(who, 10, src, sizeof src);
 	snprintf(turns, sizeof turns, "%d", c->turns);
 	snprintf(prompt, sizeof prompt, "%s%s", c->subagents > 0 ? "+" : "",
 	    c->prompt);
-	snprintf(line, sizeof line, ROW_FMT, when, tui_cell(cli, sizeof cli,
-	    c->client, 11), tui_cell(model, sizeof model, c->model, 16),
-	    tui_cell(who, sizeof who, src, 10), turns, tok, prompt);
+	/* A cut name ends in "…"; an identity keeps both ends. */
+	snprintf(line, sizeof line, ROW_FMT, when, tui_cell_end(cli,
+	    sizeof cli, c->client, W_CLIENT), tui_cell_end(model,
+	    sizeof model, c->model, W_MODEL), tui_cell_mid(who, sizeof who,
+	    c->container, W_SOURCE), turns, tok, prompt);
 	if (c->incomplete || strcmp(c->kind, "utility") == 0)
 		attrset(tui_attr(t, CP_DIM, A_DIM));
 	tui_text(y, 0, COLS, line);
@@ -107,7 +110,8 @@ thread_draw(struct tui *t, int top, int rows)
 	    *tm_str(d, "parent_conversation_id") ? " · " : "",
 	    tm_str(d, "client_name"), tm_str(d, "model"),
 	    tm_str(d, "container_name"), (int)tm_num(d, "turn_count"),
-	    _("turns"), in, out, _("tokens"));
+	    P_("turn", "turns", (unsigned long)tm_num(d, "turn_count")), in,
+	    out, _("tokens"));
 	attrset(A_BOLD | A_UNDERLINE);
 	tui_text(top, 0, COLS, head);
 	attrset(A_NORMAL);
@@ -146,9 +150,16 @@ conv_draw(struct tui *t, int top, int rows)
 		thread_draw(t, top, rows);
 		return;
 	}
-	snprintf(hdr, sizeof hdr, ROW_FMT, _("LAST"), _("CLIENT"),
-	    _("MODEL"), _("SOURCE"), "#", _("TOKENS"), show_utility ?
-	    _("FIRST PROMPT (utility shown)") : _("FIRST PROMPT"));
+	{
+		char c[64], m[64], s[64];
+
+		/* The same cells as the rows (the names were not padded). */
+		snprintf(hdr, sizeof hdr, ROW_FMT, _("LAST"), tui_cell(c,
+		    sizeof c, _("CLIENT"), W_CLIENT), tui_cell(m, sizeof m,
+		    _("MODEL"), W_MODEL), tui_cell(s, sizeof s, _("SOURCE"),
+		    W_SOURCE), "#", _("TOKENS"), show_utility ?
+		    _("FIRST PROMPT (utility shown)") : _("FIRST PROMPT"));
+	}
 	view_draw_list(t, &t->convs, top, rows, hdr, conv_row,
 	    _("No LLM conversations yet. They are rebuilt from intercepted "
 	    "LLM API traffic (4 Traffic; a CA and mitmEnabled needed)."));

@@ -21,6 +21,12 @@ wait_for 10 eval 'screen | grep "claude-code" | grep -q "list the files"'; ok $?
 wait_for 10 eval 'screen | grep "claude-code" | grep -q "claude-sonn.* 2 "'
 row=$(screen | grep "claude-code" | head -1)
 like "$row" "claude-sonn.* +2 +" "client, model, two turns"
+head=$(screen | grep "CLIENT")
+for c in MODEL SOURCE; do
+	val=$(case $c in MODEL) echo claude-sonn ;; SOURCE) echo unk ;; esac)
+	is "$(col "$head" "$c")" "$(col "$row" "$val")" "the $c heading stands over its column"
+done
+like "$row" "claude-sonnet-4…" "a model cut at its column ends in …"
 not_on_screen "Write a title"; ok $? "the title request is hidden"
 keys u
 wait_for 5 on_screen "Write a title"; ok $? "u: utility requests shown"
@@ -29,6 +35,8 @@ wait_for 5 not_on_screen "Write a title"; ok $? "u again: hidden"
 keys g Enter
 wait_for 5 on_screen "> list the files"; ok $? "Enter: the thread, the first prompt"
 on_screen "turn 1"; ok $? "turns have heads"
+like "$(screen | sed -n 2p)" " · 2 turns · " "the thread's head counts its turns"
+like "$(screen | grep 'turn 1 ·')" "· 1 request ·" "one request, singular"
 on_screen "▸ Bash: ls -la"; ok $? "the tool call, collapsed to its command"
 on_screen "> now count them"; ok $? "the second prompt"
 on_screen "You said: now count them"; ok $? "the assistant's reply"
