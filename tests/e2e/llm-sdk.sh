@@ -43,7 +43,7 @@ like "$t" "'authorization': \['\[REDACTED\]'\]" "the key (Authorization: Bearer,
 unlike "$t" "sk-ant-test-not-a-secret" "never stored"
 
 keys 5
-wait_for 5 eval 'screen | grep "anthropic-s" | grep -q "what is the weather"'; ok $? "5: the conversation in the list"
+wait_for 5 eval 'screen | grep "anthropic-…" | grep -q "what is the weather"'; ok $? "5: the conversation in the list (its client cut, marked)"
 keys g Enter
 wait_for 5 on_screen "> what is the weather in Paris"; ok $? "Enter: the thread, turn 1's prompt"
 on_screen "You said: what is the weather in Paris"; ok $? "the streamed answer"

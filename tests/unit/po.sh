@@ -5,8 +5,11 @@
 cd "$TOP_SRCDIR/po" || exit 1
 
 files=$(sed 's|^|../|' POTFILES.in)
-xgettext --keyword=_ --keyword=N_ --from-code=UTF-8 -o "$T/fresh.pot" $files 2>/dev/null
-ids() { msgcat --no-wrap --sort-output "$1" 2>/dev/null | sed -n 's/^msgid //p' | sort; }
+# The options make uses (po/Makevars: the keywords, plurals included).
+opts=$(sed -n 's/^XGETTEXT_OPTIONS *= *//p' Makevars)
+# shellcheck disable=SC2086
+xgettext $opts -o "$T/fresh.pot" $files 2>/dev/null
+ids() { msgcat --no-wrap --sort-output "$1" 2>/dev/null | sed -n 's/^msgid\(_plural\)\{0,1\} //p' | sort; }
 is "$(ids "$T/fresh.pot" | md5sum)" "$(ids greyproxy.pot | md5sum)" \
 	"greyproxy.pot lists exactly the sources' messages (run make -C po update-po)"
 stats=$(msgfmt -c --statistics -o "$T/fr.mo" fr.po 2>&1); rc=$?
