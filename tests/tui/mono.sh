@@ -20,6 +20,8 @@ keys q
 wait_for 10 flock -n "$T/data/greyproxy.lock" true
 ok $? "the first instance ends and frees the data directory"
 out=$(run); ok $? "starts with colours"
-printf '%s' "$out" | grep -Eq "$colour"; is $? 0 "colours used when allowed"
+# (The first frame may be captured while it is still being written.)
+wait_for 5 eval 'tm capture-pane -e -p -t ui | grep -Eq "$colour"'
+is $? 0 "colours used when allowed"
 keys q
 done_testing
