@@ -376,7 +376,8 @@ tm_decode_log(const cJSON *o, void *out)
 	e->bytes_down = tm_num(o, GP_F_BYTES_DOWN);
 	e->ms = tm_num(o, GP_F_RESPONSE_MS);
 	e->count = tm_num(o, GP_F_COUNT);
-	e->open = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "open"));
+	e->open = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    GP_F_OPEN));
 }
 
 static void conv_clean(char *, size_t);

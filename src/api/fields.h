@@ -48,6 +48,7 @@
 #define GP_F_RESPONSE_MS	"response_time_ms"
 #define GP_F_RULE_SUMMARY	"rule_summary"
 #define GP_F_CLIENT_ADDR	"client_addr"
+#define GP_F_OPEN		"open"		/* a tunnel not closed yet */
 #define GP_F_RESOLVED_IP	"resolved_ip"
 #define GP_F_REASON		"reason"
 #define GP_F_BYTES_UP		"bytes_up"

@@ -122,7 +122,7 @@ gp_json_log_row(const struct gp_log_row *r)
 	cJSON_AddNumberToObject(o, GP_F_COUNT, (double)r->count);
 	cJSON_AddNumberToObject(o, GP_F_BYTES_DOWN, (double)r->bytes_down);
 	if (r->open)		/* a tunnel still open: bytes to come */
-		cJSON_AddTrueToObject(o, "open");
+		cJSON_AddTrueToObject(o, GP_F_OPEN);
 	return o;
 }
 
@@ -144,7 +144,7 @@ gp_json_conn_log(const struct gp_conn_log *l)
 	if (l->id != 0)		/* the row's, as /api/logs gives it */
 		cJSON_AddNumberToObject(o, GP_F_ID, (double)l->id);
 	if (l->open)		/* a tunnel, still open: bytes to come */
-		cJSON_AddTrueToObject(o, "open");
+		cJSON_AddTrueToObject(o, GP_F_OPEN);
 	return o;
 }
 
