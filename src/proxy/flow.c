@@ -847,36 +847,44 @@ gp_flow_guard(struct gp_flow *f, unsigned port, struct sockaddr_storage *a,
 }
 
 static int
-cmp_id(const void *a, const void *b)
+cmp_row_id(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = (*(struct gp_log_row *const *)a)->id;
+	int64_t y = (*(struct gp_log_row *const *)b)->id;
 
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * On the loop: the page's rows (a few hundred) sorted by id, each open
+ * tunnel looked up among them; never a sort of every open tunnel (ten
+ * thousand idle ones are a normal load).
+ */
 void
 gp_proxy_mark_open(const struct gp_proxy *px, struct gp_log_row *rows,
     size_t n)
 {
 	const struct gp_flow	*f;
-	int64_t			*ids = NULL;
-	size_t			 k = 0, cap = 0, i;
+	struct gp_log_row	**by_id, key, *kp = &key, **hit;
+	size_t			 i;
 
+	for (i = 0; i < n; i++)
+		rows[i].open = 0;
+	if (n == 0)
+		return;
+	by_id = gp_xcalloc(n, sizeof *by_id);
+	for (i = 0; i < n; i++)
+		by_id[i] = &rows[i];
+	qsort(by_id, n, sizeof *by_id, cmp_row_id);
 	for (f = px->flows; f != NULL; f = f->next) {
 		if (f->log_id == 0)
 			continue;
-		if (k == cap) {
-			cap = cap ? 2 * cap : 64;
-			ids = gp_xrealloc(ids, cap * sizeof *ids);
-		}
-		ids[k++] = f->log_id;
+		key.id = f->log_id;
+		if ((hit = bsearch(&kp, by_id, n, sizeof *by_id,
+		    cmp_row_id)) != NULL)
+			(*hit)->open = 1;
 	}
-	if (k > 1)
-		qsort(ids, k, sizeof *ids, cmp_id);
-	for (i = 0; i < n; i++)
-		rows[i].open = k > 0 && bsearch(&rows[i].id, ids, k,
-		    sizeof *ids, cmp_id) != NULL;
-	free(ids);
+	free(by_id);
 }
 
 int
