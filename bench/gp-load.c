@@ -47,7 +47,6 @@ enum st {
 struct conn {
 	uv_tcp_t tcp;
 	uv_connect_t creq;
-	uv_write_t wreq;
 	enum st st;
 	char buf[16384];
 	size_t have;
@@ -174,18 +173,32 @@ on_written(uv_write_t *w, int status)
 {
 	struct conn *c = w->data;
 
+	free(w);
 	if (status < 0)
 		drop(c, 1);
 }
 
+/*
+ * A request of its own per write: the answer to one can be read before
+ * its callback has run (libuv polls again in the same turn when a
+ * batch of events fills its array, as thousands of tunnels opening at
+ * once do), and the next write must not reuse a request still queued.
+ */
 static void
 send_bytes(struct conn *c, const void *p, size_t n)
 {
-	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+	uv_buf_t	 b = uv_buf_init((char *)p, (unsigned)n);
+	uv_write_t	*w = malloc(sizeof *w);
 
-	c->wreq.data = c;
-	if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0)
+	if (w == NULL) {
 		drop(c, 1);
+		return;
+	}
+	w->data = c;
+	if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0) {
+		free(w);
+		drop(c, 1);
+	}
 }
 
 static void
