@@ -315,7 +315,7 @@ log_insert(struct gp_store *s)
 
 		/* On a background lane that is starved: what is inserted
 		 * is committed, the rest waits for the next step. */
-		if (i > s->logdone && (i - s->logdone) % 64 == 0 &&
+		if (i > s->logdone && (i - s->logdone) % 16 == 0 &&
 		    (gp_lane_yield() || gp_store_urgent())) {
 			sqlite3_reset(st);
 			if (counts_add(s, s->logdone, i) != 0 ||
