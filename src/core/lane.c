@@ -54,8 +54,8 @@
  * storing transactions: wrk and nginx waited 1.1 and 2.3 ms behind
  * this thread in 1.5 s.  A sched_yield() every 50 us costs a system
  * call where there is nothing to wait for; wrk -c1's p99 storing
- * transactions went from 0.18-0.72 ms (median 0.47) to 0.18-0.30 ms
- * (median 0.25), squid's 0.21-0.26 (bench/README.md).
+ * transactions went from 0.32-0.88 ms (median 0.48) to 0.19-0.26 ms
+ * (median 0.20), squid's 0.20-0.25 (bench/README.md).
  */
 #define GIVE_NS		50000
 
