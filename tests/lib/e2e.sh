@@ -2,6 +2,12 @@
 # TAP output; every process started here is stopped by PID on exit.
 
 set -u
+# The caller's environment decides nothing here: every client talks to
+# loopback directly or through the proxy a test names (curl, Python and
+# Node honour these variables), and the interface's colours are the
+# test's choice.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
+	no_proxy NO_PROXY NO_COLOR
 T=$(mktemp -d "${TMPDIR:-/tmp}/greyproxy-e2e.XXXXXX")
 PIDS=""
 _n=0

@@ -22,6 +22,9 @@ ok $? "the first instance ends and frees the data directory"
 out=$(run); ok $? "starts with colours"
 # (The first frame may be captured while it is still being written.)
 wait_for 5 eval 'tm capture-pane -e -p -t ui | grep -Eq "$colour"'
-is $? 0 "colours used when allowed"
+st=$?
+is $st 0 "colours used when allowed"
+[ $st -eq 0 ] || { diag "the screen, with its escapes:"
+	tm capture-pane -e -p -t ui | cat -v | sed 's/^/# /'; }
 keys q
 done_testing
