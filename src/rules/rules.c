@@ -59,14 +59,20 @@ struct hent {
 	char		 key[];		/* one allocation with the entry */
 };
 
-/* A bucket also holds its head entry's hash and first rule, so that a
- * lookup fetches the rule beside the entry instead of after it, and a
- * key that is not there costs the bucket alone. */
+/* A bucket also holds a tag of its head entry's hash and its first
+ * rule, so that a lookup fetches the rule beside the entry instead of
+ * after it, and one bit per other entry of its chain, so that a key that
+ * is not there almost always costs the bucket alone (a walk down the
+ * chain is one more miss after the bucket's: at half a key per bucket,
+ * a decision's dozen probes met one in most cold decisions). */
 struct bkt {
-	uint32_t	 fp;		/* head's hash, low half */
+	uint32_t	 fp;		/* TAG(head), BIT() of the others */
 	uint32_t	 idx0;		/* head's first rule (NOIDX: none), MORE */
 	struct hent	*e;
 };
+
+#define TAG(h)	((uint32_t)((h) >> 48) << 16)
+#define BIT(h)	(1u << ((h) >> 32 & 15))
 
 #define MORE	0x80000000u	/* the chain goes on past its head */
 #define NOIDX	0x7fffffffu
@@ -175,13 +181,22 @@ htab_init(struct htab *t, struct gp_arena *pool, size_t n)
 	t->b = gp_xmap(t->nb * sizeof *t->b);
 }
 
-/* The bucket's summary of its head entry. */
+/* The bucket's summary of its chain. */
 static void
 bkt_set(struct bkt *b)
 {
-	b->fp = b->e != NULL ? (uint32_t)b->e->h : 0;
-	b->idx0 = b->e != NULL && b->e->n > 0 ? b->e->idx[0] : NOIDX;
-	if (b->e != NULL && b->e->next != NULL)
+	const struct hent *o;
+
+	b->fp = 0;
+	b->idx0 = NOIDX;
+	if (b->e == NULL)
+		return;
+	b->fp = TAG(b->e->h);
+	for (o = b->e->next; o != NULL; o = o->next)
+		b->fp |= BIT(o->h);
+	if (b->e->n > 0)
+		b->idx0 = b->e->idx[0];
+	if (b->e->next != NULL)
 		b->idx0 |= MORE;
 }
 
@@ -880,9 +895,10 @@ plan_all(const struct gp_ruleset *set, const char *host, struct plan *pl)
 	for (i = 0; i < pl->n; i++) {
 		const struct probe	*p = &pl->p[i];
 		const struct bkt	*b = &p->t->b[SLOT(p->t, p->h)];
-		int			 head = b->fp == (uint32_t)p->h;
+		int			 head = (b->fp & 0xffff0000u) ==
+		    TAG(p->h);
 
-		if (b->e == NULL || (!head && !(b->idx0 & MORE)))
+		if (b->e == NULL || (!head && !(b->fp & BIT(p->h))))
 			continue;
 		__builtin_prefetch(b->e);	/* its key runs on */
 		__builtin_prefetch((const char *)b->e + 64);
@@ -894,8 +910,9 @@ plan_all(const struct gp_ruleset *set, const char *host, struct plan *pl)
 		const struct bkt	*b = &p->t->b[SLOT(p->t, p->h)];
 		const struct hent	*e = b->e;
 
-		if (e != NULL && b->fp != (uint32_t)p->h)	/* not the head */
-			e = b->idx0 & MORE ? e->next : NULL;
+		if (e != NULL && (b->fp & 0xffff0000u) != TAG(p->h))
+			/* not the head: one of the others, perhaps */
+			e = b->fp & BIT(p->h) ? e->next : NULL;
 		for (; e != NULL; e = e->next)
 			if (e->h == p->h && key_eq(e->key, p->key, p->len))
 				break;
