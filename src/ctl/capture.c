@@ -24,7 +24,9 @@
 #include "ctl/ctl.h"
 
 #define QUEUE_BYTES	(64u * 1024 * 1024)	/* held for the writer */
-#define PRUNE_STEP	500			/* rows per retention step */
+#define PRUNE_STEP	500			/* conversations per step */
+#define PRUNE_TX	20000	/* transactions per step, at most: a step a
+				 * tick keeps up with 80 000 a second */
 #define PRUNE_EVERY_MS	5000
 #define ANNOUNCE_STEP	128	/* stored transactions freed per loop turn */
 
@@ -62,6 +64,7 @@ struct tx_job {
 	int			 prune;		/* a retention step too */
 	int64_t			 before, max_bytes;
 	int			 pruned;
+	int			 prune_more;	/* the step stopped short */
 	size_t			 max_body;
 	struct gp_session_count	*counts;	/* substitutions to store */
 	size_t			 ncounts;
@@ -842,7 +845,7 @@ tx_work(uv_work_t *req)
 	gp_lane_run(j->c->tx_lane, tx_step, j);
 	if (j->prune) {
 		j->pruned = gp_store_tx_prune(j->st, j->before, j->max_bytes,
-		    PRUNE_STEP);
+		    PRUNE_TX, &j->prune_more);
 		/* conversations go with the age of their transactions */
 		if (j->before > 0)
 			gp_store_conv_prune(j->st, j->before, PRUNE_STEP);
@@ -953,11 +956,12 @@ tx_after(uv_work_t *req, int status)
 	struct tx_job		*j = req->data;
 	struct gp_ctl		*c = j->c;
 
-	if (j->pruned > 0) {
+	/* Something to do, or done just now (at the cap, each tick's rows
+	 * push it over again): the next step at the next tick. */
+	if (j->pruned > 0)
 		c->tx_pruned += (uint64_t)j->pruned;
-		if (j->pruned >= PRUNE_STEP)	/* more to do: soon */
-			c->tx_prune_at = 0;
-	}
+	if (j->pruned > 0 || j->prune_more)
+		c->tx_prune_at = 0;
 	/* Said once per episode, as the connection log's failures. */
 	if (j->rc != 0 && !c->tx_failing)
 		gp_log(GP_LOG_ERROR, "transactions cannot be stored (%s): "

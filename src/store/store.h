@@ -272,7 +272,7 @@ int	gp_store_tx_rewrite_heads(struct gp_store *, int64_t *after, int limit,
 	    gp_store_head_fn, void *, int *changed);
 int64_t	gp_store_tx_count(struct gp_store *);
 int	gp_store_tx_prune(struct gp_store *, int64_t before,
-	    int64_t max_bytes, int limit);
+	    int64_t max_bytes, int limit, int *more);
 /* The payload of transaction.new. */
 struct gp_tx_event {
 	int64_t			 id;

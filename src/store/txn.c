@@ -35,6 +35,12 @@ int_or_null(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_null(st, i);
 }
 
+/* What a row counts for in tx_bytes: the triggers' expression (db.c). */
+#define TX_SIZE	"ifnull(length(request_body), 0) +" \
+	" ifnull(length(response_body), 0) +" \
+	" ifnull(length(request_headers), 0) +" \
+	" ifnull(length(response_headers), 0) + length(url)"
+
 /*
  * A batch of inserts, in one SQLite transaction.  Row by row, the
  * trigger that keeps tx_bytes ran a sub-program per insert and, with the
@@ -65,10 +71,7 @@ gp_store_tx_batch_end(struct gp_store *s, int64_t first, int64_t last,
 
 	if (commit && first > 0 && s->counting) {
 		st = gp_store_stmt(s, ST_TX_BYTES_ADD, "UPDATE tx_bytes SET n ="
-		    " n + (SELECT ifnull(sum(ifnull(length(request_body), 0) +"
-		    " ifnull(length(response_body), 0) +"
-		    " ifnull(length(request_headers), 0) +"
-		    " ifnull(length(response_headers), 0) + length(url)), 0)"
+		    " n + (SELECT ifnull(sum(" TX_SIZE "), 0)"
 		    " FROM http_transactions WHERE id BETWEEN ? AND ?)");
 		if (st == NULL)
 			rc = gp_store_errno(s);
@@ -315,50 +318,113 @@ gp_store_tx_free(struct gp_tx_stored *v, size_t n)
 	free(v);
 }
 
-/*
- * One step of retention: at most limit of the oldest rows before
- * `before` (epoch s, 0: none), then, while the rows hold more than
- * max_bytes (0: no cap), at most limit more of the oldest.  Returns how
- * many were deleted, or -errno.  In its own transaction.
- */
-int
-gp_store_tx_prune(struct gp_store *s, int64_t before, int64_t max_bytes,
-    int limit)
+/* Rows per SQLite transaction of a retention step: the loop's writes
+ * wait for at most one (gp_store_urgent is asked between them). */
+#define PRUNE_CHUNK	1000
+
+/* Up to chunk of the oldest rows before ts, in one transaction. */
+static int
+prune_old(struct gp_store *s, const char *ts, int chunk)
 {
 	sqlite3_stmt	*st;
-	char		 ts[20];
 	int		 rc, n = 0;
 
 	if ((rc = gp_store_begin(s)) != 0)
 		return rc;
 	/* By timestamp, so that the index is used (by id, SQLite scans
 	 * the whole table every time, even when nothing is old). */
-	if (before > 0 && sqlite3_prepare_v2(s->db, "DELETE FROM"
-	    " http_transactions WHERE id IN (SELECT id FROM http_transactions"
-	    " WHERE timestamp < ? ORDER BY timestamp LIMIT ?)", -1, &st,
-	    NULL) == SQLITE_OK) {
-		gp_time_format_sql(before, ts);
-		sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, limit);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			n += sqlite3_changes(s->db);
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM http_transactions WHERE"
+	    " id IN (SELECT id FROM http_transactions WHERE timestamp < ?"
+	    " ORDER BY timestamp LIMIT ?)", -1, &st, NULL) != SQLITE_OK) {
+		rc = gp_store_errno(s);
+		gp_store_rollback(s);
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, chunk);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		n = sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	if ((rc = gp_store_commit(s)) != 0)
+		return rc;
+	return n;
+}
+
+/* While the rows hold more than max_bytes: the oldest that hold the
+ * excess (never more), at most chunk, in one transaction.  The rows'
+ * sizes are read first, then one range is deleted. */
+static int
+prune_over(struct gp_store *s, int64_t max_bytes, int chunk)
+{
+	sqlite3_stmt	*st;
+	int64_t		 over, sum = 0, cut = 0;
+	int		 rc, n = 0;
+
+	if ((rc = gp_store_begin(s)) != 0)
+		return rc;
+	over = gp_store_int(s, "SELECT n FROM tx_bytes") - max_bytes;
+	if (over > 0 && sqlite3_prepare_v2(s->db, "SELECT id, " TX_SIZE
+	    " FROM http_transactions ORDER BY id LIMIT ?", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_int(st, 1, chunk);
+		while (sum < over && sqlite3_step(st) == SQLITE_ROW) {
+			cut = sqlite3_column_int64(st, 0);
+			sum += sqlite3_column_int64(st, 1);
+		}
 		sqlite3_finalize(st);
 	}
-	/* The oldest, one at a time, while over the cap: never more. */
-	if (max_bytes > 0 && sqlite3_prepare_v2(s->db, "DELETE FROM"
-	    " http_transactions WHERE (SELECT n FROM tx_bytes) > ? AND id ="
-	    " (SELECT min(id) FROM http_transactions)", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, max_bytes);
-		while (n < 2 * limit && sqlite3_step(st) == SQLITE_DONE &&
-		    sqlite3_changes(s->db) > 0) {
-			n++;
-			sqlite3_reset(st);
-		}
+	if (cut > 0 && sqlite3_prepare_v2(s->db, "DELETE FROM"
+	    " http_transactions WHERE id <= ?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, cut);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			n = sqlite3_changes(s->db);
 		sqlite3_finalize(st);
 	}
 	if ((rc = gp_store_commit(s)) != 0)
 		return rc;
+	return n;
+}
+
+/*
+ * One step of retention: the oldest rows before `before` (epoch s, 0:
+ * none), then, while the rows hold more than max_bytes (0: no cap), the
+ * oldest, until neither is left, limit rows are gone or the loop waits
+ * for the write lock.  In transactions of PRUNE_CHUNK rows, so that a
+ * step keeps up with any rate of inserts (a row at a time, 20 000
+ * transactions a second outgrew the cap without end).  Returns how many
+ * were deleted, or -errno; *more: stopped with some still to go.
+ */
+int
+gp_store_tx_prune(struct gp_store *s, int64_t before, int64_t max_bytes,
+    int limit, int *more)
+{
+	char	ts[20];
+	int	k, n = 0;
+
+	*more = 0;
+	gp_time_format_sql(before, ts);
+	while (before > 0) {
+		if (n >= limit || gp_store_urgent()) {
+			*more = 1;
+			return n;
+		}
+		if ((k = prune_old(s, ts, PRUNE_CHUNK)) < 0)
+			return n > 0 ? n : k;
+		n += k;
+		if (k < PRUNE_CHUNK)
+			break;
+	}
+	while (max_bytes > 0) {
+		if (n >= limit || gp_store_urgent()) {
+			*more = 1;
+			return n;
+		}
+		if ((k = prune_over(s, max_bytes, PRUNE_CHUNK)) < 0)
+			return n > 0 ? n : k;
+		n += k;
+		if (k < PRUNE_CHUNK)
+			break;
+	}
 	return n;
 }
 

@@ -114,6 +114,96 @@ transactions(void)
 	    gp_store_int(st, TX_SUM), "the delete trigger keeps the count");
 }
 
+/* n more rows in one batch, their times from ts0 on. */
+static void
+tx_rows(int n, int64_t ts0)
+{
+	struct gp_tx_row	r;
+	int64_t			id, first = 0, last = 0;
+	int			i, rc = 0;
+
+	gp_store_tx_batch_begin(st);
+	for (i = 0; i < n && rc == 0; i++) {
+		row(&r, i);
+		r.ts = ts0 + i;
+		rc = gp_store_tx_insert(st, &r, &id);
+		if (first == 0)
+			first = id;
+		last = id;
+	}
+	gp_store_tx_batch_end(st, first, last, rc == 0);
+}
+
+/* The rows the size cap must delete: the fewest oldest whose sizes add
+ * up to the excess. */
+static int64_t
+needed(int64_t cap)
+{
+	char	sql[512];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) + 1 FROM (SELECT sum("
+	    "ifnull(length(request_body), 0) + ifnull(length(response_body),"
+	    " 0) + ifnull(length(request_headers), 0) +"
+	    " ifnull(length(response_headers), 0) + length(url)) OVER"
+	    " (ORDER BY id) AS run FROM http_transactions) WHERE run <"
+	    " (SELECT n FROM tx_bytes) - %lld", (long long)cap);
+	return gp_store_int(st, sql);
+}
+
+/*
+ * Retention in steps that keep up: thousands of rows over the cap go in
+ * one step (in transactions of a thousand), exactly as many as the cap
+ * needs; a step stops at its limit and says there is more; by age, the
+ * old rows go and the recent stay.  The byte count stays the rows' own.
+ */
+static void
+tx_retention(void)
+{
+	int64_t	total, cap, want, count;
+	int	n, more;
+
+	sqlite3_exec(st->db, "DELETE FROM http_transactions", NULL, NULL,
+	    NULL);
+	tx_rows(6000, 1790000000);
+	total = gp_store_int(st, "SELECT n FROM tx_bytes");
+	is_int(total, gp_store_int(st, TX_SUM), "6000 rows counted");
+	cap = total / 2;
+	want = needed(cap);
+	ok(want > 2000, "half the bytes is over 2000 rows (%lld)",
+	    (long long)want);
+	count = gp_store_tx_count(st);
+	n = gp_store_tx_prune(st, 0, cap, 100000, &more);
+	is_int(n, want, "one step deletes them all, in several transactions");
+	is_int(more, 0, "and is done");
+	is_int(gp_store_tx_count(st), count - want, "the oldest went");
+	ok(gp_store_int(st, "SELECT n FROM tx_bytes") <= cap,
+	    "the rows are within the cap");
+	is_int(gp_store_int(st, "SELECT n FROM tx_bytes"),
+	    gp_store_int(st, TX_SUM), "the count is the rows' own");
+	is_int(needed(cap), 1, "none is left over it");
+	n = gp_store_tx_prune(st, 0, cap, 100000, &more);
+	is_int(n, 0, "within the cap: nothing to do");
+
+	/* a step stops at its limit, and says so */
+	n = gp_store_tx_prune(st, 0, cap / 4, 1500, &more);
+	ok(n >= 1500 && n <= 2500, "a step stops near its limit (%d)", n);
+	is_int(more, 1, "saying there is more");
+	while (more && n > 0)
+		n = gp_store_tx_prune(st, 0, cap / 4, 1500, &more);
+	ok(gp_store_int(st, "SELECT n FROM tx_bytes") <= cap / 4,
+	    "the next steps finish it");
+
+	/* by age: before a time, however many */
+	sqlite3_exec(st->db, "DELETE FROM http_transactions", NULL, NULL,
+	    NULL);
+	tx_rows(4000, 1790000000);
+	n = gp_store_tx_prune(st, 1790000000 + 3500, 0, 100000, &more);
+	is_int(n, 3500, "the 3500 older rows went, in one step");
+	is_int(gp_store_tx_count(st), 500, "the recent 500 stay");
+	is_int(gp_store_int(st, "SELECT n FROM tx_bytes"),
+	    gp_store_int(st, TX_SUM), "the count is still the rows' own");
+}
+
 /* Pushes n log rows for host from ts on; allowed unless every third. */
 static void
 push_rows(const char *host, int n, int64_t ts, int thirds)
@@ -437,6 +527,7 @@ main(void)
 {
 	st = tmpstore_open();
 	transactions();
+	tx_retention();
 	logs();
 	tunnels();
 	lend();
