@@ -399,31 +399,24 @@ gp_store_tx_prune(struct gp_store *s, int64_t before, int64_t max_bytes,
     int limit, int *more)
 {
 	char	ts[20];
-	int	k, n = 0;
+	int	k, n = 0, by_size;
 
 	*more = 0;
 	gp_time_format_sql(before, ts);
-	while (before > 0) {
-		if (n >= limit || gp_store_urgent()) {
-			*more = 1;
-			return n;
-		}
-		if ((k = prune_old(s, ts, PRUNE_CHUNK)) < 0)
-			return n > 0 ? n : k;
-		n += k;
-		if (k < PRUNE_CHUNK)
-			break;
-	}
-	while (max_bytes > 0) {
-		if (n >= limit || gp_store_urgent()) {
-			*more = 1;
-			return n;
-		}
-		if ((k = prune_over(s, max_bytes, PRUNE_CHUNK)) < 0)
-			return n > 0 ? n : k;
-		n += k;
-		if (k < PRUNE_CHUNK)
-			break;
+	for (by_size = 0; by_size < 2; by_size++) {
+		if (by_size ? max_bytes <= 0 : before <= 0)
+			continue;
+		do {
+			if (n >= limit || gp_store_urgent()) {
+				*more = 1;
+				return n;
+			}
+			k = by_size ? prune_over(s, max_bytes, PRUNE_CHUNK) :
+			    prune_old(s, ts, PRUNE_CHUNK);
+			if (k < 0)
+				return n > 0 ? n : k;
+			n += k;
+		} while (k == PRUNE_CHUNK);
 	}
 	return n;
 }
