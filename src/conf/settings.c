@@ -74,7 +74,7 @@ static const struct sdesc table[] = {
 	{ "logRetentionDays", T_INT, OFF(log_retention_days), 7, 0, 3650,
 	    { NULL }, NULL, N_("Log: keep rows (days, 0 forever)"), 1 },
 	{ "logMaxMB", T_INT, OFF(log_max_mb), 1024, 0, 1048576, { NULL },
-	    NULL, N_("Log: database size cap (MiB, 0 none)"), 256 },
+	    NULL, N_("Log: own size cap (MiB, 0 none)"), 256 },
 	{ "mitmEnabled", T_BOOL, OFF(mitm_enabled), 1, 0, 0, { NULL }, NULL,
 	    N_("Interception: read tunnels"), 0 },
 	/* Host globs whose tunnels are never read (pinned, sensitive). */

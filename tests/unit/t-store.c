@@ -522,6 +522,44 @@ dns_trim(void)
 	    "no host written before the last keep");
 }
 
+/*
+ * The log's size cap is on the database without the transactions: one
+ * full of transactions under their own cap keeps its log rows; a log
+ * over the cap by itself loses its oldest.
+ */
+static void
+log_cap(void)
+{
+	int64_t	used;
+	int	n;
+
+	/* the other tests' rows and tables out of the way */
+	sqlite3_exec(st->db, "DELETE FROM http_transactions;"
+	    " DELETE FROM request_logs; DROP TABLE IF EXISTS ck", NULL, NULL,
+	    NULL);
+	ok(sqlite3_exec(st->db, "INSERT INTO http_transactions"
+	    " (container_name, destination_host, destination_port, method, url,"
+	    " response_body) SELECT 'big', 'big.example', 80, 'GET',"
+	    " 'http://big.example/', zeroblob(100000) FROM (WITH RECURSIVE"
+	    " k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 40)"
+	    " SELECT i FROM k)", NULL, NULL, NULL) == SQLITE_OK,
+	    "4 MB of transactions");
+	push_rows("log.example", 2000, 1790000000, 0);
+	gp_store_log_flush(st);
+	used = gp_store_used_bytes(st);
+	ok(used > 4000000, "they fill the database (%lld bytes used)",
+	    (long long)used);
+	n = gp_store_log_prune_step(st, 0, 2 << 20, 500);
+	is_int(n, 0, "a 2 MiB cap, more than the log holds: no log row goes");
+	is_int(gp_store_int(st, "SELECT count(*) FROM request_logs"), 2000,
+	    "all 2000 stay");
+	n = gp_store_log_prune_step(st, 0, 64 << 10, 500);
+	is_int(n, 500, "a cap under the log's own size: its oldest go");
+	is_int(gp_store_int(st, "SELECT min(timestamp) FROM request_logs"),
+	    gp_store_int(st, "SELECT timestamp FROM request_logs"
+	    " ORDER BY id LIMIT 1 OFFSET 0"), "from the oldest");
+}
+
 int
 main(void)
 {
@@ -534,6 +572,7 @@ main(void)
 	checkpoints();
 	priority();
 	dns_trim();
+	log_cap();
 	tmpstore_close(st);
 	return tap_done();
 }
