@@ -58,10 +58,6 @@ struct gp_store {
 	unsigned		 backoff_ms;
 	uint64_t		 dropped;	/* log rows lost, since start */
 	uint64_t		 episode_dropped;
-	/* the transactions' pages, measured at txd_at (monotonic ms) when
-	 * they held txd_base bytes (logs.c: the log's cap) */
-	int64_t			 txd_bytes, txd_base;
-	uint64_t		 txd_at;
 	int			 queue_full;	/* queue at its bound, episode */
 	uint32_t		 budget;	/* rows per identity-minute */
 	uint64_t		 over_budget;	/* rows dropped by it */
