@@ -67,15 +67,14 @@ struct hent {
  * a decision's dozen probes met one in most cold decisions). */
 struct bkt {
 	uint32_t	 fp;		/* TAG(head), BIT() of the others */
-	uint32_t	 idx0;		/* head's first rule (NOIDX: none), MORE */
+	uint32_t	 idx0;		/* head's first rule (NOIDX: none) */
 	struct hent	*e;
 };
 
 #define TAG(h)	((uint32_t)((h) >> 48) << 16)
 #define BIT(h)	(1u << ((h) >> 32 & 15))
 
-#define MORE	0x80000000u	/* the chain goes on past its head */
-#define NOIDX	0x7fffffffu
+#define NOIDX	0xffffffffu
 
 _Static_assert(sizeof(struct crule) == 128, "a rule is two cache lines");
 
@@ -196,8 +195,6 @@ bkt_set(struct bkt *b)
 		b->fp |= BIT(o->h);
 	if (b->e->n > 0)
 		b->idx0 = b->e->idx[0];
-	if (b->e->next != NULL)
-		b->idx0 |= MORE;
 }
 
 /* Makes e the head of its bucket's chain. */
@@ -902,8 +899,8 @@ plan_all(const struct gp_ruleset *set, const char *host, struct plan *pl)
 			continue;
 		__builtin_prefetch(b->e);	/* its key runs on */
 		__builtin_prefetch((const char *)b->e + 64);
-		if (head && (b->idx0 & ~MORE) != NOIDX)
-			prefetch_rule(set, b->idx0 & ~MORE);
+		if (head && b->idx0 != NOIDX)
+			prefetch_rule(set, b->idx0);
 	}
 	for (i = 0; i < pl->n; i++) {
 		struct probe		*p = &pl->p[i];

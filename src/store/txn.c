@@ -322,12 +322,29 @@ gp_store_tx_free(struct gp_tx_stored *v, size_t n)
  * wait for at most one (gp_store_urgent is asked between them). */
 #define PRUNE_CHUNK	1000
 
+/* Runs a prepared DELETE and ends the chunk's transaction: the rows
+ * deleted, or -errno (rolled back). */
+static int
+delete_chunk(struct gp_store *s, sqlite3_stmt *st)
+{
+	int	rc, n;
+
+	n = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) :
+	    gp_store_errno(s);
+	sqlite3_finalize(st);
+	if (n < 0) {
+		gp_store_rollback(s);
+		return n;
+	}
+	return (rc = gp_store_commit(s)) != 0 ? rc : n;
+}
+
 /* Up to chunk of the oldest rows before ts, in one transaction. */
 static int
 prune_old(struct gp_store *s, const char *ts, int chunk)
 {
 	sqlite3_stmt	*st;
-	int		 rc, n = 0;
+	int		 rc;
 
 	if ((rc = gp_store_begin(s)) != 0)
 		return rc;
@@ -342,12 +359,7 @@ prune_old(struct gp_store *s, const char *ts, int chunk)
 	}
 	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, chunk);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		n = sqlite3_changes(s->db);
-	sqlite3_finalize(st);
-	if ((rc = gp_store_commit(s)) != 0)
-		return rc;
-	return n;
+	return delete_chunk(s, st);
 }
 
 /* While the rows hold more than max_bytes: the oldest that hold the
@@ -358,7 +370,7 @@ prune_over(struct gp_store *s, int64_t max_bytes, int chunk)
 {
 	sqlite3_stmt	*st;
 	int64_t		 over, sum = 0, cut = 0;
-	int		 rc, n = 0;
+	int		 rc;
 
 	if ((rc = gp_store_begin(s)) != 0)
 		return rc;
@@ -376,13 +388,9 @@ prune_over(struct gp_store *s, int64_t max_bytes, int chunk)
 	if (cut > 0 && sqlite3_prepare_v2(s->db, "DELETE FROM"
 	    " http_transactions WHERE id <= ?", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, cut);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			n = sqlite3_changes(s->db);
-		sqlite3_finalize(st);
+		return delete_chunk(s, st);
 	}
-	if ((rc = gp_store_commit(s)) != 0)
-		return rc;
-	return n;
+	return (rc = gp_store_commit(s)) != 0 ? rc : 0;
 }
 
 /*
