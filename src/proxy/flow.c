@@ -374,6 +374,10 @@ on_read(struct gp_stream *st, char *block, ssize_t nread)
 	if (nread > 0) {
 		s->nread += (uint64_t)nread;
 		f->last_active = uv_now(f->px->loop);
+		if (s->in.len == 0 && !f->sniffing &&
+		    f->ops->data_block != NULL &&
+		    f->ops->data_block(f, s, block, (size_t)nread))
+			return 1;
 		gp_buf_add(&s->in, block, (size_t)nread);
 		if (s->in.len > GP_INBUF_MAX) {
 			/* The front end is not consuming: hold the reader. */

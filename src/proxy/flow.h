@@ -79,6 +79,8 @@ void	gp_exchange_init(struct gp_exchange *, const struct gp_exchange_ops *);
  * does not: it is a tunnel). */
 void	gp_exchange_begin(struct gp_flow *, const struct gp_http_msg *);
 void	gp_exchange_data(struct gp_flow *, struct gp_side *);
+int	gp_exchange_data_block(struct gp_flow *, struct gp_side *, char *,
+	    size_t);
 void	gp_exchange_eof(struct gp_flow *, struct gp_side *);
 void	gp_exchange_timeout(struct gp_flow *);
 /* The flow is closing: a transaction in flight ends incomplete. */
@@ -117,6 +119,10 @@ struct gp_flow_ops {
 	const char	*method;	/* "HTTP" | "SOCKS5" for the log */
 	/* New bytes in side->in (not called in tunnel mode). */
 	void		(*data)(struct gp_flow *, struct gp_side *);
+	/* Optional, tried before data() while side->in is empty: 1 when
+	 * it took the whole block (its owner now), 0 to buffer it. */
+	int		(*data_block)(struct gp_flow *, struct gp_side *,
+			    char *, size_t);
 	/* The peer of side sent EOF (not called in tunnel mode). */
 	void		(*eof)(struct gp_flow *, struct gp_side *);
 	/* The decision or the connection failed: answer and finish. */

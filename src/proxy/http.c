@@ -25,6 +25,7 @@ static void	http_free(struct gp_flow *);
 static const struct gp_flow_ops http_ops = {
 	.method = "HTTP",
 	.data = gp_exchange_data,
+	.data_block = gp_exchange_data_block,
 	.eof = gp_exchange_eof,
 	.refuse = http_refuse,
 	.connected = http_connected,

@@ -44,6 +44,7 @@ static void	mitm_free(struct gp_flow *);
 #define MITM_OPS(label) {						\
 	.method = label,						\
 	.data = gp_exchange_data,					\
+	.data_block = gp_exchange_data_block,				\
 	.eof = gp_exchange_eof,						\
 	.refuse = mitm_refuse,						\
 	.connected = mitm_connected,					\

@@ -29,8 +29,13 @@ static void	socks_free(struct gp_flow *);
 static void	socks_closing(struct gp_flow *);
 
 static const struct gp_flow_ops socks_ops = {
-	"SOCKS5", socks_data, socks_eof, socks_refuse, socks_connected,
-	NULL, socks_free, socks_closing,
+	.method = "SOCKS5",
+	.data = socks_data,
+	.eof = socks_eof,
+	.refuse = socks_refuse,
+	.connected = socks_connected,
+	.free = socks_free,
+	.closing = socks_closing,
 };
 
 int

@@ -8,6 +8,9 @@
  *  - a POST: its body bytes as relayed;
  *  - a request the filter refuses: 403 with its X-Proxy-Error token,
  *    and the origin never sees it;
+ *  - a chunked response whose pieces come one read at a time (they go on
+ *    as read), the last with bytes after the body's end: the body whole,
+ *    the extra bytes never forwarded;
  *  - a client hanging up mid-response: the transaction still ends,
  *    marked incomplete;
  * then everything closes and uv_loop_close() == 0.
@@ -124,8 +127,9 @@ struct oconn {
 	int		 answered;
 	struct oconn	*next, **prevp;		/* open ones, for the stop */
 };
-static struct oconn	*oconns, *partial;
-static uv_async_t	 more;
+static struct oconn	*oconns, *partial, *chunky;
+static uv_async_t	 more, piece;
+static int		 pieces;
 static uv_timer_t	 more_timer;
 
 static void
@@ -182,6 +186,12 @@ o_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	    c->in.len < (size_t)(end + 4 - c->in.data) + 11)
 		return;		/* the 11-byte body is not all in */
 	c->answered = 1;
+	if (strstr(c->in.data, " /chunks") != NULL) {
+		o_write(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+		    "\r\n\r\n");
+		chunky = c;
+		return;		/* the pieces come on request (on_piece) */
+	}
 	if (strstr(c->in.data, " /partial") != NULL) {
 		o_write(c, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"
 		    "only the start");
@@ -228,6 +238,18 @@ on_more(uv_async_t *a)
 	uv_timer_start(&more_timer, on_more_timer, 0, 20);
 }
 
+/* The next piece of /chunks, once the client has read the last one. */
+static void
+on_piece(uv_async_t *a)
+{
+	if (chunky == NULL)
+		return;
+	if (pieces++ == 0)
+		o_write(chunky, "5\r\nhello\r\n");
+	else
+		o_write(chunky, "3\r\nend\r\n0\r\n\r\nXYZ");
+}
+
 static void
 on_stop(uv_async_t *a)
 {
@@ -241,6 +263,7 @@ on_stop(uv_async_t *a)
 	uv_close((uv_handle_t *)&olisten, NULL);
 	uv_close((uv_handle_t *)&stop, NULL);
 	uv_close((uv_handle_t *)&more, NULL);
+	uv_close((uv_handle_t *)&piece, NULL);
 	uv_close((uv_handle_t *)&more_timer, NULL);
 }
 
@@ -359,6 +382,7 @@ main(void)
 	oport = listen_on(&olisten, o_accept);
 	uv_async_init(&loop, &stop, on_stop);
 	uv_async_init(&loop, &more, on_more);
+	uv_async_init(&loop, &piece, on_piece);
 	uv_timer_init(&loop, &more_timer);
 	pthread_create(&th, NULL, loop_thread, NULL);
 
@@ -419,6 +443,28 @@ main(void)
 	is_int(px.stats.blocked, 1, "refused: counted blocked");
 	close(fd);
 
+	/* A chunked body a piece at a time, then bytes past its end. */
+	fd = dial_proxy();
+	snprintf(req, sizeof req, "GET http://127.0.0.1:%d/chunks HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:%d\r\n\r\n", oport, oport);
+	send_str(fd, req);
+	read_until(fd, "\r\n\r\n", got, sizeof got);
+	ok(strstr(got, "Transfer-Encoding: chunked") != NULL,
+	    "chunks: the head came alone");
+	uv_async_send(&piece);
+	read_until(fd, "hello\r\n", got, sizeof got);
+	is_str(got, "5\r\nhello\r\n", "chunks: the first piece");
+	uv_async_send(&piece);
+	read_until(fd, "0\r\n\r\n", got, sizeof got);
+	is_str(got, "3\r\nend\r\n0\r\n\r\n", "chunks: the last piece, "
+	    "without what followed the body");
+	ok(wait_ends(4), "chunks: the transaction ended");
+	pthread_mutex_lock(&mu);
+	is_int(seen.complete, 1, "chunks: complete");
+	is_int(seen.resp_body, 23, "chunks: every body byte shown, no more");
+	pthread_mutex_unlock(&mu);
+	close(fd);
+
 	/* The client hangs up mid-response: the transaction still ends. */
 	fd = dial_proxy();
 	snprintf(req, sizeof req, "GET http://127.0.0.1:%d/partial HTTP/1.1\r\n"
@@ -428,7 +474,7 @@ main(void)
 	ok(strstr(got, "only the start") != NULL, "partial: the start came");
 	close(fd);
 	uv_async_send(&more);
-	ok(wait_ends(4), "partial: the transaction ended when the client left");
+	ok(wait_ends(5), "partial: the transaction ended when the client left");
 	pthread_mutex_lock(&mu);
 	is_int(seen.complete, 0, "partial: marked incomplete");
 	is_int(seen.status, 200, "partial: with the status it had");
