@@ -1,9 +1,11 @@
 /*
- * tls.c: TLS over another stream (net.h), with OpenSSL memory BIOs: the
- * inner stream's bytes go into the SSL's read BIO, whatever the SSL
- * writes is taken from its write BIO as pooled blocks and written to the
- * inner stream.  The caller makes the SSL (server or client side, name,
- * verification); this file only moves bytes and reports.
+ * tls.c: TLS over another stream (net.h), through two BIOs of our own:
+ * the SSL reads the inner stream's block in place while it is being
+ * delivered (only bytes left over when the reader stops are kept, in
+ * rin), and writes its records straight into pooled blocks that go to
+ * the inner stream when full or flushed.  Memory BIOs cost two more
+ * copies of every byte.  The caller makes the SSL (server or client
+ * side, name, verification); this file only moves bytes and reports.
  *
  * Plain bytes written before the handshake ends are held and sent once
  * it has.  A reader stopped for backpressure stops the inner reader too;
@@ -13,6 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,12 @@ struct tls_stream {
 	uv_timer_t		 kick;		/* deferred delivery */
 	int			 open;		/* inner and kick */
 	struct gp_buf		 early;		/* plain, before the handshake */
+	struct gp_buf		 rin;		/* received, not read yet */
+	const char		*cur;		/* the block being delivered */
+	size_t			 curlen;
+	char			*out;		/* records not yet written */
+	size_t			 outlen;
+	int			 werr;		/* the inner stream's, sticky */
 	gp_tls_done_cb		 done_cb;
 	unsigned		 done:1, failed:1, reading:1;
 };
@@ -39,25 +48,137 @@ static const struct gp_stream_ops tls_ops;
 
 static void	pump(struct tls_stream *);
 
+/* The BIOs. */
+
+#define MIN_SZ(a, b)	((a) < (b) ? (a) : (b))
+
+static BIO_METHOD	*in_meth, *out_meth;
+static pthread_once_t	 meth_once = PTHREAD_ONCE_INIT;
+
+static int
+in_read(BIO *b, char *p, int len)
+{
+	struct tls_stream	*t = BIO_get_data(b);
+	size_t			 n;
+
+	BIO_clear_retry_flags(b);
+	if (t->rin.len > 0) {
+		n = MIN_SZ((size_t)len, t->rin.len);
+		memcpy(p, t->rin.data, n);
+		gp_buf_consume(&t->rin, n);
+	} else if (t->curlen > 0) {
+		n = MIN_SZ((size_t)len, t->curlen);
+		memcpy(p, t->cur, n);
+		t->cur += n;
+		t->curlen -= n;
+	} else {
+		BIO_set_retry_read(b);
+		return -1;
+	}
+	return (int)n;
+}
+
+/* Bytes that came before the SSL could read them (a sniffed start). */
+static int
+in_write(BIO *b, const char *p, int len)
+{
+	struct tls_stream *t = BIO_get_data(b);
+
+	gp_buf_add(&t->rin, p, (size_t)len);
+	return len;
+}
+
+static void
+push(struct tls_stream *t)
+{
+	char	*block = t->out;
+	int	 rc;
+
+	t->out = NULL;
+	rc = gp_stream_write_block(t->inner, block, block, t->outlen);
+	if (rc != 0 && t->werr == 0)
+		t->werr = rc;
+}
+
+static int
+out_write(BIO *b, const char *p, int len)
+{
+	struct tls_stream	*t = BIO_get_data(b);
+	size_t			 left = (size_t)len, n;
+
+	BIO_clear_retry_flags(b);
+	while (left > 0) {
+		if (t->out == NULL) {
+			t->out = gp_block_get();
+			t->outlen = 0;
+		}
+		n = MIN_SZ(left, (size_t)GP_BLOCK - t->outlen);
+		memcpy(t->out + t->outlen, p, n);
+		t->outlen += n;
+		p += n;
+		left -= n;
+		if (t->outlen == GP_BLOCK)
+			push(t);
+	}
+	return len;
+}
+
+static size_t
+in_pending(const struct tls_stream *t)
+{
+	return t->rin.len + t->curlen;
+}
+
+static long
+in_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	(void)ptr;
+	if (cmd == BIO_CTRL_PENDING)
+		return (long)in_pending(BIO_get_data(b));
+	return cmd == BIO_CTRL_FLUSH;
+}
+
+/* Flushing is ours (flush()), after each call into the SSL. */
+static long
+out_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH;
+}
+
+static int
+bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static void
+meth_init(void)
+{
+	in_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	    "greyproxy in");
+	BIO_meth_set_read(in_meth, in_read);
+	BIO_meth_set_write(in_meth, in_write);
+	BIO_meth_set_ctrl(in_meth, in_ctrl);
+	BIO_meth_set_create(in_meth, bio_create);
+	out_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	    "greyproxy out");
+	BIO_meth_set_write(out_meth, out_write);
+	BIO_meth_set_ctrl(out_meth, out_ctrl);
+	BIO_meth_set_create(out_meth, bio_create);
+}
+
 /* What the SSL wrote, to the inner stream. */
 static int
 flush(struct tls_stream *t)
 {
-	BIO	*w = SSL_get_wbio(t->ssl);
-	char	*block;
-	int	 n, rc;
-
-	while (BIO_ctrl_pending(w) > 0) {
-		block = gp_block_get();
-		if ((n = BIO_read(w, block, GP_BLOCK)) <= 0) {
-			gp_block_put(block);
-			break;
-		}
-		if ((rc = gp_stream_write_block(t->inner, block, block,
-		    (size_t)n)) != 0)
-			return rc;
-	}
-	return 0;
+	if (t->out != NULL && t->outlen > 0)
+		push(t);
+	return t->werr;
 }
 
 static void
@@ -145,8 +266,13 @@ inner_read(struct gp_stream *in, char *block, ssize_t n)
 	if (t->s.closing)
 		return 0;
 	if (n > 0) {
-		BIO_write(SSL_get_rbio(t->ssl), block, (int)n);
+		t->cur = block;
+		t->curlen = (size_t)n;
 		pump(t);
+		if (t->curlen > 0)	/* the reader stopped: kept */
+			gp_buf_add(&t->rin, t->cur, t->curlen);
+		t->cur = NULL;
+		t->curlen = 0;
 		return 0;
 	}
 	if (!t->done) {
@@ -187,8 +313,7 @@ tls_read_start(struct gp_stream *s)
 	struct tls_stream *t = (struct tls_stream *)s;
 
 	t->reading = 1;
-	if (SSL_pending(t->ssl) > 0 ||
-	    BIO_ctrl_pending(SSL_get_rbio(t->ssl)) > 0)
+	if (SSL_pending(t->ssl) > 0 || in_pending(t) > 0)
 		uv_timer_start(&t->kick, on_kick, 0, 0);
 	return gp_stream_read_start(t->inner);
 }
@@ -261,6 +386,9 @@ part_closed(struct tls_stream *t)
 		return;
 	SSL_free(t->ssl);
 	gp_buf_free(&t->early);
+	gp_buf_free(&t->rin);
+	if (t->out != NULL)
+		gp_block_put(t->out);
 	if (t->s.on_close != NULL)
 		t->s.on_close(&t->s);
 	free(t);
@@ -307,7 +435,8 @@ gp_stream_tls_new(uv_loop_t *loop, struct gp_stream *inner, SSL *ssl,
     int server, const void *early_in, size_t early_len,
     const struct gp_stream_cbs *cbs, void *data, gp_tls_done_cb done)
 {
-	struct tls_stream *t = gp_xcalloc(1, sizeof *t);
+	struct tls_stream	*t = gp_xcalloc(1, sizeof *t);
+	BIO			*rb, *wb;
 
 	t->s.ops = &tls_ops;
 	t->s.cbs = cbs;
@@ -320,14 +449,20 @@ gp_stream_tls_new(uv_loop_t *loop, struct gp_stream *inner, SSL *ssl,
 	t->kick.data = t;
 	inner->cbs = &inner_cbs;
 	inner->data = t;
-	SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
-	BIO_set_mem_eof_return(SSL_get_rbio(ssl), -1);
+	pthread_once(&meth_once, meth_init);
+	rb = BIO_new(in_meth);
+	wb = BIO_new(out_meth);
+	if (rb == NULL || wb == NULL)
+		gp_panic("cannot make BIOs");
+	BIO_set_data(rb, t);
+	BIO_set_data(wb, t);
+	SSL_set_bio(ssl, rb, wb);
 	if (server)
 		SSL_set_accept_state(ssl);
 	else
 		SSL_set_connect_state(ssl);
 	if (early_len > 0)
-		BIO_write(SSL_get_rbio(ssl), early_in, (int)early_len);
+		gp_buf_add(&t->rin, early_in, early_len);
 	gp_stream_read_start(inner);	/* the handshake reads regardless */
 	uv_timer_start(&t->kick, on_kick, 0, 0);	/* starts it */
 	return &t->s;

@@ -62,6 +62,13 @@ check "$(st 'd["tunnels"]["upstream_resumed"]') >= 1" "the second resumed its TL
 want=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); from origin import pattern; import hashlib; print(hashlib.sha256(pattern(10485760)).hexdigest())' "$LIB")
 got=$(curl -s --max-time 30 -p -x "http://$GP_HTTP" --cacert "$CA" "$S/bytes/10485760" | sha256sum | cut -d' ' -f1)
 is "$got" "$want" "10 MiB down, intact"
+# A reader slower than the origin: the origin's records wait, some of
+# them half delivered, and everything arrives in order.
+got=$(curl -s --max-time 30 --limit-rate 10M -p -x "http://$GP_HTTP" --cacert "$CA" "$S/bytes/10485760" | sha256sum | cut -d' ' -f1)
+is "$got" "$want" "10 MiB down to a slow reader, intact"
+want3=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); from origin import pattern; import hashlib; print(hashlib.sha256(pattern(3145728)).hexdigest())' "$LIB")
+got=$(curl -s --max-time 30 --socks5-hostname "$GP_SOCKS" --cacert "$CA" "$S/chunked-bytes/3145728" | sha256sum | cut -d' ' -f1)
+is "$got" "$want3" "3 MiB chunked down, intact"
 head -c 5000000 /dev/urandom > "$T/up.bin"
 got=$(curl -s --max-time 30 --socks5-hostname "$GP_SOCKS" --cacert "$CA" --data-binary @"$T/up.bin" "$S/echo" | sha256sum | cut -d' ' -f1)
 is "$got" "$(sha256sum < "$T/up.bin" | cut -d' ' -f1)" "5 MB up through SOCKS5, intact"

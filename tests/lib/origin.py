@@ -24,6 +24,10 @@ ENCODED_TEXT = b"".join(b'{"n":%d,"text":"encoded body"}\n' % i
                        for i in range(2000))
 
 
+def split(data, size):
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
 def encoded(kind):
     """(body, Content-Encoding, Content-Type) for /encoded/KIND."""
     import zlib
@@ -87,6 +91,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def send_chunked(self, parts):
+        """Ends the head and sends parts as chunks, then the last one."""
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for part in parts:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        self.wfile.write(b"0\r\n\r\n")
+
     def do_GET(self):
         p = self.path
         if p == "/hello":
@@ -98,11 +110,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                             str(self.headers)).encode())
         elif p == "/chunked":
             self.send_response(200)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for part in (b"first ", b"second ", b"third\n"):
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
-            self.wfile.write(b"0\r\n\r\n")
+            self.send_chunked([b"first ", b"second ", b"third\n"])
+        elif p.startswith("/chunked-bytes/"):
+            # pattern(N) in chunks of a prime size, so that chunk
+            # boundaries fall anywhere in a proxy's reads.
+            self.send_response(200)
+            self.send_chunked(split(pattern(int(p[15:])), 7919))
         elif p == "/close":
             self.send_response(200)
             self.send_header("Connection", "close")
@@ -121,12 +134,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Encoding", coding)
             if p.endswith("-chunked"):
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                for i in range(0, len(data), 1000):
-                    part = data[i:i + 1000]
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
-                self.wfile.write(b"0\r\n\r\n")
+                self.send_chunked(split(data, 1000))
                 return
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
