@@ -1014,6 +1014,8 @@ h_status(struct api_req *r, struct api_resp *resp)
 	cJSON_AddNumberToObject(l, "copied", (double)s.copied);
 	cJSON_AddNumberToObject(l, "intercepted", (double)s.intercepted);
 	cJSON_AddNumberToObject(l, "plain_http", (double)s.plain_http);
+	cJSON_AddNumberToObject(l, "bodies_spliced",
+	    (double)s.bodies_spliced);
 	cJSON_AddNumberToObject(l, "upstream_resumed", (double)s.resumed);
 	cJSON_AddNumberToObject(o, "rules", (double)s.rules);
 	cJSON_AddBoolToObject(o, "rules_ingesting", s.ingesting);

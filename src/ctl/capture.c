@@ -258,6 +258,19 @@ on_body(void *arg, struct gp_txn *t, enum gp_txn_dir dir, const char *p,
 		gp_buf_add(&k->body[d], p, n < room ? n : room);
 }
 
+static int
+on_body_full(void *arg, struct gp_txn *t, enum gp_txn_dir dir)
+{
+	struct gp_ctl	*c = arg;
+	struct cap	*k = t->capture;
+	size_t		 len;
+
+	if (!wanted(c, t))
+		return 1;
+	len = k != NULL ? k->body[dir == GP_TXN_REQUEST ? 0 : 1].len : 0;
+	return len >= (size_t)c->settings.max_body_bytes;
+}
+
 /* The URL as the client meant it, into b: the absolute-form as sent
  * without any userinfo, else built from the destination. */
 static void
@@ -639,6 +652,7 @@ on_upgraded(void *arg, struct gp_txn *t, void **tap)
 static const struct gp_http_filter_ops capture = {
 	.name = "capture",
 	.body = on_body,
+	.body_full = on_body_full,
 	.end = on_end,
 	.upgraded = on_upgraded,
 };

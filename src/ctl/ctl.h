@@ -192,6 +192,7 @@ struct gp_ctl_status {
 	uint64_t			 spliced, copied;	/* tunnels */
 	uint64_t			 intercepted, resumed;
 	uint64_t			 plain_http;	/* tunnels read in the clear */
+	uint64_t			 bodies_spliced;
 	uint64_t			 tx_dropped;	/* not stored */
 	uint64_t			 tx_pruned;	/* by retention */
 	struct gp_dns_cache_stats	 dns_cache;

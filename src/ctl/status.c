@@ -27,6 +27,7 @@ gp_ctl_status(struct gp_ctl *c, struct gp_ctl_status *s)
 	s->copied = c->px.stats.copied;
 	s->intercepted = c->px.stats.intercepted;
 	s->plain_http = c->px.stats.plain_http;
+	s->bodies_spliced = c->px.stats.body_spliced;
 	s->resumed = c->px.stats.resumed;
 	s->tx_dropped = c->tx_dropped;
 	s->tx_pruned = c->tx_pruned;

@@ -220,6 +220,11 @@ struct gp_http_filter_ops {
 	 * decoding); p is valid only during the call. */
 	void		(*body)(void *arg, struct gp_txn *, enum gp_txn_dir,
 			    const char *p, size_t n);
+	/* With body: 1 once the filter takes nothing more of this body
+	 * (the rest may then pass unseen, counted in the transaction);
+	 * a filter with body and without this sees every byte. */
+	int		(*body_full)(void *arg, struct gp_txn *,
+			    enum gp_txn_dir);
 	/* The transaction ended; complete says whether both bodies did. */
 	void		(*end)(void *arg, struct gp_txn *);
 	/* The head about to go upstream, after every filter allowed it:

@@ -304,6 +304,80 @@ forward_request_body(struct gp_flow *f)
 }
 
 /*
+ * The rest of a large response body nobody watches any more (every
+ * filter that takes bodies is full: a capture at its cap) goes from the
+ * origin's socket to the client's by splice(2) when both are plain TCP:
+ * counted, not read.
+ */
+#define SPLICE_BODY_MIN	(256 * 1024)
+
+static void
+body_moved(struct gp_flow *f, size_t n)
+{
+	struct gp_exchange *x = f->proto;
+
+	if (x->txn != NULL)
+		x->txn->resp_body += n;
+	if (x->resp_body == B_LENGTH)
+		x->resp_left -= (int64_t)n;
+}
+
+static void
+body_spliced(struct gp_flow *f, int status)
+{
+	struct gp_exchange *x = f->proto;
+
+	if (status == 0) {		/* its length passed */
+		x->p = P_DONE;
+		up_data(f);
+	} else if (status == UV_EOF)
+		f->ops->eof(f, &f->u);
+	else
+		gp_flow_close(f);	/* the client's socket failed */
+}
+
+static const struct gp_bsplice_cbs body_cbs = {
+	.moved = body_moved,
+	.done = body_spliced,
+};
+
+static int
+response_watched(struct gp_flow *f)
+{
+	struct gp_exchange		*x = f->proto;
+	const struct gp_http_filter_ops	*o;
+	size_t				 i;
+
+	for (i = 0; x->txn != NULL && i < f->px->nfilters; i++) {
+		o = f->px->filters[i].ops;
+		if (o->body != NULL && (o->body_full == NULL ||
+		    !o->body_full(f->px->filters[i].arg, x->txn,
+		    GP_TXN_RESPONSE)))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+maybe_splice(struct gp_flow *f)
+{
+	struct gp_exchange	*x = f->proto;
+	int64_t			 len;
+
+	if (f->closing || f->finishing || f->tunnel || x->p != P_BODY ||
+	    x->r != R_DONE || f->u.in.len > 0 || f->c.corked)
+		return;
+	if (x->resp_body == B_LENGTH && x->resp_left >= SPLICE_BODY_MIN)
+		len = x->resp_left;
+	else if (x->resp_body == B_CLOSE)
+		len = -1;
+	else
+		return;
+	if (!response_watched(f))
+		(void)gp_relay_body(f, len, &body_cbs);
+}
+
+/*
  * A block of body bytes read while nothing is buffered, when all of it
  * belongs to the body in flight, goes on as it is instead of through
  * side->in (a copy less, and a second one less for the cork): 1 when
@@ -345,7 +419,8 @@ gp_exchange_data_block(struct gp_flow *f, struct gp_side *s, char *block,
 			up_data(f);
 		} else
 			x->r = R_DONE;
-	}
+	} else if (up)
+		maybe_splice(f);
 	return 1;
 }
 
@@ -649,13 +724,14 @@ up_data(struct gp_flow *f)
 {
 	struct gp_exchange *x = f->proto;
 
-	if (x->p == P_BODY) {
+	if (x->p == P_BODY)
 		up_data_1(f);	/* no head in this pass: nothing to gather */
-		return;
+	else {
+		gp_flow_cork(&f->c);
+		up_data_1(f);
+		gp_flow_uncork(&f->c);
 	}
-	gp_flow_cork(&f->c);
-	up_data_1(f);
-	gp_flow_uncork(&f->c);
+	maybe_splice(f);
 }
 
 void

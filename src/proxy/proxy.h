@@ -40,6 +40,7 @@ struct gp_proxy_stats {
 	uint64_t	allowed;
 	uint64_t	blocked;
 	uint64_t	spliced;	/* tunnels relayed by splice(2) */
+	uint64_t	body_spliced;	/* HTTP bodies passed by splice(2) */
 	uint64_t	intercepted;	/* tunnels whose TLS we terminated */
 	uint64_t	plain_http;	/* tunnels whose clear HTTP we read */
 	uint64_t	resumed;	/* ... whose origin resumed a session */

@@ -184,25 +184,42 @@ fail(struct gp_relay *r, const char *what, int err)
 	gp_flow_close(r->f);
 }
 
+/* d's pipe into fd until it is empty or fd is full; *moved says how
+ * much went.  0, or the errno of a failed write. */
+static int
+pipe_out(struct dir *d, int fd, size_t *moved)
+{
+	ssize_t	n;
+
+	*moved = 0;
+	while (d->inpipe > 0) {
+		n = splice(d->pipe[0], NULL, fd, NULL, d->inpipe,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0)
+			return n < 0 ? errno : EPIPE;
+		d->inpipe -= (size_t)n;
+		*moved += (size_t)n;
+	}
+	return 0;
+}
+
 /* The pipe of d[k] to its destination; EOF follows once it is empty.
  * 0, or -1 when the flow closed. */
 static int
 pump_out(struct gp_relay *r, int k)
 {
 	struct dir	*d = &r->d[k];
-	ssize_t		 n;
+	size_t		 n;
+	int		 e;
 
-	while (d->inpipe > 0) {
-		n = splice(d->pipe[0], NULL, r->fd[1 - k], NULL, d->inpipe,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			fail(r, "write", errno);
-			return -1;
-		}
-		d->inpipe -= (size_t)n;
+	if ((e = pipe_out(d, r->fd[1 - k], &n)) != 0) {
+		fail(r, "write", e);
+		return -1;
 	}
+	if (d->inpipe > 0)
+		return 0;
 	pipe_put(d);
 	if (d->eof && !d->shut) {
 		d->shut = 1;
@@ -310,12 +327,16 @@ poll_closed(uv_handle_t *h)
 	gp_flow_release_handle(f);
 }
 
+static void	bs_close(struct gp_bsplice *);
+
 void
 gp_relay_close(struct gp_flow *f)
 {
 	struct gp_relay	*r = f->relay;
 	int		 k;
 
+	if (f->bsplice != NULL)
+		bs_close(f->bsplice);
 	if (r == NULL)
 		return;
 	f->relay = NULL;
@@ -324,11 +345,17 @@ gp_relay_close(struct gp_flow *f)
 }
 
 static int
-splice_wanted(struct gp_flow *f)
+copy_forced(void)
 {
 	const char *m = getenv("GREYPROXY_RELAY");
 
-	if (m != NULL && strcmp(m, "copy") == 0)
+	return m != NULL && strcmp(m, "copy") == 0;
+}
+
+static int
+splice_wanted(struct gp_flow *f)
+{
+	if (copy_forced())
 		return 0;
 	if (f->tap_ops != NULL)
 		return 0;		/* watched: the bytes pass through us */
@@ -391,4 +418,196 @@ gp_relay_start(struct gp_flow *f)
 	default:
 		gp_flow_close(f);
 	}
+}
+
+/*
+ * A body by splice (gp_relay_body): duplicates of the two streams'
+ * descriptors are polled, the origin's for reading and the client's for
+ * writing, while the streams themselves are not read (gp_flow_read holds
+ * them); closing the polls hands the sockets back as they were.
+ */
+struct gp_bsplice {
+	struct gp_flow			*f;
+	uv_poll_t			 poll[2];	/* origin, client */
+	int				 fd[2];
+	int				 events[2];
+	int				 open;
+	struct dir			 d;
+	int64_t				 left;		/* -1: until EOF */
+	const struct gp_bsplice_cbs	*cbs;
+};
+
+static void
+bs_poll_closed(uv_handle_t *h)
+{
+	struct gp_bsplice	*b = h->data;
+	struct gp_flow		*f = b->f;
+
+	close(b->fd[h == (uv_handle_t *)&b->poll[0] ? 0 : 1]);
+	if (--b->open == 0) {
+		pipe_put(&b->d);
+		free(b);
+	}
+	gp_flow_release_handle(f);
+}
+
+static void
+bs_close(struct gp_bsplice *b)
+{
+	b->f->bsplice = NULL;
+	uv_close((uv_handle_t *)&b->poll[0], bs_poll_closed);
+	uv_close((uv_handle_t *)&b->poll[1], bs_poll_closed);
+}
+
+/* The body passed (0), the origin ended first (UV_EOF), or the client's
+ * socket failed: the streams go back to the flow, then done(). */
+static void
+bs_end(struct gp_bsplice *b, int status)
+{
+	struct gp_flow			*f = b->f;
+	const struct gp_bsplice_cbs	*cbs = b->cbs;
+
+	bs_close(b);
+	if (status == UV_EOF)
+		f->u.eof = 1;
+	gp_flow_read(&f->c, f->c.reading);
+	gp_flow_read(&f->u, f->u.reading);
+	cbs->done(f, status);
+}
+
+/* The pipe to the client: 0, or -1 when it ended. */
+static int
+bs_out(struct gp_bsplice *b)
+{
+	struct gp_flow	*f = b->f;
+	size_t		 n;
+	int		 e = pipe_out(&b->d, b->fd[1], &n);
+
+	if (n > 0)
+		b->cbs->moved(f, n);
+	if (e != 0) {
+		gp_log(GP_LOG_DEBUG, "http %s: body splice: write: %s",
+		    f->client_addr, strerror(e));
+		bs_end(b, -e);
+		return -1;
+	}
+	if (b->d.inpipe > 0)
+		return 0;
+	if (b->left == 0 || b->d.eof) {
+		bs_end(b, b->left == 0 ? 0 : UV_EOF);
+		return -1;
+	}
+	return 0;
+}
+
+/* The origin into the pipe and on: 0, or -1 when it ended. */
+static int
+bs_in(struct gp_bsplice *b)
+{
+	struct gp_flow	*f = b->f;
+	size_t		 want;
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < SPLICE_ROUNDS && b->d.inpipe == 0; i++) {
+		want = PIPE_SIZE;
+		if (b->left >= 0 && (uint64_t)b->left < want)
+			want = (size_t)b->left;
+		n = splice(b->fd[0], NULL, b->d.pipe[1], NULL, want,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0)
+			b->d.eof = 1;	/* a reset ends it as EOF does */
+		else {
+			b->d.inpipe = (size_t)n;
+			if (b->left > 0)
+				b->left -= n;
+			f->u.nread += (uint64_t)n;
+			f->last_active = uv_now(f->px->loop);
+		}
+		if (bs_out(b) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void	bs_on_poll(uv_poll_t *, int, int);
+
+static void
+bs_arm(struct gp_bsplice *b)
+{
+	int	ev[2], k;
+
+	ev[0] = b->d.inpipe == 0 ? UV_READABLE : 0;
+	ev[1] = b->d.inpipe > 0 ? UV_WRITABLE : 0;
+	for (k = 0; k < 2; k++) {
+		if (ev[k] == b->events[k])
+			continue;
+		b->events[k] = ev[k];
+		if (ev[k] == 0)
+			uv_poll_stop(&b->poll[k]);
+		else
+			uv_poll_start(&b->poll[k], ev[k], bs_on_poll);
+	}
+}
+
+static void
+bs_on_poll(uv_poll_t *h, int status, int events)
+{
+	struct gp_bsplice	*b = h->data;
+
+	if (status < 0) {
+		bs_end(b, status);
+		return;
+	}
+	if ((events & UV_WRITABLE) && bs_out(b) != 0)
+		return;
+	if ((events & UV_READABLE) && bs_in(b) != 0)
+		return;
+	bs_arm(b);
+}
+
+int
+gp_relay_body(struct gp_flow *f, int64_t len, const struct gp_bsplice_cbs *cbs)
+{
+	struct gp_bsplice	*b;
+	uv_tcp_t		*t[2];
+	uv_os_fd_t		 fd[2];
+	int			 k;
+
+	if (copy_forced() || f->relay != NULL || f->bsplice != NULL ||
+	    f->c.st == NULL || f->u.st == NULL ||
+	    (t[0] = gp_stream_tcp(f->u.st)) == NULL ||
+	    (t[1] = gp_stream_tcp(f->c.st)) == NULL ||
+	    gp_stream_queued(f->c.st) != 0 ||
+	    uv_fileno((uv_handle_t *)t[0], &fd[0]) != 0 ||
+	    uv_fileno((uv_handle_t *)t[1], &fd[1]) != 0)
+		return -1;
+	b = gp_xcalloc(1, sizeof *b);
+	b->f = f;
+	b->left = len;
+	b->cbs = cbs;
+	b->fd[0] = b->fd[1] = b->d.pipe[0] = b->d.pipe[1] = -1;
+	if (pipe_get(b->d.pipe) != 0 ||
+	    (b->fd[0] = fcntl(fd[0], F_DUPFD_CLOEXEC, 0)) < 0 ||
+	    (b->fd[1] = fcntl(fd[1], F_DUPFD_CLOEXEC, 0)) < 0) {
+		if (b->fd[0] >= 0)
+			close(b->fd[0]);
+		pipe_put(&b->d);
+		free(b);
+		return -1;
+	}
+	gp_stream_read_stop(f->c.st);
+	gp_stream_read_stop(f->u.st);
+	for (k = 0; k < 2; k++) {
+		uv_poll_init_socket(f->px->loop, &b->poll[k], b->fd[k]);
+		b->poll[k].data = b;
+		gp_flow_hold_handle(f);
+		b->open++;
+	}
+	f->bsplice = b;
+	f->px->stats.body_spliced++;
+	bs_arm(b);
+	return 0;
 }

@@ -116,6 +116,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # boundaries fall anywhere in a proxy's reads.
             self.send_response(200)
             self.send_chunked(split(pattern(int(p[15:])), 7919))
+        elif p.startswith("/close-bytes/"):
+            # pattern(N), its end the connection's end.
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(pattern(int(p[13:])))
+            self.close_connection = True
         elif p == "/close":
             self.send_response(200)
             self.send_header("Connection", "close")
