@@ -483,8 +483,10 @@ bs_out(struct gp_bsplice *b)
 	size_t		 n;
 	int		 e = pipe_out(&b->d, b->fd[1], &n);
 
-	if (n > 0)
+	if (n > 0) {
+		f->last_active = uv_now(f->px->loop);	/* a slow reader too */
 		b->cbs->moved(f, n);
+	}
 	if (e != 0) {
 		gp_log(GP_LOG_DEBUG, "http %s: body splice: write: %s",
 		    f->client_addr, strerror(e));
