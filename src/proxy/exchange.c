@@ -330,10 +330,8 @@ body_spliced(struct gp_flow *f, int status)
 	if (status == 0) {		/* its length passed */
 		x->p = P_DONE;
 		up_data(f);
-	} else if (status == UV_EOF)
+	} else				/* the origin ended first */
 		f->ops->eof(f, &f->u);
-	else
-		gp_flow_close(f);	/* the client's socket failed */
 }
 
 static const struct gp_bsplice_cbs body_cbs = {

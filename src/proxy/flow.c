@@ -268,7 +268,7 @@ gp_flow_read(struct gp_side *s, int on)
 	s->reading = on != 0;
 	if (s->st == NULL)
 		return;
-	if (s->reading && !s->paused && !s->eof && s->f->bsplice == NULL)
+	if (s->reading && !s->paused && !s->eof && s->f->relay == NULL)
 		gp_stream_read_start(s->st);
 	else
 		gp_stream_read_stop(s->st);

@@ -19,7 +19,6 @@
 
 struct gp_udp_assoc;
 struct gp_relay;
-struct gp_bsplice;
 struct gp_exchange;
 struct gp_side;
 struct gp_flow;
@@ -180,7 +179,6 @@ struct gp_flow {
 	struct gp_dial			*dial;
 	struct gp_udp_assoc		*udp;	/* SOCKS5 UDP ASSOCIATE */
 	struct gp_relay			*relay;	/* while it splices */
-	struct gp_bsplice		*bsplice; /* a body, while spliced */
 	const struct gp_tap_ops		*tap_ops;	/* after a 101 */
 	void				*tap;
 	struct gp_flow			*next, *prev;
@@ -262,9 +260,10 @@ void		 gp_relay_close(struct gp_flow *);
 /*
  * The next len bytes from the origin (len -1: until its EOF) go to the
  * client by splice(2), both streams plain TCP with nothing queued; the
- * streams stay the flow's and neither is read meanwhile.  moved() counts
- * as bytes pass; done() once: 0 (len passed), UV_EOF (the origin ended
- * first), or the client's write error.  0 when started, -1 when not.
+ * streams stay the flow's and neither is read meanwhile (f->relay is
+ * set).  moved() counts as bytes pass; done() once the streams are back:
+ * 0 (len passed) or UV_EOF (the origin ended first).  A failed write to
+ * the client closes the flow.  0 when started, -1 when not.
  */
 struct gp_bsplice_cbs {
 	void	(*moved)(struct gp_flow *, size_t);

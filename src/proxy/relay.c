@@ -39,14 +39,17 @@ struct dir {
 };
 
 /* d[0] is client → upstream, d[1] upstream → client; fd[k] is the
- * source of d[k]. */
+ * source of d[k].  A body (gp_relay_body) is d[1] alone, on duplicates
+ * of the streams' descriptors, for left bytes (-1: until EOF). */
 struct gp_relay {
-	struct gp_flow	*f;
-	uv_poll_t	 poll[2];
-	int		 fd[2];
-	int		 events[2];
-	struct dir	 d[2];
-	int		 open;		/* poll handles not yet closed */
+	struct gp_flow			*f;
+	uv_poll_t			 poll[2];
+	int				 fd[2];
+	int				 events[2];
+	struct dir			 d[2];
+	int				 open;	/* polls not yet closed */
+	int64_t				 left;
+	const struct gp_bsplice_cbs	*body;	/* NULL: a tunnel */
 };
 
 static _Thread_local struct {
@@ -205,8 +208,10 @@ pipe_out(struct dir *d, int fd, size_t *moved)
 	return 0;
 }
 
-/* The pipe of d[k] to its destination; EOF follows once it is empty.
- * 0, or -1 when the flow closed. */
+static void	body_end(struct gp_relay *, int);
+
+/* The pipe of d[k] to its destination; EOF follows once it is empty (a
+ * body's end hands the flow back).  0, or -1 when the relay ended. */
 static int
 pump_out(struct gp_relay *r, int k)
 {
@@ -218,9 +223,19 @@ pump_out(struct gp_relay *r, int k)
 		fail(r, "write", e);
 		return -1;
 	}
+	if (n > 0 && r->body != NULL) {
+		r->f->last_active = uv_now(r->f->px->loop); /* a slow reader */
+		r->body->moved(r->f, n);
+	}
 	if (d->inpipe > 0)
 		return 0;
 	pipe_put(d);
+	if (r->body != NULL) {
+		if (r->left != 0 && !d->eof)
+			return 0;
+		body_end(r, r->left == 0 ? 0 : UV_EOF);
+		return -1;
+	}
 	if (d->eof && !d->shut) {
 		d->shut = 1;
 		shutdown(r->fd[1 - k], SHUT_WR);
@@ -238,6 +253,7 @@ pump_in(struct gp_relay *r, int k)
 {
 	struct dir	*d = &r->d[k];
 	struct gp_flow	*f = r->f;
+	size_t		 want;
 	ssize_t		 n;
 	int		 i;
 
@@ -246,17 +262,24 @@ pump_in(struct gp_relay *r, int k)
 			fail(r, "pipe", errno);
 			return -1;
 		}
-		n = splice(r->fd[k], NULL, d->pipe[1], NULL, PIPE_SIZE,
+		want = r->left >= 0 && r->left < PIPE_SIZE ? (size_t)r->left :
+		    PIPE_SIZE;
+		n = splice(r->fd[k], NULL, d->pipe[1], NULL, want,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			fail(r, "read", errno);
-			return -1;
+			if (r->body == NULL) {
+				fail(r, "read", errno);
+				return -1;
+			}
+			n = 0;	/* an origin's reset ends a body as EOF */
 		}
 		if (n == 0)
 			d->eof = 1;
 		d->inpipe = (size_t)n;
+		if (r->left > 0)
+			r->left -= n;
 		if (k == 0)
 			f->c.nread += (uint64_t)n;
 		else
@@ -327,16 +350,12 @@ poll_closed(uv_handle_t *h)
 	gp_flow_release_handle(f);
 }
 
-static void	bs_close(struct gp_bsplice *);
-
 void
 gp_relay_close(struct gp_flow *f)
 {
 	struct gp_relay	*r = f->relay;
 	int		 k;
 
-	if (f->bsplice != NULL)
-		bs_close(f->bsplice);
 	if (r == NULL)
 		return;
 	f->relay = NULL;
@@ -371,13 +390,35 @@ side_gone(struct gp_stream *st)
 	gp_flow_release_handle(((struct gp_side *)st->data)->f);
 }
 
+/* A relay polling fc (the client's socket) and fu (the origin's), which
+ * it closes when it ends. */
+static struct gp_relay *
+relay_new(struct gp_flow *f, int fc, int fu)
+{
+	struct gp_relay	*r = gp_xcalloc(1, sizeof *r);
+	int		 k;
+
+	r->f = f;
+	r->fd[0] = fc;
+	r->fd[1] = fu;
+	r->left = -1;
+	for (k = 0; k < 2; k++) {
+		r->d[k].pipe[0] = r->d[k].pipe[1] = -1;
+		uv_poll_init_socket(f->px->loop, &r->poll[k], r->fd[k]);
+		r->poll[k].data = r;
+		gp_flow_hold_handle(f);
+		r->open++;
+	}
+	f->relay = r;
+	return r;
+}
+
 /* 0; -1 when nothing changed (copy instead); -2 when the flow must
  * close (the client's socket was handed over, the upstream's was not). */
 static int
 splice_start(struct gp_flow *f)
 {
-	struct gp_relay	*r;
-	int		 fc, fu, k;
+	int	fc, fu;
 
 	if ((fc = gp_stream_detach_fd(f->c.st, side_gone)) < 0)
 		return -1;
@@ -387,20 +428,9 @@ splice_start(struct gp_flow *f)
 		return -2;
 	}
 	f->u.st = NULL;
-	r = gp_xcalloc(1, sizeof *r);
-	r->f = f;
-	r->fd[0] = fc;
-	r->fd[1] = fu;
-	for (k = 0; k < 2; k++) {
-		r->d[k].pipe[0] = r->d[k].pipe[1] = -1;
-		uv_poll_init_socket(f->px->loop, &r->poll[k], r->fd[k]);
-		r->poll[k].data = r;
-		gp_flow_hold_handle(f);
-		r->open++;
-	}
-	f->relay = r;
+	relay_new(f, fc, fu);
 	f->px->stats.spliced++;
-	arm(r);
+	arm(f->relay);
 	return 0;
 }
 
@@ -420,54 +450,20 @@ gp_relay_start(struct gp_flow *f)
 	}
 }
 
+
 /*
- * A body by splice (gp_relay_body): duplicates of the two streams'
- * descriptors are polled, the origin's for reading and the client's for
- * writing, while the streams themselves are not read (gp_flow_read holds
- * them); closing the polls hands the sockets back as they were.
+ * A body by splice: the relay polls duplicates of the two streams'
+ * descriptors for d[1] alone (the client is not read: d[0] has ended),
+ * while the streams themselves are held (gp_flow_read); the body's end
+ * closes the duplicates and hands the sockets back as they were.
  */
-struct gp_bsplice {
-	struct gp_flow			*f;
-	uv_poll_t			 poll[2];	/* origin, client */
-	int				 fd[2];
-	int				 events[2];
-	int				 open;
-	struct dir			 d;
-	int64_t				 left;		/* -1: until EOF */
-	const struct gp_bsplice_cbs	*cbs;
-};
-
 static void
-bs_poll_closed(uv_handle_t *h)
+body_end(struct gp_relay *r, int status)
 {
-	struct gp_bsplice	*b = h->data;
-	struct gp_flow		*f = b->f;
+	struct gp_flow			*f = r->f;
+	const struct gp_bsplice_cbs	*cbs = r->body;
 
-	close(b->fd[h == (uv_handle_t *)&b->poll[0] ? 0 : 1]);
-	if (--b->open == 0) {
-		pipe_put(&b->d);
-		free(b);
-	}
-	gp_flow_release_handle(f);
-}
-
-static void
-bs_close(struct gp_bsplice *b)
-{
-	b->f->bsplice = NULL;
-	uv_close((uv_handle_t *)&b->poll[0], bs_poll_closed);
-	uv_close((uv_handle_t *)&b->poll[1], bs_poll_closed);
-}
-
-/* The body passed (0), the origin ended first (UV_EOF), or the client's
- * socket failed: the streams go back to the flow, then done(). */
-static void
-bs_end(struct gp_bsplice *b, int status)
-{
-	struct gp_flow			*f = b->f;
-	const struct gp_bsplice_cbs	*cbs = b->cbs;
-
-	bs_close(b);
+	gp_relay_close(f);
 	if (status == UV_EOF)
 		f->u.eof = 1;
 	gp_flow_read(&f->c, f->c.reading);
@@ -475,141 +471,34 @@ bs_end(struct gp_bsplice *b, int status)
 	cbs->done(f, status);
 }
 
-/* The pipe to the client: 0, or -1 when it ended. */
-static int
-bs_out(struct gp_bsplice *b)
-{
-	struct gp_flow	*f = b->f;
-	size_t		 n;
-	int		 e = pipe_out(&b->d, b->fd[1], &n);
-
-	if (n > 0) {
-		f->last_active = uv_now(f->px->loop);	/* a slow reader too */
-		b->cbs->moved(f, n);
-	}
-	if (e != 0) {
-		gp_log(GP_LOG_DEBUG, "http %s: body splice: write: %s",
-		    f->client_addr, strerror(e));
-		bs_end(b, -e);
-		return -1;
-	}
-	if (b->d.inpipe > 0)
-		return 0;
-	if (b->left == 0 || b->d.eof) {
-		bs_end(b, b->left == 0 ? 0 : UV_EOF);
-		return -1;
-	}
-	return 0;
-}
-
-/* The origin into the pipe and on: 0, or -1 when it ended. */
-static int
-bs_in(struct gp_bsplice *b)
-{
-	struct gp_flow	*f = b->f;
-	size_t		 want;
-	ssize_t		 n;
-	int		 i;
-
-	for (i = 0; i < SPLICE_ROUNDS && b->d.inpipe == 0; i++) {
-		want = PIPE_SIZE;
-		if (b->left >= 0 && (uint64_t)b->left < want)
-			want = (size_t)b->left;
-		n = splice(b->fd[0], NULL, b->d.pipe[1], NULL, want,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n <= 0)
-			b->d.eof = 1;	/* a reset ends it as EOF does */
-		else {
-			b->d.inpipe = (size_t)n;
-			if (b->left > 0)
-				b->left -= n;
-			f->u.nread += (uint64_t)n;
-			f->last_active = uv_now(f->px->loop);
-		}
-		if (bs_out(b) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void	bs_on_poll(uv_poll_t *, int, int);
-
-static void
-bs_arm(struct gp_bsplice *b)
-{
-	int	ev[2], k;
-
-	ev[0] = b->d.inpipe == 0 ? UV_READABLE : 0;
-	ev[1] = b->d.inpipe > 0 ? UV_WRITABLE : 0;
-	for (k = 0; k < 2; k++) {
-		if (ev[k] == b->events[k])
-			continue;
-		b->events[k] = ev[k];
-		if (ev[k] == 0)
-			uv_poll_stop(&b->poll[k]);
-		else
-			uv_poll_start(&b->poll[k], ev[k], bs_on_poll);
-	}
-}
-
-static void
-bs_on_poll(uv_poll_t *h, int status, int events)
-{
-	struct gp_bsplice	*b = h->data;
-
-	if (status < 0) {
-		bs_end(b, status);
-		return;
-	}
-	if ((events & UV_WRITABLE) && bs_out(b) != 0)
-		return;
-	if ((events & UV_READABLE) && bs_in(b) != 0)
-		return;
-	bs_arm(b);
-}
-
 int
 gp_relay_body(struct gp_flow *f, int64_t len, const struct gp_bsplice_cbs *cbs)
 {
-	struct gp_bsplice	*b;
-	uv_tcp_t		*t[2];
-	uv_os_fd_t		 fd[2];
-	int			 k;
+	struct gp_relay	*r;
+	uv_tcp_t	*tc, *tu;
+	uv_os_fd_t	 fc, fu;
+	int		 dc, du;
 
-	if (copy_forced() || f->relay != NULL || f->bsplice != NULL ||
-	    f->c.st == NULL || f->u.st == NULL ||
-	    (t[0] = gp_stream_tcp(f->u.st)) == NULL ||
-	    (t[1] = gp_stream_tcp(f->c.st)) == NULL ||
+	if (copy_forced() || f->relay != NULL || f->c.st == NULL ||
+	    f->u.st == NULL || (tc = gp_stream_tcp(f->c.st)) == NULL ||
+	    (tu = gp_stream_tcp(f->u.st)) == NULL ||
 	    gp_stream_queued(f->c.st) != 0 ||
-	    uv_fileno((uv_handle_t *)t[0], &fd[0]) != 0 ||
-	    uv_fileno((uv_handle_t *)t[1], &fd[1]) != 0)
+	    uv_fileno((uv_handle_t *)tc, &fc) != 0 ||
+	    uv_fileno((uv_handle_t *)tu, &fu) != 0)
 		return -1;
-	b = gp_xcalloc(1, sizeof *b);
-	b->f = f;
-	b->left = len;
-	b->cbs = cbs;
-	b->fd[0] = b->fd[1] = b->d.pipe[0] = b->d.pipe[1] = -1;
-	if (pipe_get(b->d.pipe) != 0 ||
-	    (b->fd[0] = fcntl(fd[0], F_DUPFD_CLOEXEC, 0)) < 0 ||
-	    (b->fd[1] = fcntl(fd[1], F_DUPFD_CLOEXEC, 0)) < 0) {
-		if (b->fd[0] >= 0)
-			close(b->fd[0]);
-		pipe_put(&b->d);
-		free(b);
+	if ((dc = fcntl(fc, F_DUPFD_CLOEXEC, 0)) < 0)
+		return -1;
+	if ((du = fcntl(fu, F_DUPFD_CLOEXEC, 0)) < 0) {
+		close(dc);
 		return -1;
 	}
 	gp_stream_read_stop(f->c.st);
 	gp_stream_read_stop(f->u.st);
-	for (k = 0; k < 2; k++) {
-		uv_poll_init_socket(f->px->loop, &b->poll[k], b->fd[k]);
-		b->poll[k].data = b;
-		gp_flow_hold_handle(f);
-		b->open++;
-	}
-	f->bsplice = b;
+	r = relay_new(f, dc, du);
+	r->left = len;
+	r->body = cbs;
+	r->d[0].eof = r->d[0].shut = 1;
 	f->px->stats.body_spliced++;
-	bs_arm(b);
+	arm(r);
 	return 0;
 }
